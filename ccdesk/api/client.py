@@ -1,0 +1,433 @@
+"""The async Constant Contact v3 client: one httpx.AsyncClient, rate-limited, retrying, refreshing on 401."""
+
+from __future__ import annotations
+
+import asyncio
+import json as jsonlib
+import logging
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from .. import __version__
+from .errors import (
+    ApiError,
+    MalformedResponse,
+    NetworkError,
+    SignInRequired,
+    Unauthorized,
+    ValidationError,
+    error_from_response,
+)
+from .models import (
+    INCLUDES,
+    JSON,
+    MAX_IDS_PER_ACTIVITY,
+    MAX_REASON_LENGTH,
+    Activity,
+    Contact,
+    ContactCounts,
+    ContactList,
+    ContactPage,
+    UpdateSource,
+    build_put_body,
+)
+from .ratelimit import RateLimiter
+from .retry import RetryPolicy
+from .tokens import TokenProvider
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "https://api.cc.email/v3"
+IDEMPOTENT = frozenset({"GET", "PUT", "DELETE", "HEAD"})
+
+
+@dataclass
+class ClientStats:
+    """What the client did, for the status bar and for tests."""
+
+    requests: int = 0
+    retries: int = 0
+    refreshes: int = 0
+
+
+def _iso(value: datetime | str) -> str:
+    return value if isinstance(value, str) else value.isoformat()
+
+
+def _csv(values: Iterable[str] | str) -> str:
+    return values if isinstance(values, str) else ",".join(values)
+
+
+class CCClient:
+    """Talks to the Constant Contact v3 API (or the sandbox) on behalf of one signed-in account."""
+
+    def __init__(self, tokens: TokenProvider, *, base_url: str = DEFAULT_BASE_URL,
+                 rate_limiter: RateLimiter | None = None, retry: RetryPolicy | None = None,
+                 timeout: float = 30.0, transport: httpx.AsyncBaseTransport | None = None,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        self._tokens = tokens
+        self.base_url = base_url.rstrip("/")
+        parts = urlsplit(self.base_url)
+        self._origin = f"{parts.scheme}://{parts.netloc}"
+        self.rate_limiter = rate_limiter or RateLimiter()
+        self.retry = retry or RetryPolicy()
+        self.stats = ClientStats()
+        self._sleep = sleep
+        self._http = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout, connect=min(10.0, timeout)),
+            transport=transport,
+            headers={"Accept": "application/json", "User-Agent": f"ccdesk/{__version__}"},
+            follow_redirects=False,
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> CCClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # ---- transport ---------------------------------------------------------------------------------------
+
+    def url(self, path_or_href: str) -> str:
+        """An absolute URL for an API path ("contacts") or a link the server gave ("/v3/contacts?cursor=...").
+
+        Links are only followed on our own origin: a link elsewhere would carry the bearer token away.
+        """
+        if path_or_href.startswith(("http://", "https://")):
+            parts = urlsplit(path_or_href)
+            if f"{parts.scheme}://{parts.netloc}" != self._origin:
+                raise MalformedResponse("Constant Contact sent a link to another host; it was not followed.")
+            return path_or_href
+        if path_or_href.startswith("/"):
+            return self._origin + path_or_href
+        return f"{self.base_url}/{path_or_href}"
+
+    async def _send(self, method: str, url: str, *, params: dict[str, Any] | None = None,
+                    body: Any = None, parse: bool = True) -> Any:
+        """One logical request: rate limit, bearer token, one refresh on 401, retries by policy."""
+        attempt = 0
+        refreshed = False
+        idempotent = method in IDEMPOTENT
+        target = self.url(url)
+        while True:
+            attempt += 1
+            await self.rate_limiter.acquire()
+            token = await self._tokens.access_token()
+            error: ApiError
+            try:
+                self.stats.requests += 1
+                response = await self._http.request(
+                    method, target, params=params, json=body,
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+                log.debug("%s %s -> %s", method, urlsplit(target).path, response.status_code)
+                if response.is_success:
+                    return self._parse(response) if parse else response
+                error = error_from_response(response)
+            except httpx.TimeoutException:
+                error = NetworkError("Constant Contact did not answer in time. Check the connection and try "
+                                     "again; nothing was lost.")
+            except httpx.TransportError as exc:
+                error = NetworkError(f"Could not reach Constant Contact ({type(exc).__name__}). Check the "
+                                     "internet connection; nothing was lost.")
+            except MalformedResponse as exc:
+                error = exc
+            if isinstance(error, Unauthorized):
+                if refreshed:
+                    raise SignInRequired("Constant Contact rejected the sign-in even after renewing it. "
+                                         "Please sign in again.", status=401, error_key=error.error_key)
+                refreshed = True
+                self.stats.refreshes += 1
+                await self._tokens.refresh(token)
+                attempt -= 1
+                continue
+            if not self.retry.should_retry(error, idempotent=idempotent, attempt=attempt):
+                raise error
+            self.stats.retries += 1
+            delay = self.retry.delay(attempt)
+            log.info("%s %s failed (%s); retry %d in %.1fs", method, urlsplit(target).path,
+                     type(error).__name__, attempt, delay)
+            await self._sleep(delay)
+
+    @staticmethod
+    def _parse(response: httpx.Response) -> Any:
+        if response.status_code == 204 or not response.content:
+            return None
+        ctype = response.headers.get("content-type", "")
+        if "json" not in ctype:
+            raise MalformedResponse(
+                f"Constant Contact answered with {ctype or 'an unknown type'} instead of JSON.",
+                status=response.status_code)
+        try:
+            return jsonlib.loads(response.content)
+        except ValueError:
+            raise MalformedResponse("Constant Contact's answer was cut off or is not valid JSON.",
+                                    status=response.status_code) from None
+
+    async def _get_object(self, url: str, params: dict[str, Any] | None = None) -> JSON:
+        data = await self._send("GET", url, params=params)
+        return _expect_object(data)
+
+    # ---- contacts ----------------------------------------------------------------------------------------
+
+    async def iter_contact_pages(
+        self, *, status: Sequence[str] | str | None = None, email: str | None = None,
+        lists: Sequence[str] | str | None = None, tags: Sequence[str] | str | None = None,
+        updated_after: datetime | str | None = None, updated_before: datetime | str | None = None,
+        created_after: datetime | str | None = None, created_before: datetime | str | None = None,
+        optout_after: datetime | str | None = None, optout_before: datetime | str | None = None,
+        include: Sequence[str] | str | None = None, include_count: bool = False, limit: int = 500,
+        start_href: str | None = None,
+    ) -> AsyncIterator[ContactPage]:
+        """Every page of contacts matching the filters, following `_links.next.href` to the end.
+
+        `start_href` resumes from a stored next-link (the cursor carries the filters and position).
+        """
+        params: dict[str, Any] = {"limit": limit}
+        for name, value in (("status", status), ("lists", lists), ("tags", tags), ("include", include)):
+            if value:
+                params[name] = _csv(value)
+        for name, value in (("updated_after", updated_after), ("updated_before", updated_before),
+                            ("created_after", created_after), ("created_before", created_before),
+                            ("optout_after", optout_after), ("optout_before", optout_before)):
+            if value is not None:
+                params[name] = _iso(value)
+        if email:
+            params["email"] = email
+        if include_count:
+            params["include_count"] = "true"
+        url: str | None = start_href or "contacts"
+        query: dict[str, Any] | None = None if start_href else params
+        while url:
+            data = await self._get_object(url, query)
+            page = _contact_page(data)
+            yield page
+            url, query = page.next_href, None
+
+    async def iter_contacts(self, **filters: Any) -> AsyncIterator[Contact]:
+        async for page in self.iter_contact_pages(**filters):
+            for contact in page.contacts:
+                yield contact
+
+    async def get_contact(self, contact_id: str, include: Sequence[str] = INCLUDES) -> Contact:
+        data = await self._get_object(f"contacts/{contact_id}", {"include": _csv(include)} if include else None)
+        return _contact(data)
+
+    async def find_contact_by_email(self, email: str) -> Contact | None:
+        """Exact lookup on the server, deleted and unsubscribed contacts included."""
+        async for page in self.iter_contact_pages(email=email, status="all", include=INCLUDES, limit=50):
+            for contact in page.contacts:
+                if contact.email.lower() == email.lower():
+                    return contact
+        return None
+
+    async def put_contact(self, contact_id: str, body: JSON) -> Contact:
+        data = await self._send("PUT", f"contacts/{contact_id}", body=body)
+        return _contact(data)
+
+    async def unsubscribe(self, contact_id: str, reason: str | None, source: UpdateSource) -> Contact:
+        """Opt a contact out, changing nothing else in the record.
+
+        Reads the whole contact first and PUTs it back with only `permission_to_send`, `opt_out_reason` and
+        `update_source` changed. A contact already unsubscribed is returned as it is: sending again could
+        overwrite the reason the contact gave.
+        """
+        if reason is not None and len(reason) > MAX_REASON_LENGTH:
+            raise ValidationError(f"The reason is {len(reason)} characters long; Constant Contact accepts at "
+                                  f"most {MAX_REASON_LENGTH}.")
+        contact = await self.get_contact(contact_id)
+        if contact.is_unsubscribed:
+            return contact
+        changes: JSON = {"permission_to_send": "unsubscribed", "opt_out_reason": reason or None}
+        if not reason:
+            changes.pop("opt_out_reason")
+        body = build_put_body(contact, source, email_changes=changes)
+        return await self.put_contact(contact_id, body)
+
+    async def remove_from_lists(self, contact_id: str, list_ids: Iterable[str],
+                                source: UpdateSource = "Account") -> Contact:
+        """Take one contact off some lists (reversible; not an opt-out), keeping everything else."""
+        contact = await self.get_contact(contact_id)
+        drop = set(list_ids)
+        remaining = [lid for lid in contact.list_memberships if lid not in drop]
+        if len(remaining) == len(contact.list_memberships):
+            return contact
+        body = build_put_body(contact, source, list_memberships=remaining)
+        return await self.put_contact(contact_id, body)
+
+    async def request_resubscribe(self, contact_id: str, list_ids: Sequence[str]) -> JSON | None:
+        """Ask Constant Contact to email the contact a confirmation; allowed once per contact."""
+        if not list_ids:
+            raise ValidationError("Choose at least one list the contact will rejoin when they confirm.")
+        data = await self._send("PUT", f"contacts/resubscribe/{contact_id}", body={"list_ids": list(list_ids)})
+        return data if isinstance(data, dict) else None
+
+    async def contact_counts(self, include_new_subscriber: bool = False) -> ContactCounts:
+        data = await self._get_object("contacts/counts",
+                                      {"include": "new_subscriber"} if include_new_subscriber else None)
+        ints = {k: data.get(k) for k in ("total", "explicit", "implicit", "pending", "unsubscribed")}
+        return ContactCounts(**{k: int(v or 0) for k, v in ints.items()},
+                             new_subscriber=data.get("new_subscriber"), raw=data)
+
+    # ---- lists -------------------------------------------------------------------------------------------
+
+    async def iter_lists(self, *, include_membership_count: str | None = None, status: str | None = None,
+                         limit: int = 500) -> AsyncIterator[ContactList]:
+        params: dict[str, Any] = {"limit": limit}
+        if include_membership_count:
+            params["include_membership_count"] = include_membership_count
+        if status:
+            params["status"] = status
+        url: str | None = "contact_lists"
+        query: dict[str, Any] | None = params
+        while url:
+            data = await self._get_object(url, query)
+            items = data.get("lists")
+            if not isinstance(items, list):
+                raise MalformedResponse("Constant Contact's list of contact lists had no 'lists' array.")
+            for item in items:
+                yield ContactList(_expect_object(item))
+            url, query = _next_href(data), None
+
+    async def get_list(self, list_id: str, include_membership_count: str | None = None) -> ContactList:
+        params = {"include_membership_count": include_membership_count} if include_membership_count else None
+        return ContactList(await self._get_object(f"contact_lists/{list_id}", params))
+
+    # ---- activities --------------------------------------------------------------------------------------
+
+    async def _post_activity(self, kind: str, body: JSON) -> Activity:
+        data = _expect_object(await self._send("POST", f"activities/{kind}", body=body))
+        if "activity_id" not in data:
+            raise MalformedResponse("Constant Contact did not say which activity it queued.")
+        return Activity(data)
+
+    async def remove_list_memberships(self, contact_ids: Sequence[str], list_ids: Sequence[str]) -> Activity:
+        """Queue removal of up to 500 contacts from the given lists (split larger batches first)."""
+        _check_batch(contact_ids, list_ids)
+        return await self._post_activity("remove_list_memberships",
+                                         {"source": {"contact_ids": list(contact_ids)},
+                                          "list_ids": list(list_ids)})
+
+    async def add_list_memberships(self, contact_ids: Sequence[str], list_ids: Sequence[str]) -> Activity:
+        _check_batch(contact_ids, list_ids)
+        return await self._post_activity("add_list_memberships",
+                                         {"source": {"contact_ids": list(contact_ids)},
+                                          "list_ids": list(list_ids)})
+
+    async def start_contact_export(self, *, status: str | None = None, list_ids: Sequence[str] | None = None,
+                                   contact_ids: Sequence[str] | None = None,
+                                   fields: Sequence[str] | None = None) -> Activity:
+        body: JSON = {}
+        if status:
+            body["status"] = status
+        if list_ids:
+            body["list_ids"] = list(list_ids)
+        if contact_ids:
+            body["contact_ids"] = list(contact_ids)
+        if fields:
+            body["fields"] = list(fields)
+        return await self._post_activity("contact_exports", body)
+
+    async def get_activity(self, activity_id: str) -> Activity:
+        return Activity(await self._get_object(f"activities/{activity_id}"))
+
+    async def wait_for_activity(self, activity: Activity, *, poll_s: float = 1.0, timeout_s: float = 600.0,
+                                on_progress: Callable[[Activity], None] | None = None) -> Activity:
+        """Poll until the activity is done; the caller cancels the task to stop waiting."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while not activity.done:
+            if loop.time() > deadline:
+                raise NetworkError(f"Constant Contact's activity {activity.activity_id} did not finish within "
+                                   f"{timeout_s:.0f} s; it may still complete later.")
+            await self._sleep(poll_s)
+            activity = await self.get_activity(activity.activity_id)
+            if on_progress:
+                on_progress(activity)
+        return activity
+
+    async def download_export(self, results_href: str, dest: Path,
+                              on_bytes: Callable[[int], None] | None = None) -> Path:
+        """Stream an export's CSV into `dest` (written to a temporary name, renamed when complete)."""
+        tmp = dest.with_name(dest.name + ".part")
+        attempt = 0
+        while True:
+            attempt += 1
+            await self.rate_limiter.acquire()
+            token = await self._tokens.access_token()
+            try:
+                async with self._http.stream("GET", self.url(results_href),
+                                             headers={"Authorization": f"Bearer {token}",
+                                                      "Accept": "text/csv"}) as response:
+                    if not response.is_success:
+                        await response.aread()
+                        raise error_from_response(response)
+                    written = 0
+                    with open(tmp, "wb") as out:
+                        async for chunk in response.aiter_bytes():
+                            out.write(chunk)
+                            written += len(chunk)
+                            if on_bytes:
+                                on_bytes(written)
+                os.replace(tmp, dest)
+                return dest
+            except (httpx.TransportError, ApiError) as exc:
+                tmp.unlink(missing_ok=True)
+                error = exc if isinstance(exc, ApiError) else NetworkError(
+                    "The export download was interrupted; try again.")
+                if not self.retry.should_retry(error, idempotent=True, attempt=attempt):
+                    raise error from None
+                self.stats.retries += 1
+                await self._sleep(self.retry.delay(attempt))
+
+
+def _expect_object(data: Any) -> JSON:
+    if not isinstance(data, dict):
+        raise MalformedResponse("Constant Contact's answer was not the expected JSON object.")
+    return data
+
+
+def _contact(data: Any) -> Contact:
+    obj = _expect_object(data)
+    if not isinstance(obj.get("contact_id"), str):
+        raise MalformedResponse("Constant Contact's answer did not contain a contact.")
+    return Contact(obj)
+
+
+def _next_href(data: JSON) -> str | None:
+    links = data.get("_links")
+    if not isinstance(links, dict):
+        return None
+    nxt = links.get("next")
+    href = nxt.get("href") if isinstance(nxt, dict) else None
+    return href if isinstance(href, str) and href else None
+
+
+def _contact_page(data: JSON) -> ContactPage:
+    items = data.get("contacts")
+    if not isinstance(items, list):
+        raise MalformedResponse("Constant Contact's list of contacts had no 'contacts' array.")
+    count = data.get("contacts_count")
+    return ContactPage([_contact(item) for item in items], _next_href(data),
+                       count if isinstance(count, int) else None)
+
+
+def _check_batch(contact_ids: Sequence[str], list_ids: Sequence[str]) -> None:
+    if not contact_ids:
+        raise ValidationError("No contacts were selected.")
+    if len(contact_ids) > MAX_IDS_PER_ACTIVITY:
+        raise ValidationError(f"At most {MAX_IDS_PER_ACTIVITY} contacts per request; split the batch.")
+    if not list_ids:
+        raise ValidationError("Choose at least one list.")
+    if len(list_ids) > 50:
+        raise ValidationError("At most 50 lists per request.")
