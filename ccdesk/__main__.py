@@ -1,0 +1,3 @@
+from ccdesk.app import main
+
+raise SystemExit(main())

@@ -1,0 +1,97 @@
+"""Composition root: reads the command line, builds the services and the window, runs the Qt+asyncio loop."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from ccdesk import __version__
+
+log = logging.getLogger("ccdesk")
+
+DEMO_CONTACTS = 2500
+DEMO_SEED = 7
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="ccdesk", description="Manage opt-outs in a Constant Contact account.")
+    p.add_argument("--version", action="store_true", help="print the version and exit")
+    p.add_argument("--demo", action="store_true",
+                   help="run against a built-in sandbox with made-up contacts (nothing leaves this machine)")
+    p.add_argument("--api-base", help="Constant Contact API base URL (default https://api.cc.email/v3)")
+    p.add_argument("--auth-base", help="OAuth server base URL (default https://authz.constantcontact.com)")
+    p.add_argument("--db", type=Path, help="local cache file (default: in the user data directory)")
+    p.add_argument("--smoke", action="store_true", help="start, check the main window works, and exit")
+    return p.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.version:
+        print(f"ccdesk {__version__}")
+        return 0
+    from ccdesk import logsetup
+
+    logsetup.configure()
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("ccdesk")
+    app.setApplicationDisplayName("ccdesk")
+    app.setApplicationVersion(__version__)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    quit_event = asyncio.Event()
+    app.aboutToQuit.connect(quit_event.set)
+    with loop:
+        return int(loop.run_until_complete(run(args, quit_event)))
+
+
+async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
+    """Build everything, show the window, and wait until the app quits."""
+    from ccdesk.api import CCClient, StaticTokenProvider
+    from ccdesk.services.desk import Desk
+    from ccdesk.store.db import default_db_path
+    from ccdesk.store.store import Store
+    from ccdesk.ui.main_window import MainWindow
+
+    sandbox = None
+    tmp: tempfile.TemporaryDirectory[str] | None = None
+    if args.demo:
+        from ccdesk.sandbox.app import SandboxConfig
+        from ccdesk.sandbox.server import SandboxServer
+
+        sandbox = SandboxServer(SandboxConfig(contacts=DEMO_CONTACTS, seed=DEMO_SEED, auto_approve=True))
+        sandbox.start()
+        token = sandbox.sandbox.tokens.issue(86400.0).token
+        client = CCClient(StaticTokenProvider(token), base_url=sandbox.api_base)
+        # The sandbox starts afresh every time, so the demo's cache does too.
+        tmp = tempfile.TemporaryDirectory(prefix="ccdesk-demo-")
+        db_path = args.db or Path(tmp.name) / "demo.sqlite3"
+        account = "Demo account (sandbox)"
+    else:
+        print("Signing in to a real account comes with the sign-in screen; use --demo for now.", file=sys.stderr)
+        return 2
+    desk = Desk(client, db_path)
+    reader = Store(db_path)
+    window = MainWindow(desk, reader, account=account, demo=args.demo)
+    window.show()
+    desk.start()
+    if not await desk.has_cache():
+        window.start_pull()
+    try:
+        await quit_event.wait()
+    finally:
+        await desk.close()
+        reader.close()
+        if sandbox is not None:
+            sandbox.stop()
+        if tmp is not None:
+            tmp.cleanup()
+    return 0

@@ -1,0 +1,98 @@
+"""The things staff do to a contact, as durable outbox entries (nothing is sent from here)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+from ccdesk.store.rows import OutboxKind
+from ccdesk.store.store import Store
+
+from .outbox import OutboxWorker
+from .store_thread import StoreThread
+from .validation import InvalidInput, validate_reason
+
+AskedBy = Literal["Contact", "Account"]
+
+
+@dataclass(frozen=True)
+class Queued:
+    outbox_ids: list[int]
+    skipped: list[str]  # contact ids left out, e.g. already unsubscribed
+
+
+class ContactActions:
+    """Validates a request, writes it to the outbox (with its audit row) and wakes the sender."""
+
+    def __init__(self, store: StoreThread, worker: OutboxWorker | None = None) -> None:
+        self._store = store
+        self._worker = worker
+
+    async def unsubscribe(self, contact_ids: Sequence[str], reason: str, asked_by: AskedBy,
+                          received_on: date | None = None) -> Queued:
+        clean = validate_reason(reason)
+        if asked_by not in ("Contact", "Account"):
+            raise InvalidInput("Say who asked for the unsubscribe: the contact or our team.")
+        if not contact_ids:
+            raise InvalidInput("No contact is selected.")
+        payload = {"reason": clean, "update_source": asked_by,
+                   "received_on": (received_on or date.today()).isoformat()}
+
+        def enqueue(s: Store) -> Queued:
+            ids, skipped = [], []
+            with s.transaction():
+                for cid in dict.fromkeys(contact_ids):
+                    row = s.get_contact(cid)
+                    already = row is not None and str(row.status) == "unsubscribed"
+                    if already or s.pending(cid, OutboxKind.UNSUBSCRIBE):
+                        skipped.append(cid)
+                        continue
+                    ids.append(s.enqueue(OutboxKind.UNSUBSCRIBE, cid, payload))
+            return Queued(ids, skipped)
+
+        return self._queued(await self._store.call(enqueue))
+
+    async def request_resubscribe(self, contact_id: str, list_ids: Sequence[str]) -> Queued:
+        if not list_ids:
+            raise InvalidInput("Choose at least one list the contact will rejoin when they confirm.")
+
+        def enqueue(s: Store) -> Queued:
+            with s.transaction():
+                row = s.get_contact(contact_id)
+                if row is None or str(row.status) != "unsubscribed":
+                    raise InvalidInput("A resubscribe email can only be sent to an unsubscribed contact.")
+                if s.resubscribe_requested_at(contact_id) or s.pending(contact_id, OutboxKind.RESUBSCRIBE_REQUEST):
+                    raise InvalidInput("A resubscribe email was already sent to this contact; Constant Contact "
+                                       "allows only one. They can rejoin through a sign-up form.")
+                return Queued([s.enqueue(OutboxKind.RESUBSCRIBE_REQUEST, contact_id,
+                                         {"list_ids": list(list_ids)})], [])
+
+        return self._queued(await self._store.call(enqueue))
+
+    async def remove_from_lists(self, contact_ids: Sequence[str], list_ids: Sequence[str]) -> Queued:
+        if not contact_ids:
+            raise InvalidInput("No contact is selected.")
+        if not list_ids:
+            raise InvalidInput("Choose at least one list.")
+        wanted = set(list_ids)
+
+        def enqueue(s: Store) -> Queued:
+            ids, skipped = [], []
+            with s.transaction():
+                for cid in dict.fromkeys(contact_ids):
+                    row = s.get_contact(cid)
+                    if row is not None and row.lists_known and not wanted & set(row.list_ids):
+                        skipped.append(cid)
+                        continue
+                    ids.append(s.enqueue(OutboxKind.REMOVE_FROM_LISTS, cid, {"list_ids": sorted(wanted)}))
+            return Queued(ids, skipped)
+
+        return self._queued(await self._store.call(enqueue))
+
+    def _queued(self, queued: Queued) -> Queued:
+        if self._worker is not None and queued.outbox_ids:
+            self._worker.queue_changed.emit()
+            self._worker.wake()
+        return queued

@@ -1,0 +1,174 @@
+"""Sends queued actions to Constant Contact, one at a time, surviving failures and restarts.
+
+Every action is written to the outbox (SQLite) before anything is sent, so a crash, a lost connection or
+an expired sign-in never loses it. The worker claims the next due item, carries it out through the API
+client, stores the contact as the server returned it, and marks the item done. Temporary failures are
+retried later with growing pauses; a refusal by the server (400/403/404/409) fails the item with the
+server's message, which the Activity tab and the audit journal show.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from ccdesk.api import (
+    ApiError,
+    CCClient,
+    Contact,
+    QuotaExceeded,
+    SignInRequired,
+    Unauthorized,
+)
+from ccdesk.store.rows import OutboxItem, OutboxKind
+from ccdesk.store.store import Store
+
+from .events import Event
+from .store_thread import StoreThread
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = timedelta(minutes=15)
+
+
+def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
+    """Pause before the next try of an item that has failed `attempts` times: 10 s, 20 s, ... up to 15 min."""
+    base = min(MAX_BACKOFF.total_seconds(), 10 * 2 ** max(0, attempts - 1))
+    return timedelta(seconds=(rng or random).uniform(base * 0.75, base))
+
+
+@dataclass(frozen=True)
+class ItemOutcome:
+    item_id: int
+    kind: str
+    contact_id: str | None
+    ok: bool
+    message: str
+    final: bool  # False while it will be tried again
+
+
+class OutboxWorker:
+    """Runs queued actions. `run()` loops until cancelled; `drain()` sends what is due now (tests, CLI)."""
+
+    def __init__(self, store: StoreThread, client: CCClient, *,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), idle_poll_s: float = 30.0) -> None:
+        self._store = store
+        self._client = client
+        self._clock = clock
+        self._idle_poll_s = idle_poll_s
+        self._wake = asyncio.Event()
+        self.paused_reason: str | None = None
+        self.item_finished = Event()      # (ItemOutcome)
+        self.contact_changed = Event()    # (contact_id)
+        self.sign_in_required = Event()   # (message)
+        self.queue_changed = Event()      # ()
+
+    def wake(self) -> None:
+        """Something was queued, or we are signed in again: look at the queue now."""
+        self._wake.set()
+
+    def pause(self, reason: str) -> None:
+        self.paused_reason = reason
+
+    def resume(self) -> None:
+        self.paused_reason = None
+        self.wake()
+
+    async def run(self) -> None:
+        while True:
+            if self.paused_reason is None:
+                await self.drain()
+            timeout = self._idle_poll_s
+            if self.paused_reason is None:
+                nxt = await self._store.call(lambda s: s.next_attempt_at())
+                if nxt is not None:
+                    timeout = max(0.05, min(timeout, (nxt - self._clock()).total_seconds()))
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout)
+
+    async def drain(self) -> list[ItemOutcome]:
+        """Send every item that is due now; stops early if sign-in is needed."""
+        outcomes: list[ItemOutcome] = []
+        while self.paused_reason is None:
+            item = await self._store.call(functools.partial(Store.next_due, now=self._clock()))
+            if item is None:
+                break
+            outcomes.append(await self._run_item(item))
+        return outcomes
+
+    async def _retry_later(self, item: OutboxItem, message: str, when: datetime) -> None:
+        await self._store.call(lambda s: s.mark_retry(item.id, message, when))
+
+    async def _fail(self, item: OutboxItem, message: str) -> None:
+        await self._store.call(lambda s: s.mark_failed(item.id, message))
+
+    async def _run_item(self, item: OutboxItem) -> ItemOutcome:
+        try:
+            message, contact = await self._perform(item)
+        except asyncio.CancelledError:
+            # Shutting down mid-request: the item goes back to the queue untouched (the PUT is idempotent).
+            await asyncio.shield(self._retry_later(item, "interrupted", self._clock()))
+            raise
+        except (SignInRequired, Unauthorized) as exc:
+            await self._retry_later(item, exc.message, self._clock())
+            self.pause(exc.message)
+            self.sign_in_required.emit(exc.message)
+            return self._finish(item, False, exc.message, final=False)
+        except QuotaExceeded as exc:
+            await self._retry_later(item, exc.message, exc.resets_at)
+            return self._finish(item, False, exc.message, final=False)
+        except ApiError as exc:
+            if exc.retryable:
+                await self._retry_later(item, exc.message, self._clock() + backoff(item.attempts + 1))
+                return self._finish(item, False, exc.message, final=False)
+            await self._fail(item, exc.message)
+            return self._finish(item, False, exc.message, final=True)
+        except Exception as exc:  # a bug must not wedge the queue: fail the item, keep the record
+            log.exception("outbox item %s (%s) failed unexpectedly", item.id, item.kind)
+            text = f"ccdesk could not carry this out ({type(exc).__name__}); see the log."
+            await self._fail(item, text)
+            return self._finish(item, False, text, final=True)
+        fetched = self._clock()
+
+        def store_result(s: Store) -> None:
+            with s.transaction():
+                if contact is not None:
+                    s.upsert_contacts([contact.raw], fetched)
+                s.mark_done(item.id, message)
+
+        await self._store.call(store_result)
+        if item.contact_id:
+            self.contact_changed.emit(item.contact_id)
+        return self._finish(item, True, message, final=True)
+
+    def _finish(self, item: OutboxItem, ok: bool, message: str, *, final: bool) -> ItemOutcome:
+        outcome = ItemOutcome(item.id, item.kind, item.contact_id, ok, message, final)
+        self.item_finished.emit(outcome)
+        self.queue_changed.emit()
+        return outcome
+
+    async def _perform(self, item: OutboxItem) -> tuple[str, Contact | None]:
+        payload = item.payload
+        cid = item.contact_id or ""
+        if item.kind == OutboxKind.UNSUBSCRIBE:
+            contact = await self._client.unsubscribe(cid, payload.get("reason") or None,
+                                                     payload.get("update_source", "Account"))
+            return "Unsubscribed in Constant Contact", contact
+        if item.kind == OutboxKind.REMOVE_FROM_LISTS:
+            contact = await self._client.remove_from_lists(cid, payload["list_ids"])
+            return f"Removed from {len(payload['list_ids'])} list(s)", contact
+        if item.kind == OutboxKind.RESUBSCRIBE_REQUEST:
+            await self._client.request_resubscribe(cid, payload["list_ids"])
+            at = self._clock()
+            await self._store.call(lambda s: s.record_resubscribe_request(cid, at, payload["list_ids"],
+                                                                           item.created_by))
+            contact = await self._client.get_contact(cid)
+            return "Resubscribe email sent; waiting for the contact to confirm", contact
+        raise ValueError(f"unknown outbox action {item.kind!r}")

@@ -1,0 +1,143 @@
+"""The contact table: a Qt model that reads rows from SQLite in batches, never the whole account."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor
+
+from ccdesk.services.status_text import STATUS_LABELS
+from ccdesk.store.rows import ContactRow
+
+BATCH = 200
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str = ""
+    status: str | None = None
+    list_id: str | None = None
+    sort: str = "name"
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class Column:
+    title: str
+    sort_key: str | None
+    value: Callable[[ContactRow], str]
+
+
+def _when(row: ContactRow) -> str:
+    return row.opt_out_date.astimezone().strftime("%Y-%m-%d %H:%M") if row.opt_out_date else ""
+
+
+COLUMNS = (
+    Column("Name", "name", lambda r: r.display_name),
+    Column("Email", "email", lambda r: r.email or ""),
+    Column("Company", None, lambda r: r.company or ""),
+    Column("Status", "status", lambda r: STATUS_LABELS.get(str(r.status), str(r.status))),
+    Column("Opted out", "opt_out_date", _when),
+)
+
+STATUS_COLOURS = {"unsubscribed": "#c62828", "mailable": "#2e7d32", "removed": "#b26a00", "pending": "#b26a00",
+                  "deleted": "#757575"}
+
+
+class ContactTableModel(QAbstractTableModel):
+    """Rows come from `search(query, offset, limit)`; the view pulls more as it scrolls (fetchMore)."""
+
+    def __init__(self, search: Callable[[Query, int, int], list[ContactRow]],
+                 count: Callable[[Query], int], parent: Any = None) -> None:
+        super().__init__(parent)
+        self._search = search
+        self._count = count
+        self._query = Query()
+        self._rows: list[ContactRow] = []
+        self._total = 0
+
+    # --- the query -------------------------------------------------------------------------------------
+    @property
+    def query(self) -> Query:
+        return self._query
+
+    @property
+    def total(self) -> int:
+        return self._total
+
+    def set_query(self, query: Query) -> None:
+        self.beginResetModel()
+        self._query = query
+        self._total = self._count(query)
+        self._rows = self._search(query, 0, min(BATCH, self._total)) if self._total else []
+        self.endResetModel()
+
+    def refresh(self) -> None:
+        """Re-read after the cache changed, keeping as many rows loaded as before."""
+        loaded = max(len(self._rows), BATCH)
+        self.beginResetModel()
+        self._total = self._count(self._query)
+        self._rows = self._search(self._query, 0, min(loaded, self._total)) if self._total else []
+        self.endResetModel()
+
+    def row(self, index: int) -> ContactRow | None:
+        return self._rows[index] if 0 <= index < len(self._rows) else None
+
+    def row_of(self, contact_id: str) -> int:
+        for i, r in enumerate(self._rows):
+            if r.contact_id == contact_id:
+                return i
+        return -1
+
+    # --- Qt model API ----------------------------------------------------------------------------------
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's own default
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
+        return not parent.isValid() and len(self._rows) < self._total
+
+    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
+        if parent.isValid():
+            return
+        start = len(self._rows)
+        more = self._search(self._query, start, BATCH)
+        if not more:
+            self._total = start
+            return
+        self.beginInsertRows(QModelIndex(), start, start + len(more) - 1)
+        self._rows.extend(more)
+        self.endInsertRows()
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self._rows[index.row()]
+        column = COLUMNS[index.column()]
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return column.value(row)
+        if role == Qt.ItemDataRole.ForegroundRole and column.sort_key == "status":
+            return QBrush(QColor(STATUS_COLOURS.get(str(row.status), "#757575")))
+        if role == Qt.ItemDataRole.UserRole:
+            return row.contact_id
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section].title
+        return None
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        key = COLUMNS[column].sort_key
+        if key is None:
+            return
+        q = self._query
+        self.set_query(Query(q.text, q.status, q.list_id, key, order == Qt.SortOrder.DescendingOrder))

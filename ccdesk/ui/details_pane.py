@@ -1,0 +1,152 @@
+"""The right-hand pane: who the contact is, whether they may be mailed, what can be done, and history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ccdesk.services.status_text import Badge, Tone, describe
+from ccdesk.store.rows import AuditRow, ContactRow
+
+TONE_STYLE = {
+    Tone.OK: "background:#e8f5e9; color:#1b5e20; border:1px solid #81c784;",
+    Tone.STOP: "background:#ffebee; color:#b71c1c; border:1px solid #e57373;",
+    Tone.WAIT: "background:#fff8e1; color:#7a4f01; border:1px solid #ffb74d;",
+    Tone.NEUTRAL: "background:#eceff1; color:#37474f; border:1px solid #b0bec5;",
+}
+
+
+def _fmt(value: object) -> str:
+    if value is None or value == "":
+        return "—"
+    if hasattr(value, "astimezone"):
+        return value.astimezone().strftime("%d %b %Y %H:%M %Z")  # type: ignore[union-attr]
+    return str(value)
+
+
+class DetailsPane(QWidget):
+    unsubscribe_requested = Signal()
+    resubscribe_requested = Signal()
+    remove_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMinimumWidth(320)
+        layout = QVBoxLayout(self)
+        self.title = QLabel("No contact selected")
+        self.title.setWordWrap(True)
+        font = self.title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        font.setBold(True)
+        self.title.setFont(font)
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.title)
+
+        self.badge = QLabel()
+        self.badge.setWordWrap(True)
+        self.badge.setAccessibleName("Mailing status")
+        self.badge_detail = QLabel()
+        self.badge_detail.setWordWrap(True)
+        layout.addWidget(self.badge)
+        layout.addWidget(self.badge_detail)
+
+        buttons = QHBoxLayout()
+        self.unsubscribe_button = QPushButton("&Unsubscribe…")
+        self.resubscribe_button = QPushButton("Request &resubscribe…")
+        self.remove_button = QPushButton("Remove from &lists…")
+        for button, signal in ((self.unsubscribe_button, self.unsubscribe_requested),
+                               (self.resubscribe_button, self.resubscribe_requested),
+                               (self.remove_button, self.remove_requested)):
+            button.clicked.connect(signal.emit)
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+
+        line = QFrame()
+        line.setFrameShape(QFrame.Shape.HLine)
+        layout.addWidget(line)
+
+        self.form = QFormLayout()
+        self.fields: dict[str, QLabel] = {}
+        for key, label in (("email", "Email"), ("company", "Company"), ("opt_in", "Opted in"),
+                           ("opt_out", "Opted out"), ("reason", "Reason"), ("lists", "Lists"),
+                           ("pending", "Waiting to send")):
+            value = QLabel("—")
+            value.setWordWrap(True)
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            value.setAccessibleName(label)
+            self.fields[key] = value
+            self.form.addRow(label + ":", value)
+        layout.addLayout(self.form)
+
+        layout.addWidget(QLabel("History (this desk):"))
+        self.history = QListWidget()
+        self.history.setAccessibleName("History of this contact")
+        layout.addWidget(self.history, 1)
+        self.show_contact(None)
+
+    def show_contact(self, row: ContactRow | None, *, list_names: dict[str, str] | None = None,
+                     history: Sequence[AuditRow] = (), pending: Sequence[str] = (),
+                     resubscribe_requested: bool = False) -> None:
+        enabled = row is not None
+        for w in (self.unsubscribe_button, self.remove_button, self.resubscribe_button):
+            w.setEnabled(enabled)
+        self.history.clear()
+        if row is None:
+            self.title.setText("No contact selected")
+            self._set_badge(Badge("Search for a contact, then pick one from the table.", Tone.NEUTRAL))
+            for value in self.fields.values():
+                value.setText("—")
+            return
+        self.title.setText(row.display_name or row.email or row.contact_id)
+        self._set_badge(describe(str(row.status), permission=row.permission_to_send,
+                                 opt_out_date=row.opt_out_date, opt_out_source=row.opt_out_source,
+                                 opt_out_reason=row.opt_out_reason,
+                                 resubscribe_requested_at=row.resubscribe_requested_at,
+                                 deleted=row.deleted_at is not None))
+        names = list_names or {}
+        unsubscribed = str(row.status) == "unsubscribed"
+        self.unsubscribe_button.setEnabled(not unsubscribed and str(row.status) != "deleted")
+        self.unsubscribe_button.setToolTip("Already unsubscribed" if unsubscribed else "")
+        can_resub = unsubscribed and row.resubscribe_requested_at is None and not resubscribe_requested
+        self.resubscribe_button.setEnabled(can_resub)
+        self.resubscribe_button.setToolTip(
+            "Only for unsubscribed contacts, and only once per contact" if not can_resub else
+            "Constant Contact emails the contact; they are resubscribed only if they confirm")
+        self.remove_button.setEnabled(bool(row.list_ids))
+        self.fields["email"].setText(row.email or "—")
+        self.fields["company"].setText(row.company or "—")
+        self.fields["opt_in"].setText(f"{_fmt(row.opt_in_date)} by {row.opt_in_source or '—'}"
+                                      if row.opt_in_date else "—")
+        self.fields["opt_out"].setText(f"{_fmt(row.opt_out_date)} by "
+                                       f"{'the contact' if row.opt_out_source == 'Contact' else 'our team'}"
+                                       if row.opt_out_date else "—")
+        self.fields["reason"].setText(row.opt_out_reason or "—")
+        self.fields["lists"].setText(", ".join(sorted(names.get(lid, lid) for lid in row.list_ids))
+                                     or ("none" if row.lists_known else "not loaded yet"))
+        self.fields["pending"].setText("; ".join(pending) or "nothing")
+        for entry in history:
+            text = f"{entry.at.astimezone():%d %b %Y %H:%M}  {entry.actor}: {entry.action} — {entry.outcome}"
+            if entry.message:
+                text += f" ({entry.message})"
+            self.history.addItem(text)
+        if not history:
+            self.history.addItem("No actions from this desk yet.")
+
+    def _set_badge(self, badge: Badge) -> None:
+        self.badge.setText(badge.label)
+        self.badge.setStyleSheet(f"QLabel {{ {TONE_STYLE[badge.tone]} padding:8px; border-radius:6px; "
+                                 "font-weight:bold; }")
+        self.badge_detail.setText(badge.detail)
+        self.badge_detail.setVisible(bool(badge.detail))

@@ -1,0 +1,406 @@
+"""The main window: search, filters, the contact table, the details pane, the Activity tab, the status bar."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+from PySide6.QtCore import QItemSelection, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+from qasync import asyncSlot
+
+from ccdesk.api import ApiError
+from ccdesk.services.cache_pull import PullProgress
+from ccdesk.services.desk import Desk
+from ccdesk.services.outbox import ItemOutcome
+from ccdesk.services.validation import InvalidInput, is_valid_email
+from ccdesk.store.rows import ContactRow
+from ccdesk.store.store import Store
+
+from .activity_tab import ActivityTab
+from .contact_table import ContactTableModel, Query
+from .details_pane import DetailsPane
+from .dialogs import (
+    ContactChoice,
+    RemoveFromListsDialog,
+    ResubscribeDialog,
+    UnsubscribeDialog,
+)
+
+log = logging.getLogger(__name__)
+
+STATUS_FILTERS = (("", "All statuses"), ("mailable", "Can be mailed"), ("unsubscribed", "Unsubscribed"),
+                  ("removed", "Removed from all lists"), ("deleted", "Deleted"), ("pending", "Not confirmed"))
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, desk: Desk, reader: Store, *, account: str = "", demo: bool = False) -> None:
+        super().__init__()
+        self.desk = desk
+        self.reader = reader
+        self.demo = demo
+        self._pull_task: asyncio.Task[object] | None = None
+        self._lookup_done: set[str] = set()
+        self.setWindowTitle(f"ccdesk — {account}" if account else "ccdesk")
+        self.resize(1200, 760)
+
+        self.model = ContactTableModel(self._search_rows, self._count_rows, self)
+        self._build()
+        self._debounce = QTimer(self, singleShot=True, interval=150)
+        self._debounce.timeout.connect(self.apply_query)
+        self.search_edit.textChanged.connect(lambda _t: self._debounce.start())
+        self.status_filter.currentIndexChanged.connect(lambda _i: self.apply_query())
+        self.list_filter.currentIndexChanged.connect(lambda _i: self.apply_query())
+
+        desk.worker.item_finished.connect(self._on_item_finished)
+        desk.worker.queue_changed.connect(self._refresh_pending)
+        desk.worker.sign_in_required.connect(self._on_sign_in_required)
+        self.reload_lists()
+        self.apply_query()
+        self._refresh_pending()
+
+    # --- layout ------------------------------------------------------------------------------------------
+    def _build(self) -> None:
+        central = QWidget()
+        outer = QVBoxLayout(central)
+        bar = QHBoxLayout()
+        self.search_edit = QLineEdit()
+        self.search_edit.setPlaceholderText("Search by name, company or email (Ctrl+F)")
+        self.search_edit.setClearButtonEnabled(True)
+        self.search_edit.setAccessibleName("Search contacts")
+        self.status_filter = QComboBox()
+        self.status_filter.setAccessibleName("Filter by status")
+        self.status_filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.list_filter = QComboBox()
+        self.list_filter.setAccessibleName("Filter by list")
+        self.list_filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.refresh_button = QPushButton("Refresh from Constant Contact")
+        self.refresh_button.clicked.connect(self.start_pull)
+        bar.addWidget(self.search_edit, 3)
+        bar.addWidget(self.status_filter, 1)
+        bar.addWidget(self.list_filter, 1)
+        bar.addWidget(self.refresh_button)
+        outer.addLayout(bar)
+
+        self.notice = QLabel()
+        self.notice.setWordWrap(True)
+        self.notice.setVisible(False)
+        self.notice.setStyleSheet("QLabel { background:#fff8e1; color:#5d4037; border:1px solid #ffb74d; "
+                                  "padding:6px; border-radius:4px; }")
+        outer.addWidget(self.notice)
+
+        self.tabs = QTabWidget()
+        contacts_tab = QSplitter(Qt.Orientation.Horizontal)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setAccessibleName("Contacts")
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setAlternatingRowColors(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        for col, width in enumerate((180, 240, 160, 150)):
+            self.table.setColumnWidth(col, width)
+        self.table.selectionModel().selectionChanged.connect(self._on_selection)
+        self.result_label = QLabel()
+        left_layout.addWidget(self.table, 1)
+        left_layout.addWidget(self.result_label)
+        contacts_tab.addWidget(left)
+        self.details = DetailsPane()
+        self.details.unsubscribe_requested.connect(self.unsubscribe_selected)
+        self.details.resubscribe_requested.connect(self.resubscribe_selected)
+        self.details.remove_requested.connect(self.remove_selected)
+        contacts_tab.addWidget(self.details)
+        contacts_tab.setStretchFactor(0, 3)
+        contacts_tab.setStretchFactor(1, 2)
+        self.tabs.addTab(contacts_tab, "&Contacts")
+        self.activity = ActivityTab(self.reader)
+        self.tabs.addTab(self.activity, "&Activity")
+        outer.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
+
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(240)
+        self.progress.setVisible(False)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setVisible(False)
+        self.cancel_button.clicked.connect(self.cancel_pull)
+        self.pending_label = QLabel()
+        self.statusBar().addPermanentWidget(self.pending_label)
+        self.statusBar().addPermanentWidget(self.progress)
+        self.statusBar().addPermanentWidget(self.cancel_button)
+
+        find = QAction("Find", self, shortcut=QKeySequence.StandardKey.Find)
+        find.triggered.connect(lambda: (self.search_edit.setFocus(), self.search_edit.selectAll()))
+        self.addAction(find)
+        menu = self.menuBar().addMenu("&Contact")
+        for text, slot, keys in (("&Unsubscribe…", self.unsubscribe_selected, "Ctrl+U"),
+                                 ("Request &resubscribe…", self.resubscribe_selected, None),
+                                 ("Remove from &lists…", self.remove_selected, "Ctrl+L"),
+                                 ("Re&fresh from Constant Contact", self.start_pull, "F5")):
+            action = menu.addAction(text)
+            action.triggered.connect(slot)
+            if keys:
+                action.setShortcut(QKeySequence(keys))
+
+    # --- the store, read on the GUI thread (short queries on a WAL reader) ------------------------------
+    def _search_rows(self, q: Query, offset: int, limit: int) -> list[ContactRow]:
+        return self.reader.search(q.text, q.status, q.list_id, q.sort, q.descending, offset, limit)
+
+    def _count_rows(self, q: Query) -> int:
+        return self.reader.count(q.text, q.status, q.list_id)
+
+    def list_names(self) -> dict[str, str]:
+        return {lst.list_id: lst.name for lst in self.reader.lists()}
+
+    def reload_lists(self) -> None:
+        current = self.list_filter.currentData()
+        self.list_filter.blockSignals(True)
+        self.list_filter.clear()
+        self.list_filter.addItem("All lists", None)
+        for lst in self.reader.lists():
+            self.list_filter.addItem(lst.name, lst.list_id)
+        index = self.list_filter.findData(current)
+        self.list_filter.setCurrentIndex(max(0, index))
+        self.list_filter.blockSignals(False)
+
+    def current_query(self) -> Query:
+        q = self.model.query
+        return Query(self.search_edit.text().strip(), self.status_filter.currentData() or None,
+                     self.list_filter.currentData() or None, q.sort, q.descending)
+
+    def apply_query(self) -> None:
+        query = self.current_query()
+        self.model.set_query(query)
+        self._update_filter_counts(query)
+        total = self.model.total
+        self.result_label.setText(f"{total:,} contact{'s' if total != 1 else ''}")
+        if total == 0 and is_valid_email(query.text) and query.text.lower() not in self._lookup_done:
+            self._lookup_done.add(query.text.lower())
+            self.lookup_on_server(query.text)
+        self._on_selection()
+
+    def _update_filter_counts(self, query: Query) -> None:
+        counts = self.reader.status_counts(query.text, query.list_id)
+        current = self.status_filter.currentData()
+        self.status_filter.blockSignals(True)
+        self.status_filter.clear()
+        for key, label in STATUS_FILTERS:
+            n = sum(counts.values()) if not key else counts.get(key, 0)
+            self.status_filter.addItem(f"{label} ({n:,})", key)
+        self.status_filter.setCurrentIndex(max(0, self.status_filter.findData(current)))
+        self.status_filter.blockSignals(False)
+        per_list = self.reader.list_counts(query.text, query.status)
+        for i in range(1, self.list_filter.count()):
+            lid = self.list_filter.itemData(i)
+            name = self.list_filter.itemText(i).rsplit(" (", 1)[0]
+            self.list_filter.setItemText(i, f"{name} ({per_list.get(lid, 0):,})")
+
+    # --- selection and details ----------------------------------------------------------------------------
+    def selected_rows(self) -> list[ContactRow]:
+        rows = []
+        for index in self.table.selectionModel().selectedRows():
+            row = self.model.row(index.row())
+            if row is not None:
+                rows.append(row)
+        return rows
+
+    def _on_selection(self, *_: QItemSelection) -> None:
+        rows = self.selected_rows()
+        if len(rows) != 1:
+            self.details.show_contact(None)
+            if rows:
+                self.details.title.setText(f"{len(rows)} contacts selected")
+                self.details.unsubscribe_button.setEnabled(True)
+                self.details.remove_button.setEnabled(True)
+            return
+        self.show_details(rows[0].contact_id)
+
+    def show_details(self, contact_id: str) -> None:
+        row = self.reader.get_contact(contact_id)
+        if row is None:
+            self.details.show_contact(None)
+            return
+        pending = [f"{item.kind.replace('_', ' ')} ({item.state})" for item in self.reader.pending(contact_id)]
+        self.details.show_contact(row, list_names=self.list_names(),
+                                  history=self.reader.audit(contact_id, limit=50), pending=pending)
+
+    def select_contact(self, contact_id: str) -> None:
+        index = self.model.row_of(contact_id)
+        if index >= 0:
+            self.table.selectRow(index)
+
+    def _choices(self, rows: Sequence[ContactRow]) -> list[ContactChoice]:
+        names = self.list_names()
+        return [ContactChoice(contact_id=r.contact_id, email=r.email or "", name=r.display_name,
+                              lists=tuple((lid, names.get(lid, lid)) for lid in r.list_ids), status=str(r.status))
+                for r in rows]
+
+    # --- actions -------------------------------------------------------------------------------------------
+    @asyncSlot()
+    async def unsubscribe_selected(self) -> None:
+        rows = self.selected_rows()
+        if not rows:
+            return
+        dialog = UnsubscribeDialog(self._choices(rows), self)
+        if not dialog.exec() or (request := dialog.result_request()) is None:
+            return
+        await self._queue(self.desk.actions.unsubscribe(request.contact_ids, request.reason, request.asked_by,
+                                                        request.received_on), "unsubscribe")
+
+    @asyncSlot()
+    async def resubscribe_selected(self) -> None:
+        rows = self.selected_rows()
+        if len(rows) != 1:
+            return
+        row = rows[0]
+        requested = row.resubscribe_requested_at.date() if row.resubscribe_requested_at else None
+        lists = [(lst.list_id, lst.name) for lst in self.reader.lists()]
+        dialog = ResubscribeDialog(self._choices([row])[0], lists, requested, self)
+        if not dialog.exec() or (request := dialog.result_request()) is None:
+            return
+        await self._queue(self.desk.actions.request_resubscribe(request.contact_id, request.list_ids),
+                          "resubscribe request")
+
+    @asyncSlot()
+    async def remove_selected(self) -> None:
+        rows = self.selected_rows()
+        if not rows:
+            return
+        lists = [(lst.list_id, lst.name) for lst in self.reader.lists()]
+        dialog = RemoveFromListsDialog(self._choices(rows), lists, self)
+        if not dialog.exec() or (request := dialog.result_request()) is None:
+            return
+        await self._queue(self.desk.actions.remove_from_lists(request.contact_ids, request.list_ids),
+                          "removal from lists")
+
+    async def _queue(self, work: object, what: str) -> None:
+        try:
+            queued = await work  # type: ignore[misc]
+        except InvalidInput as exc:
+            QMessageBox.warning(self, "Nothing was sent", exc.message)
+            return
+        n = len(queued.outbox_ids)
+        text = f"Queued {n} {what}{'s' if n != 1 else ''}; sending to Constant Contact…" if n else \
+            f"Nothing to send: the selected contacts need no {what}."
+        if queued.skipped:
+            text += f" {len(queued.skipped)} skipped (already done or already queued)."
+        self.statusBar().showMessage(text, 8000)
+        self._after_change()
+
+    def _on_item_finished(self, outcome: ItemOutcome) -> None:
+        if outcome.ok:
+            self.statusBar().showMessage(outcome.message, 8000)
+        elif outcome.final:
+            QMessageBox.warning(self, "Constant Contact refused a change",
+                                f"{outcome.message}\n\nThe change was not made; it is listed as failed in the "
+                                "Activity tab.")
+        else:
+            self.statusBar().showMessage(f"Will try again: {outcome.message}", 8000)
+        self._after_change()
+
+    def _after_change(self) -> None:
+        selected = [r.contact_id for r in self.selected_rows()]
+        self.model.refresh()
+        self._update_filter_counts(self.model.query)
+        if len(selected) == 1:
+            self.select_contact(selected[0])
+            self.show_details(selected[0])
+        self.activity.refresh()
+        self._refresh_pending()
+
+    def _refresh_pending(self) -> None:
+        n = len(self.reader.pending())
+        self.pending_label.setText(f"{n} change{'s' if n != 1 else ''} waiting to send" if n else "All changes sent")
+
+    def _on_sign_in_required(self, message: str) -> None:
+        self.show_notice(f"{message} Your queued changes are kept and will be sent after you sign in.")
+
+    def show_notice(self, text: str) -> None:
+        self.notice.setText(text)
+        self.notice.setVisible(bool(text))
+
+    # --- server lookup and full pull -------------------------------------------------------------------------
+    @asyncSlot(str)
+    async def lookup_on_server(self, email: str) -> None:
+        self.statusBar().showMessage(f"Not in the local copy; looking up {email} in Constant Contact…")
+        try:
+            row = await self.desk.lookup_email(email)
+        except ApiError as exc:
+            self.statusBar().showMessage(f"Lookup failed: {exc.message}", 10000)
+            return
+        if row is None:
+            self.statusBar().showMessage(f"No contact with the address {email} in Constant Contact.", 10000)
+            return
+        self.statusBar().showMessage(f"Found {email} in Constant Contact and added it to the local copy.", 8000)
+        if self.search_edit.text().strip().lower() == email.lower():
+            self.apply_query()
+            self.select_contact(row.contact_id)
+
+    @asyncSlot()
+    async def start_pull(self) -> None:
+        if self._pull_task is not None and not self._pull_task.done():
+            return
+        self.progress.setVisible(True)
+        self.progress.setRange(0, 0)
+        self.cancel_button.setVisible(True)
+        self.refresh_button.setEnabled(False)
+        self.statusBar().showMessage("Reading the account from Constant Contact…")
+        self._pull_task = asyncio.ensure_future(self.desk.pull.run(self._on_pull_progress))
+        try:
+            result = await self._pull_task
+            self.statusBar().showMessage(f"Local copy up to date: {result.contacts:,} contacts read.", 10000)
+        except asyncio.CancelledError:
+            self.statusBar().showMessage("Refresh cancelled; what was read so far is kept and the next refresh "
+                                         "continues from there.", 10000)
+        except ApiError as exc:
+            self.show_notice(f"Refresh stopped: {exc.message} What was read so far is kept.")
+        finally:
+            self._pull_task = None
+            self.progress.setVisible(False)
+            self.cancel_button.setVisible(False)
+            self.refresh_button.setEnabled(True)
+            self.reload_lists()
+            self._after_change()
+
+    def _on_pull_progress(self, progress: PullProgress) -> None:
+        if progress.total:
+            self.progress.setRange(0, progress.total)
+            self.progress.setValue(min(progress.done, progress.total))
+            self.progress.setFormat(f"{progress.done:,} / {progress.total:,}")
+        if progress.done <= 500 or progress.done % 5000 < 500:
+            self.reload_lists()
+            self._after_change()
+
+    def cancel_pull(self) -> None:
+        if self._pull_task is not None:
+            self._pull_task.cancel()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.cancel_pull()
+        super().closeEvent(event)
