@@ -57,7 +57,6 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
     """Build everything, show the window, and wait until the app quits."""
     from ccdesk.api import CCClient, StaticTokenProvider
     from ccdesk.services.desk import Desk
-    from ccdesk.store.db import default_db_path
     from ccdesk.store.store import Store
     from ccdesk.ui.main_window import MainWindow
 

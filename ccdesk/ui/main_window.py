@@ -124,7 +124,7 @@ class MainWindow(QMainWindow):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for col, width in enumerate((180, 240, 160, 150)):
+        for col, width in enumerate((150, 210, 100, 150)):
             self.table.setColumnWidth(col, width)
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
         self.result_label = QLabel()
@@ -138,6 +138,7 @@ class MainWindow(QMainWindow):
         contacts_tab.addWidget(self.details)
         contacts_tab.setStretchFactor(0, 3)
         contacts_tab.setStretchFactor(1, 2)
+        contacts_tab.setSizes([740, 440])
         self.tabs.addTab(contacts_tab, "&Contacts")
         self.activity = ActivityTab(self.reader)
         self.tabs.addTab(self.activity, "&Activity")
