@@ -121,6 +121,8 @@ class MainWindow(QMainWindow):
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.table.verticalHeader().setVisible(False)
         self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
@@ -199,12 +201,15 @@ class MainWindow(QMainWindow):
         query = self.current_query()
         self.model.set_query(query)
         self._update_filter_counts(query)
-        total = self.model.total
-        self.result_label.setText(f"{total:,} contact{'s' if total != 1 else ''}")
-        if total == 0 and is_valid_email(query.text) and query.text.lower() not in self._lookup_done:
+        self._update_result_label()
+        if self.model.total == 0 and is_valid_email(query.text) and query.text.lower() not in self._lookup_done:
             self._lookup_done.add(query.text.lower())
             self.lookup_on_server(query.text)
         self._on_selection()
+
+    def _update_result_label(self) -> None:
+        total = self.model.total
+        self.result_label.setText(f"{total:,} contact{'s' if total != 1 else ''}")
 
     def _update_filter_counts(self, query: Query) -> None:
         counts = self.reader.status_counts(query.text, query.list_id)
@@ -329,6 +334,7 @@ class MainWindow(QMainWindow):
         selected = [r.contact_id for r in self.selected_rows()]
         self.model.refresh()
         self._update_filter_counts(self.model.query)
+        self._update_result_label()
         if len(selected) == 1:
             self.select_contact(selected[0])
             self.show_details(selected[0])
