@@ -6,6 +6,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -25,6 +26,9 @@ class TokenRegistry:
 
     clock: Callable[[], float] = time.time
     _tokens: dict[str, IssuedToken] = field(default_factory=dict)
+    # The sandbox's OAuth server (ccdesk.sandbox.oauth.OAuthServer) once its routes are built, so tests holding
+    # the registry can reach its controls (approve a device code, invalidate refresh tokens, count requests).
+    oauth: Any = field(default=None, repr=False, compare=False)
 
     def add_fixed(self, token: str, scope: str = "contact_data") -> None:
         """A token that never expires (the `--token T` flag)."""

@@ -1,0 +1,183 @@
+"""A one-shot HTTP listener on 127.0.0.1 that receives the browser's redirect after sign-in (RFC 8252 §7.3).
+
+It binds to the loopback address only (never all interfaces), answers exactly one callback at the redirect path,
+checks `state` in constant time, shows the browser a short page, and gives the code to the caller, or an error in
+plain words. Anything else (a favicon request, another path) gets a 404 and does not end the wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import html
+import logging
+from urllib.parse import parse_qs, urlsplit
+
+from .errors import OAuthServerError, SignInDenied, SignInError, SignInTimeout, StateMismatch
+from .pkce import states_match
+
+log = logging.getLogger(__name__)
+
+HOST = "127.0.0.1"
+HEADER_TIMEOUT_S = 10.0
+MAX_REQUEST_HEAD = 16 * 1024
+
+_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed"}
+
+
+class LoopbackListener:
+    """Use as `async with LoopbackListener(state, port=..) as listener: ...; code = await listener.wait()`."""
+
+    def __init__(self, expected_state: str, *, port: int = 0, path: str = "/callback",
+                 timeout_s: float = 300.0) -> None:
+        if not expected_state:
+            raise ValueError("expected_state is required")
+        self._state = expected_state
+        self._wanted_port = port
+        self.path = path or "/"
+        self.timeout_s = timeout_s
+        self._server: asyncio.Server | None = None
+        self._result: asyncio.Future[str] | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("the listener is not started")
+        return int(self._server.sockets[0].getsockname()[1])
+
+    @property
+    def redirect_uri(self) -> str:
+        return f"http://{HOST}:{self.port}{self.path}"
+
+    async def start(self) -> None:
+        self._result = asyncio.get_running_loop().create_future()
+        try:
+            self._server = await asyncio.start_server(self._handle, HOST, self._wanted_port, limit=MAX_REQUEST_HEAD)
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1)):
+                raise SignInError(
+                    f"ccdesk could not wait for the browser on port {self._wanted_port}: another program is using "
+                    "it. Close that program and try again, or sign in with a code instead.") from exc
+            raise SignInError(f"ccdesk could not open port {self._wanted_port} on this computer for the browser's "
+                              f"answer ({exc.strerror or exc}).") from exc
+        log.info("Waiting for the browser's sign-in answer on %s:%d%s", HOST, self.port, self.path)
+
+    async def wait(self) -> str:
+        """The authorization code; raises SignInError (denied, wrong state, timeout...) otherwise."""
+        if self._result is None:
+            raise RuntimeError("the listener is not started")
+        try:
+            return await asyncio.wait_for(asyncio.shield(self._result), self.timeout_s)
+        except TimeoutError:
+            raise SignInTimeout(f"No answer from the browser within {_duration(self.timeout_s)}. "
+                                "Try signing in again.") from None
+        finally:
+            await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            for writer in list(self._writers):
+                writer.close()
+            await self._server.wait_closed()
+            self._server = None
+        if self._result is not None and not self._result.done():
+            self._result.cancel()
+
+    async def __aenter__(self) -> LoopbackListener:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # ---- one connection ------------------------------------------------------------------------------------------
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.add(writer)
+        try:
+            try:
+                head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), HEADER_TIMEOUT_S)
+            except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError, ConnectionError):
+                return
+            status, title, text, outcome = self._answer(head.split(b"\r\n", 1)[0].decode("latin-1"))
+            # Claim the one answer before the first await, so two callbacks cannot both count.
+            if outcome is not None and self._result is not None and not self._result.done():
+                if isinstance(outcome, BaseException):
+                    self._result.set_exception(outcome)
+                else:
+                    self._result.set_result(outcome)
+            await self._respond(writer, status, title, text)
+        except (ConnectionError, TimeoutError):
+            pass
+        finally:
+            self._writers.discard(writer)
+            writer.close()
+
+    def _answer(self, request_line: str) -> tuple[int, str, str, str | SignInError | None]:
+        """(HTTP status, page title, page text, code or error to finish the wait with, or None to keep waiting)."""
+        parts = request_line.split(" ")
+        if len(parts) != 3 or not parts[2].startswith("HTTP/"):
+            return 400, "Bad request", "This address only receives the sign-in answer.", None
+        method, target = parts[0], urlsplit(parts[1])
+        if target.path != self.path:
+            return 404, "Not found", "This address only receives the sign-in answer.", None
+        if method != "GET":
+            return 405, "Not allowed", "This address only receives the sign-in answer.", None
+        if self._result is None or self._result.done():
+            return 400, "Already done", "This sign-in was already handled. You can close this tab.", None
+        query = parse_qs(target.query, keep_blank_values=True)
+        if any(len(query.get(k, ())) > 1 for k in ("code", "state", "error")):
+            error = SignInError("The browser sent a malformed sign-in answer. Please try again.")
+            return 400, "Sign-in failed", error.message, error
+        value = {k: v[0] for k, v in query.items()}
+        if not states_match(self._state, value.get("state")):
+            log.warning("Sign-in callback with a wrong or missing state: ignored as a stale tab or forged request")
+            error = StateMismatch("The browser answered for a different sign-in attempt (the security check "
+                                  "failed). Close other Constant Contact sign-in tabs and try again.")
+            return 400, "Sign-in failed", error.message + " You can close this tab.", error
+        if "error" in value:
+            return self._server_error(value["error"], value.get("error_description", ""))
+        code = value.get("code", "")
+        if not code:
+            error = SignInError("The browser came back without an authorization code. Please try again.")
+            return 400, "Sign-in failed", error.message, error
+        log.info("Received the authorization code from the browser")
+        return 200, "Signed in", "You can close this tab and return to ccdesk.", code
+
+    @staticmethod
+    def _server_error(error: str, description: str) -> tuple[int, str, str, SignInError]:
+        if error == "access_denied":
+            log.info("The user declined access in the browser")
+            denied = SignInDenied("You declined access in the browser. Sign in again when you are ready.",
+                                  error_key=error)
+            return 200, "Access declined", "You declined access. You can close this tab and return to ccdesk.", \
+                denied
+        log.warning("The authorization server redirected with error %s", error)
+        failed = OAuthServerError(f"Constant Contact could not sign you in: {description or error}.",
+                                  error=error, description=description)
+        return 200, "Sign-in failed", f"{failed.message} You can close this tab and return to ccdesk.", failed
+
+    @staticmethod
+    async def _respond(writer: asyncio.StreamWriter, status: int, title: str, text: str) -> None:
+        body = (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>ccdesk: {html.escape(title)}"
+                "</title><style>body{font-family:system-ui,sans-serif;max-width:34em;margin:4em auto;padding:0 1em}"
+                f"</style></head><body><h1>{html.escape(title)}</h1><p>{html.escape(text)}</p></body></html>"
+                ).encode()
+        head = (f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}\r\n"
+                "Content-Type: text/html; charset=utf-8\r\n"
+                f"Content-Length: {len(body)}\r\n"
+                "Cache-Control: no-store\r\n"
+                "Referrer-Policy: no-referrer\r\n"
+                "Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'\r\n"
+                "Connection: close\r\n\r\n").encode()
+        writer.write(head + body)
+        await asyncio.wait_for(writer.drain(), HEADER_TIMEOUT_S)
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 60:
+        minutes = round(seconds / 60)
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return f"{seconds:g} seconds"

@@ -1,0 +1,246 @@
+"""Where the sign-in is kept between runs: the OS keyring, or only memory ("this session only").
+
+Tokens are never written to a file, the settings, SQLite or a log: only to the keyring, or kept in memory.
+
+Keyring layout: service "ccdesk", user name = the app's client_id, value = `TokenSet.to_json()`. Windows Credential
+Manager caps a value at 2,560 bytes, and keyring stores it as UTF-16 (1,280 characters), while a Constant Contact
+access token is a JWT of about a kilobyte. So a value longer than `CHUNK_CHARS` is split: the main entry then holds
+`{"ccdesk_split": {"gen": G, "parts": N}}` and the text is in entries "<client_id>#<G>#<i>". A save writes the new
+parts first, then switches the main entry (the commit point), then deletes the old parts, so a crash half-way
+never leaves a mix of old and new tokens.
+
+Keyring calls can block (an unlock prompt, a slow D-Bus): the `a*` methods run them in a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+
+import keyring
+import keyring.backend
+import keyring.errors
+from keyring.backends import chainer, fail, null
+
+from .tokenset import TokenSet
+
+log = logging.getLogger(__name__)
+
+SERVICE = "ccdesk"
+CHUNK_CHARS = 1000
+MAX_PARTS = 64
+
+
+class TokenStoreError(Exception):
+    """The keyring refused (locked and the prompt dismissed, no backend, D-Bus gone...). `message` is plain words."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class TokenStore(ABC):
+    """save/load/clear one TokenSet, plus async wrappers that keep blocking calls off the event loop."""
+
+    def __init__(self) -> None:
+        self._alock = asyncio.Lock()  # async callers' operations happen in the order they were asked for
+
+    @abstractmethod
+    def save(self, tokens: TokenSet) -> None: ...
+
+    @abstractmethod
+    def load(self) -> TokenSet | None: ...
+
+    @abstractmethod
+    def clear(self) -> None: ...
+
+    @abstractmethod
+    def backend_name(self) -> str: ...
+
+    @abstractmethod
+    def available(self) -> bool: ...
+
+    @property
+    def persistent(self) -> bool:
+        """Whether the sign-in survives a restart of ccdesk."""
+        return True
+
+    async def asave(self, tokens: TokenSet) -> None:
+        async with self._alock:
+            await asyncio.to_thread(self.save, tokens)
+
+    async def aload(self) -> TokenSet | None:
+        async with self._alock:
+            return await asyncio.to_thread(self.load)
+
+    async def aclear(self) -> None:
+        async with self._alock:
+            await asyncio.to_thread(self.clear)
+
+
+class MemoryTokenStore(TokenStore):
+    """Keeps the sign-in for this session only (no usable keyring, or the user chose not to use it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._tokens: TokenSet | None = None
+
+    def save(self, tokens: TokenSet) -> None:
+        self._tokens = tokens
+
+    def load(self) -> TokenSet | None:
+        return self._tokens
+
+    def clear(self) -> None:
+        self._tokens = None
+
+    def backend_name(self) -> str:
+        return "memory (this session only)"
+
+    def available(self) -> bool:
+        return True
+
+    @property
+    def persistent(self) -> bool:
+        return False
+
+    async def asave(self, tokens: TokenSet) -> None:
+        self.save(tokens)
+
+    async def aload(self) -> TokenSet | None:
+        return self.load()
+
+    async def aclear(self) -> None:
+        self.clear()
+
+
+def backend_usable(backend: keyring.backend.KeyringBackend) -> bool:
+    """False for keyring's fail/null backends (and a chain made only of them): nothing would be kept."""
+    if isinstance(backend, fail.Keyring | null.Keyring):
+        return False
+    if isinstance(backend, chainer.ChainerBackend):
+        return any(backend_usable(b) for b in backend.backends)
+    return True
+
+
+class KeyringTokenStore(TokenStore):
+    """The OS keyring (Windows Credential Manager, macOS Keychain, Secret Service) through `keyring`.
+
+    `backend` defaults to keyring's choice at call time; tests pass one.
+    """
+
+    def __init__(self, client_id: str, *, service: str = SERVICE,
+                 backend: keyring.backend.KeyringBackend | None = None) -> None:
+        super().__init__()
+        if not client_id:
+            raise ValueError("client_id is required")
+        self.client_id = client_id
+        self.service = service
+        self._backend = backend
+
+    def keyring(self) -> keyring.backend.KeyringBackend:
+        return self._backend or keyring.get_keyring()
+
+    def backend_name(self) -> str:
+        kr = self.keyring()
+        return str(getattr(kr, "name", type(kr).__name__))
+
+    def available(self) -> bool:
+        return backend_usable(self.keyring())
+
+    def save(self, tokens: TokenSet) -> None:
+        kr = self.keyring()
+        text = tokens.to_json()
+        with _keyring_errors("save the sign-in to"):
+            old_parts = self._parts_of(kr.get_password(self.service, self.client_id))
+            new_parts: list[str] = []
+            if len(text) <= CHUNK_CHARS:
+                kr.set_password(self.service, self.client_id, text)
+            else:
+                gen = secrets.token_hex(4)
+                chunks = [text[i:i + CHUNK_CHARS] for i in range(0, len(text), CHUNK_CHARS)]
+                for i, chunk in enumerate(chunks):
+                    new_parts.append(self._part_name(gen, i))
+                    kr.set_password(self.service, new_parts[-1], chunk)
+                kr.set_password(self.service, self.client_id,
+                                json.dumps({"ccdesk_split": {"gen": gen, "parts": len(chunks)}}))
+            self._delete_quietly(kr, [p for p in old_parts if p not in new_parts])
+        log.info("Saved the sign-in to the %s (%d characters%s)", self.backend_name(), len(text),
+                 ", split" if len(text) > CHUNK_CHARS else "")
+
+    def load(self) -> TokenSet | None:
+        kr = self.keyring()
+        with _keyring_errors("read the sign-in from"):
+            head = kr.get_password(self.service, self.client_id)
+            if head is None:
+                return None
+            split = _split_header(head)
+            if split is not None:
+                gen, count = split
+                pieces = [kr.get_password(self.service, self._part_name(gen, i)) for i in range(count)]
+                if any(p is None for p in pieces):
+                    log.warning("The saved sign-in in the %s is incomplete; ignoring it", self.backend_name())
+                    return None
+                head = "".join(p for p in pieces if p is not None)
+        try:
+            return TokenSet.from_json(head)
+        except ValueError as exc:
+            log.warning("The saved sign-in in the %s is unreadable (%s); ignoring it", self.backend_name(), exc)
+            return None
+
+    def clear(self) -> None:
+        kr = self.keyring()
+        with _keyring_errors("remove the sign-in from"):
+            head = kr.get_password(self.service, self.client_id)
+            if head is None:
+                return
+            self._delete_quietly(kr, [self.client_id, *self._parts_of(head)])
+        log.info("Removed the sign-in from the %s", self.backend_name())
+
+    def _part_name(self, gen: str, index: int) -> str:
+        return f"{self.client_id}#{gen}#{index}"
+
+    def _parts_of(self, head: str | None) -> list[str]:
+        split = _split_header(head) if head else None
+        return [self._part_name(split[0], i) for i in range(split[1])] if split else []
+
+    def _delete_quietly(self, kr: keyring.backend.KeyringBackend, names: list[str]) -> None:
+        for name in names:
+            with suppress(keyring.errors.PasswordDeleteError):
+                kr.delete_password(self.service, name)
+
+
+def _split_header(head: str) -> tuple[str, int] | None:
+    if '"ccdesk_split"' not in head:
+        return None
+    try:
+        info = json.loads(head)["ccdesk_split"]
+        gen, parts = str(info["gen"]), int(info["parts"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    return (gen, parts) if 0 < parts <= MAX_PARTS else None
+
+
+@contextmanager
+def _keyring_errors(doing: str) -> Iterator[None]:
+    """Turn whatever a backend raises (keyring errors, D-Bus errors...) into a TokenStoreError in plain words."""
+    try:
+        yield
+    except TokenStoreError:
+        raise
+    except keyring.errors.KeyringLocked as exc:
+        raise _store_error(doing, "the keyring is locked") from exc
+    except keyring.errors.NoKeyringError as exc:
+        raise _store_error(doing, "there is no usable keyring on this computer") from exc
+    except Exception as exc:
+        raise _store_error(doing, f"{type(exc).__name__}: {exc}") from exc
+
+
+def _store_error(doing: str, why: str) -> TokenStoreError:
+    log.warning("Could not %s the keyring: %s", doing, why)
+    return TokenStoreError(f"Could not {doing} the system keyring ({why}).")

@@ -1,0 +1,267 @@
+"""Fixtures for the sign-in tests: the sandbox's OAuth server on real loopback HTTP, a fake clock, a scripted browser,
+in-memory keyrings, and a real Secret Service (gnome-keyring on a private D-Bus)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import keyring.backend
+import keyring.errors
+import pytest
+import uvicorn
+
+from ccdesk.auth import AuthConfig
+from ccdesk.sandbox.app import create_app
+from ccdesk.sandbox.config import SandboxConfig
+from ccdesk.sandbox.oauth import OAuthServer
+from ccdesk.sandbox.tokens import TokenRegistry
+
+CLIENT_ID = "ccdesk-test-client"
+
+
+class FakeClock:
+    """Seconds since the epoch that only move when told; `now()` is the same instant as an aware datetime."""
+
+    def __init__(self, start: float = 1_760_000_000.0) -> None:
+        self.t = start
+
+    def __call__(self) -> float:
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.t, UTC)
+
+
+class _ThreadedUvicorn:
+    """An ASGI app under uvicorn on 127.0.0.1:<free port>, in a daemon thread."""
+
+    def __init__(self, app: Any) -> None:
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
+                                                    lifespan="off", loop="asyncio", access_log=False))
+        self.thread = threading.Thread(target=self.server.run, name="oauth-sandbox", daemon=True)
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        for _ in range(500):
+            if self.server.started:
+                break
+            self.thread.join(0.01)
+        else:
+            raise RuntimeError("the sandbox did not start")
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}"
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+@dataclass
+class Sandbox:
+    base_url: str
+    config: SandboxConfig
+    tokens: TokenRegistry
+    clock: FakeClock
+
+    @property
+    def oauth(self) -> OAuthServer:
+        return self.tokens.oauth
+
+    def auth_config(self, **kw: Any) -> AuthConfig:
+        kw.setdefault("redirect_uri", "http://127.0.0.1:0/callback")
+        return AuthConfig(CLIENT_ID, auth_base=self.base_url, **kw)
+
+    @property
+    def token_url(self) -> str:
+        return self.base_url + "/oauth2/default/v1/token"
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+class _SwappableApp:
+    """One uvicorn for the whole session; each test mounts a fresh sandbox app (fresh state, config, clock).
+
+    (ccdesk.sandbox.server.SandboxServer starts a uvicorn per instance, ~0.2 s each: test_end_to_end.py uses it.)"""
+
+    def __init__(self) -> None:
+        self.app: Any = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+
+
+@pytest.fixture(scope="session")
+def _oauth_host() -> Iterator[tuple[_SwappableApp, str]]:
+    holder = _SwappableApp()
+    with _ThreadedUvicorn(holder) as base_url:
+        yield holder, base_url
+
+
+@pytest.fixture
+def sandbox(clock: FakeClock, _oauth_host: tuple[_SwappableApp, str]) -> Iterator[Sandbox]:
+    """The whole sandbox app (OAuth server beside /v3) over real HTTP, on the fake clock.
+
+    Its config is read per request, so tests may flip auto_approve, refresh_tokens, token_lifetime_s.
+    """
+    holder, base_url = _oauth_host
+    config = SandboxConfig(contacts=0, rate_limit=0, auto_approve=True, refresh_tokens="rotating", clock=clock)
+    holder.app = create_app(config)
+    yield Sandbox(base_url, config, holder.app.state.sandbox.tokens, clock)
+    holder.app = None
+
+
+# ---- a scripted browser --------------------------------------------------------------------------------------------
+
+_REQUEST_ID = re.compile(r'name="request_id" value="([^"]+)"')
+
+
+@dataclass
+class ScriptedBrowser:
+    """Plays the user's browser: opens the authorize URL, answers the approval page, follows the redirects
+    (to the sandbox, then to ccdesk's loopback listener). `tamper` may rewrite the final redirect URL."""
+
+    decision: str = "approve"
+    tamper: Any = None
+    pages: list[httpx.Response] = field(default_factory=list)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    urls: list[str] = field(default_factory=list)  # what open() was given
+    visited: list[str] = field(default_factory=list)  # every redirect target followed
+
+    def open(self, url: str) -> bool:
+        self.urls.append(url)
+        self.tasks.append(asyncio.get_running_loop().create_task(self.visit(url)))
+        return True
+
+    async def visit(self, url: str) -> None:
+        async with httpx.AsyncClient(follow_redirects=False, timeout=10) as web:
+            page = await web.get(url)
+            match = _REQUEST_ID.search(page.text) if page.status_code == 200 else None
+            if match:
+                page = await web.post(str(page.url.copy_with(query=None)),
+                                      data={"request_id": match.group(1), "decision": self.decision})
+            while page.is_redirect:
+                target = page.headers["location"]
+                if self.tamper is not None and "127.0.0.1" in target and "/oauth2/" not in target:
+                    target = self.tamper(target)
+                self.visited.append(target)
+                page = await web.get(target)
+            self.pages.append(page)
+
+    @property
+    def last_page(self) -> str:
+        return self.pages[-1].text if self.pages else ""
+
+
+@pytest.fixture
+def browser() -> ScriptedBrowser:
+    return ScriptedBrowser()
+
+
+# ---- keyrings -------------------------------------------------------------------------------------------------------
+
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    """An in-memory keyring backend; `max_chars` emulates Windows Credential Manager's value limit."""
+
+    # keyring discovers every KeyringBackend subclass; priority 0 keeps this one out of its automatic choice and
+    # out of ChainerBackend, so it is only used where a test passes it explicitly.
+    priority = 0  # type: ignore[assignment]
+
+    def __init__(self, max_chars: int | None = None) -> None:
+        super().__init__()
+        self.entries: dict[tuple[str, str], str] = {}
+        self.max_chars = max_chars
+        self.threads: set[int] = set()
+
+    def get_password(self, service: str, username: str) -> str | None:
+        self.threads.add(threading.get_ident())
+        return self.entries.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.threads.add(threading.get_ident())
+        if self.max_chars is not None and len(password) > self.max_chars:
+            raise keyring.errors.PasswordSetError("The stub is too long")
+        self.entries[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.threads.add(threading.get_ident())
+        if self.entries.pop((service, username), None) is None:
+            raise keyring.errors.PasswordDeleteError("not found")
+
+
+@pytest.fixture
+def memory_keyring() -> MemoryKeyring:
+    return MemoryKeyring()
+
+
+@dataclass
+class SecretService:
+    home: str
+    bus_address: str
+
+
+@pytest.fixture(scope="module")
+def secret_service() -> Iterator[SecretService]:
+    """A real gnome-keyring Secret Service on a private D-Bus session bus, unlocked with a non-empty password.
+
+    DBUS_SESSION_BUS_ADDRESS points at it only while the fixture lives; both daemons are ended by their pid.
+    """
+    missing = [tool for tool in ("dbus-daemon", "gnome-keyring-daemon") if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"needs {' and '.join(missing)} (apt-get install gnome-keyring dbus)")
+    home = tempfile.mkdtemp(prefix="ccdesk-keyring-home-")
+    env = {**os.environ, "HOME": home, "XDG_DATA_HOME": os.path.join(home, ".local", "share")}
+    for var in ("DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR", "GNOME_KEYRING_CONTROL"):
+        env.pop(var, None)  # never talk to (or put a socket beside) the real user's session keyring
+    bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--nosyslog", "--print-address=1"],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True)
+    daemon: subprocess.Popen[str] | None = None
+    saved = os.environ.get("DBUS_SESSION_BUS_ADDRESS")
+    try:
+        address = bus.stdout.readline().strip() if bus.stdout else ""
+        if not address:
+            pytest.skip("dbus-daemon did not start")
+        env["DBUS_SESSION_BUS_ADDRESS"] = address
+        daemon = subprocess.Popen(["gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets"],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                  env=env, text=True)
+        assert daemon.stdin is not None and daemon.stdout is not None
+        daemon.stdin.write("test-keyring-password")  # must be non-empty, or creating the collection fails
+        daemon.stdin.close()
+        if "GNOME_KEYRING_CONTROL" not in daemon.stdout.readline():
+            pytest.skip("gnome-keyring-daemon did not start")
+        os.environ["DBUS_SESSION_BUS_ADDRESS"] = address
+        yield SecretService(home, address)
+    finally:
+        if saved is None:
+            os.environ.pop("DBUS_SESSION_BUS_ADDRESS", None)
+        else:
+            os.environ["DBUS_SESSION_BUS_ADDRESS"] = saved
+        for proc in (daemon, bus):
+            if proc is not None and proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(5)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait(5)
+        for stream in (bus.stdout, daemon.stdout if daemon else None):
+            if stream is not None:
+                stream.close()
+        shutil.rmtree(home, ignore_errors=True)

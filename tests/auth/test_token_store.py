@@ -1,0 +1,168 @@
+"""Token stores: the keyring layout (and splitting for Windows' size limit), no-backend detection, the memory
+fallback, async wrappers off the event loop, and a real Secret Service (gnome-keyring on a private D-Bus)."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from datetime import UTC, datetime, timedelta
+
+import keyring.errors
+import pytest
+from keyring.backends import chainer, fail, null
+
+from ccdesk.auth import KeyringTokenStore, MemoryTokenStore, TokenSet, TokenStoreError
+from ccdesk.auth.token_store import CHUNK_CHARS, SERVICE
+
+from .conftest import MemoryKeyring, SecretService
+
+CLIENT = "client-abc"
+
+
+def _tokens(access_len: int = 40) -> TokenSet:
+    return TokenSet("A" * (access_len - 8) + "accessXY", "refresh-token-value",
+                    datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC), "contact_data offline_access", None)
+
+
+def test_round_trip_in_one_entry(memory_keyring: MemoryKeyring) -> None:
+    store = KeyringTokenStore(CLIENT, backend=memory_keyring)
+    assert store.available() and store.persistent and store.load() is None
+    store.save(_tokens())
+    assert list(memory_keyring.entries) == [(SERVICE, CLIENT)]
+    stored = json.loads(memory_keyring.entries[(SERVICE, CLIENT)])
+    assert stored["v"] == 1 and stored["refresh_token"] == "refresh-token-value"
+    assert store.load() == _tokens()
+    store.clear()
+    assert memory_keyring.entries == {} and store.load() is None
+    store.clear()  # clearing nothing is fine
+
+
+def test_large_tokens_are_split_under_the_windows_limit() -> None:
+    windows_like = MemoryKeyring(max_chars=1280)  # 2,560 bytes of UTF-16
+    store = KeyringTokenStore(CLIENT, backend=windows_like)
+    big = _tokens(access_len=3000)
+    store.save(big)
+    assert len(windows_like.entries) == 1 + -(-len(big.to_json()) // CHUNK_CHARS)
+    assert all(len(v) <= CHUNK_CHARS for v in windows_like.entries.values())
+    assert store.load() == big
+    store.save(_tokens(access_len=3500))  # a new generation replaces the old parts
+    assert store.load() == _tokens(access_len=3500)
+    assert len(windows_like.entries) == 1 + -(-len(_tokens(3500).to_json()) // CHUNK_CHARS)
+    store.save(_tokens())  # small again: back to one entry, old parts gone
+    assert list(windows_like.entries) == [(SERVICE, CLIENT)]
+    store.save(big)
+    store.clear()
+    assert windows_like.entries == {}
+
+
+def test_missing_part_or_garbage_reads_as_signed_out(memory_keyring: MemoryKeyring) -> None:
+    store = KeyringTokenStore(CLIENT, backend=memory_keyring)
+    store.save(_tokens(access_len=2500))
+    part = next(k for k in memory_keyring.entries if k[1] != CLIENT)
+    del memory_keyring.entries[part]
+    assert store.load() is None
+    memory_keyring.entries[(SERVICE, CLIENT)] = "{not json"
+    assert store.load() is None
+    memory_keyring.entries[(SERVICE, CLIENT)] = json.dumps({"v": 99, "access_token": "x"})
+    assert store.load() is None
+
+
+def test_separate_entries_per_client(memory_keyring: MemoryKeyring) -> None:
+    one, two = (KeyringTokenStore(c, backend=memory_keyring) for c in ("one", "two"))
+    one.save(_tokens())
+    assert two.load() is None
+    two.clear()
+    assert one.load() == _tokens()
+
+
+@pytest.mark.parametrize("backend", [fail.Keyring(), null.Keyring(), chainer.ChainerBackend()])
+def test_fail_and_null_backends_are_not_available(backend: keyring.backend.KeyringBackend) -> None:
+    store = KeyringTokenStore(CLIENT, backend=backend)
+    assert not store.available()
+    assert store.backend_name()
+
+
+def test_default_backend_in_tests_is_fail_and_memory_is_the_fallback() -> None:
+    store = KeyringTokenStore(CLIENT)  # tests/conftest.py sets PYTHON_KEYRING_BACKEND=...fail.Keyring
+    assert not store.available() and "fail" in store.backend_name()
+    with pytest.raises(TokenStoreError, match="no usable keyring"):
+        store.save(_tokens())
+    fallback = MemoryTokenStore()
+    assert fallback.available() and not fallback.persistent and "session only" in fallback.backend_name()
+    fallback.save(_tokens())
+    assert fallback.load() == _tokens()
+    fallback.clear()
+    assert fallback.load() is None
+
+
+class LockedKeyring(MemoryKeyring):
+    def set_password(self, service: str, username: str, password: str) -> None:
+        raise keyring.errors.KeyringLocked("Failed to unlock the collection!")
+
+    def get_password(self, service: str, username: str) -> str | None:
+        raise keyring.errors.KeyringLocked("Failed to unlock the collection!")
+
+
+def test_locked_keyring_gives_a_plain_error() -> None:
+    store = KeyringTokenStore(CLIENT, backend=LockedKeyring())
+    assert store.available()  # a locked keyring exists; whether the user unlocks it shows only when used
+    with pytest.raises(TokenStoreError, match="keyring is locked") as caught:
+        store.save(_tokens())
+    assert "accessXY" not in caught.value.message
+    with pytest.raises(TokenStoreError):
+        store.load()
+
+
+@pytest.mark.asyncio
+async def test_async_wrappers_run_off_the_event_loop_thread(memory_keyring: MemoryKeyring) -> None:
+    store = KeyringTokenStore(CLIENT, backend=memory_keyring)
+    await store.asave(_tokens())
+    assert await store.aload() == _tokens()
+    await store.aclear()
+    assert await store.aload() is None
+    assert threading.get_ident() not in memory_keyring.threads
+
+
+@pytest.mark.keyring
+def test_real_secret_service(secret_service: SecretService) -> None:
+    from keyring.backends import SecretService as secret_service_backend
+
+    backend = secret_service_backend.Keyring()
+    store = KeyringTokenStore("ccdesk-real-keyring-test", backend=backend)
+    assert store.available() and store.backend_name() == "SecretService Keyring"
+    small, big = _tokens(), _tokens(access_len=2600)
+    store.save(small)
+    assert store.load() == small
+    assert backend.get_password(SERVICE, "ccdesk-real-keyring-test") == small.to_json()
+    store.save(big)
+    assert store.load() == big
+    # A second store object (as after a restart) reads the same entry.
+    assert KeyringTokenStore("ccdesk-real-keyring-test", backend=secret_service_backend.Keyring()).load() == big
+    # The keyring file on disk is encrypted: the token text does not appear in it.
+    for folder, _dirs, files in os.walk(secret_service.home):
+        for name in files:
+            with open(os.path.join(folder, name), "rb") as fh:
+                data = fh.read()
+            assert b"accessXY" not in data and b"refresh-token-value" not in data
+    store.clear()
+    assert store.load() is None
+    assert backend.get_password(SERVICE, "ccdesk-real-keyring-test") is None
+
+
+@pytest.mark.keyring
+@pytest.mark.asyncio
+async def test_real_secret_service_async(secret_service: SecretService) -> None:
+    from keyring.backends import SecretService as secret_service_backend
+
+    store = KeyringTokenStore("ccdesk-real-keyring-async", backend=secret_service_backend.Keyring())
+    await store.asave(_tokens())
+    assert await store.aload() == _tokens()
+    await store.aclear()
+    assert await store.aload() is None
+
+
+def test_expires_within() -> None:
+    tokens = _tokens()
+    assert tokens.expires_within(timedelta(minutes=5), tokens.expires_at - timedelta(minutes=4))
+    assert not tokens.expires_within(timedelta(minutes=5), tokens.expires_at - timedelta(minutes=6))

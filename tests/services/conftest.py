@@ -1,0 +1,55 @@
+"""A desk (store thread + client + outbox + actions) against a sandbox served by uvicorn on 127.0.0.1."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from ccdesk.api import CCClient, RateLimiter, RetryPolicy, StaticTokenProvider
+from ccdesk.sandbox.app import SandboxConfig
+from ccdesk.sandbox.server import SandboxServer
+from ccdesk.services.desk import Desk
+
+TOKEN = "services-test-token"
+
+
+@pytest.fixture
+def start_server() -> Iterator[Callable[..., SandboxServer]]:
+    servers: list[SandboxServer] = []
+
+    def start(**overrides: Any) -> SandboxServer:
+        options: dict[str, Any] = {"contacts": 300, "seed": 3, "rate_limit": 0, "tokens": [TOKEN],
+                                   "activity_seconds": 0.1, **overrides}
+        server = SandboxServer(SandboxConfig(**options)).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+async def _no_wait(_: float) -> None:
+    return None
+
+
+def make_client(server: SandboxServer, token: str = TOKEN, **kw: Any) -> CCClient:
+    return CCClient(StaticTokenProvider(token), base_url=server.api_base,
+                    rate_limiter=kw.pop("rate_limiter", RateLimiter(rate=0)),
+                    retry=kw.pop("retry", RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.05)), **kw)
+
+
+@pytest.fixture
+def server(start_server: Callable[..., SandboxServer]) -> SandboxServer:
+    return start_server()
+
+
+@pytest_asyncio.fixture
+async def desk(server: SandboxServer, tmp_path: Path) -> AsyncIterator[Desk]:
+    d = Desk(make_client(server), tmp_path / "cache.sqlite3")
+    yield d
+    await d.close()

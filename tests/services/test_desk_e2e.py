@@ -1,0 +1,208 @@
+"""The services against the sandbox over real HTTP: full pull, the outbox and its failure paths."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from ccdesk.sandbox.server import SandboxServer
+from ccdesk.services.cache_pull import NEXT_HREF, CachePull
+from ccdesk.services.desk import Desk
+from ccdesk.services.validation import InvalidInput
+from ccdesk.store.rows import OutboxState
+
+from .conftest import make_client
+
+
+def sandbox_of(server: SandboxServer):
+    return server.app.state.sandbox
+
+
+def mailable_with_lists(server: SandboxServer) -> str:
+    sb = sandbox_of(server)
+    for cid in sb.contact_ids(status="active"):
+        c = sb.contact_json(cid)
+        if c["email_address"]["permission_to_send"] in ("explicit", "implicit") and c.get("list_memberships"):
+            return cid
+    raise AssertionError("seed has no mailable contact on a list")
+
+
+async def test_full_pull_caches_every_contact_once_with_deleted_ones(desk: Desk, server: SandboxServer) -> None:
+    result = await desk.pull.run()
+    sb = sandbox_of(server)
+    everyone = sb.contact_ids(status="all")
+    assert result.contacts == len(everyone) == 300
+    assert await desk.store.call(lambda s: s.count()) == 300
+    deleted = sb.contact_ids(status="deleted")
+    counts = await desk.store.call(lambda s: s.status_counts())
+    assert counts["deleted"] + sum(1 for cid in deleted if sb.contact_json(cid)["email_address"]
+                                   ["permission_to_send"] == "unsubscribed") >= len(deleted)
+    unsub = sb.contact_ids(status="unsubscribed")
+    assert counts["unsubscribed"] >= len(unsub)
+    live_lists = [lst for lst in sb.lists() if not lst.get("deleted_at")]
+    assert len(await desk.store.call(lambda s: s.lists())) == len(live_lists)
+
+
+async def test_cancelled_pull_resumes_from_the_stored_page(start_server, tmp_path: Path) -> None:
+    server = start_server(contacts=1234)
+    desk = Desk(make_client(server), tmp_path / "c.sqlite3")
+    try:
+        pages_seen = 0
+        task: asyncio.Task | None = None
+
+        def progress(_p) -> None:
+            nonlocal pages_seen
+            pages_seen += 1
+            if pages_seen == 2 and task is not None:
+                task.cancel()
+
+        task = asyncio.ensure_future(desk.pull.run(progress))
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert await desk.store.call(lambda s: s.count()) == 1000
+        assert await desk.store.call(lambda s: s.get_state(NEXT_HREF))
+        sandbox_of(server).reset_request_counts()
+        result = await CachePull(desk.store, desk.client).run()
+        assert result.resumed and result.contacts == 234
+        assert sandbox_of(server).requests_matching("GET", "/v3/contacts") == 1
+        assert await desk.store.call(lambda s: s.count()) == 1234
+        assert await desk.store.call(lambda s: s.get_state(NEXT_HREF)) is None
+    finally:
+        await desk.close()
+
+
+def _strip_volatile(contact: dict) -> dict:
+    c = copy.deepcopy(contact)
+    c.pop("update_source", None)
+    email = c["email_address"]
+    for key in ("permission_to_send", "opt_out_reason", "opt_out_source", "opt_out_date", "updated_at",
+                "confirm_status"):
+        email.pop(key, None)
+    return c
+
+
+async def test_unsubscribe_through_the_outbox_changes_nothing_else(desk: Desk, server: SandboxServer) -> None:
+    await desk.pull.run()
+    sb = sandbox_of(server)
+    cid = mailable_with_lists(server)
+    before = sb.contact_json(cid)
+    queued = await desk.actions.unsubscribe([cid], "Asked by phone", "Account")
+    assert len(queued.outbox_ids) == 1
+    outcomes = await desk.worker.drain()
+    assert [o.ok for o in outcomes] == [True]
+    after = sb.contact_json(cid)
+    assert after["email_address"]["permission_to_send"] == "unsubscribed"
+    assert after["email_address"]["opt_out_reason"] == "Asked by phone"
+    assert after["email_address"]["opt_out_source"] == "Account"
+    assert _strip_volatile(after) == _strip_volatile(before)
+    row = await desk.store.call(lambda s: s.get_contact(cid))
+    assert str(row.status) == "unsubscribed"
+    journal = await desk.store.call(lambda s: s.audit(cid))
+    assert {a.outcome for a in journal} >= {"queued", "sent"}
+
+
+async def test_second_unsubscribe_of_the_same_contact_is_skipped(desk: Desk, server: SandboxServer) -> None:
+    await desk.pull.run()
+    cid = mailable_with_lists(server)
+    first = await desk.actions.unsubscribe([cid], "x", "Contact")
+    second = await desk.actions.unsubscribe([cid], "x", "Contact")
+    assert first.outbox_ids and not second.outbox_ids and second.skipped == [cid]
+
+
+async def test_invalid_reason_is_refused_before_anything_is_queued(desk: Desk, server: SandboxServer) -> None:
+    await desk.pull.run()
+    cid = mailable_with_lists(server)
+    with pytest.raises(InvalidInput):
+        await desk.actions.unsubscribe([cid], "x" * 256, "Contact")
+    assert await desk.store.call(lambda s: s.pending()) == []
+
+
+async def test_server_errors_keep_the_action_queued_and_it_goes_through_later(
+        desk: Desk, server: SandboxServer) -> None:
+    await desk.pull.run()
+    sb = sandbox_of(server)
+    cid = mailable_with_lists(server)
+    sb.faults.update({"error_next": 50, "error_status": 503})
+    await desk.actions.unsubscribe([cid], "Asked by email", "Contact")
+    outcomes = await desk.worker.drain()
+    assert len(outcomes) == 1 and not outcomes[0].ok and not outcomes[0].final
+    [item] = await desk.store.call(lambda s: s.pending())
+    assert item.state == OutboxState.PENDING and item.next_attempt_at > datetime.now(UTC)
+    assert sb.contact_json(cid)["email_address"]["permission_to_send"] != "unsubscribed"
+    sb.faults.update({"error_next": 0})
+    later = datetime.now(UTC) + timedelta(hours=1)
+    item_after = await desk.store.call(lambda s: s.next_due(later))
+    assert item_after is not None
+    await desk.store.call(lambda s: s.mark_retry(item_after.id, "test: due now", datetime.now(UTC)))
+    outcomes = await desk.worker.drain()
+    assert [o.ok for o in outcomes] == [True]
+    assert sb.contact_json(cid)["email_address"]["permission_to_send"] == "unsubscribed"
+
+
+async def test_expired_sign_in_pauses_the_outbox_and_keeps_the_action(desk: Desk, server: SandboxServer) -> None:
+    await desk.pull.run()
+    sb = sandbox_of(server)
+    cid = mailable_with_lists(server)
+    told: list[str] = []
+    desk.worker.sign_in_required.connect(told.append)
+    sb.tokens.expire_all()
+    await desk.actions.unsubscribe([cid], "Asked by phone", "Contact")
+    outcomes = await desk.worker.drain()
+    assert len(outcomes) == 1 and not outcomes[0].final
+    assert told and desk.worker.paused_reason
+    assert len(await desk.store.call(lambda s: s.pending())) == 1
+    assert sb.contact_json(cid)["email_address"]["permission_to_send"] != "unsubscribed"
+
+
+async def test_refused_action_fails_with_the_server_message(desk: Desk, server: SandboxServer) -> None:
+    await desk.pull.run()
+    sb = sandbox_of(server)
+    cid = sb.contact_ids(status="unsubscribed")[0]
+    # Someone else already used the one resubscribe email (e.g. from Constant Contact's own UI).
+    await desk.client.request_resubscribe(cid, [sb.lists()[0]["list_id"]])
+    await desk.actions.request_resubscribe(cid, [sb.lists()[0]["list_id"]])
+    outcomes = await desk.worker.drain()
+    assert len(outcomes) == 1 and outcomes[0].final and not outcomes[0].ok
+    failed = await desk.store.call(lambda s: s.outbox_items("failed"))
+    assert len(failed) == 1 and failed[0].last_error
+
+
+async def test_resubscribe_request_is_recorded_once(desk: Desk, server: SandboxServer) -> None:
+    await desk.pull.run()
+    sb = sandbox_of(server)
+    cid = sb.contact_ids(status="unsubscribed")[0]
+    lid = sb.lists()[0]["list_id"]
+    await desk.actions.request_resubscribe(cid, [lid])
+    assert [o.ok for o in await desk.worker.drain()] == [True]
+    assert await desk.store.call(lambda s: s.resubscribe_requested_at(cid)) is not None
+    assert sb.contact_json(cid)["email_address"]["permission_to_send"] == "unsubscribed"
+    with pytest.raises(InvalidInput, match="only one"):
+        await desk.actions.request_resubscribe(cid, [lid])
+
+
+async def test_remove_from_lists_keeps_the_contact_subscribed(desk: Desk, server: SandboxServer) -> None:
+    await desk.pull.run()
+    sb = sandbox_of(server)
+    cid = mailable_with_lists(server)
+    before = sb.contact_json(cid)
+    drop = before["list_memberships"][0]
+    await desk.actions.remove_from_lists([cid], [drop])
+    assert [o.ok for o in await desk.worker.drain()] == [True]
+    after = sb.contact_json(cid)
+    assert drop not in after["list_memberships"]
+    assert after["email_address"]["permission_to_send"] == before["email_address"]["permission_to_send"]
+    assert {k: v for k, v in after.items() if k not in ("list_memberships", "updated_at", "update_source")} == \
+        {k: v for k, v in before.items() if k not in ("list_memberships", "updated_at", "update_source")}
+
+
+async def test_lookup_of_an_address_not_in_the_cache(desk: Desk, server: SandboxServer) -> None:
+    sb = sandbox_of(server)
+    cid = sb.contact_ids()[5]
+    email = sb.contact_json(cid)["email_address"]["address"]
+    row = await desk.lookup_email(email.upper())
+    assert row is not None and row.contact_id == cid
+    assert await desk.lookup_email("nobody-here@example.org") is None
