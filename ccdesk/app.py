@@ -14,9 +14,6 @@ from ccdesk import __version__
 
 log = logging.getLogger("ccdesk")
 
-DEMO_CONTACTS = 2500
-DEMO_SEED = 7
-
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="ccdesk", description="Manage opt-outs in a Constant Contact account.")
@@ -55,21 +52,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
     """Build everything, show the window, and wait until the app quits."""
-    from ccdesk.api import CCClient, StaticTokenProvider
+    from ccdesk.api import CCClient
     from ccdesk.services.desk import Desk
     from ccdesk.store.store import Store
     from ccdesk.ui.main_window import MainWindow
 
-    sandbox = None
+    demo = None
     tmp: tempfile.TemporaryDirectory[str] | None = None
     if args.demo:
-        from ccdesk.sandbox.app import SandboxConfig
-        from ccdesk.sandbox.server import SandboxServer
+        from ccdesk.services.demo import start_demo
 
-        sandbox = SandboxServer(SandboxConfig(contacts=DEMO_CONTACTS, seed=DEMO_SEED, auto_approve=True))
-        sandbox.start()
-        token = sandbox.sandbox.tokens.issue(86400.0).token
-        client = CCClient(StaticTokenProvider(token), base_url=sandbox.api_base)
+        demo = await start_demo()
+        client = CCClient(demo.session, base_url=demo.server.api_base)
         # The sandbox starts afresh every time, so the demo's cache does too.
         tmp = tempfile.TemporaryDirectory(prefix="ccdesk-demo-")
         db_path = args.db or Path(tmp.name) / "demo.sqlite3"
@@ -89,8 +83,9 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
     finally:
         await desk.close()
         reader.close()
-        if sandbox is not None:
-            sandbox.stop()
+        if demo is not None:
+            await demo.session.aclose()
+            demo.stop()
         if tmp is not None:
             tmp.cleanup()
     return 0

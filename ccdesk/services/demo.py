@@ -1,0 +1,62 @@
+"""Demo mode: a sandbox on 127.0.0.1 and a real PKCE sign-in to it, approved by a scripted "browser"."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+import httpx
+
+from ccdesk.auth.config import AuthConfig
+from ccdesk.auth.flows import sign_in_pkce
+from ccdesk.auth.session import AuthSession
+from ccdesk.auth.token_store import MemoryTokenStore
+from ccdesk.sandbox.app import SandboxConfig
+from ccdesk.sandbox.server import SandboxServer
+
+log = logging.getLogger(__name__)
+
+DEMO_CLIENT_ID = "ccdesk-demo"
+DEMO_CONTACTS = 2500
+DEMO_SEED = 7
+
+
+@dataclass
+class DemoAccount:
+    server: SandboxServer
+    session: AuthSession
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+async def start_demo(contacts: int = DEMO_CONTACTS, seed: int = DEMO_SEED) -> DemoAccount:
+    """Start the sandbox (auto-approving sign-ins) and sign in to it exactly as a user would, minus the clicks.
+
+    The demo keeps its tokens in memory: it must never write to the user's keyring.
+    """
+    server = SandboxServer(SandboxConfig(contacts=contacts, seed=seed, auto_approve=True)).start()
+    config = AuthConfig(client_id=DEMO_CLIENT_ID, auth_base=server.base_url,
+                        redirect_uri="http://127.0.0.1:0/callback")
+    pending: set[asyncio.Task[None]] = set()
+
+    async def browser(url: str) -> None:
+        async with httpx.AsyncClient(follow_redirects=True, timeout=10) as http:
+            await http.get(url)
+
+    def open_browser(url: str) -> bool:
+        task = asyncio.get_running_loop().create_task(browser(url))
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+        return True
+
+    try:
+        tokens = await sign_in_pkce(config, open_browser, timeout_s=20)
+        session = AuthSession(config, MemoryTokenStore())
+        await session.sign_in(tokens)
+    except BaseException:
+        server.stop()
+        raise
+    log.info("demo: signed in to the sandbox at %s", server.base_url)
+    return DemoAccount(server, session)
