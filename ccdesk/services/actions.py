@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+from ccdesk.api.models import MAX_IDS_PER_ACTIVITY
 from ccdesk.store.rows import OutboxKind
 from ccdesk.store.store import Store
 
-from .outbox import OutboxWorker
+from .outbox import BULK_REMOVE, OutboxWorker
 from .store_thread import StoreThread
 from .validation import InvalidInput, validate_reason
 
@@ -72,21 +73,30 @@ class ContactActions:
         return self._queued(await self._store.call(enqueue))
 
     async def remove_from_lists(self, contact_ids: Sequence[str], list_ids: Sequence[str]) -> Queued:
+        """One contact: a PUT with the remaining memberships. Several: remove_list_memberships activities
+        of at most 500 contacts each (one outbox entry per batch)."""
         if not contact_ids:
             raise InvalidInput("No contact is selected.")
         if not list_ids:
             raise InvalidInput("Choose at least one list.")
         wanted = set(list_ids)
+        targets = sorted(wanted)
 
         def enqueue(s: Store) -> Queued:
-            ids, skipped = [], []
+            ids, skipped, members = [], [], []
             with s.transaction():
                 for cid in dict.fromkeys(contact_ids):
                     row = s.get_contact(cid)
                     if row is not None and row.lists_known and not wanted & set(row.list_ids):
                         skipped.append(cid)
-                        continue
-                    ids.append(s.enqueue(OutboxKind.REMOVE_FROM_LISTS, cid, {"list_ids": sorted(wanted)}))
+                    else:
+                        members.append(cid)
+                if len(members) == 1:
+                    ids.append(s.enqueue(OutboxKind.REMOVE_FROM_LISTS, members[0], {"list_ids": targets}))
+                else:
+                    for start in range(0, len(members), MAX_IDS_PER_ACTIVITY):
+                        batch = members[start:start + MAX_IDS_PER_ACTIVITY]
+                        ids.append(s.enqueue(BULK_REMOVE, None, {"contact_ids": batch, "list_ids": targets}))
             return Queued(ids, skipped)
 
         return self._queued(await self._store.call(enqueue))

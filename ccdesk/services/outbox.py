@@ -25,6 +25,7 @@ from ccdesk.api import (
     QuotaExceeded,
     SignInRequired,
     Unauthorized,
+    ValidationError,
 )
 from ccdesk.store.rows import OutboxItem, OutboxKind
 from ccdesk.store.store import Store
@@ -35,6 +36,9 @@ from .store_thread import StoreThread
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(minutes=15)
+# Many contacts off some lists at once: one remove_list_memberships activity per outbox entry (<= 500 ids).
+# Re-posting it after a lost answer is harmless: removing a membership twice has the same effect as once.
+BULK_REMOVE = "remove_from_lists_bulk"
 
 
 def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
@@ -68,6 +72,7 @@ class OutboxWorker:
         self.contact_changed = Event()    # (contact_id)
         self.sign_in_required = Event()   # (message)
         self.queue_changed = Event()      # ()
+        self.progress = Event()           # (item_id, percent_done) while a bulk activity runs
 
     def wake(self) -> None:
         """Something was queued, or we are signed in again: look at the queue now."""
@@ -171,4 +176,36 @@ class OutboxWorker:
                                                                            item.created_by))
             contact = await self._client.get_contact(cid)
             return "Resubscribe email sent; waiting for the contact to confirm", contact
+        if item.kind == BULK_REMOVE:
+            return await self._bulk_remove(item), None
         raise ValueError(f"unknown outbox action {item.kind!r}")
+
+    async def _bulk_remove(self, item: OutboxItem) -> str:
+        contact_ids, list_ids = item.payload["contact_ids"], item.payload["list_ids"]
+        activity = await self._client.remove_list_memberships(contact_ids, list_ids)
+        self.progress.emit(item.id, activity.percent_done)
+        activity = await self._client.wait_for_activity(
+            activity, poll_s=1.0, on_progress=lambda a: self.progress.emit(item.id, a.percent_done))
+        if not activity.succeeded:
+            detail = "; ".join(activity.errors) or activity.state
+            raise ValidationError(f"Constant Contact could not finish removing the contacts from the lists "
+                                  f"({detail}).")
+        drop = set(list_ids)
+        fetched = self._clock()
+
+        def patch_cache(s: Store) -> None:
+            # The activity's effect, applied to the cached copies; the next sync brings the server's own.
+            changed = []
+            for cid in contact_ids:
+                row = s.get_contact(cid)
+                if row is not None and row.raw is not None and "list_memberships" in row.raw:
+                    raw = dict(row.raw)
+                    raw["list_memberships"] = [lid for lid in raw["list_memberships"] if lid not in drop]
+                    changed.append(raw)
+            if changed:
+                s.upsert_contacts(changed, fetched)
+
+        await self._store.call(patch_cache)
+        for cid in contact_ids:
+            self.contact_changed.emit(cid)
+        return f"Removed {len(contact_ids)} contact(s) from {len(list_ids)} list(s)"

@@ -206,3 +206,30 @@ async def test_lookup_of_an_address_not_in_the_cache(desk: Desk, server: Sandbox
     row = await desk.lookup_email(email.upper())
     assert row is not None and row.contact_id == cid
     assert await desk.lookup_email("nobody-here@example.org") is None
+
+
+async def test_bulk_remove_uses_activities_of_at_most_500(start_server, tmp_path: Path) -> None:
+    server = start_server(contacts=1500)
+    sb = sandbox_of(server)
+    desk = Desk(make_client(server), tmp_path / "c.sqlite3")
+    try:
+        await desk.pull.run()
+        lid = sb.lists()[0]["list_id"]
+        members = [r.contact_id for r in await desk.store.call(lambda s: s.search("", None, lid, limit=2000))]
+        assert len(members) > 500, "the seed should put more than 500 contacts on the first list"
+        progress: list[int] = []
+        desk.worker.progress.connect(lambda _item, pct: progress.append(pct))
+        queued = await desk.actions.remove_from_lists(members, [lid])
+        assert len(queued.outbox_ids) == -(-len(members) // 500)
+        outcomes = await desk.worker.drain()
+        assert all(o.ok for o in outcomes)
+        assert sb.requests_matching("POST", "/v3/activities/remove_list_memberships") == len(queued.outbox_ids)
+        for cid in members[:20] + members[-20:]:
+            contact = sb.contact_json(cid)
+            assert lid not in contact["list_memberships"]
+            assert contact["email_address"]["permission_to_send"] != "unsubscribed" or cid in \
+                sb.contact_ids(status="unsubscribed")
+        assert await desk.store.call(lambda s: s.count("", None, lid)) == 0
+        assert progress and progress[-1] == 100
+    finally:
+        await desk.close()
