@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -32,6 +33,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.version:
         print(f"ccdesk {__version__}")
         return 0
+    if args.smoke and not any(os.environ.get(v) for v in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")):
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
     from ccdesk import logsetup
 
     logsetup.configure()
@@ -78,9 +81,21 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
     desk.start()
     if not await desk.has_cache():
         window.start_pull()
+    else:
+        window.pull_finished = True
     try:
+        if args.smoke:
+            from ccdesk.ui.smoke import SmokeFailure, run_smoke
+
+            try:
+                print(await run_smoke(window), flush=True)
+            except SmokeFailure as exc:
+                print(f"smoke FAILED: {exc}", file=sys.stderr, flush=True)
+                return 1
+            return 0
         await quit_event.wait()
     finally:
+        window.shutdown()
         await desk.close()
         reader.close()
         if demo is not None:

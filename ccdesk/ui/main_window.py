@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from PySide6.QtCore import QItemSelection, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -41,11 +43,16 @@ from .details_pane import DetailsPane
 from .dialogs import (
     ContactChoice,
     RemoveFromListsDialog,
+    RemoveFromListsRequest,
     ResubscribeDialog,
+    ResubscribeRequest,
     UnsubscribeDialog,
+    UnsubscribeRequest,
 )
 
 log = logging.getLogger(__name__)
+
+AnyActionDialog = UnsubscribeDialog | ResubscribeDialog | RemoveFromListsDialog
 
 STATUS_FILTERS = (("", "All statuses"), ("mailable", "Can be mailed"), ("unsubscribed", "Unsubscribed"),
                   ("removed", "Removed from all lists"), ("deleted", "Deleted"), ("pending", "Not confirmed"))
@@ -58,6 +65,8 @@ class MainWindow(QMainWindow):
         self.reader = reader
         self.demo = demo
         self._pull_task: asyncio.Task[object] | None = None
+        self.pull_finished = False
+        self.confirm_quit_with_pending = True
         self._lookup_done: set[str] = set()
         self.setWindowTitle(f"ccdesk — {account}" if account else "ccdesk")
         self.resize(1200, 760)
@@ -268,39 +277,60 @@ class MainWindow(QMainWindow):
                 for r in rows]
 
     # --- actions -------------------------------------------------------------------------------------------
-    @asyncSlot()
-    async def unsubscribe_selected(self) -> None:
+    # Dialogs are opened window-modal with open(), never exec(): a nested event loop inside a coroutine would
+    # re-enter the asyncio loop. The accepted request is then queued by an async slot.
+    def unsubscribe_dialog(self, rows: Sequence[ContactRow]) -> UnsubscribeDialog:
+        return UnsubscribeDialog(self._choices(rows), self)
+
+    def unsubscribe_selected(self) -> QDialog | None:
         rows = self.selected_rows()
         if not rows:
-            return
-        dialog = UnsubscribeDialog(self._choices(rows), self)
-        if not dialog.exec() or (request := dialog.result_request()) is None:
+            return None
+        dialog = self.unsubscribe_dialog(rows)
+        return self._open(dialog, self._submit_unsubscribe)
+
+    def resubscribe_selected(self) -> QDialog | None:
+        rows = self.selected_rows()
+        if len(rows) != 1:
+            return None
+        row = rows[0]
+        requested = row.resubscribe_requested_at.date() if row.resubscribe_requested_at else None
+        lists = [(lst.list_id, lst.name) for lst in self.reader.lists()]
+        dialog = ResubscribeDialog(self._choices([row])[0], lists, requested, self)
+        return self._open(dialog, self._submit_resubscribe)
+
+    def remove_selected(self) -> QDialog | None:
+        rows = self.selected_rows()
+        if not rows:
+            return None
+        lists = [(lst.list_id, lst.name) for lst in self.reader.lists()]
+        dialog = RemoveFromListsDialog(self._choices(rows), lists, self)
+        return self._open(dialog, self._submit_remove)
+
+    def _open(self, dialog: AnyActionDialog, submit: Callable[[Any], object]) -> QDialog:
+        """Show the dialog; when accepted, hand its request (read now: the dialog is deleted on close) on."""
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: submit(dialog.result_request()))
+        dialog.open()
+        return dialog
+
+    @asyncSlot()
+    async def _submit_unsubscribe(self, request: UnsubscribeRequest | None) -> None:
+        if request is None:
             return
         await self._queue(self.desk.actions.unsubscribe(request.contact_ids, request.reason, request.asked_by,
                                                         request.received_on), "unsubscribe")
 
     @asyncSlot()
-    async def resubscribe_selected(self) -> None:
-        rows = self.selected_rows()
-        if len(rows) != 1:
-            return
-        row = rows[0]
-        requested = row.resubscribe_requested_at.date() if row.resubscribe_requested_at else None
-        lists = [(lst.list_id, lst.name) for lst in self.reader.lists()]
-        dialog = ResubscribeDialog(self._choices([row])[0], lists, requested, self)
-        if not dialog.exec() or (request := dialog.result_request()) is None:
+    async def _submit_resubscribe(self, request: ResubscribeRequest | None) -> None:
+        if request is None:
             return
         await self._queue(self.desk.actions.request_resubscribe(request.contact_id, request.list_ids),
                           "resubscribe request")
 
     @asyncSlot()
-    async def remove_selected(self) -> None:
-        rows = self.selected_rows()
-        if not rows:
-            return
-        lists = [(lst.list_id, lst.name) for lst in self.reader.lists()]
-        dialog = RemoveFromListsDialog(self._choices(rows), lists, self)
-        if not dialog.exec() or (request := dialog.result_request()) is None:
+    async def _submit_remove(self, request: RemoveFromListsRequest | None) -> None:
+        if request is None:
             return
         await self._queue(self.desk.actions.remove_from_lists(request.contact_ids, request.list_ids),
                           "removal from lists")
@@ -389,6 +419,7 @@ class MainWindow(QMainWindow):
             self.show_notice(f"Refresh stopped: {exc.message} What was read so far is kept.")
         finally:
             self._pull_task = None
+            self.pull_finished = True
             self.progress.setVisible(False)
             self.cancel_button.setVisible(False)
             self.refresh_button.setEnabled(True)
@@ -408,6 +439,23 @@ class MainWindow(QMainWindow):
         if self._pull_task is not None:
             self._pull_task.cancel()
 
+    def shutdown(self) -> None:
+        """Stop everything that could still read the store; called before the store closes."""
+        self._debounce.stop()
+        self.cancel_pull()
+        self.table.setModel(None)  # type: ignore[arg-type]
+        self.hide()
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        waiting = len(self.reader.pending())
+        if waiting and self.confirm_quit_with_pending:
+            answer = QMessageBox.question(
+                self, "Changes still waiting",
+                f"{waiting} change{'s are' if waiting != 1 else ' is'} still waiting to be sent to Constant "
+                "Contact. They are kept and sent the next time you start ccdesk.\n\nQuit now?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
         self.cancel_pull()
         super().closeEvent(event)

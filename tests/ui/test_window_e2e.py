@@ -1,0 +1,237 @@
+"""The real window against the sandbox over loopback: the actions a user takes, end to end."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QDialog
+
+from ccdesk.api import CCClient, RateLimiter, RetryPolicy, StaticTokenProvider
+from ccdesk.sandbox.app import SandboxConfig
+from ccdesk.sandbox.server import SandboxServer
+from ccdesk.services.desk import Desk
+from ccdesk.store.store import Store
+from ccdesk.ui.dialogs import RemoveFromListsDialog, ResubscribeDialog, UnsubscribeDialog
+from ccdesk.ui.main_window import MainWindow
+
+TOKEN = "ui-e2e-token"
+
+
+async def until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        assert loop.time() < deadline, "timed out"
+        await asyncio.sleep(0.02)
+
+
+class App:
+    """A window, its desk and reader on one cache file, against one sandbox."""
+
+    def __init__(self, server: SandboxServer, db: Path) -> None:
+        client = CCClient(StaticTokenProvider(TOKEN), base_url=server.api_base, rate_limiter=RateLimiter(0),
+                          retry=RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.02))
+        self.desk = Desk(client, db)
+        self.reader = Store(db)
+        self.window = MainWindow(self.desk, self.reader, account="e2e")
+        self.window.confirm_quit_with_pending = False
+        self.window.show()
+
+    async def close(self) -> None:
+        self.window.shutdown()
+        self.window.close()
+        await self.desk.close()
+        self.reader.close()
+
+
+@pytest.fixture
+def server() -> SandboxServer:
+    srv = SandboxServer(SandboxConfig(contacts=400, seed=11, rate_limit=0, tokens=[TOKEN],
+                                      activity_seconds=0.1)).start()
+    yield srv
+    srv.stop()
+
+
+@contextlib.asynccontextmanager
+async def running(server: SandboxServer, db: Path) -> AsyncIterator[App]:
+    """A started app, closed before the test returns: qasync timers must not outlive the test's loop."""
+    a = App(server, db)
+    try:
+        a.window.start_pull()
+        await until(lambda: a.window.pull_finished, 30)
+        a.desk.start()
+        yield a
+    finally:
+        await a.close()
+
+
+def sb(server: SandboxServer):
+    return server.app.state.sandbox
+
+
+def find(app: App, text: str) -> None:
+    app.window.search_edit.setText(text)
+    app.window.apply_query()
+    assert app.window.model.total >= 1
+    app.window.table.selectRow(0)
+
+
+def mailable_with_lists(server: SandboxServer) -> dict:
+    for cid in sb(server).contact_ids(status="active"):
+        c = sb(server).contact_json(cid)
+        if c["email_address"]["permission_to_send"] in ("explicit", "implicit") and len(
+                c.get("list_memberships") or []) >= 2:
+            return c
+    raise AssertionError("no mailable contact on two lists")
+
+
+def fill_unsubscribe(dialog: UnsubscribeDialog, reason: str) -> None:
+    dialog.reason_edit.setPlainText(reason)
+    dialog.contact_radio.setChecked(True)
+    dialog.accept()
+
+
+async def test_search_by_partial_name_and_filter(server: SandboxServer, tmp_path: Path) -> None:
+    async with running(server, tmp_path / "cache.sqlite3") as app:
+        contact = mailable_with_lists(server)
+        app.window.search_edit.setText(contact["last_name"][:3].lower())
+        app.window.apply_query()
+        ids = {app.window.model.row(i).contact_id for i in range(app.window.model.rowCount())}
+        assert contact["contact_id"] in ids
+        app.window.status_filter.setCurrentIndex(app.window.status_filter.findData("unsubscribed"))
+        assert all(str(app.window.model.row(i).status) == "unsubscribed" for i in range(app.window.model.rowCount()))
+
+
+async def test_unsubscribe_with_reason_changes_only_the_opt_out(server: SandboxServer, tmp_path: Path) -> None:
+    async with running(server, tmp_path / "cache.sqlite3") as app:
+        contact = mailable_with_lists(server)
+        before = copy.deepcopy(contact)
+        find(app, contact["email_address"]["address"])
+        dialog = app.window.unsubscribe_selected()
+        assert isinstance(dialog, UnsubscribeDialog)
+        fill_unsubscribe(dialog, "Asked by phone on Monday")
+        await until(lambda: sb(server).contact_json(contact["contact_id"])["email_address"]["permission_to_send"]
+                    == "unsubscribed")
+        after = sb(server).contact_json(contact["contact_id"])
+        email = after["email_address"]
+        assert (email["opt_out_reason"], email["opt_out_source"]) == ("Asked by phone on Monday", "Contact")
+        for key in ("permission_to_send", "opt_out_reason", "opt_out_source", "opt_out_date", "updated_at",
+                    "confirm_status"):
+            email.pop(key, None)
+            before["email_address"].pop(key, None)
+        after.pop("update_source", None)
+        before.pop("update_source", None)
+        assert after == before
+        await until(lambda: "Unsubscribed" in app.window.details.badge.text())
+        assert not app.window.details.unsubscribe_button.isEnabled()
+
+
+async def test_resubscribe_request_once_then_refused_in_the_ui(server: SandboxServer, tmp_path: Path) -> None:
+    async with running(server, tmp_path / "cache.sqlite3") as app:
+        cid = sb(server).contact_ids(status="unsubscribed")[0]
+        find(app, sb(server).contact_json(cid)["email_address"]["address"])
+        assert app.window.details.resubscribe_button.isEnabled()
+        dialog = app.window.resubscribe_selected()
+        assert isinstance(dialog, ResubscribeDialog)
+        dialog.lists_widget.item(0).setCheckState(Qt.CheckState.Checked)
+        dialog.permission_check.setChecked(True)
+        dialog.accept()
+        await until(lambda: app.reader.resubscribe_requested_at(cid) is not None)
+        await until(lambda: "Resubscribe requested" in app.window.details.badge.text())
+        assert not app.window.details.resubscribe_button.isEnabled()
+        assert sb(server).contact_json(cid)["email_address"]["permission_to_send"] == "unsubscribed"
+        second = app.window.resubscribe_selected()
+        assert isinstance(second, ResubscribeDialog) and not second.ok_button.isEnabled()
+        second.reject()
+
+
+async def test_remove_one_contact_from_a_list(server: SandboxServer, tmp_path: Path) -> None:
+    async with running(server, tmp_path / "cache.sqlite3") as app:
+        contact = mailable_with_lists(server)
+        find(app, contact["email_address"]["address"])
+        dialog = app.window.remove_selected()
+        assert isinstance(dialog, RemoveFromListsDialog)
+        dialog.lists_widget.item(0).setCheckState(Qt.CheckState.Checked)
+        dialog.accept()
+        await until(lambda: len(sb(server).contact_json(contact["contact_id"])["list_memberships"])
+                    == len(contact["list_memberships"]) - 1)
+        assert sb(server).contact_json(contact["contact_id"])["email_address"]["permission_to_send"] == \
+            contact["email_address"]["permission_to_send"]
+
+
+async def test_remove_a_selection_from_a_list_in_bulk(server: SandboxServer, tmp_path: Path) -> None:
+    async with running(server, tmp_path / "cache.sqlite3") as app:
+        lid = sb(server).lists()[0]["list_id"]
+        app.window.search_edit.setText("")
+        app.window.list_filter.setCurrentIndex(app.window.list_filter.findData(lid))
+        app.window.apply_query()
+        n = min(5, app.window.model.rowCount())
+        assert n >= 2
+        for row in range(n):
+            app.window.table.selectionModel().select(
+                app.window.model.index(row, 0), app.window.table.selectionModel().SelectionFlag.Select |
+                app.window.table.selectionModel().SelectionFlag.Rows)
+        chosen = [r.contact_id for r in app.window.selected_rows()]
+        dialog = app.window.remove_selected()
+        assert isinstance(dialog, RemoveFromListsDialog)
+        for i in range(dialog.lists_widget.count()):
+            item = dialog.lists_widget.item(i)
+            if item.data(Qt.ItemDataRole.UserRole) == lid:
+                item.setCheckState(Qt.CheckState.Checked)
+        dialog.accept()
+        await until(lambda: all(lid not in sb(server).contact_json(c)["list_memberships"] for c in chosen), 15)
+        assert sb(server).requests_matching("POST", "/v3/activities/remove_list_memberships") == 1
+
+
+async def test_action_queued_during_503_is_sent_after_recovery(server: SandboxServer, tmp_path: Path) -> None:
+    async with running(server, tmp_path / "cache.sqlite3") as app:
+        contact = mailable_with_lists(server)
+        sb(server).faults.update({"error_next": 1000, "error_status": 503, "only": "^(GET|PUT) /v3/contacts/"})
+        find(app, contact["email_address"]["address"])
+        fill_unsubscribe(app.window.unsubscribe_selected(), "Asked by email")
+        # The first attempt has finished (failed, back in the queue with the error) ...
+        await until(lambda: bool(app.reader.pending()) and app.reader.pending()[0].state == "pending"
+                    and app.reader.pending()[0].last_error is not None)
+        assert "waiting" in app.window.pending_label.text()
+        sb(server).faults.update({"error_next": 0, "only": ""})
+        item = app.reader.pending()[0]
+        # Make the retry due now instead of after the backoff.
+        app.reader.connection.execute("UPDATE outbox SET next_attempt_at = '2000-01-01T00:00:00+00:00' "
+                                      "WHERE id = ?", (item.id,))
+        app.desk.worker.wake()
+        await until(lambda: sb(server).contact_json(contact["contact_id"])["email_address"]["permission_to_send"]
+                    == "unsubscribed", 15)
+        await until(lambda: not app.reader.pending())
+
+
+async def test_action_queued_then_app_closed_is_sent_after_reopening(server: SandboxServer, tmp_path: Path) -> None:
+    db = tmp_path / "cache.sqlite3"
+    first = App(server, db)
+    first.window.start_pull()
+    await until(lambda: first.window.pull_finished, 30)
+    contact = mailable_with_lists(server)
+    find(first, contact["email_address"]["address"])
+    fill_unsubscribe(first.window.unsubscribe_selected(), "Asked in person")
+    await until(lambda: len(first.reader.pending()) == 1)
+    await first.close()  # the outbox worker was never started: the action is only on disk
+    assert sb(server).contact_json(contact["contact_id"])["email_address"]["permission_to_send"] != "unsubscribed"
+
+    second = App(server, db)
+    try:
+        assert len(second.reader.pending()) == 1
+        second.desk.start()
+        await until(lambda: sb(server).contact_json(contact["contact_id"])["email_address"]
+                    ["permission_to_send"] == "unsubscribed", 15)
+        await until(lambda: not second.reader.pending())
+    finally:
+        await second.close()
+
+
+def test_no_dialog_left_open() -> None:
+    assert not [w for w in QApplication.topLevelWidgets() if isinstance(w, QDialog) and w.isVisible()]
