@@ -1,0 +1,72 @@
+"""`python -m ccdesk.sandbox`: serve a sandbox until interrupted."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+import time
+from collections.abc import Sequence
+
+from .config import SandboxConfig
+from .server import SandboxServer
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m ccdesk.sandbox", description="Local Constant Contact v3 emulator.")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=0, help="0 = any free port (default)")
+    p.add_argument("--contacts", type=int, default=200, help="seeded contacts (default 200)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--rate-limit", type=float, default=4.0, help="requests per second per client; 0 = off")
+    p.add_argument("--daily-quota", type=int, default=10_000, help="requests per UTC day per client; 0 = off")
+    p.add_argument("--token", action="append", default=[], help="a fixed access token to accept (repeatable)")
+    p.add_argument("--activity-seconds", type=float, default=1.0, help="how long bulk activities take")
+    p.add_argument("--auto-approve", action="store_true", help="OAuth: approve sign-ins without a consent page")
+    p.add_argument("--refresh-tokens", choices=("rotating", "long-lived"), default="rotating")
+    p.add_argument("--token-lifetime", type=float, default=86400, help="access token lifetime in seconds")
+    p.add_argument("--latency-ms", type=float, default=0.0, help="added to every request")
+    p.add_argument("--fault-5xx", type=int, default=0, metavar="K", help="the next K requests get a 5xx")
+    p.add_argument("--fault-5xx-status", type=int, default=503, choices=(500, 502, 503, 504))
+    p.add_argument("--fault-429", type=int, default=0, metavar="K", help="the next K requests get 429 throttled")
+    p.add_argument("--fault-drop", type=int, default=0, metavar="K", help="drop the next K connections")
+    p.add_argument("--fault-drop-after", type=int, default=0, metavar="K",
+                   help="handle the next K requests, then drop the connection without answering")
+    p.add_argument("--fault-malformed", type=int, default=0, metavar="K", help="truncate the next K bodies")
+    p.add_argument("--fault-html", type=int, default=0, metavar="K", help="the next K get a proxy's HTML 502")
+    p.add_argument("--fault-only", default="", metavar="REGEX", help='faults only for "METHOD /path" matches')
+    return p.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    a = parse_args(argv)
+    config = SandboxConfig(
+        contacts=a.contacts, seed=a.seed, rate_limit=a.rate_limit, daily_quota=a.daily_quota, tokens=a.token,
+        activity_seconds=a.activity_seconds, auto_approve=a.auto_approve, refresh_tokens=a.refresh_tokens,
+        token_lifetime_s=a.token_lifetime,
+    )
+    started = time.perf_counter()
+    server = SandboxServer(config, host=a.host, port=a.port)
+    server.sandbox.faults.update({
+        "latency_ms": a.latency_ms, "error_next": a.fault_5xx, "error_status": a.fault_5xx_status,
+        "throttle_next": a.fault_429, "drop_next": a.fault_drop, "drop_after_next": a.fault_drop_after,
+        "malformed_next": a.fault_malformed, "html_next": a.fault_html, "only": a.fault_only,
+    })
+    server.start()
+    print(f"ccdesk sandbox serving {server.api_base} ({a.contacts} contacts, seed {a.seed})", flush=True)
+    print(f"ready in {time.perf_counter() - started:.1f} s; controls at {server.base_url}/_sandbox/",
+          file=sys.stderr, flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

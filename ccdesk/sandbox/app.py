@@ -1,0 +1,72 @@
+"""The sandbox ASGI application: /v3 (the emulated API), the OAuth server at the root, /_sandbox controls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Router
+from starlette.types import Receive, Scope, Send
+
+from . import errors, routes_activities, routes_contacts, routes_control, routes_lists
+from .config import SandboxConfig
+from .faults import FaultInjector
+from .guard import V3Guard
+from .oauth import oauth_routes
+from .state import Sandbox
+
+__all__ = ["Sandbox", "SandboxApp", "SandboxConfig", "create_app"]
+
+_HTTP_KEYS = {
+    404: (errors.NOT_FOUND, "Not found."),
+    405: (errors.METHOD_NOT_ALLOWED, "Method not allowed."),
+}
+
+
+class SandboxApp(Starlette):
+    """Starlette with the sandbox's outermost layer: request counting, then faults, then the app."""
+
+    def __init__(self, sandbox: Sandbox, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.sandbox = sandbox
+        self.state.sandbox = sandbox
+        self._with_faults = FaultInjector(super().__call__, sandbox.faults)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope["path"].startswith("/_sandbox"):
+            self.sandbox.record_request(scope["method"], scope["path"], scope.get("query_string", b"").decode())
+        await self._with_faults(scope, receive, send)
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, errors.ApiError)
+    return errors.error_response(exc)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    key, message = _HTTP_KEYS.get(exc.status_code, (errors.BAD_REQUEST, exc.detail))
+    return JSONResponse([{"error_key": key, "error_message": message}], status_code=exc.status_code,
+                        headers=exc.headers)
+
+
+def create_app(config: SandboxConfig) -> Starlette:
+    sandbox = Sandbox(config)
+    v3 = Router(
+        routes=[*routes_contacts.routes, *routes_lists.routes, *routes_activities.routes],
+        redirect_slashes=False,
+    )
+    app = SandboxApp(
+        sandbox,
+        routes=[
+            Mount("/v3", app=V3Guard(v3, sandbox)),
+            Mount("/_sandbox", routes=routes_control.routes),
+            *oauth_routes(sandbox.tokens, config),
+        ],
+        exception_handlers={errors.ApiError: _api_error, HTTPException: _http_error},
+    )
+    app.router.redirect_slashes = False
+    return app

@@ -1,0 +1,158 @@
+"""The `Sandbox`: one emulated account with its tokens, limits, faults and request counters.
+
+`app.state.sandbox` is this object. Its public methods are the Python control surface for tests and the
+demo (they take the same lock as the HTTP handlers, so they are safe from another thread than uvicorn's).
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections import Counter, deque
+from typing import Any
+
+from . import errors
+from .activities import ActivityQueue
+from .bodies import CONTACT_POST
+from .config import SandboxConfig
+from .contacts import ContactRules
+from .faults import Faults
+from .filters import ContactQuery, candidates, count, predicate
+from .paging import Cursors
+from .ratelimit import RateLimiter
+from .render import INCLUDES, contact_json, list_json
+from .store import ContactStore
+from .timefmt import DAY_MS, now_ms
+from .tokens import TokenRegistry
+from .validation import validate_body
+
+
+class Sandbox:
+    def __init__(self, config: SandboxConfig) -> None:
+        self.config = config
+        self.clock = config.clock
+        self.lock = threading.RLock()
+        anchor = config.anchor if config.anchor is not None else config.clock()
+        anchor_ms = int(anchor * 1000) if config.anchor is not None else int(anchor * 1000) // DAY_MS * DAY_MS
+        self.store = ContactStore(config.contacts, config.seed, anchor_ms)
+        self.rules = ContactRules(self.store, self.now_ms)
+        self.activities = ActivityQueue(
+            self.store, self.rules, int(config.activity_seconds * 1000), config.max_queued_activities
+        )
+        self.tokens = TokenRegistry(clock=config.clock)
+        for token in config.tokens:
+            self.tokens.add_fixed(token)
+        self.faults = Faults()
+        self.limiter = RateLimiter(config.rate_limit, config.daily_quota, config.clock)
+        self.cursors = Cursors(secrets.token_bytes(32))
+        self.request_counts: Counter[str] = Counter()  # "METHOD /path" → requests that arrived
+        self.request_log: deque[tuple[str, str, str]] = deque(maxlen=10_000)  # (method, path, query)
+        self._count_cache: dict[tuple[int, tuple[tuple[str, str], ...]], int] = {}
+
+    def now_ms(self) -> int:
+        return now_ms(self.clock)
+
+    # ---- bookkeeping used by the HTTP layer ----------------------------------------------------------
+
+    def record_request(self, method: str, path: str, query: str) -> None:
+        with self.lock:
+            self.request_counts[f"{method} {path}"] += 1
+            self.request_log.append((method, path, query))
+
+    def tick(self) -> None:
+        """Let time act: complete due activities. Runs before every /v3 request."""
+        with self.lock:
+            self.activities.advance(self.now_ms())
+
+    def cached_count(self, q: ContactQuery) -> int:
+        key = (self.store.version, tuple(sorted((k, v) for k, v in q.params.items()
+                                               if k not in ("limit", "include", "include_count"))))
+        if key not in self._count_cache:
+            if len(self._count_cache) > 32:
+                self._count_cache.clear()
+            self._count_cache[key] = count(self.store, q)
+        return self._count_cache[key]
+
+    # ---- Python control surface -----------------------------------------------------------------------
+
+    def requests_matching(self, method: str | None = None, path_prefix: str = "") -> int:
+        """How many requests arrived for that method (any if None) and path prefix."""
+        with self.lock:
+            total = 0
+            for key, n in self.request_counts.items():
+                m, _, path = key.partition(" ")
+                if (method is None or m == method) and path.startswith(path_prefix):
+                    total += n
+            return total
+
+    def reset_request_counts(self) -> None:
+        with self.lock:
+            self.request_counts.clear()
+            self.request_log.clear()
+
+    def contact_json(self, contact_id: str) -> dict[str, Any]:
+        """The contact's current ContactResource with every sub-resource (404 ApiError if unknown)."""
+        with self.lock:
+            self.activities.advance(self.now_ms())
+            seq = self.rules.seq(contact_id)
+            return contact_json(self.store.view(seq), contact_id, INCLUDES)
+
+    def add_contact(self, body: dict[str, Any] | None = None, **fields: Any) -> str:
+        """Create a contact as POST /contacts would (same validation and 409s); returns its id.
+        `create_source` defaults to Account."""
+        payload = {"create_source": "Account", **(body or {}), **fields}
+        validate_body(CONTACT_POST, payload)
+        with self.lock:
+            rec = self.rules.create(payload)
+            return self.store.contact_id(rec.seq)
+
+    def confirm_resubscribe(self, contact_id: str) -> dict[str, Any]:
+        """Simulate the contact confirming the resubscribe email (400 ApiError if none is pending)."""
+        with self.lock:
+            rec = self.rules.confirm_resubscribe(self.rules.seq(contact_id))
+            return contact_json(rec, contact_id, INCLUDES)
+
+    def contact_unsubscribes(self, contact_id: str, reason: str | None = None) -> dict[str, Any]:
+        """Simulate the contact using an email's unsubscribe link (opt_out_source Contact)."""
+        with self.lock:
+            rec = self.rules.contact_unsubscribes(self.rules.seq(contact_id), reason)
+            return contact_json(rec, contact_id, INCLUDES)
+
+    def contact_ids(self, status: str | None = None, limit: int | None = None) -> list[str]:
+        """Ids of contacts in creation order, filtered like GET /contacts?status=... (default: not deleted)."""
+        with self.lock:
+            q = ContactQuery.for_status(status)
+            match = predicate(self.store, q)
+            out: list[str] = []
+            for seq in candidates(self.store, q, -1):
+                if match(seq):
+                    out.append(self.store.contact_id(seq))
+                    if limit is not None and len(out) >= limit:
+                        break
+            return out
+
+    def lists(self) -> list[dict[str, Any]]:
+        """Every list, deleted ones included, as ContactList JSON."""
+        return [list_json(d) for d in self.store.catalog.lists]
+
+    def list_id(self, name: str) -> str:
+        for d in self.store.catalog.lists:
+            if d.name == name:
+                return d.list_id
+        raise KeyError(name)
+
+    def tags(self) -> dict[str, str]:
+        """tag_id → name."""
+        return {t.tag_id: t.name for t in self.store.catalog.tags}
+
+    def custom_fields(self) -> dict[str, str]:
+        """custom_field_id → label."""
+        return {f.custom_field_id: f.label for f in self.store.catalog.custom_fields}
+
+    def activity_json(self, activity_id: str) -> dict[str, Any]:
+        with self.lock:
+            self.activities.advance(self.now_ms())
+            act = self.activities.activities.get(activity_id)
+            if act is None:
+                raise errors.not_found("Activity not found.")
+            return self.activities.as_json(act, self.now_ms(), detailed=True)
