@@ -1,0 +1,244 @@
+"""The API client against the sandbox served by uvicorn on 127.0.0.1: paging, filters, the PUT rules, retries,
+faults, and every request body the client sends checked against the official contract."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from ccdesk.api import (
+    CCClient,
+    MalformedResponse,
+    QuotaExceeded,
+    RateLimiter,
+    RetryPolicy,
+    StaticTokenProvider,
+    ValidationError,
+)
+from ccdesk.sandbox.app import SandboxConfig
+from ccdesk.sandbox.server import SandboxServer
+from tests.contract.schemas import request_definition, validate
+
+TOKEN = "api-test-token"
+
+
+class RecordingTransport(httpx.AsyncHTTPTransport):
+    """Real HTTP, plus a copy of every request the client sent (for the contract checks)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[httpx.Request] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await request.aread()
+        self.sent.append(request)
+        return await super().handle_async_request(request)
+
+
+@pytest.fixture
+def start() -> Iterator[Callable[..., SandboxServer]]:
+    servers: list[SandboxServer] = []
+
+    def go(**overrides: Any) -> SandboxServer:
+        server = SandboxServer(SandboxConfig(**{"contacts": 60, "seed": 5, "rate_limit": 0, "tokens": [TOKEN],
+                                                "activity_seconds": 0.05, **overrides})).start()
+        servers.append(server)
+        return server
+
+    yield go
+    for server in servers:
+        server.stop()
+
+
+def client_for(server: SandboxServer, transport: httpx.AsyncBaseTransport | None = None,
+               **kw: Any) -> CCClient:
+    return CCClient(StaticTokenProvider(TOKEN), base_url=server.api_base, transport=transport,
+                    rate_limiter=kw.pop("rate_limiter", RateLimiter(rate=0)),
+                    retry=kw.pop("retry", RetryPolicy(attempts=5, base_delay=0.01, max_delay=0.05)), **kw)
+
+
+@pytest.mark.parametrize("n", [0, 1, 499, 500, 501, 12_345])
+async def test_paging_returns_every_contact_exactly_once(start, n: int) -> None:
+    server = start(contacts=n)
+    async with client_for(server) as client:
+        ids = [c.contact_id async for c in client.iter_contacts(status="all", limit=500)]
+    assert len(ids) == len(set(ids)) == n
+    assert set(ids) == set(server.sandbox.contact_ids(status="all"))
+
+
+async def test_filters_match_the_sandbox(start) -> None:
+    server = start(contacts=400)
+    sb = server.sandbox
+    async with client_for(server) as client:
+        for status in ("unsubscribed", "deleted", "active", "all"):
+            got = {c.contact_id async for c in client.iter_contacts(status=status)}
+            assert got == set(sb.contact_ids(status=status)), status
+        lid = sb.lists()[0]["list_id"]
+        on_list = [c async for c in client.iter_contacts(lists=[lid], include=["list_memberships"])]
+        assert on_list and all(lid in c.list_memberships for c in on_list)
+        since = datetime.now(UTC) - timedelta(days=90)
+        recent = [c async for c in client.iter_contacts(status="all", optout_after=since)]
+        assert recent and all(c.email_address.opt_out_date >= since for c in recent)
+        page = await anext(client.iter_contact_pages(status="unsubscribed", include_count=True, limit=10))
+        assert page.contacts_count == len(sb.contact_ids(status="unsubscribed"))
+        one = page.contacts[0]
+        found = await client.find_contact_by_email(one.email.upper())
+        assert found is not None and found.contact_id == one.contact_id
+        assert await client.find_contact_by_email("nobody@nowhere.example") is None
+        counts = await client.contact_counts()
+        assert counts.unsubscribed > 0 and counts.total > 0
+        lists = [lst async for lst in client.iter_lists(include_membership_count="all")]
+        assert {lst.list_id for lst in lists} <= {lst["list_id"] for lst in sb.lists()}
+
+
+def _rich_contact(server: SandboxServer) -> str:
+    """A mailable contact with every sub-resource (the seed has some)."""
+    sb = server.sandbox
+    for cid in sb.contact_ids(status="active"):
+        c = sb.contact_json(cid)
+        if c["email_address"]["permission_to_send"] != "unsubscribed" and all(
+                c.get(k) for k in ("custom_fields", "phone_numbers", "street_addresses", "list_memberships",
+                                   "notes", "taggings")):
+            return cid
+    pytest.fail("the seed has no contact with every sub-resource")
+
+
+async def test_unsubscribe_changes_nothing_else_and_sends_contract_valid_bodies(start) -> None:
+    server = start(contacts=300)
+    cid = _rich_contact(server)
+    before = server.sandbox.contact_json(cid)
+    transport = RecordingTransport()
+    async with client_for(server, transport) as client:
+        updated = await client.unsubscribe(cid, "Asked by email — «no more» ✉", "Contact")
+    after = server.sandbox.contact_json(cid)
+    assert updated.is_unsubscribed
+    email = after["email_address"]
+    assert (email["permission_to_send"], email["opt_out_source"]) == ("unsubscribed", "Contact")
+    assert email["opt_out_reason"] == "Asked by email — «no more» ✉"
+    expect = copy.deepcopy(before)
+    # Who last updated the contact: the sandbox, like the service, treats an email-status change separately.
+    expect.pop("update_source", None)
+    after.pop("update_source", None)
+    for key in ("permission_to_send", "opt_out_source", "opt_out_reason", "opt_out_date", "updated_at",
+                "confirm_status"):
+        expect["email_address"].pop(key, None)
+        email.pop(key, None)
+    assert after == expect, "only the opt-out fields may change"
+    puts = [r for r in transport.sent if r.method == "PUT"]
+    assert len(puts) == 1
+    validate("ContactPutRequest", json.loads(puts[0].content))
+
+
+async def test_unsubscribing_an_unsubscribed_contact_sends_nothing(start) -> None:
+    server = start()
+    cid = server.sandbox.contact_ids(status="unsubscribed")[0]
+    transport = RecordingTransport()
+    async with client_for(server, transport) as client:
+        await client.unsubscribe(cid, "again", "Account")
+    assert [r.method for r in transport.sent] == ["GET"]
+
+
+async def test_remove_from_lists_keeps_everything_else(start) -> None:
+    server = start(contacts=300)
+    cid = _rich_contact(server)
+    before = server.sandbox.contact_json(cid)
+    drop = before["list_memberships"][0]
+    async with client_for(server) as client:
+        await client.remove_from_lists(cid, [drop])
+    after = server.sandbox.contact_json(cid)
+    assert after["list_memberships"] == [lid for lid in before["list_memberships"] if lid != drop]
+    for key in ("list_memberships", "updated_at", "update_source"):
+        after.pop(key), before.pop(key)
+    assert after == before
+
+
+async def test_resubscribe_once_then_refused_with_a_clear_error(start) -> None:
+    server = start()
+    cid = server.sandbox.contact_ids(status="unsubscribed")[0]
+    lid = server.sandbox.lists()[0]["list_id"]
+    transport = RecordingTransport()
+    async with client_for(server, transport) as client:
+        await client.request_resubscribe(cid, [lid])
+        with pytest.raises(ValidationError) as info:
+            await client.request_resubscribe(cid, [lid])
+    assert info.value.status == 400 and "refused" in info.value.message
+    assert server.sandbox.contact_json(cid)["email_address"]["permission_to_send"] == "unsubscribed"
+    body = json.loads(next(r for r in transport.sent if r.method == "PUT").content)
+    validate("ContactResubscribeRequest", body)
+
+
+async def test_activity_bodies_are_contract_valid_and_activities_complete(start, tmp_path) -> None:
+    server = start()
+    sb = server.sandbox
+    ids = sb.contact_ids(status="active", limit=5)
+    lid = sb.lists()[0]["list_id"]
+    transport = RecordingTransport()
+    async with client_for(server, transport) as client:
+        activity = await client.remove_list_memberships(ids, [lid])
+        done = await client.wait_for_activity(activity, poll_s=0.05)
+        assert done.succeeded and done.percent_done == 100
+        added = await client.wait_for_activity(await client.add_list_memberships(ids, [lid]), poll_s=0.05)
+        assert added.succeeded
+        export = await client.wait_for_activity(
+            await client.start_contact_export(status="unsubscribed", fields=["email_address",
+                                                                             "email_optout_date"]), poll_s=0.05)
+        path = await client.download_export(export.results_href, tmp_path / "export.csv")
+    assert path.read_text(encoding="utf-8").count("\n") >= 2
+    for request in transport.sent:
+        if request.method == "POST":
+            path_pattern = re.sub(r"^/v3", "", request.url.path)
+            validate(request_definition(path_pattern, "post"), json.loads(request.content))
+
+
+async def test_429_bursts_and_5xx_are_retried_and_succeed(start) -> None:
+    server = start()
+    cid = server.sandbox.contact_ids()[0]
+    async with client_for(server) as client:
+        server.sandbox.faults.update({"throttle_next": 3})
+        assert (await client.get_contact(cid)).contact_id == cid
+        server.sandbox.faults.update({"error_next": 2, "error_status": 502})
+        assert (await client.get_contact(cid)).contact_id == cid
+        server.sandbox.faults.update({"drop_next": 2})
+        assert (await client.get_contact(cid)).contact_id == cid
+        assert client.stats.retries == 7
+
+
+async def test_real_rate_limit_is_respected_by_the_client(start) -> None:
+    server = start(rate_limit=4)
+    cid = server.sandbox.contact_ids()[0]
+    async with client_for(server, rate_limiter=RateLimiter(rate=4), retry=RetryPolicy(attempts=1)) as client:
+        for _ in range(10):
+            await client.get_contact(cid)  # any 429 would raise: retries are off
+
+
+async def test_malformed_bodies_give_the_malformed_response_error(start) -> None:
+    server = start()
+    cid = server.sandbox.contact_ids()[0]
+    async with client_for(server, retry=RetryPolicy(attempts=2, base_delay=0.01)) as client:
+        server.sandbox.faults.update({"malformed_next": 2})
+        with pytest.raises(MalformedResponse):
+            await client.get_contact(cid)
+        server.sandbox.faults.update({"html_next": 2})
+        with pytest.raises(Exception) as info:
+            await client.get_contact(cid)
+        assert "502" in str(info.value) or isinstance(info.value, MalformedResponse)
+
+
+async def test_quota_exceeded_is_reported_not_retried(start) -> None:
+    server = start(daily_quota=3)
+    cid = server.sandbox.contact_ids()[0]
+    async with client_for(server) as client:
+        for _ in range(3):
+            await client.get_contact(cid)
+        server.sandbox.reset_request_counts()
+        with pytest.raises(QuotaExceeded) as info:
+            await client.get_contact(cid)
+    assert "resets" in info.value.message
+    assert server.sandbox.requests_matching("GET") == 1
