@@ -14,6 +14,7 @@ from .actions import ContactActions
 from .cache_pull import CachePull
 from .outbox import OutboxWorker
 from .store_thread import StoreThread
+from .sync import SyncEngine
 
 
 class Desk:
@@ -26,6 +27,7 @@ class Desk:
         self.worker = OutboxWorker(self.store, client)
         self.actions = ContactActions(self.store, self.worker)
         self.pull = CachePull(self.store, client)
+        self.sync = SyncEngine(self.store, client)
         self._worker_task: asyncio.Task[None] | None = None
 
     def start(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QItemSelection, Qt, QTimer
@@ -30,9 +31,9 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from ccdesk.api import ApiError
-from ccdesk.services.cache_pull import PullProgress
 from ccdesk.services.desk import Desk
 from ccdesk.services.outbox import ItemOutcome
+from ccdesk.services.sync import SyncProgress, SyncResult
 from ccdesk.services.validation import InvalidInput, is_valid_email
 from ccdesk.store.rows import ContactRow
 from ccdesk.store.store import Store
@@ -101,7 +102,8 @@ class MainWindow(QMainWindow):
         self.list_filter = QComboBox()
         self.list_filter.setAccessibleName("Filter by list")
         self.list_filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.refresh_button = QPushButton("Refresh from Constant Contact")
+        self.refresh_button = QPushButton("Sync now")
+        self.refresh_button.setToolTip("Read new opt-outs and other changes from Constant Contact (F5)")
         self.refresh_button.clicked.connect(self.start_pull)
         bar.addWidget(self.search_edit, 3)
         bar.addWidget(self.status_filter, 1)
@@ -163,6 +165,8 @@ class MainWindow(QMainWindow):
         self.cancel_button.setVisible(False)
         self.cancel_button.clicked.connect(self.cancel_pull)
         self.pending_label = QLabel()
+        self.last_sync_label = QLabel()
+        self.statusBar().addPermanentWidget(self.last_sync_label)
         self.statusBar().addPermanentWidget(self.pending_label)
         self.statusBar().addPermanentWidget(self.progress)
         self.statusBar().addPermanentWidget(self.cancel_button)
@@ -174,7 +178,7 @@ class MainWindow(QMainWindow):
         for text, slot, keys in (("&Unsubscribe…", self.unsubscribe_selected, "Ctrl+U"),
                                  ("Request &resubscribe…", self.resubscribe_selected, None),
                                  ("Remove from &lists…", self.remove_selected, "Ctrl+L"),
-                                 ("Re&fresh from Constant Contact", self.start_pull, "F5")):
+                                 ("&Sync now", self.start_pull, "F5")):
             action = menu.addAction(text)
             action.triggered.connect(slot)
             if keys:
@@ -407,11 +411,11 @@ class MainWindow(QMainWindow):
         self.progress.setRange(0, 0)
         self.cancel_button.setVisible(True)
         self.refresh_button.setEnabled(False)
-        self.statusBar().showMessage("Reading the account from Constant Contact…")
-        self._pull_task = asyncio.ensure_future(self.desk.pull.run(self._on_pull_progress))
+        self.statusBar().showMessage("Reading changes from Constant Contact…")
+        self._pull_task = asyncio.ensure_future(self.desk.sync.run(self._on_pull_progress))
         try:
             result = await self._pull_task
-            self.statusBar().showMessage(f"Local copy up to date: {result.contacts:,} contacts read.", 10000)
+            self.on_sync_result(result)
         except asyncio.CancelledError:
             self.statusBar().showMessage("Refresh cancelled; what was read so far is kept and the next refresh "
                                          "continues from there.", 10000)
@@ -426,7 +430,17 @@ class MainWindow(QMainWindow):
             self.reload_lists()
             self._after_change()
 
-    def _on_pull_progress(self, progress: PullProgress) -> None:
+    def on_sync_result(self, result: SyncResult) -> None:
+        if result.full_pull:
+            text = f"Local copy up to date: {result.contacts_read:,} contacts read."
+        else:
+            n = len(result.new_optouts)
+            text = f"Up to date. {n} new opt-out{'s' if n != 1 else ''} since the last check." if n else \
+                "Up to date. No new opt-outs since the last check."
+        self.statusBar().showMessage(text, 15000)
+        self.last_sync_label.setText(f"Last checked {datetime.now():%H:%M}")
+
+    def _on_pull_progress(self, progress: SyncProgress) -> None:
         if progress.total:
             self.progress.setRange(0, progress.total)
             self.progress.setValue(min(progress.done, progress.total))

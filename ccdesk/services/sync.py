@@ -1,0 +1,162 @@
+"""Incremental sync: catch every opt-out and every other contact change since the last run.
+
+The API has no push, and `updated_after` does not see email-status changes (an unsubscribe moves only
+`email_address.updated_at`). So a run makes two passes over `status=all` (deleted contacts included):
+- opt-outs: `optout_after = checkpoint - overlap`
+- everything else: `updated_after = checkpoint - overlap`
+Each page is stored in one transaction together with the link to the next page, so a crash resumes where it
+stopped; the pass's checkpoint moves to the time the pass *started* only when its last page is stored. The
+overlap absorbs clock skew between this PC and the service; re-reading a contact is harmless (upserts are
+idempotent). If the service refuses `optout_after` (older deployments did not have it), the opt-out pass falls
+back to reading every unsubscribed contact and letting the store spot the new ones.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ccdesk.api import CCClient, ValidationError
+from ccdesk.store.store import Store
+
+from .cache_pull import COMPLETED_AT, CachePull, PullProgress
+from .store_thread import StoreThread
+
+log = logging.getLogger(__name__)
+
+OVERLAP = timedelta(minutes=10)
+PAGE_SIZE = 500
+LAST_RUN = "sync.last_run_at"
+INCLUDE = ["list_memberships"]
+
+
+@dataclass(frozen=True)
+class SyncProgress:
+    stage: str  # "full pull", "opt-outs", "changes"
+    done: int
+    total: int | None = None
+
+
+@dataclass
+class SyncResult:
+    full_pull: bool = False
+    contacts_read: int = 0
+    new_optouts: list[str] = field(default_factory=list)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    fallback_used: bool = False
+
+
+@dataclass(frozen=True)
+class _Pass:
+    name: str
+    param: str  # the filter the checkpoint feeds
+
+    @property
+    def checkpoint(self) -> str:
+        return f"sync.{self.name}.checkpoint"
+
+    @property
+    def started(self) -> str:
+        return f"sync.{self.name}.run_started"
+
+    @property
+    def next_href(self) -> str:
+        return f"sync.{self.name}.next_href"
+
+
+OPTOUTS = _Pass("optouts", "optout_after")
+CHANGES = _Pass("changes", "updated_after")
+
+
+class SyncEngine:
+    def __init__(self, store: StoreThread, client: CCClient,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self._store = store
+        self._client = client
+        self._clock = clock
+
+    async def run(self, on_progress: Callable[[SyncProgress], None] | None = None) -> SyncResult:
+        """One sync. The first ever run is a full pull; its opt-outs are not "new" (nothing was seen before)."""
+        result = SyncResult(started_at=self._clock())
+        if await self._store.call(lambda s: s.get_state(COMPLETED_AT)) is None:
+            started = self._clock()
+            pull = await CachePull(self._store, self._client, self._clock).run(
+                lambda p: on_progress and on_progress(SyncProgress("full pull", p.done, p.total)))
+            result.full_pull = True
+            result.contacts_read = pull.contacts
+            # Everything up to the pull's start is in the cache now.
+            stamp = started.isoformat()
+            await self._store.call(lambda s: _set_many(s, {OPTOUTS.checkpoint: stamp, CHANGES.checkpoint: stamp}))
+        else:
+            for p in (OPTOUTS, CHANGES):
+                read, new, fallback = await self._run_pass(p, on_progress)
+                result.contacts_read += read
+                result.new_optouts.extend(cid for cid in new if cid not in result.new_optouts)
+                result.fallback_used |= fallback
+        result.finished_at = self._clock()
+        finished = result.finished_at.isoformat()
+        await self._store.call(lambda s: s.set_state(LAST_RUN, finished))
+        return result
+
+    async def full_resync(self, on_progress: Callable[[PullProgress], None] | None = None) -> SyncResult:
+        """Read the whole account again (reconciles anything an incremental run could miss)."""
+        started = self._clock()
+        pull = await CachePull(self._store, self._client, self._clock).run(on_progress)
+        stamp = started.isoformat()
+        await self._store.call(lambda s: _set_many(s, {OPTOUTS.checkpoint: stamp, CHANGES.checkpoint: stamp}))
+        return SyncResult(full_pull=True, contacts_read=pull.contacts, new_optouts=pull.new_optouts,
+                          started_at=started, finished_at=self._clock())
+
+    async def _run_pass(self, p: _Pass, on_progress: Callable[[SyncProgress], None] | None
+                        ) -> tuple[int, list[str], bool]:
+        state = await self._store.call(lambda s: {k: s.get_state(k) for k in (p.checkpoint, p.started, p.next_href)})
+        resume = state[p.next_href]
+        started = state[p.started] if resume and state[p.started] else self._clock().isoformat()
+        if not resume:
+            await self._store.call(lambda s: s.set_state(p.started, started))
+        since = datetime.fromisoformat(state[p.checkpoint]) - OVERLAP if state[p.checkpoint] else None
+        filters: dict[str, Any] = {"status": "all"}
+        if since is not None:
+            filters[p.param] = since.astimezone(UTC).replace(microsecond=0)
+        fallback = False
+        try:
+            read, new = await self._pages(p, filters, resume, on_progress)
+        except ValidationError:
+            if p is not OPTOUTS:
+                raise
+            # The service refused optout_after: read every unsubscribed contact instead.
+            log.warning("optout_after was refused; reading every unsubscribed contact instead")
+            fallback = True
+            read, new = await self._pages(p, {"status": "unsubscribed"}, None, on_progress)
+        await self._store.call(lambda s: _set_many(s, {p.checkpoint: started, p.started: None, p.next_href: None}))
+        return read, new, fallback
+
+    async def _pages(self, p: _Pass, filters: dict[str, Any], resume: str | None,
+                     on_progress: Callable[[SyncProgress], None] | None) -> tuple[int, list[str]]:
+        read = 0
+        new: list[str] = []
+        pages = self._client.iter_contact_pages(include=INCLUDE, include_count=resume is None, limit=PAGE_SIZE,
+                                                start_href=resume, **filters)
+        total: int | None = None
+        async for page in pages:
+            total = page.contacts_count if page.contacts_count is not None else total
+            raw = [c.raw for c in page.contacts]
+            upsert = functools.partial(Store.upsert_contacts, contacts=raw, fetched_at=self._clock(),
+                                       state={p.next_href: page.next_href})
+            outcome = await self._store.call(upsert)
+            new.extend(outcome.new_optouts)
+            read += len(raw)
+            if on_progress:
+                on_progress(SyncProgress(p.name, read, total))
+        return read, new
+
+
+def _set_many(s: Store, values: dict[str, str | None]) -> None:
+    with s.transaction():
+        for key, value in values.items():
+            s.set_state(key, value)

@@ -1,0 +1,83 @@
+"""Incremental sync against the sandbox over loopback: opt-outs the contact makes, other changes, deletes,
+idempotence and resuming after a crash."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from ccdesk.sandbox.server import SandboxServer
+from ccdesk.services.desk import Desk
+from ccdesk.services.sync import OPTOUTS, SyncEngine
+
+from .conftest import TOKEN, make_client
+
+
+async def _synced_desk(server: SandboxServer, tmp_path: Path) -> tuple[Desk, SyncEngine]:
+    desk = Desk(make_client(server), tmp_path / "c.sqlite3")
+    engine = SyncEngine(desk.store, desk.client)
+    first = await engine.run()
+    assert first.full_pull and not first.new_optouts, "the first pull reports no 'new' opt-outs"
+    return desk, engine
+
+
+async def test_opt_out_by_the_contact_is_caught_once(server: SandboxServer, tmp_path: Path) -> None:
+    desk, engine = await _synced_desk(server, tmp_path)
+    try:
+        sb = server.sandbox
+        cid = next(c for c in sb.contact_ids(status="active")
+                   if sb.contact_json(c)["email_address"]["permission_to_send"] != "unsubscribed")
+        sb.contact_unsubscribes(cid, "Too many emails")
+        result = await engine.run()
+        assert not result.full_pull
+        assert result.new_optouts == [cid]
+        row = await desk.store.call(lambda s: s.get_contact(cid))
+        assert str(row.status) == "unsubscribed" and row.opt_out_reason == "Too many emails"
+        again = await engine.run()
+        assert again.new_optouts == []
+    finally:
+        await desk.close()
+
+
+async def test_other_changes_and_deletes_are_caught(server: SandboxServer, tmp_path: Path) -> None:
+    desk, engine = await _synced_desk(server, tmp_path)
+    try:
+        sb = server.sandbox
+        alive = sb.contact_ids(status="active")
+        renamed, deleted = alive[3], alive[4]
+        body = sb.contact_json(renamed)
+        put = {"email_address": {"address": body["email_address"]["address"]}, "first_name": "Renamed",
+               "last_name": body.get("last_name"), "update_source": "Account"}
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        async with httpx.AsyncClient(base_url=server.api_base, headers=headers) as http:
+            assert (await http.put(f"{server.api_base}/contacts/{renamed}", json=put)).status_code == 200
+            assert (await http.delete(f"{server.api_base}/contacts/{deleted}")).status_code == 204
+        await engine.run()
+        row = await desk.store.call(lambda s: s.get_contact(renamed))
+        assert row.first_name == "Renamed"
+        gone = await desk.store.call(lambda s: s.get_contact(deleted))
+        assert gone.deleted_at is not None
+    finally:
+        await desk.close()
+
+
+async def test_a_pass_interrupted_after_a_page_resumes_there(start_server, tmp_path: Path) -> None:
+    server = start_server(contacts=1200)
+    desk, engine = await _synced_desk(server, tmp_path)
+    try:
+        sb = server.sandbox
+        # Pretend a previous run stored one page of an opt-out pass and then died.
+        pages = desk.client.iter_contact_pages(status="all", limit=500, include=["list_memberships"])
+        first = await anext(pages)
+        await pages.aclose()
+        assert first.next_href
+        await desk.store.call(lambda s: s.set_state(OPTOUTS.next_href, first.next_href))
+        await desk.store.call(lambda s: s.set_state(OPTOUTS.started, "2026-01-01T00:00:00+00:00"))
+        sb.reset_request_counts()
+        result = await engine.run()
+        assert result.contacts_read >= 700  # the remaining pages of the resumed pass
+        assert await desk.store.call(lambda s: s.get_state(OPTOUTS.next_href)) is None
+        assert await desk.store.call(lambda s: s.get_state(OPTOUTS.checkpoint)) == "2026-01-01T00:00:00+00:00"
+    finally:
+        await desk.close()
