@@ -1,0 +1,136 @@
+"""Runs the sync every N minutes in the background, within the daily request quota, and says what it found."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from ccdesk.api import ApiError, CCClient, QuotaExceeded, SignInRequired, Unauthorized
+
+from .events import Event
+from .store_thread import StoreThread
+from .sync import SyncEngine, SyncResult
+
+log = logging.getLogger(__name__)
+
+DAILY_QUOTA = 10_000
+# Requests kept back for what staff do by hand (an unsubscribe is two requests) when the quota runs low.
+RESERVE = 500
+OFFLINE_RETRY = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class QuotaStatus:
+    used: int
+    limit: int
+
+    @property
+    def left(self) -> int:
+        return max(0, self.limit - self.used)
+
+    @property
+    def low(self) -> bool:
+        return self.left <= RESERVE
+
+
+class QuotaMeter:
+    """Counts the requests this desk sent per UTC day (the service's quota resets at 00:00 UTC), persisted in
+    the store so a restart does not forget them."""
+
+    def __init__(self, store: StoreThread, client: CCClient, limit: int = DAILY_QUOTA,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self._store = store
+        self._client = client
+        self.limit = limit
+        self._clock = clock
+        self._seen = client.stats.requests
+
+    def _key(self) -> str:
+        return f"quota.{self._clock().astimezone(UTC):%Y-%m-%d}"
+
+    async def update(self) -> QuotaStatus:
+        """Add the requests sent since the last call to today's count."""
+        now_total = self._client.stats.requests
+        delta, self._seen = now_total - self._seen, now_total
+        key = self._key()
+
+        def add(s) -> int:  # type: ignore[no-untyped-def]
+            with s.transaction():
+                used = int(s.get_state(key) or 0) + delta
+                s.set_state(key, str(used))
+                return used
+
+        return QuotaStatus(await self._store.call(add), self.limit)
+
+
+class SyncScheduler:
+    """The background loop. Paused while signed out; waits a little while offline; never spends the reserve."""
+
+    def __init__(self, engine: SyncEngine, meter: QuotaMeter, *, interval: timedelta = timedelta(minutes=15),
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.engine = engine
+        self.meter = meter
+        self.interval = interval
+        self._clock = clock
+        self._wake = asyncio.Event()
+        self.paused_reason: str | None = None
+        self.next_run_at: datetime | None = None
+        self.finished = Event()      # (SyncResult)
+        self.failed = Event()        # (message)
+        self.quota = Event()         # (QuotaStatus)
+
+    def run_now(self) -> None:
+        self.next_run_at = None
+        self._wake.set()
+
+    def pause(self, reason: str) -> None:
+        self.paused_reason = reason
+
+    def resume(self) -> None:
+        self.paused_reason = None
+        self.run_now()
+
+    async def run(self) -> None:
+        while True:
+            if self.paused_reason is None and (self.next_run_at is None or self._clock() >= self.next_run_at):
+                await self.run_once()
+            wait = 30.0 if self.next_run_at is None else max(0.1, (self.next_run_at - self._clock()).total_seconds())
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), wait)
+
+    async def run_once(self) -> SyncResult | None:
+        status = await self.meter.update()
+        self.quota.emit(status)
+        if status.low:
+            self.next_run_at = _next_utc_midnight(self._clock())
+            self.failed.emit(f"Background checks are paused until 00:00 UTC: {status.used:,} of {status.limit:,} "
+                             f"requests used today, and the last {RESERVE} are kept for your own changes.")
+            return None
+        try:
+            result = await self.engine.run()
+        except (SignInRequired, Unauthorized) as exc:
+            self.pause(exc.message)
+            self.failed.emit(exc.message)
+            return None
+        except QuotaExceeded as exc:
+            self.next_run_at = exc.resets_at
+            self.failed.emit(exc.message)
+            return None
+        except ApiError as exc:
+            self.next_run_at = self._clock() + (OFFLINE_RETRY if exc.retryable else self.interval)
+            self.failed.emit(f"The background check failed: {exc.message}")
+            return None
+        finally:
+            self.quota.emit(await self.meter.update())
+        self.next_run_at = self._clock() + self.interval
+        self.finished.emit(result)
+        return result
+
+
+def _next_utc_midnight(now: datetime) -> datetime:
+    return (now.astimezone(UTC) + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
