@@ -78,11 +78,7 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
     reader = Store(db_path)
     window = MainWindow(desk, reader, account=account, demo=args.demo)
     window.show()
-    desk.start()
-    if not await desk.has_cache():
-        window.start_pull()
-    else:
-        window.pull_finished = True
+    desk.start()  # the outbox sender and the background sync (its first run is right away)
     try:
         if args.smoke:
             from ccdesk.ui.smoke import SmokeFailure, run_smoke

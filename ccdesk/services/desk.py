@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from ccdesk.api import CCClient
 from ccdesk.store.rows import ContactRow
@@ -13,6 +13,7 @@ from ccdesk.store.rows import ContactRow
 from .actions import ContactActions
 from .cache_pull import CachePull
 from .outbox import OutboxWorker
+from .scheduler import QuotaMeter, SyncScheduler
 from .store_thread import StoreThread
 from .sync import SyncEngine
 
@@ -20,7 +21,7 @@ from .sync import SyncEngine
 class Desk:
     """The store (on its own thread), the API client, the outbox sender, the actions and the cache pull."""
 
-    def __init__(self, client: CCClient, db_path: str | os.PathLike[str]) -> None:
+    def __init__(self, client: CCClient, db_path: str | os.PathLike[str], *, sync_interval_min: float = 15) -> None:
         self.client = client
         self.db_path = db_path
         self.store = StoreThread(db_path)
@@ -28,12 +29,18 @@ class Desk:
         self.actions = ContactActions(self.store, self.worker)
         self.pull = CachePull(self.store, client)
         self.sync = SyncEngine(self.store, client)
-        self._worker_task: asyncio.Task[None] | None = None
+        self.quota = QuotaMeter(self.store, client)
+        self.scheduler = SyncScheduler(self.sync, self.quota, interval=timedelta(minutes=sync_interval_min))
+        self._tasks: list[asyncio.Task[None]] = []
 
-    def start(self) -> None:
-        """Start sending queued actions (call with the event loop running)."""
-        if self._worker_task is None or self._worker_task.done():
-            self._worker_task = asyncio.get_running_loop().create_task(self.worker.run(), name="outbox")
+    def start(self, *, background_sync: bool = True) -> None:
+        """Start sending queued actions and, unless told not to, the background sync (loop must be running)."""
+        if self._tasks:
+            return
+        loop = asyncio.get_running_loop()
+        self._tasks.append(loop.create_task(self.worker.run(), name="outbox"))
+        if background_sync:
+            self._tasks.append(loop.create_task(self.scheduler.run(), name="sync"))
 
     async def lookup_email(self, email: str) -> ContactRow | None:
         """Exact lookup on the server for an address not in the cache; found contacts are added to it."""
@@ -48,9 +55,11 @@ class Desk:
         return bool(await self.store.call(lambda s: s.count()))
 
     async def close(self) -> None:
-        if self._worker_task is not None:
-            self._worker_task.cancel()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._worker_task
+                await task
+        self._tasks.clear()
         await self.client.aclose()
         self.store.close()

@@ -113,6 +113,12 @@ class SyncScheduler:
             return None
         try:
             result = await self.engine.run()
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise  # the scheduler itself is stopping
+            self.next_run_at = self._clock() + self.interval  # the user cancelled this run
+            return None
         except (SignInRequired, Unauthorized) as exc:
             self.pause(exc.message)
             self.failed.emit(exc.message)

@@ -13,6 +13,7 @@ back to reading every unsubscribed contact and letting the store spot the new on
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from ccdesk.api import CCClient, ValidationError
 from ccdesk.store.store import Store
 
 from .cache_pull import COMPLETED_AT, CachePull, PullProgress
+from .events import Event
 from .store_thread import StoreThread
 
 log = logging.getLogger(__name__)
@@ -74,19 +76,57 @@ CHANGES = _Pass("changes", "updated_after")
 
 
 class SyncEngine:
+    """Runs syncs one at a time (background and "Sync now" share it) and announces them."""
+
     def __init__(self, store: StoreThread, client: CCClient,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self._store = store
         self._client = client
         self._clock = clock
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Future[SyncResult] | None = None
+        self.started = Event()    # ()
+        self.progress = Event()   # (SyncProgress)
+        self.finished = Event()   # (SyncResult)
+        self.stopped = Event()    # (BaseException) failed or cancelled
+
+    @property
+    def running(self) -> bool:
+        return self._lock.locked()
+
+    def cancel(self) -> bool:
+        """Stop the sync that is running (what was stored stays; the next run resumes). The caller of run()
+        sees CancelledError."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            return True
+        return False
 
     async def run(self, on_progress: Callable[[SyncProgress], None] | None = None) -> SyncResult:
         """One sync. The first ever run is a full pull; its opt-outs are not "new" (nothing was seen before)."""
+        async with self._lock:
+            self.started.emit()
+
+            def progress(p: SyncProgress) -> None:
+                self.progress.emit(p)
+                if on_progress:
+                    on_progress(p)
+
+            self._task = asyncio.ensure_future(self._run(progress))
+            try:
+                result = await self._task
+            except BaseException as exc:
+                self.stopped.emit(exc)
+                raise
+            self.finished.emit(result)
+            return result
+
+    async def _run(self, on_progress: Callable[[SyncProgress], None]) -> SyncResult:
         result = SyncResult(started_at=self._clock())
         if await self._store.call(lambda s: s.get_state(COMPLETED_AT)) is None:
             started = self._clock()
             pull = await CachePull(self._store, self._client, self._clock).run(
-                lambda p: on_progress and on_progress(SyncProgress("full pull", p.done, p.total)))
+                lambda p: on_progress(SyncProgress("full pull", p.done, p.total)))
             result.full_pull = True
             result.contacts_read = pull.contacts
             # Everything up to the pull's start is in the cache now.

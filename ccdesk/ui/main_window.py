@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, Qt, QTimer
+from PySide6.QtCore import QItemSelection, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -60,12 +61,12 @@ STATUS_FILTERS = (("", "All statuses"), ("mailable", "Can be mailed"), ("unsubsc
 
 
 class MainWindow(QMainWindow):
+    new_optouts = Signal(list)  # contact ids seen unsubscribed for the first time by a sync
     def __init__(self, desk: Desk, reader: Store, *, account: str = "", demo: bool = False) -> None:
         super().__init__()
         self.desk = desk
         self.reader = reader
         self.demo = demo
-        self._pull_task: asyncio.Task[object] | None = None
         self.pull_finished = False
         self.confirm_quit_with_pending = True
         self._lookup_done: set[str] = set()
@@ -80,6 +81,7 @@ class MainWindow(QMainWindow):
         self.status_filter.currentIndexChanged.connect(lambda _i: self.apply_query())
         self.list_filter.currentIndexChanged.connect(lambda _i: self.apply_query())
 
+        self._connect_sync()
         desk.worker.item_finished.connect(self._on_item_finished)
         desk.worker.queue_changed.connect(self._refresh_pending)
         desk.worker.sign_in_required.connect(self._on_sign_in_required)
@@ -166,6 +168,8 @@ class MainWindow(QMainWindow):
         self.cancel_button.clicked.connect(self.cancel_pull)
         self.pending_label = QLabel()
         self.last_sync_label = QLabel()
+        self.quota_label = QLabel()
+        self.statusBar().addPermanentWidget(self.quota_label)
         self.statusBar().addPermanentWidget(self.last_sync_label)
         self.statusBar().addPermanentWidget(self.pending_label)
         self.statusBar().addPermanentWidget(self.progress)
@@ -403,32 +407,55 @@ class MainWindow(QMainWindow):
             self.apply_query()
             self.select_contact(row.contact_id)
 
+    # --- sync: background runs and "Sync now" both go through desk.sync; the window listens to it ----------
+    def _connect_sync(self) -> None:
+        sync = self.desk.sync
+        sync.started.connect(self._on_sync_started)
+        sync.progress.connect(self._on_pull_progress)
+        sync.finished.connect(self._on_sync_finished)
+        sync.stopped.connect(self._on_sync_stopped)
+        self.desk.scheduler.failed.connect(self.show_notice)
+        self.desk.scheduler.quota.connect(
+            lambda q: self.quota_label.setText(f"{q.used:,} of {q.limit:,} requests today"))
+
     @asyncSlot()
     async def start_pull(self) -> None:
-        if self._pull_task is not None and not self._pull_task.done():
+        """Sync now (F5)."""
+        if self.desk.sync.running:
             return
+        with contextlib.suppress(asyncio.CancelledError, ApiError):  # reported by _on_sync_stopped
+            await self.desk.sync.run()
+
+    def _on_sync_started(self) -> None:
         self.progress.setVisible(True)
         self.progress.setRange(0, 0)
         self.cancel_button.setVisible(True)
         self.refresh_button.setEnabled(False)
         self.statusBar().showMessage("Reading changes from Constant Contact…")
-        self._pull_task = asyncio.ensure_future(self.desk.sync.run(self._on_pull_progress))
-        try:
-            result = await self._pull_task
-            self.on_sync_result(result)
-        except asyncio.CancelledError:
-            self.statusBar().showMessage("Refresh cancelled; what was read so far is kept and the next refresh "
+
+    def _sync_ended(self) -> None:
+        self.pull_finished = True
+        self.progress.setVisible(False)
+        self.cancel_button.setVisible(False)
+        self.refresh_button.setEnabled(True)
+        self.reload_lists()
+        self._after_change()
+
+    def _on_sync_finished(self, result: SyncResult) -> None:
+        self._sync_ended()
+        self.on_sync_result(result)
+
+    def _on_sync_stopped(self, exc: BaseException) -> None:
+        self._sync_ended()
+        if isinstance(exc, asyncio.CancelledError):
+            self.statusBar().showMessage("Sync cancelled; what was read so far is kept and the next sync "
                                          "continues from there.", 10000)
-        except ApiError as exc:
-            self.show_notice(f"Refresh stopped: {exc.message} What was read so far is kept.")
-        finally:
-            self._pull_task = None
-            self.pull_finished = True
-            self.progress.setVisible(False)
-            self.cancel_button.setVisible(False)
-            self.refresh_button.setEnabled(True)
-            self.reload_lists()
-            self._after_change()
+        elif isinstance(exc, ApiError):
+            self.show_notice(f"Sync stopped: {exc.message} What was read so far is kept.")
+        else:
+            log.error("sync failed", exc_info=exc)
+            self.show_notice("Sync stopped because of an unexpected problem (see Help → Show log). What was "
+                             "read so far is kept.")
 
     def on_sync_result(self, result: SyncResult) -> None:
         if result.full_pull:
@@ -437,6 +464,8 @@ class MainWindow(QMainWindow):
             n = len(result.new_optouts)
             text = f"Up to date. {n} new opt-out{'s' if n != 1 else ''} since the last check." if n else \
                 "Up to date. No new opt-outs since the last check."
+            if n:
+                self.new_optouts.emit(list(result.new_optouts))
         self.statusBar().showMessage(text, 15000)
         self.last_sync_label.setText(f"Last checked {datetime.now():%H:%M}")
 
@@ -444,14 +473,13 @@ class MainWindow(QMainWindow):
         if progress.total:
             self.progress.setRange(0, progress.total)
             self.progress.setValue(min(progress.done, progress.total))
-            self.progress.setFormat(f"{progress.done:,} / {progress.total:,}")
+            self.progress.setFormat(f"{progress.stage}: {progress.done:,} / {progress.total:,}")
         if progress.done <= 500 or progress.done % 5000 < 500:
             self.reload_lists()
             self._after_change()
 
     def cancel_pull(self) -> None:
-        if self._pull_task is not None:
-            self._pull_task.cancel()
+        self.desk.sync.cancel()
 
     def shutdown(self) -> None:
         """Stop everything that could still read the store; called before the store closes."""

@@ -65,7 +65,7 @@ async def running(server: SandboxServer, db: Path) -> AsyncIterator[App]:
     try:
         a.window.start_pull()
         await until(lambda: a.window.pull_finished, 30)
-        a.desk.start()
+        a.desk.start(background_sync=False)
         yield a
     finally:
         await a.close()
@@ -225,7 +225,7 @@ async def test_action_queued_then_app_closed_is_sent_after_reopening(server: San
     second = App(server, db)
     try:
         assert len(second.reader.pending()) == 1
-        second.desk.start()
+        second.desk.start(background_sync=False)
         await until(lambda: sb(server).contact_json(contact["contact_id"])["email_address"]
                     ["permission_to_send"] == "unsubscribed", 15)
         await until(lambda: not second.reader.pending())
