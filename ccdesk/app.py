@@ -78,6 +78,9 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
     reader = Store(db_path)
     window = MainWindow(desk, reader, account=account, demo=args.demo)
     window.show()
+    from ccdesk.ui.tray import install_tray
+
+    tray = install_tray(window, window.windowIcon())  # noqa: F841 - kept alive for the session
     desk.start()  # the outbox sender and the background sync (its first run is right away)
     try:
         if args.smoke:

@@ -51,6 +51,7 @@ from .dialogs import (
     UnsubscribeDialog,
     UnsubscribeRequest,
 )
+from .notice_bar import NoticeBar
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ class MainWindow(QMainWindow):
         self.reader = reader
         self.demo = demo
         self.pull_finished = False
+        self._last_checked: str | None = None
         self.confirm_quit_with_pending = True
         self._lookup_done: set[str] = set()
         self.setWindowTitle(f"ccdesk — {account}" if account else "ccdesk")
@@ -113,11 +115,7 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.refresh_button)
         outer.addLayout(bar)
 
-        self.notice = QLabel()
-        self.notice.setWordWrap(True)
-        self.notice.setVisible(False)
-        self.notice.setStyleSheet("QLabel { background:#fff8e1; color:#5d4037; border:1px solid #ffb74d; "
-                                  "padding:6px; border-radius:4px; }")
+        self.notice = NoticeBar()
         outer.addWidget(self.notice)
 
         self.tabs = QTabWidget()
@@ -387,8 +385,23 @@ class MainWindow(QMainWindow):
         self.show_notice(f"{message} Your queued changes are kept and will be sent after you sign in.")
 
     def show_notice(self, text: str) -> None:
-        self.notice.setText(text)
-        self.notice.setVisible(bool(text))
+        self.notice.show_message(text, kind="warning")
+
+    def show_new_optouts(self, contact_ids: list[str], since: str) -> None:
+        """ "3 new opt-outs since 10:15", with a button that lists the newest opt-outs first."""
+        n = len(contact_ids)
+        rows = [r for r in (self.reader.get_contact(cid) for cid in contact_ids[:3]) if r is not None]
+        names = ", ".join(r.email or r.display_name for r in rows)
+        more = f" and {n - len(rows)} more" if n > len(rows) else ""
+        self.notice.show_message(f"{n} new opt-out{'s' if n != 1 else ''} since {since}: {names}{more}.",
+                                 kind="info", action="Show them", on_action=self.show_recent_optouts)
+
+    def show_recent_optouts(self) -> None:
+        self.tabs.setCurrentIndex(0)
+        self.search_edit.clear()
+        self.status_filter.setCurrentIndex(max(0, self.status_filter.findData("unsubscribed")))
+        self.apply_query()
+        self.table.sortByColumn(4, Qt.SortOrder.DescendingOrder)
 
     # --- server lookup and full pull -------------------------------------------------------------------------
     @asyncSlot(str)
@@ -465,9 +478,11 @@ class MainWindow(QMainWindow):
             text = f"Up to date. {n} new opt-out{'s' if n != 1 else ''} since the last check." if n else \
                 "Up to date. No new opt-outs since the last check."
             if n:
+                self.show_new_optouts(list(result.new_optouts), self._last_checked or "the last check")
                 self.new_optouts.emit(list(result.new_optouts))
         self.statusBar().showMessage(text, 15000)
-        self.last_sync_label.setText(f"Last checked {datetime.now():%H:%M}")
+        self._last_checked = f"{datetime.now():%H:%M}"
+        self.last_sync_label.setText(f"Last checked {self._last_checked}")
 
     def _on_pull_progress(self, progress: SyncProgress) -> None:
         if progress.total:

@@ -235,3 +235,20 @@ async def test_action_queued_then_app_closed_is_sent_after_reopening(server: San
 
 def test_no_dialog_left_open() -> None:
     assert not [w for w in QApplication.topLevelWidgets() if isinstance(w, QDialog) and w.isVisible()]
+
+
+async def test_new_opt_outs_are_announced_and_listed_newest_first(server: SandboxServer, tmp_path: Path) -> None:
+    async with running(server, tmp_path / "cache.sqlite3") as app:
+        contact = mailable_with_lists(server)
+        sb(server).contact_unsubscribes(contact["contact_id"], "Not interested")
+        announced: list[list[str]] = []
+        app.window.new_optouts.connect(announced.append)
+        app.window.start_pull()
+        await until(lambda: bool(announced))
+        assert announced == [[contact["contact_id"]]]
+        assert app.window.notice.isVisible() and "1 new opt-out" in app.window.notice.label.text()
+        assert contact["email_address"]["address"] in app.window.notice.label.text()
+        app.window.notice.action_button.click()
+        first = app.window.model.row(0)
+        assert first is not None and first.contact_id == contact["contact_id"]
+        assert not app.window.notice.isVisible()

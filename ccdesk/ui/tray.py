@@ -1,0 +1,32 @@
+"""The tray icon, where the desktop has one: desktop notifications for new opt-outs, and a way back in."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
+
+from .main_window import MainWindow
+
+
+def install_tray(window: MainWindow, icon: QIcon) -> QSystemTrayIcon | None:
+    """None where there is no system tray (the in-window notice still shows)."""
+    if not QSystemTrayIcon.isSystemTrayAvailable():
+        return None
+    tray = QSystemTrayIcon(icon, window)
+    tray.setToolTip("ccdesk")
+    menu = QMenu(window)
+    menu.addAction("Show ccdesk", lambda: (window.showNormal(), window.raise_(), window.activateWindow()))
+    menu.addAction("Sync now", window.start_pull)
+    menu.addSeparator()
+    menu.addAction("Quit", QApplication.quit)
+    tray.setContextMenu(menu)
+
+    def notify(contact_ids: list[str]) -> None:
+        n = len(contact_ids)
+        tray.showMessage("New opt-outs", f"{n} new opt-out{'s' if n != 1 else ''} in Constant Contact.",
+                         QSystemTrayIcon.MessageIcon.Information, 10_000)
+
+    window.new_optouts.connect(notify)
+    tray.messageClicked.connect(window.show_recent_optouts)
+    tray.show()
+    return tray
