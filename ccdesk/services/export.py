@@ -1,0 +1,181 @@
+"""CSV exports of opt-outs: the Do Not Mail list, any view, "only new since last time", and evidence files.
+
+Files are written the way spreadsheets and other systems expect: UTF-8 with a BOM (so Excel detects the
+encoding), RFC 4180 quoting with CRLF line ends, ISO 8601 dates with their UTC offset. A cell that starts with
+= + - @ TAB or CR is prefixed with an apostrophe so no spreadsheet runs it as a formula. Rows stream from
+SQLite to disk (never the whole list in memory) into a temporary file that is renamed only when complete, so
+a full disk or a cancel never leaves half a file under the chosen name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import hashlib
+import os
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from ccdesk.store.rows import AuditRow, ContactRow
+from ccdesk.store.store import Store
+
+from .store_thread import StoreThread
+
+COLUMNS = ("email", "first_name", "last_name", "company", "opt_out_date", "opt_out_source", "opt_out_reason",
+           "lists", "status")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+PROGRESS_EVERY = 2000
+
+
+class ExportCancelled(Exception):
+    pass
+
+
+class ExportFailed(Exception):
+    """Writing the file failed (disk full, no permission...); nothing was left under the target name."""
+
+
+def neutralise(value: str) -> str:
+    """Keep spreadsheets from treating data as a formula (OWASP CSV injection guidance)."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def _iso(value: datetime | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def contact_cells(row: ContactRow, list_names: dict[str, str]) -> list[str]:
+    lists = "; ".join(sorted(list_names.get(lid, lid) for lid in row.list_ids))
+    source = {"Contact": "Contact", "Account": "Account"}.get(row.opt_out_source or "", row.opt_out_source or "")
+    values = [row.email or "", row.first_name or "", row.last_name or "", row.company or "",
+              _iso(row.opt_out_date), source, row.opt_out_reason or "", lists, str(row.status)]
+    return [neutralise(v) for v in values]
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    path: Path
+    rows: int
+    newest_opt_out: datetime | None
+
+
+def write_csv(path: Path, header: Iterable[str], rows: Iterable[list[str]], *,
+              on_progress: Callable[[int], None] | None = None, cancel: threading.Event | None = None) -> int:
+    """Stream rows into `path` atomically. Returns the number of data rows."""
+    tmp = path.with_name(f".{path.name}.part")
+    count = 0
+    try:
+        with open(tmp, "w", encoding="utf-8-sig", newline="") as out:
+            writer = csv.writer(out, dialect="excel", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+            writer.writerow(list(header))
+            for row in rows:
+                if cancel is not None and cancel.is_set():
+                    raise ExportCancelled()
+                writer.writerow(row)
+                count += 1
+                if on_progress and count % PROGRESS_EVERY == 0:
+                    on_progress(count)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except ExportCancelled:
+        tmp.unlink(missing_ok=True)
+        raise
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ExportFailed(f"Could not write {path.name}: {exc.strerror or exc}. Nothing was saved; free some "
+                           "space or choose another folder, then export again.") from exc
+    if on_progress:
+        on_progress(count)
+    return count
+
+
+def export_key(path: Path) -> str:
+    """The state key that remembers "exported up to" for one export target."""
+    digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
+    return f"export.{digest}.newest_opt_out"
+
+
+class OptOutExporter:
+    """Runs exports on a worker thread with its own read connection, so syncs and sends carry on meanwhile."""
+
+    def __init__(self, store: StoreThread) -> None:
+        self._store = store
+
+    async def export_do_not_mail(self, path: Path, *, only_new: bool = False,
+                                 on_progress: Callable[[int], None] | None = None,
+                                 cancel: threading.Event | None = None) -> ExportResult:
+        """Every unsubscribed contact (deleted ones included); with `only_new`, only those that opted out
+        after the newest opt-out this target received last time (remembered per file)."""
+        key = export_key(path)
+        since_text = await self._store.call(lambda s: s.get_state(key)) if only_new else None
+        since = datetime.fromisoformat(since_text) if since_text else None
+
+        def rows(s: Store) -> Iterator[ContactRow]:
+            if since is None:
+                return s.iter_do_not_mail()
+            return (r for r in s.optouts(since=since) if r.opt_out_date and r.opt_out_date > since)
+
+        result = await self._run(path, rows, on_progress, cancel)
+        newest = result.newest_opt_out
+        if newest is not None and (since is None or newest > since):
+            stamp = newest.isoformat()
+            await self._store.call(lambda s: s.set_state(key, stamp))
+        return result
+
+    async def export_rows(self, path: Path, rows: Callable[[Store], Iterable[ContactRow]], *,
+                          on_progress: Callable[[int], None] | None = None,
+                          cancel: threading.Event | None = None) -> ExportResult:
+        """Any view: `rows` is called with a Store on the export thread."""
+        return await self._run(path, rows, on_progress, cancel)
+
+    async def _run(self, path: Path, rows: Callable[[Store], Iterable[ContactRow]],
+                   on_progress: Callable[[int], None] | None, cancel: threading.Event | None) -> ExportResult:
+        loop = asyncio.get_running_loop()
+
+        def progress(n: int) -> None:
+            if on_progress:
+                loop.call_soon_threadsafe(on_progress, n)
+
+        def work() -> ExportResult:
+            with Store(self._store.path, recover=False) as reader:
+                names = {lst.list_id: lst.name for lst in reader.lists(include_deleted=True)}
+                newest: list[datetime] = []
+
+                source = iter(rows(reader))
+
+                def cells() -> Iterator[list[str]]:
+                    for row in source:
+                        if row.opt_out_date and (not newest or row.opt_out_date > newest[0]):
+                            newest[:] = [row.opt_out_date]
+                        yield contact_cells(row, names)
+
+                try:
+                    n = write_csv(path, COLUMNS, cells(), on_progress=progress, cancel=cancel)
+                finally:
+                    # Finish the SQLite cursor here, on its own thread, before the connection closes.
+                    close = getattr(source, "close", None)
+                    if close is not None:
+                        close()
+                return ExportResult(path, n, newest[0] if newest else None)
+
+        return await asyncio.to_thread(work)
+
+
+def evidence_rows(contact: ContactRow, audit: Iterable[AuditRow]) -> Iterator[list[str]]:
+    """One contact's opt-out record and every journal entry about it, for a complaint or an audit."""
+    yield ["record", "opt-out", _iso(contact.opt_out_date), contact.opt_out_source or "",
+           neutralise(contact.opt_out_reason or ""), str(contact.status), neutralise(contact.email or "")]
+    for entry in audit:
+        yield ["journal", entry.action, _iso(entry.at), entry.actor, neutralise(entry.message or ""),
+               entry.outcome, neutralise(entry.email or "")]
+
+
+EVIDENCE_COLUMNS = ("kind", "what", "when", "who_or_source", "reason_or_message", "outcome_or_status", "email")
+
+
+def export_evidence(path: Path, contact: ContactRow, audit: Iterable[AuditRow]) -> int:
+    return write_csv(path, EVIDENCE_COLUMNS, evidence_rows(contact, audit))

@@ -1,0 +1,121 @@
+"""CSV exports: format (BOM, CRLF, quoting, ISO dates), formula neutralising, only-new mode, atomic writes."""
+
+from __future__ import annotations
+
+import csv
+import errno
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from ccdesk.services.export import (
+    COLUMNS,
+    ExportCancelled,
+    ExportFailed,
+    OptOutExporter,
+    export_evidence,
+    neutralise,
+)
+from ccdesk.services.store_thread import StoreThread
+
+LIST = {"list_id": "11111111-1111-1111-1111-111111111111", "name": "Newsletter"}
+BASE = datetime(2026, 5, 1, 9, 30, tzinfo=UTC)
+
+
+def contact(i: int, *, unsubscribed: bool = True, first: str | None = None, reason: str = "Too many",
+            when: datetime | None = None, deleted: bool = False) -> dict:
+    email = {"address": f"p{i}@example.com", "permission_to_send": "unsubscribed" if unsubscribed else "explicit"}
+    if unsubscribed:
+        email.update(opt_out_source="Contact" if i % 2 else "Account", opt_out_reason=reason,
+                     opt_out_date=(when or BASE + timedelta(hours=i)).isoformat())
+    c = {"contact_id": f"00000000-0000-0000-0000-{i:012d}", "first_name": first or f"F{i}", "last_name": "L",
+         "email_address": email, "created_at": BASE.isoformat(), "updated_at": BASE.isoformat(),
+         "list_memberships": [LIST["list_id"]]}
+    if deleted:
+        c["deleted_at"] = "2026-06-01"
+    return c
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    st = StoreThread(tmp_path / "c.sqlite3")
+    st.call_sync(lambda s: s.upsert_lists([LIST]))
+    rows = [contact(i) for i in range(5)] + [contact(5, unsubscribed=False), contact(6, deleted=True)]
+    rows[1] = contact(1, first="=HYPERLINK(\"http://evil\",\"x\")", reason="+1 call me")
+    rows[2] = contact(2, first="@SUM(A1)", reason="-2\nlines, \"quoted\"")
+    st.call_sync(lambda s: s.upsert_contacts(rows))
+    yield st
+    st.close()
+
+
+def read(path: Path) -> list[list[str]]:
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        return list(csv.reader(f))
+
+
+async def test_do_not_mail_export_format(store: StoreThread, tmp_path: Path) -> None:
+    out = tmp_path / "dnm.csv"
+    result = await OptOutExporter(store).export_do_not_mail(out)
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw
+    rows = read(out)
+    assert rows[0] == list(COLUMNS)
+    assert result.rows == len(rows) - 1 == 6, "every unsubscribed contact, the deleted one included"
+    by_email = {r[0]: r for r in rows[1:]}
+    assert by_email["p1@example.com"][1].startswith("'=HYPERLINK")
+    assert by_email["p1@example.com"][6] == "'+1 call me"
+    assert by_email["p2@example.com"][1] == "'@SUM(A1)"
+    assert by_email["p2@example.com"][6] == "'-2\nlines, \"quoted\""
+    assert datetime.fromisoformat(by_email["p3@example.com"][4]) == BASE + timedelta(hours=3)
+    assert "+00:00" in by_email["p3@example.com"][4]
+    assert by_email["p3@example.com"][7] == "Newsletter"
+    assert not any(cell.startswith(("=", "+", "-", "@")) for r in rows[1:] for cell in r)
+
+
+async def test_only_new_since_last_export_is_remembered_per_file(store: StoreThread, tmp_path: Path) -> None:
+    exporter = OptOutExporter(store)
+    feed, other = tmp_path / "crm-feed.csv", tmp_path / "other.csv"
+    assert (await exporter.export_do_not_mail(feed, only_new=True)).rows == 6
+    assert (await exporter.export_do_not_mail(feed, only_new=True)).rows == 0
+    later = BASE + timedelta(days=30)
+    store.call_sync(lambda s: s.upsert_contacts([contact(9, when=later)]))
+    again = await exporter.export_do_not_mail(feed, only_new=True)
+    assert again.rows == 1 and read(feed)[1][0] == "p9@example.com"
+    assert (await exporter.export_do_not_mail(other, only_new=True)).rows == 7
+
+
+async def test_a_full_disk_leaves_no_file_and_says_what_to_do(store: StoreThread, tmp_path: Path,
+                                                               monkeypatch) -> None:
+    def full(_fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("ccdesk.services.export.os.fsync", full)
+    out = tmp_path / "dnm.csv"
+    with pytest.raises(ExportFailed, match="No space left"):
+        await OptOutExporter(store).export_do_not_mail(out)
+    assert list(tmp_path.glob("*.csv*")) == [] and not list(tmp_path.glob(".*part"))
+
+
+async def test_cancel_leaves_no_file(store: StoreThread, tmp_path: Path) -> None:
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(ExportCancelled):
+        await OptOutExporter(store).export_do_not_mail(tmp_path / "x.csv", cancel=cancel)
+    assert not list(tmp_path.glob("x.csv*")) and not list(tmp_path.glob(".x.csv.part"))
+
+
+def test_evidence_for_one_contact(store: StoreThread, tmp_path: Path) -> None:
+    row = store.call_sync(lambda s: s.get_contact(contact(1)["contact_id"]))
+    store.call_sync(lambda s: s.add_audit("unsubscribe", "sent", contact_id=row.contact_id, message="=cmd|x"))
+    audit = store.call_sync(lambda s: s.audit(row.contact_id))
+    out = tmp_path / "evidence.csv"
+    assert export_evidence(out, row, audit) == 2
+    rows = read(out)
+    assert rows[1][0] == "record" and rows[2][0] == "journal" and rows[2][4] == "'=cmd|x"
+
+
+def test_neutralise() -> None:
+    assert [neutralise(v) for v in ("=1", "+1", "-1", "@a", "\tx", "\rx", "ok", "")] == \
+        ["'=1", "'+1", "'-1", "'@a", "'\tx", "'\rx", "ok", ""]
