@@ -1,0 +1,124 @@
+"""Turn a raw Constant Contact contact (v3 ``ContactResource`` dict) into the cached columns."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ccdesk.store.rows import Status
+from ccdesk.store.textnorm import search_document, sort_name
+from ccdesk.store.timeutil import api_date_to_db, api_to_db
+
+MAILABLE_PERMISSIONS = frozenset({"explicit", "implicit"})
+
+
+def derive_status(
+    *, permission: str | None, has_email: bool, deleted: bool, lists_known: bool, list_count: int
+) -> Status:
+    """Status rules, first match wins.
+
+    1. ``unsubscribed`` - permission_to_send is unsubscribed, *deleted or not*: an opt-out survives a
+       delete, so the Do Not Mail list and the "Unsubscribed" filter are the same set.
+    2. ``deleted`` - ``deleted_at`` is set (and not unsubscribed).
+    3. ``pending`` - cannot be mailed for a reason that is not an opt-out: no email address, or
+       permission ``pending_confirmation``, ``temp_hold``, ``not_set`` or a value we do not know.
+    4. ``removed`` - mailable permission but on no list (only when memberships were actually read).
+    5. ``mailable`` - explicit/implicit permission, not deleted, on at least one list (or lists unknown).
+    """
+    if permission == "unsubscribed":
+        return Status.UNSUBSCRIBED
+    if deleted:
+        return Status.DELETED
+    if not has_email or permission not in MAILABLE_PERMISSIONS:
+        return Status.PENDING
+    if lists_known and list_count == 0:
+        return Status.REMOVED
+    return Status.MAILABLE
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) and value != "" else None
+
+
+def raw_json_text(contact: Mapping[str, Any]) -> str:
+    """Compact JSON keeping key order and non-ASCII text as is, so it loads back equal."""
+    return json.dumps(contact, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Derived:
+    contact_id: str
+    email: str | None
+    email_lower: str | None
+    first_name: str | None
+    last_name: str | None
+    company: str | None
+    job_title: str | None
+    permission_to_send: str | None
+    opt_in_source: str | None
+    opt_in_date: str | None
+    opt_out_source: str | None
+    opt_out_date: str | None
+    opt_out_reason: str | None
+    confirm_status: str | None
+    created_at: str | None
+    updated_at: str | None
+    email_updated_at: str | None
+    deleted_at: str | None
+    list_ids: tuple[str, ...] | None
+    """None when the page did not include ``list_memberships`` (unknown, not empty)."""
+    sort_name: str
+    search_doc: str
+    raw_json: str
+
+    def status(self, *, lists_known: bool, list_count: int) -> Status:
+        return derive_status(
+            permission=self.permission_to_send,
+            has_email=self.email is not None,
+            deleted=self.deleted_at is not None,
+            lists_known=lists_known,
+            list_count=list_count,
+        )
+
+
+def derive(contact: Mapping[str, Any]) -> Derived:
+    contact_id = contact.get("contact_id")
+    if not isinstance(contact_id, str) or not contact_id:
+        raise ValueError(f"contact without a contact_id: {str(contact)[:200]}")
+    email_obj = contact.get("email_address")
+    ea: Mapping[str, Any] = email_obj if isinstance(email_obj, Mapping) else {}
+    email = _str(ea.get("address"))
+    email = email.strip() if email else None
+    permission = _str(ea.get("permission_to_send"))
+    lists = contact.get("list_memberships")
+    list_ids = (
+        tuple(sorted({x for x in lists if isinstance(x, str)})) if isinstance(lists, list) else None
+    )
+    first, last = _str(contact.get("first_name")), _str(contact.get("last_name"))
+    company = _str(contact.get("company_name"))
+    return Derived(
+        contact_id=contact_id,
+        email=email or None,
+        email_lower=email.lower() if email else None,
+        first_name=first,
+        last_name=last,
+        company=company,
+        job_title=_str(contact.get("job_title")),
+        permission_to_send=permission.lower() if permission else None,
+        opt_in_source=_str(ea.get("opt_in_source")),
+        opt_in_date=api_to_db(ea.get("opt_in_date")),
+        opt_out_source=_str(ea.get("opt_out_source")),
+        opt_out_date=api_to_db(ea.get("opt_out_date")),
+        opt_out_reason=_str(ea.get("opt_out_reason")),
+        confirm_status=_str(ea.get("confirm_status")),
+        created_at=api_to_db(contact.get("created_at")),
+        updated_at=api_to_db(contact.get("updated_at")),
+        email_updated_at=api_to_db(ea.get("updated_at")),
+        deleted_at=api_date_to_db(contact.get("deleted_at")),
+        list_ids=list_ids,
+        sort_name=sort_name(first, last, email),
+        search_doc=search_document((first, last, company, email)),
+        raw_json=raw_json_text(contact),
+    )

@@ -1,0 +1,218 @@
+"""Durable queue of actions to send to Constant Contact.
+
+Every transition writes its audit row in the same transaction, so the journal never disagrees with
+the queue. Items for one contact are handed out strictly in order: a later action waits while an
+earlier one for the same contact is pending (e.g. in back-off) or in progress.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from ccdesk.store.audit import add_audit, reject_secrets
+from ccdesk.store.contacts import contact_email
+from ccdesk.store.errors import InvalidStateError
+from ccdesk.store.rows import OutboxItem, OutboxState, Outcome
+from ccdesk.store.timeutil import db_to_dt, dt_to_db
+
+# Identifies this process's claims. Recovery on open only resets in_progress items claimed by
+# another (dead) process, so a second Store opened later in the same process cannot steal work
+# from a worker that is still running.
+PROCESS_SESSION = uuid.uuid4().hex
+
+_ITEM_COLUMNS = (
+    "id, kind, contact_id, payload, state, attempts, next_attempt_at, last_error, "
+    "created_at, updated_at, created_by"
+)
+
+
+def _item(row: tuple[Any, ...]) -> OutboxItem:
+    return OutboxItem(
+        id=row[0],
+        kind=row[1],
+        contact_id=row[2],
+        payload=json.loads(row[3]),
+        state=OutboxState(row[4]),
+        attempts=row[5],
+        next_attempt_at=db_to_dt(row[6]) or datetime.min,
+        last_error=row[7],
+        created_at=db_to_dt(row[8]) or datetime.min,
+        updated_at=db_to_dt(row[9]) or datetime.min,
+        created_by=row[10],
+    )
+
+
+def enqueue(
+    conn: sqlite3.Connection,
+    kind: str,
+    contact_id: str | None,
+    payload: Mapping[str, Any],
+    actor: str,
+    now: datetime,
+) -> int:
+    reject_secrets(payload, "outbox payload")
+    text = json.dumps(dict(payload), ensure_ascii=False, separators=(",", ":"))
+    ts = dt_to_db(now)
+    cur = conn.execute(
+        "INSERT INTO outbox (kind, contact_id, payload, state, attempts, next_attempt_at, created_at, "
+        "updated_at, created_by) VALUES (?, ?, ?, 'pending', 0, ?, ?, ?, ?)",
+        (kind, contact_id, text, ts, ts, ts, actor),
+    )
+    item_id = int(cur.lastrowid or 0)
+    add_audit(
+        conn,
+        action=kind,
+        outcome=Outcome.QUEUED,
+        at=now,
+        actor=actor,
+        contact_id=contact_id,
+        email=contact_email(conn, contact_id),
+        details={"outbox_id": item_id, "payload": dict(payload)},
+    )
+    return item_id
+
+
+def get_item(conn: sqlite3.Connection, item_id: int) -> OutboxItem | None:
+    row = conn.execute(f"SELECT {_ITEM_COLUMNS} FROM outbox WHERE id = ?", (item_id,)).fetchone()
+    return None if row is None else _item(row)
+
+
+def next_due(conn: sqlite3.Connection, now: datetime) -> OutboxItem | None:
+    """Claim the oldest due item (state -> in_progress, attempts + 1). The caller holds a transaction."""
+    row = conn.execute(
+        f"""UPDATE outbox SET state = 'in_progress', attempts = attempts + 1, updated_at = :now,
+                              claimed_by = :session
+            WHERE id = (
+                SELECT o.id FROM outbox o
+                WHERE o.state = 'pending' AND o.next_attempt_at <= :now
+                  AND NOT EXISTS (
+                      SELECT 1 FROM outbox e
+                      WHERE e.contact_id = o.contact_id AND e.id < o.id
+                        AND e.state IN ('pending', 'in_progress'))
+                ORDER BY o.id LIMIT 1)
+            RETURNING {_ITEM_COLUMNS}""",
+        {"now": dt_to_db(now), "session": PROCESS_SESSION},
+    ).fetchone()
+    return None if row is None else _item(row)
+
+
+def next_attempt_at(conn: sqlite3.Connection) -> datetime | None:
+    """When the earliest pending item becomes due (for the worker's sleep)."""
+    row = conn.execute("SELECT min(next_attempt_at) FROM outbox WHERE state = 'pending'").fetchone()
+    return db_to_dt(row[0])
+
+
+def _transition(
+    conn: sqlite3.Connection,
+    item_id: int,
+    *,
+    state: OutboxState,
+    outcome: Outcome,
+    message: str | None,
+    now: datetime,
+    next_at: datetime | None = None,
+    error: str | None = None,
+) -> OutboxItem:
+    current = get_item(conn, item_id)
+    if current is None:
+        raise InvalidStateError(f"outbox item {item_id} does not exist")
+    if current.state is not OutboxState.IN_PROGRESS:
+        raise InvalidStateError(f"outbox item {item_id} is {current.state}, not in_progress")
+    conn.execute(
+        "UPDATE outbox SET state = ?, updated_at = ?, claimed_by = NULL, "
+        "last_error = coalesce(?, last_error), next_attempt_at = coalesce(?, next_attempt_at) "
+        "WHERE id = ?",
+        (str(state), dt_to_db(now), error, dt_to_db(next_at) if next_at else None, item_id),
+    )
+    details: dict[str, Any] = {"outbox_id": item_id, "attempts": current.attempts}
+    if next_at is not None:
+        details["next_attempt_at"] = dt_to_db(next_at)
+    add_audit(
+        conn,
+        action=current.kind,
+        outcome=outcome,
+        at=now,
+        contact_id=current.contact_id,
+        email=contact_email(conn, current.contact_id),
+        details=details,
+        message=message,
+    )
+    return current
+
+
+def mark_done(conn: sqlite3.Connection, item_id: int, result_message: str | None, now: datetime) -> None:
+    _transition(conn, item_id, state=OutboxState.DONE, outcome=Outcome.SENT, message=result_message, now=now)
+
+
+def mark_retry(
+    conn: sqlite3.Connection, item_id: int, error: str, next_attempt_at: datetime, now: datetime
+) -> None:
+    _transition(
+        conn,
+        item_id,
+        state=OutboxState.PENDING,
+        outcome=Outcome.RETRY,
+        message=error,
+        now=now,
+        next_at=next_attempt_at,
+        error=error,
+    )
+
+
+def mark_failed(conn: sqlite3.Connection, item_id: int, error: str, now: datetime) -> None:
+    _transition(
+        conn, item_id, state=OutboxState.FAILED, outcome=Outcome.FAILED, message=error, now=now, error=error
+    )
+
+
+def pending(
+    conn: sqlite3.Connection, contact_id: str | None = None, kind: str | None = None
+) -> list[OutboxItem]:
+    """Items not finished yet (pending or in progress), oldest first."""
+    sql = f"SELECT {_ITEM_COLUMNS} FROM outbox WHERE state IN ('pending', 'in_progress')"
+    params: list[Any] = []
+    if contact_id is not None:
+        sql += " AND contact_id = ?"
+        params.append(contact_id)
+    if kind is not None:
+        sql += " AND kind = ?"
+        params.append(kind)
+    return [_item(r) for r in conn.execute(sql + " ORDER BY id", params)]
+
+
+def items(conn: sqlite3.Connection, state: str | None = None, limit: int = 500) -> list[OutboxItem]:
+    """Any items, newest first (for the Activity tab, including done and failed ones)."""
+    sql = f"SELECT {_ITEM_COLUMNS} FROM outbox"
+    params: list[Any] = []
+    if state is not None:
+        sql += " WHERE state = ?"
+        params.append(str(OutboxState(state)))
+    params.append(limit)
+    return [_item(r) for r in conn.execute(sql + " ORDER BY id DESC LIMIT ?", params)]
+
+
+def recover_interrupted(conn: sqlite3.Connection, now: datetime) -> list[int]:
+    """Put items left in_progress by a process that is gone back to pending (audited)."""
+    rows = conn.execute(
+        "UPDATE outbox SET state = 'pending', claimed_by = NULL, updated_at = ? "
+        "WHERE state = 'in_progress' AND (claimed_by IS NULL OR claimed_by <> ?) "
+        "RETURNING id, kind, contact_id, attempts",
+        (dt_to_db(now), PROCESS_SESSION),
+    ).fetchall()
+    for item_id, kind, contact_id, attempts in sorted(rows):
+        add_audit(
+            conn,
+            action=kind,
+            outcome=Outcome.REQUEUED,
+            at=now,
+            contact_id=contact_id,
+            email=contact_email(conn, contact_id),
+            details={"outbox_id": item_id, "attempts": attempts},
+            message="ccdesk stopped while this was being sent; it will be tried again.",
+        )
+    return sorted(r[0] for r in rows)

@@ -1,0 +1,275 @@
+"""``Store``: the one object the rest of ccdesk uses to reach the local SQLite cache.
+
+Threading rule: a ``Store`` owns one ``sqlite3`` connection and may only be used from the thread that
+opened it (sqlite3's ``check_same_thread`` enforces this). Open one ``Store`` per thread on the same
+file - e.g. one for the sync/outbox worker, one for the GUI's reads. WAL mode lets readers read while
+the writer writes; writers queue on the busy timeout. Every write method is one short transaction;
+wrap several in ``with store.transaction():`` to commit them together (they nest).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from ccdesk.store import audit as _audit
+from ccdesk.store import contacts as _contacts
+from ccdesk.store import lists as _lists
+from ccdesk.store import optouts as _optouts
+from ccdesk.store import outbox as _outbox
+from ccdesk.store import resubscribe as _resub
+from ccdesk.store import search as _search
+from ccdesk.store import state as _state
+from ccdesk.store.db import Transactions, connect, default_db_path
+from ccdesk.store.rows import AuditRow, ContactRow, ListRow, OutboxItem, UpsertResult
+from ccdesk.store.schema import migrate, user_version
+from ccdesk.store.timeutil import to_utc, utcnow
+
+
+class Store:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        recover: bool = True,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        """Open (create, migrate) the database at ``path``.
+
+        With ``recover`` (the default), outbox items left ``in_progress`` by a process that died are
+        put back to ``pending``; items claimed by this process are never touched.
+        """
+        self.path = Path(path)
+        self._clock = clock
+        self._conn = connect(self.path)
+        try:
+            migrate(self._conn, str(self.path))
+            self._tx = Transactions(self._conn)
+            if recover:
+                self.recover_interrupted()
+        except BaseException:
+            self._conn.close()
+            raise
+
+    @classmethod
+    def open_default(cls, **kwargs: Any) -> Store:
+        return cls(default_db_path(), **kwargs)
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        return user_version(self._conn)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """Group writes atomically, e.g. a contact page and its sync checkpoint."""
+        with self._tx():
+            yield self
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[Store]:
+        """Read several things (say a page and its count) from one consistent snapshot.
+
+        A deferred read transaction: it takes no write lock, so it never blocks the sync writer.
+        Read-only - calling a write method inside raises.
+        """
+        if self._conn.in_transaction:
+            yield self
+            return
+        self._conn.execute("BEGIN DEFERRED")
+        try:
+            yield self
+        finally:
+            self._conn.execute("COMMIT")
+
+    def optimize(self) -> None:
+        """Refresh planner statistics (cheap; call after a full sync and on close)."""
+        self._conn.execute("PRAGMA optimize")
+
+    def _now(self, value: datetime | None = None) -> datetime:
+        return to_utc(value if value is not None else self._clock())
+
+    # -- contacts ----------------------------------------------------------------------------------
+    def upsert_contacts(
+        self,
+        contacts: Iterable[Mapping[str, Any]],
+        fetched_at: datetime | None = None,
+        *,
+        state: Mapping[str, str | None] | None = None,
+    ) -> UpsertResult:
+        """Store a page (≤500 contacts) in one transaction, with optional checkpoints in ``state``."""
+        with self._tx() as conn:
+            result = _contacts.upsert_contacts(conn, contacts, self._now(fetched_at))
+            for key, value in (state or {}).items():
+                _state.set_state(conn, key, value, self._now())
+        return result
+
+    def get_contact(self, contact_id: str) -> ContactRow | None:
+        return _contacts.get_contact(self._conn, contact_id)
+
+    def get_contact_by_email(self, email: str) -> ContactRow | None:
+        return _contacts.get_contact_by_email(self._conn, email)
+
+    def search(
+        self,
+        query: str | None = "",
+        status: str | None = None,
+        list_id: str | None = None,
+        sort: str = "name",
+        descending: bool = False,
+        offset: int = 0,
+        limit: int = 200,
+    ) -> list[ContactRow]:
+        """One page of the contact table. ``sort``: name, email, status or opt_out_date."""
+        return _search.search(self._conn, query, status, list_id, sort, descending, offset, limit)
+
+    def count(
+        self, query: str | None = "", status: str | None = None, list_id: str | None = None, *, cap: int | None = None
+    ) -> int:
+        return _search.count(self._conn, query, status, list_id, cap=cap)
+
+    def status_counts(self, query: str | None = "", list_id: str | None = None) -> dict[str, int]:
+        return _search.status_counts(self._conn, query, list_id)
+
+    def list_counts(self, query: str | None = "", status: str | None = None) -> dict[str, int]:
+        return _search.list_counts(self._conn, query, status)
+
+    def optouts(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        source: str | None = None,
+        *,
+        newest_first: bool = False,
+    ) -> Iterator[ContactRow]:
+        return _optouts.optouts(self._conn, since, until, source, newest_first=newest_first)
+
+    def iter_do_not_mail(self) -> Iterator[ContactRow]:
+        return _optouts.do_not_mail(self._conn)
+
+    # -- lists -------------------------------------------------------------------------------------
+    def upsert_lists(self, lists: Iterable[Mapping[str, Any]], fetched_at: datetime | None = None) -> int:
+        with self._tx() as conn:
+            return _lists.upsert_lists(conn, lists, self._now(fetched_at))
+
+    def lists(self, *, include_deleted: bool = False) -> list[ListRow]:
+        return _lists.all_lists(self._conn, include_deleted=include_deleted)
+
+    # -- sync checkpoints --------------------------------------------------------------------------
+    def get_state(self, key: str) -> str | None:
+        return _state.get_state(self._conn, key)
+
+    def set_state(self, key: str, value: str | None) -> None:
+        with self._tx() as conn:
+            _state.set_state(conn, key, value, self._now())
+
+    # -- outbox ------------------------------------------------------------------------------------
+    def enqueue(
+        self, kind: str, contact_id: str | None, payload: Mapping[str, Any], actor: str | None = None
+    ) -> int:
+        """Queue an action and write its 'queued' audit row, atomically."""
+        with self._tx() as conn:
+            return _outbox.enqueue(
+                conn, kind, contact_id, payload, actor or _audit.current_actor(), self._now()
+            )
+
+    def next_due(self, now: datetime | None = None) -> OutboxItem | None:
+        """Claim the next due item (it becomes in_progress) or return None."""
+        with self._tx() as conn:
+            return _outbox.next_due(conn, self._now(now))
+
+    def next_attempt_at(self) -> datetime | None:
+        return _outbox.next_attempt_at(self._conn)
+
+    def mark_done(self, item_id: int, result_message: str | None = None) -> None:
+        with self._tx() as conn:
+            _outbox.mark_done(conn, item_id, result_message, self._now())
+
+    def mark_retry(self, item_id: int, error: str, next_attempt_at: datetime) -> None:
+        with self._tx() as conn:
+            _outbox.mark_retry(conn, item_id, error, to_utc(next_attempt_at), self._now())
+
+    def mark_failed(self, item_id: int, error: str) -> None:
+        with self._tx() as conn:
+            _outbox.mark_failed(conn, item_id, error, self._now())
+
+    def pending(self, contact_id: str | None = None, kind: str | None = None) -> list[OutboxItem]:
+        return _outbox.pending(self._conn, contact_id, kind)
+
+    def outbox_items(self, state: str | None = None, limit: int = 500) -> list[OutboxItem]:
+        return _outbox.items(self._conn, state, limit)
+
+    def get_outbox_item(self, item_id: int) -> OutboxItem | None:
+        return _outbox.get_item(self._conn, item_id)
+
+    def recover_interrupted(self) -> list[int]:
+        """Requeue items a dead process left in_progress; returns their ids."""
+        with self._tx() as conn:
+            return _outbox.recover_interrupted(conn, self._now())
+
+    # -- audit -------------------------------------------------------------------------------------
+    def audit(
+        self, contact_id: str | None = None, limit: int = 200, before_id: int | None = None
+    ) -> list[AuditRow]:
+        return _audit.audit_rows(self._conn, contact_id, limit, before_id)
+
+    def add_audit(
+        self,
+        action: str,
+        outcome: str,
+        *,
+        contact_id: str | None = None,
+        email: str | None = None,
+        details: Mapping[str, Any] | None = None,
+        message: str | None = None,
+        actor: str | None = None,
+        at: datetime | None = None,
+    ) -> int:
+        """Append a journal row. ``email`` defaults to the cached address of ``contact_id``."""
+        with self._tx() as conn:
+            return _audit.add_audit(
+                conn,
+                action=action,
+                outcome=outcome,
+                at=self._now(at),
+                actor=actor,
+                contact_id=contact_id,
+                email=email if email is not None else _contacts.contact_email(conn, contact_id),
+                details=details,
+                message=message,
+            )
+
+    # -- resubscribe requests ----------------------------------------------------------------------
+    def record_resubscribe_request(
+        self, contact_id: str, at: datetime | None = None, lists: Iterable[str] = (), actor: str | None = None
+    ) -> int:
+        with self._tx() as conn:
+            return _resub.record_resubscribe_request(
+                conn, contact_id, self._now(at), lists, actor or _audit.current_actor()
+            )
+
+    def resubscribe_requested_at(self, contact_id: str) -> datetime | None:
+        return _resub.resubscribe_requested_at(self._conn, contact_id)
+
+    # -- escape hatch for tests and maintenance ----------------------------------------------------
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The underlying connection (same-thread only). Prefer the typed methods."""
+        return self._conn

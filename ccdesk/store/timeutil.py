@@ -1,0 +1,72 @@
+"""Datetime normalisation.
+
+Every timestamp is stored as fixed-width ISO-8601 UTC text, ``YYYY-MM-DDTHH:MM:SS.ffffffZ``, so that
+plain string comparison in SQL orders correctly. The API mixes ``-05:00`` offsets, ``Z`` and varying
+fraction lengths, which do *not* sort as text until normalised.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def to_utc(value: datetime) -> datetime:
+    """Return ``value`` in UTC. Naive datetimes are refused: their meaning is ambiguous."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"naive datetime not allowed (give a timezone): {value!r}")
+    return value.astimezone(UTC)
+
+
+def _fmt(value: datetime) -> str:
+    """Format an aware UTC datetime (isoformat is faster than strftime)."""
+    return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+def dt_to_db(value: datetime) -> str:
+    return _fmt(to_utc(value))
+
+
+def parse_api_datetime(value: object) -> datetime | None:
+    """Parse an API date-time; a missing offset means UTC. Unparseable values give None."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def api_to_db(value: object) -> str | None:
+    """API date-time string -> canonical stored text (None if absent or unparseable)."""
+    parsed = parse_api_datetime(value)
+    return None if parsed is None else _fmt(parsed)
+
+
+def api_date_to_db(value: object) -> str | None:
+    """API date (``YYYY-MM-DD``; a full date-time is accepted and reduced to its UTC date)."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        parsed = parse_api_datetime(text)
+        return None if parsed is None else parsed.date().isoformat()
+
+
+def db_to_dt(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    return datetime.fromisoformat(value)  # C-fast; our canonical form always ends in Z
+
+
+def db_to_date(value: str | None) -> date | None:
+    return None if value is None else date.fromisoformat(value)
