@@ -37,9 +37,13 @@ COMPANY = (
     "Acme Globex Initech Umbrella Hooli Vandelay Stark Wayne Wonka Cyberdyne Soylent Tyrell Aperture "
     "Massive Dynamic Gringotts Monarch Oscorp Pied Piper Prestige Worldwide Sterling Cooper Dunder Mifflin"
 ).split()
-DOMAINS = ["gmail.com"] * 30 + ["yahoo.com"] * 10 + ["outlook.com"] * 10 + ["example.org"] * 5 + [
-    f"corp{i}.example.com" for i in range(45)
-]
+DOMAINS = (
+    ["gmail.com"] * 30
+    + ["yahoo.com"] * 10
+    + ["outlook.com"] * 10
+    + ["example.org"] * 5
+    + [f"corp{i}.example.com" for i in range(45)]
+)
 
 
 def synthetic_contacts(n: int, lists: list[str], seed: int = 1) -> Iterator[dict[str, Any]]:
@@ -124,7 +128,10 @@ def run(store: Store, runs: int = 5) -> list[tuple[str, float, float]]:
         ("everything, by name", {}),
         ("everything, by email desc", {"sort": "email", "descending": True}),
         ("everything, by opt-out date desc", {"sort": "opt_out_date", "descending": True}),
-        ("status=unsubscribed, by opt-out desc", {"status": "unsubscribed", "sort": "opt_out_date", "descending": True}),
+        (
+            "status=unsubscribed, by opt-out desc",
+            {"status": "unsubscribed", "sort": "opt_out_date", "descending": True},
+        ),
         ("status=deleted, by email", {"status": "deleted", "sort": "email"}),
         ("one list, by name", {"list_id": first_list}),
         ("one list + unsubscribed, by email", {"list_id": first_list, "status": "unsubscribed", "sort": "email"}),

@@ -143,7 +143,9 @@ def test_memberships_absent_means_unknown(store: Store) -> None:
 
 
 def test_stale_snapshot_is_skipped(store: Store) -> None:
-    newer = make_contact(1, permission="unsubscribed", opt_out_date="2024-05-01T00:00:00Z", updated_at="2024-05-01T00:00:00Z")
+    newer = make_contact(
+        1, permission="unsubscribed", opt_out_date="2024-05-01T00:00:00Z", updated_at="2024-05-01T00:00:00Z"
+    )
     store.upsert_contacts([newer], T0)
     older = make_contact(1, permission="implicit", updated_at="2024-04-30T23:59:59-01:00")  # = 05-01T00:59:59Z
     assert store.upsert_contacts([older], T0).updated == 1  # not older once normalised to UTC
@@ -190,4 +192,8 @@ def test_random_operations_keep_counters_and_index_consistent(store: Store) -> N
         store.upsert_contacts(page, T0)
     assert_consistent(store)
     counts = store.status_counts()
-    assert sum(counts.values()) == store.count() == len({r[0] for r in store.connection.execute("SELECT id FROM contacts")})
+    assert (
+        sum(counts.values())
+        == store.count()
+        == len({r[0] for r in store.connection.execute("SELECT id FROM contacts")})
+    )

@@ -96,7 +96,10 @@ def test_newer_database_is_refused(db_path: Path) -> None:
 
 def test_migrations_apply_in_order_and_failed_step_rolls_back(tmp_path: Path) -> None:
     conn = dbmod.connect(tmp_path / "m.sqlite3")
-    steps: list[str | object] = ["CREATE TABLE a (x INTEGER);", "CREATE TABLE b (y INTEGER); INSERT INTO nope VALUES (1);"]
+    steps: list[str | object] = [
+        "CREATE TABLE a (x INTEGER);",
+        "CREATE TABLE b (y INTEGER); INSERT INTO nope VALUES (1);",
+    ]
     with pytest.raises(sqlite3.OperationalError):
         migrate(conn, "m", steps)  # type: ignore[arg-type]
     assert user_version(conn) == 1

@@ -21,8 +21,12 @@ OPTOUTS = {
 
 
 def _fill(store: Store) -> None:
-    page = [make_contact(n, permission="unsubscribed", opt_out_date=d, opt_out_source=s) for n, (d, s) in OPTOUTS.items()]
-    page.append(make_contact(6, permission="unsubscribed", opt_out_date="2024-03-01T15:30:00Z", deleted_at="2024-04-01"))
+    page = [
+        make_contact(n, permission="unsubscribed", opt_out_date=d, opt_out_source=s) for n, (d, s) in OPTOUTS.items()
+    ]
+    page.append(
+        make_contact(6, permission="unsubscribed", opt_out_date="2024-03-01T15:30:00Z", deleted_at="2024-04-01")
+    )
     page.append(make_contact(7))  # mailable
     page.append(make_contact(8, permission="unsubscribed"))  # no date at all
     store.upsert_contacts(page, T0)
@@ -54,7 +58,10 @@ def test_do_not_mail_is_every_unsubscribed(store: Store) -> None:
 
 def test_streams_lazily(store: Store) -> None:
     store.upsert_contacts(
-        [make_contact(i, permission="unsubscribed", opt_out_date=f"2024-01-01T00:{i // 60:02d}:{i % 60:02d}Z") for i in range(1, 1201)],
+        [
+            make_contact(i, permission="unsubscribed", opt_out_date=f"2024-01-01T00:{i // 60:02d}:{i % 60:02d}Z")
+            for i in range(1, 1201)
+        ],
         T0,
     )
     stream = store.optouts()

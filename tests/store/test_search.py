@@ -17,7 +17,17 @@ PEOPLE = [
     # n, first, last, company, email, permission, lists, deleted, opt_out_date
     (1, "John", "Smith", "Acme Corp", "jsmith@gmail.com", "implicit", [LIST_A], None, None),
     (2, "Jane", "Smithers", "Globex", "jane.s@yahoo.com", "explicit", [LIST_A, LIST_B], None, None),
-    (3, "José", "Núñez", "Acme Corp", "jnunez@corp.example", "unsubscribed", [LIST_B], None, "2024-03-01T10:00:00-05:00"),
+    (
+        3,
+        "José",
+        "Núñez",
+        "Acme Corp",
+        "jnunez@corp.example",
+        "unsubscribed",
+        [LIST_B],
+        None,
+        "2024-03-01T10:00:00-05:00",
+    ),
     (4, "Zoë", "Ó Briain", None, "zoe@gmail.com", "unsubscribed", [], "2024-04-01", "2024-02-01T00:00:00Z"),
     (5, "Łukasz", "Kowalski", "Søren Ltd", "lukasz@example.pl", "implicit", [], None, None),
     (6, None, None, None, "anonymous@gmail.com", "implicit", [LIST_C], None, None),
@@ -121,6 +131,7 @@ def test_filters_and_counts(people: Store) -> None:
 
 def _expected_order(store: Store, sort: str, descending: bool) -> list[str]:
     rows = store.search("", limit=1000)
+
     def key(r):  # type: ignore[no-untyped-def]
         name = fold(f"{r.last_name or ''} {r.first_name or ''}")
         name_key = ("1" + name) if name else ("2" + fold(r.email))
@@ -132,6 +143,7 @@ def _expected_order(store: Store, sort: str, descending: bool) -> list[str]:
         if sort == "status":
             return (str(r.status), name_key, tie)
         return (r.opt_out_date is not None, r.opt_out_date or datetime.min.replace(tzinfo=UTC), tie)
+
     return [r.contact_id for r in sorted(rows, key=key, reverse=descending)]
 
 
@@ -174,15 +186,26 @@ def test_bad_arguments(people: Store) -> None:
 def test_many_rows_both_plans_agree(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     firsts = ["Ann", "Bob", "Cleo", "Dörte", "Eve"]
     page = [
-        make_contact(i, first=firsts[i % 5], last=f"Name{i % 37}", email=f"u{i}@d{i % 7}.example",
-                     permission="unsubscribed" if i % 11 == 0 else "implicit",
-                     opt_out_date=f"2024-01-{1 + i % 28:02d}T00:00:00Z" if i % 11 == 0 else None,
-                     lists=[LIST_A] if i % 3 else [LIST_B])
+        make_contact(
+            i,
+            first=firsts[i % 5],
+            last=f"Name{i % 37}",
+            email=f"u{i}@d{i % 7}.example",
+            permission="unsubscribed" if i % 11 == 0 else "implicit",
+            opt_out_date=f"2024-01-{1 + i % 28:02d}T00:00:00Z" if i % 11 == 0 else None,
+            lists=[LIST_A] if i % 3 else [LIST_B],
+        )
         for i in range(1, 601)
     ]
     store.upsert_contacts(page, T0)
-    cases = [("", None, None), ("ann", None, None), ("d3", "unsubscribed", None), ("name1", None, LIST_A),
-             ("do", None, LIST_B), ("e", "mailable", LIST_A)]
+    cases = [
+        ("", None, None),
+        ("ann", None, None),
+        ("d3", "unsubscribed", None),
+        ("name1", None, LIST_A),
+        ("do", None, LIST_B),
+        ("e", "mailable", LIST_A),
+    ]
     for q, st, lst in cases:
         for sort in ("name", "email", "status", "opt_out_date"):
             results = []

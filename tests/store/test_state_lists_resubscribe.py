@@ -45,7 +45,13 @@ def test_nested_transaction_rolls_back_inner_only(store: Store) -> None:
 def test_lists_with_member_counts(store: Store) -> None:
     store.upsert_lists(
         [
-            {"list_id": LIST_B, "name": "beta", "favorite": True, "membership_count": 7, "created_at": "2024-01-01T00:00:00-05:00"},
+            {
+                "list_id": LIST_B,
+                "name": "beta",
+                "favorite": True,
+                "membership_count": 7,
+                "created_at": "2024-01-01T00:00:00-05:00",
+            },
             {"list_id": LIST_A, "name": "Alpha", "description": "first"},
             {"list_id": LIST_C, "name": "gone", "deleted_at": "2024-05-01T00:00:00Z"},
         ]
