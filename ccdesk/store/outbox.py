@@ -216,3 +216,28 @@ def recover_interrupted(conn: sqlite3.Connection, now: datetime) -> list[int]:
             message="ccdesk stopped while this was being sent; it will be tried again.",
         )
     return sorted(r[0] for r in rows)
+
+
+def _staff_transition(conn: sqlite3.Connection, item_id: int, state: OutboxState, outcome: Outcome, actor: str,
+                      message: str, now: datetime) -> None:
+    current = get_item(conn, item_id)
+    if current is None:
+        raise InvalidStateError(f"outbox item {item_id} does not exist")
+    if current.state is not OutboxState.FAILED:
+        raise InvalidStateError(f"outbox item {item_id} is {current.state}, not failed")
+    conn.execute(
+        "UPDATE outbox SET state = ?, updated_at = ?, next_attempt_at = ?, claimed_by = NULL WHERE id = ?",
+        (str(state), dt_to_db(now), dt_to_db(now), item_id),
+    )
+    add_audit(conn, action=current.kind, outcome=outcome, at=now, actor=actor, contact_id=current.contact_id,
+              email=contact_email(conn, current.contact_id), details={"outbox_id": item_id}, message=message)
+
+
+def retry_failed(conn: sqlite3.Connection, item_id: int, actor: str, now: datetime) -> None:
+    """Staff asked to try a failed action again: it goes back to the queue, due now."""
+    _staff_transition(conn, item_id, OutboxState.PENDING, Outcome.REQUEUED, actor, "Retry requested", now)
+
+
+def discard_failed(conn: sqlite3.Connection, item_id: int, actor: str, now: datetime) -> None:
+    """Staff gave up on a failed action: it stays in the table and the journal, marked discarded."""
+    _staff_transition(conn, item_id, OutboxState.DISCARDED, Outcome.DISCARDED, actor, "Discarded", now)

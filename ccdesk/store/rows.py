@@ -23,6 +23,7 @@ class OutboxState(StrEnum):
     IN_PROGRESS = "in_progress"
     DONE = "done"
     FAILED = "failed"
+    DISCARDED = "discarded"
 
 
 class OutboxKind(StrEnum):
@@ -41,6 +42,7 @@ class Outcome(StrEnum):
     RETRY = "retry"
     FAILED = "failed"
     REQUEUED = "requeued"
+    DISCARDED = "discarded"
 
 
 @dataclass(frozen=True, slots=True)

@@ -175,7 +175,33 @@ CREATE TABLE resubscribe_requests (
 CREATE INDEX resubscribe_contact ON resubscribe_requests (contact_id, requested_at);
 """
 
-MIGRATIONS: list[Migration] = [_V1]
+# v2: a failed action can be discarded by staff (it stays in the table and the journal, marked as such).
+# SQLite cannot change a CHECK constraint in place, so the outbox table is rebuilt with the same rows.
+_V2 = """
+CREATE TABLE outbox_v2 (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind            TEXT NOT NULL,
+    contact_id      TEXT,
+    payload         TEXT NOT NULL,
+    state           TEXT NOT NULL DEFAULT 'pending'
+                    CHECK (state IN ('pending', 'in_progress', 'done', 'failed', 'discarded')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL,
+    last_error      TEXT,
+    claimed_by      TEXT,
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL,
+    created_by      TEXT NOT NULL
+);
+INSERT INTO outbox_v2 SELECT id, kind, contact_id, payload, state, attempts, next_attempt_at, last_error,
+    claimed_by, created_at, updated_at, created_by FROM outbox;
+DROP TABLE outbox;
+ALTER TABLE outbox_v2 RENAME TO outbox;
+CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
+CREATE INDEX outbox_contact ON outbox (contact_id, state);
+"""
+
+MIGRATIONS: list[Migration] = [_V1, _V2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

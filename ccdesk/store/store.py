@@ -210,6 +210,14 @@ class Store:
         with self._tx() as conn:
             _outbox.mark_failed(conn, item_id, error, self._now())
 
+    def retry_failed(self, item_id: int, actor: str | None = None) -> None:
+        with self._tx() as conn:
+            _outbox.retry_failed(conn, item_id, actor or _audit.current_actor(), self._now())
+
+    def discard_failed(self, item_id: int, actor: str | None = None) -> None:
+        with self._tx() as conn:
+            _outbox.discard_failed(conn, item_id, actor or _audit.current_actor(), self._now())
+
     def pending(self, contact_id: str | None = None, kind: str | None = None) -> list[OutboxItem]:
         return _outbox.pending(self._conn, contact_id, kind)
 
