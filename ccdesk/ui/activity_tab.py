@@ -1,40 +1,178 @@
-"""The Activity tab: the audit journal of this desk, newest first, with what is still waiting to be sent."""
+"""The Activity tab: what is waiting to be sent or failed (with Retry / Discard), and the audit journal."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+import csv
+from collections.abc import Callable
 
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+from qasync import asyncSlot
+
+from ccdesk.services.export import neutralise
+from ccdesk.services.store_thread import StoreThread
+from ccdesk.store.errors import InvalidStateError
+from ccdesk.store.rows import OutboxItem
 from ccdesk.store.store import Store
 
-COLUMNS = ("When", "Who", "Action", "Contact", "Outcome", "Message")
+QUEUE_COLUMNS = ("Queued", "Action", "Contact", "State", "Tries", "Last error")
+JOURNAL_COLUMNS = ("When", "Who", "Action", "Contact", "Outcome", "Message")
+STATE_LABELS = {"pending": "Waiting", "in_progress": "Sending", "failed": "Failed"}
+
+
+def _table(columns: tuple[str, ...], name: str) -> QTableWidget:
+    table = QTableWidget(0, len(columns))
+    table.setHorizontalHeaderLabels(list(columns))
+    table.setAccessibleName(name)
+    table.verticalHeader().setVisible(False)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setWordWrap(False)
+    table.horizontalHeader().setStretchLastSection(True)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    return table
 
 
 class ActivityTab(QWidget):
-    def __init__(self, reader: Store, parent: QWidget | None = None) -> None:
+    def __init__(self, reader: Store, store: StoreThread | None = None, *,
+                 on_changed: Callable[[], None] | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.reader = reader
+        self.store = store
+        self.on_changed = on_changed
+        self._items: list[OutboxItem] = []
         layout = QVBoxLayout(self)
+        split = QSplitter(Qt.Orientation.Vertical)
+
+        queue_box = QWidget()
+        queue_layout = QVBoxLayout(queue_box)
+        queue_layout.setContentsMargins(0, 0, 0, 0)
+        self.queue_summary = QLabel()
+        self.queue = _table(QUEUE_COLUMNS, "Changes waiting or failed")
+        self.queue.itemSelectionChanged.connect(self._update_buttons)
+        buttons = QHBoxLayout()
+        self.retry_button = QPushButton("&Retry")
+        self.retry_button.setToolTip("Try the selected failed change again")
+        self.discard_button = QPushButton("&Discard")
+        self.discard_button.setToolTip("Give up on the selected failed change (it stays in the journal)")
+        self.retry_button.clicked.connect(self.retry_selected)
+        self.discard_button.clicked.connect(self.discard_selected)
+        buttons.addWidget(self.queue_summary, 1)
+        buttons.addWidget(self.retry_button)
+        buttons.addWidget(self.discard_button)
+        queue_layout.addLayout(buttons)
+        queue_layout.addWidget(self.queue)
+        split.addWidget(queue_box)
+
+        journal_box = QWidget()
+        journal_layout = QVBoxLayout(journal_box)
+        journal_layout.setContentsMargins(0, 0, 0, 0)
+        head = QHBoxLayout()
         self.summary = QLabel()
-        layout.addWidget(self.summary)
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.setAccessibleName("Audit journal")
-        self.table.verticalHeader().setVisible(False)
-        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        layout.addWidget(self.table, 1)
+        self.export_button = QPushButton("&Export journal…")
+        self.export_button.clicked.connect(self.export_journal)
+        head.addWidget(self.summary, 1)
+        head.addWidget(self.export_button)
+        journal_layout.addLayout(head)
+        self.table = _table(JOURNAL_COLUMNS, "Audit journal")
+        journal_layout.addWidget(self.table)
+        split.addWidget(journal_box)
+        split.setSizes([200, 400])
+        layout.addWidget(split)
         self.refresh()
 
     def refresh(self) -> None:
+        self._items = self.reader.pending() + self.reader.outbox_items("failed", limit=1000)
+        waiting = sum(1 for i in self._items if str(i.state) != "failed")
+        failed = len(self._items) - waiting
+        self.queue_summary.setText(f"{waiting} waiting to send · {failed} failed" if self._items
+                                   else "Nothing waiting: every change was sent.")
+        self.queue.setRowCount(len(self._items))
+        for i, item in enumerate(self._items):
+            who = self.reader.get_contact(item.contact_id) if item.contact_id else None
+            contact = (who.email if who else None) or item.contact_id or \
+                f"{len(item.payload.get('contact_ids', []))} contacts"
+            values = (f"{item.created_at.astimezone():%Y-%m-%d %H:%M}", item.kind.replace("_", " "), contact,
+                      STATE_LABELS.get(str(item.state), str(item.state)), str(item.attempts), item.last_error or "")
+            for j, value in enumerate(values):
+                cell = QTableWidgetItem(value)
+                cell.setData(Qt.ItemDataRole.UserRole, item.id)
+                self.queue.setItem(i, j, cell)
         rows = self.reader.audit(limit=500)
-        pending = self.reader.pending()
-        failed = self.reader.outbox_items("failed", limit=1000)
-        self.summary.setText(f"{len(pending)} waiting to send · {len(failed)} failed · showing the latest "
-                             f"{len(rows)} entries")
+        self.summary.setText(f"Journal of this desk: the latest {len(rows)} entries")
         self.table.setRowCount(len(rows))
         for i, row in enumerate(rows):
             values = (f"{row.at.astimezone():%Y-%m-%d %H:%M:%S}", row.actor, row.action.replace("_", " "),
                       row.email or row.contact_id or "", row.outcome, row.message or "")
             for j, value in enumerate(values):
                 self.table.setItem(i, j, QTableWidgetItem(value))
+        self._update_buttons()
+
+    def selected_failed(self) -> OutboxItem | None:
+        rows = {index.row() for index in self.queue.selectionModel().selectedRows()}
+        if len(rows) != 1:
+            return None
+        item = self._items[rows.pop()]
+        return item if str(item.state) == "failed" else None
+
+    def _update_buttons(self) -> None:
+        enabled = self.selected_failed() is not None and self.store is not None
+        self.retry_button.setEnabled(enabled)
+        self.discard_button.setEnabled(enabled)
+
+    @asyncSlot()
+    async def retry_selected(self) -> None:
+        await self._staff_action("retry_failed")
+
+    @asyncSlot()
+    async def discard_selected(self) -> None:
+        await self._staff_action("discard_failed")
+
+    async def _staff_action(self, method: str) -> None:
+        item = self.selected_failed()
+        if item is None or self.store is None:
+            return
+        try:
+            await self.store.call(lambda s: getattr(s, method)(item.id))
+        except InvalidStateError:
+            QMessageBox.information(self, "Already changed", "That change is no longer marked as failed.")
+        self.refresh()
+        if self.on_changed:
+            self.on_changed()
+
+    def export_journal(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export the journal", "ccdesk-journal.csv", "CSV files (*.csv)")
+        if path:
+            n = self.write_journal(path)
+            QMessageBox.information(self, "Journal exported", f"Saved {n:,} journal entries to {path}.")
+
+    def write_journal(self, path: str) -> int:
+        """Every journal entry, newest first, as CSV (UTF-8 with BOM, formula cells neutralised)."""
+        count = 0
+        with open(path, "w", encoding="utf-8-sig", newline="") as out:
+            writer = csv.writer(out, lineterminator="\r\n")
+            writer.writerow(["at", "actor", "action", "contact_id", "email", "outcome", "message"])
+            before: int | None = None
+            while True:
+                batch = self.reader.audit(limit=1000, before_id=before)
+                if not batch:
+                    break
+                for row in batch:
+                    writer.writerow([row.at.isoformat(), neutralise(row.actor), row.action, row.contact_id or "",
+                                     neutralise(row.email or ""), row.outcome, neutralise(row.message or "")])
+                    count += 1
+                before = batch[-1].id
+        return count

@@ -153,7 +153,7 @@ class MainWindow(QMainWindow):
         contacts_tab.setStretchFactor(1, 2)
         contacts_tab.setSizes([740, 440])
         self.tabs.addTab(contacts_tab, "&Contacts")
-        self.activity = ActivityTab(self.reader)
+        self.activity = ActivityTab(self.reader, self.desk.store, on_changed=self._wake_sender)
         self.tabs.addTab(self.activity, "&Activity")
         outer.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
@@ -376,6 +376,10 @@ class MainWindow(QMainWindow):
             self.show_details(selected[0])
         self.activity.refresh()
         self._refresh_pending()
+
+    def _wake_sender(self) -> None:
+        self.desk.worker.wake()
+        self._after_change()
 
     def _refresh_pending(self) -> None:
         n = len(self.reader.pending())

@@ -1,0 +1,70 @@
+"""The Activity tab: failed changes can be retried or discarded; the journal exports to CSV."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+from pathlib import Path
+
+from ccdesk.services.store_thread import StoreThread
+from ccdesk.store.store import Store
+from ccdesk.ui.activity_tab import ActivityTab
+
+
+def _failed(store: StoreThread) -> int:
+    def make(s: Store) -> int:
+        item_id = s.enqueue("unsubscribe", "c1", {"reason": "x"}, actor="alice")
+        s.next_due()
+        s.mark_failed(item_id, "Constant Contact refused the request: contact not found")
+        return item_id
+
+    return store.call_sync(make)
+
+
+async def _until(predicate, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        assert loop.time() < deadline
+        await asyncio.sleep(0.02)
+
+
+async def test_retry_and_discard_failed_changes(tmp_path: Path, qtbot) -> None:
+    db = tmp_path / "c.sqlite3"
+    store = StoreThread(db)
+    reader = Store(db)
+    changed: list[int] = []
+    try:
+        first, second = _failed(store), _failed(store)
+        tab = ActivityTab(reader, store, on_changed=lambda: changed.append(1))
+        qtbot.addWidget(tab)
+        assert "2 failed" in tab.queue_summary.text()
+        assert not tab.retry_button.isEnabled()
+        tab.queue.selectRow(next(i for i, item in enumerate(tab._items) if item.id == first))
+        assert tab.retry_button.isEnabled() and tab.discard_button.isEnabled()
+        tab.retry_selected()
+        await _until(lambda: changed == [1])
+        assert str(reader.get_outbox_item(first).state) == "pending"
+        row = next(i for i, item in enumerate(tab._items) if item.id == second)
+        tab.queue.selectRow(row)
+        tab.discard_selected()
+        await _until(lambda: changed == [1, 1])
+        assert str(reader.get_outbox_item(second).state) == "discarded"
+        assert "1 waiting to send · 0 failed" in tab.queue_summary.text()
+    finally:
+        reader.close()
+        store.close()
+
+
+def test_journal_exports_every_entry(tmp_path: Path, qtbot) -> None:
+    db = tmp_path / "c.sqlite3"
+    with Store(db) as s:
+        for i in range(1203):
+            s.add_audit("unsubscribe", "sent", contact_id=f"c{i}", email=f"=p{i}@example.com", actor="alice")
+        tab = ActivityTab(s)
+        qtbot.addWidget(tab)
+        out = tmp_path / "journal.csv"
+        assert tab.write_journal(str(out)) == 1203
+        with open(out, encoding="utf-8-sig", newline="") as f:
+            rows = list(csv.reader(f))
+    assert len(rows) == 1204 and rows[1][4].startswith("'=")
