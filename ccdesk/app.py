@@ -59,7 +59,14 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
     from ccdesk.services.desk import Desk
     from ccdesk.store.store import Store
     from ccdesk.ui.main_window import MainWindow
+    from ccdesk.ui.single_instance import SingleInstance
 
+    instance = None
+    if not args.smoke:
+        instance = SingleInstance("demo" if args.demo else "account")
+        if not instance.claim():
+            print("ccdesk is already running; its window was brought to the front.")
+            return 0
     demo = None
     tmp: tempfile.TemporaryDirectory[str] | None = None
     if args.demo:
@@ -77,6 +84,9 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
     desk = Desk(client, db_path)
     reader = Store(db_path)
     window = MainWindow(desk, reader, account=account, demo=args.demo)
+    if instance is not None:
+        instance.raise_requested.connect(window.bring_to_front)
+    window.restore_layout()
     window.show()
     from ccdesk.ui.tray import install_tray
 

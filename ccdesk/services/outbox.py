@@ -87,6 +87,8 @@ class OutboxWorker:
 
     async def run(self) -> None:
         while True:
+            # Cleared before the work, not after: a wake() that arrives meanwhile must not be lost.
+            self._wake.clear()
             if self.paused_reason is None:
                 await self.drain()
             timeout = self._idle_poll_s
@@ -94,7 +96,6 @@ class OutboxWorker:
                 nxt = await self._store.call(lambda s: s.next_attempt_at())
                 if nxt is not None:
                     timeout = max(0.05, min(timeout, (nxt - self._clock()).total_seconds()))
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout)
 

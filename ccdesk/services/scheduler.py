@@ -96,10 +96,11 @@ class SyncScheduler:
 
     async def run(self) -> None:
         while True:
+            # Cleared before the work, not after: a wake() that arrives meanwhile must not be lost.
+            self._wake.clear()
             if self.paused_reason is None and (self.next_run_at is None or self._clock() >= self.next_run_at):
                 await self.run_once()
             wait = 30.0 if self.next_run_at is None else max(0.1, (self.next_run_at - self._clock()).total_seconds())
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), wait)
 

@@ -9,8 +9,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QItemSelection, QSettings, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
+from ccdesk import __version__
 from ccdesk.api import ApiError
 from ccdesk.services.desk import Desk
 from ccdesk.services.outbox import ItemOutcome
@@ -119,7 +120,7 @@ class MainWindow(QMainWindow):
         outer.addWidget(self.notice)
 
         self.tabs = QTabWidget()
-        contacts_tab = QSplitter(Qt.Orientation.Horizontal)
+        contacts_tab = self.contacts_split = QSplitter(Qt.Orientation.Horizontal)
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
@@ -172,6 +173,10 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.pending_label)
         self.statusBar().addPermanentWidget(self.progress)
         self.statusBar().addPermanentWidget(self.cancel_button)
+
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction("Show &log", self.show_log)
+        help_menu.addAction("&About ccdesk", self.show_about)
 
         find = QAction("Find", self, shortcut=QKeySequence.StandardKey.Find)
         find.triggered.connect(lambda: (self.search_edit.setFocus(), self.search_edit.selectAll()))
@@ -500,6 +505,43 @@ class MainWindow(QMainWindow):
     def cancel_pull(self) -> None:
         self.desk.sync.cancel()
 
+    # --- desktop citizenship: help, remembered layout -------------------------------------------------------
+    def show_log(self) -> None:
+        from ccdesk.logsetup import log_dir
+
+        path = log_dir() / "ccdesk.log"
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))):
+            QMessageBox.information(self, "Log file", f"The log is in:\n{path}\n\nTokens and email addresses are "
+                                    "left out of it, so it is safe to send to your IT team.")
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, "About ccdesk",
+                          f"<b>ccdesk {__version__}</b><p>Manage opt-outs in a Constant Contact account: find a "
+                          "contact, see whether they may be mailed, unsubscribe with a reason, keep other systems "
+                          "in step with the Do Not Mail list.</p><p>Only a contact can opt back in: ccdesk never "
+                          "resubscribes anybody by itself (CAN-SPAM, CASL).</p>")
+
+    def save_layout(self) -> None:
+        settings = QSettings("ccdesk", "ccdesk")
+        settings.setValue("window/geometry", self.saveGeometry())
+        settings.setValue("window/splitter", self.contacts_split.saveState())
+        settings.setValue("window/tab", self.tabs.currentIndex())
+
+    def restore_layout(self) -> None:
+        settings = QSettings("ccdesk", "ccdesk")
+        if (geometry := settings.value("window/geometry")) is not None:
+            self.restoreGeometry(geometry)
+        if (split := settings.value("window/splitter")) is not None:
+            self.contacts_split.restoreState(split)
+        tab = settings.value("window/tab")
+        if tab is not None and 0 <= int(tab) < self.tabs.count():
+            self.tabs.setCurrentIndex(int(tab))
+
+    def bring_to_front(self) -> None:
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
+
     def shutdown(self) -> None:
         """Stop everything that could still read the store; called before the store closes."""
         self._debounce.stop()
@@ -519,4 +561,5 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
         self.cancel_pull()
+        self.save_layout()
         super().closeEvent(event)
