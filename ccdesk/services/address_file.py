@@ -1,0 +1,168 @@
+"""Reading a file of email addresses that came from somewhere else (a CRM export, Excel, a text file).
+
+Any column whose header looks like "email" is used, else the first column. UTF-8 (with or without BOM),
+UTF-16 (what Excel's "Unicode text" writes) and Latin-1/Windows-1252 are read correctly. Blank lines,
+surrounding spaces and duplicates (case-insensitive) are handled; invalid addresses are kept aside with
+their line number so the preview can show them. Optional "reason" and "date" columns are picked up for Do
+Not Mail imports.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from .validation import is_valid_email
+
+MAX_FILE_BYTES = 200 * 1024 * 1024
+EMAIL_HEADERS = ("email", "e-mail", "email address", "e-mail address", "email_address", "emailaddress", "mail",
+                 "courriel", "correo", "adresse e-mail")
+REASON_HEADERS = ("reason", "opt_out_reason", "optout reason", "unsubscribe reason")
+DATE_HEADERS = ("date", "opt_out_date", "optout date", "unsubscribed", "unsubscribe date", "received")
+
+
+class AddressFileError(ValueError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class AddressRow:
+    line: int
+    email: str  # lower-cased, trimmed
+    reason: str | None = None
+    received: datetime | None = None
+
+
+@dataclass
+class AddressFile:
+    path: Path
+    encoding: str
+    column: str
+    rows: list[AddressRow] = field(default_factory=list)
+    invalid: list[tuple[int, str]] = field(default_factory=list)
+    duplicates: int = 0
+    blank: int = 0
+
+    @property
+    def total_lines(self) -> int:
+        return len(self.rows) + len(self.invalid) + self.duplicates + self.blank
+
+
+def detect_encoding(head: bytes) -> str:
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if len(head) >= 4 and head[1::2].count(0) > len(head) // 4:  # UTF-16-LE text without a BOM
+        return "utf-16-le"
+    try:
+        head.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(head) - 3:  # a multi-byte character cut by the sample's end
+            return "utf-8"
+        return "cp1252"
+
+
+def _normal(header: str) -> str:
+    return " ".join(header.strip().strip("\ufeff").lower().replace("_", " ").split())
+
+
+def _find(headers: list[str], names: tuple[str, ...]) -> int | None:
+    wanted = {_normal(n) for n in names}
+    for i, h in enumerate(headers):
+        if _normal(h) in wanted:
+            return i
+    for i, h in enumerate(headers):
+        if any(w in _normal(h) for w in wanted if w in ("email", "e-mail", "reason")):
+            return i
+    return None
+
+
+def _parse_date(text: str) -> datetime | None:
+    text = text.strip()
+    for fmt in (None, "%m/%d/%Y", "%d.%m.%Y", "%Y/%m/%d"):
+        try:
+            return datetime.fromisoformat(text) if fmt is None else datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    return None
+
+
+def _lines(text: io.TextIOBase) -> Iterator[list[str]]:
+    sample = text.read(64 * 1024)
+    text.seek(0)
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
+    except csv.Error:
+        dialect = csv.excel
+    yield from csv.reader(text, dialect)
+
+
+def read_address_file(path: Path) -> AddressFile:
+    """Read the whole file (streamed; 100,000 rows are fine). Raises AddressFileError with a plain message."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise AddressFileError(f"{path.name} is {size // (1024 * 1024)} MB; ccdesk reads files up to "
+                                   f"{MAX_FILE_BYTES // (1024 * 1024)} MB. Split it into smaller files.")
+        with open(path, "rb") as raw:
+            encoding = detect_encoding(raw.read(64 * 1024))
+        with open(path, encoding=encoding, errors="strict", newline="") as text:
+            return _read(path, encoding, text)
+    except UnicodeDecodeError:
+        with open(path, encoding="cp1252", errors="replace", newline="") as text:
+            return _read(path, "cp1252", text)
+    except OSError as exc:
+        raise AddressFileError(f"Could not read {path.name}: {exc.strerror or exc}.") from exc
+    except csv.Error as exc:
+        raise AddressFileError(f"{path.name} is not a readable CSV or text file ({exc}).") from exc
+
+
+def _read(path: Path, encoding: str, text: io.TextIOBase) -> AddressFile:
+    reader = _lines(text)
+    first = next(reader, None)
+    if first is None:
+        raise AddressFileError(f"{path.name} is empty.")
+    headers = [c.strip() for c in first]
+    email_col = _find(headers, EMAIL_HEADERS)
+    has_header = email_col is not None or not any(is_valid_email(c.strip()) for c in headers)
+    if email_col is None:
+        email_col = 0
+    reason_col = _find(headers, REASON_HEADERS) if has_header else None
+    date_col = _find(headers, DATE_HEADERS) if has_header else None
+    result = AddressFile(path, encoding, headers[email_col] if has_header and headers else "first column")
+    seen: set[str] = set()
+    pending = [] if has_header else [first]
+    line = 1
+
+    def rows() -> Iterator[list[str]]:
+        yield from pending
+        yield from reader
+
+    for line, cells in enumerate(rows(), start=2 if has_header else 1):
+        value = cells[email_col].strip() if len(cells) > email_col else ""
+        if not value:
+            result.blank += 1
+            continue
+        email = value.strip("<>\"' ").lower()
+        if not is_valid_email(email):
+            result.invalid.append((line, value[:200]))
+            continue
+        if email in seen:
+            result.duplicates += 1
+            continue
+        seen.add(email)
+        reason = cells[reason_col].strip() if reason_col is not None and len(cells) > reason_col else None
+        received = _parse_date(cells[date_col]) if date_col is not None and len(cells) > date_col else None
+        result.rows.append(AddressRow(line, email, reason or None, received))
+    if not result.rows and not result.invalid:
+        raise AddressFileError(f"{path.name} has no email addresses in its column '{result.column}'.")
+    return result

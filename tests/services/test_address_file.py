@@ -1,0 +1,60 @@
+"""Address files from other systems: encodings, headers, junk rows, duplicates, size."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ccdesk.services.address_file import AddressFileError, read_address_file
+
+ROWS = "Name,E-mail Address,Reason\r\nJosé Núñez,Jose@Example.com ,Asked by phone\r\n,,\r\nZoë,zoe@example.org,\r\n" \
+       "Dup,JOSE@example.com,\r\nBad,not-an-email,\r\n"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252", "utf-16"])
+def test_every_encoding_excel_writes(tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / "list.csv"
+    path.write_bytes(ROWS.encode(encoding))
+    result = read_address_file(path)
+    assert [r.email for r in result.rows] == ["jose@example.com", "zoe@example.org"]
+    assert result.rows[0].reason == "Asked by phone"
+    assert result.duplicates == 1 and result.blank == 1
+    assert result.invalid == [(6, "not-an-email")]
+    assert result.column == "E-mail Address"
+
+
+def test_plain_text_file_without_header(tmp_path: Path) -> None:
+    path = tmp_path / "list.txt"
+    path.write_text("a@example.com\n\n  b@example.com  \nA@EXAMPLE.COM\n", encoding="utf-8")
+    result = read_address_file(path)
+    assert [r.email for r in result.rows] == ["a@example.com", "b@example.com"]
+    assert result.rows[0].line == 1 and result.duplicates == 1
+
+
+def test_semicolon_csv_from_european_excel(tmp_path: Path) -> None:
+    path = tmp_path / "eu.csv"
+    path.write_text("Nom;Courriel;Date\nA;a@example.fr;24.11.2026\n", encoding="cp1252")
+    result = read_address_file(path)
+    assert result.rows[0].email == "a@example.fr" and result.rows[0].received.day == 24
+
+
+def test_wrong_columns_and_empty_files_are_explained(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_text("", encoding="utf-8")
+    with pytest.raises(AddressFileError, match="empty"):
+        read_address_file(empty)
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("id,amount\n1,20\n2,30\n", encoding="utf-8")
+    result = read_address_file(wrong)
+    assert not result.rows and len(result.invalid) == 2
+
+
+def test_hundred_thousand_rows(tmp_path: Path) -> None:
+    path = tmp_path / "big.csv"
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("email\n")
+        for i in range(100_000):
+            f.write(f"user{i}@example.com\n")
+    result = read_address_file(path)
+    assert len(result.rows) == 100_000 and result.rows[-1].line == 100_001
