@@ -1,0 +1,139 @@
+"""Bulk work from a file: preview what would happen to every address, then queue it, then report.
+
+Nothing is sent before the preview is confirmed. Unsubscribes go through the outbox (one durable entry per
+contact, sent at the service's rate); removals from lists go through remove_list_memberships activities of
+at most 500 contacts. Running the same file again sends nothing twice: contacts already unsubscribed (or no
+longer on the list) are reported as such and skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ccdesk.store.rows import ContactRow, OutboxState
+
+from .actions import AskedBy, Queued
+from .address_file import AddressFile, AddressRow
+from .cache_pull import COMPLETED_AT
+from .desk import Desk
+from .export import neutralise
+
+
+@dataclass
+class Preview:
+    """Each address in exactly one group."""
+
+    to_change: list[tuple[AddressRow, ContactRow]] = field(default_factory=list)
+    already: list[tuple[AddressRow, ContactRow]] = field(default_factory=list)  # unsubscribed / not on the lists
+    unknown: list[AddressRow] = field(default_factory=list)
+    invalid: list[tuple[int, str]] = field(default_factory=list)
+    duplicates: int = 0
+    looked_up: int = 0
+
+    def counts(self) -> dict[str, int]:
+        return {"rows": len(self.to_change) + len(self.already) + len(self.unknown) + len(self.invalid)
+                + self.duplicates, "to_change": len(self.to_change), "already": len(self.already),
+                "unknown": len(self.unknown), "invalid": len(self.invalid), "duplicates": self.duplicates}
+
+
+async def _match(desk: Desk, rows: Sequence[AddressRow], on_progress: Callable[[int, int], None] | None
+                 ) -> tuple[list[tuple[AddressRow, ContactRow]], list[AddressRow], int]:
+    """Find each address in the cache; if the cache is not complete yet, ask the server for the missing ones."""
+    cache_complete = await desk.store.call(lambda s: s.get_state(COMPLETED_AT)) is not None
+    found: list[tuple[AddressRow, ContactRow]] = []
+    missing: list[AddressRow] = []
+    emails = [r.email for r in rows]
+    rows_by_email = await desk.store.call(lambda s: {e: s.get_contact_by_email(e) for e in emails})
+    for row in rows:
+        contact = rows_by_email.get(row.email)
+        if contact is not None:
+            found.append((row, contact))
+        else:
+            missing.append(row)
+    looked_up = 0
+    unknown: list[AddressRow] = []
+    if cache_complete:
+        unknown = missing
+    else:
+        for i, row in enumerate(missing):
+            contact = await desk.lookup_email(row.email)
+            looked_up += 1
+            if contact is None:
+                unknown.append(row)
+            else:
+                found.append((row, contact))
+            if on_progress:
+                on_progress(i + 1, len(missing))
+    return found, unknown, looked_up
+
+
+async def preview_unsubscribe(desk: Desk, file: AddressFile,
+                              on_progress: Callable[[int, int], None] | None = None) -> Preview:
+    found, unknown, looked_up = await _match(desk, file.rows, on_progress)
+    preview = Preview(unknown=unknown, invalid=list(file.invalid), duplicates=file.duplicates, looked_up=looked_up)
+    for row, contact in found:
+        (preview.already if str(contact.status) == "unsubscribed" else preview.to_change).append((row, contact))
+    return preview
+
+
+async def preview_remove(desk: Desk, file: AddressFile, list_ids: Sequence[str],
+                         on_progress: Callable[[int, int], None] | None = None) -> Preview:
+    wanted = set(list_ids)
+    found, unknown, looked_up = await _match(desk, file.rows, on_progress)
+    preview = Preview(unknown=unknown, invalid=list(file.invalid), duplicates=file.duplicates, looked_up=looked_up)
+    for row, contact in found:
+        on_list = not contact.lists_known or bool(wanted & set(contact.list_ids))
+        (preview.to_change if on_list else preview.already).append((row, contact))
+    return preview
+
+
+async def queue_unsubscribes(desk: Desk, preview: Preview, reason: str, asked_by: AskedBy) -> Queued:
+    if not preview.to_change:
+        return Queued([], [])
+    return await desk.actions.unsubscribe([c.contact_id for _, c in preview.to_change], reason, asked_by)
+
+
+async def queue_removals(desk: Desk, preview: Preview, list_ids: Sequence[str]) -> Queued:
+    if not preview.to_change:
+        return Queued([], [])
+    return await desk.actions.remove_from_lists([c.contact_id for _, c in preview.to_change], list_ids)
+
+
+@dataclass(frozen=True)
+class ReportLine:
+    address: str
+    outcome: str  # "unsubscribed", "removed", "already", "unknown", "invalid", "failed", "waiting"
+    message: str
+
+
+async def report(desk: Desk, preview: Preview, queued: Queued, *, done_word: str) -> list[ReportLine]:
+    """One line per address, with the outbox's final word for the ones that were sent."""
+    items = await desk.store.call(lambda s: [s.get_outbox_item(i) for i in queued.outbox_ids])
+    by_contact: dict[str, tuple[str, str]] = {}
+    for item in items:
+        if item is None:
+            continue
+        state = {OutboxState.DONE: done_word, OutboxState.FAILED: "failed"}.get(item.state, "waiting")
+        message = item.last_error or ("" if state != "waiting" else "queued; will be sent when possible")
+        for cid in item.payload.get("contact_ids") or [item.contact_id]:
+            by_contact[str(cid)] = (state, message)
+    lines = []
+    for row, contact in preview.to_change:
+        state, message = by_contact.get(contact.contact_id, ("already", "already queued earlier"))
+        lines.append(ReportLine(row.email, state, message))
+    lines += [ReportLine(r.email, "already", "nothing to do") for r, _ in preview.already]
+    lines += [ReportLine(r.email, "unknown", "no contact with this address") for r in preview.unknown]
+    lines += [ReportLine(text, "invalid", f"line {line}: not an email address") for line, text in preview.invalid]
+    return lines
+
+
+def save_report(path: Path, lines: Sequence[ReportLine]) -> None:
+    with open(path, "w", encoding="utf-8-sig", newline="") as out:
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(["address", "outcome", "message"])
+        for line in lines:
+            writer.writerow([neutralise(line.address), line.outcome, neutralise(line.message)])
+

@@ -1,0 +1,86 @@
+"""Bulk unsubscribe / removal from a file against the sandbox: the result matches the preview exactly, and a
+second run sends nothing twice."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ccdesk.sandbox.server import SandboxServer
+from ccdesk.services.address_file import read_address_file
+from ccdesk.services.bulk import (
+    preview_remove,
+    preview_unsubscribe,
+    queue_removals,
+    queue_unsubscribes,
+    report,
+    save_report,
+)
+from ccdesk.services.desk import Desk
+
+
+def _file(tmp_path: Path, server: SandboxServer) -> tuple[Path, list[str], list[str]]:
+    sb = server.sandbox
+    mailable = [c for c in sb.contact_ids(status="active")
+                if sb.contact_json(c)["email_address"]["permission_to_send"] != "unsubscribed"][:8]
+    unsub = sb.contact_ids(status="unsubscribed")[:3]
+    emails = [sb.contact_json(c)["email_address"]["address"] for c in mailable + unsub]
+    lines = ["Email,Name"] + [f" {e.upper()} ,x" for e in emails] + [f"{emails[0]},dup", "nobody@nowhere.example,",
+                                                                      "garbage,", ","]
+    path = tmp_path / "addresses.csv"
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-16")
+    return path, mailable, unsub
+
+
+async def test_bulk_unsubscribe_matches_its_preview_and_is_not_repeated(desk: Desk, server: SandboxServer,
+                                                                        tmp_path: Path) -> None:
+    await desk.sync.run()
+    path, mailable, _unsub = _file(tmp_path, server)
+    preview = await preview_unsubscribe(desk, read_address_file(path))
+    assert preview.counts() == {"rows": 14, "to_change": 8, "already": 3, "unknown": 1, "invalid": 1,
+                                "duplicates": 1}
+    assert preview.looked_up == 0, "the cache is complete after a sync: no lookups needed"
+    queued = await queue_unsubscribes(desk, preview, "Imported from the CRM's do-not-contact list", "Contact")
+    assert len(queued.outbox_ids) == 8
+    await desk.worker.drain()
+    lines = await report(desk, preview, queued, done_word="unsubscribed")
+    outcomes = {line.address: line.outcome for line in lines}
+    sb = server.sandbox
+    for cid in mailable:
+        contact = sb.contact_json(cid)
+        assert contact["email_address"]["permission_to_send"] == "unsubscribed"
+        assert outcomes[contact["email_address"]["address"].lower()] == "unsubscribed"
+    assert sorted(outcomes.values()).count("already") == 3
+    save_report(tmp_path / "report.csv", lines)
+    assert (tmp_path / "report.csv").read_text(encoding="utf-8-sig").count("\n") == len(lines) + 1
+
+    puts_before = sb.requests_matching("PUT")
+    again = await preview_unsubscribe(desk, read_address_file(path))
+    assert again.counts()["to_change"] == 0 and again.counts()["already"] == 11
+    queued_again = await queue_unsubscribes(desk, again, "again", "Contact")
+    await desk.worker.drain()
+    assert queued_again.outbox_ids == [] and sb.requests_matching("PUT") == puts_before
+
+
+async def test_lookups_fill_in_when_the_cache_is_not_complete(desk: Desk, server: SandboxServer,
+                                                              tmp_path: Path) -> None:
+    path, _mailable, _unsub = _file(tmp_path, server)
+    preview = await preview_unsubscribe(desk, read_address_file(path))
+    assert preview.looked_up == 12 and len(preview.to_change) == 8 and len(preview.unknown) == 1
+
+
+async def test_bulk_removal_from_a_list(desk: Desk, server: SandboxServer, tmp_path: Path) -> None:
+    await desk.sync.run()
+    sb = server.sandbox
+    lid = sb.lists()[0]["list_id"]
+    members = [c for c in sb.contact_ids(status="active") if lid in sb.contact_json(c)["list_memberships"]][:6]
+    others = [c for c in sb.contact_ids(status="active") if lid not in sb.contact_json(c)["list_memberships"]][:2]
+    path = tmp_path / "upgraded.txt"
+    path.write_text("\n".join(sb.contact_json(c)["email_address"]["address"] for c in members + others),
+                    encoding="utf-8")
+    preview = await preview_remove(desk, read_address_file(path), [lid])
+    assert len(preview.to_change) == 6 and len(preview.already) == 2
+    queued = await queue_removals(desk, preview, [lid])
+    await desk.worker.drain()
+    assert all(lid not in sb.contact_json(c)["list_memberships"] for c in members)
+    lines = await report(desk, preview, queued, done_word="removed")
+    assert [line.outcome for line in lines].count("removed") == 6
