@@ -68,6 +68,7 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
             print("ccdesk is already running; its window was brought to the front.")
             return 0
     demo = None
+    gate = None
     tmp: tempfile.TemporaryDirectory[str] | None = None
     if args.demo:
         from ccdesk.services.demo import start_demo
@@ -79,9 +80,23 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
         db_path = args.db or Path(tmp.name) / "demo.sqlite3"
         account = "Demo account (sandbox)"
     else:
-        print("Signing in to a real account comes with the sign-in screen; use --demo for now.", file=sys.stderr)
-        return 2
-    desk = Desk(client, db_path)
+        from ccdesk.preferences import Preferences
+        from ccdesk.store.db import default_db_path
+        from ccdesk.ui.account_gate import AccountGate
+
+        prefs = Preferences.load()
+        if args.api_base:
+            prefs.api_base = args.api_base
+        if args.auth_base:
+            prefs.auth_base = args.auth_base
+        gate = AccountGate(prefs)
+        session = await gate.signed_in_session(quit_event)
+        if session is None:
+            return 0
+        client = CCClient(session, base_url=gate.prefs.api_base)
+        db_path = args.db or default_db_path()
+        account = "Constant Contact account"
+    desk = Desk(client, db_path, sync_interval_min=gate.prefs.sync_interval_min if gate else 15)
     reader = Store(db_path)
     window = MainWindow(desk, reader, account=account, demo=args.demo)
     if instance is not None:
@@ -91,6 +106,23 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
     from ccdesk.ui.tray import install_tray
 
     tray = install_tray(window, window.windowIcon())  # noqa: F841 - kept alive for the session
+    if gate is not None:
+        def signed_out(message: str) -> None:
+            # Nothing queued is lost: the sender and the sync pause until someone signs in again.
+            desk.worker.pause(message)
+            desk.scheduler.pause(message)
+            waiting = len(reader.pending())
+            gate.show_screen(f"{message} Sign in again; your {waiting} queued change(s) are kept.")
+
+        def signed_in_again() -> None:
+            desk.worker.resume()
+            desk.scheduler.resume()
+            window.show_notice("")
+
+        gate.on_signed_in_again = signed_in_again
+        gate.watch(signed_out)
+        desk.worker.sign_in_required.connect(lambda message: gate.show_screen(
+            f"{message} Your queued changes are kept.") if gate.screen is None else None)
     desk.start()  # the outbox sender and the background sync (its first run is right away)
     try:
         if args.smoke:
@@ -110,6 +142,8 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
         if demo is not None:
             await demo.session.aclose()
             demo.stop()
+        if gate is not None and gate.session is not None:
+            await gate.session.aclose()
         if tmp is not None:
             tmp.cleanup()
     return 0

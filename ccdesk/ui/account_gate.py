@@ -1,0 +1,121 @@
+"""Getting to a signed-in session for a real account: restore it from the keyring, or show the sign-in screen
+(with Settings for the API key) until someone signs in. Also brings the screen back when the session ends."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from dataclasses import replace
+from typing import Any
+
+from ccdesk.auth.config import AuthConfig
+from ccdesk.auth.session import AuthSession, SessionEvent
+from ccdesk.auth.token_store import KeyringTokenStore, TokenStore
+from ccdesk.preferences import Preferences
+
+from .preferences_dialog import PreferencesDialog
+from .sign_in import SignInScreen
+
+log = logging.getLogger(__name__)
+
+
+class AccountGate:
+    def __init__(self, prefs: Preferences, *, open_url: Callable[[str], bool] | None = None,
+                 store_factory: Callable[[str], TokenStore] = KeyringTokenStore) -> None:
+        self.prefs = prefs
+        self.open_url = open_url
+        self.store_factory = store_factory
+        self.session: AuthSession | None = None
+        self.config: AuthConfig | None = None
+        self.screen: SignInScreen | None = None
+        self.on_signed_in_again: Callable[[], None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _build_session(self) -> None:
+        if self.session is not None:
+            await self.session.aclose()
+        self.session, self.config = None, None
+        if not self.prefs.client_id:
+            return
+        try:
+            self.config = self.prefs.auth_config()
+        except ValueError as exc:
+            log.warning("Settings are not usable: %s", exc)
+            return
+        self.session = await AuthSession.restore(self.config, self.store_factory(self.config.client_id))
+
+    async def signed_in_session(self, quit_event: asyncio.Event) -> AuthSession | None:
+        """The session to use, after a sign-in if needed; None if the app was closed first."""
+        await self._build_session()
+        if self.session is not None and self.session.signed_in:
+            return self.session
+        done = asyncio.Event()
+        self.show_screen("", done)
+        waiter = asyncio.ensure_future(done.wait())
+        quitter = asyncio.ensure_future(quit_event.wait())
+        await asyncio.wait({waiter, quitter}, return_when=asyncio.FIRST_COMPLETED)
+        waiter.cancel()
+        quitter.cancel()
+        if not done.is_set():
+            return None
+        return self.session
+
+    def show_screen(self, message: str, done: asyncio.Event | None = None) -> None:
+        screen = SignInScreen(self.session, self.config, message=message, open_url=self.open_url)
+        self.screen = screen
+        screen.settings_requested.connect(self.open_settings)
+
+        def finished() -> None:
+            screen.hide()
+            screen.deleteLater()
+            self.screen = None
+            if done is not None:
+                done.set()
+            elif self.on_signed_in_again is not None:
+                self.on_signed_in_again()
+
+        screen.signed_in.connect(finished)
+        screen.show()
+
+    def open_settings(self) -> None:
+        backend = self.session.store.backend_name() if self.session and self.session.signed_in else ""
+        dialog = PreferencesDialog(self.prefs, signed_in_as="you" if backend else None, keyring_backend=backend,
+                                   parent=self.screen)
+
+        def saved() -> None:
+            result = dialog.result_preferences()
+            if result is None:
+                return
+            self.prefs = replace(result)
+            self.prefs.save()
+            self._spawn(self._reconfigure())
+
+        dialog.accepted.connect(saved)
+        dialog.sign_out_requested.connect(lambda: self._spawn(self.sign_out()))
+        dialog.open()
+
+    async def _reconfigure(self) -> None:
+        await self._build_session()
+        if self.screen is not None:
+            self.screen.set_config(self.session, self.config)
+
+    async def sign_out(self) -> None:
+        if self.session is not None:
+            await self.session.sign_out()
+
+    def watch(self, on_signed_out: Callable[[str], None]) -> None:
+        """Call `on_signed_out(message)` when the session ends (refresh refused, or Sign out)."""
+        if self.session is None:
+            return
+
+        def listener(event: SessionEvent) -> None:
+            if event.kind == "signed_out":
+                on_signed_out(event.message)
+
+        self.session.add_listener(listener)

@@ -1,0 +1,92 @@
+"""Settings: the organisation's Constant Contact API key, the sign-in redirect address, sync interval, sign-out."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ccdesk.preferences import Preferences, redirect_problem
+
+
+class PreferencesDialog(QDialog):
+    sign_out_requested = Signal()
+
+    def __init__(self, prefs: Preferences, *, signed_in_as: str | None = None, keyring_backend: str = "",
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("ccdesk settings")
+        self._prefs = prefs
+        self._result: Preferences | None = None
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        self.client_id = QLineEdit(prefs.client_id)
+        self.client_id.setPlaceholderText("The API key of your organisation's Constant Contact app")
+        self.client_id.setAccessibleName("API key (client id)")
+        self.redirect = QLineEdit(prefs.redirect_uri)
+        self.redirect.setAccessibleName("Redirect address")
+        self.redirect.textChanged.connect(self._validate)
+        self.interval = QSpinBox()
+        self.interval.setRange(5, 24 * 60)
+        self.interval.setSuffix(" minutes")
+        self.interval.setValue(prefs.sync_interval_min)
+        self.interval.setAccessibleName("Check for new opt-outs every")
+        form.addRow("&API key:", self.client_id)
+        form.addRow("&Redirect address:", self.redirect)
+        note = QLabel("Register this exact address for the app in Constant Contact's developer portal.")
+        note.setWordWrap(True)
+        form.addRow("", note)
+        form.addRow("Check for opt-outs &every:", self.interval)
+        layout.addLayout(form)
+        self.problem = QLabel()
+        self.problem.setWordWrap(True)
+        self.problem.setStyleSheet("color: #c62828;")
+        layout.addWidget(self.problem)
+
+        account = QLabel(f"Signed in — tokens kept in: {keyring_backend or 'this session only'}" if signed_in_as
+                         else "Not signed in.")
+        account.setWordWrap(True)
+        layout.addWidget(account)
+        self.sign_out_button = QPushButton("Sign &out")
+        self.sign_out_button.setEnabled(bool(signed_in_as))
+        self.sign_out_button.setToolTip("Removes the sign-in from the keyring. The local copy of the account stays; "
+                                        "nothing is sent until someone signs in again.")
+        self.sign_out_button.clicked.connect(self._sign_out)
+        layout.addWidget(self.sign_out_button)
+
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+        self._validate()
+
+    def _validate(self) -> None:
+        problem = redirect_problem(self.redirect.text().strip())
+        self.problem.setText(problem or "")
+        self.problem.setVisible(bool(problem))
+        self.buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(problem is None)
+
+    def _sign_out(self) -> None:
+        self.sign_out_requested.emit()
+        self.sign_out_button.setEnabled(False)
+
+    def accept(self) -> None:
+        if redirect_problem(self.redirect.text().strip()):
+            return
+        self._result = replace(self._prefs, client_id=self.client_id.text().strip(),
+                               redirect_uri=self.redirect.text().strip(), sync_interval_min=self.interval.value())
+        super().accept()
+
+    def result_preferences(self) -> Preferences | None:
+        return self._result

@@ -1,0 +1,75 @@
+"""Real-account start-up: sign in when there is no stored session, restore it next time, and come back to the
+sign-in screen (with a message) when the session ends."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from ccdesk.auth.token_store import MemoryTokenStore
+from ccdesk.preferences import Preferences
+from ccdesk.sandbox.app import SandboxConfig
+from ccdesk.sandbox.server import SandboxServer
+from ccdesk.ui.account_gate import AccountGate
+
+
+async def until(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        assert loop.time() < deadline, "timed out"
+        await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+def server():
+    srv = SandboxServer(SandboxConfig(contacts=5, auto_approve=True)).start()
+    yield srv
+    srv.stop()
+
+
+async def test_sign_in_then_restore_then_signed_out_brings_the_screen_back(server: SandboxServer, qtbot) -> None:
+    stores: dict[str, MemoryTokenStore] = {}
+    tasks: set[asyncio.Task[None]] = set()
+
+    async def visit(url: str) -> None:
+        async with httpx.AsyncClient(follow_redirects=True, timeout=10) as http:
+            await http.get(url)
+
+    def browser(url: str) -> bool:
+        tasks.add(asyncio.get_running_loop().create_task(visit(url)))
+        return True
+
+    prefs = Preferences(client_id="gate-test", auth_base=server.base_url, redirect_uri="http://127.0.0.1:0/callback")
+    gate = AccountGate(prefs, open_url=browser, store_factory=lambda cid: stores.setdefault(cid, MemoryTokenStore()))
+    quit_event = asyncio.Event()
+    pending = asyncio.ensure_future(gate.signed_in_session(quit_event))
+    await until(lambda: gate.screen is not None)
+    assert gate.screen.browser_button.isEnabled()
+    gate.screen.start_browser()
+    session = await asyncio.wait_for(pending, 10)
+    assert session is not None and session.signed_in and gate.screen is None
+
+    again = AccountGate(prefs, open_url=browser, store_factory=lambda cid: stores[cid])
+    restored = await again.signed_in_session(quit_event)
+    assert restored is not None and restored.signed_in and again.screen is None, "no sign-in needed next time"
+
+    told: list[str] = []
+    again.watch(told.append)
+    await again.sign_out()
+    assert told and again.session is not None and not again.session.signed_in
+    await again.session.aclose()
+    await session.aclose()
+
+
+async def test_closing_the_app_at_the_sign_in_screen(qtbot) -> None:
+    gate = AccountGate(Preferences(client_id=""))
+    quit_event = asyncio.Event()
+    pending = asyncio.ensure_future(gate.signed_in_session(quit_event))
+    await until(lambda: gate.screen is not None)
+    assert gate.screen.settings_button.isVisibleTo(gate.screen)
+    quit_event.set()
+    assert await asyncio.wait_for(pending, 5) is None
+    gate.screen.close()
