@@ -8,6 +8,7 @@ plain words. Anything else (a favicon request, another path) gets a 404 and does
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import html
 import logging
@@ -39,6 +40,7 @@ class LoopbackListener:
         self._server: asyncio.Server | None = None
         self._result: asyncio.Future[str] | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._handlers: set[asyncio.Task[None]] = set()
 
     @property
     def port(self) -> int:
@@ -82,6 +84,14 @@ class LoopbackListener:
                 writer.close()
             await self._server.wait_closed()
             self._server = None
+        # Let a browser's connection that is still being answered finish (briefly): a handler left running
+        # would outlive the sign-in and keep a socket registered with the event loop.
+        handlers = [t for t in self._handlers if t is not asyncio.current_task() and not t.done()]
+        if handlers:
+            _done, stuck = await asyncio.wait(handlers, timeout=2)
+            for task in stuck:
+                task.cancel()
+            await asyncio.gather(*handlers, return_exceptions=True)
         if self._result is not None and not self._result.done():
             self._result.cancel()
 
@@ -96,6 +106,10 @@ class LoopbackListener:
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._writers.add(writer)
+        task = asyncio.current_task()
+        if task is not None:
+            self._handlers.add(task)
+            task.add_done_callback(self._handlers.discard)
         try:
             try:
                 head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), HEADER_TIMEOUT_S)
@@ -114,6 +128,8 @@ class LoopbackListener:
         finally:
             self._writers.discard(writer)
             writer.close()
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                await writer.wait_closed()
 
     def _answer(self, request_line: str) -> tuple[int, str, str, str | SignInError | None]:
         """(HTTP status, page title, page text, code or error to finish the wait with, or None to keep waiting)."""

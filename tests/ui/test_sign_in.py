@@ -56,13 +56,22 @@ class ScriptedBrowser:
         self.tasks.add(task)
         return True
 
+    async def finish(self) -> None:
+        """Let the browser's requests end inside the test: a socket left open would outlive the test's loop."""
+        if self.tasks:
+            _done, pending = await asyncio.wait(self.tasks, timeout=5)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+
     async def _visit(self, url: str) -> None:
-        async with httpx.AsyncClient(follow_redirects=True, timeout=10) as http:
+        async with httpx.AsyncClient(follow_redirects=self.decide is None, timeout=10) as http:
             page = await http.get(url)
-            if self.decide is not None:
-                request_id = re.search(r'name="request_id" value="([^"]+)"', page.text).group(1)
-                action = url.split("?")[0]
-                await http.post(action, data={"request_id": request_id, "decision": self.decide})
+            if self.decide is None:
+                return
+            request_id = re.search(r'name="request_id" value="([^"]+)"', page.text).group(1)
+            answer = await http.post(url.split("?")[0], data={"request_id": request_id, "decision": self.decide})
+            await http.get(answer.headers["location"])  # the browser follows the 303 back to ccdesk
 
 
 async def test_browser_sign_in_completes(server: SandboxServer, qtbot) -> None:
@@ -76,18 +85,21 @@ async def test_browser_sign_in_completes(server: SandboxServer, qtbot) -> None:
     screen.start_browser()
     await until(lambda: bool(done))
     assert session.signed_in and browser.urls and browser.urls[0] in screen.browser_url.text()
+    await browser.finish()
 
 
 async def test_declining_in_the_browser_says_so(server: SandboxServer, qtbot) -> None:
     server.app.state.sandbox.tokens.oauth.options.auto_approve = False
     session = AuthSession(config_for(server), MemoryTokenStore())
-    screen = SignInScreen(session, config_for(server), open_url=ScriptedBrowser(decide="deny"))
+    browser = ScriptedBrowser(decide="deny")
+    screen = SignInScreen(session, config_for(server), open_url=browser)
     qtbot.addWidget(screen)
     screen.show()
     screen.start_browser()
     await until(lambda: screen.error.isVisible())
     assert "declined" in screen.error.label.text().lower() and not session.signed_in
     assert screen.pages.currentIndex() == 0
+    await browser.finish()
 
 
 async def test_cancel_while_waiting_for_the_browser(server: SandboxServer, qtbot) -> None:
@@ -133,7 +145,7 @@ async def test_expired_device_code_offers_a_new_one(server: SandboxServer, qtbot
     qtbot.addWidget(screen)
     screen.show()
     screen.start_device()
-    await until(lambda: screen.new_code_button.isVisible(), 15)
+    await until(lambda: screen.new_code_button.isVisible() and screen._task is None, 15)
     assert "expired" in (screen.device_status.text() + screen.error.label.text()).lower()
     assert not session.signed_in
 
@@ -150,11 +162,13 @@ def test_without_an_api_key_only_settings_is_offered(qtbot) -> None:
 async def test_no_keyring_means_signed_in_for_this_session_only(server: SandboxServer, qtbot) -> None:
     store = KeyringTokenStore(CLIENT, backend=keyring.backends.fail.Keyring())
     session = AuthSession(config_for(server), store)
-    screen = SignInScreen(session, config_for(server), open_url=ScriptedBrowser())
+    browser = ScriptedBrowser()
+    screen = SignInScreen(session, config_for(server), open_url=browser)
     qtbot.addWidget(screen)
     screen.show()
     screen.start_browser()
     await until(lambda: screen.pages.currentIndex() == 3)
+    await browser.finish()
     assert "session only" in screen.session_only_text.text()
     assert session.signed_in and not session.store.persistent
 
