@@ -16,7 +16,7 @@ class RateLimiter:
     `rate <= 0` disables limiting.
     """
 
-    def __init__(self, rate: float = 4.0, window: float = 1.05,
+    def __init__(self, rate: float = 4.0, window: float = 1.02,
                  clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         self.rate = rate

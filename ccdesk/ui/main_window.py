@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -70,6 +71,7 @@ class MainWindow(QMainWindow):
         self.reader = reader
         self.demo = demo
         self.pull_finished = False
+        self._last_progress_refresh = 0.0
         self._last_checked: str | None = None
         self.confirm_quit_with_pending = True
         self._lookup_done: set[str] = set()
@@ -498,9 +500,15 @@ class MainWindow(QMainWindow):
             self.progress.setRange(0, progress.total)
             self.progress.setValue(min(progress.done, progress.total))
             self.progress.setFormat(f"{progress.stage}: {progress.done:,} / {progress.total:,}")
-        if progress.done <= 500 or progress.done % 5000 < 500:
-            self.reload_lists()
-            self._after_change()
+        # Show the first page at once, then refresh the table at most every 2 s: each refresh is a query on
+        # the GUI thread, and the window must stay responsive while thousands of contacts arrive.
+        now = time.monotonic()
+        if progress.done <= 500 or now - self._last_progress_refresh >= 2.0:
+            self._last_progress_refresh = now
+            if progress.done <= 500:
+                self.reload_lists()
+            self.model.refresh()
+            self._update_result_label()
 
     def cancel_pull(self) -> None:
         self.desk.sync.cancel()

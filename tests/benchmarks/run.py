@@ -1,0 +1,342 @@
+"""Every ccdesk benchmark in one command, each beside a naive baseline measured in the same run.
+
+    python tests/benchmarks/run.py [--quick] [--json PATH] [--only NAME ...] [--selftest]
+
+Prints a table and, with --json, writes every figure as one flat JSON object under the key names the issues
+use. A benchmark that fails is reported (value null, note "error: ...") without stopping the others. Timings
+are wall-clock on this machine; they are figures to compare, not assertions (the test suite has none).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from ccdesk.api import CCClient, RateLimiter, RetryPolicy, StaticTokenProvider  # noqa: E402
+from ccdesk.sandbox.app import SandboxConfig  # noqa: E402
+from ccdesk.sandbox.server import SandboxServer  # noqa: E402
+from ccdesk.services.cache_pull import CachePull  # noqa: E402
+from ccdesk.services.store_thread import StoreThread  # noqa: E402
+from ccdesk.store import bench as store_bench  # noqa: E402
+from ccdesk.store.store import Store  # noqa: E402
+
+TOKEN = "bench-token"
+Row = tuple[str, float | None, str, str, str]  # key, value, unit, goal, note
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+# --- local search ---------------------------------------------------------------------------------------------
+
+def _queries(n: int, seed: int = 7) -> list[str]:
+    rnd = random.Random(seed)
+    out: list[str] = []
+    for _ in range(n):
+        kind = rnd.randrange(4)
+        if kind == 0:
+            name = rnd.choice(store_bench.FIRST)
+            out.append(name[: rnd.randint(1, 4)].lower())
+        elif kind == 1:
+            out.append(rnd.choice(store_bench.LAST).lower())
+        elif kind == 2:
+            out.append(rnd.choice(["gmail", "yahoo", "corp1", "example", "outlook.com", "smith1"]))
+        else:
+            out.append(rnd.choice(store_bench.COMPANY).lower())
+    return out
+
+
+def _time_keystroke(fn: Callable[[str], object], queries: list[str]) -> list[float]:
+    for q in queries[:10]:
+        fn(q)  # warm the page cache
+    times = []
+    for q in queries:
+        t0 = time.perf_counter()
+        fn(q)
+        times.append((time.perf_counter() - t0) * 1000)
+    return times
+
+
+def _naive_like(conn: sqlite3.Connection, q: str) -> None:
+    like = f"%{q}%"
+    where = "email LIKE ? OR first_name LIKE ? OR last_name LIKE ? OR company LIKE ?"
+    conn.execute(f"SELECT * FROM contacts WHERE {where} ORDER BY last_name LIMIT 200", [like] * 4).fetchall()
+    conn.execute(f"SELECT count(*) FROM contacts WHERE {where}", [like] * 4).fetchone()
+
+
+def bench_search(n: int, label: str, workdir: Path, n_queries: int) -> list[Row]:
+    path = workdir / f"search-{n}.sqlite3"
+    with Store(path) as store:
+        fill_rate = store_bench.fill(store, n)
+        queries = _queries(n_queries)
+        times = _time_keystroke(lambda q: (store.search(q, limit=200), store.count(q)), queries)
+        naive = _time_keystroke(lambda q: _naive_like(store.connection, q), queries[: max(20, n_queries // 5)])
+    rows: list[Row] = [
+        (f"search_p50_ms_{label}", statistics.median(times), "ms", "", f"{n_queries} keystrokes: page + count"),
+        (f"search_p95_ms_{label}", percentile(times, 0.95), "ms", "<= 20 at 1m" if label == "1m" else "", ""),
+        (f"search_naive_like_p95_ms_{label}", percentile(naive, 0.95), "ms", "", "baseline: LIKE '%q%' scan"),
+        (f"store_fill_rows_per_s_{label}", fill_rate, "rows/s", "", "upsert pages of 500 with FTS"),
+    ]
+    return rows
+
+
+# --- pull over loopback ---------------------------------------------------------------------------------------
+
+def _server(contacts: int, rate_limit: float) -> SandboxServer:
+    return SandboxServer(SandboxConfig(contacts=contacts, seed=3, rate_limit=rate_limit, tokens=[TOKEN],
+                                       daily_quota=0)).start()
+
+
+async def _pull(server: SandboxServer, db: Path, rate: float) -> float:
+    store = StoreThread(db)
+    client = CCClient(StaticTokenProvider(TOKEN), base_url=server.api_base, rate_limiter=RateLimiter(rate),
+                      retry=RetryPolicy(attempts=5))
+    try:
+        t0 = time.perf_counter()
+        result = await CachePull(store, client).run()
+        return result.contacts / (time.perf_counter() - t0)
+    finally:
+        await client.aclose()
+        store.close()
+
+
+async def _naive_pull(server: SandboxServer) -> float:
+    import httpx
+
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    n = 0
+    t0 = time.perf_counter()
+    async with httpx.AsyncClient(headers=headers, timeout=60) as http:
+        url: str | None = f"{server.api_base}/contacts?status=all&include=list_memberships&limit=500"
+        while url:
+            body = (await http.get(url)).json()
+            n += len(body["contacts"])
+            nxt = body.get("_links", {}).get("next", {}).get("href")
+            url = f"{server.base_url}{nxt}" if nxt else None
+    return n / (time.perf_counter() - t0)
+
+
+def bench_pull(n_unthrottled: int, n_throttled: int, workdir: Path) -> list[Row]:
+    server = _server(n_unthrottled, 0)
+    try:
+        rate = asyncio.run(_pull(server, workdir / "pull.sqlite3", 0))
+        naive = asyncio.run(_naive_pull(server))
+    finally:
+        server.stop()
+    throttled = _server(n_throttled, 4)
+    try:
+        real = asyncio.run(_pull(throttled, workdir / "pull4.sqlite3", 4))
+    finally:
+        throttled.stop()
+    return [
+        ("pull_contacts_per_s_unthrottled", rate, "contacts/s", "", f"{n_unthrottled:,} contacts, rate limit off"),
+        ("naive_pull_contacts_per_s", naive, "contacts/s", "", "baseline: sequential httpx, no store"),
+        ("pull_fraction_of_ceiling", real / 2000, "fraction", ">= 0.95",
+         f"{n_throttled:,} contacts at 4 req/s: {real:,.0f}/s of 2,000/s"),
+    ]
+
+
+# --- incremental sync -----------------------------------------------------------------------------------------
+
+async def _incremental(n: int, workdir: Path) -> tuple[float, int]:
+    import httpx
+
+    from ccdesk.services.sync import SyncEngine
+
+    server = _server(n, 0)
+    store = StoreThread(workdir / "sync.sqlite3")
+    client = CCClient(StaticTokenProvider(TOKEN), base_url=server.api_base, rate_limiter=RateLimiter(0))
+    try:
+        engine = SyncEngine(store, client)
+        await engine.run()  # the first full pull
+        sb = server.sandbox
+        alive = sb.contact_ids(status="active")
+        rnd = random.Random(5)
+        picks = rnd.sample(alive, min(len(alive), n * 4 // 100))
+        optouts, changes = picks[: len(picks) // 2], picks[len(picks) // 2:]
+        for cid in optouts:
+            sb.contact_unsubscribes(cid, "benchmark")
+        async with httpx.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}) as http:
+            for cid in changes:
+                c = sb.contact_json(cid)
+                body = {"email_address": {"address": c["email_address"]["address"]}, "first_name": "Changed",
+                        "last_name": c.get("last_name"), "update_source": "Account"}
+                (await http.put(f"{server.api_base}/contacts/{cid}", json=body)).raise_for_status()
+        t0 = time.perf_counter()
+        result = await engine.run()
+        return time.perf_counter() - t0, len(result.new_optouts)
+    finally:
+        await client.aclose()
+        store.close()
+        server.stop()
+
+
+def bench_incremental(n: int, workdir: Path) -> list[Row]:
+    seconds, found = asyncio.run(_incremental(n, workdir))
+    return [("incremental_sync_s_100k", seconds, "s", "",
+             f"{n:,} cached, 2% new opt-outs ({found:,} found) + 2% other changes, rate limit off")]
+
+
+# --- GUI responsiveness and export: each in a child process (Qt, and a clean peak-RSS reading) -----------------
+
+GUI_STALL = textwrap.dedent(r"""
+    import asyncio, os, re, subprocess, sys, time, json
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    sys.path.insert(0, sys.argv[1])
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+    import qasync
+    from ccdesk.api import CCClient, RateLimiter, StaticTokenProvider
+    from ccdesk.services.desk import Desk
+    from ccdesk.store.store import Store
+    from ccdesk.ui.main_window import MainWindow
+    n, db = int(sys.argv[2]), sys.argv[3]
+    app = QApplication([])
+    loop = qasync.QEventLoop(app); asyncio.set_event_loop(loop)
+    # The service runs in its own process, as the real one does: an in-process server would compete with the
+    # window for the GIL and measure the emulator, not ccdesk.
+    server = subprocess.Popen([sys.executable, "-m", "ccdesk.sandbox", "--contacts", str(n), "--rate-limit", "0",
+                               "--daily-quota", "0", "--token", "t"], stdout=subprocess.PIPE, text=True,
+                              cwd=sys.argv[1])
+    api_base = re.search(r"(http://\S+/v3)", server.stdout.readline()).group(1)
+    desk = Desk(CCClient(StaticTokenProvider("t"), base_url=api_base, rate_limiter=RateLimiter(0)), db)
+    reader = Store(db)
+    window = MainWindow(desk, reader); window.show()
+    gaps, last = [], [time.perf_counter()]
+    def beat():
+        now = time.perf_counter(); gaps.append((now - last[0]) * 1000); last[0] = now
+    timer = QTimer(); timer.setInterval(5); timer.timeout.connect(beat)
+    async def main():
+        timer.start(); last[0] = time.perf_counter()
+        await desk.sync.run()
+        timer.stop()
+    with loop:
+        loop.run_until_complete(main())
+        window.shutdown(); loop.run_until_complete(desk.close()); reader.close(); server.terminate()
+    print(json.dumps({"max_gap_ms": max(gaps), "p99_gap_ms": sorted(gaps)[int(len(gaps) * 0.99)]}))
+""")
+
+EXPORT = textwrap.dedent("""
+    import asyncio, json, resource, sys, time
+    sys.path.insert(0, sys.argv[1])
+    from pathlib import Path
+    from ccdesk.services.export import OptOutExporter
+    from ccdesk.services.store_thread import StoreThread
+    store = StoreThread(sys.argv[2])
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    t0 = time.perf_counter()
+    result = asyncio.run(OptOutExporter(store).export_do_not_mail(Path(sys.argv[3])))
+    seconds = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    store.close()
+    print(json.dumps({"rows": result.rows, "rows_per_s": result.rows / seconds, "peak_mb": peak,
+                      "before_mb": base}))
+""")
+
+
+def _child(script: str, *args: str) -> dict[str, Any]:
+    out = subprocess.run([sys.executable, "-c", script, str(ROOT), *args], capture_output=True, text=True,
+                         timeout=1800, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def bench_gui(n: int, workdir: Path) -> list[Row]:
+    figures = _child(GUI_STALL, str(n), str(workdir / "gui.sqlite3"))
+    return [("gui_max_stall_ms", figures["max_gap_ms"], "ms", "<= 50",
+             f"5 ms heartbeat while the window syncs {n:,} contacts; p99 gap {figures['p99_gap_ms']:.1f} ms")]
+
+
+def bench_export(n: int, workdir: Path) -> list[Row]:
+    path = workdir / f"export-{n}.sqlite3"
+    with Store(path) as store:
+        store_bench.fill(store, n, seed=11)
+        store.connection.execute("UPDATE contacts SET permission_to_send = 'unsubscribed', status = 'unsubscribed', "
+                                 "opt_out_date = coalesce(opt_out_date, created_at), opt_out_source = 'Contact'")
+    figures = _child(EXPORT, str(path), str(workdir / "dnm.csv"))
+    label = "1m" if n == 1_000_000 else f"{n // 1000}k"
+    note = f"{figures['rows']:,} rows; process held {figures['before_mb']:.0f} MB before the export"
+    return [("export_rows_per_s_1m", figures["rows_per_s"],
+             "rows/s", "", note + ("" if label == "1m" else f" (--quick: {label} rows)")),
+            ("export_peak_rss_mb", figures["peak_mb"], "MB", "", "peak resident memory of the exporting process")]
+
+
+# --- driver ----------------------------------------------------------------------------------------------------
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="smaller sizes; a few minutes on 2 cores")
+    p.add_argument("--selftest", action="store_true", help="tiny sizes: checks the script, not the speed")
+    p.add_argument("--json", type=Path, help="write every figure to this JSON file")
+    p.add_argument("--only", nargs="*", help="run only these benchmarks (search, pull, sync, gui, export)")
+    args = p.parse_args(argv)
+    tiny, quick = args.selftest, args.quick or args.selftest
+    sizes = {
+        "search_100k": 2_000 if tiny else 100_000,
+        "search_1m": None if quick else 1_000_000,
+        "pull": 2_000 if tiny else 20_000 if quick else 100_000,
+        "pull4": 2_000 if tiny else 4_000 if quick else 10_000,
+        "sync": 2_000 if tiny else 20_000 if quick else 100_000,
+        "gui": 2_000 if tiny else 20_000 if quick else 100_000,
+        "export": 2_000 if tiny else 100_000 if quick else 1_000_000,
+        "queries": 20 if tiny else 200,
+    }
+    mode = "selftest" if tiny else "quick" if quick else "full"
+    print(f"ccdesk benchmarks — {platform.python_implementation()} {platform.python_version()}, "
+          f"{os.cpu_count()} cores, SQLite {sqlite3.sqlite_version}, {mode}")
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="ccdesk-bench-") as tmp:
+        work = Path(tmp)
+        plan: list[tuple[str, Callable[[], list[Row]], list[str]]] = [
+            ("search", lambda: bench_search(sizes["search_100k"], "100k", work, sizes["queries"]),
+             ["search_p50_ms_100k", "search_p95_ms_100k"]),
+            ("search", lambda: bench_search(sizes["search_1m"], "1m", work, sizes["queries"])
+             if sizes["search_1m"] else [("search_p95_ms_1m", None, "ms", "<= 20", "skipped (--quick)")],
+             ["search_p95_ms_1m"]),
+            ("pull", lambda: bench_pull(sizes["pull"], sizes["pull4"], work),
+             ["pull_contacts_per_s_unthrottled", "naive_pull_contacts_per_s", "pull_fraction_of_ceiling"]),
+            ("sync", lambda: bench_incremental(sizes["sync"], work), ["incremental_sync_s_100k"]),
+            ("gui", lambda: bench_gui(sizes["gui"], work), ["gui_max_stall_ms"]),
+            ("export", lambda: bench_export(sizes["export"], work), ["export_rows_per_s_1m", "export_peak_rss_mb"]),
+        ]
+        for name, run, keys in plan:
+            if args.only and name not in args.only:
+                continue
+            t0 = time.perf_counter()
+            try:
+                produced = run()
+            except Exception as exc:  # one failing benchmark must not hide the others
+                produced = [(key, None, "", "", f"error: {type(exc).__name__}: {exc}"[:200]) for key in keys]
+            rows.extend(produced)
+            print(f"  {name}: {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    width = max(len(r[0]) for r in rows)
+    print(f"\n{'figure':<{width}}  {'value':>12}  {'unit':<11} {'goal':<12} note")
+    for key, value, unit, goal, note in rows:
+        shown = "—" if value is None else f"{value:,.3f}" if value < 10 else f"{value:,.1f}"
+        print(f"{key:<{width}}  {shown:>12}  {unit:<11} {goal:<12} {note}")
+    if args.json:
+        args.json.write_text(json.dumps({k: v for k, v, *_ in rows}, indent=2) + "\n", encoding="utf-8")
+        print(f"\nwrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
