@@ -1,0 +1,24 @@
+"""The benchmark command works and writes every figure the issues name (no timing is asserted here)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+KEYS = {"search_p50_ms_100k", "search_p95_ms_100k", "search_p95_ms_1m", "pull_contacts_per_s_unthrottled",
+        "pull_fraction_of_ceiling", "naive_pull_contacts_per_s", "incremental_sync_s_100k", "gui_max_stall_ms",
+        "export_rows_per_s_1m", "export_peak_rss_mb"}
+
+
+def test_selftest_writes_every_key(tmp_path: Path) -> None:
+    out = tmp_path / "figures.json"
+    run = subprocess.run([sys.executable, str(ROOT / "tests/benchmarks/run.py"), "--selftest", "--json", str(out)],
+                         capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert run.returncode == 0, run.stderr[-2000:]
+    figures = json.loads(out.read_text())
+    assert KEYS <= set(figures)
+    assert all(figures[k] is not None for k in KEYS - {"search_p95_ms_1m"}), run.stdout
+    assert "figure" in run.stdout and "naive" in run.stdout
