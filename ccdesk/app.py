@@ -45,6 +45,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationName("ccdesk")
     app.setApplicationDisplayName("ccdesk")
     app.setApplicationVersion(__version__)
+    app.setDesktopFileName("ccdesk")
+    from importlib.resources import files
+
+    from PySide6.QtGui import QIcon
+
+    app.setWindowIcon(QIcon(str(files("ccdesk") / "resources" / "ccdesk.svg")))
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     quit_event = asyncio.Event()
@@ -103,6 +109,9 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
         instance.raise_requested.connect(window.bring_to_front)
     window.restore_layout()
     window.show()
+    from ccdesk.startup_time import seconds_since_process_start
+
+    window.started_in_s = seconds_since_process_start()
     from ccdesk.ui.tray import install_tray
 
     tray = install_tray(window, window.windowIcon())  # noqa: F841 - kept alive for the session

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 QT_RUNTIME="libglib2.0-0 libgl1 libegl1 libx11-6 libxkbcommon0 libfontconfig1 libfreetype6 libdbus-1-3 libbrotli1
   libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-render-util0 libxcb-shape0
   libxcb-xkb1"
-TEST_TOOLS="xvfb xauth dbus gnome-keyring libsecret-tools python3-venv"
+TEST_TOOLS="xvfb xauth dbus gnome-keyring libsecret-tools python3-venv desktop-file-utils"
 
 missing=()
 for pkg in $QT_RUNTIME $TEST_TOOLS; do

@@ -48,5 +48,7 @@ async def run_smoke(window: MainWindow, timeout_s: float = 60.0) -> str:
         raise SmokeFailure("the cancelled unsubscribe dialog still returned a request")
     if window.reader.pending():
         raise SmokeFailure("cancelling the dialog queued an action")
-    return (f"smoke ok: main window shown, {total:,} contacts pulled from the sandbox, search {term!r} found "
+    started = getattr(window, "started_in_s", None)
+    shown = f" {started:.2f} s after launch" if started is not None else ""
+    return (f"smoke ok: main window shown{shown}, {total:,} contacts pulled from the sandbox, search {term!r} found "
             f"{found:,}, unsubscribe dialog opened and cancelled with nothing queued")

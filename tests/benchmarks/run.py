@@ -293,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
         "search_100k": 2_000 if tiny else 100_000,
         "search_1m": None if quick else 1_000_000,
         "pull": 2_000 if tiny else 20_000 if quick else 100_000,
-        "pull4": 2_000 if tiny else 4_000 if quick else 10_000,
+        "pull4": 2_000 if tiny else 20_000 if quick else 100_000,
         "sync": 2_000 if tiny else 20_000 if quick else 100_000,
         "gui": 2_000 if tiny else 20_000 if quick else 100_000,
         "export": 2_000 if tiny else 100_000 if quick else 1_000_000,
