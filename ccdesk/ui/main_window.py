@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QItemSelection, QSettings, Qt, QTimer, QUrl, Signal
@@ -16,6 +18,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDialog,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -23,6 +26,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QProgressBar,
+    QProgressDialog,
     QPushButton,
     QSplitter,
     QTableView,
@@ -35,6 +39,7 @@ from qasync import asyncSlot
 from ccdesk import __version__
 from ccdesk.api import ApiError
 from ccdesk.services.desk import Desk
+from ccdesk.services.export import ExportCancelled, ExportFailed, OptOutExporter, export_evidence
 from ccdesk.services.outbox import ItemOutcome
 from ccdesk.services.sync import SyncProgress, SyncResult
 from ccdesk.services.validation import InvalidInput, is_valid_email
@@ -176,13 +181,16 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.progress)
         self.statusBar().addPermanentWidget(self.cancel_button)
 
-        help_menu = self.menuBar().addMenu("&Help")
-        help_menu.addAction("Show &log", self.show_log)
-        help_menu.addAction("&About ccdesk", self.show_about)
-
         find = QAction("Find", self, shortcut=QKeySequence.StandardKey.Find)
         find.triggered.connect(lambda: (self.search_edit.setFocus(), self.search_edit.selectAll()))
         self.addAction(find)
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction("Export &Do Not Mail list…", lambda: self.export_do_not_mail(only_new=False))
+        file_menu.addAction("Export &new opt-outs since the last export…",
+                            lambda: self.export_do_not_mail(only_new=True))
+        file_menu.addAction("Export &evidence for this contact…", self.export_evidence)
+        file_menu.addSeparator()
+        file_menu.addAction("&Quit", self.close, QKeySequence.StandardKey.Quit)
         menu = self.menuBar().addMenu("&Contact")
         for text, slot, keys in (("&Unsubscribe…", self.unsubscribe_selected, "Ctrl+U"),
                                  ("Request &resubscribe…", self.resubscribe_selected, None),
@@ -192,6 +200,9 @@ class MainWindow(QMainWindow):
             action.triggered.connect(slot)
             if keys:
                 action.setShortcut(QKeySequence(keys))
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction("Show &log", self.show_log)
+        help_menu.addAction("&About ccdesk", self.show_about)
 
     # --- the store, read on the GUI thread (short queries on a WAL reader) ------------------------------
     def _search_rows(self, q: Query, offset: int, limit: int) -> list[ContactRow]:
@@ -512,6 +523,54 @@ class MainWindow(QMainWindow):
 
     def cancel_pull(self) -> None:
         self.desk.sync.cancel()
+
+    # --- exports -----------------------------------------------------------------------------------------------
+    def export_do_not_mail(self, *, only_new: bool) -> None:
+        title = "Export new opt-outs" if only_new else "Export the Do Not Mail list"
+        path, _ = QFileDialog.getSaveFileName(self, title, "do-not-mail.csv", "CSV files (*.csv)")
+        if path:
+            self._run_export(Path(path), only_new)
+
+    @asyncSlot()
+    async def _run_export(self, path: Path, only_new: bool) -> None:
+        cancel = threading.Event()
+        progress = QProgressDialog("Writing opt-outs…", "Cancel", 0, 0, self)
+        progress.setWindowTitle("Export")
+        progress.setMinimumDuration(300)
+        progress.canceled.connect(cancel.set)
+        try:
+            result = await OptOutExporter(self.desk.store).export_do_not_mail(
+                path, only_new=only_new, cancel=cancel,
+                on_progress=lambda n: progress.setLabelText(f"Writing opt-outs… {n:,} so far"))
+        except ExportCancelled:
+            self.statusBar().showMessage("Export cancelled; no file was written.", 8000)
+            return
+        except ExportFailed as exc:
+            QMessageBox.warning(self, "Export failed", str(exc))
+            return
+        finally:
+            progress.close()
+        what = "new opt-outs since the last export to this file" if only_new else "opt-outs"
+        QMessageBox.information(self, "Export finished", f"Saved {result.rows:,} {what} to {path.name}.")
+
+    def export_evidence(self) -> None:
+        rows = self.selected_rows()
+        if len(rows) != 1:
+            QMessageBox.information(self, "Evidence", "Select one contact first.")
+            return
+        row = self.reader.get_contact(rows[0].contact_id)
+        if row is None:
+            return
+        name = f"evidence-{(row.email or row.contact_id).replace('@', '_at_')}.csv"
+        path, _ = QFileDialog.getSaveFileName(self, "Export evidence", name, "CSV files (*.csv)")
+        if not path:
+            return
+        try:
+            n = export_evidence(Path(path), row, self.reader.audit(row.contact_id, limit=10_000))
+        except ExportFailed as exc:
+            QMessageBox.warning(self, "Export failed", str(exc))
+            return
+        self.statusBar().showMessage(f"Saved the opt-out record and {n - 1} journal entries to {path}.", 10000)
 
     # --- desktop citizenship: help, remembered layout -------------------------------------------------------
     def show_log(self) -> None:

@@ -252,3 +252,24 @@ async def test_new_opt_outs_are_announced_and_listed_newest_first(server: Sandbo
         first = app.window.model.row(0)
         assert first is not None and first.contact_id == contact["contact_id"]
         assert not app.window.notice.isVisible()
+
+
+async def test_export_do_not_mail_from_the_file_menu(server: SandboxServer, tmp_path: Path, monkeypatch) -> None:
+    import csv
+
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+    out = tmp_path / "dnm.csv"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), "CSV files (*.csv)"))
+    told: list[str] = []
+    monkeypatch.setattr(QMessageBox, "information", lambda _parent, _title, text: told.append(text))
+    async with running(server, tmp_path / "cache.sqlite3") as app:
+        app.window.export_do_not_mail(only_new=False)
+        await until(lambda: bool(told))
+        with open(out, encoding="utf-8-sig", newline="") as f:
+            rows = list(csv.reader(f))
+        expected = {sb(server).contact_json(c)["email_address"]["address"].lower()
+                    for c in sb(server).contact_ids(status="all")
+                    if sb(server).contact_json(c)["email_address"]["permission_to_send"] == "unsubscribed"}
+        assert {r[0].lower() for r in rows[1:]} == expected
+        assert f"Saved {len(expected):,} opt-outs" in told[0]
