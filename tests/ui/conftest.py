@@ -6,5 +6,12 @@ import qasync
 from PySide6.QtWidgets import QApplication
 
 
+def _qasync_loop() -> qasync.QEventLoop:
+    app = QApplication.instance() or QApplication([])
+    # Closing a test's last window must not quit the application (and stop the test's event loop).
+    app.setQuitOnLastWindowClosed(False)  # type: ignore[union-attr]
+    return qasync.QEventLoop(app)
+
+
 def pytest_asyncio_loop_factories(config, item):  # type: ignore[no-untyped-def]
-    return {"qasync": lambda: qasync.QEventLoop(QApplication.instance() or QApplication([]))}
+    return {"qasync": _qasync_loop}

@@ -73,3 +73,5 @@ async def test_closing_the_app_at_the_sign_in_screen(qtbot) -> None:
     quit_event.set()
     assert await asyncio.wait_for(pending, 5) is None
     gate.screen.close()
+    gate.screen.deleteLater()
+    await asyncio.sleep(0.05)

@@ -48,6 +48,7 @@ class App:
         self.window.close()
         await self.desk.close()
         self.reader.close()
+        await asyncio.sleep(0.05)
 
 
 @pytest.fixture
