@@ -279,6 +279,23 @@ def bench_export(n: int, workdir: Path) -> list[Row]:
             ("export_peak_rss_mb", figures["peak_mb"], "MB", "", "peak resident memory of the exporting process")]
 
 
+# --- the installed package (when .ci/package or packaging/build-deb.sh has built one) --------------------------
+
+def bench_package() -> list[Row]:
+    """Installer size from dist/*.deb; installed size and cold start as .ci/package measured them."""
+    debs = sorted((ROOT / "dist").glob("ccdesk_*.deb"))
+    figures_file = ROOT / "dist" / "package-figures.json"
+    if not debs:
+        return [(key, None, unit, goal, "no built package (run bash .ci/package)")
+                for key, unit, goal in (("installer_mb", "MB", ""), ("installed_mb", "MB", ""),
+                                        ("cold_start_s", "s", "<= 1.5"))]
+    measured = json.loads(figures_file.read_text()) if figures_file.exists() else {}
+    return [("installer_mb", debs[-1].stat().st_size / 1e6, "MB", "", debs[-1].name),
+            ("installed_mb", measured.get("installed_mb"), "MB", "", "/opt/ccdesk as installed by .ci/package"),
+            ("cold_start_s", measured.get("cold_start_s"), "s", "<= 1.5",
+             "launch to main window (demo), installed package, offscreen")]
+
+
 # --- driver ----------------------------------------------------------------------------------------------------
 
 def main(argv: list[str] | None = None) -> int:
@@ -286,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="smaller sizes; a few minutes on 2 cores")
     p.add_argument("--selftest", action="store_true", help="tiny sizes: checks the script, not the speed")
     p.add_argument("--json", type=Path, help="write every figure to this JSON file")
-    p.add_argument("--only", nargs="*", help="run only these benchmarks (search, pull, sync, gui, export)")
+    p.add_argument("--only", nargs="*", help="run only these benchmarks (search, pull, sync, gui, export, package)")
     args = p.parse_args(argv)
     tiny, quick = args.selftest, args.quick or args.selftest
     sizes = {
@@ -316,6 +333,7 @@ def main(argv: list[str] | None = None) -> int:
             ("sync", lambda: bench_incremental(sizes["sync"], work), ["incremental_sync_s_100k"]),
             ("gui", lambda: bench_gui(sizes["gui"], work), ["gui_max_stall_ms"]),
             ("export", lambda: bench_export(sizes["export"], work), ["export_rows_per_s_1m", "export_peak_rss_mb"]),
+            ("package", bench_package, ["installer_mb", "installed_mb", "cold_start_s"]),
         ]
         for name, run, keys in plan:
             if args.only and name not in args.only:
