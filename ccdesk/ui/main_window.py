@@ -59,6 +59,7 @@ from .dialogs import (
     UnsubscribeRequest,
 )
 from .notice_bar import NoticeBar
+from .optouts_tab import install_optouts
 
 log = logging.getLogger(__name__)
 
@@ -163,6 +164,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(contacts_tab, "&Contacts")
         self.activity = ActivityTab(self.reader, self.desk.store, on_changed=self._wake_sender)
         self.tabs.addTab(self.activity, "&Activity")
+        self.optouts = install_optouts(self)
         outer.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
 

@@ -1,0 +1,248 @@
+"""The Recent opt-outs tab: who opted out in a period, by whom and why, a weekly chart, and export."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QDate, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+from qasync import asyncSlot
+
+from ccdesk.services.desk import Desk
+from ccdesk.services.export import ExportFailed, OptOutExporter
+from ccdesk.services.optout_stats import OptOutStats, optout_stats
+from ccdesk.store.rows import ContactRow
+from ccdesk.store.store import Store
+
+SHOWN_MAX = 10_000  # rows kept for the table; the chart, counts and export cover the whole period
+PRESETS = (("since_last", "Since last check"), ("7", "Last 7 days"), ("30", "Last 30 days"),
+           ("365", "Last 12 months"), ("custom", "Custom dates"))
+SOURCES = (("", "By anyone"), ("Contact", "By the contact"), ("Account", "By our team"))
+COLUMNS = ("Opted out", "Email", "Name", "Who", "Reason", "Lists")
+Index = QModelIndex | QPersistentModelIndex
+
+
+@dataclass(frozen=True)
+class Period:
+    since: datetime
+    until: datetime
+    source: str | None
+    reason: str | None
+
+
+class OptOutModel(QAbstractTableModel):
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.rows: list[ContactRow] = []
+        self.list_names: dict[str, str] = {}
+
+    def set_rows(self, rows: list[ContactRow], list_names: dict[str, str]) -> None:
+        self.beginResetModel()
+        self.rows, self.list_names = rows, list_names
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return None
+        r = self.rows[index.row()]
+        when = r.opt_out_date.astimezone().strftime("%Y-%m-%d %H:%M %Z") if r.opt_out_date else ""
+        who = {"Contact": "The contact", "Account": "Our team"}.get(r.opt_out_source or "", "—")
+        lists = ", ".join(sorted(self.list_names.get(lid, lid) for lid in r.list_ids))
+        return (when, r.email or "", r.display_name, who, r.opt_out_reason or "", lists)[index.column()]
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+
+def _matches(row: ContactRow, reason: str | None) -> bool:
+    return reason is None or (row.opt_out_reason or "").strip() == reason or (
+        reason == "(no reason given)" and not (row.opt_out_reason or "").strip())
+
+
+class OptOutsTab(QWidget):
+    def __init__(self, reader: Store, desk: Desk, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.reader, self.desk = reader, desk
+        self.last_check: datetime | None = None
+        layout = QVBoxLayout(self)
+        bar = QHBoxLayout()
+        self.preset = QComboBox()
+        self.preset.setAccessibleName("Period")
+        for key, label in PRESETS:
+            self.preset.addItem(label, key)
+        self.preset.setCurrentIndex(2)
+        self.from_edit, self.to_edit = QDateEdit(), QDateEdit()
+        for edit, name in ((self.from_edit, "From"), (self.to_edit, "To")):
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("yyyy-MM-dd")
+            edit.setAccessibleName(name)
+        today = QDate.currentDate()
+        self.from_edit.setDate(today.addDays(-30))
+        self.to_edit.setDate(today)
+        self.source = QComboBox()
+        self.source.setAccessibleName("Who opted out")
+        for key, label in SOURCES:
+            self.source.addItem(label, key)
+        self.reason = QComboBox()
+        self.reason.setAccessibleName("Reason")
+        self.reason.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.export_button = QPushButton("&Export this view…")
+        self.export_button.clicked.connect(self.export_view)
+        for w in (QLabel("Period:"), self.preset, self.from_edit, QLabel("to"), self.to_edit, self.source,
+                  self.reason):
+            bar.addWidget(w)
+        bar.addStretch(1)
+        bar.addWidget(self.export_button)
+        layout.addLayout(bar)
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        layout.addWidget(self.summary)
+        split = self.split = QSplitter(Qt.Orientation.Vertical)
+        # The chart (pyqtgraph + numpy, half a second to import) is built the first time the tab is shown,
+        # so the app starts as fast without it.
+        self.chart: Any = None
+        split.addWidget(QWidget())
+        self.model = OptOutModel(self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setAccessibleName("Opt-outs in the period")
+        self.table.verticalHeader().setVisible(False)
+        self.table.setWordWrap(False)
+        self.table.setAlternatingRowColors(True)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for col, width in enumerate((150, 220, 150, 100, 220)):
+            self.table.setColumnWidth(col, width)
+        split.addWidget(self.table)
+        split.setSizes([260, 340])
+        layout.addWidget(split, 1)
+        self.stats = OptOutStats()
+        self.preset.currentIndexChanged.connect(lambda _i: self.refresh())
+        self.source.currentIndexChanged.connect(lambda _i: self.refresh())
+        self.reason.activated.connect(lambda _i: self.refresh())
+        self.from_edit.dateChanged.connect(lambda _d: self._custom_changed())
+        self.to_edit.dateChanged.connect(lambda _d: self._custom_changed())
+        self._update_custom()
+
+    # --- the period ----------------------------------------------------------------------------------------
+    def _update_custom(self) -> None:
+        custom = self.preset.currentData() == "custom"
+        self.from_edit.setEnabled(custom)
+        self.to_edit.setEnabled(custom)
+
+    def _custom_changed(self) -> None:
+        if self.preset.currentData() == "custom":
+            self.refresh()
+
+    def period(self) -> Period:
+        now = datetime.now().astimezone()
+        key = self.preset.currentData()
+        if key == "custom":
+            start = datetime.combine(self.from_edit.date().toPython(), time.min).astimezone()
+            end = datetime.combine(self.to_edit.date().toPython(), time.max).astimezone()
+        elif key == "since_last":
+            start, end = (self.last_check or now - timedelta(days=1)), now
+        else:
+            start, end = now - timedelta(days=int(key)), now
+        return Period(start, end, self.source.currentData() or None, self.reason.currentData() or None)
+
+    # --- data ----------------------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        self._update_custom()
+        p = self.period()
+        rows_iter = (r for r in self.reader.optouts(p.since, p.until, p.source, newest_first=True)
+                     if _matches(r, p.reason))
+        shown = list(itertools.islice(rows_iter, SHOWN_MAX))
+        rest = sum(1 for _ in rows_iter)
+        everything = list(self.reader.optouts(p.since, p.until, p.source)) if rest else shown
+        self.stats = optout_stats([r for r in everything if _matches(r, p.reason)], p.since, p.until)
+        self.model.set_rows(shown, {lst.list_id: lst.name for lst in self.reader.lists(include_deleted=True)})
+        self._fill_reasons(p)
+        if self.chart is not None:
+            self.chart.show_stats(self.stats)
+        total = len(shown) + rest
+        self.summary.setText(
+            f"{total:,} opt-out{'s' if total != 1 else ''} from {p.since:%d %b %Y} to {p.until:%d %b %Y}: "
+            f"{self.stats.contact_total:,} by the contact, {self.stats.account_total:,} by our team."
+            + (f" The table shows the newest {SHOWN_MAX:,}; export for all of them." if rest else ""))
+
+    def _fill_reasons(self, p: Period) -> None:
+        current = self.reason.currentData()
+        self.reason.blockSignals(True)
+        self.reason.clear()
+        self.reason.addItem("Any reason", "")
+        for reason, n in self.stats.reasons:
+            self.reason.addItem(f"{reason[:40]} ({n:,})", reason)
+        if current and self.reason.findData(current) < 0:
+            self.reason.addItem(current[:40], current)
+        self.reason.setCurrentIndex(max(0, self.reason.findData(current or "")))
+        self.reason.blockSignals(False)
+
+    def ensure_chart(self) -> None:
+        if self.chart is None:
+            from .optouts_chart import OptOutChart
+
+            self.chart = OptOutChart()
+            self.split.replaceWidget(0, self.chart)
+            self.chart.show_stats(self.stats)
+
+    def showEvent(self, event: Any) -> None:
+        self.ensure_chart()
+        super().showEvent(event)
+
+    def on_sync_finished(self, *_: object) -> None:
+        self.refresh()
+        self.last_check = datetime.now().astimezone()
+
+    # --- export --------------------------------------------------------------------------------------------
+    def export_view(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export these opt-outs", "opt-outs.csv", "CSV files (*.csv)")
+        if path:
+            self._export(Path(path), self.period())
+
+    @asyncSlot()
+    async def _export(self, path: Path, p: Period) -> None:
+        def rows(store: Store):  # type: ignore[no-untyped-def]
+            return (r for r in store.optouts(p.since, p.until, p.source, newest_first=True) if _matches(r, p.reason))
+
+        try:
+            result = await OptOutExporter(self.desk.store).export_rows(path, rows)
+        except ExportFailed as exc:
+            QMessageBox.warning(self, "Export failed", str(exc))
+            return
+        QMessageBox.information(self, "Export finished", f"Saved {result.rows:,} opt-outs to {path.name}.")
+
+
+def install_optouts(window: Any) -> OptOutsTab:
+    """Add the tab after Contacts and keep it current after every sync."""
+    tab = OptOutsTab(window.reader, window.desk)
+    window.tabs.insertTab(1, tab, "&Recent opt-outs")
+    window.desk.sync.finished.connect(tab.on_sync_finished)
+    tab.refresh()
+    return tab

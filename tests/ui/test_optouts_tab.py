@@ -1,0 +1,108 @@
+"""The Recent opt-outs tab over a real cache: periods, source and reason filters, counts, chart, export."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from ccdesk.api import CCClient, StaticTokenProvider
+from ccdesk.services.desk import Desk
+from ccdesk.services.optout_stats import optout_stats
+from ccdesk.store.store import Store
+from ccdesk.ui.optouts_tab import OptOutsTab
+
+NOW = datetime.now(UTC)
+
+
+def optout(i: int, days_ago: float, source: str, reason: str | None) -> dict:
+    when = NOW - timedelta(days=days_ago)
+    email = {"address": f"o{i}@example.com", "permission_to_send": "unsubscribed", "opt_out_source": source,
+             "opt_out_date": when.isoformat()}
+    if reason:
+        email["opt_out_reason"] = reason
+    return {"contact_id": f"00000000-0000-0000-0000-{i:012d}", "first_name": f"P{i}", "email_address": email,
+            "created_at": (NOW - timedelta(days=800)).isoformat(), "updated_at": when.isoformat(),
+            "list_memberships": []}
+
+
+@pytest.fixture
+def tab(qtbot, tmp_path: Path):
+    db = tmp_path / "c.sqlite3"
+    rows = [optout(i, days_ago=i * 3.1, source="Contact" if i % 3 else "Account",
+                   reason=("Too many emails", "Not relevant", None)[i % 3]) for i in range(120)]
+    with Store(db) as s:
+        s.upsert_contacts(rows)
+    desk = Desk(CCClient(StaticTokenProvider("x"), base_url="http://127.0.0.1:9/v3"), db)
+    reader = Store(db)
+    widget = OptOutsTab(reader, desk)
+    qtbot.addWidget(widget)
+    widget.show()
+    widget.refresh()
+    yield widget
+    reader.close()
+    desk.store.close()
+
+
+def test_presets_and_counts(tab: OptOutsTab) -> None:
+    tab.preset.setCurrentIndex(tab.preset.findData("30"))
+    in_30 = tab.model.rowCount()
+    assert in_30 == 10  # days 0, 3.1, ... 27.9
+    assert "10 opt-outs" in tab.summary.text()
+    tab.preset.setCurrentIndex(tab.preset.findData("365"))
+    assert tab.model.rowCount() == 118  # 117 * 3.1 < 365 <= 118 * 3.1
+    first = tab.model.data(tab.model.index(0, 0))
+    assert first.startswith(NOW.astimezone().strftime("%Y-%m-%d"))
+
+
+def test_source_and_reason_filters(tab: OptOutsTab) -> None:
+    tab.preset.setCurrentIndex(tab.preset.findData("365"))
+    tab.source.setCurrentIndex(tab.source.findData("Account"))
+    assert all(tab.model.data(tab.model.index(r, 3)) == "Our team" for r in range(tab.model.rowCount()))
+    tab.source.setCurrentIndex(0)
+    index = tab.reason.findData("Not relevant")
+    assert index > 0
+    tab.reason.setCurrentIndex(index)
+    tab.reason.activated.emit(index)
+    reasons = {tab.model.data(tab.model.index(r, 4)) for r in range(tab.model.rowCount())}
+    assert reasons == {"Not relevant"}
+
+
+def test_chart_renders(tab: OptOutsTab) -> None:
+    tab.preset.setCurrentIndex(tab.preset.findData("365"))
+    assert tab.chart is not None
+    image = tab.chart.grab().toImage()
+    assert not image.isNull() and image.width() > 100
+
+
+def test_weekly_buckets_have_every_week_and_add_up(tmp_path: Path) -> None:
+    rows_src = [optout(i, days_ago=i, source="Account" if i % 2 else "Contact", reason="x") for i in range(60)]
+    with Store(tmp_path / "w.sqlite3") as s:
+        s.upsert_contacts(rows_src)
+        rows = list(s.optouts())
+    stats = optout_stats(rows, NOW - timedelta(days=70), NOW)
+    assert len(stats.weeks) >= 10
+    assert all((b - a).days == 7 for a, b in zip(stats.weeks, stats.weeks[1:], strict=False))
+    assert stats.contact_total + stats.account_total == stats.total == 60
+    assert stats.reasons == [("x", 60)]
+
+
+async def test_export_this_view(tab: OptOutsTab, tmp_path: Path, monkeypatch) -> None:
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+    out = tmp_path / "view.csv"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), ""))
+    told: list[str] = []
+    monkeypatch.setattr(QMessageBox, "information", lambda _p, _t, text: told.append(text))
+    tab.preset.setCurrentIndex(tab.preset.findData("30"))
+    tab.export_view()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while not told:
+        assert loop.time() < deadline
+        await asyncio.sleep(0.02)
+    with open(out, encoding="utf-8-sig", newline="") as f:
+        assert len(list(csv.reader(f))) == 11
