@@ -81,3 +81,42 @@ async def test_a_pass_interrupted_after_a_page_resumes_there(start_server, tmp_p
         assert await desk.store.call(lambda s: s.get_state(OPTOUTS.checkpoint)) == "2026-01-01T00:00:00+00:00"
     finally:
         await desk.close()
+
+
+async def test_account_opt_outs_and_deleted_ones_appear_exactly_once(server: SandboxServer, tmp_path: Path) -> None:
+    desk, engine = await _synced_desk(server, tmp_path)
+    try:
+        sb = server.sandbox
+        alive = [c for c in sb.contact_ids(status="active")
+                 if sb.contact_json(c)["email_address"]["permission_to_send"] != "unsubscribed"]
+        by_account, then_deleted = alive[10], alive[11]
+        await desk.client.unsubscribe(by_account, "No longer a customer", "Account")
+        await desk.client.unsubscribe(then_deleted, "Asked by phone", "Contact")
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        async with httpx.AsyncClient(base_url=server.api_base, headers=headers) as http:
+            assert (await http.delete(f"{server.api_base}/contacts/{then_deleted}")).status_code == 204
+        # Our own PUTs do not count as seen: only a sync records them as opt-outs.
+        result = await engine.run()
+        assert sorted(result.new_optouts) == sorted([by_account, then_deleted])
+        row = await desk.store.call(lambda s: s.get_contact(then_deleted))
+        assert str(row.status) == "unsubscribed" and row.deleted_at is not None
+        assert (await engine.run()).new_optouts == []
+    finally:
+        await desk.close()
+
+
+async def test_throttling_and_server_errors_mid_sync_are_survived(start_server, tmp_path: Path) -> None:
+    server = start_server(contacts=1600)
+    desk, engine = await _synced_desk(server, tmp_path)
+    try:
+        sb = server.sandbox
+        victims = [c for c in sb.contact_ids(status="active")
+                   if sb.contact_json(c)["email_address"]["permission_to_send"] != "unsubscribed"][:30]
+        for cid in victims:
+            sb.contact_unsubscribes(cid, "mid-sync faults")
+        sb.faults.update({"throttle_next": 1, "error_next": 2, "error_status": 502, "only": "^GET /v3/contacts"})
+        result = await engine.run()
+        assert sorted(result.new_optouts) == sorted(victims)
+        assert desk.client.stats.retries >= 3
+    finally:
+        await desk.close()
