@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 from pathlib import Path
 
 from ccdesk.services.store_thread import StoreThread
 from ccdesk.store.store import Store
 from ccdesk.ui.activity_tab import ActivityTab
+from tests.ui.waiting import until
 
 
 def _failed(store: StoreThread) -> int:
@@ -21,12 +21,6 @@ def _failed(store: StoreThread) -> int:
     return store.call_sync(make)
 
 
-async def _until(predicate, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        assert loop.time() < deadline
-        await asyncio.sleep(0.02)
 
 
 async def test_retry_and_discard_failed_changes(tmp_path: Path, qtbot) -> None:
@@ -43,12 +37,12 @@ async def test_retry_and_discard_failed_changes(tmp_path: Path, qtbot) -> None:
         tab.queue.selectRow(next(i for i, item in enumerate(tab._items) if item.id == first))
         assert tab.retry_button.isEnabled() and tab.discard_button.isEnabled()
         tab.retry_selected()
-        await _until(lambda: changed == [1])
+        await until(lambda: changed == [1])
         assert str(reader.get_outbox_item(first).state) == "pending"
         row = next(i for i, item in enumerate(tab._items) if item.id == second)
         tab.queue.selectRow(row)
         tab.discard_selected()
-        await _until(lambda: changed == [1, 1])
+        await until(lambda: changed == [1, 1])
         assert str(reader.get_outbox_item(second).state) == "discarded"
         assert "1 waiting to send · 0 failed" in tab.queue_summary.text()
     finally:

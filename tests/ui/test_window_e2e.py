@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -19,16 +19,11 @@ from ccdesk.services.desk import Desk
 from ccdesk.store.store import Store
 from ccdesk.ui.dialogs import RemoveFromListsDialog, ResubscribeDialog, UnsubscribeDialog
 from ccdesk.ui.main_window import MainWindow
+from tests.ui.waiting import until
 
 TOKEN = "ui-e2e-token"
 
 
-async def until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        assert loop.time() < deadline, "timed out"
-        await asyncio.sleep(0.02)
 
 
 class App:
