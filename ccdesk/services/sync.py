@@ -24,7 +24,7 @@ from typing import Any
 from ccdesk.api import CCClient, ValidationError
 from ccdesk.store.store import Store
 
-from .cache_pull import COMPLETED_AT, CachePull, PullProgress
+from .cache_pull import COMPLETED_AT, STARTED_AT, CachePull
 from .events import Event
 from .store_thread import StoreThread
 
@@ -51,6 +51,7 @@ class SyncResult:
     started_at: datetime | None = None
     finished_at: datetime | None = None
     fallback_used: bool = False
+    forgotten: int = 0
 
 
 @dataclass(frozen=True)
@@ -102,8 +103,10 @@ class SyncEngine:
             return True
         return False
 
-    async def run(self, on_progress: Callable[[SyncProgress], None] | None = None) -> SyncResult:
-        """One sync. The first ever run is a full pull; its opt-outs are not "new" (nothing was seen before)."""
+    async def run(self, on_progress: Callable[[SyncProgress], None] | None = None, *,
+                  full: bool = False) -> SyncResult:
+        """One sync. The first ever run is a full pull; its opt-outs are not "new" (nothing was seen before).
+        `full=True` re-reads the whole account and reconciles (see full_resync)."""
         async with self._lock:
             self.started.emit()
 
@@ -112,7 +115,7 @@ class SyncEngine:
                 if on_progress:
                     on_progress(p)
 
-            self._task = asyncio.ensure_future(self._run(progress))
+            self._task = asyncio.ensure_future(self._full(progress) if full else self._run(progress))
             try:
                 result = await self._task
             except BaseException as exc:
@@ -143,14 +146,24 @@ class SyncEngine:
         await self._store.call(lambda s: s.set_state(LAST_RUN, finished))
         return result
 
-    async def full_resync(self, on_progress: Callable[[PullProgress], None] | None = None) -> SyncResult:
-        """Read the whole account again (reconciles anything an incremental run could miss)."""
+    async def full_resync(self, on_progress: Callable[[SyncProgress], None] | None = None) -> SyncResult:
+        """Read the whole account again and reconcile: contacts the service no longer returns at all (even
+        with status=all) are dropped from the cache; everything else is overwritten with what it says now."""
+        return await self.run(on_progress, full=True)
+
+    async def _full(self, on_progress: Callable[[SyncProgress], None]) -> SyncResult:
         started = self._clock()
-        pull = await CachePull(self._store, self._client, self._clock).run(on_progress)
+        pull = await CachePull(self._store, self._client, self._clock).run(
+            lambda p: on_progress(SyncProgress("full pull", p.done, p.total)))
+        pull_started = await self._store.call(lambda s: s.get_state(STARTED_AT))
+        cutoff = datetime.fromisoformat(pull_started) if pull_started else started
+        forgotten = await self._store.call(lambda s: s.forget_contacts_not_fetched_since(cutoff))
+        if forgotten:
+            log.info("full resync: %d cached contacts no longer exist in the account", forgotten)
         stamp = started.isoformat()
         await self._store.call(lambda s: _set_many(s, {OPTOUTS.checkpoint: stamp, CHANGES.checkpoint: stamp}))
         return SyncResult(full_pull=True, contacts_read=pull.contacts, new_optouts=pull.new_optouts,
-                          started_at=started, finished_at=self._clock())
+                          started_at=started, finished_at=self._clock(), forgotten=forgotten)
 
     async def _run_pass(self, p: _Pass, on_progress: Callable[[SyncProgress], None] | None
                         ) -> tuple[int, list[str], bool]:

@@ -29,7 +29,7 @@ from ccdesk.store import state as _state
 from ccdesk.store.db import Transactions, connect, default_db_path
 from ccdesk.store.rows import AuditRow, ContactRow, ListRow, OutboxItem, UpsertResult
 from ccdesk.store.schema import migrate, user_version
-from ccdesk.store.timeutil import to_utc, utcnow
+from ccdesk.store.timeutil import dt_to_db, to_utc, utcnow
 
 
 class Store:
@@ -120,6 +120,13 @@ class Store:
             for key, value in (state or {}).items():
                 _state.set_state(conn, key, value, self._now())
         return result
+
+    def forget_contacts_not_fetched_since(self, cutoff: datetime) -> int:
+        """Drop cached contacts a complete full pull that started at `cutoff` did not return (purged from the
+        account). Returns how many. Only call after such a pull has finished."""
+        with self._tx() as conn:
+            cur = conn.execute("DELETE FROM contacts WHERE fetched_at < ?", (dt_to_db(to_utc(cutoff)),))
+            return cur.rowcount
 
     def get_contact(self, contact_id: str) -> ContactRow | None:
         return _contacts.get_contact(self._conn, contact_id)

@@ -197,7 +197,8 @@ class MainWindow(QMainWindow):
         for text, slot, keys in (("&Unsubscribe…", self.unsubscribe_selected, "Ctrl+U"),
                                  ("Request &resubscribe…", self.resubscribe_selected, None),
                                  ("Remove from &lists…", self.remove_selected, "Ctrl+L"),
-                                 ("&Sync now", self.start_pull, "F5")):
+                                 ("&Sync now", self.start_pull, "F5"),
+                                 ("Re-read the &whole account", self.start_full_resync, None)):
             action = menu.addAction(text)
             action.triggered.connect(slot)
             if keys:
@@ -462,6 +463,14 @@ class MainWindow(QMainWindow):
             return
         with contextlib.suppress(asyncio.CancelledError, ApiError):  # reported by _on_sync_stopped
             await self.desk.sync.run()
+
+    @asyncSlot()
+    async def start_full_resync(self) -> None:
+        """Read everything again and drop contacts the account no longer has (slow on big accounts)."""
+        if self.desk.sync.running:
+            return
+        with contextlib.suppress(asyncio.CancelledError, ApiError):
+            await self.desk.sync.full_resync()
 
     def _on_sync_started(self) -> None:
         self.progress.setVisible(True)

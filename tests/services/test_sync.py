@@ -3,6 +3,7 @@ idempotence and resuming after a crash."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -118,5 +119,22 @@ async def test_throttling_and_server_errors_mid_sync_are_survived(start_server, 
         result = await engine.run()
         assert sorted(result.new_optouts) == sorted(victims)
         assert desk.client.stats.retries >= 3
+    finally:
+        await desk.close()
+
+
+async def test_full_resync_drops_contacts_the_account_no_longer_has(server: SandboxServer, tmp_path: Path) -> None:
+    desk, engine = await _synced_desk(server, tmp_path)
+    try:
+        phantom = {"contact_id": "99999999-9999-4999-8999-999999999999", "first_name": "Gone",
+                   "email_address": {"address": "gone@example.com", "permission_to_send": "explicit"},
+                   "created_at": "2020-01-01T00:00:00Z", "updated_at": "2020-01-01T00:00:00Z"}
+        old = datetime.now(UTC) - timedelta(days=1)
+        await desk.store.call(lambda s: s.upsert_contacts([phantom], old))
+        before = await desk.store.call(lambda s: s.count())
+        result = await engine.full_resync()
+        assert result.forgotten == 1
+        assert await desk.store.call(lambda s: s.get_contact(phantom["contact_id"])) is None
+        assert await desk.store.call(lambda s: s.count()) == before - 1 == len(server.sandbox.contact_ids("all"))
     finally:
         await desk.close()
