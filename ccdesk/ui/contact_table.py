@@ -13,6 +13,9 @@ from ccdesk.services.status_text import STATUS_LABELS
 from ccdesk.store.rows import ContactRow
 
 BATCH = 200
+# Counting every match of a short query in a million contacts takes far longer than finding the first page,
+# so the count stops here; the table still scrolls past it, and the label says "10,000+".
+COUNT_CAP = 10_000
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -53,7 +56,7 @@ class ContactTableModel(QAbstractTableModel):
     """Rows come from `search(query, offset, limit)`; the view pulls more as it scrolls (fetchMore)."""
 
     def __init__(self, search: Callable[[Query, int, int], list[ContactRow]],
-                 count: Callable[[Query], int], parent: Any = None) -> None:
+                 count: Callable[[Query, int], int], parent: Any = None) -> None:
         super().__init__(parent)
         self._search = search
         self._count = count
@@ -70,10 +73,15 @@ class ContactTableModel(QAbstractTableModel):
     def total(self) -> int:
         return self._total
 
+    @property
+    def capped(self) -> bool:
+        """True when there are at least `total` matches, possibly more."""
+        return self._total >= COUNT_CAP
+
     def set_query(self, query: Query) -> None:
         self.beginResetModel()
         self._query = query
-        self._total = self._count(query)
+        self._total = self._count(query, COUNT_CAP)
         self._rows = self._search(query, 0, min(BATCH, self._total)) if self._total else []
         self.endResetModel()
 
@@ -81,7 +89,7 @@ class ContactTableModel(QAbstractTableModel):
         """Re-read after the cache changed, keeping as many rows loaded as before."""
         loaded = max(len(self._rows), BATCH)
         self.beginResetModel()
-        self._total = self._count(self._query)
+        self._total = self._count(self._query, max(COUNT_CAP, loaded))
         self._rows = self._search(self._query, 0, min(loaded, self._total)) if self._total else []
         self.endResetModel()
 
@@ -112,6 +120,8 @@ class ContactTableModel(QAbstractTableModel):
         if not more:
             self._total = start
             return
+        if start + len(more) >= self._total and len(more) == BATCH:
+            self._total = start + len(more) + 1  # past the capped count: there may be more
         self.beginInsertRows(QModelIndex(), start, start + len(more) - 1)
         self._rows.extend(more)
         self.endInsertRows()

@@ -211,8 +211,8 @@ class MainWindow(QMainWindow):
     def _search_rows(self, q: Query, offset: int, limit: int) -> list[ContactRow]:
         return self.reader.search(q.text, q.status, q.list_id, q.sort, q.descending, offset, limit)
 
-    def _count_rows(self, q: Query) -> int:
-        return self.reader.count(q.text, q.status, q.list_id)
+    def _count_rows(self, q: Query, cap: int) -> int:
+        return self.reader.count(q.text, q.status, q.list_id, cap=cap)
 
     def list_names(self) -> dict[str, str]:
         return {lst.list_id: lst.name for lst in self.reader.lists()}
@@ -245,7 +245,8 @@ class MainWindow(QMainWindow):
 
     def _update_result_label(self) -> None:
         total = self.model.total
-        self.result_label.setText(f"{total:,} contact{'s' if total != 1 else ''}")
+        more = "+" if self.model.capped else ""
+        self.result_label.setText(f"{total:,}{more} contact{'s' if total != 1 or more else ''}")
 
     def _update_filter_counts(self, query: Query) -> None:
         counts = self.reader.status_counts(query.text, query.list_id)
