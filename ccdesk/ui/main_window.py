@@ -79,6 +79,7 @@ class MainWindow(QMainWindow):
         self.pull_finished = False
         self._last_progress_refresh = 0.0
         self._last_checked: str | None = None
+        self._count_tasks: set[asyncio.Future[None]] = set()
         self.confirm_quit_with_pending = True
         self._lookup_done: set[str] = set()
         self.setWindowTitle(f"ccdesk — {account}" if account else "ccdesk")
@@ -249,7 +250,25 @@ class MainWindow(QMainWindow):
         self.result_label.setText(f"{total:,}{more} contact{'s' if total != 1 or more else ''}")
 
     def _update_filter_counts(self, query: Query) -> None:
-        counts = self.reader.status_counts(query.text, query.list_id)
+        """Counts per status and per list for the filter boxes. With search text they count every match, which
+        can take a moment in a large account, so they are computed on the store thread and filled in when
+        ready (if the query is still the same); without text they come from a small summary table."""
+        if query.text:
+            with contextlib.suppress(RuntimeError):  # no running loop (e.g. a synchronous test): count here
+                asyncio.get_running_loop()
+                self._count_tasks.add(task := asyncio.ensure_future(self._filter_counts_later(query)))
+                task.add_done_callback(self._count_tasks.discard)
+                return
+        self._apply_filter_counts(self.reader.status_counts(query.text, query.list_id),
+                                  self.reader.list_counts(query.text, query.status))
+
+    async def _filter_counts_later(self, query: Query) -> None:
+        counts = await self.desk.store.call(
+            lambda s: (s.status_counts(query.text, query.list_id), s.list_counts(query.text, query.status)))
+        if self.current_query() == query:
+            self._apply_filter_counts(*counts)
+
+    def _apply_filter_counts(self, counts: dict[str, int], per_list: dict[str, int]) -> None:
         current = self.status_filter.currentData()
         self.status_filter.blockSignals(True)
         self.status_filter.clear()
@@ -258,7 +277,6 @@ class MainWindow(QMainWindow):
             self.status_filter.addItem(f"{label} ({n:,})", key)
         self.status_filter.setCurrentIndex(max(0, self.status_filter.findData(current)))
         self.status_filter.blockSignals(False)
-        per_list = self.reader.list_counts(query.text, query.status)
         for i in range(1, self.list_filter.count()):
             lid = self.list_filter.itemData(i)
             name = self.list_filter.itemText(i).rsplit(" (", 1)[0]
