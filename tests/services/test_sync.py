@@ -3,6 +3,7 @@ idempotence and resuming after a crash."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -136,5 +137,25 @@ async def test_full_resync_drops_contacts_the_account_no_longer_has(server: Sand
         assert result.forgotten == 1
         assert await desk.store.call(lambda s: s.get_contact(phantom["contact_id"])) is None
         assert await desk.store.call(lambda s: s.count()) == before - 1 == len(server.sandbox.contact_ids("all"))
+    finally:
+        await desk.close()
+
+
+async def test_an_opt_out_made_during_a_sync_is_reported_exactly_once(start_server, tmp_path: Path) -> None:
+    server = start_server(contacts=2000)
+    desk, engine = await _synced_desk(server, tmp_path)
+    try:
+        sb = server.sandbox
+        cid = next(c for c in sb.contact_ids(status="active")
+                   if sb.contact_json(c)["email_address"]["permission_to_send"] != "unsubscribed")
+        sb.faults.update({"latency_ms": 40})
+        running = asyncio.ensure_future(engine.run())
+        await asyncio.sleep(0.1)  # the sync is under way
+        sb.contact_unsubscribes(cid, "clicked the link during a sync")
+        during = await running
+        sb.faults.update({"latency_ms": 0})
+        after = await engine.run()
+        assert (during.new_optouts + after.new_optouts).count(cid) == 1
+        assert (await engine.run()).new_optouts == []
     finally:
         await desk.close()
