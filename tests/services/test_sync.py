@@ -4,6 +4,7 @@ idempotence and resuming after a crash."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -159,3 +160,39 @@ async def test_an_opt_out_made_during_a_sync_is_reported_exactly_once(start_serv
         assert (await engine.run()).new_optouts == []
     finally:
         await desk.close()
+
+
+async def test_a_sync_killed_halfway_ends_with_the_same_cache(start_server, tmp_path: Path) -> None:
+    server = start_server(contacts=1800)
+    whole = Desk(make_client(server), tmp_path / "whole.sqlite3")
+    broken = Desk(make_client(server), tmp_path / "broken.sqlite3")
+    try:
+        await SyncEngine(whole.store, whole.client).run()
+        engine = SyncEngine(broken.store, broken.client)
+        pages = 0
+        task: asyncio.Task | None = None
+
+        def progress(_p) -> None:  # type: ignore[no-untyped-def]
+            nonlocal pages
+            pages += 1
+            if pages == 2 and task is not None:
+                task.cancel()
+
+        task = asyncio.ensure_future(engine.run(progress))
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await engine.run()
+
+        def snapshot(s):  # type: ignore[no-untyped-def]
+            rows = s.connection.execute(
+                "SELECT c.contact_id, c.status, j.raw_json FROM contacts c JOIN contact_json j ON j.id = c.id "
+                "ORDER BY c.contact_id").fetchall()
+            members = s.connection.execute(
+                "SELECT c.contact_id, m.list_id FROM memberships m JOIN contacts c ON c.id = m.contact_rowid "
+                "ORDER BY 1, 2").fetchall()
+            return rows, members
+
+        assert await broken.store.call(snapshot) == await whole.store.call(snapshot)
+    finally:
+        await whole.close()
+        await broken.close()
