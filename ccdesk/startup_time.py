@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 
 
 def seconds_since_process_start() -> float | None:
@@ -12,9 +11,8 @@ def seconds_since_process_start() -> float | None:
         with open(f"/proc/{os.getpid()}/stat", encoding="ascii") as f:
             fields = f.read().rsplit(")", 1)[1].split()
         start_ticks = int(fields[19])  # field 22 of stat(5): starttime, in clock ticks after boot
-        with open("/proc/stat", encoding="ascii") as f:
-            boot = next(int(line.split()[1]) for line in f if line.startswith("btime "))
-        started = boot + start_ticks / os.sysconf("SC_CLK_TCK")
-        return max(0.0, time.time() - started)
-    except (OSError, ValueError, IndexError, StopIteration):
+        with open("/proc/uptime", encoding="ascii") as f:
+            uptime = float(f.read().split()[0])  # seconds since boot, to 1/100 s (btime is whole seconds)
+        return max(0.0, uptime - start_ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
         return None
