@@ -17,7 +17,10 @@ log = logging.getLogger("ccdesk")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="ccdesk", description="Manage opt-outs in a Constant Contact account.")
+    p = argparse.ArgumentParser(
+        prog="ccdesk", description="Manage opt-outs in a Constant Contact account.",
+        epilog="Commands for scheduled jobs (no window): ccdesk sync | export-optouts | unsubscribe | "
+        "remove-from-list; see 'ccdesk COMMAND --help'.")
     p.add_argument("--version", action="store_true", help="print the version and exit")
     p.add_argument("--demo", action="store_true",
                    help="run against a built-in sandbox with made-up contacts (nothing leaves this machine)")
@@ -29,6 +32,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from ccdesk.cli import is_command
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if is_command(argv):  # `ccdesk sync`, `ccdesk export-optouts`, ...: no Qt, no window
+        from ccdesk.cli.main import main as cli_main
+
+        return cli_main(argv)
     args = parse_args(argv)
     if args.version:
         print(f"ccdesk {__version__}")

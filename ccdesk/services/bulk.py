@@ -11,15 +11,18 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from ccdesk.store.rows import ContactRow, OutboxState
+from ccdesk.store.store import Store
 
 from .actions import AskedBy, Queued
 from .address_file import AddressFile, AddressRow
 from .cache_pull import COMPLETED_AT
 from .desk import Desk
 from .export import neutralise
+from .validation import InvalidInput, validate_reason
 
 
 @dataclass
@@ -96,10 +99,50 @@ async def queue_unsubscribes(desk: Desk, preview: Preview, reason: str, asked_by
     return await desk.actions.unsubscribe([c.contact_id for _, c in preview.to_change], reason, asked_by)
 
 
+async def queue_import(desk: Desk, preview: Preview, default_reason: str, asked_by: AskedBy) -> Queued:
+    """Unsubscribe what the preview found, each row with its own reason and date when the file has them
+    (a Do Not Mail list from another system), else `default_reason` and today. Only ever adds opt-outs."""
+    default = validate_reason(default_reason)
+    groups: dict[tuple[str, date | None], list[str]] = {}
+    for row, contact in preview.to_change:
+        try:
+            reason = validate_reason(row.reason) if row.reason else default
+        except InvalidInput:
+            reason = default  # an unusable reason in the file (too long, control characters): ours instead
+        received = row.received.date() if row.received is not None else None
+        groups.setdefault((reason, received), []).append(contact.contact_id)
+    ids: list[int] = []
+    skipped: list[str] = []
+    for (reason, received), contact_ids in groups.items():
+        queued = await desk.actions.unsubscribe(contact_ids, reason, asked_by, received_on=received)
+        ids += queued.outbox_ids
+        skipped += queued.skipped
+    return Queued(ids, skipped)
+
+
 async def queue_removals(desk: Desk, preview: Preview, list_ids: Sequence[str]) -> Queued:
     if not preview.to_change:
         return Queued([], [])
     return await desk.actions.remove_from_lists([c.contact_id for _, c in preview.to_change], list_ids)
+
+
+async def with_earlier(desk: Desk, preview: Preview, queued: Queued, kinds: Sequence[str]) -> Queued:
+    """`queued` plus the items still waiting in the outbox from an earlier run for the same contacts (an
+    interrupted run, or one that left temporary failures queued), so this run sees them through and reports them."""
+    contacts = {c.contact_id for _, c in preview.to_change}
+    mine = set(queued.outbox_ids)
+
+    def earlier(s: Store) -> list[int]:
+        found = []
+        for item in s.pending():
+            if item.id in mine or item.kind not in kinds:
+                continue
+            ids = {item.contact_id} if item.contact_id else set(item.payload.get("contact_ids") or [])
+            if ids & contacts:
+                found.append(item.id)
+        return found
+
+    return Queued(queued.outbox_ids + await desk.store.call(earlier), queued.skipped)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from ccdesk.auth.config import AuthConfig
 from ccdesk.auth.flows import sign_in_pkce
 from ccdesk.auth.session import AuthSession
 from ccdesk.auth.token_store import MemoryTokenStore
+from ccdesk.auth.tokenset import TokenSet
 from ccdesk.sandbox.app import SandboxConfig
 from ccdesk.sandbox.server import SandboxServer
 
@@ -31,14 +32,9 @@ class DemoAccount:
         self.server.stop()
 
 
-async def start_demo(contacts: int = DEMO_CONTACTS, seed: int = DEMO_SEED) -> DemoAccount:
-    """Start the sandbox (auto-approving sign-ins) and sign in to it exactly as a user would, minus the clicks.
-
-    The demo keeps its tokens in memory: it must never write to the user's keyring.
-    """
-    server = SandboxServer(SandboxConfig(contacts=contacts, seed=seed, auto_approve=True)).start()
-    config = AuthConfig(client_id=DEMO_CLIENT_ID, auth_base=server.base_url,
-                        redirect_uri="http://127.0.0.1:0/callback")
+async def signed_in_to_sandbox(server: SandboxServer, client_id: str = DEMO_CLIENT_ID) -> tuple[AuthConfig, TokenSet]:
+    """A real PKCE sign-in to a sandbox that approves sign-ins by itself, with a scripted "browser"."""
+    config = AuthConfig(client_id=client_id, auth_base=server.base_url, redirect_uri="http://127.0.0.1:0/callback")
     pending: set[asyncio.Task[None]] = set()
 
     async def browser(url: str) -> None:
@@ -51,8 +47,17 @@ async def start_demo(contacts: int = DEMO_CONTACTS, seed: int = DEMO_SEED) -> De
         task.add_done_callback(pending.discard)
         return True
 
+    return config, await sign_in_pkce(config, open_browser, timeout_s=20)
+
+
+async def start_demo(contacts: int = DEMO_CONTACTS, seed: int = DEMO_SEED) -> DemoAccount:
+    """Start the sandbox (auto-approving sign-ins) and sign in to it exactly as a user would, minus the clicks.
+
+    The demo keeps its tokens in memory: it must never write to the user's keyring.
+    """
+    server = SandboxServer(SandboxConfig(contacts=contacts, seed=seed, auto_approve=True)).start()
     try:
-        tokens = await sign_in_pkce(config, open_browser, timeout_s=20)
+        config, tokens = await signed_in_to_sandbox(server)
         session = AuthSession(config, MemoryTokenStore())
         await session.sign_in(tokens)
     except BaseException:

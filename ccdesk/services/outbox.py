@@ -55,6 +55,7 @@ class ItemOutcome:
     ok: bool
     message: str
     final: bool  # False while it will be tried again
+    why: str = ""  # when not ok: "sign_in", "quota", "temporary" (will be retried), "refused" or "bug"
 
 
 class OutboxWorker:
@@ -102,12 +103,16 @@ class OutboxWorker:
     async def drain(self) -> list[ItemOutcome]:
         """Send every item that is due now; stops early if sign-in is needed."""
         outcomes: list[ItemOutcome] = []
-        while self.paused_reason is None:
-            item = await self._store.call(functools.partial(Store.next_due, now=self._clock()))
-            if item is None:
-                break
-            outcomes.append(await self._run_item(item))
+        while (outcome := await self.send_next()) is not None:
+            outcomes.append(outcome)
         return outcomes
+
+    async def send_next(self) -> ItemOutcome | None:
+        """Send the oldest due item; None when nothing is due (or sending is paused)."""
+        if self.paused_reason is not None:
+            return None
+        item = await self._store.call(functools.partial(Store.next_due, now=self._clock()))
+        return None if item is None else await self._run_item(item)
 
     async def _retry_later(self, item: OutboxItem, message: str, when: datetime) -> None:
         await self._store.call(lambda s: s.mark_retry(item.id, message, when))
@@ -126,21 +131,21 @@ class OutboxWorker:
             await self._retry_later(item, exc.message, self._clock())
             self.pause(exc.message)
             self.sign_in_required.emit(exc.message)
-            return self._finish(item, False, exc.message, final=False)
+            return self._finish(item, False, exc.message, final=False, why="sign_in")
         except QuotaExceeded as exc:
             await self._retry_later(item, exc.message, exc.resets_at)
-            return self._finish(item, False, exc.message, final=False)
+            return self._finish(item, False, exc.message, final=False, why="quota")
         except ApiError as exc:
             if exc.retryable:
                 await self._retry_later(item, exc.message, self._clock() + backoff(item.attempts + 1))
-                return self._finish(item, False, exc.message, final=False)
+                return self._finish(item, False, exc.message, final=False, why="temporary")
             await self._fail(item, exc.message)
-            return self._finish(item, False, exc.message, final=True)
+            return self._finish(item, False, exc.message, final=True, why="refused")
         except Exception as exc:  # a bug must not wedge the queue: fail the item, keep the record
             log.exception("outbox item %s (%s) failed unexpectedly", item.id, item.kind)
             text = f"ccdesk could not carry this out ({type(exc).__name__}); see the log."
             await self._fail(item, text)
-            return self._finish(item, False, text, final=True)
+            return self._finish(item, False, text, final=True, why="bug")
         fetched = self._clock()
 
         def store_result(s: Store) -> None:
@@ -154,8 +159,8 @@ class OutboxWorker:
             self.contact_changed.emit(item.contact_id)
         return self._finish(item, True, message, final=True)
 
-    def _finish(self, item: OutboxItem, ok: bool, message: str, *, final: bool) -> ItemOutcome:
-        outcome = ItemOutcome(item.id, item.kind, item.contact_id, ok, message, final)
+    def _finish(self, item: OutboxItem, ok: bool, message: str, *, final: bool, why: str = "") -> ItemOutcome:
+        outcome = ItemOutcome(item.id, item.kind, item.contact_id, ok, message, final, why)
         self.item_finished.emit(outcome)
         self.queue_changed.emit()
         return outcome

@@ -8,6 +8,7 @@ earlier one for the same contact is pending (e.g. in back-off) or in progress.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import uuid
 from collections.abc import Mapping
@@ -20,10 +21,33 @@ from ccdesk.store.errors import InvalidStateError
 from ccdesk.store.rows import OutboxItem, OutboxState, Outcome
 from ccdesk.store.timeutil import db_to_dt, dt_to_db
 
-# Identifies this process's claims. Recovery on open only resets in_progress items claimed by
-# another (dead) process, so a second Store opened later in the same process cannot steal work
-# from a worker that is still running.
-PROCESS_SESSION = uuid.uuid4().hex
+# Identifies this process's claims: "<pid>:<random>". Recovery on open only resets in_progress items claimed
+# by a process that is gone, so neither a second Store in this process nor another live ccdesk process on
+# this PC (the window and a scheduled `ccdesk unsubscribe` share the file) can take work that is being sent.
+PROCESS_SESSION = f"{os.getpid()}:{uuid.uuid4().hex}"
+
+
+def claim_is_live(claimed_by: str | None) -> bool:
+    """True if the claim belongs to this process or to another process that is still running."""
+    if not claimed_by:
+        return False
+    if claimed_by == PROCESS_SESSION:
+        return True
+    pid_text, sep, _ = claimed_by.partition(":")
+    if not sep or not pid_text.isdigit():
+        return False  # a claim from an older version: its process is long gone
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False  # our pid but not our session: an earlier process that had the same pid
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    except OSError:
+        return False
+    return True
 
 _ITEM_COLUMNS = (
     "id, kind, contact_id, payload, state, attempts, next_attempt_at, last_error, "
@@ -164,6 +188,15 @@ def mark_retry(
     )
 
 
+def due_now(conn: sqlite3.Connection, item_ids: list[int], now: datetime) -> int:
+    """Bring pending items waiting out a back-off forward to `now` (someone asked to try again)."""
+    changed = 0
+    for item_id in item_ids:
+        changed += conn.execute("UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND state = 'pending' "
+                                "AND next_attempt_at > ?", (dt_to_db(now), item_id, dt_to_db(now))).rowcount
+    return changed
+
+
 def mark_failed(conn: sqlite3.Connection, item_id: int, error: str, now: datetime) -> None:
     _transition(
         conn, item_id, state=OutboxState.FAILED, outcome=Outcome.FAILED, message=error, now=now, error=error
@@ -198,12 +231,14 @@ def items(conn: sqlite3.Connection, state: str | None = None, limit: int = 500) 
 
 def recover_interrupted(conn: sqlite3.Connection, now: datetime) -> list[int]:
     """Put items left in_progress by a process that is gone back to pending (audited)."""
-    rows = conn.execute(
-        "UPDATE outbox SET state = 'pending', claimed_by = NULL, updated_at = ? "
-        "WHERE state = 'in_progress' AND (claimed_by IS NULL OR claimed_by <> ?) "
+    stale = [item_id for item_id, claimed_by in conn.execute(
+        "SELECT id, claimed_by FROM outbox WHERE state = 'in_progress'") if not claim_is_live(claimed_by)]
+    rows = [conn.execute(
+        "UPDATE outbox SET state = 'pending', claimed_by = NULL, updated_at = ? WHERE id = ? AND state = 'in_progress' "
         "RETURNING id, kind, contact_id, attempts",
-        (dt_to_db(now), PROCESS_SESSION),
-    ).fetchall()
+        (dt_to_db(now), item_id),
+    ).fetchone() for item_id in stale]
+    rows = [r for r in rows if r is not None]
     for item_id, kind, contact_id, attempts in sorted(rows):
         add_audit(
             conn,

@@ -213,6 +213,10 @@ class Store:
         with self._tx() as conn:
             _outbox.mark_retry(conn, item_id, error, to_utc(next_attempt_at), self._now())
 
+    def due_now(self, item_ids: Iterable[int]) -> int:
+        with self._tx() as conn:
+            return _outbox.due_now(conn, list(item_ids), self._now())
+
     def mark_failed(self, item_id: int, error: str) -> None:
         with self._tx() as conn:
             _outbox.mark_failed(conn, item_id, error, self._now())

@@ -152,6 +152,37 @@ def test_crash_recovery_in_progress_back_to_pending(db_path: Path) -> None:
         assert again is not None and again.id == item_id and again.attempts == 2
 
 
+def test_claim_of_a_live_process_is_not_taken(db_path: Path) -> None:
+    """The window and a scheduled `ccdesk unsubscribe` share the file: opening it must not requeue an item the
+    other (running) process is sending, or it would be sent twice."""
+    with Store(db_path) as s:
+        s.upsert_contacts([make_contact(1)])
+        item_id = s.enqueue("unsubscribe", cid(1), {"reason": "x"}, actor="a")
+    code = (
+        "import sys\n"
+        "from ccdesk.store import Store\n"
+        f"s = Store({str(db_path)!r})\n"
+        "assert s.next_due() is not None\n"
+        "print('claimed', flush=True)\n"
+        "sys.stdin.readline()\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    other = subprocess.Popen([sys.executable, "-c", code], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             text=True)
+    try:
+        assert other.stdout is not None and other.stdout.readline().strip() == "claimed"
+        with Store(db_path) as s:
+            assert s.get_outbox_item(item_id).state is OutboxState.IN_PROGRESS  # type: ignore[union-attr]
+            assert s.next_due() is None
+    finally:
+        assert other.stdin is not None
+        other.stdin.close()
+        other.wait(30)
+        other.stdout.close()  # type: ignore[union-attr]
+    with Store(db_path) as s:  # now the other process is gone: its claim is recovered
+        assert s.get_outbox_item(item_id).state is OutboxState.PENDING  # type: ignore[union-attr]
+
+
 def test_second_store_in_same_process_does_not_steal(db_path: Path) -> None:
     with Store(db_path) as worker:
         item_id = worker.enqueue("unsubscribe", None, {}, actor="a")

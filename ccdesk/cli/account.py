@@ -1,0 +1,62 @@
+"""The signed-in account for a command: the window's saved settings and the sign-in it keeps in the OS keyring.
+
+A command never opens a browser or asks for a password: without a usable sign-in it stops with a message
+that says how to sign in (in the window), and exit code 3.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+
+from ccdesk.api import CCClient
+from ccdesk.auth.session import AuthSession
+from ccdesk.auth.token_store import KeyringTokenStore
+from ccdesk.preferences import Preferences, preferences_path
+from ccdesk.store.db import default_db_path
+
+HOW_TO_SIGN_IN = "Open ccdesk on this computer as this user and sign in; then run the command again."
+
+
+class NotSignedIn(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class Account:
+    session: AuthSession
+    client: CCClient
+    db_path: Path
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+        await self.session.aclose()
+
+
+async def open_account(args: argparse.Namespace) -> Account:
+    prefs = Preferences.load()
+    if args.api_base:
+        prefs.api_base = args.api_base
+    if args.auth_base:
+        prefs.auth_base = args.auth_base
+    if not prefs.client_id:
+        raise NotSignedIn(f"ccdesk has no API key yet ({preferences_path()} has none). {HOW_TO_SIGN_IN}")
+    try:
+        config = prefs.auth_config()
+    except ValueError as exc:
+        raise NotSignedIn(f"The saved settings cannot be used ({exc}). Fix them in ccdesk's Settings.") from exc
+    store = KeyringTokenStore(config.client_id)
+    if not store.available():
+        raise NotSignedIn(
+            f"No keyring is available to this command ({store.backend_name()}), so it cannot read the sign-in. "
+            "Run it in the same user's desktop session as the window (on Linux: a Secret Service such as "
+            "gnome-keyring must be running and unlocked).")
+    session = await AuthSession.restore(config, store)
+    if not session.signed_in:
+        await session.aclose()
+        raise NotSignedIn(f"Not signed in to Constant Contact. {HOW_TO_SIGN_IN}")
+    client = CCClient(session, base_url=prefs.api_base)
+    return Account(session, client, args.db or default_db_path())

@@ -1,0 +1,249 @@
+"""The four commands. Each returns an exit code (see exit_codes.py); errors it cannot handle propagate to
+main.py, which turns them into a message and a code."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+from pathlib import Path
+from typing import Any
+
+from ccdesk.services import bulk
+from ccdesk.services.address_file import AddressFile, read_address_file
+from ccdesk.services.bulk_send import SendProgress, SendSummary, see_through
+from ccdesk.services.desk import Desk
+from ccdesk.services.export import OptOutExporter
+from ccdesk.services.outbox import BULK_REMOVE
+from ccdesk.services.sync import SyncProgress, SyncResult
+from ccdesk.services.validation import validate_reason
+from ccdesk.store.rows import ContactRow, ListRow, OutboxKind
+
+from .exit_codes import Exit
+from .output import Output
+
+
+@dataclass
+class Context:
+    args: argparse.Namespace
+    out: Output
+    desk: Desk
+
+
+# --- sync ---------------------------------------------------------------------------------------------------------
+
+def _optout_json(row: ContactRow) -> dict[str, Any]:
+    return {"contact_id": row.contact_id, "email": row.email,
+            "opt_out_date": row.opt_out_date.isoformat() if row.opt_out_date else None,
+            "opt_out_source": row.opt_out_source, "opt_out_reason": row.opt_out_reason}
+
+
+async def bring_up_to_date(ctx: Context) -> SyncResult:
+    """One incremental sync (a full pull the first time), with progress."""
+
+    def progress(p: SyncProgress) -> None:
+        ctx.out.progress(f"sync ({p.stage})", p.done, p.total, unit="contacts")
+
+    result = await ctx.desk.sync.run(progress)
+    ctx.out.end_progress()
+    return result
+
+
+async def run_sync(ctx: Context) -> int:
+    result = await bring_up_to_date(ctx)
+    new = await ctx.desk.store.call(lambda s: [s.get_contact(cid) for cid in result.new_optouts])
+    new_rows = [r for r in new if r is not None]
+    waiting = len(await ctx.desk.store.call(lambda s: s.pending()))
+    out = ctx.out
+    if result.full_pull:
+        out.say(f"First sync: read all {result.contacts_read:,} contacts of the account.")
+    else:
+        out.say(f"Synced: {result.contacts_read:,} contact(s) changed since the last sync; "
+                f"{len(new_rows):,} new opt-out(s).")
+    for row in new_rows[: ctx.args.show]:
+        when = row.opt_out_date.strftime("%Y-%m-%d %H:%M UTC") if row.opt_out_date else "date unknown"
+        reason = f": {row.opt_out_reason}" if row.opt_out_reason else ""
+        out.say(f"  {row.email}  opted out {when} ({row.opt_out_source or 'source unknown'}){reason}")
+    if len(new_rows) > ctx.args.show:
+        out.say(f"  ... and {len(new_rows) - ctx.args.show:,} more (use --json for all).")
+    if waiting:
+        out.say(f"{waiting:,} change(s) made in ccdesk are still waiting to be sent.")
+    out.result({"command": "sync", "ok": True, "full_pull": result.full_pull,
+                "contacts_read": result.contacts_read, "new_optouts": [_optout_json(r) for r in new_rows],
+                "changes_waiting": waiting,
+                "finished_at": result.finished_at.isoformat() if result.finished_at else None})
+    return Exit.OK
+
+
+# --- export-optouts ---------------------------------------------------------------------------------------------
+
+def parse_since(text: str) -> datetime:
+    """A date (midnight UTC) or a date and time (UTC unless it says otherwise)."""
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write it as YYYY-MM-DD") from None
+    if len(text.strip()) <= 10:
+        value = datetime.combine(value.date(), time(0))
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+async def run_export(ctx: Context) -> int:
+    args, out = ctx.args, ctx.out
+    if not args.no_sync:
+        await bring_up_to_date(ctx)
+    exporter = OptOutExporter(ctx.desk.store)
+    path: Path = args.out
+
+    def progress(n: int) -> None:
+        out.progress("export", n, unit="rows")
+
+    if args.since is not None:
+        since: datetime = args.since
+        what = f"opt-outs since {since.strftime('%Y-%m-%d %H:%M UTC')}"
+        result = await exporter.export_rows(path, lambda s: s.optouts(since=since), on_progress=progress)
+    else:
+        what = "new opt-outs since the last export to this file" if args.since_last else "the Do Not Mail list"
+        result = await exporter.export_do_not_mail(path, only_new=args.since_last, on_progress=progress)
+    out.end_progress()
+    out.say(f"Wrote {result.rows:,} row(s) ({what}) to {path}.")
+    out.result({"command": "export-optouts", "ok": True, "file": str(path), "rows": result.rows,
+                "what": what, "newest_opt_out": result.newest_opt_out.isoformat() if result.newest_opt_out else None})
+    return Exit.OK
+
+
+# --- unsubscribe / remove-from-list -----------------------------------------------------------------------------
+
+def _print_preview(out: Output, preview: bulk.Preview, show: int, *, already_word: str) -> None:
+    c = preview.counts()
+    out.say(f"{c['rows']:,} address(es) in the file: {c['to_change']:,} to change, {c['already']:,} {already_word}, "
+            f"{c['unknown']:,} not in the account, {c['invalid']:,} not valid, {c['duplicates']:,} duplicate(s).")
+    groups: list[tuple[str, list[str]]] = [
+        ("to change", [r.email for r, _ in preview.to_change]),
+        (already_word, [r.email for r, _ in preview.already]),
+        ("not in the account", [r.email for r in preview.unknown]),
+        ("not valid", [f"line {line}: {text}" for line, text in preview.invalid]),
+    ]
+    for title, items in groups:
+        if not items:
+            continue
+        out.say(f"  {title}:")
+        for item in items[:show]:
+            out.say(f"    {item}")
+        if len(items) > show:
+            out.say(f"    ... and {len(items) - show:,} more (see --report or --json)")
+
+
+async def _send(ctx: Context, outbox_ids: Sequence[int]) -> SendSummary:
+    # Running the command again means "try again now": items from an earlier run skip their back-off.
+    await ctx.desk.store.call(lambda s: s.due_now(outbox_ids))
+    def progress(p: SendProgress) -> None:
+        ctx.out.progress("sending", p.finished, p.total, unit="change(s)", seconds_left=p.seconds_left)
+
+    summary = await see_through(ctx.desk, outbox_ids, send=True, wait_s=ctx.args.wait, on_progress=progress)
+    ctx.out.end_progress()
+    return summary
+
+
+async def _finish_bulk(ctx: Context, command: str, preview: bulk.Preview, queued: bulk.Queued,
+                       summary: SendSummary | None, done_word: str) -> int:
+    args, out = ctx.args, ctx.out
+    lines = await bulk.report(ctx.desk, preview, queued, done_word=done_word)
+    if args.report:
+        bulk.save_report(args.report, lines)
+    tally: dict[str, int] = {}
+    for line in lines:
+        tally[line.outcome] = tally.get(line.outcome, 0) + 1
+    out.say("Result: " + ", ".join(f"{n:,} {word}" for word, n in sorted(tally.items())) + ".")
+    failed = [line for line in lines if line.outcome == "failed"]
+    for line in failed[: args.show]:
+        out.say(f"  failed: {line.address}: {line.message}")
+    if args.report:
+        out.say(f"Report saved to {args.report}.")
+    code = Exit.OK
+    if summary is not None and summary.stopped_for:
+        out.warn(f"Stopped before the end ({summary.stopped_for}): {summary.message} "
+                 f"{len(summary.waiting):,} change(s) stay queued and are sent by the next run or by the window.")
+        code = {"quota": Exit.QUOTA_EXHAUSTED, "sign_in": Exit.NOT_SIGNED_IN}.get(summary.stopped_for, Exit.PARTIAL)
+    if code == Exit.OK and (failed or tally.get("waiting")):
+        code = Exit.PARTIAL
+    out.result({"command": command, "ok": code == Exit.OK, "exit_code": int(code), "counts": preview.counts(),
+                "outcomes": tally, "stopped_for": summary.stopped_for if summary else None,
+                "report": str(args.report) if args.report else None,
+                "lines": [{"address": x.address, "outcome": x.outcome, "message": x.message} for x in lines]})
+    return code
+
+
+def _preview_json(command: str, preview: bulk.Preview, extra: dict[str, Any]) -> dict[str, Any]:
+    return {"command": command, "ok": True, "dry_run": True, "counts": preview.counts(), **extra,
+            "to_change": [r.email for r, _ in preview.to_change], "already": [r.email for r, _ in preview.already],
+            "unknown": [r.email for r in preview.unknown],
+            "invalid": [{"line": line, "text": text} for line, text in preview.invalid]}
+
+
+async def _read_file(ctx: Context) -> AddressFile:
+    file = await asyncio.to_thread(read_address_file, ctx.args.file)
+    ctx.out.say(f"Read {ctx.args.file} ({file.encoding}, column '{file.column}').")
+    return file
+
+
+async def run_unsubscribe(ctx: Context) -> int:
+    args, out = ctx.args, ctx.out
+    reason = validate_reason(args.reason)  # before anything else: a bad reason must cost nothing
+    asked_by: bulk.AskedBy = "Contact" if args.asked_by == "contact" else "Account"
+    file = await _read_file(ctx)
+    if not args.no_sync:
+        await bring_up_to_date(ctx)
+    preview = await bulk.preview_unsubscribe(ctx.desk, file)
+    _print_preview(out, preview, args.show, already_word="already unsubscribed")
+    if args.dry_run:
+        out.say("Dry run: nothing was sent.")
+        out.result(_preview_json("unsubscribe", preview, {"reason": reason, "asked_by": asked_by}))
+        return Exit.OK
+    queued = await bulk.queue_import(ctx.desk, preview, reason, asked_by)
+    queued = await bulk.with_earlier(ctx.desk, preview, queued, [OutboxKind.UNSUBSCRIBE])
+    summary = await _send(ctx, queued.outbox_ids) if queued.outbox_ids else None
+    return await _finish_bulk(ctx, "unsubscribe", preview, queued, summary, "unsubscribed")
+
+
+async def resolve_lists(ctx: Context, names: Sequence[str]) -> list[ListRow]:
+    """Lists by name (case-insensitive) or id, read fresh from the account."""
+    lists = [lst.raw async for lst in ctx.desk.client.iter_lists()]
+    await ctx.desk.store.call(lambda s: s.upsert_lists(lists))
+    known = await ctx.desk.store.call(lambda s: s.lists())
+    found: list[ListRow] = []
+    for name in names:
+        wanted = name.strip().casefold()
+        match = [row for row in known if row.list_id == name.strip() or row.name.strip().casefold() == wanted]
+        if not match:
+            available = ", ".join(sorted(row.name for row in known)[:30]) or "none"
+            raise LookupError(f"The account has no list named {name!r}. Lists: {available}.")
+        found.append(match[0])
+    return found
+
+
+async def run_remove(ctx: Context) -> int:
+    args, out = ctx.args, ctx.out
+    file = await _read_file(ctx)
+    lists = await resolve_lists(ctx, args.list)
+    list_ids = [row.list_id for row in lists]
+    names = ", ".join(row.name for row in lists)
+    if not args.no_sync:
+        await bring_up_to_date(ctx)
+    preview = await bulk.preview_remove(ctx.desk, file, list_ids)
+    out.say(f"Remove from: {names} (not an opt-out: they can be added back).")
+    _print_preview(out, preview, args.show, already_word="not on the list")
+    if args.dry_run:
+        out.say("Dry run: nothing was sent.")
+        out.result(_preview_json("remove-from-list", preview, {"lists": names}))
+        return Exit.OK
+    queued = await bulk.queue_removals(ctx.desk, preview, list_ids)
+    queued = await bulk.with_earlier(ctx.desk, preview, queued, [OutboxKind.REMOVE_FROM_LISTS, BULK_REMOVE])
+    summary = await _send(ctx, queued.outbox_ids) if queued.outbox_ids else None
+    return await _finish_bulk(ctx, "remove-from-list", preview, queued, summary, "removed")
+
+
+COMMANDS = {"sync": run_sync, "export-optouts": run_export, "unsubscribe": run_unsubscribe,
+            "remove-from-list": run_remove}

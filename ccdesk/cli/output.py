@@ -1,0 +1,91 @@
+"""What a command prints: progress on a terminal, plain timestamped lines in a log, or one JSON object.
+
+Results go to stdout (text, or JSON with --json); progress and warnings go to stderr, so a script reading
+stdout gets only the result. On a terminal progress redraws one line; otherwise (cron, a log file) it is a
+plain line at most every few seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+LOG_LINE_EVERY_S = 5.0
+TTY_REDRAW_EVERY_S = 0.1
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+class Output:
+    def __init__(self, *, json_mode: bool = False, quiet: bool = False, out: TextIO | None = None,
+                 err: TextIO | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.json_mode = json_mode
+        self.quiet = quiet
+        self.out = out or sys.stdout
+        self.err = err or sys.stderr
+        self.clock = clock
+        self.tty = bool(getattr(self.err, "isatty", lambda: False)())
+        self._last_shown = -1e9
+        self._last_stage = ""
+        self._line_open = False
+
+    # --- progress (stderr) ------------------------------------------------------------------------------------
+
+    def progress(self, stage: str, done: int, total: int | None = None, *, unit: str = "",
+                 seconds_left: float | None = None) -> None:
+        if self.quiet:
+            return
+        now = self.clock()
+        every = TTY_REDRAW_EVERY_S if self.tty else LOG_LINE_EVERY_S
+        finished = total is not None and done >= total
+        if stage == self._last_stage and now - self._last_shown < every and not finished:
+            return
+        self._last_shown, self._last_stage = now, stage
+        text = f"{stage}: {done:,}" + (f" of {total:,}" if total is not None else "") + (f" {unit}" if unit else "")
+        if seconds_left is not None and not finished:
+            text += f", about {_duration(seconds_left)} left"
+        if self.tty:
+            self.err.write("\r\x1b[2K" + text)
+            self._line_open = True
+        else:
+            self.err.write(f"{datetime.now(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')} {text}\n")
+        self.err.flush()
+
+    def end_progress(self) -> None:
+        if self._line_open:
+            self.err.write("\n")
+            self.err.flush()
+            self._line_open = False
+        self._last_stage = ""
+
+    # --- messages -----------------------------------------------------------------------------------------------
+
+    def say(self, text: str = "") -> None:
+        """A line of the human-readable result (stdout; not printed with --json)."""
+        if not self.json_mode:
+            self.end_progress()
+            print(text, file=self.out, flush=True)
+
+    def warn(self, text: str) -> None:
+        """A problem or a hint, for a person (stderr, also with --json)."""
+        self.end_progress()
+        print(text, file=self.err, flush=True)
+
+    def result(self, data: dict[str, Any]) -> None:
+        """The machine-readable result (only with --json): exactly one JSON object on stdout."""
+        if self.json_mode:
+            self.end_progress()
+            print(json.dumps(data, ensure_ascii=False, default=str, indent=2), file=self.out, flush=True)
