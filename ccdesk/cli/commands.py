@@ -153,10 +153,8 @@ async def _finish_bulk(ctx: Context, command: str, preview: bulk.Preview, queued
     lines = await bulk.report(ctx.desk, preview, queued, done_word=done_word)
     if args.report:
         bulk.save_report(args.report, lines)
-    tally: dict[str, int] = {}
-    for line in lines:
-        tally[line.outcome] = tally.get(line.outcome, 0) + 1
-    out.say("Result: " + ", ".join(f"{n:,} {word}" for word, n in sorted(tally.items())) + ".")
+    tally = dict(bulk.tally(lines))
+    out.say(f"Result: {bulk.tally_text(lines)}.")
     failed = [line for line in lines if line.outcome == "failed"]
     for line in failed[: args.show]:
         out.say(f"  failed: {line.address}: {line.message}")

@@ -9,7 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Router
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from . import errors, routes_activities, routes_contacts, routes_control, routes_lists
 from .config import SandboxConfig
@@ -33,7 +33,21 @@ class SandboxApp(Starlette):
         super().__init__(**kwargs)
         self.sandbox = sandbox
         self.state.sandbox = sandbox
-        self._with_faults = FaultInjector(super().__call__, sandbox.faults)
+        self._with_faults = FaultInjector(self._recording_writes, sandbox.faults)
+
+    async def _recording_writes(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Count the writes the API actually applied (2xx), even if a fault then loses the answer on the way."""
+        if scope["type"] != "http" or scope["method"] not in ("PUT", "POST", "PATCH", "DELETE") \
+                or not scope["path"].startswith("/v3"):
+            await super().__call__(scope, receive, send)
+            return
+
+        async def watching_send(message: Message) -> None:
+            if message["type"] == "http.response.start" and 200 <= message["status"] < 300:
+                self.sandbox.record_applied_write(scope["method"], scope["path"])
+            await send(message)
+
+        await super().__call__(scope, receive, watching_send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not scope["path"].startswith("/_sandbox"):

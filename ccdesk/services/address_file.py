@@ -96,14 +96,17 @@ def _parse_date(text: str) -> datetime | None:
     return None
 
 
-def _lines(text: io.TextIOBase) -> Iterator[list[str]]:
+def _lines(text: io.TextIOBase) -> Iterator[tuple[int, list[str]]]:
+    """(line number in the file, cells) for each record."""
     sample = text.read(64 * 1024)
     text.seek(0)
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
     except csv.Error:
         dialect = csv.excel
-    yield from csv.reader(text, dialect)
+    reader = csv.reader(text, dialect)
+    for cells in reader:
+        yield reader.line_num, cells
 
 
 def read_address_file(path: Path) -> AddressFile:
@@ -126,28 +129,47 @@ def read_address_file(path: Path) -> AddressFile:
         raise AddressFileError(f"{path.name} is not a readable CSV or text file ({exc}).") from exc
 
 
+def _guess_column(rows: list[tuple[int, list[str]]]) -> int | None:
+    """The column holding the most valid addresses in a sample of rows, or None if none holds any."""
+    hits: dict[int, int] = {}
+    for _line, cells in rows:
+        for i, cell in enumerate(cells):
+            if is_valid_email(cell.strip().strip("<>\"' ").lower()):
+                hits[i] = hits.get(i, 0) + 1
+    return max(hits, key=lambda i: (hits[i], -i)) if hits else None
+
+
 def _read(path: Path, encoding: str, text: io.TextIOBase) -> AddressFile:
     reader = _lines(text)
-    first = next(reader, None)
+    first = next((record for record in reader if any(c.strip() for c in record[1])), None)
     if first is None:
         raise AddressFileError(f"{path.name} is empty.")
-    headers = [c.strip() for c in first]
+    headers = [c.strip() for c in first[1]]
     email_col = _find(headers, EMAIL_HEADERS)
     has_header = email_col is not None or not any(is_valid_email(c.strip()) for c in headers)
+    sample = [first] if not has_header else []
+    for cells in reader:  # a sample, to find the address column when no header names it
+        sample.append(cells)
+        if len(sample) >= 50:
+            break
     if email_col is None:
-        email_col = 0
+        email_col = _guess_column(sample)
+        if email_col is None and has_header:
+            shown = ", ".join(f"\u201c{h}\u201d" for h in headers if h)[:300] or "none"
+            raise AddressFileError(f"{path.name} has no column of email addresses (its columns: {shown}). "
+                                   "Add a column named \u201cemail\u201d, or save a file with one address per line.")
+        email_col = email_col or 0
     reason_col = _find(headers, REASON_HEADERS) if has_header else None
     date_col = _find(headers, DATE_HEADERS) if has_header else None
-    result = AddressFile(path, encoding, headers[email_col] if has_header and headers else "first column")
+    column = headers[email_col] if has_header and len(headers) > email_col else f"column {email_col + 1}"
+    result = AddressFile(path, encoding, column)
     seen: set[str] = set()
-    pending = [] if has_header else [first]
-    line = 1
 
-    def rows() -> Iterator[list[str]]:
-        yield from pending
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        yield from sample
         yield from reader
 
-    for line, cells in enumerate(rows(), start=2 if has_header else 1):
+    for line, cells in rows():
         value = cells[email_col].strip() if len(cells) > email_col else ""
         if not value:
             result.blank += 1

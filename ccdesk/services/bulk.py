@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date
 from pathlib import Path
 
 from ccdesk.store.rows import ContactRow, OutboxState
@@ -42,15 +42,24 @@ class Preview:
                 "unknown": len(self.unknown), "invalid": len(self.invalid), "duplicates": self.duplicates}
 
 
-async def _match(desk: Desk, rows: Sequence[AddressRow], on_progress: Callable[[int, int], None] | None
-                 ) -> tuple[list[tuple[AddressRow, ContactRow]], list[AddressRow], int]:
+@dataclass
+class Matched:
+    """The file's addresses, found (in the cache or by exact lookup on the server) or not."""
+
+    file: AddressFile
+    found: list[tuple[AddressRow, ContactRow]]
+    unknown: list[AddressRow]
+    looked_up: int = 0
+
+
+async def match(desk: Desk, file: AddressFile, on_progress: Callable[[int, int], None] | None = None) -> Matched:
     """Find each address in the cache; if the cache is not complete yet, ask the server for the missing ones."""
     cache_complete = await desk.store.call(lambda s: s.get_state(COMPLETED_AT)) is not None
     found: list[tuple[AddressRow, ContactRow]] = []
     missing: list[AddressRow] = []
-    emails = [r.email for r in rows]
+    emails = [r.email for r in file.rows]
     rows_by_email = await desk.store.call(lambda s: {e: s.get_contact_by_email(e) for e in emails})
-    for row in rows:
+    for row in file.rows:
         contact = rows_by_email.get(row.email)
         if contact is not None:
             found.append((row, contact))
@@ -70,27 +79,38 @@ async def _match(desk: Desk, rows: Sequence[AddressRow], on_progress: Callable[[
                 found.append((row, contact))
             if on_progress:
                 on_progress(i + 1, len(missing))
-    return found, unknown, looked_up
+    return Matched(file, found, unknown, looked_up)
 
 
-async def preview_unsubscribe(desk: Desk, file: AddressFile,
-                              on_progress: Callable[[int, int], None] | None = None) -> Preview:
-    found, unknown, looked_up = await _match(desk, file.rows, on_progress)
-    preview = Preview(unknown=unknown, invalid=list(file.invalid), duplicates=file.duplicates, looked_up=looked_up)
-    for row, contact in found:
+def _preview(matched: Matched) -> Preview:
+    return Preview(unknown=list(matched.unknown), invalid=list(matched.file.invalid),
+                   duplicates=matched.file.duplicates, looked_up=matched.looked_up)
+
+
+def classify_unsubscribe(matched: Matched) -> Preview:
+    preview = _preview(matched)
+    for row, contact in matched.found:
         (preview.already if str(contact.status) == "unsubscribed" else preview.to_change).append((row, contact))
     return preview
 
 
-async def preview_remove(desk: Desk, file: AddressFile, list_ids: Sequence[str],
-                         on_progress: Callable[[int, int], None] | None = None) -> Preview:
+def classify_remove(matched: Matched, list_ids: Sequence[str]) -> Preview:
     wanted = set(list_ids)
-    found, unknown, looked_up = await _match(desk, file.rows, on_progress)
-    preview = Preview(unknown=unknown, invalid=list(file.invalid), duplicates=file.duplicates, looked_up=looked_up)
-    for row, contact in found:
+    preview = _preview(matched)
+    for row, contact in matched.found:
         on_list = not contact.lists_known or bool(wanted & set(contact.list_ids))
         (preview.to_change if on_list else preview.already).append((row, contact))
     return preview
+
+
+async def preview_unsubscribe(desk: Desk, file: AddressFile,
+                              on_progress: Callable[[int, int], None] | None = None) -> Preview:
+    return classify_unsubscribe(await match(desk, file, on_progress))
+
+
+async def preview_remove(desk: Desk, file: AddressFile, list_ids: Sequence[str],
+                         on_progress: Callable[[int, int], None] | None = None) -> Preview:
+    return classify_remove(await match(desk, file, on_progress), list_ids)
 
 
 async def queue_unsubscribes(desk: Desk, preview: Preview, reason: str, asked_by: AskedBy) -> Queued:
@@ -148,7 +168,7 @@ async def with_earlier(desk: Desk, preview: Preview, queued: Queued, kinds: Sequ
 @dataclass(frozen=True)
 class ReportLine:
     address: str
-    outcome: str  # "unsubscribed", "removed", "already", "unknown", "invalid", "failed", "waiting"
+    outcome: str  # "unsubscribed", "removed", "already", "unknown", "invalid", "failed", "waiting", "cancelled"
     message: str
 
 
@@ -159,8 +179,12 @@ async def report(desk: Desk, preview: Preview, queued: Queued, *, done_word: str
     for item in items:
         if item is None:
             continue
-        state = {OutboxState.DONE: done_word, OutboxState.FAILED: "failed"}.get(item.state, "waiting")
-        message = item.last_error or ("" if state != "waiting" else "queued; will be sent when possible")
+        state = {OutboxState.DONE: done_word, OutboxState.FAILED: "failed",
+                 OutboxState.DISCARDED: "cancelled"}.get(item.state, "waiting")
+        message = {done_word: f"sent {item.updated_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC",
+                   "cancelled": "stopped before it was sent; nothing was changed",
+                   "waiting": f"queued; will be sent when possible{': ' if item.last_error else ''}"
+                              f"{item.last_error or ''}"}.get(state, item.last_error or "")
         for cid in item.payload.get("contact_ids") or [item.contact_id]:
             by_contact[str(cid)] = (state, message)
     lines = []
@@ -171,6 +195,22 @@ async def report(desk: Desk, preview: Preview, queued: Queued, *, done_word: str
     lines += [ReportLine(r.email, "unknown", "no contact with this address") for r in preview.unknown]
     lines += [ReportLine(text, "invalid", f"line {line}: not an email address") for line, text in preview.invalid]
     return lines
+
+
+OUTCOME_ORDER = ("unsubscribed", "removed", "already", "waiting", "failed", "cancelled", "unknown", "invalid")
+
+
+def tally(lines: Sequence[ReportLine]) -> list[tuple[str, int]]:
+    """(outcome, how many) in a fixed order: what was done first, what was not possible last."""
+    counts: dict[str, int] = {}
+    for line in lines:
+        counts[line.outcome] = counts.get(line.outcome, 0) + 1
+    rank = {word: i for i, word in enumerate(OUTCOME_ORDER)}
+    return sorted(counts.items(), key=lambda kv: rank.get(kv[0], len(rank)))
+
+
+def tally_text(lines: Sequence[ReportLine]) -> str:
+    return ", ".join(f"{n:,} {word}" for word, n in tally(lines))
 
 
 def save_report(path: Path, lines: Sequence[ReportLine]) -> None:

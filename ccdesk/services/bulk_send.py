@@ -123,3 +123,19 @@ async def _sleep(seconds: float, cancel: asyncio.Event | None) -> None:
         return
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(cancel.wait(), seconds)
+
+
+async def cancel_rest(desk: Desk, outbox_ids: Sequence[int], *, settle_s: float = 120.0) -> list[int]:
+    """Staff pressed Stop: cancel every item not sent yet. One being sent right now is let finish; if it then
+    goes back to the queue (a temporary failure), it is cancelled too. Returns the cancelled ids."""
+    ids = list(outbox_ids)
+    cancelled = await desk.store.call(lambda s: s.cancel_pending(ids))
+    deadline = time.monotonic() + settle_s
+    while time.monotonic() < deadline:
+        items = await _states(desk, ids)
+        if not any(i.state is OutboxState.IN_PROGRESS for i in items):
+            break
+        await asyncio.sleep(0.1)
+    cancelled += await desk.store.call(lambda s: s.cancel_pending(ids))
+    desk.worker.queue_changed.emit()
+    return cancelled

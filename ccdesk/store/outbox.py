@@ -276,3 +276,21 @@ def retry_failed(conn: sqlite3.Connection, item_id: int, actor: str, now: dateti
 def discard_failed(conn: sqlite3.Connection, item_id: int, actor: str, now: datetime) -> None:
     """Staff gave up on a failed action: it stays in the table and the journal, marked discarded."""
     _staff_transition(conn, item_id, OutboxState.DISCARDED, Outcome.DISCARDED, actor, "Discarded", now)
+
+
+def cancel_pending(conn: sqlite3.Connection, item_ids: list[int], actor: str, now: datetime) -> list[int]:
+    """Staff stopped a bulk run: items not yet being sent are discarded (kept in the table and journal).
+    An item already in progress is left to finish; it cannot be recalled halfway."""
+    cancelled = []
+    for item_id in item_ids:
+        current = get_item(conn, item_id)
+        if current is None or current.state is not OutboxState.PENDING:
+            continue
+        conn.execute("UPDATE outbox SET state = ?, updated_at = ?, claimed_by = NULL WHERE id = ? AND state = ?",
+                     (str(OutboxState.DISCARDED), dt_to_db(now), item_id, str(OutboxState.PENDING)))
+        add_audit(conn, action=current.kind, outcome=Outcome.DISCARDED, at=now, actor=actor,
+                  contact_id=current.contact_id, email=contact_email(conn, current.contact_id),
+                  details={"outbox_id": item_id}, message="Cancelled before it was sent")
+        cancelled.append(item_id)
+    return cancelled
+

@@ -229,6 +229,10 @@ class Store:
         with self._tx() as conn:
             _outbox.discard_failed(conn, item_id, actor or _audit.current_actor(), self._now())
 
+    def cancel_pending(self, item_ids: Iterable[int], actor: str | None = None) -> list[int]:
+        with self._tx() as conn:
+            return _outbox.cancel_pending(conn, list(item_ids), actor or _audit.current_actor(), self._now())
+
     def pending(self, contact_id: str | None = None, kind: str | None = None) -> list[OutboxItem]:
         return _outbox.pending(self._conn, contact_id, kind)
 

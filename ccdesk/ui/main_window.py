@@ -47,6 +47,7 @@ from ccdesk.store.rows import ContactRow
 from ccdesk.store.store import Store
 
 from .activity_tab import ActivityTab
+from .bulk_file_dialog import TITLES, BulkFileDialog, BulkMode
 from .contact_table import ContactTableModel, Query
 from .details_pane import DetailsPane
 from .dialogs import (
@@ -82,6 +83,7 @@ class MainWindow(QMainWindow):
         self._count_tasks: set[asyncio.Future[None]] = set()
         self.confirm_quit_with_pending = True
         self._lookup_done: set[str] = set()
+        self._bulk_items: set[int] = set()  # outbox ids of bulk runs from a file: their report shows failures
         self.setWindowTitle(f"ccdesk — {account}" if account else "ccdesk")
         self.resize(1200, 760)
 
@@ -192,6 +194,10 @@ class MainWindow(QMainWindow):
         file_menu.addAction("Export &new opt-outs since the last export…",
                             lambda: self.export_do_not_mail(only_new=True))
         file_menu.addAction("Export &evidence for this contact…", self.export_evidence)
+        file_menu.addSeparator()
+        file_menu.addAction("&Unsubscribe from file…", lambda: self.open_bulk_file(BulkMode.UNSUBSCRIBE))
+        file_menu.addAction("&Remove from lists by file…", lambda: self.open_bulk_file(BulkMode.REMOVE))
+        file_menu.addAction("&Import a Do Not Mail list…", lambda: self.open_bulk_file(BulkMode.IMPORT))
         file_menu.addSeparator()
         file_menu.addAction("&Quit", self.close, QKeySequence.StandardKey.Quit)
         menu = self.menuBar().addMenu("&Contact")
@@ -395,9 +401,26 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(text, 8000)
         self._after_change()
 
+    def open_bulk_file(self, mode: BulkMode, path: Path | None = None) -> BulkFileDialog | None:
+        """Pick a file of addresses (unless given) and walk through preview, sending and report."""
+        if path is None:
+            chosen, _ = QFileDialog.getOpenFileName(self, TITLES[mode], "",
+                                                    "Address files (*.csv *.txt *.tsv);;All files (*)")
+            if not chosen:
+                return None
+            path = Path(chosen)
+        lists = [(lst.list_id, lst.name) for lst in self.reader.lists()]
+        dialog = BulkFileDialog(self.desk, mode, path, lists, self, on_queued=self._bulk_items.update)
+        dialog.finished.connect(lambda _result: self._after_change())
+        dialog.open()
+        dialog.start()
+        return dialog
+
     def _on_item_finished(self, outcome: ItemOutcome) -> None:
         if outcome.ok:
             self.statusBar().showMessage(outcome.message, 8000)
+        elif outcome.final and outcome.item_id in self._bulk_items:
+            self.statusBar().showMessage(f"Failed: {outcome.message} (see the report)", 8000)
         elif outcome.final:
             QMessageBox.warning(self, "Constant Contact refused a change",
                                 f"{outcome.message}\n\nThe change was not made; it is listed as failed in the "

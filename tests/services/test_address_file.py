@@ -46,8 +46,17 @@ def test_wrong_columns_and_empty_files_are_explained(tmp_path: Path) -> None:
         read_address_file(empty)
     wrong = tmp_path / "wrong.csv"
     wrong.write_text("id,amount\n1,20\n2,30\n", encoding="utf-8")
-    result = read_address_file(wrong)
-    assert not result.rows and len(result.invalid) == 2
+    with pytest.raises(AddressFileError, match="no column of email addresses \\(its columns: “id”, “amount”\\)"):
+        read_address_file(wrong)
+
+
+def test_the_address_column_is_found_when_no_header_names_it(tmp_path: Path) -> None:
+    path = tmp_path / "crm.csv"
+    path.write_text("\n\nName,Contact,Since\nAnn,ann@example.com,2020\nBob,bob@example.com,2021\nCy,n/a,2022\n",
+                    encoding="utf-8")
+    result = read_address_file(path)
+    assert result.column == "Contact" and [r.email for r in result.rows] == ["ann@example.com", "bob@example.com"]
+    assert result.invalid == [(6, "n/a")], "line numbers are the file's own (blank lines count)"
 
 
 def test_hundred_thousand_rows(tmp_path: Path) -> None:

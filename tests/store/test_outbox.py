@@ -206,3 +206,18 @@ def test_audit_append_only_and_paging(cstore: Store) -> None:
         cstore.connection.execute("UPDATE audit SET outcome = 'x'")
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
         cstore.connection.execute("DELETE FROM audit")
+
+
+def test_cancel_pending_discards_only_what_was_not_sent(cstore: Store) -> None:
+    cstore.upsert_contacts([make_contact(1), make_contact(2), make_contact(3)])
+    ids = [cstore.enqueue("unsubscribe", cid(n), {"reason": "x"}, actor="a") for n in (1, 2, 3)]
+    first = cstore.next_due()
+    assert first is not None and first.id == ids[0]
+    cstore.mark_done(first.id)
+    second = cstore.next_due()  # being sent right now
+    assert second is not None and second.id == ids[1]
+    assert cstore.cancel_pending(ids, actor="staff") == [ids[2]]
+    states = [cstore.get_outbox_item(i).state for i in ids]  # type: ignore[union-attr]
+    assert states == [OutboxState.DONE, OutboxState.IN_PROGRESS, OutboxState.DISCARDED]
+    assert cstore.audit(cid(3))[0].message == "Cancelled before it was sent"
+    assert cstore.next_due() is None

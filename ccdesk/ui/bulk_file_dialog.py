@@ -1,0 +1,426 @@
+"""Bulk work from a file in the window: read it, preview every address, send, and report.
+
+One dialog walks through four pages: reading (with progress and Cancel), the preview (groups with their rows,
+the reason and who asked for unsubscribes, the target lists for removals), sending (progress, time left at the
+API's pace, Stop) and the report (each address with its outcome, savable as CSV). Sending is done by the
+window's outbox worker; the dialog only queues and watches, so closing it early loses nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Sequence
+from enum import StrEnum
+from pathlib import Path
+
+from PySide6.QtCore import QStringListModel, Signal
+from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QProgressBar,
+    QPushButton,
+    QRadioButton,
+    QStackedWidget,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+from qasync import asyncSlot
+
+from ccdesk.services import bulk
+from ccdesk.services.address_file import AddressFileError, read_address_file
+from ccdesk.services.bulk_send import SendProgress, SendSummary, cancel_rest, see_through
+from ccdesk.services.desk import Desk
+from ccdesk.services.outbox import BULK_REMOVE
+from ccdesk.services.validation import MAX_REASON_LENGTH, InvalidInput, validate_reason
+from ccdesk.store.rows import OutboxKind
+from ccdesk.ui.dialogs import Notice, bold, checkable_list, checked_ids, heading, plural, wrapped
+
+
+class BulkMode(StrEnum):
+    UNSUBSCRIBE = "unsubscribe"
+    REMOVE = "remove"
+    IMPORT = "import"  # a Do Not Mail list from another system: unsubscribes, each row's own reason and date
+
+
+TITLES = {BulkMode.UNSUBSCRIBE: "Unsubscribe from file", BulkMode.REMOVE: "Remove from lists by file",
+          BulkMode.IMPORT: "Import a Do Not Mail list"}
+IMPORT_REASON = "Imported from another system's Do Not Mail list"
+SHOWN_ROWS_MAX = 100_000
+
+
+def duration_text(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    if seconds < 90:
+        return "under 2 minutes" if seconds > 50 else "under a minute"
+    if minutes < 90:
+        return f"about {minutes} minutes"
+    return f"about {minutes / 60:.1f} hours"
+
+
+class BulkFileDialog(QDialog):
+    """Window-modal; open() it, then call ``start()``. ``stage`` is "reading", "preview", "sending" or "report"."""
+
+    stage_changed = Signal(str)
+
+    def __init__(self, desk: Desk, mode: BulkMode, path: Path, lists: Sequence[tuple[str, str]],
+                 parent: QWidget | None = None, *, on_queued: Callable[[list[int]], None] | None = None) -> None:
+        super().__init__(parent)
+        self.desk, self.mode, self.path = desk, mode, path
+        self.lists = list(lists)
+        self.on_queued = on_queued
+        self.stage = "reading"
+        self.matched: bulk.Matched | None = None
+        self.preview: bulk.Preview | None = None
+        self.queued: bulk.Queued | None = None
+        self.summary: SendSummary | None = None
+        self.report_lines: list[bulk.ReportLine] = []
+        self.error: str | None = None
+        self._watch_end = asyncio.Event()  # Stop pressed, or the dialog closed
+        self._stop_requested = False
+        self._closed = False
+        self._task: asyncio.Future[None] | None = None
+        self.setWindowTitle(TITLES[mode])
+        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 80)
+        self.pages = QStackedWidget()
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading(f"{TITLES[mode]}: {path.name}"))
+        layout.addWidget(self.pages, 1)
+        self._build_reading()
+        self._build_preview()
+        self._build_sending()
+        self._build_report()
+
+    # ------------------------------------------------------------------------------------------------- pages
+
+    def _buttons(self, *buttons: QPushButton) -> QHBoxLayout:
+        row = QHBoxLayout()
+        row.addStretch(1)
+        for b in buttons:
+            b.setAutoDefault(False)
+            row.addWidget(b)
+        return row
+
+    def _build_reading(self) -> None:
+        page = QWidget()
+        v = QVBoxLayout(page)
+        self.reading_label = wrapped(f"Reading {self.path.name}…")
+        self.reading_bar = QProgressBar()
+        self.reading_bar.setRange(0, 0)
+        self.reading_bar.setAccessibleName("Reading progress")
+        self.reading_cancel = QPushButton("Cancel")
+        self.reading_cancel.clicked.connect(self.reject)
+        self.reading_error = Notice("error", "")
+        self.reading_error.hide()
+        v.addWidget(self.reading_label)
+        v.addWidget(self.reading_bar)
+        v.addWidget(self.reading_error)
+        v.addStretch(1)
+        v.addLayout(self._buttons(self.reading_cancel))
+        self.pages.addWidget(page)
+
+    def _build_preview(self) -> None:
+        page = QWidget()
+        v = QVBoxLayout(page)
+        self.file_label = wrapped(selectable=True)
+        v.addWidget(self.file_label)
+        if self.mode is BulkMode.REMOVE:
+            v.addWidget(bold("Remove the contacts from these lists"))
+            self.lists_widget = checkable_list([(lid, name, False) for lid, name in self.lists], "Lists")
+            self.lists_widget.itemChanged.connect(self._reclassify)
+            v.addWidget(self.lists_widget)
+            v.addWidget(Notice("info", "This is not an opt-out: the contacts can still be mailed through their "
+                                       "other lists and can be added back to these ones later."))
+        self.summary_label = bold("")
+        self.summary_label.setAccessibleName("Preview summary")
+        v.addWidget(self.summary_label)
+        self.groups = QTabWidget()
+        self.groups.setAccessibleName("Addresses by group")
+        self.group_models: dict[str, QStringListModel] = {}
+        for key in ("to_change", "already", "unknown", "invalid"):
+            view = QListView()
+            view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+            view.setUniformItemSizes(True)  # fast with 100,000 rows
+            model = QStringListModel(view)
+            view.setModel(model)
+            self.group_models[key] = model
+            self.groups.addTab(view, key)
+        v.addWidget(self.groups, 1)
+        if self.mode is not BulkMode.REMOVE:
+            self._build_reason(v)
+        self.estimate_label = wrapped()
+        self.problem_label = wrapped()
+        self.problem_label.setAccessibleName("What is missing")
+        v.addWidget(self.estimate_label)
+        v.addWidget(self.problem_label)
+        self.send_button = QPushButton("Send")
+        self.send_button.clicked.connect(self._send)
+        self.preview_cancel = QPushButton("Cancel")
+        self.preview_cancel.clicked.connect(self.reject)
+        v.addLayout(self._buttons(self.send_button, self.preview_cancel))
+        self.pages.addWidget(page)
+
+    def _build_reason(self, v: QVBoxLayout) -> None:
+        label = bold("&Reason" + (" (for rows that do not have their own)" if self.mode is BulkMode.IMPORT else ""))
+        self.reason_edit = QLineEdit(IMPORT_REASON if self.mode is BulkMode.IMPORT else "")
+        self.reason_edit.setPlaceholderText("For example: Asked by phone")
+        self.reason_edit.setAccessibleName("Reason")
+        label.setBuddy(self.reason_edit)
+        self.reason_counter = QLabel()
+        self.reason_counter.setAccessibleName("Reason length")
+        row = QHBoxLayout()
+        row.addWidget(self.reason_edit, 1)
+        row.addWidget(self.reason_counter)
+        v.addWidget(label)
+        v.addLayout(row)
+        v.addWidget(bold("Who asked for this?"))
+        self.contact_radio = QRadioButton("The &contacts asked (for example, on another system's unsubscribe page)")
+        self.account_radio = QRadioButton("Our &team decided")
+        self.who_group = QButtonGroup(self)
+        for radio in (self.contact_radio, self.account_radio):
+            self.who_group.addButton(radio)
+            v.addWidget(radio)
+        if self.mode is BulkMode.IMPORT:
+            self.contact_radio.setChecked(True)
+        self.reason_edit.textChanged.connect(self._refresh)
+        self.who_group.buttonToggled.connect(self._refresh)
+        v.addWidget(Notice("warning", "Only a contact can undo an unsubscribe (by signing up again); ccdesk cannot."
+                           + (" This import only adds opt-outs: it never re-subscribes anyone."
+                              if self.mode is BulkMode.IMPORT else "")))
+
+    def _build_sending(self) -> None:
+        page = QWidget()
+        v = QVBoxLayout(page)
+        self.sending_label = wrapped()
+        self.sending_label.setAccessibleName("Sending progress")
+        self.sending_bar = QProgressBar()
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Changes not sent yet are cancelled; the ones already sent stay done.")
+        self.stop_button.clicked.connect(self.stop)
+        v.addWidget(self.sending_label)
+        v.addWidget(self.sending_bar)
+        v.addWidget(wrapped("You can keep working in the main window meanwhile. Closing this dialog does not stop "
+                            "the sending: the changes stay queued and are listed in the Activity tab."))
+        v.addStretch(1)
+        v.addLayout(self._buttons(self.stop_button))
+        self.pages.addWidget(page)
+
+    def _build_report(self) -> None:
+        page = QWidget()
+        v = QVBoxLayout(page)
+        self.report_label = bold("")
+        self.report_label.setAccessibleName("Result")
+        self.report_model = QStandardItemModel(0, 3, self)
+        self.report_model.setHorizontalHeaderLabels(["Address", "Outcome", "Message"])
+        self.report_view = QTableView()
+        self.report_view.setModel(self.report_model)
+        self.report_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.report_view.horizontalHeader().setStretchLastSection(True)
+        self.report_view.verticalHeader().setVisible(False)
+        self.report_view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+        self.report_view.setColumnWidth(0, self.fontMetrics().averageCharWidth() * 42)
+        self.report_view.setColumnWidth(1, self.fontMetrics().horizontalAdvance("unsubscribed") + 24)
+        self.save_button = QPushButton("&Save report…")
+        self.save_button.clicked.connect(self._choose_report_file)
+        self.close_button = QPushButton("Close")
+        self.close_button.clicked.connect(self.accept)
+        v.addWidget(self.report_label)
+        v.addWidget(self.report_view, 1)
+        v.addLayout(self._buttons(self.save_button, self.close_button))
+        self.pages.addWidget(page)
+
+    def _show_stage(self, stage: str) -> None:
+        self.stage = stage
+        self.pages.setCurrentIndex(("reading", "preview", "sending", "report").index(stage))
+        self.stage_changed.emit(stage)
+
+    # ------------------------------------------------------------------------------------------------- flow
+
+    def start(self) -> None:
+        """Read and match the file (on the loop; file parsing on a worker thread)."""
+        self._task = asyncio.ensure_future(self._read())
+
+    async def _read(self) -> None:
+        try:
+            file = await asyncio.to_thread(read_address_file, self.path)
+            self.reading_label.setText(f"Matching {file.total_lines:,} rows with the account's contacts…")
+
+            def progress(done: int, total: int) -> None:
+                self.reading_bar.setRange(0, total)
+                self.reading_bar.setValue(done)
+                self.reading_label.setText(f"Looking up addresses not in the local copy yet: {done:,} of {total:,}")
+
+            self.matched = await bulk.match(self.desk, file, progress)
+        except AddressFileError as exc:
+            self._read_failed(exc.message)
+            return
+        except Exception as exc:  # an API error during lookups, or a bug: say so, send nothing
+            message = getattr(exc, "message", None) or f"ccdesk could not read the file ({type(exc).__name__})."
+            self._read_failed(f"{message} Nothing was sent.")
+            return
+        encoding = {"utf-8-sig": "UTF-8 with BOM", "utf-16": "UTF-16", "utf-16-le": "UTF-16",
+                    "cp1252": "Windows-1252 / Latin-1", "utf-8": "UTF-8"}.get(file.encoding, file.encoding)
+        own = sum(1 for r in file.rows if r.reason or r.received)
+        extra = f" {plural(own, 'row')} bring their own reason or date." if self.mode is BulkMode.IMPORT and own else ""
+        column = file.column if file.column.startswith("column ") else f"column \u201c{file.column}\u201d"
+        self.file_label.setText(f"{file.total_lines:,} rows read from {self.path} ({encoding}, addresses from "
+                                f"{column}).{extra}")
+        self._reclassify()
+        self._show_stage("preview")
+
+    def _read_failed(self, message: str) -> None:
+        self.error = message
+        self.reading_bar.hide()
+        self.reading_label.hide()
+        self.reading_error.setText(message)
+        self.reading_error.show()
+        self.reading_cancel.setText("Close")
+
+    def target_lists(self) -> tuple[str, ...]:
+        return checked_ids(self.lists_widget) if self.mode is BulkMode.REMOVE else ()
+
+    def _reclassify(self, *_: object) -> None:
+        if self.matched is None:
+            return
+        if self.mode is BulkMode.REMOVE:
+            self.preview = bulk.classify_remove(self.matched, self.target_lists())
+        else:
+            self.preview = bulk.classify_unsubscribe(self.matched)
+        p = self.preview
+        change_word = "to remove" if self.mode is BulkMode.REMOVE else "to unsubscribe"
+        already_word = "not on those lists" if self.mode is BulkMode.REMOVE else "already unsubscribed"
+        groups = {
+            "to_change": (f"{change_word.capitalize()} ({len(p.to_change):,})", [r.email for r, _ in p.to_change]),
+            "already": (f"{already_word.capitalize()} ({len(p.already):,})", [r.email for r, _ in p.already]),
+            "unknown": (f"Not in the account ({len(p.unknown):,})", [r.email for r in p.unknown]),
+            "invalid": (f"Not valid ({len(p.invalid):,})", [f"line {n}: {text}" for n, text in p.invalid]),
+        }
+        for i, (key, (title, rows)) in enumerate(groups.items()):
+            self.groups.setTabText(i, title)
+            self.group_models[key].setStringList(rows[:SHOWN_ROWS_MAX])
+        dup = f", {plural(p.duplicates, 'duplicate')} ignored" if p.duplicates else ""
+        self.summary_label.setText(f"{len(p.to_change):,} {change_word}, {len(p.already):,} {already_word}, "
+                                   f"{len(p.unknown):,} not in the account, {len(p.invalid):,} not valid{dup}.")
+        self._refresh()
+
+    def _refresh(self, *_: object) -> None:
+        if self.preview is None:
+            return
+        n = len(self.preview.to_change)
+        problems: list[str] = []
+        if self.mode is BulkMode.REMOVE:
+            if not self.target_lists():
+                problems.append("Choose at least one list.")
+            verb = f"Remove {plural(n, 'contact')} from the lists"
+            requests = 4 * -(-n // 500) if n > 1 else 2
+        else:
+            text = self.reason_edit.text()
+            self.reason_counter.setText(f"{len(text.strip())}/{MAX_REASON_LENGTH}")
+            try:
+                validate_reason(text)
+            except InvalidInput as exc:
+                problems.append(exc.message)
+            if self.who_group.checkedButton() is None:
+                problems.append("Say who asked for this.")
+            verb = f"Unsubscribe {plural(n, 'contact')}"
+            requests = 2 * n
+        if n == 0:
+            problems.insert(0, "Nothing to send: no address in the file needs this change.")
+        self.send_button.setText(verb)
+        self.send_button.setEnabled(not problems)
+        self.problem_label.setText(" ".join(problems))
+        rate = self.desk.client.rate_limiter.rate or 4.0
+        self.estimate_label.setText(
+            f"Sending takes {duration_text(requests / rate)} at Constant Contact's limit of "
+            f"{rate:g} requests a second." if n else "")
+
+    @asyncSlot()
+    async def _send(self) -> None:
+        if self.preview is None or not self.send_button.isEnabled():
+            return
+        self.send_button.setEnabled(False)
+        try:
+            if self.mode is BulkMode.REMOVE:
+                queued = await bulk.queue_removals(self.desk, self.preview, self.target_lists())
+                kinds = [OutboxKind.REMOVE_FROM_LISTS, BULK_REMOVE]
+            else:
+                asked_by: bulk.AskedBy = "Contact" if self.contact_radio.isChecked() else "Account"
+                queued = await bulk.queue_import(self.desk, self.preview, self.reason_edit.text(), asked_by)
+                kinds = [OutboxKind.UNSUBSCRIBE]
+            self.queued = await bulk.with_earlier(self.desk, self.preview, queued, kinds)
+        except InvalidInput as exc:
+            self.problem_label.setText(exc.message)
+            self.send_button.setEnabled(True)
+            return
+        if self.on_queued is not None:
+            self.on_queued(self.queued.outbox_ids)
+        self._show_stage("sending")
+        self.summary = await see_through(self.desk, self.queued.outbox_ids, send=False, cancel=self._watch_end,
+                                         on_progress=self._show_progress)
+        if self._stop_requested:
+            await cancel_rest(self.desk, self.summary.waiting)
+        if not self._closed:
+            await self._show_report()
+
+    def stop(self) -> None:
+        """Cancel the changes not sent yet (the one being sent, if any, finishes)."""
+        self._stop_requested = True
+        self.stop_button.setEnabled(False)
+        self.sending_label.setText("Stopping…")
+        self._watch_end.set()
+
+    def _show_progress(self, p: SendProgress) -> None:
+        self.sending_bar.setRange(0, max(1, p.total))
+        self.sending_bar.setValue(p.finished)
+        failed = f", {p.failed:,} failed" if p.failed else ""
+        left = f"; {duration_text(p.seconds_left)} left" if p.finished < p.total else ""
+        self.sending_label.setText(f"Sent {p.finished:,} of {p.total:,} changes{failed}{left}.")
+
+    async def _show_report(self) -> None:
+        assert self.preview is not None and self.queued is not None
+        done_word = "removed" if self.mode is BulkMode.REMOVE else "unsubscribed"
+        self.report_lines = await bulk.report(self.desk, self.preview, self.queued, done_word=done_word)
+        self.report_model.setRowCount(0)
+        for line in self.report_lines:
+            self.report_model.appendRow([QStandardItem(line.address), QStandardItem(line.outcome),
+                                         QStandardItem(line.message)])
+        text = bulk.tally_text(self.report_lines)
+        if self.summary is not None and self.summary.stopped_for == "cancelled":
+            text += ". Stopped: changes not sent yet were cancelled"
+        elif self.summary is not None and self.summary.stopped_for:
+            text += f". Paused: {self.summary.message} The rest stays queued"
+        self.report_label.setText(text + ".")
+        self._show_stage("report")
+
+    def _choose_report_file(self) -> None:
+        name = f"{self.path.stem}-report.csv"
+        path, _ = QFileDialog.getSaveFileName(self, "Save the report", str(self.path.with_name(name)),
+                                              "CSV files (*.csv)")
+        if path:
+            self.save_report(Path(path))
+
+    def save_report(self, path: Path) -> None:
+        try:
+            bulk.save_report(path, self.report_lines)
+        except OSError as exc:
+            self.report_label.setText(f"Could not save the report to {path}: {exc.strerror or exc}. "
+                                      "Choose another folder.")
+            return
+        self.report_label.setText(f"Report saved to {path}.")
+
+    def done(self, result: int) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()  # reading or lookups: nothing was queued yet
+        self._closed = True
+        self._watch_end.set()  # stop watching; what is queued keeps being sent by the window
+        with contextlib.suppress(RuntimeError):
+            super().done(result)
