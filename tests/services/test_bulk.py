@@ -84,3 +84,37 @@ async def test_bulk_removal_from_a_list(desk: Desk, server: SandboxServer, tmp_p
     assert all(lid not in sb.contact_json(c)["list_memberships"] for c in members)
     lines = await report(desk, preview, queued, done_word="removed")
     assert [line.outcome for line in lines].count("removed") == 6
+
+
+async def test_ten_thousand_addresses_preview_exactly_and_removal_matches(start_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """10,000 rows (half of them in the account) from Excel's UTF-16: the preview counts each group exactly,
+    and the removal (activities of <= 500) changes exactly the contacts the preview said it would."""
+    from ccdesk.services.bulk import classify_remove, match
+    from ccdesk.services.desk import Desk
+    from tests.services.conftest import make_client
+
+    server = start_server(contacts=6_000, seed=8)
+    sb = server.sandbox
+    lid = sb.lists()[0]["list_id"]
+    active = sb.contact_ids(status="active")[:5_000]
+    members = {c for c in active if lid in sb.contact_json(c)["list_memberships"]}
+    emails = [sb.contact_json(c)["email_address"]["address"] for c in active]
+    rows = emails + [f"nobody{i}@nowhere.example" for i in range(5_000)]
+    path = tmp_path / "big.txt"
+    path.write_text("\r\n".join(["Email address", *rows]), encoding="utf-16")
+    desk = Desk(make_client(server), tmp_path / "cache.sqlite3")
+    try:
+        await desk.sync.run()
+        matched = await match(desk, read_address_file(path))
+        preview = classify_remove(matched, [lid])
+        assert preview.counts() == {"rows": 10_000, "to_change": len(members), "already": 5_000 - len(members),
+                                    "unknown": 5_000, "invalid": 0, "duplicates": 0}
+        queued = await queue_removals(desk, preview, [lid])
+        assert len(queued.outbox_ids) == -(-len(members) // 500)
+        await desk.worker.drain()
+        lines = await report(desk, preview, queued, done_word="removed")
+        assert sum(line.outcome == "removed" for line in lines) == len(members)
+        assert all(lid not in sb.contact_json(c)["list_memberships"] for c in members)
+        assert sb.requests_matching("POST", "/v3/activities/remove_list_memberships") == len(queued.outbox_ids)
+    finally:
+        await desk.close()
