@@ -23,6 +23,7 @@ from ccdesk.api import (
 from ccdesk.services.address_file import AddressFileError
 from ccdesk.services.export import ExportFailed
 from ccdesk.services.validation import InvalidInput, validate_reason
+from ccdesk.store.errors import StoreUnavailableError
 
 from .account import HOW_TO_SIGN_IN, NotSignedIn, open_account
 from .commands import COMMANDS, Context, parse_since
@@ -93,6 +94,8 @@ def _code_for(exc: BaseException) -> tuple[Exit, str]:
         return Exit.QUOTA_EXHAUSTED, f"{exc} Run the command again after 00:00 UTC; nothing is lost."
     if isinstance(exc, NetworkError | ServerError | Throttled | MalformedResponse | TimeoutError):
         return Exit.UNAVAILABLE, f"{exc} Run the command again later; nothing is lost."
+    if isinstance(exc, StoreUnavailableError):
+        return Exit.FAILED, exc.message
     if isinstance(exc, ApiError | AddressFileError | InvalidInput | ExportFailed | LookupError):
         return Exit.FAILED, str(getattr(exc, "message", exc) or exc)
     return Exit.FAILED, f"ccdesk stopped because of an unexpected problem ({type(exc).__name__}); see the log."
@@ -127,7 +130,7 @@ def main(argv: Sequence[str]) -> int:
     except Exception as exc:
         code, message = _code_for(exc)
         if code == Exit.FAILED and not isinstance(exc, ApiError | AddressFileError | InvalidInput | ExportFailed
-                                                  | LookupError | NotSignedIn):
+                                                  | LookupError | NotSignedIn | StoreUnavailableError):
             log.exception("command %s failed", args.command)
         else:
             log.warning("command %s: %s", args.command, message)

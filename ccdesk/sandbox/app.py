@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Router
 from starlette.types import Message, Receive, Scope, Send
@@ -42,17 +43,28 @@ class SandboxApp(Starlette):
             await super().__call__(scope, receive, send)
             return
 
+        body = hashlib.sha256()
+
+        async def watching_receive() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                body.update(message.get("body", b""))
+            return message
+
         async def watching_send(message: Message) -> None:
             if message["type"] == "http.response.start" and 200 <= message["status"] < 300:
-                self.sandbox.record_applied_write(scope["method"], scope["path"])
+                self.sandbox.record_applied_write(scope["method"], scope["path"], body.hexdigest()[:16])
             await send(message)
 
-        await super().__call__(scope, receive, watching_send)
+        await super().__call__(scope, watching_receive, watching_send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not scope["path"].startswith("/_sandbox"):
             self.sandbox.record_request(scope["method"], scope["path"], scope.get("query_string", b"").decode())
-        await self._with_faults(scope, receive, send)
+        try:
+            await self._with_faults(scope, receive, send)
+        except ClientDisconnect:
+            return  # the client gave up (a timeout) before sending the whole body: nothing to answer
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:

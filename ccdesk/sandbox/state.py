@@ -47,6 +47,7 @@ class Sandbox:
         self.cursors = Cursors(secrets.token_bytes(32))
         self.request_counts: Counter[str] = Counter()  # "METHOD /path" → requests that arrived
         self.applied_writes: Counter[str] = Counter()  # "PUT /v3/contacts/ID" → writes answered 2xx
+        self.applied_write_log: list[tuple[str, str, str]] = []  # (method, path, sha-256 prefix of the body)
         self.request_log: deque[tuple[str, str, str]] = deque(maxlen=10_000)  # (method, path, query)
         self._count_cache: dict[tuple[int, tuple[tuple[str, str], ...]], int] = {}
 
@@ -60,9 +61,10 @@ class Sandbox:
             self.request_counts[f"{method} {path}"] += 1
             self.request_log.append((method, path, query))
 
-    def record_applied_write(self, method: str, path: str) -> None:
+    def record_applied_write(self, method: str, path: str, body_digest: str = "") -> None:
         with self.lock:
             self.applied_writes[f"{method} {path}"] += 1
+            self.applied_write_log.append((method, path, body_digest))
 
     def tick(self) -> None:
         """Let time act: complete due activities. Runs before every /v3 request."""
@@ -95,6 +97,7 @@ class Sandbox:
             self.request_counts.clear()
             self.request_log.clear()
             self.applied_writes.clear()
+            self.applied_write_log.clear()
 
     def contact_json(self, contact_id: str) -> dict[str, Any]:
         """The contact's current ContactResource with every sub-resource (404 ApiError if unknown)."""

@@ -27,6 +27,7 @@ from ccdesk.api import (
     Unauthorized,
     ValidationError,
 )
+from ccdesk.store.errors import StoreUnavailableError
 from ccdesk.store.rows import OutboxItem, OutboxKind
 from ccdesk.store.store import Store
 
@@ -36,6 +37,7 @@ from .store_thread import StoreThread
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(minutes=15)
+STORE_RETRY_S = 5.0  # how soon to look again when the local file was locked or the disk full
 # Many contacts off some lists at once: one remove_list_memberships activity per outbox entry (<= 500 ids).
 # Re-posting it after a lost answer is harmless: removing a membership twice has the same effect as once.
 BULK_REMOVE = "remove_from_lists_bulk"
@@ -74,6 +76,7 @@ class OutboxWorker:
         self.sign_in_required = Event()   # (message)
         self.queue_changed = Event()      # ()
         self.progress = Event()           # (item_id, percent_done) while a bulk activity runs
+        self.store_problem = Event()      # (message) the local file is locked or the disk full; ("") it is over
 
     def wake(self) -> None:
         """Something was queued, or we are signed in again: look at the queue now."""
@@ -87,16 +90,27 @@ class OutboxWorker:
         self.wake()
 
     async def run(self) -> None:
+        store_failed = False
         while True:
             # Cleared before the work, not after: a wake() that arrives meanwhile must not be lost.
             self._wake.clear()
-            if self.paused_reason is None:
-                await self.drain()
             timeout = self._idle_poll_s
-            if self.paused_reason is None:
-                nxt = await self._store.call(lambda s: s.next_attempt_at())
-                if nxt is not None:
-                    timeout = max(0.05, min(timeout, (nxt - self._clock()).total_seconds()))
+            try:
+                if store_failed:  # an item may have been left claimed when its result could not be written
+                    await self._store.call(lambda s: s.release_own_claims())
+                    store_failed = False
+                    self.store_problem.emit("")
+                if self.paused_reason is None:
+                    await self.drain()
+                    nxt = await self._store.call(lambda s: s.next_attempt_at())
+                    if nxt is not None:
+                        timeout = max(0.05, min(timeout, (nxt - self._clock()).total_seconds()))
+            except StoreUnavailableError as exc:
+                # Nothing is lost: the queue is in the file. Say so, and look again shortly.
+                log.warning("outbox: %s", exc.message)
+                store_failed = True
+                self.store_problem.emit(exc.message)
+                timeout = STORE_RETRY_S
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout)
 
@@ -141,6 +155,8 @@ class OutboxWorker:
                 return self._finish(item, False, exc.message, final=False, why="temporary")
             await self._fail(item, exc.message)
             return self._finish(item, False, exc.message, final=True, why="refused")
+        except StoreUnavailableError:
+            raise  # the local file, not the action: the item stays claimed and is released when the file is back
         except Exception as exc:  # a bug must not wedge the queue: fail the item, keep the record
             log.exception("outbox item %s (%s) failed unexpectedly", item.id, item.kind)
             text = f"ccdesk could not carry this out ({type(exc).__name__}); see the log."
@@ -176,15 +192,32 @@ class OutboxWorker:
             contact = await self._client.remove_from_lists(cid, payload["list_ids"])
             return f"Removed from {len(payload['list_ids'])} list(s)", contact
         if item.kind == OutboxKind.RESUBSCRIBE_REQUEST:
-            await self._client.request_resubscribe(cid, payload["list_ids"])
-            at = self._clock()
-            await self._store.call(lambda s: s.record_resubscribe_request(cid, at, payload["list_ids"],
-                                                                           item.created_by))
-            contact = await self._client.get_contact(cid)
-            return "Resubscribe email sent; waiting for the contact to confirm", contact
+            return await self._resubscribe(item, cid)
         if item.kind == BULK_REMOVE:
             return await self._bulk_remove(item), None
         raise ValueError(f"unknown outbox action {item.kind!r}")
+
+    async def _resubscribe(self, item: OutboxItem, cid: str) -> tuple[str, Contact | None]:
+        """The one resubscribe email. It cannot be sent twice, so an earlier attempt whose answer was lost (the
+        client retried, or the item was retried after a failed read) shows up as "already pending": then the
+        contact's confirm_status says whether the email went out."""
+        try:
+            await self._client.request_resubscribe(cid, item.payload["list_ids"])
+        except ValidationError:
+            contact = await self._client.get_contact(cid)
+            email = contact.email_address
+            if not (contact.is_unsubscribed and email is not None and email.confirm_status == "pending"):
+                raise
+            log.info("resubscribe for %s was already pending: an earlier attempt went through", cid)
+        at = self._clock()
+        await self._store.call(lambda s: s.record_resubscribe_request(cid, at, item.payload["list_ids"],
+                                                                       item.created_by))
+        try:
+            contact = await self._client.get_contact(cid)  # only to refresh the cache; the next sync also will
+        except ApiError as exc:
+            log.info("could not re-read %s after the resubscribe email: %s", cid, exc)
+            contact = None
+        return "Resubscribe email sent; waiting for the contact to confirm", contact
 
     async def _bulk_remove(self, item: OutboxItem) -> str:
         contact_ids, list_ids = item.payload["contact_ids"], item.payload["list_ids"]

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from ccdesk.api import ApiError, CCClient, QuotaExceeded, SignInRequired, Unauthorized
+from ccdesk.store.errors import StoreUnavailableError
 
 from .events import Event
 from .store_thread import StoreThread
@@ -99,7 +100,11 @@ class SyncScheduler:
             # Cleared before the work, not after: a wake() that arrives meanwhile must not be lost.
             self._wake.clear()
             if self.paused_reason is None and (self.next_run_at is None or self._clock() >= self.next_run_at):
-                await self.run_once()
+                try:
+                    await self.run_once()
+                except StoreUnavailableError as exc:
+                    self.next_run_at = self._clock() + OFFLINE_RETRY
+                    self.failed.emit(f"The background check could not save what it read: {exc.message}")
             wait = 30.0 if self.next_run_at is None else max(0.1, (self.next_run_at - self._clock()).total_seconds())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), wait)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
+from ccdesk.store.errors import StoreUnavailableError
 from ccdesk.store.store import Store
 
 T = TypeVar("T")
@@ -25,14 +27,26 @@ class StoreThread:
         self._store: Store = self._executor.submit(Store, path).result()
 
     async def call(self, fn: Callable[[Store], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, self._store)
+        """Run `fn(store)` on the store thread. A locked file or a full disk raises StoreUnavailableError."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, _translated, fn, self._store)
 
     def call_sync(self, fn: Callable[[Store], T]) -> T:
         """For start-up and shutdown code that has no running loop."""
-        return self._executor.submit(fn, self._store).result()
+        return self._executor.submit(_translated, fn, self._store).result()
 
     def close(self) -> None:
         try:
             self._executor.submit(self._store.close).result()
         finally:
             self._executor.shutdown(wait=True)
+
+
+def _translated(fn: Callable[[Store], T], store: Store) -> T:
+    try:
+        return fn(store)
+    except sqlite3.OperationalError as exc:
+        plain = StoreUnavailableError.from_sqlite(exc)
+        if plain is None:
+            raise
+        raise plain from exc
+

@@ -253,6 +253,15 @@ def recover_interrupted(conn: sqlite3.Connection, now: datetime) -> list[int]:
     return sorted(r[0] for r in rows)
 
 
+def release_own_claims(conn: sqlite3.Connection, now: datetime) -> list[int]:
+    """Items this process claimed but could not finish recording (the file was locked, the disk full) go back
+    to the queue. Only the sender calls this, when it has nothing in flight."""
+    rows = conn.execute("UPDATE outbox SET state = 'pending', claimed_by = NULL, updated_at = ?, next_attempt_at = ? "
+                        "WHERE state = 'in_progress' AND claimed_by = ? RETURNING id",
+                        (dt_to_db(now), dt_to_db(now), PROCESS_SESSION)).fetchall()
+    return sorted(r[0] for r in rows)
+
+
 def _staff_transition(conn: sqlite3.Connection, item_id: int, state: OutboxState, outcome: Outcome, actor: str,
                       message: str, now: datetime) -> None:
     current = get_item(conn, item_id)

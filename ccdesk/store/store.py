@@ -242,6 +242,10 @@ class Store:
     def get_outbox_item(self, item_id: int) -> OutboxItem | None:
         return _outbox.get_item(self._conn, item_id)
 
+    def release_own_claims(self) -> list[int]:
+        with self._tx() as conn:
+            return _outbox.release_own_claims(conn, self._now())
+
     def recover_interrupted(self) -> list[int]:
         """Requeue items a dead process left in_progress; returns their ids."""
         with self._tx() as conn:

@@ -43,6 +43,7 @@ from ccdesk.services.export import ExportCancelled, ExportFailed, OptOutExporter
 from ccdesk.services.outbox import ItemOutcome
 from ccdesk.services.sync import SyncProgress, SyncResult
 from ccdesk.services.validation import InvalidInput, is_valid_email
+from ccdesk.store.errors import StoreUnavailableError
 from ccdesk.store.rows import ContactRow
 from ccdesk.store.store import Store
 
@@ -83,7 +84,8 @@ class MainWindow(QMainWindow):
         self._count_tasks: set[asyncio.Future[None]] = set()
         self.confirm_quit_with_pending = True
         self._lookup_done: set[str] = set()
-        self._bulk_items: set[int] = set()  # outbox ids of bulk runs from a file: their report shows failures
+        self._bulk_items: set[int] = set()
+        self._store_notice = ""  # outbox ids of bulk runs from a file: their report shows failures
         self.setWindowTitle(f"ccdesk — {account}" if account else "ccdesk")
         self.resize(1200, 760)
 
@@ -99,6 +101,7 @@ class MainWindow(QMainWindow):
         desk.worker.item_finished.connect(self._on_item_finished)
         desk.worker.queue_changed.connect(self._refresh_pending)
         desk.worker.sign_in_required.connect(self._on_sign_in_required)
+        desk.worker.store_problem.connect(self._on_store_problem)
         self.reload_lists()
         self.apply_query()
         self._refresh_pending()
@@ -393,6 +396,9 @@ class MainWindow(QMainWindow):
         except InvalidInput as exc:
             QMessageBox.warning(self, "Nothing was sent", exc.message)
             return
+        except StoreUnavailableError as exc:
+            QMessageBox.warning(self, "Nothing was queued", exc.message)
+            return
         n = len(queued.outbox_ids)
         text = f"Queued {n} {what}{'s' if n != 1 else ''}; sending to Constant Contact…" if n else \
             f"Nothing to send: the selected contacts need no {what}."
@@ -447,6 +453,14 @@ class MainWindow(QMainWindow):
     def _refresh_pending(self) -> None:
         n = len(self.reader.pending())
         self.pending_label.setText(f"{n} change{'s' if n != 1 else ''} waiting to send" if n else "All changes sent")
+
+    def _on_store_problem(self, message: str) -> None:
+        text = f"{message} Queued changes are kept and sent once the file can be written again."
+        if message:
+            self.show_notice(text)
+            self._store_notice = text
+        elif self._store_notice and self.notice.label.text() == self._store_notice:
+            self.notice.show_message("")  # the problem is over: take its notice down (and only its)
 
     def _on_sign_in_required(self, message: str) -> None:
         self.show_notice(f"{message} Your queued changes are kept and will be sent after you sign in.")

@@ -162,13 +162,40 @@ async def test_refused_action_fails_with_the_server_message(desk: Desk, server: 
     await desk.pull.run()
     sb = sandbox_of(server)
     cid = sb.contact_ids(status="unsubscribed")[0]
-    # Someone else already used the one resubscribe email (e.g. from Constant Contact's own UI).
+    # Meanwhile the contact rejoined by themselves (a resubscribe email from Constant Contact's own UI, confirmed):
+    # they are no longer unsubscribed, so the service refuses; that is final, with its message.
     await desk.client.request_resubscribe(cid, [sb.lists()[0]["list_id"]])
+    sb.confirm_resubscribe(cid)
     await desk.actions.request_resubscribe(cid, [sb.lists()[0]["list_id"]])
     outcomes = await desk.worker.drain()
     assert len(outcomes) == 1 and outcomes[0].final and not outcomes[0].ok
     failed = await desk.store.call(lambda s: s.outbox_items("failed"))
-    assert len(failed) == 1 and failed[0].last_error
+    assert len(failed) == 1 and "not unsubscribed" in (failed[0].last_error or "")
+
+
+async def test_resubscribe_already_pending_counts_as_sent(desk: Desk, server: SandboxServer) -> None:
+    """The one resubscribe email already went out (an earlier attempt whose answer was lost, or from Constant
+    Contact's own UI): the request is done and recorded, so ccdesk does not offer it again."""
+    await desk.pull.run()
+    sb = sandbox_of(server)
+    cid = sb.contact_ids(status="unsubscribed")[0]
+    await desk.client.request_resubscribe(cid, [sb.lists()[0]["list_id"]])
+    await desk.actions.request_resubscribe(cid, [sb.lists()[0]["list_id"]])
+    outcomes = await desk.worker.drain()
+    assert [o.ok for o in outcomes] == [True] and "waiting for the contact" in outcomes[0].message
+    assert await desk.store.call(lambda s: s.resubscribe_requested_at(cid)) is not None
+
+
+async def test_resubscribe_whose_answer_was_lost_is_not_reported_as_refused(desk: Desk, server: SandboxServer) -> None:
+    await desk.pull.run()
+    sb = sandbox_of(server)
+    cid = sb.contact_ids(status="unsubscribed")[0]
+    await desk.actions.request_resubscribe(cid, [sb.lists()[0]["list_id"]])
+    sb.faults.update({"drop_after_next": 1, "only": "^PUT /v3/contacts/resubscribe/"})  # sent, answer lost
+    outcomes = await desk.worker.drain()
+    assert [o.ok for o in outcomes] == [True], outcomes
+    assert sb.contact_json(cid)["email_address"]["confirm_status"] == "pending"
+    assert sb.applied_writes[f"PUT /v3/contacts/resubscribe/{cid}"] == 1
 
 
 async def test_resubscribe_request_is_recorded_once(desk: Desk, server: SandboxServer) -> None:
