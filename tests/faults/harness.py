@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import random
 import tempfile
 import time
@@ -34,11 +35,12 @@ from ccdesk.auth.session import AuthSession
 from ccdesk.auth.token_store import MemoryTokenStore
 from ccdesk.sandbox.app import SandboxConfig
 from ccdesk.sandbox.server import SandboxServer
-from ccdesk.services.desk import Desk
 from ccdesk.services.demo import signed_in_to_sandbox
+from ccdesk.services.desk import Desk
 from ccdesk.services.outbox import ItemOutcome
 from ccdesk.store.derive import derive
 from ccdesk.store.rows import OutboxState
+from ccdesk.store.store import Store
 
 TOKEN = "fault-token"
 REASON = "Asked by phone (fault run)"
@@ -172,7 +174,7 @@ class Run:
 
     async def _execute(self, desk: Desk) -> RunResult:
         await desk.sync.run()
-        expected = await self._queue_actions(desk)
+        expected = await queue_actions(desk, self.sb, self.rng)
         # Phase A: the outbox sends while the fault is on.
         self.kind.arm(self)
         await self._attempt(desk.worker.drain())
@@ -188,98 +190,107 @@ class Run:
 
         await self._attempt(desk.sync.run(progress, full=True))
         self.kind.disarm(self)
-        # Recovery: let back-offs pass, send everything, sync once more.
-        desk.worker.resume()
-        for _ in range(30):
-            pending = await desk.store.call(lambda s: [i.id for i in s.pending()])
-            if not pending:
-                break
-            await desk.store.call(lambda s: s.due_now(pending))
-            await desk.worker.drain()
-            await asyncio.sleep(0.05)  # activities complete on the sandbox's clock
-        await desk.sync.run()
-        return await self._check(desk, expected)
+        await settle(desk)
+        return await check(self.kind.name, self.sb, desk, expected, self.messages, self.target)
 
-    async def _queue_actions(self, desk: Desk) -> Expected:
-        sb = self.sb
-        mailable = [c for c in sb.contact_ids(status="active")
-                    if sb.contact_json(c)["email_address"]["permission_to_send"] in ("implicit", "explicit")]
-        self.rng.shuffle(mailable)
-        for cid in mailable[:3]:  # the account changes on its own meanwhile
-            sb.contact_unsubscribes(cid, "Clicked the unsubscribe link")
-        pool = mailable[3:]
-        expected = Expected()
-        unsub, pool = pool[:6], pool[6:]
-        await desk.actions.unsubscribe(unsub, REASON, "Contact")
-        expected.unsubscribed = dict.fromkeys(unsub, REASON)
-        with_lists = [c for c in pool if sb.contact_json(c)["list_memberships"]]
-        for cid in with_lists[:2]:
-            lid = sb.contact_json(cid)["list_memberships"][0]
-            await desk.actions.remove_from_lists([cid], [lid])
-            expected.off_list[cid] = lid
-        lid = sb.lists()[0]["list_id"]
-        bulk = [c for c in with_lists[2:] if lid in sb.contact_json(c)["list_memberships"]][:10]
-        await desk.actions.remove_from_lists(bulk, [lid])
-        expected.off_list.update(dict.fromkeys(bulk, lid))
-        unsubscribed = [c for c in sb.contact_ids(status="unsubscribed")
-                        if sb.contact_json(c)["email_address"].get("confirm_status") != "pending"]
-        if unsubscribed:
-            target = unsubscribed[0]
-            await desk.actions.request_resubscribe(target, [lid])
-            expected.resubscribe_requested.append(target)
-        return expected
+async def queue_actions(desk: Desk, sb: Any, rng: random.Random) -> Expected:
+    """The account changes on its own, and staff queue unsubscribes, removals (single and bulk) and one
+    resubscribe request. Returns what must be true in the sandbox once everything is sent."""
+    mailable = [c for c in sb.contact_ids(status="active")
+                if sb.contact_json(c)["email_address"]["permission_to_send"] in ("implicit", "explicit")]
+    rng.shuffle(mailable)
+    for cid in mailable[:3]:
+        sb.contact_unsubscribes(cid, "Clicked the unsubscribe link")
+    pool = mailable[3:]
+    expected = Expected()
+    unsub, pool = pool[:6], pool[6:]
+    await desk.actions.unsubscribe(unsub, REASON, "Contact")
+    expected.unsubscribed = dict.fromkeys(unsub, REASON)
+    with_lists = [c for c in pool if sb.contact_json(c)["list_memberships"]]
+    for cid in with_lists[:2]:
+        lid = sb.contact_json(cid)["list_memberships"][0]
+        await desk.actions.remove_from_lists([cid], [lid])
+        expected.off_list[cid] = lid
+    lid = sb.lists()[0]["list_id"]
+    bulk = [c for c in with_lists[2:] if lid in sb.contact_json(c)["list_memberships"]][:10]
+    await desk.actions.remove_from_lists(bulk, [lid])
+    expected.off_list.update(dict.fromkeys(bulk, lid))
+    unsubscribed = [c for c in sb.contact_ids(status="unsubscribed")
+                    if sb.contact_json(c)["email_address"].get("confirm_status") != "pending"]
+    if unsubscribed:
+        await desk.actions.request_resubscribe(unsubscribed[0], [lid])
+        expected.resubscribe_requested.append(unsubscribed[0])
+    return expected
 
-    async def _check(self, desk: Desk, expected: Expected) -> RunResult:
-        sb = self.sb
-        lost = 0
-        problems: list[str] = []
-        for cid, reason in expected.unsubscribed.items():
-            email = sb.contact_json(cid)["email_address"]
-            if email["permission_to_send"] != "unsubscribed" or email.get("opt_out_reason") != reason:
-                lost += 1
-                problems.append(f"unsubscribe of {cid[:8]} not applied")
-        for cid, lid in expected.off_list.items():
-            if lid in sb.contact_json(cid)["list_memberships"]:
-                lost += 1
-                problems.append(f"removal of {cid[:8]} not applied")
-        for cid in expected.resubscribe_requested:
-            if sb.contact_json(cid)["email_address"].get("confirm_status") != "pending":
-                lost += 1
-                problems.append(f"resubscribe request for {cid[:8]} not sent")
-        items = await desk.store.call(lambda s: s.outbox_items(limit=10_000))
-        failed = [i for i in items if i.state is not OutboxState.DONE]
-        if failed:
-            problems.append(f"{len(failed)} outbox item(s) not done: {failed[0].state} {failed[0].last_error}")
-        bodies: dict[str, set[str]] = defaultdict(set)
-        for method, path, digest in list(sb.applied_write_log):
-            if method == "PUT":
-                bodies[path].add(digest)
-        duplicated = sum(1 for digests in bodies.values() if len(digests) > 1)
-        if duplicated:
-            problems.append(f"{duplicated} contact(s) written twice with different bodies")
-        mismatches = await self._cache_mismatches(desk)
-        if mismatches:
-            problems.append(f"{mismatches} cached contact(s) differ from the sandbox")
-        seen = next((m for m in self.messages if m), "nothing (handled silently)")
-        if problems:
-            problems.insert(0, f"target {self.target or 'any request'!r}")
-        return RunResult(self.kind.name, not problems, lost, duplicated, mismatches, seen, "; ".join(problems))
 
-    async def _cache_mismatches(self, desk: Desk) -> int:
-        sb = self.sb
-        truth = {cid: sb.contact_json(cid) for cid in sb.contact_ids(status="all")}
+async def settle(desk: Desk, rounds: int = 30) -> None:
+    """After the fault: give every back-off its time (items are made due, as the worker's timer would), send
+    until nothing is pending, then sync once more."""
+    desk.worker.resume()
+    for _ in range(rounds):
+        pending = await desk.store.call(lambda s: [i.id for i in s.pending()])
+        if not pending:
+            break
+        await desk.store.call(functools.partial(Store.due_now, item_ids=pending))
+        await desk.worker.drain()
+        await asyncio.sleep(0.05)  # activities complete on the sandbox's clock
+    await desk.sync.run()
 
-        def compare(s: Any) -> int:
-            bad = 0
-            for cid, contact in truth.items():
-                row = s.get_contact(cid)
-                lists = sorted(contact.get("list_memberships") or [])
-                status = derive(contact).status(lists_known=True, list_count=len(lists))
-                if row is None or row.status != status or sorted(row.list_ids) != lists:
-                    bad += 1
-            return bad + max(0, s.count() - len(truth))
 
-        return await desk.store.call(compare)
+async def check(kind: str, sb: Any, desk: Desk, expected: Expected, messages: list[str],
+                target: str = "") -> RunResult:
+    """Lost, duplicated and cache mismatches (see the module docstring)."""
+    lost = 0
+    problems: list[str] = []
+    for cid, reason in expected.unsubscribed.items():
+        email = sb.contact_json(cid)["email_address"]
+        if email["permission_to_send"] != "unsubscribed" or email.get("opt_out_reason") != reason:
+            lost += 1
+            problems.append(f"unsubscribe of {cid[:8]} not applied")
+    for cid, lid in expected.off_list.items():
+        if lid in sb.contact_json(cid)["list_memberships"]:
+            lost += 1
+            problems.append(f"removal of {cid[:8]} not applied")
+    for cid in expected.resubscribe_requested:
+        if sb.contact_json(cid)["email_address"].get("confirm_status") != "pending":
+            lost += 1
+            problems.append(f"resubscribe request for {cid[:8]} not sent")
+    items = await desk.store.call(lambda s: s.outbox_items(limit=10_000))
+    unfinished = [i for i in items if i.state is not OutboxState.DONE]
+    if unfinished:
+        problems.append(f"{len(unfinished)} outbox item(s) not done: {unfinished[0].state} "
+                        f"{unfinished[0].last_error}")
+    bodies: dict[str, set[str]] = defaultdict(set)
+    for method, path, digest in list(sb.applied_write_log):
+        if method == "PUT":
+            bodies[path].add(digest)
+    duplicated = sum(1 for digests in bodies.values() if len(digests) > 1)
+    if duplicated:
+        problems.append(f"{duplicated} contact(s) written twice with different bodies")
+    mismatches = await cache_mismatches(desk, sb)
+    if mismatches:
+        problems.append(f"{mismatches} cached contact(s) differ from the sandbox")
+    seen = next((m for m in messages if m), "nothing (handled silently)")
+    if problems:
+        problems.insert(0, f"target {target or 'any request'!r}")
+    return RunResult(kind, not problems, lost, duplicated, mismatches, seen, "; ".join(problems))
+
+
+async def cache_mismatches(desk: Desk, sb: Any) -> int:
+    """Contacts whose cached status or lists differ from the sandbox, plus cached contacts it does not have."""
+    truth = {cid: sb.contact_json(cid) for cid in sb.contact_ids(status="all")}
+
+    def compare(s: Any) -> int:
+        bad = 0
+        for cid, contact in truth.items():
+            row = s.get_contact(cid)
+            lists = sorted(contact.get("list_memberships") or [])
+            status = derive(contact).status(lists_known=True, list_count=len(lists))
+            if row is None or row.status != status or sorted(row.list_ids) != lists:
+                bad += 1
+        return bad + max(0, s.count() - len(truth))
+
+    return await desk.store.call(compare)
 
 
 async def run_kind(name: str, seed: int, workdir: Path | None = None) -> RunResult:
