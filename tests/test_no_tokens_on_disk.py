@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -27,7 +28,17 @@ def _files_under(*roots: str) -> list[Path]:
     return [p for root in roots if root and Path(root).exists() for p in Path(root).rglob("*") if p.is_file()]
 
 
-async def test_a_full_session_leaves_no_token_on_disk() -> None:
+@dataclass
+class Scan:
+    files: list[Path]
+    log_path: Path
+    secrets: int
+    found: list[tuple[Path, str]]
+
+
+async def full_session_scan() -> Scan:
+    """Sign in (PKCE), sync, refresh the token mid-session, unsubscribe, save settings, log at DEBUG; then look
+    for every token and code seen in every file under the XDG config/data/state/cache dirs and the log dir."""
     log_path = logsetup.configure(logging.DEBUG, to_stderr=False)
     server = SandboxServer(SandboxConfig(contacts=50, auto_approve=True, rate_limit=0)).start()
     seen: list[str] = []
@@ -64,8 +75,19 @@ async def test_a_full_session_leaves_no_token_on_disk() -> None:
     secrets = [s for s in seen if s]
     files = _files_under(*(os.environ[v] for v in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME",
                                                    "XDG_CACHE_HOME")), str(log_path.parent))
-    assert log_path in files and any(f.suffix == ".sqlite3" for f in files)
-    for path in files:
-        content = path.read_bytes()
-        for secret in secrets:
-            assert secret.encode() not in content, f"a token was written to {path}"
+    found = [(path, secret) for path in files for secret in secrets if secret.encode() in path.read_bytes()]
+    return Scan(files, log_path, len(secrets), found)
+
+
+async def test_a_full_session_leaves_no_token_on_disk() -> None:
+    scan = await full_session_scan()
+    assert scan.log_path in scan.files and any(f.suffix == ".sqlite3" for f in scan.files)
+    assert scan.secrets >= 4  # the first pair and the refreshed pair
+    assert scan.found == [], f"a token was written to {scan.found[0][0]}"
+
+
+def test_the_scan_finds_a_token_written_to_a_file(tmp_path: Path) -> None:
+    """Control: the same scan over a file that does hold a token finds it."""
+    (tmp_path / "leak.txt").write_bytes(b"... Bearer abc.def.ghi ...")
+    files = _files_under(str(tmp_path))
+    assert [p for p in files if b"abc.def.ghi" in p.read_bytes()] == [tmp_path / "leak.txt"]

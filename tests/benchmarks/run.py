@@ -282,6 +282,56 @@ def bench_export(n: int, workdir: Path) -> list[Row]:
             ("export_peak_rss_mb", figures["peak_mb"], "MB", "", "peak resident memory of the exporting process")]
 
 
+# --- robustness: fault injection, property-based round trips, tokens on disk -----------------------------------
+
+def bench_faults(runs_per_kind: int, only: list[str] | None) -> list[Row]:
+    from tests.faults.figures import figures, run_all
+    from tests.faults.harness import print_table
+
+    results = asyncio.run(run_all(runs_per_kind, only=only))
+    f = figures(results)
+    print_table(f["table"])
+    note = f"{f['faults_survived']}/{f['faults_runs']} runs survived; cache mismatches {f['faults_cache_mismatches']}"
+    return [("faults_kinds", f["faults_kinds"], "kinds", "", "network, service, auth, process and disk faults"),
+            ("faults_runs", f["faults_runs"], "runs", "", note),
+            ("faults_lost_actions", f["faults_lost_actions"], "actions", "0", "queued actions not applied"),
+            ("faults_duplicated_actions", f["faults_duplicated_actions"], "actions", "0",
+             "writes applied twice with different bodies")]
+
+
+TOKEN_SCAN = textwrap.dedent("""
+    import asyncio, json, sys
+    sys.path.insert(0, sys.argv[1])
+    from tests.test_no_tokens_on_disk import full_session_scan
+    scan = asyncio.run(full_session_scan())
+    print(json.dumps({"found": len(scan.found), "files": len(scan.files), "secrets": scan.secrets}))
+""")
+
+
+def bench_tokens(workdir: Path) -> list[Row]:
+    home = workdir / "token-scan-home"
+    env = {**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+    for var, sub in (("XDG_CONFIG_HOME", "config"), ("XDG_DATA_HOME", "data"), ("XDG_STATE_HOME", "state"),
+                     ("XDG_CACHE_HOME", "cache")):
+        env[var] = str(home / sub)
+    out = subprocess.run([sys.executable, "-c", TOKEN_SCAN, str(ROOT)], capture_output=True, text=True,
+                         timeout=600, check=True, env=env)
+    figures = json.loads(out.stdout.strip().splitlines()[-1])
+    return [("tokens_found_on_disk", figures["found"], "tokens", "0",
+             f"{figures['secrets']} tokens of a full session looked for in {figures['files']} files")]
+
+
+def bench_property(examples: int) -> list[Row]:
+    from tests.property.runner import run_property_suite
+
+    t0 = time.perf_counter()
+    f = run_property_suite(examples)
+    return [("property_examples", f["property_examples"], "examples", ">= 1000",
+             f"generated contacts through unsubscribe, removal, resubscribe ({time.perf_counter() - t0:.0f} s)"),
+            ("property_fields_lost", f["property_fields_lost"], "fields", "0",
+             "fields the action does not own that changed on the sandbox")]
+
+
 # --- the installed package (when .ci/package or packaging/build-deb.sh has built one) --------------------------
 
 def bench_package() -> list[Row]:
@@ -306,7 +356,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="smaller sizes; a few minutes on 2 cores")
     p.add_argument("--selftest", action="store_true", help="tiny sizes: checks the script, not the speed")
     p.add_argument("--json", type=Path, help="write every figure to this JSON file")
-    p.add_argument("--only", nargs="*", help="run only these benchmarks (search, pull, sync, gui, export, package)")
+    p.add_argument("--only", nargs="*", help="run only these benchmarks (search, pull, sync, gui, export, "
+                   "faults, property, security, package)")
     args = p.parse_args(argv)
     tiny, quick = args.selftest, args.quick or args.selftest
     sizes = {
@@ -318,7 +369,10 @@ def main(argv: list[str] | None = None) -> int:
         "gui": 2_000 if tiny else 20_000 if quick else 100_000,
         "export": 2_000 if tiny else 100_000 if quick else 1_000_000,
         "queries": 20 if tiny else 200,
+        "fault_runs": 1 if quick else 5,
+        "property": 30 if tiny else 300 if quick else 1_200,
     }
+    fault_kinds = ["503", "dropped after handling", "killed mid action (SIGKILL)"] if tiny else None
     mode = "selftest" if tiny else "quick" if quick else "full"
     print(f"ccdesk benchmarks — {platform.python_implementation()} {platform.python_version()}, "
           f"{os.cpu_count()} cores, SQLite {sqlite3.sqlite_version}, {mode}")
@@ -336,6 +390,10 @@ def main(argv: list[str] | None = None) -> int:
             ("sync", lambda: bench_incremental(sizes["sync"], work), ["incremental_sync_s_100k"]),
             ("gui", lambda: bench_gui(sizes["gui"], work), ["gui_max_stall_ms"]),
             ("export", lambda: bench_export(sizes["export"], work), ["export_rows_per_s_1m", "export_peak_rss_mb"]),
+            ("faults", lambda: bench_faults(sizes["fault_runs"], fault_kinds),
+             ["faults_kinds", "faults_runs", "faults_lost_actions", "faults_duplicated_actions"]),
+            ("property", lambda: bench_property(sizes["property"]), ["property_examples", "property_fields_lost"]),
+            ("security", lambda: bench_tokens(work), ["tokens_found_on_disk"]),
             ("package", bench_package, ["installer_mb", "installed_mb", "cold_start_s"]),
         ]
         for name, run, keys in plan:

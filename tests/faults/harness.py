@@ -153,7 +153,8 @@ class Run:
     async def execute(self) -> RunResult:
         started = time.monotonic()
         try:
-            self.desk = Desk(await self._client(), self.workdir / f"run-{self.seed}.sqlite3")
+            slug = "".join(ch if ch.isalnum() else "-" for ch in self.kind.name)
+            self.desk = Desk(await self._client(), self.workdir / f"run-{slug}-{self.seed}.sqlite3")
             self.desk.worker.item_finished.connect(self._heard)
             result = await self._execute(self.desk)
         finally:

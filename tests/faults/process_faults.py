@@ -85,7 +85,8 @@ async def killed_mid_action(seed: int, workdir: Path) -> RunResult:
             requeued = [a for a in await desk.store.call(lambda s: s.audit(limit=50)) if a.outcome == "requeued"]
             await settle(desk)
             result = await check("killed mid action (SIGKILL)", sb, desk, expected,
-                                 [requeued[0].message if requeued else "nothing: it had finished"])
+                                 [requeued[0].message if requeued else
+                                  "nothing: it was killed between two changes, so none needed repeating"])
         finally:
             await desk.close()
         if not killed:
