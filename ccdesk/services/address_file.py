@@ -20,6 +20,7 @@ from pathlib import Path
 from .validation import is_valid_email
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
+MAX_ADDRESSES = 200_000  # ~14 hours of unsubscribes at the API's pace: more belongs in several files
 EMAIL_HEADERS = ("email", "e-mail", "email address", "e-mail address", "email_address", "emailaddress", "mail",
                  "courriel", "correo", "adresse e-mail")
 REASON_HEADERS = ("reason", "opt_out_reason", "optout reason", "unsubscribe reason")
@@ -71,6 +72,20 @@ def detect_encoding(head: bytes) -> str:
         return "cp1252"
 
 
+def _binary_kind(head: bytes) -> str | None:
+    """What a file that is not text looks like, or None for text (UTF-16 has NULs too, so it is let through)."""
+    if head.startswith(b"PK\x03\x04"):
+        return "an Excel workbook or another zip file"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return "an old Excel (.xls) or Word file"
+    if head.startswith(b"%PDF"):
+        return "a PDF"
+    if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) \
+            and detect_encoding(head) != "utf-16-le":
+        return "a binary file"
+    return None
+
+
 def _normal(header: str) -> str:
     return " ".join(header.strip().strip("\ufeff").lower().replace("_", " ").split())
 
@@ -117,7 +132,12 @@ def read_address_file(path: Path) -> AddressFile:
             raise AddressFileError(f"{path.name} is {size // (1024 * 1024)} MB; ccdesk reads files up to "
                                    f"{MAX_FILE_BYTES // (1024 * 1024)} MB. Split it into smaller files.")
         with open(path, "rb") as raw:
-            encoding = detect_encoding(raw.read(64 * 1024))
+            head = raw.read(64 * 1024)
+        binary = _binary_kind(head)
+        if binary:
+            raise AddressFileError(f"{path.name} is {binary}, not a text file. Save it as CSV (in Excel: File → "
+                                   "Save As → CSV UTF-8) and choose that file.")
+        encoding = detect_encoding(head)
         with open(path, encoding=encoding, errors="strict", newline="") as text:
             return _read(path, encoding, text)
     except UnicodeDecodeError:
@@ -182,6 +202,9 @@ def _read(path: Path, encoding: str, text: io.TextIOBase) -> AddressFile:
             result.duplicates += 1
             continue
         seen.add(email)
+        if len(result.rows) >= MAX_ADDRESSES:
+            raise AddressFileError(f"{path.name} has more than {MAX_ADDRESSES:,} addresses. Split it into files of "
+                                   f"at most {MAX_ADDRESSES:,} and run them one after the other.")
         reason = cells[reason_col].strip() if reason_col is not None and len(cells) > reason_col else None
         received = _parse_date(cells[date_col]) if date_col is not None and len(cells) > date_col else None
         result.rows.append(AddressRow(line, email, reason or None, received))
