@@ -143,7 +143,7 @@ _COLUMNS = (
     "email", "email_lower", "first_name", "last_name", "company", "job_title", "status",
     "permission_to_send", "opt_in_source", "opt_in_date", "opt_out_source", "opt_out_date",
     "opt_out_reason", "confirm_status", "created_at", "updated_at", "email_updated_at", "deleted_at",
-    "lists_known", "sort_name", "search_doc", "fetched_at",
+    "lists_known", "sort_name", "search_doc", "fetched_at", "change_seq",
 )  # fmt: skip
 _INSERT = (
     f"INSERT INTO contacts (contact_id, {', '.join(_COLUMNS)}) "
@@ -152,12 +152,12 @@ _INSERT = (
 _UPDATE = f"UPDATE contacts SET {', '.join(c + ' = ?' for c in _COLUMNS)} WHERE id = ?"
 
 
-def _values(d: Derived, status: Status, lists_known: bool, fetched: str) -> tuple[Any, ...]:
+def _values(d: Derived, status: Status, lists_known: bool, fetched: str, seq: int) -> tuple[Any, ...]:
     return (
         d.email, d.email_lower, d.first_name, d.last_name, d.company, d.job_title, str(status),
         d.permission_to_send, d.opt_in_source, d.opt_in_date, d.opt_out_source, d.opt_out_date,
         d.opt_out_reason, d.confirm_status, d.created_at, d.updated_at, d.email_updated_at,
-        d.deleted_at, int(lists_known), d.sort_name, d.search_doc, fetched,
+        d.deleted_at, int(lists_known), d.sort_name, d.search_doc, fetched, seq,
     )  # fmt: skip
 
 
@@ -177,6 +177,7 @@ def upsert_contacts(
     if not page:
         return UpsertResult()
     stored = _load_stored(conn, list(page))
+    seq = int(conn.execute("SELECT coalesce(max(change_seq), 0) + 1 FROM contacts").fetchone()[0])
     inserted = updated = unchanged = stale = 0
     new_optouts: list[str] = []
     touched: list[tuple[str, int]] = []
@@ -196,7 +197,7 @@ def upsert_contacts(
         status = d.status(lists_known=lists_known, list_count=len(list_ids))
         if _is_new_optout(old, d):
             new_optouts.append(cid)
-        values = _values(d, status, lists_known, fetched)
+        values = _values(d, status, lists_known, fetched, seq)
         if old is None:
             rowid = conn.execute(_INSERT, (cid, *values)).fetchone()[0]
             conn.execute("INSERT INTO contact_json (id, raw_json) VALUES (?, ?)", (rowid, d.raw_json))

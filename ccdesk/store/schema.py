@@ -201,7 +201,14 @@ CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
 CREATE INDEX outbox_contact ON outbox (contact_id, state);
 """
 
-MIGRATIONS: list[Migration] = [_V1, _V2]
+# v3: a sequence number bumped whenever a contact row is written, so a reader can tell which contacts changed
+# since it last ranked them in name order (ccdesk/store/name_order.py).
+_V3 = """
+ALTER TABLE contacts ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX contacts_change ON contacts (change_seq);
+"""
+
+MIGRATIONS: list[Migration] = [_V1, _V2, _V3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

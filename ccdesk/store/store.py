@@ -27,6 +27,7 @@ from ccdesk.store import resubscribe as _resub
 from ccdesk.store import search as _search
 from ccdesk.store import state as _state
 from ccdesk.store.db import Transactions, connect, default_db_path
+from ccdesk.store.name_order import NameOrder
 from ccdesk.store.rows import AuditRow, ContactRow, ListRow, OutboxItem, UpsertResult
 from ccdesk.store.schema import migrate, user_version
 from ccdesk.store.timeutil import dt_to_db, to_utc, utcnow
@@ -48,6 +49,7 @@ class Store:
         self.path = Path(path)
         self._clock = clock
         self._conn = connect(self.path)
+        self._name_order = NameOrder()
         try:
             migrate(self._conn, str(self.path))
             self._tx = Transactions(self._conn)
@@ -145,12 +147,13 @@ class Store:
         limit: int = 200,
     ) -> list[ContactRow]:
         """One page of the contact table. ``sort``: name, email, status or opt_out_date."""
-        return _search.search(self._conn, query, status, list_id, sort, descending, offset, limit)
+        return _search.search(self._conn, query, status, list_id, sort, descending, offset, limit,
+                              name_order=self._name_order)
 
     def count(
         self, query: str | None = "", status: str | None = None, list_id: str | None = None, *, cap: int | None = None
     ) -> int:
-        return _search.count(self._conn, query, status, list_id, cap=cap)
+        return _search.count(self._conn, query, status, list_id, cap=cap, name_order=self._name_order)
 
     def status_counts(self, query: str | None = "", list_id: str | None = None) -> dict[str, int]:
         return _search.status_counts(self._conn, query, list_id)

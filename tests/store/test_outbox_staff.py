@@ -61,6 +61,6 @@ def test_migration_2_keeps_outbox_rows_from_version_1(tmp_path: Path) -> None:
     )
     conn.close()
     with Store(path) as store:
-        assert store.schema_version == len(MIGRATIONS) == 2
+        assert store.schema_version == len(MIGRATIONS) >= 2
         [item] = store.outbox_items("failed")
         assert item.contact_id == "c9"

@@ -1,0 +1,115 @@
+"""The in-memory name ranks give exactly the order SQL gives (sort_name, then id), also after contacts are
+added, renamed or deleted by this or another connection, and after a rebuild."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from ccdesk.store import bench
+from ccdesk.store import name_order as name_order_module
+from ccdesk.store import search as search_module
+from ccdesk.store.store import Store
+
+QUERIES = ["a", "ja", "son", "smith", "gmail", "corp", "lopez", "xyz-none", "jo gmail", "an", "e"]
+
+
+def _reference(store: Store, q: str, descending: bool, offset: int, limit: int) -> list[str]:
+    """The same page through the SQL plans only (no ranks)."""
+    rows = search_module.search(store.connection, q, None, None, "name", descending, offset, limit)
+    return [r.contact_id for r in rows]
+
+
+def _ranked(store: Store, q: str, descending: bool, offset: int, limit: int) -> list[str]:
+    return [r.contact_id for r in store.search(q, sort="name", descending=descending, offset=offset, limit=limit)]
+
+
+def _same_everywhere(store: Store) -> None:
+    for q in QUERIES:
+        for descending in (False, True):
+            for offset, limit in ((0, 200), (0, 7), (150, 60)):
+                assert _ranked(store, q, descending, offset, limit) == _reference(store, q, descending, offset,
+                                                                                  limit), (q, descending, offset)
+
+
+@pytest.fixture
+def filled(tmp_path: Path) -> Store:
+    store = Store(tmp_path / "ranks.sqlite3")
+    bench.fill(store, 3_000, seed=3)
+    yield store
+    store.close()
+
+
+def test_ranked_pages_equal_the_sql_order(filled: Store) -> None:
+    _same_everywhere(filled)
+    assert filled._name_order.builds == 1
+
+
+def test_added_and_renamed_contacts_are_merged_without_a_rebuild(filled: Store) -> None:
+    _same_everywhere(filled)
+    rng = random.Random(5)
+    new = list(bench.synthetic_contacts(40, ["list-x"] * 5, seed=99))
+    for i, c in enumerate(new):  # new contacts, some with names that sort first or last
+        c["contact_id"] = f"00000000-0000-4000-8000-{i:012d}"
+        c["last_name"] = rng.choice(["Aaron", "Zzyzx", "Smith", "Lopez"])
+        c["email_address"]["address"] = f"new{i}@gmail.com"
+    filled.upsert_contacts(new)
+    renamed = [filled.get_contact(r.contact_id) for r in filled.search("smith", limit=30)]
+    raws = []
+    for row in renamed:
+        assert row is not None and row.raw is not None
+        raw = dict(row.raw)
+        raw["last_name"] = "Aardvark"
+        raw["updated_at"] = "2099-01-01T00:00:00Z"
+        raws.append(raw)
+    filled.upsert_contacts(raws)
+    _same_everywhere(filled)
+    assert filled._name_order.builds == 1, "a few changes are merged, not rebuilt"
+
+
+def test_changes_by_another_connection_are_seen(filled: Store, tmp_path: Path) -> None:
+    reader = Store(filled.path, recover=False)  # the window's connection; `filled` plays the sync's
+    try:
+        _same_everywhere(reader)
+        extra = list(bench.synthetic_contacts(25, ["list-x"] * 5, seed=7))
+        for i, c in enumerate(extra):
+            c["contact_id"] = f"11111111-0000-4000-8000-{i:012d}"
+            c["first_name"], c["last_name"] = "Ann", "Lopez"
+        filled.upsert_contacts(extra)
+        assert any(r.contact_id.startswith("11111111") for r in reader.search("lopez ann", limit=500))
+        _same_everywhere(reader)
+    finally:
+        reader.close()
+
+
+def test_many_changes_rebuild_the_ranks(filled: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(name_order_module, "REBUILD_AFTER", 10)
+    _same_everywhere(filled)
+    more = list(bench.synthetic_contacts(30, ["list-x"] * 5, seed=8))
+    for i, c in enumerate(more):
+        c["contact_id"] = f"22222222-0000-4000-8000-{i:012d}"
+    filled.upsert_contacts(more)
+    _same_everywhere(filled)
+    assert filled._name_order.builds == 2
+
+
+def test_too_many_matches_fall_back_to_the_index_walk(filled: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search_module, "RANK_CAP", 50)
+    _same_everywhere(filled)
+
+
+def test_the_count_reuses_the_page_only_while_nothing_changed(filled: Store) -> None:
+    for q in QUERIES:
+        filled.search(q, limit=200)
+        assert filled.count(q, cap=10_000) == search_module.count(filled.connection, q, cap=10_000), q
+    before = filled.count("lopez")
+    extra = list(bench.synthetic_contacts(5, ["list-x"] * 5, seed=12))
+    for i, c in enumerate(extra):
+        c["contact_id"] = f"33333333-0000-4000-8000-{i:012d}"
+        c["last_name"] = "Lopez"
+    filled.upsert_contacts(extra)
+    assert filled.count("lopez") == before + 5  # not the number remembered from before the change
+    filled.search("lopez", limit=200)
+    assert filled.count("lopez") == before + 5
