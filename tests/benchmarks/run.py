@@ -286,17 +286,25 @@ def bench_export(n: int, workdir: Path) -> list[Row]:
 
 def bench_faults(runs_per_kind: int, only: list[str] | None) -> list[Row]:
     from tests.faults.figures import figures, run_all
-    from tests.faults.harness import print_table
+    from tests.faults.harness import KINDS, naive_lost, print_table
 
     results = asyncio.run(run_all(runs_per_kind, only=only))
     f = figures(results)
     print_table(f["table"])
+
+    async def baseline() -> tuple[int, int]:
+        runs = [(name, seed) for seed in range(1, runs_per_kind + 1) for name in KINDS if only is None or name in only]
+        return sum([await naive_lost(name, seed) for name, seed in runs]), 8 * len(runs)
+
+    naive, naive_sent = asyncio.run(baseline())
     note = f"{f['faults_survived']}/{f['faults_runs']} runs survived; cache mismatches {f['faults_cache_mismatches']}"
     return [("faults_kinds", f["faults_kinds"], "kinds", "", "network, service, auth, process and disk faults"),
             ("faults_runs", f["faults_runs"], "runs", "", note),
             ("faults_lost_actions", f["faults_lost_actions"], "actions", "0", "queued actions not applied"),
             ("faults_duplicated_actions", f["faults_duplicated_actions"], "actions", "0",
-             "writes applied twice with different bodies")]
+             "writes applied twice with different bodies"),
+            ("faults_naive_lost_actions", naive, "actions", "",
+             f"baseline: of {naive_sent} unsubscribes sent by a plain GET+PUT loop under the same network faults")]
 
 
 TOKEN_SCAN = textwrap.dedent("""

@@ -127,7 +127,7 @@ class Run:
     def __init__(self, kind: FaultKind, seed: int, workdir: Path, *, contacts: int = 1_100) -> None:
         self.kind, self.seed, self.workdir, self.contacts = kind, seed, workdir, contacts
         self.rng = random.Random(seed)
-        self.target = TARGETS[seed % len(TARGETS)]
+        self.target = TARGETS[(seed - 1) % len(TARGETS)]
         self.server = SandboxServer(SandboxConfig(contacts=contacts, seed=seed, rate_limit=0, tokens=[TOKEN],
                                                   auto_approve=kind.oauth, activity_seconds=0.05)).start()
         self.sb = self.server.sandbox
@@ -321,3 +321,46 @@ def print_table(rows: list[dict[str, Any]]) -> None:
     for r in rows:
         print(f"{r['fault']:<{width}}  {r['runs']:>4}  {r['survived']:>8}  {r['lost']:>4}  {r['duplicated']:>10}  "
               f"{r['user_saw'][:90]}" + (f"  [{r['problems'][:120]}]" if r["problems"] else ""))
+
+
+# --- the naive baseline -------------------------------------------------------------------------------------------
+
+@dataclass
+class _Bare:
+    """What an Arm needs (the sandbox and the request kind aimed at), without a desk."""
+
+    sb: Any
+    target: str
+
+
+async def naive_lost(name: str, seed: int) -> int:
+    """The same fault against a plain sender: one GET and one PUT per unsubscribe with httpx, no retry, no
+    outbox. Returns how many of its 8 unsubscribes never reached the account: what ccdesk's design prevents."""
+    import httpx
+
+    kind = KINDS[name]
+    server = SandboxServer(SandboxConfig(contacts=300, seed=seed, rate_limit=0, tokens=[TOKEN],
+                                         auto_approve=kind.oauth)).start()
+    sb = server.sandbox
+    token = TOKEN
+    if kind.oauth:
+        _config, tokens = await signed_in_to_sandbox(server, "ccdesk-faults-naive")
+        token = tokens.access_token
+    try:
+        targets = [c for c in sb.contact_ids(status="active")
+                   if sb.contact_json(c)["email_address"]["permission_to_send"] in ("implicit", "explicit")][:8]
+        kind.arm(_Bare(sb, TARGETS[(seed - 1) % len(TARGETS)]))  # type: ignore[arg-type]
+        async with httpx.AsyncClient(base_url=server.api_base + "/", timeout=kind.client_timeout,
+                                     headers={"Authorization": f"Bearer {token}"}) as http:
+            for cid in targets:
+                with contextlib.suppress(httpx.HTTPError, ValueError, KeyError, TypeError):
+                    contact = (await http.get(f"contacts/{cid}")).json()
+                    email = dict(contact["email_address"], permission_to_send="unsubscribed", opt_out_reason=REASON)
+                    body = {k: v for k, v in contact.items() if k in ("first_name", "last_name", "job_title",
+                                                                      "company_name", "list_memberships")}
+                    await http.put(f"contacts/{cid}", json={**body, "email_address": email,
+                                                            "update_source": "Contact"})
+        kind.disarm(_Bare(sb, ""))  # type: ignore[arg-type]
+        return sum(sb.contact_json(c)["email_address"]["permission_to_send"] != "unsubscribed" for c in targets)
+    finally:
+        server.stop()
