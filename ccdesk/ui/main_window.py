@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -105,6 +106,10 @@ class MainWindow(QMainWindow):
         self.reload_lists()
         self.apply_query()
         self._refresh_pending()
+        # Ranks for ordering text matches by name: built once the window is up, not on the first keystroke.
+        self._warm_search = QTimer(self, singleShot=True, interval=300)
+        self._warm_search.timeout.connect(self._prepare_search)
+        self._warm_search.start()
 
     # --- layout ------------------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -676,9 +681,14 @@ class MainWindow(QMainWindow):
         self.raise_()
         self.activateWindow()
 
+    def _prepare_search(self) -> None:
+        with contextlib.suppress(sqlite3.ProgrammingError):  # the store was closed before the timer fired
+            self.reader.prepare_search()
+
     def shutdown(self) -> None:
         """Stop everything that could still read the store; called before the store closes."""
         self._debounce.stop()
+        self._warm_search.stop()
         self.cancel_pull()
         self.table.setModel(None)  # type: ignore[arg-type]
         self.hide()
