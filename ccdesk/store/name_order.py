@@ -17,12 +17,16 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+# Imported with the store, not on the first search: numpy's C initialisation holds the GIL for ~40 ms, which
+# would show as a stall in the window if it happened while the window is busy.
+import numpy as np
+
 REBUILD_AFTER = 50_000  # changed contacts after which rebuilding the ranks beats merging them
 _UNRANKED = 2**30  # above any rank (ranks are positions < 2**30); rowids stay below 2**32
 
 
 class NameOrder:
-    """Per connection (rowids and ranks are local to one database file). numpy is imported on first use."""
+    """Per connection (rowids and ranks are local to one database file)."""
 
     def __init__(self) -> None:
         self._rank: Any = None  # numpy int64 array: rowid -> position in name order
@@ -46,8 +50,6 @@ class NameOrder:
         return int(conn.execute("SELECT coalesce(max(change_seq), 0) FROM contacts").fetchone()[0])
 
     def _build(self, conn: sqlite3.Connection, seq: int) -> None:
-        import numpy as np
-
         top = int(conn.execute("SELECT coalesce(max(id), 0) FROM contacts").fetchone()[0])
         ordered = np.fromiter((rowid for (rowid,) in conn.execute(
             "SELECT id FROM contacts INDEXED BY contacts_name ORDER BY sort_name, id")), dtype=np.int64)
@@ -55,6 +57,24 @@ class NameOrder:
         rank[ordered] = np.arange(len(ordered), dtype=np.int64)
         self._rank, self._built_seq, self._seen_seq, self._changed = rank, seq, seq, {}
         self.builds += 1
+
+    @classmethod
+    def built_from(cls, path: str) -> NameOrder:
+        """Ranks built on a connection of their own (call it off the GUI thread: it reads
+        every contact); a reader then adopts them. One read transaction, so ranks and change_seq agree."""
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        try:
+            conn.execute("BEGIN")
+            order = cls()
+            order._build(conn, cls._latest_seq(conn))
+            conn.execute("COMMIT")
+            return order
+        finally:
+            conn.close()
+
+    @property
+    def built_seq(self) -> int:
+        return self._built_seq
 
     def refresh(self, conn: sqlite3.Connection) -> None:
         """Bring the view of what changed up to date (cheap when nothing did: one indexed max())."""
@@ -73,8 +93,6 @@ class NameOrder:
 
     def first(self, conn: sqlite3.Connection, rowids: Any, k: int, *, descending: bool = False) -> list[int]:
         """The first `k` of `rowids` (a numpy int64 array) in (sort_name, id) order (reversed when `descending`)."""
-        import numpy as np
-
         self.refresh(conn)
         rank = self._rank
         changed = self._changed

@@ -19,6 +19,8 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from ccdesk.store.contacts import CONTACT_SELECT, row_to_contact
 from ccdesk.store.name_order import NameOrder
 from ccdesk.store.rows import ContactRow, Status
@@ -193,8 +195,6 @@ def _ranked_page(conn: sqlite3.Connection, f: _Filter, order: NameOrder, descend
             (expression, top // SAMPLE_SLICES, RANK_CAP)).fetchone()[0]
         if in_sample * SAMPLE_SLICES > RANK_CAP:
             return None
-    import numpy as np
-
     # One string from SQLite and one numpy parse: several times faster than a Python row per match.
     text = conn.execute("SELECT group_concat(rowid) FROM (SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH ? "
                         "LIMIT ?)", (expression, RANK_CAP + 1)).fetchone()[0]

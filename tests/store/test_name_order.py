@@ -113,3 +113,17 @@ def test_the_count_reuses_the_page_only_while_nothing_changed(filled: Store) -> 
     assert filled.count("lopez") == before + 5  # not the number remembered from before the change
     filled.search("lopez", limit=200)
     assert filled.count("lopez") == before + 5
+
+
+def test_ranks_built_on_another_thread_are_adopted(filled: Store) -> None:
+    import threading
+
+    from ccdesk.store.name_order import NameOrder
+
+    built: list[NameOrder] = []
+    worker = threading.Thread(target=lambda: built.append(NameOrder.built_from(str(filled.path))))
+    worker.start()
+    worker.join(30)
+    filled.adopt_name_order(built[0])
+    _same_everywhere(filled)
+    assert filled._name_order is built[0] and built[0].builds == 1
