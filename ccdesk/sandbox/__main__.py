@@ -34,6 +34,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--fault-drop-after", type=int, default=0, metavar="K",
                    help="handle the next K requests, then drop the connection without answering")
     p.add_argument("--fault-malformed", type=int, default=0, metavar="K", help="truncate the next K bodies")
+    p.add_argument("--fault-cut", type=int, default=0, metavar="K",
+                   help="handle the next K requests, then drop the connection halfway through the answer")
     p.add_argument("--fault-html", type=int, default=0, metavar="K", help="the next K get a proxy's HTML 502")
     p.add_argument("--fault-only", default="", metavar="REGEX", help='faults only for "METHOD /path" matches')
     return p.parse_args(argv)
@@ -51,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     server.sandbox.faults.update({
         "latency_ms": a.latency_ms, "error_next": a.fault_5xx, "error_status": a.fault_5xx_status,
         "throttle_next": a.fault_429, "drop_next": a.fault_drop, "drop_after_next": a.fault_drop_after,
-        "malformed_next": a.fault_malformed, "html_next": a.fault_html, "only": a.fault_only,
+        "malformed_next": a.fault_malformed, "cut_next": a.fault_cut, "html_next": a.fault_html, "only": a.fault_only,
     })
     server.start()
     print(f"ccdesk sandbox serving {server.api_base} ({a.contacts} contacts, seed {a.seed})", flush=True)

@@ -42,6 +42,7 @@ class Faults:
     drop_next: int = 0  # next K requests: connection closed, request not handled
     drop_after_next: int = 0  # next K requests: handled (effects applied!), then closed without a response
     malformed_next: int = 0  # next K responses: body cut in half (Content-Length matches the cut body)
+    cut_next: int = 0  # next K requests: handled, then the connection drops halfway through the response body
     html_next: int = 0  # next K requests: a proxy's 502 text/html page
     only: str = ""  # regex on "METHOD /path"; empty = every request
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
@@ -82,7 +83,7 @@ class Faults:
                 return 0.0, set()
             chosen = set()
             for name in ("drop_next", "html_next", "error_next", "throttle_next", "drop_after_next",
-                         "malformed_next"):
+                         "malformed_next", "cut_next"):
                 if getattr(self, name) > 0:
                     setattr(self, name, getattr(self, name) - 1)
                     chosen.add(name)
@@ -137,6 +138,8 @@ class FaultInjector:
             await drop_connection(send)
         elif "malformed_next" in chosen:
             await self.app(scope, receive, _Truncating(send))
+        elif "cut_next" in chosen:
+            await self.app(scope, receive, _Truncating(send, mid_body=True))
         else:
             await self.app(scope, receive, send)
 
@@ -146,10 +149,12 @@ async def _swallow(message: Message) -> None:
 
 
 class _Truncating:
-    """Buffers the response and sends its body cut in half (with a matching Content-Length)."""
+    """Buffers the response and sends its body cut in half: with a matching Content-Length (a complete but
+    broken answer), or `mid_body` with the full Content-Length and then the connection dropped."""
 
-    def __init__(self, send: Send) -> None:
+    def __init__(self, send: Send, *, mid_body: bool = False) -> None:
         self._send = send
+        self._mid_body = mid_body
         self._start: Message | None = None
         self._body = bytearray()
 
@@ -165,6 +170,13 @@ class _Truncating:
             return
         assert self._start is not None
         cut = bytes(self._body[: len(self._body) // 2])
+        if self._mid_body:
+            headers = [(k, v) for k, v in self._start.get("headers", []) if k.lower() != b"content-length"]
+            headers.append((b"content-length", str(len(self._body)).encode()))
+            await self._send({**self._start, "headers": headers})
+            await self._send({"type": "http.response.body", "body": cut, "more_body": True})
+            await drop_connection(self._send)
+            return
         headers = [(k, v) for k, v in self._start.get("headers", []) if k.lower() != b"content-length"]
         headers.append((b"content-length", str(len(cut)).encode()))
         await self._send({**self._start, "headers": headers})

@@ -116,6 +116,7 @@ KINDS: dict[str, FaultKind] = {k.name: k for k in (
     FaultKind("dropped after handling", _faults({"drop_after_next": 7}), _reset),
     FaultKind("timeout", _faults({"latency_ms": 700}), _reset, client_timeout=0.4),
     FaultKind("truncated body", _faults({"malformed_next": 7}), _reset),
+    FaultKind("dropped mid-body", _faults({"cut_next": 7}), _reset),
     FaultKind("HTML body", _faults({"html_next": 7}), _reset),
     FaultKind("401 (token expired)", _expire, _nothing, oauth=True),
 )}

@@ -42,6 +42,7 @@ FAULTS: list[tuple[str, dict[str, Any]]] = [
     ("dropped after handling", {"drop_after_next": 3}),
     ("timeout", {"latency_ms": 1_500}),
     ("truncated body", {"malformed_next": 3}),
+    ("dropped mid-body", {"cut_next": 3}),
     ("HTML body", {"html_next": 3}),
 ]
 

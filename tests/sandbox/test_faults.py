@@ -166,3 +166,19 @@ async def test_in_process_malformed_and_5xx(client: httpx.AsyncClient, sandbox: 
         r.json()
     sandbox.faults.update({"error_next": 1})
     assert (await client.get("/v3/contact_lists")).status_code == 503
+
+
+async def test_cut_mid_body_drops_the_connection_after_handling_the_request() -> None:
+    """Over real loopback: the client gets part of the body and then a closed connection, and the write was
+    applied (like drop_after, but the answer had started)."""
+    from ccdesk.sandbox.app import SandboxConfig
+
+    with SandboxServer(SandboxConfig(contacts=5, seed=1, rate_limit=0, tokens=["t"])) as server:
+        sb = server.sandbox
+        cid = sb.contact_ids(status="active")[0]
+        sb.faults.update({"cut_next": 1})
+        async with httpx.AsyncClient(base_url=server.api_base + "/", headers={"Authorization": "Bearer t"}) as http:
+            with pytest.raises(httpx.RemoteProtocolError):
+                await http.get(f"contacts/{cid}")
+            ok = await http.get(f"contacts/{cid}")
+        assert ok.status_code == 200 and sb.faults.cut_next == 0
