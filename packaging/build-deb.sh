@@ -22,6 +22,10 @@ echo "== PyInstaller build of ccdesk $VERSION ($ARCH)"
 rm -rf build/pyinstaller build/deb
 "$VENV/bin/pyinstaller" --noconfirm --clean --log-level WARN --distpath build/pyinstaller/dist \
   --workpath build/pyinstaller/work packaging/ccdesk.spec
+# Strip debug symbols from the shared libraries, except those vendored by wheels under <pkg>.libs/: they are
+# patched with patchelf and stripping breaks them (numpy's OpenBLAS then fails to load).
+find build/pyinstaller/dist/ccdesk -type f \( -name '*.so' -o -name '*.so.*' \) -not -path '*.libs/*' \
+  -exec strip --strip-unneeded {} + 2>/dev/null || true
 
 echo "== Debian package layout"
 DEB=build/deb

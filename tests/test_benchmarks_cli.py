@@ -11,7 +11,8 @@ ROOT = Path(__file__).resolve().parents[1]
 KEYS = {"search_p50_ms_100k", "search_p95_ms_100k", "search_p95_ms_1m", "pull_contacts_per_s_unthrottled",
         "pull_fraction_of_ceiling", "naive_pull_contacts_per_s", "incremental_sync_s_100k", "gui_max_stall_ms",
         "export_rows_per_s_1m", "export_peak_rss_mb", "faults_kinds", "faults_runs", "faults_lost_actions",
-        "faults_duplicated_actions", "property_examples", "property_fields_lost", "tokens_found_on_disk"}
+        "faults_duplicated_actions", "property_examples", "property_fields_lost", "tokens_found_on_disk",
+        "bulk_preview_10k_s", "bulk_preview_max_stall_ms"}
 
 
 def test_selftest_writes_every_key(tmp_path: Path) -> None:
