@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,11 @@ class Context:
     args: argparse.Namespace
     out: Output
     desk: Desk
+    interrupted: asyncio.Event = field(default_factory=asyncio.Event)  # Ctrl+C: stop after the current step
+
+
+class Interrupted(Exception):
+    """Ctrl+C: the command stopped between two steps; what is queued stays queued."""
 
 
 # --- sync ---------------------------------------------------------------------------------------------------------
@@ -46,9 +52,19 @@ async def bring_up_to_date(ctx: Context) -> SyncResult:
     def progress(p: SyncProgress) -> None:
         ctx.out.progress(f"sync ({p.stage})", p.done, p.total, unit="contacts")
 
-    result = await ctx.desk.sync.run(progress)
+    sync = asyncio.ensure_future(ctx.desk.sync.run(progress))
+    stop = asyncio.ensure_future(ctx.interrupted.wait())
+    try:
+        await asyncio.wait({sync, stop}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stop.cancel()
     ctx.out.end_progress()
-    return result
+    if not sync.done():
+        ctx.desk.sync.cancel()  # what was stored stays; the next sync resumes from there
+        with contextlib.suppress(asyncio.CancelledError):
+            await sync
+        raise Interrupted()
+    return sync.result()
 
 
 async def run_sync(ctx: Context) -> int:
@@ -142,8 +158,11 @@ async def _send(ctx: Context, outbox_ids: Sequence[int]) -> SendSummary:
     def progress(p: SendProgress) -> None:
         ctx.out.progress("sending", p.finished, p.total, unit="change(s)", seconds_left=p.seconds_left)
 
-    summary = await see_through(ctx.desk, outbox_ids, send=True, wait_s=ctx.args.wait, on_progress=progress)
+    summary = await see_through(ctx.desk, outbox_ids, send=True, wait_s=ctx.args.wait, on_progress=progress,
+                                cancel=ctx.interrupted)
     ctx.out.end_progress()
+    if summary.stopped_for == "cancelled":
+        raise Interrupted()
     return summary
 
 

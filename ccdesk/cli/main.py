@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,7 +28,7 @@ from ccdesk.services.validation import InvalidInput, validate_reason
 from ccdesk.store.errors import StoreUnavailableError
 
 from .account import HOW_TO_SIGN_IN, NotSignedIn, open_account
-from .commands import COMMANDS, Context, parse_since
+from .commands import COMMANDS, Context, Interrupted, parse_since
 from .exit_codes import Exit
 from .output import Output
 
@@ -106,11 +108,29 @@ async def _run(args: argparse.Namespace, out: Output) -> int:
 
     account = await open_account(args)
     desk = Desk(account.client, account.db_path)
+    ctx = Context(args, out, desk)
+    _stop_between_steps_on_ctrl_c(ctx)
     try:
-        return int(await COMMANDS[args.command](Context(args, out, desk)))
+        return int(await COMMANDS[args.command](ctx))
     finally:
         await desk.close()  # closes the client too
         await account.session.aclose()
+
+
+def _stop_between_steps_on_ctrl_c(ctx: Context) -> None:
+    """The first Ctrl+C lets the change being sent finish and stops there (nothing half-done, the rest stays
+    queued); a second one stops at once. Cancelling the task on the first one proved unreliable: a
+    cancellation arriving as an HTTP read times out can be absorbed by the network library."""
+    loop = asyncio.get_running_loop()
+    main_task = asyncio.current_task()
+
+    def on_sigint() -> None:
+        if ctx.interrupted.is_set() and main_task is not None:
+            main_task.cancel()
+        ctx.interrupted.set()
+
+    with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows event loops: Ctrl+C as usual
+        loop.add_signal_handler(signal.SIGINT, on_sigint)
 
 
 def main(argv: Sequence[str]) -> int:
@@ -124,9 +144,11 @@ def main(argv: Sequence[str]) -> int:
         if args.command == "unsubscribe":
             args.reason = validate_reason(args.reason)  # a bad reason costs nothing, not even a sign-in check
         code = asyncio.run(_run(args, out))
-    except KeyboardInterrupt:
-        out.warn("Interrupted. What was queued stays queued and is sent by the next run (or by the window).")
+    except (KeyboardInterrupt, Interrupted):
+        message = "Interrupted. What was queued stays queued and is sent by the next run (or by the window)."
+        out.warn(message)
         code = Exit.INTERRUPTED
+        out.result({"command": args.command, "ok": False, "exit_code": int(code), "error": message})
     except Exception as exc:
         code, message = _code_for(exc)
         if code == Exit.FAILED and not isinstance(exc, ApiError | AddressFileError | InvalidInput | ExportFailed

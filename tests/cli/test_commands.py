@@ -235,3 +235,25 @@ def test_interrupted_halfway_then_run_again_sends_nothing_twice(signed_in_cli: C
     assert set(puts) == {f"/v3/contacts/{c}" for c in targets}
     # At most the one PUT in flight at the interrupt is repeated (same body, same effect); nothing else twice.
     assert sum(puts.values()) <= 17 and max(puts.values()) <= 2, puts
+
+
+def test_ctrl_c_during_a_sync_stops_it_and_the_next_sync_finishes(signed_in_cli: Cli) -> None:
+    cli = signed_in_cli
+    sb = cli.server.sandbox
+    sb.faults.update({"latency_ms": 3_000, "only": "^GET /v3/contacts$"})
+    proc = subprocess.Popen([sys.executable, "-m", "ccdesk", "sync"], env=cli.env, cwd=cli.home,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while sb.requests_matching("GET", "/v3/contacts") < 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130 and "Interrupted" in err and "Traceback" not in err, err
+    sb.faults.reset()
+    code, result = cli.run_json("sync")
+    assert code == 0 and result["full_pull"] and result["contacts_read"] == len(sb.contact_ids("all"))
