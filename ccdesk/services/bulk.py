@@ -58,7 +58,7 @@ async def match(desk: Desk, file: AddressFile, on_progress: Callable[[int, int],
     found: list[tuple[AddressRow, ContactRow]] = []
     missing: list[AddressRow] = []
     emails = [r.email for r in file.rows]
-    rows_by_email = await desk.store.call(lambda s: {e: s.get_contact_by_email(e) for e in emails})
+    rows_by_email = await desk.store.call(lambda s: s.get_contacts_by_emails(emails))  # one query, not one each
     for row in file.rows:
         contact = rows_by_email.get(row.email)
         if contact is not None:

@@ -69,6 +69,22 @@ def get_contact_by_email(conn: sqlite3.Connection, email: str) -> ContactRow | N
     )
 
 
+def get_contacts_by_emails(conn: sqlite3.Connection, emails: Iterable[str]) -> dict[str, ContactRow]:
+    """Many exact addresses at once (a file of addresses), without the raw JSON; same choice as
+    get_contact_by_email when two contacts share an address. Keys are the lower-cased addresses."""
+    wanted = sorted({e.strip().lower() for e in emails})
+    best: dict[str, tuple[tuple[bool, str], ContactRow]] = {}
+    for row in conn.execute(
+        f"SELECT c.email_lower, c.deleted_at IS NULL, coalesce(c.updated_at, ''), {CONTACT_SELECT} "
+        "FROM contacts c WHERE c.email_lower IN (SELECT value FROM json_each(?))",
+        (json.dumps(wanted),),
+    ):
+        email, rank = row[0], (bool(row[1]), row[2])
+        if email not in best or rank > best[email][0]:
+            best[email] = (rank, row_to_contact(row[3:]))
+    return {email: contact for email, (_, contact) in best.items()}
+
+
 def _get_one(conn: sqlite3.Connection, where: str, arg: str) -> ContactRow | None:
     row = conn.execute(
         f"SELECT {CONTACT_SELECT}, j.raw_json FROM contacts c "

@@ -136,6 +136,9 @@ class Store:
     def get_contact_by_email(self, email: str) -> ContactRow | None:
         return _contacts.get_contact_by_email(self._conn, email)
 
+    def get_contacts_by_emails(self, emails: Iterable[str]) -> dict[str, ContactRow]:
+        return _contacts.get_contacts_by_emails(self._conn, emails)
+
     def search(
         self,
         query: str | None = "",

@@ -197,3 +197,19 @@ def test_random_operations_keep_counters_and_index_consistent(store: Store) -> N
         == store.count()
         == len({r[0] for r in store.connection.execute("SELECT id FROM contacts")})
     )
+
+
+def test_many_addresses_at_once_match_one_by_one(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from ccdesk.store import bench
+    from ccdesk.store.store import Store
+
+    with Store(tmp_path / "many.sqlite3") as store:
+        bench.fill(store, 500, seed=4)
+        emails = [r.email for r in store.search("", limit=120) if r.email]
+        asked = [e.upper() for e in emails[:60]] + emails[60:] + ["nobody@nowhere.example"]
+        found = store.get_contacts_by_emails(asked)
+        assert set(found) == {e.lower() for e in emails}
+        for email, row in found.items():
+            one = store.get_contact_by_email(email)
+            assert one is not None and one.contact_id == row.contact_id and one.status == row.status
+            assert sorted(one.list_ids) == sorted(row.list_ids)
