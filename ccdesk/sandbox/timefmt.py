@@ -16,6 +16,9 @@ _DATETIME_RE = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$"
 )
 DAY_MS = 86_400_000
+# The instants a date-time given by a client may name: those iso_z can write back (years 0001-9999 in UTC).
+_MIN_MS = int(datetime(1, 1, 1, tzinfo=UTC).timestamp()) * 1000
+_MAX_MS = int(datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp()) * 1000 + 999
 
 
 def now_ms(clock: Callable[[], float]) -> int:
@@ -26,15 +29,21 @@ def _dt(ms: int, tz: timezone) -> datetime:
     return datetime.fromtimestamp(ms / 1000, tz)
 
 
+def _stamp(d: datetime) -> str:
+    # Not strftime("%Y"): glibc writes year 200 as "200", which is not ISO-8601 (and which the sandbox itself
+    # then refuses when a client sends the value back).
+    return f"{d.year:04d}-{d.month:02d}-{d.day:02d}T{d.hour:02d}:{d.minute:02d}:{d.second:02d}."
+
+
 def iso_z(ms: int) -> str:
     """`2024-01-05T13:48:44.108Z`."""
-    return _dt(ms, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+    return _stamp(_dt(ms, UTC)) + f"{ms % 1000:03d}Z"
 
 
 def iso_offset(ms: int) -> str:
     """`2024-01-05T08:48:44.108-05:00`."""
     d = _dt(ms, EMAIL_TZ)
-    return d.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}" + d.strftime("%z")[:3] + ":00"
+    return _stamp(d) + f"{ms % 1000:03d}" + d.strftime("%z")[:3] + ":00"
 
 
 def iso_date(ms: int) -> str:
@@ -46,6 +55,8 @@ def parse_datetime(text: str) -> int:
     """A strict ISO-8601 date-time with seconds and a zone (`Z` or `±hh:mm`) → epoch ms; ValueError else.
 
     Stricter than the service probably is (it may accept more forms): a client that passes here passes there.
+    An instant outside the years 0001-9999 in UTC (e.g. `0001-01-01T00:00:00+14:00`) is refused too: it could
+    not be written back as a date-time.
     """
     m = _DATETIME_RE.match(text)
     if not m:
@@ -57,7 +68,10 @@ def parse_datetime(text: str) -> int:
     )
     year, month, day, hour, minute, second = (int(m.group(i)) for i in range(1, 7))
     d = datetime(year, month, day, hour, minute, second, tzinfo=tz)
-    return int(d.timestamp()) * 1000 + int(frac[:3].ljust(3, "0"))
+    ms = int(d.timestamp()) * 1000 + int(frac[:3].ljust(3, "0"))
+    if not _MIN_MS <= ms <= _MAX_MS:
+        raise ValueError(text)
+    return ms
 
 
 def utc_day(ms: int) -> int:
