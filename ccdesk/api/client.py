@@ -45,6 +45,9 @@ from .tokens import TokenProvider
 log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.cc.email/v3"
+DELETED_CONTACT_REFUSED = ("This contact was deleted in Constant Contact. Unsubscribing it from here would restore "
+                           "it, so nothing was changed; restore it in Constant Contact first if it must be "
+                           "unsubscribed.")
 IDEMPOTENT = frozenset({"GET", "PUT", "DELETE", "HEAD"})
 
 
@@ -240,7 +243,8 @@ class CCClient:
 
         Reads the whole contact first and PUTs it back with only `permission_to_send`, `opt_out_reason` and
         `update_source` changed. A contact already unsubscribed is returned as it is: sending again could
-        overwrite the reason the contact gave.
+        overwrite the reason the contact gave. A deleted contact is refused (ValidationError, nothing sent):
+        any PUT restores a deleted contact (or, with update_source Contact, is refused by the service).
         """
         if reason is not None and len(reason) > MAX_REASON_LENGTH:
             raise ValidationError(f"The reason is {len(reason)} characters long; Constant Contact accepts at "
@@ -248,6 +252,8 @@ class CCClient:
         contact = await self.get_contact(contact_id)
         if contact.is_unsubscribed:
             return contact
+        if contact.is_deleted:
+            raise ValidationError(DELETED_CONTACT_REFUSED)
         changes: JSON = {"permission_to_send": "unsubscribed", "opt_out_reason": reason or None}
         if not reason:
             changes.pop("opt_out_reason")
@@ -256,11 +262,13 @@ class CCClient:
 
     async def remove_from_lists(self, contact_id: str, list_ids: Iterable[str],
                                 source: UpdateSource = "Account") -> Contact:
-        """Take one contact off some lists (reversible; not an opt-out), keeping everything else."""
+        """Take one contact off some lists (reversible; not an opt-out), keeping everything else.
+
+        A deleted contact is on no list; it is returned as it is (a PUT would restore it)."""
         contact = await self.get_contact(contact_id)
         drop = set(list_ids)
         remaining = [lid for lid in contact.list_memberships if lid not in drop]
-        if len(remaining) == len(contact.list_memberships):
+        if contact.is_deleted or len(remaining) == len(contact.list_memberships):
             return contact
         body = build_put_body(contact, source, list_memberships=remaining)
         return await self.put_contact(contact_id, body)

@@ -145,6 +145,24 @@ async def test_unsubscribing_an_unsubscribed_contact_sends_nothing(start) -> Non
     assert [r.method for r in transport.sent] == ["GET"]
 
 
+@pytest.mark.parametrize("source", ["Account", "Contact"])
+async def test_a_deleted_contact_is_not_unsubscribed_nor_restored(start, source: str) -> None:
+    """Found by the property suite: any PUT restores a deleted contact (reference §2), so unsubscribing one
+    brought it back (update_source Account) or failed with the service's restore error (Contact)."""
+    server = start()
+    sb = server.sandbox
+    cid = next(c for c in sb.contact_ids(status="deleted")
+               if sb.contact_json(c)["email_address"]["permission_to_send"] != "unsubscribed")
+    before = sb.contact_json(cid)
+    transport = RecordingTransport()
+    async with client_for(server, transport) as client:
+        with pytest.raises(ValidationError, match="deleted in Constant Contact"):
+            await client.unsubscribe(cid, "Asked by phone", source)  # type: ignore[arg-type]
+        await client.remove_from_lists(cid, [lst["list_id"] for lst in sb.lists()])
+    assert [r.method for r in transport.sent] == ["GET", "GET"]
+    assert sb.contact_json(cid) == before
+
+
 async def test_remove_from_lists_keeps_everything_else(start) -> None:
     server = start(contacts=300)
     cid = _rich_contact(server)

@@ -7,6 +7,7 @@ import copy
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
 from ccdesk.sandbox.server import SandboxServer
@@ -15,7 +16,7 @@ from ccdesk.services.desk import Desk
 from ccdesk.services.validation import InvalidInput
 from ccdesk.store.rows import OutboxState
 
-from .conftest import make_client
+from .conftest import TOKEN, make_client
 
 
 def sandbox_of(server: SandboxServer):
@@ -103,6 +104,23 @@ async def test_unsubscribe_through_the_outbox_changes_nothing_else(desk: Desk, s
     assert str(row.status) == "unsubscribed"
     journal = await desk.store.call(lambda s: s.audit(cid))
     assert {a.outcome for a in journal} >= {"queued", "sent"}
+
+
+async def test_unsubscribing_a_contact_deleted_meanwhile_fails_and_does_not_restore_it(
+        desk: Desk, server: SandboxServer) -> None:
+    """Found by the property suite: the outbox's PUT restored a contact deleted in Constant Contact after our
+    last sync. Now the item fails with a plain message and the contact stays as it was."""
+    await desk.pull.run()
+    sb = sandbox_of(server)
+    cid = mailable_with_lists(server)
+    await desk.actions.unsubscribe([cid], "Asked by phone", "Account")
+    async with httpx.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}) as other_user:
+        assert (await other_user.delete(f"{server.api_base}/contacts/{cid}")).status_code == 204
+    before = sb.contact_json(cid)
+    outcomes = await desk.worker.drain()
+    assert len(outcomes) == 1 and outcomes[0].final and not outcomes[0].ok
+    assert "deleted in Constant Contact" in outcomes[0].message
+    assert sb.contact_json(cid) == before
 
 
 async def test_second_unsubscribe_of_the_same_contact_is_skipped(desk: Desk, server: SandboxServer) -> None:
