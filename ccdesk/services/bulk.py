@@ -90,7 +90,9 @@ def _preview(matched: Matched) -> Preview:
 def classify_unsubscribe(matched: Matched) -> Preview:
     preview = _preview(matched)
     for row, contact in matched.found:
-        (preview.already if str(contact.status) == "unsubscribed" else preview.to_change).append((row, contact))
+        # A deleted contact cannot be mailed, and any PUT would restore it: nothing to do (see CCClient.unsubscribe).
+        done = str(contact.status) in ("unsubscribed", "deleted")
+        (preview.already if done else preview.to_change).append((row, contact))
     return preview
 
 
