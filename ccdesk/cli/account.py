@@ -29,11 +29,7 @@ class NotSignedIn(Exception):
 class Account:
     session: AuthSession
     client: CCClient
-    db_path: Path
-
-    async def aclose(self) -> None:
-        await self.client.aclose()
-        await self.session.aclose()
+    db_path: Path  # the client is closed with the Desk built on it; the session by the caller
 
 
 async def open_account(args: argparse.Namespace) -> Account:

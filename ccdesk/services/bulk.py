@@ -115,12 +115,6 @@ async def preview_remove(desk: Desk, file: AddressFile, list_ids: Sequence[str],
     return classify_remove(await match(desk, file, on_progress), list_ids)
 
 
-async def queue_unsubscribes(desk: Desk, preview: Preview, reason: str, asked_by: AskedBy) -> Queued:
-    if not preview.to_change:
-        return Queued([], [])
-    return await desk.actions.unsubscribe([c.contact_id for _, c in preview.to_change], reason, asked_by)
-
-
 async def queue_import(desk: Desk, preview: Preview, default_reason: str, asked_by: AskedBy) -> Queued:
     """Unsubscribe what the preview found, each row with its own reason and date when the file has them
     (a Do Not Mail list from another system), else `default_reason` and today. Only ever adds opt-outs."""

@@ -106,6 +106,13 @@ def get_item(conn: sqlite3.Connection, item_id: int) -> OutboxItem | None:
     return None if row is None else _item(row)
 
 
+def states(conn: sqlite3.Connection, item_ids: list[int]) -> list[tuple[int, str, OutboxState]]:
+    """(id, kind, state) of many items in one query: what a bulk run polls while it waits."""
+    return [(item_id, kind, OutboxState(state)) for item_id, kind, state in conn.execute(
+        "SELECT id, kind, state FROM outbox WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
+        (json.dumps(item_ids),))]
+
+
 def next_due(conn: sqlite3.Connection, now: datetime) -> OutboxItem | None:
     """Claim the oldest due item (state -> in_progress, attempts + 1). The caller holds a transaction."""
     row = conn.execute(

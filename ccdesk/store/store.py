@@ -28,7 +28,7 @@ from ccdesk.store import search as _search
 from ccdesk.store import state as _state
 from ccdesk.store.db import Transactions, connect, default_db_path
 from ccdesk.store.name_order import NameOrder
-from ccdesk.store.rows import AuditRow, ContactRow, ListRow, OutboxItem, UpsertResult
+from ccdesk.store.rows import AuditRow, ContactRow, ListRow, OutboxItem, OutboxState, UpsertResult
 from ccdesk.store.schema import migrate, user_version
 from ccdesk.store.timeutil import dt_to_db, to_utc, utcnow
 
@@ -249,6 +249,9 @@ class Store:
 
     def outbox_items(self, state: str | None = None, limit: int = 500) -> list[OutboxItem]:
         return _outbox.items(self._conn, state, limit)
+
+    def outbox_states(self, item_ids: Iterable[int]) -> list[tuple[int, str, OutboxState]]:
+        return _outbox.states(self._conn, list(item_ids))
 
     def get_outbox_item(self, item_id: int) -> OutboxItem | None:
         return _outbox.get_item(self._conn, item_id)

@@ -86,8 +86,8 @@ class MainWindow(QMainWindow):
         self._count_tasks: set[asyncio.Future[None]] = set()
         self.confirm_quit_with_pending = True
         self._lookup_done: set[str] = set()
-        self._bulk_items: set[int] = set()
-        self._store_notice = ""  # outbox ids of bulk runs from a file: their report shows failures
+        self._bulk_items: set[int] = set()  # outbox ids of bulk runs from a file: their report shows failures
+        self._store_notice = ""  # the notice shown for a locked file / full disk, taken down when it is over
         self.setWindowTitle(f"ccdesk — {account}" if account else "ccdesk")
         self.resize(1200, 760)
 
@@ -683,7 +683,8 @@ class MainWindow(QMainWindow):
         self.activateWindow()
 
     def _prepare_search(self) -> None:
-        """Build the name ranks on a worker thread (numpy import + a read of every contact: 0.3 s at 1M)."""
+        """Build the name ranks on a worker thread (a read of every contact: 0.3 s at 1M); tracked with the
+        other background reads so shutdown() cancels it."""
         with contextlib.suppress(RuntimeError):  # no running loop (a synchronous test): the first search builds
             asyncio.get_running_loop()
             self._count_tasks.add(task := asyncio.ensure_future(self._adopt_ranks()))

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,23 @@ def _address_file(cli: Cli, path: Path, n: int) -> list[str]:
     path.write_text("\n".join(_emails(cli, targets)) + "\n", encoding="utf-8")
     assert cli.run("sync").returncode == 0
     return targets
+
+
+def _ctrl_c_when(cli: Cli, ready: Callable[[], bool], *args: str) -> tuple[subprocess.Popen[str], str]:
+    """Run a command and press Ctrl+C (SIGINT) once `ready()`; returns the finished process and its stderr."""
+    proc = subprocess.Popen([sys.executable, "-m", "ccdesk", *args], env=cli.env, cwd=cli.home,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not ready() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    return proc, err
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -211,19 +229,9 @@ def test_interrupted_halfway_then_run_again_sends_nothing_twice(signed_in_cli: C
     sb = cli.server.sandbox
     path = tmp_path / "many.txt"
     targets = _address_file(cli, path, 16)
-    args = [sys.executable, "-m", "ccdesk", "unsubscribe", "--file", str(path), "--reason", "CRM", "--no-sync"]
-    proc = subprocess.Popen(args, env=cli.env, cwd=cli.home, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    try:
-        deadline = time.monotonic() + 60
-        while sb.requests_matching("PUT") < 5 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        proc.send_signal(signal.SIGINT)  # Ctrl+C, about a third of the way through
-        _out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
+    # Ctrl+C about a third of the way through.
+    proc, err = _ctrl_c_when(cli, lambda: sb.requests_matching("PUT") >= 5,
+                             "unsubscribe", "--file", str(path), "--reason", "CRM", "--no-sync")
     assert proc.returncode == 130 and "stays queued" in err and "Traceback" not in err, err
     sent_first = sb.requests_matching("PUT")
     assert 5 <= sent_first < 16
@@ -241,18 +249,7 @@ def test_ctrl_c_during_a_sync_stops_it_and_the_next_sync_finishes(signed_in_cli:
     cli = signed_in_cli
     sb = cli.server.sandbox
     sb.faults.update({"latency_ms": 3_000, "only": "^GET /v3/contacts$"})
-    proc = subprocess.Popen([sys.executable, "-m", "ccdesk", "sync"], env=cli.env, cwd=cli.home,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 60
-        while sb.requests_matching("GET", "/v3/contacts") < 1 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        proc.send_signal(signal.SIGINT)
-        _out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
+    proc, err = _ctrl_c_when(cli, lambda: sb.requests_matching("GET", "/v3/contacts") >= 1, "sync")
     assert proc.returncode == 130 and "Interrupted" in err and "Traceback" not in err, err
     sb.faults.reset()
     code, result = cli.run_json("sync")

@@ -10,8 +10,8 @@ from ccdesk.services.address_file import read_address_file
 from ccdesk.services.bulk import (
     preview_remove,
     preview_unsubscribe,
+    queue_import,
     queue_removals,
-    queue_unsubscribes,
     report,
     save_report,
 )
@@ -39,7 +39,7 @@ async def test_bulk_unsubscribe_matches_its_preview_and_is_not_repeated(desk: De
     assert preview.counts() == {"rows": 14, "to_change": 8, "already": 3, "unknown": 1, "invalid": 1,
                                 "duplicates": 1}
     assert preview.looked_up == 0, "the cache is complete after a sync: no lookups needed"
-    queued = await queue_unsubscribes(desk, preview, "Imported from the CRM's do-not-contact list", "Contact")
+    queued = await queue_import(desk, preview, "Imported from the CRM's do-not-contact list", "Contact")
     assert len(queued.outbox_ids) == 8
     await desk.worker.drain()
     lines = await report(desk, preview, queued, done_word="unsubscribed")
@@ -56,7 +56,7 @@ async def test_bulk_unsubscribe_matches_its_preview_and_is_not_repeated(desk: De
     puts_before = sb.requests_matching("PUT")
     again = await preview_unsubscribe(desk, read_address_file(path))
     assert again.counts()["to_change"] == 0 and again.counts()["already"] == 11
-    queued_again = await queue_unsubscribes(desk, again, "again", "Contact")
+    queued_again = await queue_import(desk, again, "again", "Contact")
     await desk.worker.drain()
     assert queued_again.outbox_ids == [] and sb.requests_matching("PUT") == puts_before
 
