@@ -41,7 +41,8 @@ def optouts(
     ordered by opt-out date. ``source`` is ``"Contact"`` or ``"Account"``."""
     # IS NOT NULL lets the index skip the (many) contacts without an opt-out date. An unsubscribed
     # contact without a date is left out here; do_not_mail() lists every unsubscribed contact.
-    where = ["c.permission_to_send = 'unsubscribed'", "c.opt_out_date IS NOT NULL"]
+    # pending_confirmation: a resubscribe email was sent; the opt-out stands until the contact confirms.
+    where = ["c.permission_to_send IN ('unsubscribed', 'pending_confirmation')", "c.opt_out_date IS NOT NULL"]
     params: list[Any] = []
     if since is not None:
         where.append("c.opt_out_date >= ?")
@@ -61,9 +62,11 @@ def optouts(
 
 
 def do_not_mail(conn: sqlite3.Connection) -> Iterator[ContactRow]:
-    """Every unsubscribed contact, deleted ones included, by email address."""
+    """Every unsubscribed contact, deleted ones included, by email address; and every one waiting to confirm
+    (`pending_confirmation`, e.g. after a resubscribe email): not mailable either."""
     sql = (
-        f"SELECT {CONTACT_SELECT} FROM contacts c WHERE c.permission_to_send = 'unsubscribed' "
+        f"SELECT {CONTACT_SELECT} FROM contacts c "
+        "WHERE c.permission_to_send IN ('unsubscribed', 'pending_confirmation') "
         "ORDER BY c.email_lower, c.id"
     )
     return _stream(conn, sql, [])
