@@ -27,3 +27,17 @@ def resubscribe_requested_at(conn: sqlite3.Connection, contact_id: str) -> datet
         "SELECT max(requested_at) FROM resubscribe_requests WHERE contact_id = ?", (contact_id,)
     ).fetchone()
     return db_to_dt(row[0])
+
+
+def awaiting_confirmation_ids(conn: sqlite3.Connection) -> list[str]:
+    """Cached contacts a resubscribe email was sent to (from here or from Constant Contact's web UI) and who
+    have not confirmed yet, in either reading of the service's state: their next change is email-only."""
+    return [r[0] for r in conn.execute(
+        "SELECT contact_id FROM contacts WHERE confirm_status = 'pending' "
+        "AND permission_to_send IN ('unsubscribed', 'pending_confirmation') AND deleted_at IS NULL")]
+
+
+def unsubscribed_ids(conn: sqlite3.Connection) -> set[str]:
+    """Cached contacts that `GET /contacts?status=unsubscribed` should return (not deleted)."""
+    return {r[0] for r in conn.execute(
+        "SELECT contact_id FROM contacts WHERE permission_to_send = 'unsubscribed' AND deleted_at IS NULL")}

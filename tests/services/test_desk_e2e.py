@@ -13,10 +13,9 @@ import pytest
 from ccdesk.sandbox.server import SandboxServer
 from ccdesk.services.cache_pull import NEXT_HREF, CachePull
 from ccdesk.services.desk import Desk
+from ccdesk.services.outbox import ALREADY_SENT
 from ccdesk.services.validation import InvalidInput
 from ccdesk.store.rows import OutboxState
-
-from ccdesk.services.outbox import ALREADY_SENT
 
 from .conftest import BOTH_READINGS, TOKEN, make_client
 
