@@ -32,9 +32,12 @@ def resubscribe_requested_at(conn: sqlite3.Connection, contact_id: str) -> datet
 def awaiting_confirmation_ids(conn: sqlite3.Connection) -> list[str]:
     """Cached contacts a resubscribe email was sent to (from here or from Constant Contact's web UI) and who
     have not confirmed yet, in either reading of the service's state: their next change is email-only."""
+    # pending_confirmation alone also marks a new sign-up waiting for double opt-in: only an opted-out contact
+    # (or one this desk asked for) is waiting for a resubscribe confirmation.
     return [r[0] for r in conn.execute(
-        "SELECT contact_id FROM contacts WHERE confirm_status = 'pending' "
-        "AND permission_to_send IN ('unsubscribed', 'pending_confirmation') AND deleted_at IS NULL")]
+        "SELECT contact_id FROM contacts WHERE confirm_status = 'pending' AND deleted_at IS NULL "
+        "AND (permission_to_send = 'unsubscribed' OR (permission_to_send = 'pending_confirmation' "
+        "AND (opt_out_date IS NOT NULL OR contact_id IN (SELECT contact_id FROM resubscribe_requests))))")]
 
 
 def unsubscribed_ids(conn: sqlite3.Connection) -> set[str]:
