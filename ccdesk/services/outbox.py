@@ -41,6 +41,7 @@ STORE_RETRY_S = 5.0  # how soon to look again when the local file was locked or 
 # Many contacts off some lists at once: one remove_list_memberships activity per outbox entry (<= 500 ids).
 # Re-posting it after a lost answer is harmless: removing a membership twice has the same effect as once.
 BULK_REMOVE = "remove_from_lists_bulk"
+READ_BACK = ("list_memberships",)  # what a re-read needs for the cache (the status depends on the lists)
 ALREADY_SENT = "A confirmation email was already sent; only the contact can finish it (by clicking its link)."
 ACCOUNT_OPTOUT_KEPT = ("Already unsubscribed by our team (source Account); Constant Contact kept that record, so "
                        "the contact's own request is in this desk's journal only. An Account opt-out can be undone "
@@ -213,14 +214,14 @@ class OutboxWorker:
         checked the same way. The HTTP layer does not repeat the PUT; a later attempt of this item after a
         connection failure reads the contact again before sending."""
         message = "Resubscribe email sent; waiting for the contact to confirm"
-        contact = await self._client.get_contact(cid, include=())
+        contact = await self._client.get_contact(cid, include=READ_BACK)
         if contact.awaiting_confirmation:
             message = ALREADY_SENT
         else:
             try:
                 await self._client.request_resubscribe(cid, item.payload["list_ids"])
             except ValidationError as exc:
-                contact = await self._client.get_contact(cid, include=())
+                contact = await self._client.get_contact(cid, include=READ_BACK)
                 if not contact.awaiting_confirmation:
                     raise ValidationError(f"{exc.message} Constant Contact sends one resubscribe email per "
                                           "contact, ever; they can still rejoin through a sign-up form.",
@@ -231,7 +232,7 @@ class OutboxWorker:
                 if not exc.retryable:
                     raise
                 # The answer may have been lost after the service acted: look before anything is sent again.
-                contact = await self._client.get_contact(cid, include=())
+                contact = await self._client.get_contact(cid, include=READ_BACK)
                 if not contact.awaiting_confirmation:
                     raise exc from None
         at = self._clock()
