@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ccdesk.api import client as client_module
+from ccdesk.api import contact_writes as client_module
 
 from .runner import changed_fields, run_property_suite
 
