@@ -61,12 +61,20 @@ def optouts(
     return _stream(conn, sql, params)
 
 
+# `pending_confirmation` alone also marks a new sign-up waiting for its double opt-in (not an opt-out).
+AWAITING_RESUBSCRIBE = (
+    "c.permission_to_send = 'pending_confirmation' AND (c.opt_out_date IS NOT NULL OR c.contact_id IN "
+    "(SELECT contact_id FROM resubscribe_requests))"
+)
+
+
 def do_not_mail(conn: sqlite3.Connection) -> Iterator[ContactRow]:
-    """Every unsubscribed contact, deleted ones included, by email address; and every one waiting to confirm
-    (`pending_confirmation`, e.g. after a resubscribe email): not mailable either."""
+    """Every unsubscribed contact, deleted ones included, by email address; also one that was sent a
+    resubscribe email and has not confirmed (`pending_confirmation` with its opt-out on record, or asked from
+    this desk): the opt-out stands until the contact confirms."""
     sql = (
         f"SELECT {CONTACT_SELECT} FROM contacts c "
-        "WHERE c.permission_to_send IN ('unsubscribed', 'pending_confirmation') "
+        f"WHERE c.permission_to_send = 'unsubscribed' OR ({AWAITING_RESUBSCRIBE}) "
         "ORDER BY c.email_lower, c.id"
     )
     return _stream(conn, sql, [])

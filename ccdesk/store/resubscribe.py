@@ -8,6 +8,7 @@ import sqlite3
 from collections.abc import Iterable
 from datetime import datetime
 
+from ccdesk.store.optouts import AWAITING_RESUBSCRIBE
 from ccdesk.store.timeutil import db_to_dt, dt_to_db
 
 
@@ -32,12 +33,9 @@ def resubscribe_requested_at(conn: sqlite3.Connection, contact_id: str) -> datet
 def awaiting_confirmation_ids(conn: sqlite3.Connection) -> list[str]:
     """Cached contacts a resubscribe email was sent to (from here or from Constant Contact's web UI) and who
     have not confirmed yet, in either reading of the service's state: their next change is email-only."""
-    # pending_confirmation alone also marks a new sign-up waiting for double opt-in: only an opted-out contact
-    # (or one this desk asked for) is waiting for a resubscribe confirmation.
     return [r[0] for r in conn.execute(
-        "SELECT contact_id FROM contacts WHERE confirm_status = 'pending' AND deleted_at IS NULL "
-        "AND (permission_to_send = 'unsubscribed' OR (permission_to_send = 'pending_confirmation' "
-        "AND (opt_out_date IS NOT NULL OR contact_id IN (SELECT contact_id FROM resubscribe_requests))))")]
+        "SELECT c.contact_id FROM contacts c WHERE c.confirm_status = 'pending' AND c.deleted_at IS NULL "
+        f"AND (c.permission_to_send = 'unsubscribed' OR ({AWAITING_RESUBSCRIBE}))")]
 
 
 def unsubscribed_ids(conn: sqlite3.Connection) -> set[str]:
