@@ -38,6 +38,9 @@ READINGS: dict[str, Any] = {
 class Sandbox:
     def __init__(self, config: SandboxConfig) -> None:
         self.config = config
+        for name in READINGS:  # a misspelt reading would silently act as another one
+            if not READINGS[name](getattr(config, name)):
+                raise ValueError(f"{name}={getattr(config, name)!r} is not a reading the sandbox knows.")
         self.clock = config.clock
         self.lock = threading.RLock()
         anchor = config.anchor if config.anchor is not None else config.clock()

@@ -161,3 +161,19 @@ async def test_activity_polls_slow_down_from_1_s_to_15_s(server: SandboxServer) 
     assert pauses[:4] == [1.0, 1.5, 2.25, 3.375]
     assert max(pauses) == 15.0 and pauses[-1] == 15.0
     assert len(pauses) == 12  # the 12th poll saw it completed
+
+
+def test_the_unsubscribe_body_never_carries_a_sub_resource_even_from_a_full_read() -> None:
+    from ccdesk.api import Contact, build_put_body
+
+    full = Contact({"contact_id": "c", "first_name": "Ana", "future_core_field": "kept",
+                    "email_address": {"address": "a@example.org", "permission_to_send": "explicit",
+                                      "opt_out_reason": None, "confirm_status": "off"},
+                    "list_memberships": ["l1"], "custom_fields": [{"custom_field_id": "f", "value": "v"}],
+                    "taggings": ["t"], "notes": [{"note_id": "n", "content": "x"}], "phone_numbers": [{}],
+                    "street_addresses": [{}], "sms_channel": {}, "update_source": "Contact"})
+    body = build_put_body(full, "Account", sub_resources=False,
+                          email_changes={"permission_to_send": "unsubscribed", "opt_out_reason": None})
+    assert body == {"first_name": "Ana", "future_core_field": "kept", "update_source": "Account",
+                    "email_address": {"address": "a@example.org", "permission_to_send": "unsubscribed",
+                                      "opt_out_reason": None}}
