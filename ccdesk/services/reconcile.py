@@ -10,6 +10,10 @@ email from Constant Contact's web UI changes only its email status (the 2021 for
   sub-resources: about one request per 500 unsubscribed contacts) and compare them with the cached
   unsubscribed set. Cached ones the service no longer lists are re-read one by one; listed ones the cache
   does not hold as unsubscribed are stored from the page itself (and count as new opt-outs).
+
+Not seen until a full re-read: a resubscribe email sent from the web UI when the service keeps the contact
+`unsubscribed` (only `confirm_status` changes; the other reading makes it `pending_confirmation`, which
+leaves the unsubscribed set). Nothing is lost by that: the outbox reads the contact before sending one.
 """
 
 from __future__ import annotations
