@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from ccdesk.api import ApiError, CCClient, NotFound
+from ccdesk.api import ApiError, CCClient, NotFound, ValidationError
 from ccdesk.store.store import Store
 
 from .store_thread import StoreThread
@@ -71,15 +71,24 @@ class Reconciler:
 
     async def _compare_unsubscribed(self, result: ReconcileResult) -> list[str]:
         cached = await self._store.call(lambda s: s.unsubscribed_ids())
-        listed: set[str] = set()
-        async for page in self._client.iter_contact_pages(status="unsubscribed", include=INCLUDE, limit=PAGE_SIZE):
-            result.requests += 1
-            listed.update(c.contact_id for c in page.contacts)
-            fresh = [c.raw for c in page.contacts if c.contact_id not in cached]
-            if fresh:  # opted out without the opt-out pass seeing it (e.g. an old opt-out date)
-                outcome = await self._store.call(functools.partial(
-                    Store.upsert_contacts, contacts=fresh, fetched_at=self._clock()))
-                result.new_optouts.extend(outcome.new_optouts)
+        for attempt in (1, 2):
+            listed: set[str] = set()
+            try:
+                async for page in self._client.iter_contact_pages(status="unsubscribed", include=INCLUDE,
+                                                                  limit=PAGE_SIZE):
+                    result.requests += 1
+                    listed.update(c.contact_id for c in page.contacts)
+                    fresh = [c.raw for c in page.contacts if c.contact_id not in cached]
+                    if fresh:  # opted out without the opt-out pass seeing it (e.g. an old opt-out date)
+                        outcome = await self._store.call(functools.partial(
+                            Store.upsert_contacts, contacts=fresh, fetched_at=self._clock()))
+                        result.new_optouts.extend(outcome.new_optouts)
+                        cached |= {c["contact_id"] for c in fresh}
+                break
+            except ValidationError:
+                if attempt == 2 or not listed:  # the listing itself was refused, not a link of it
+                    raise
+                log.warning("reconcile: a paging link was refused; listing the unsubscribed contacts again")
         return sorted(cached - listed)
 
     async def _reread(self, contact_id: str, result: ReconcileResult) -> bool:

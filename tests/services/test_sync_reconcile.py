@@ -120,3 +120,35 @@ async def test_email_only_changes_are_caught_by_one_sync(server: SandboxServer, 
         assert later.reconcile_requests == -(-n_unsub // 500) + len(waiting)
     finally:
         await desk.close()
+
+
+async def test_a_refused_link_while_comparing_lists_the_unsubscribed_again(start_server, tmp_path: Path) -> None:
+    server = start_server(contacts=4500)  # more than 500 unsubscribed: the listing has a next link
+    desk, engine = await _synced(server, tmp_path)
+    try:
+        sb = server.sandbox
+        assert len(sb.contact_ids(status="unsubscribed")) > 500
+        real = desk.client.iter_contact_pages
+        listings = 0
+
+        async def slow_first_listing(**kw):  # the first listing dawdles after its first page
+            nonlocal listings
+            listings += 1
+            async for page in real(**kw):
+                yield page
+                if listings == 1 and kw.get("status") == "unsubscribed":
+                    await asyncio.sleep(0.2)
+
+        desk.client.iter_contact_pages = slow_first_listing  # type: ignore[method-assign]
+        sb.set_readings({"link_ttl_s": 0.1})
+        confirmed = sb.contact_ids(status="unsubscribed")[-1]  # on a later page
+        vip = sb.list_id("VIP")
+        await desk.client.request_resubscribe(confirmed, [vip])
+        sb.confirm_resubscribe(confirmed)
+        await desk.store.call(lambda s: s.set_state(LAST_COMPARE, None))
+        rec = await engine.reconciler.run()
+        assert listings == 2 and confirmed in rec.reread
+        row = await desk.store.call(lambda s: s.get_contact(confirmed))
+        assert row.permission_to_send == "explicit"
+    finally:
+        await desk.close()
