@@ -28,7 +28,7 @@ from ccdesk.store.store import Store
 
 from .cache_pull import COMPLETED_AT, STARTED_AT, CachePull
 from .events import Event
-from .reconcile import Reconciler
+from .reconcile import LAST_COMPARE, Reconciler
 from .store_thread import StoreThread
 
 log = logging.getLogger(__name__)
@@ -145,7 +145,8 @@ class SyncEngine:
             result.contacts_read = pull.contacts
             # Everything up to the pull's start is in the cache now.
             stamp = started.isoformat()
-            await self._store.call(lambda s: _set_many(s, {OPTOUTS.checkpoint: stamp, CHANGES.checkpoint: stamp}))
+            await self._store.call(lambda s: _set_many(s, {OPTOUTS.checkpoint: stamp, CHANGES.checkpoint: stamp,
+                                                           LAST_COMPARE: stamp}))
         else:
             for p in (OPTOUTS, CHANGES):
                 read, new, fallback = await self._run_pass(p, on_progress, result)
@@ -176,7 +177,8 @@ class SyncEngine:
         if forgotten:
             log.info("full resync: %d cached contacts no longer exist in the account", forgotten)
         stamp = started.isoformat()
-        await self._store.call(lambda s: _set_many(s, {OPTOUTS.checkpoint: stamp, CHANGES.checkpoint: stamp}))
+        await self._store.call(lambda s: _set_many(s, {OPTOUTS.checkpoint: stamp, CHANGES.checkpoint: stamp,
+                                                       LAST_COMPARE: stamp}))
         return SyncResult(full_pull=True, contacts_read=pull.contacts, new_optouts=pull.new_optouts,
                           started_at=started, finished_at=self._clock(), forgotten=forgotten)
 

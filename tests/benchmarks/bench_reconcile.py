@@ -48,7 +48,7 @@ async def _measure(n: int, workdir: Path) -> list[Row]:
         desk = Desk(client, workdir / "reconcile.sqlite3")
         try:
             await desk.sync.run()  # the first full pull
-            await desk.sync.run()  # a first incremental sync (compares once)
+            await desk.sync.run()  # a first incremental sync (the pull counted as the first comparison)
             unsub = sb.contact_ids(status="unsubscribed")
             vip = sb.list_id("VIP")
             waiting, confirmed, signed_up = unsub[:3], unsub[3:53], unsub[53:103]

@@ -98,6 +98,9 @@ async def test_email_only_changes_are_caught_by_one_sync(server: SandboxServer, 
             assert r.status_code == 200
             r = await http.put(f"{server.api_base}/contacts/resubscribe/{from_web_ui}", json={"list_ids": [vip]})
             assert r.status_code == 200
+        # the full pull counts as a comparison; two hours later the next one is due
+        assert await desk.store.call(lambda s: s.get_state(LAST_COMPARE)) is not None
+        await desk.store.call(lambda s: s.set_state(LAST_COMPARE, None))
         result = await engine.run()
         for cid in (confirmed, signed_up):
             row = await desk.store.call(lambda s, cid=cid: s.get_contact(cid))
