@@ -260,23 +260,21 @@ class ContactRules:
         core = rec.core()
         changed |= self._put_email(rec, body.get("email_address"), source, now)
         subs = rec.sub_resources()  # after the email: an unsubscribe's own list removal is not a PUT change
+        refused_adds: list[str] = []
         if rec.permission == "unsubscribed" and "list_memberships" in body:
-            body = {**body, "list_memberships": self._lists_for_unsubscribed(rec, body, source, now)}
+            # An unsubscribed contact is on no list: lists a PUT would add are not added, and when the account
+            # tries, the service emails the contact a confirmation (the unsubscribe/resubscribe guide).
+            wanted = self._check_lists(body["list_memberships"], "list_memberships")
+            refused_adds = [x for x in wanted if x not in rec.list_ids]
+            body = {**body, "list_memberships": [x for x in wanted if x in rec.list_ids]}
         self._apply_core(rec, body)
         self._apply_sub_resources(rec, body, source, now)
         if changed or rec.core() != core or rec.sub_resources() != subs:
             rec.updated_ms, rec.update_source = now, source
         self.store.commit(rec)
+        if refused_adds and source == "Account":  # only once the PUT is accepted
+            self._send_email(rec, emails.LIST_ADD, refused_adds, now)
         return rec
-
-    def _lists_for_unsubscribed(self, rec: ContactRecord, body: dict[str, Any], source: str, now: int) -> list[str]:
-        """An unsubscribed contact is on no list: lists a PUT would add are not added, and when the account
-        tries, the service emails the contact a confirmation (the unsubscribe/resubscribe guide)."""
-        wanted = self._check_lists(body["list_memberships"], "list_memberships")
-        added = [x for x in wanted if x not in rec.list_ids]
-        if added and source == "Account":
-            self._send_email(rec, emails.LIST_ADD, added, now)
-        return [x for x in wanted if x in rec.list_ids]
 
     def _put_email(self, rec: ContactRecord, body: dict[str, Any] | None, source: str, now: int) -> bool:
         """Apply `email_address` of a PUT; True if the address itself changed (a contact-level change)."""
@@ -339,8 +337,8 @@ class ContactRules:
             # confirmation)" (the guide). The opt-out fields stay until the contact confirms.
             rec.email.permission = "pending_confirmation"
             rec.email.updated_ms = now
-        self._send_email(rec, emails.RESUBSCRIBE, list_ids, now)
         self.store.commit(rec)
+        self._send_email(rec, emails.RESUBSCRIBE, list_ids, now)
 
     def confirm_resubscribe(self, seq: int) -> ContactRecord:
         """The contact clicked the link in the resubscribe email: explicit again, added to the lists.

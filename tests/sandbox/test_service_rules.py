@@ -157,3 +157,12 @@ async def test_links_expire_when_switched_on(client: httpx.AsyncClient, clock: F
     r = await client.get(fresh)
     assert r.status_code == 400 and "expired" in r.json()[0]["error_message"]
     assert (await client.get(href)).status_code == 400
+
+
+async def test_a_refused_put_sends_no_email(client: httpx.AsyncClient, sandbox: Sandbox) -> None:
+    cid = one_contact(sandbox, "unsubscribed")
+    body = {**core_put(sandbox.contact_json(cid)), "list_memberships": [sandbox.list_id("VIP")],
+            "taggings": ["00000000-0000-4000-8000-000000000000"]}  # an unknown tag: the PUT is refused
+    r = await client.put(f"/v3/contacts/{cid}", json=body)
+    assert r.status_code == 400
+    assert await emails(client) == []
