@@ -63,7 +63,7 @@ class ContactWrites:
         ids = [contact_ids] if isinstance(contact_ids, str) else list(contact_ids)
         activity = await self.remove_list_memberships(ids, list(list_ids))
         activity = await self.wait_for_activity(activity, **wait)
-        if not activity.succeeded or activity.errors:
+        if not activity.succeeded:  # per-contact errors (e.g. an id no longer in the account) do not undo the rest
             detail = "; ".join(activity.errors) or activity.state
             raise ValidationError(f"Constant Contact could not finish removing the contacts from the lists "
                                   f"({detail}).")
