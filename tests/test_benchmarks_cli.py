@@ -13,6 +13,7 @@ KEYS = {"search_p50_ms_100k", "search_p95_ms_100k", "search_p95_ms_1m", "pull_co
         "export_rows_per_s_1m", "export_peak_rss_mb", "faults_kinds", "faults_runs", "faults_lost_actions",
         "faults_duplicated_actions", "property_examples", "property_fields_lost", "tokens_found_on_disk",
         "bulk_preview_10k_s", "bulk_preview_max_stall_ms"}
+KEYS |= {"reconcile_requests_100k", "reconcile_stale_contacts"}  # issue 13 (tests/benchmarks/bench_reconcile.py)
 
 
 def test_selftest_writes_every_key(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from .. import __version__
+from .contact_writes import ContactWrites
 from .errors import (
     ApiError,
     MalformedResponse,
@@ -29,14 +30,11 @@ from .models import (
     INCLUDES,
     JSON,
     MAX_IDS_PER_ACTIVITY,
-    MAX_REASON_LENGTH,
     Activity,
     Contact,
     ContactCounts,
     ContactList,
     ContactPage,
-    UpdateSource,
-    build_put_body,
 )
 from .ratelimit import RateLimiter
 from .retry import RetryPolicy
@@ -45,9 +43,6 @@ from .tokens import TokenProvider
 log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.cc.email/v3"
-DELETED_CONTACT_REFUSED = ("This contact was deleted in Constant Contact. Unsubscribing it from here would restore "
-                           "it, so nothing was changed; restore it in Constant Contact first if it must be "
-                           "unsubscribed.")
 IDEMPOTENT = frozenset({"GET", "PUT", "DELETE", "HEAD"})
 
 
@@ -68,7 +63,7 @@ def _csv(values: Iterable[str] | str) -> str:
     return values if isinstance(values, str) else ",".join(values)
 
 
-class CCClient:
+class CCClient(ContactWrites):
     """Talks to the Constant Contact v3 API (or the sandbox) on behalf of one signed-in account."""
 
     def __init__(self, tokens: TokenProvider, *, base_url: str = DEFAULT_BASE_URL,
@@ -116,11 +111,12 @@ class CCClient:
         return f"{self.base_url}/{path_or_href}"
 
     async def _send(self, method: str, url: str, *, params: dict[str, Any] | None = None,
-                    body: Any = None, parse: bool = True) -> Any:
-        """One logical request: rate limit, bearer token, one refresh on 401, retries by policy."""
+                    body: Any = None, parse: bool = True, idempotent: bool | None = None) -> Any:
+        """One logical request: rate limit, bearer token, one refresh on 401, retries by policy
+        (`idempotent=False` retries only what the service refused before acting, e.g. a PUT that sends email)."""
         attempt = 0
         refreshed = False
-        idempotent = method in IDEMPOTENT
+        idempotent = method in IDEMPOTENT if idempotent is None else idempotent
         target = self.url(url)
         while True:
             attempt += 1
@@ -238,48 +234,6 @@ class CCClient:
         data = await self._send("PUT", f"contacts/{contact_id}", body=body)
         return _contact(data)
 
-    async def unsubscribe(self, contact_id: str, reason: str | None, source: UpdateSource) -> Contact:
-        """Opt a contact out, changing nothing else in the record.
-
-        Reads the whole contact first and PUTs it back with only `permission_to_send`, `opt_out_reason` and
-        `update_source` changed. A contact already unsubscribed is returned as it is: sending again could
-        overwrite the reason the contact gave. A deleted contact is refused (ValidationError, nothing sent):
-        any PUT restores a deleted contact (or, with update_source Contact, is refused by the service).
-        """
-        if reason is not None and len(reason) > MAX_REASON_LENGTH:
-            raise ValidationError(f"The reason is {len(reason)} characters long; Constant Contact accepts at "
-                                  f"most {MAX_REASON_LENGTH}.")
-        contact = await self.get_contact(contact_id)
-        if contact.is_unsubscribed:
-            return contact
-        if contact.is_deleted:
-            raise ValidationError(DELETED_CONTACT_REFUSED)
-        changes: JSON = {"permission_to_send": "unsubscribed", "opt_out_reason": reason or None}
-        if not reason:
-            changes.pop("opt_out_reason")
-        body = build_put_body(contact, source, email_changes=changes)
-        return await self.put_contact(contact_id, body)
-
-    async def remove_from_lists(self, contact_id: str, list_ids: Iterable[str],
-                                source: UpdateSource = "Account") -> Contact:
-        """Take one contact off some lists (reversible; not an opt-out), keeping everything else.
-
-        A deleted contact is on no list; it is returned as it is (a PUT would restore it)."""
-        contact = await self.get_contact(contact_id)
-        drop = set(list_ids)
-        remaining = [lid for lid in contact.list_memberships if lid not in drop]
-        if contact.is_deleted or len(remaining) == len(contact.list_memberships):
-            return contact
-        body = build_put_body(contact, source, list_memberships=remaining)
-        return await self.put_contact(contact_id, body)
-
-    async def request_resubscribe(self, contact_id: str, list_ids: Sequence[str]) -> JSON | None:
-        """Ask Constant Contact to email the contact a confirmation; allowed once per contact."""
-        if not list_ids:
-            raise ValidationError("Choose at least one list the contact will rejoin when they confirm.")
-        data = await self._send("PUT", f"contacts/resubscribe/{contact_id}", body={"list_ids": list(list_ids)})
-        return data if isinstance(data, dict) else None
-
     async def contact_counts(self, include_new_subscriber: bool = False) -> ContactCounts:
         data = await self._get_object("contacts/counts",
                                       {"include": "new_subscriber"} if include_new_subscriber else None)
@@ -349,16 +303,20 @@ class CCClient:
     async def get_activity(self, activity_id: str) -> Activity:
         return Activity(await self._get_object(f"activities/{activity_id}"))
 
-    async def wait_for_activity(self, activity: Activity, *, poll_s: float = 1.0, timeout_s: float = 600.0,
+    async def wait_for_activity(self, activity: Activity, *, poll_s: float = 1.0, max_poll_s: float = 15.0,
+                                timeout_s: float = 600.0,
                                 on_progress: Callable[[Activity], None] | None = None) -> Activity:
-        """Poll until the activity is done; the caller cancels the task to stop waiting."""
+        """Poll until the activity is done, with growing pauses (`poll_s`, x1.5 each time, up to `max_poll_s`):
+        a long activity costs a few requests a minute, not one a second. The caller cancels to stop waiting."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
+        pause = poll_s
         while not activity.done:
             if loop.time() > deadline:
                 raise NetworkError(f"Constant Contact's activity {activity.activity_id} did not finish within "
                                    f"{timeout_s:.0f} s; it may still complete later.")
-            await self._sleep(poll_s)
+            await self._sleep(pause)
+            pause = min(max_poll_s, pause * 1.5)
             activity = await self.get_activity(activity.activity_id)
             if on_progress:
                 on_progress(activity)

@@ -115,6 +115,14 @@ class Contact:
         return self.permission_to_send == "unsubscribed"
 
     @property
+    def awaiting_confirmation(self) -> bool:
+        """A resubscribe email was sent and the contact has not confirmed yet, in either reading of the
+        state (permission `pending_confirmation`, or still `unsubscribed` with `confirm_status: pending`)."""
+        email = self.email_address
+        return (email is not None and email.confirm_status == "pending"
+                and email.permission_to_send in ("pending_confirmation", "unsubscribed"))
+
+    @property
     def is_deleted(self) -> bool:
         return bool(self.raw.get("deleted_at"))
 
@@ -170,19 +178,22 @@ class Contact:
         return copy.deepcopy(self.raw)
 
 
-def build_put_body(contact: Contact, update_source: UpdateSource, *,
-                   email_changes: JSON | None = None, list_memberships: list[str] | None = None) -> JSON:
+def build_put_body(contact: Contact, update_source: UpdateSource, *, email_changes: JSON | None = None,
+                   list_memberships: list[str] | None = None, sub_resources: bool = True) -> JSON:
     """The body of a PUT that changes only what the caller names and keeps everything else as read.
 
     Core fields are always sent because the service nulls core fields a PUT omits. Sub-resources the contact
-    was read without are simply omitted, which the service treats as "keep". Read with every `include` so the
-    ones sent back are the whole current set.
+    was read without are simply omitted, which the service treats as "keep"; `sub_resources=False` omits them
+    all (the unsubscribe: core fields, `email_address` and `update_source` only). Otherwise read with every
+    `include` so the ones sent back are the whole current set.
     Unknown top-level fields are passed through: if the service grows a new writable core field, leaving it
     out would erase it.
     """
     raw = contact.raw
     body: JSON = {}
     skip = set(READ_ONLY) | set(SUBRESOURCES_KEPT_BY_OMISSION) | {"email_address", "_links"}
+    if not sub_resources:
+        skip |= set(SUBRESOURCES_SENT_AS_READ)
     for key, value in raw.items():
         if key in skip or value is None:
             continue
@@ -191,7 +202,7 @@ def build_put_body(contact: Contact, update_source: UpdateSource, *,
     if isinstance(email, dict):
         put_email = {k: copy.deepcopy(v) for k, v in email.items()
                      if k not in EMAIL_READ_ONLY and v is not None}
-        put_email.update(email_changes or {})
+        put_email.update(email_changes or {})  # a change may be an explicit null (opt_out_reason)
         body["email_address"] = put_email
     elif email_changes:
         raise ValueError("this contact has no email address to change")

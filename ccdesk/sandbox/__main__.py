@@ -26,6 +26,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--auto-approve", action="store_true", help="OAuth: approve sign-ins without a consent page")
     p.add_argument("--refresh-tokens", choices=("rotating", "long-lived"), default="rotating")
     p.add_argument("--token-lifetime", type=float, default=86400, help="access token lifetime in seconds")
+    p.add_argument("--resubscribe-state", choices=("pending_confirmation", "unsubscribed"),
+                   default="pending_confirmation",
+                   help="a contact's permission_to_send after a resubscribe request, until it confirms")
+    p.add_argument("--link-ttl", type=float, default=0.0, metavar="S",
+                   help="_links.next cursors older than S seconds answer 400 (0 = never)")
+    p.add_argument("--contact-optout-overrides-account", action="store_true",
+                   help="a contact's own unsubscribe PUT on an Account opt-out records Contact as the source")
     p.add_argument("--latency-ms", type=float, default=0.0, help="added to every request")
     p.add_argument("--fault-5xx", type=int, default=0, metavar="K", help="the next K requests get a 5xx")
     p.add_argument("--fault-5xx-status", type=int, default=503, choices=(500, 502, 503, 504))
@@ -46,7 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = SandboxConfig(
         contacts=a.contacts, seed=a.seed, rate_limit=a.rate_limit, daily_quota=a.daily_quota, tokens=a.token,
         activity_seconds=a.activity_seconds, auto_approve=a.auto_approve, refresh_tokens=a.refresh_tokens,
-        token_lifetime_s=a.token_lifetime,
+        token_lifetime_s=a.token_lifetime, resubscribe_state=a.resubscribe_state, link_ttl_s=a.link_ttl,
+        contact_optout_overrides_account=a.contact_optout_overrides_account,
     )
     started = time.perf_counter()
     server = SandboxServer(config, host=a.host, port=a.port)

@@ -1,4 +1,4 @@
-"""How a sandbox instance is set up (sizes, limits, tokens, timing)."""
+"""How a sandbox instance is set up (sizes, limits, tokens, timing, readings)."""
 
 from __future__ import annotations
 
@@ -29,3 +29,12 @@ class SandboxConfig:
     clock: Callable[[], float] = time.time
     anchor: float | None = None
     max_queued_activities: int = 1000
+    # Readings of behaviour the sources leave open (docs/sandbox.md, "Readings behind switches"):
+    # after a resubscribe request the contact is "pending_confirmation" (default) or stays "unsubscribed"
+    # with confirm_status pending.
+    resubscribe_state: str = "pending_confirmation"
+    # Stored `_links.next` cursors older than this many seconds answer 400 (0 = they never expire).
+    link_ttl_s: float = 0.0
+    # A contact's own unsubscribe (PUT, update_source Contact) on an Account opt-out records the contact
+    # as the source (True) or keeps the first opt-out as it was (False, the default).
+    contact_optout_overrides_account: bool = False

@@ -1,5 +1,6 @@
 """The contact rules of the service: create, PUT (replace core fields, keep omitted sub-resources),
-unsubscribe and who may undo it, resubscribe once, soft delete, sign-up-form consent.
+unsubscribe (off every list) and who may undo it, resubscribe once, soft delete, sign-up-form consent, and
+the emails the service sends on its own (recorded in `EmailLog`).
 
 Every operation works on a private copy and commits only when it succeeds, so a refused request changes
 nothing. Callers hold the sandbox lock.
@@ -8,13 +9,13 @@ nothing. Callers hold the sandbox lock.
 from __future__ import annotations
 
 import re
-import secrets
-import uuid
 from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from . import errors
+from . import emails, errors
+from .config import SandboxConfig
+from .emails import EmailLog
 from .ids import is_uuid
 from .model import (
     ContactRecord,
@@ -27,6 +28,7 @@ from .model import (
     SmsRecord,
     StreetRecord,
 )
+from .signup import _blank_to_none, _new_id, sign_up_sub_resources
 from .store import ContactStore
 from .timefmt import parse_anniversary, parse_datetime
 
@@ -36,18 +38,17 @@ CORE_FIELDS = (*NAME_FIELDS, "birthday_month", "birthday_day", "anniversary")
 MAILABLE = ("explicit", "implicit")
 
 
-def _new_id() -> str:
-    return str(uuid.UUID(bytes=secrets.token_bytes(16), version=4))
-
-
-def _blank_to_none(value: str | None) -> str | None:
-    return value.strip() or None if isinstance(value, str) else None
-
-
 class ContactRules:
-    def __init__(self, store: ContactStore, now: Callable[[], int]) -> None:
+    def __init__(self, store: ContactStore, now: Callable[[], int], config: SandboxConfig | None = None,
+                 email_log: EmailLog | None = None) -> None:
         self.store = store
         self.now = now
+        self.config = config or SandboxConfig()  # read on every call: the readings can be switched live
+        self.emails = email_log or EmailLog()
+
+    def _send_email(self, rec: ContactRecord, kind: str, lists: list[str], now: int) -> None:
+        assert rec.email is not None
+        self.emails.record(self.store.contact_id(rec.seq), rec.email.address, kind, lists, now)
 
     # ---- lookups ------------------------------------------------------------------------------------
 
@@ -180,10 +181,15 @@ class ContactRules:
     # ---- email permission ----------------------------------------------------------------------------
 
     @staticmethod
-    def _unsubscribe(e: EmailRecord, source: str, reason: str | None, now: int) -> None:
+    def _unsubscribe(rec: ContactRecord, source: str, reason: str | None, now: int) -> None:
+        """Opted out and taken off every list (help centre: unsubscribed contacts "are taken from your
+        active lists"). An email-status change: the contact-level updated_at does not move."""
+        e = rec.email
+        assert e is not None
         e.permission = "unsubscribed"
         e.opt_out_ms, e.opt_out_source, e.opt_out_reason = now, source, _blank_to_none(reason)
         e.updated_ms = now
+        rec.list_ids = []
 
     @staticmethod
     def _opt_in_by_contact(rec: ContactRecord, now: int) -> None:
@@ -202,8 +208,8 @@ class ContactRules:
         assert e is not None
         current = e.permission
         if new == "unsubscribed":
-            self._unsubscribe(e, source, reason, now)
-        elif new in MAILABLE and current == "unsubscribed":
+            self._unsubscribe(rec, source, reason, now)
+        elif new in MAILABLE and (current == "unsubscribed" or rec.resubscribe is not None):
             if source != "Contact":
                 raise errors.REOPT_IN_REFUSED
             self._opt_in_by_contact(rec, now)
@@ -251,13 +257,23 @@ class ContactRules:
             if source != "Account":
                 raise errors.validation("A deleted contact can be restored only with update_source Account.")
             rec.deleted_ms, changed = None, True
-        core, subs = rec.core(), rec.sub_resources()
+        core = rec.core()
         changed |= self._put_email(rec, body.get("email_address"), source, now)
+        subs = rec.sub_resources()  # after the email: an unsubscribe's own list removal is not a PUT change
+        refused_adds: list[str] = []
+        if rec.permission == "unsubscribed" and "list_memberships" in body:
+            # An unsubscribed contact is on no list: lists a PUT would add are not added, and when the account
+            # tries, the service emails the contact a confirmation (the unsubscribe/resubscribe guide).
+            wanted = self._check_lists(body["list_memberships"], "list_memberships")
+            refused_adds = [x for x in wanted if x not in rec.list_ids]
+            body = {**body, "list_memberships": [x for x in wanted if x in rec.list_ids]}
         self._apply_core(rec, body)
         self._apply_sub_resources(rec, body, source, now)
         if changed or rec.core() != core or rec.sub_resources() != subs:
             rec.updated_ms, rec.update_source = now, source
         self.store.commit(rec)
+        if refused_adds and source == "Account":  # only once the PUT is accepted
+            self._send_email(rec, emails.LIST_ADD, refused_adds, now)
         return rec
 
     def _put_email(self, rec: ContactRecord, body: dict[str, Any] | None, source: str, now: int) -> bool:
@@ -282,6 +298,12 @@ class ContactRules:
         new = body.get("permission_to_send")
         if new is not None and new != e.permission:
             self._change_permission(rec, new, source, body.get("opt_out_reason"), now)
+        elif (new == "unsubscribed" and source == "Contact" and e.opt_out_source == "Account"
+              and self.config.contact_optout_overrides_account):
+            # Reading (switch): the contact's own request replaces the team's opt-out as the source; the
+            # first opt-out date stands.
+            e.opt_out_source, e.updated_ms = "Contact", now
+            e.opt_out_reason = _blank_to_none(body.get("opt_out_reason")) or e.opt_out_reason
         if changed:
             e.updated_ms = now
         return changed
@@ -306,10 +328,17 @@ class ContactRules:
             raise errors.RESUBSCRIBE_ALREADY_SENT
         if rec.permission != "unsubscribed" or rec.email is None or rec.deleted:
             raise errors.RESUBSCRIBE_NOT_UNSUBSCRIBED
-        rec.resubscribe = ResubscribeRequest(self.now(), list_ids)
+        now = self.now()
+        rec.resubscribe = ResubscribeRequest(now, list_ids)
         rec.resubscribe_used = True
         rec.email.confirm_status = "pending"
+        if self.config.resubscribe_state == "pending_confirmation":
+            # Default reading: a second request is 400 "the contact is not unsubscribed (pending
+            # confirmation)" (the guide). The opt-out fields stay until the contact confirms.
+            rec.email.permission = "pending_confirmation"
+            rec.email.updated_ms = now
         self.store.commit(rec)
+        self._send_email(rec, emails.RESUBSCRIBE, list_ids, now)
 
     def confirm_resubscribe(self, seq: int) -> ContactRecord:
         """The contact clicked the link in the resubscribe email: explicit again, added to the lists.
@@ -329,7 +358,7 @@ class ContactRules:
         rec = self.store.get(seq)
         if rec.email is None or rec.permission == "unsubscribed":
             raise errors.validation("Contact is already unsubscribed or has no email address.")
-        self._unsubscribe(rec.email, "Contact", reason, self.now())
+        self._unsubscribe(rec, "Contact", reason, self.now())
         self.store.commit(rec)
         return rec
 
@@ -361,48 +390,13 @@ class ContactRules:
         if len(set(rec.list_ids) | set(list_ids)) > MAX_LISTS_PER_CONTACT:
             raise errors.validation(f"A contact can be a member of at most {MAX_LISTS_PER_CONTACT} lists.")
         rec.list_ids = list(dict.fromkeys([*rec.list_ids, *list_ids]))
-        self._sign_up_sub_resources(rec, body, now)
+        sign_up_sub_resources(self, rec, body, now)
         if created or was_deleted or rec.core() != core or rec.sub_resources() != subs:
             rec.updated_ms, rec.update_source = now, "Contact"
         if created:
             rec.seq = self.store.new_seq()
         self.store.commit(rec)
         return rec, created
-
-    def _sign_up_sub_resources(self, rec: ContactRecord, body: dict[str, Any], now: int) -> None:
-        """Appended, not replaced: custom fields merge by id, a new phone or address is added."""
-        if "custom_fields" in body:
-            values = {c.custom_field_id: c.value for c in rec.custom_fields}
-            for item in body["custom_fields"]:
-                if item["custom_field_id"] not in self.store.catalog.field_by_id:
-                    raise errors.validation(f"custom_fields: custom field {item['custom_field_id']} does not exist.")
-                values[item["custom_field_id"]] = item.get("value") or ""
-            if len(values) > 25:
-                raise errors.validation("A contact can have at most 25 custom fields.")
-            rec.custom_fields = [CustomFieldValue(k, v) for k, v in values.items()]
-        if "phone_number" in body and all(p.phone_number != body["phone_number"] for p in rec.phone_numbers):
-            phone = PhoneRecord(_new_id(), body["phone_number"], "other", now, now, "Contact", "Contact")
-            rec.phone_numbers = [*rec.phone_numbers[-2:], phone] if len(rec.phone_numbers) >= 3 else [
-                *rec.phone_numbers, phone]
-        if "street_address" in body:
-            s = body["street_address"]
-            fields = {k: _blank_to_none(s.get(k)) for k in ("street", "city", "state", "postal_code", "country")}
-            street = StreetRecord(_new_id(), s["kind"], **fields, created_ms=now, updated_ms=now)
-            same_kind = [x for x in rec.street_addresses if x.kind == s["kind"]]
-            if same_kind:
-                if same_kind[0].content() != street.content():
-                    rec.street_addresses = [street if x is same_kind[0] else x for x in rec.street_addresses]
-            elif len(rec.street_addresses) < 3:
-                rec.street_addresses = [*rec.street_addresses, street]
-        if "sms_channel" in body:
-            s = body["sms_channel"]
-            self._sms_free(s["sms_address"], rec.seq if rec.seq >= 0 else None)
-            if rec.sms is None or rec.sms.sms_address != s["sms_address"]:
-                consents = [SmsConsent(c["sms_consent_permission"], c["consent_type"], now, now,
-                                       opt_in_ms=now if c["sms_consent_permission"] == "explicit" else None)
-                            for c in s["sms_channel_consents"]]
-                rec.sms = SmsRecord(_new_id(), s["sms_address"], s["dial_code"], s["country_code"], "Contact",
-                                    "Contact", consents)
 
     # ---- bulk activity effects ---------------------------------------------------------------------
 

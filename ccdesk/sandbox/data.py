@@ -64,6 +64,8 @@ PERM_TABLE = _table([(PERM_CODE[p], c) for p, c in _PERM_SHARES])
 SMS_TABLE = _table([(SMS_CODE[p], c) for p, c in _SMS_SHARES])
 DELETED_TABLE = _table([(DELETED, _DELETED_OUT_OF_256), (0, 256 - _DELETED_OUT_OF_256)])
 KEEP_TABLE = bytes([0xFF, 0x00]) + bytes(254)  # flags → 0xFF if not deleted
+# perm → 0xFF unless unsubscribed: an unsubscribed contact is on no list (docs/sandbox.md, rule 1).
+SUBSCRIBED_TABLE = bytes(0x00 if i == PERM_CODE["unsubscribed"] else 0xFF for i in range(256))
 
 
 def _bit_table(share: float, bit: int) -> bytes:
@@ -111,7 +113,8 @@ def seed_index(index: ContactIndex, n: int, seed: int, anchor_ms: int) -> None:
     rng = random.Random(f"ccdesk-sandbox:{seed}")
     index.perm = bytearray(rng.randbytes(n).translate(PERM_TABLE))
     index.flags = bytearray(rng.randbytes(n).translate(DELETED_TABLE))
-    keep = int.from_bytes(index.flags.translate(KEEP_TABLE), "little")
+    keep = (int.from_bytes(index.flags.translate(KEEP_TABLE), "little")
+            & int.from_bytes(index.perm.translate(SUBSCRIBED_TABLE), "little"))
     index.lists = _or_masks(rng, n, [(share, k) for k, (_n, share, _f) in enumerate(names.LISTS)], keep)
     index.tags = _or_masks(rng, n, [(share, k) for k, (_n, share) in enumerate(names.TAGS)], -1)
     index.sms = bytearray(rng.randbytes(n).translate(SMS_TABLE))

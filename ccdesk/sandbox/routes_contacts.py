@@ -24,7 +24,7 @@ async def list_contacts(request: Request) -> Response:
             # Unconfirmed whether the service lets filters be re-sent beside a cursor; follow the href verbatim.
             if len(items) != 1:
                 raise errors.validation("cursor cannot be combined with other query parameters.")
-            original, after = sb.cursors.read("contacts", items[0][1])
+            original, after = sb.cursors.read("contacts", items[0][1], sb.now_ms(), sb.link_ttl_ms)
             q = parse_query(Query.of(original, PARAMS))
         else:
             q = parse_query(Query.of(items, PARAMS))
@@ -36,7 +36,7 @@ async def list_contacts(request: Request) -> Response:
         if q.include_count:
             body["contacts_count"] = sb.cached_count(q)
         if next_after is not None:
-            cursor = sb.cursors.make("contacts", q.params, next_after)
+            cursor = sb.cursors.make("contacts", q.params, issued_ms=sb.now_ms(), after=next_after)
             body["_links"] = {"next": {"href": f"/v3/contacts?cursor={cursor}"}}
     return JSONResponse(body)
 

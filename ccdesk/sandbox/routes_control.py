@@ -1,5 +1,5 @@
-"""/_sandbox control endpoints (no auth, no faults, no rate limit): switch faults, expire tokens, read
-request counters, look at and act on contacts the way a contact would."""
+"""/_sandbox control endpoints (no auth, no faults, no rate limit): switch faults and readings, expire tokens,
+read request counters and the emails the service sent, look at and act on contacts the way a contact would."""
 
 from __future__ import annotations
 
@@ -113,6 +113,29 @@ async def contact_unsubscribes(request: Request) -> Response:
     return JSONResponse(sandbox_of(request).contact_unsubscribes(request.path_params["contact_id"], reason))
 
 
+async def get_emails(request: Request) -> Response:
+    return JSONResponse({"emails": sandbox_of(request).emails_json()})
+
+
+async def clear_emails(request: Request) -> Response:
+    sb = sandbox_of(request)
+    with sb.lock:
+        sb.emails.clear()
+    return Response(status_code=204)
+
+
+async def get_readings(request: Request) -> Response:
+    return JSONResponse(sandbox_of(request).readings())
+
+
+async def set_readings(request: Request) -> Response:
+    """Partial update of the readings, e.g. {"resubscribe_state": "unsubscribed", "link_ttl_s": 60}."""
+    try:
+        return JSONResponse(sandbox_of(request).set_readings(await _object(request)))
+    except ValueError as exc:
+        raise errors.validation(str(exc)) from None
+
+
 routes = [
     Route("/", info, methods=["GET"]),
     Route("/faults", get_faults, methods=["GET"]),
@@ -122,6 +145,10 @@ routes = [
     Route("/tokens/expire", expire_tokens, methods=["POST"]),
     Route("/requests", get_requests, methods=["GET"]),
     Route("/requests", reset_requests, methods=["DELETE"]),
+    Route("/emails", get_emails, methods=["GET"]),
+    Route("/emails", clear_emails, methods=["DELETE"]),
+    Route("/readings", get_readings, methods=["GET"]),
+    Route("/readings", set_readings, methods=["POST"]),
     Route("/contacts", add_contact, methods=["POST"]),
     Route("/contacts/{contact_id}", get_contact, methods=["GET"]),
     Route("/contacts/{contact_id}/confirm_resubscribe", confirm_resubscribe, methods=["POST"]),

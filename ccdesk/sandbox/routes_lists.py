@@ -28,7 +28,7 @@ async def list_lists(request: Request) -> Response:
         if any(name == "cursor" for name, _ in items):
             if len(items) != 1:
                 raise errors.validation("cursor cannot be combined with other query parameters.")
-            original, after = sb.cursors.read("lists", items[0][1])
+            original, after = sb.cursors.read("lists", items[0][1], sb.now_ms(), sb.link_ttl_ms)
             q = Query.of(original, PARAMS)
         else:
             q, after = Query.of(items, PARAMS), -1
@@ -58,7 +58,7 @@ async def list_lists(request: Request) -> Response:
         if include_count:
             body["lists_count"] = len(matching)
         if len(page) > limit:
-            cursor = sb.cursors.make("lists", q.params, page[limit - 1][0])
+            cursor = sb.cursors.make("lists", q.params, issued_ms=sb.now_ms(), after=page[limit - 1][0])
             body["_links"] = {"next": {"href": f"/v3/contact_lists?cursor={cursor}"}}
     return JSONResponse(body)
 

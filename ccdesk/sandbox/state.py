@@ -16,6 +16,7 @@ from .activities import ActivityQueue
 from .bodies import CONTACT_POST
 from .config import SandboxConfig
 from .contacts import ContactRules
+from .emails import EmailLog
 from .faults import Faults
 from .filters import ContactQuery, candidates, count, predicate
 from .paging import Cursors
@@ -26,16 +27,27 @@ from .timefmt import DAY_MS, now_ms
 from .tokens import TokenRegistry
 from .validation import validate_body
 
+RESUBSCRIBE_STATES = ("pending_confirmation", "unsubscribed")
+READINGS: dict[str, Any] = {
+    "resubscribe_state": lambda v: v in RESUBSCRIBE_STATES,
+    "link_ttl_s": lambda v: isinstance(v, int | float) and not isinstance(v, bool) and v >= 0,
+    "contact_optout_overrides_account": lambda v: isinstance(v, bool),
+}
+
 
 class Sandbox:
     def __init__(self, config: SandboxConfig) -> None:
         self.config = config
+        for name in READINGS:  # a misspelt reading would silently act as another one
+            if not READINGS[name](getattr(config, name)):
+                raise ValueError(f"{name}={getattr(config, name)!r} is not a reading the sandbox knows.")
         self.clock = config.clock
         self.lock = threading.RLock()
         anchor = config.anchor if config.anchor is not None else config.clock()
         anchor_ms = int(anchor * 1000) if config.anchor is not None else int(anchor * 1000) // DAY_MS * DAY_MS
         self.store = ContactStore(config.contacts, config.seed, anchor_ms)
-        self.rules = ContactRules(self.store, self.now_ms)
+        self.emails = EmailLog()
+        self.rules = ContactRules(self.store, self.now_ms, config, self.emails)
         self.activities = ActivityQueue(
             self.store, self.rules, int(config.activity_seconds * 1000), config.max_queued_activities
         )
@@ -53,6 +65,30 @@ class Sandbox:
 
     def now_ms(self) -> int:
         return now_ms(self.clock)
+
+    @property
+    def link_ttl_ms(self) -> int:
+        return int(self.config.link_ttl_s * 1000)
+
+    def set_readings(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Switch readings live (`resubscribe_state`, `link_ttl_s`, `contact_optout_overrides_account`);
+        ValueError for an unknown name or value."""
+        with self.lock:
+            for name, value in values.items():
+                check = READINGS.get(name)
+                if check is None or not check(value):
+                    raise ValueError(f"{name}={value!r} is not a reading the sandbox knows.")
+            for name, value in values.items():
+                setattr(self.config, name, value)
+            return self.readings()
+
+    def readings(self) -> dict[str, Any]:
+        return {name: getattr(self.config, name) for name in READINGS}
+
+    def emails_json(self) -> list[dict[str, Any]]:
+        """Every email the service sent on its own (contact_id, address, kind, lists, time), oldest first."""
+        with self.lock:
+            return self.emails.as_json()
 
     # ---- bookkeeping used by the HTTP layer ----------------------------------------------------------
 

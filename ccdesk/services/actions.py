@@ -11,7 +11,7 @@ from ccdesk.api.models import MAX_IDS_PER_ACTIVITY
 from ccdesk.store.rows import OutboxKind
 from ccdesk.store.store import Store
 
-from .outbox import BULK_REMOVE, OutboxWorker
+from .outbox import ALREADY_SENT, BULK_REMOVE, OutboxWorker
 from .store_thread import StoreThread
 from .validation import InvalidInput, validate_reason
 
@@ -47,6 +47,10 @@ class ContactActions:
                 for cid in dict.fromkeys(contact_ids):
                     row = s.get_contact(cid)
                     already = row is not None and str(row.status) == "unsubscribed"
+                    # The contact's own request on the team's opt-out is sent: the service may record it as
+                    # the contact's (an Account opt-out can be undone by the account, a Contact one cannot).
+                    if already and asked_by == "Contact" and row is not None and row.opt_out_source == "Account":
+                        already = False
                     if already or s.pending(cid, OutboxKind.UNSUBSCRIBE):
                         skipped.append(cid)
                         continue
@@ -64,6 +68,8 @@ class ContactActions:
                 row = s.get_contact(contact_id)
                 if row is None or str(row.status) != "unsubscribed":
                     raise InvalidInput("A resubscribe email can only be sent to an unsubscribed contact.")
+                if row.confirm_status == "pending":  # sent from here or from Constant Contact's web UI
+                    raise InvalidInput(ALREADY_SENT)
                 if s.resubscribe_requested_at(contact_id) or s.pending(contact_id, OutboxKind.RESUBSCRIBE_REQUEST):
                     raise InvalidInput("A resubscribe email was already sent to this contact; Constant Contact "
                                        "allows only one. They can rejoin through a sign-up form.")
@@ -73,8 +79,8 @@ class ContactActions:
         return self._queued(await self._store.call(enqueue))
 
     async def remove_from_lists(self, contact_ids: Sequence[str], list_ids: Sequence[str]) -> Queued:
-        """One contact: a PUT with the remaining memberships. Several: remove_list_memberships activities
-        of at most 500 contacts each (one outbox entry per batch)."""
+        """remove_list_memberships activities (no read-modify-write PUT, so a list joined meanwhile stays):
+        one outbox entry for one contact, else one per batch of at most 500."""
         if not contact_ids:
             raise InvalidInput("No contact is selected.")
         if not list_ids:

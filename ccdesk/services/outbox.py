@@ -41,6 +41,11 @@ STORE_RETRY_S = 5.0  # how soon to look again when the local file was locked or 
 # Many contacts off some lists at once: one remove_list_memberships activity per outbox entry (<= 500 ids).
 # Re-posting it after a lost answer is harmless: removing a membership twice has the same effect as once.
 BULK_REMOVE = "remove_from_lists_bulk"
+READ_BACK = ("list_memberships",)  # what a re-read needs for the cache (the status depends on the lists)
+ALREADY_SENT = "A confirmation email was already sent; only the contact can finish it (by clicking its link)."
+ACCOUNT_OPTOUT_KEPT = ("Already unsubscribed by our team (source Account); Constant Contact kept that record, so "
+                       "the contact's own request is in this desk's journal only. An Account opt-out can be undone "
+                       "by the account; one recorded as the contact's cannot.")
 
 
 def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
@@ -185,30 +190,51 @@ class OutboxWorker:
         payload = item.payload
         cid = item.contact_id or ""
         if item.kind == OutboxKind.UNSUBSCRIBE:
-            contact = await self._client.unsubscribe(cid, payload.get("reason") or None,
-                                                     payload.get("update_source", "Account"))
+            source = payload.get("update_source", "Account")
+            contact = await self._client.unsubscribe(cid, payload.get("reason") or None, source)
+            email = contact.email_address
+            if source == "Contact" and email is not None and email.opt_out_source == "Account":
+                return ACCOUNT_OPTOUT_KEPT, contact
             return "Unsubscribed in Constant Contact", contact
-        if item.kind == OutboxKind.REMOVE_FROM_LISTS:
-            contact = await self._client.remove_from_lists(cid, payload["list_ids"])
-            return f"Removed from {len(payload['list_ids'])} list(s)", contact
+        if item.kind == OutboxKind.REMOVE_FROM_LISTS:  # one contact: an activity too (no read-modify-write PUT)
+            await self._remove(item, [cid], payload["list_ids"])
+            return f"Removed from {len(payload['list_ids'])} list(s)", None
         if item.kind == OutboxKind.RESUBSCRIBE_REQUEST:
             return await self._resubscribe(item, cid)
         if item.kind == BULK_REMOVE:
-            return await self._bulk_remove(item), None
+            contact_ids, list_ids = payload["contact_ids"], payload["list_ids"]
+            await self._remove(item, contact_ids, list_ids)
+            return f"Removed {len(contact_ids)} contact(s) from {len(list_ids)} list(s)", None
         raise ValueError(f"unknown outbox action {item.kind!r}")
 
     async def _resubscribe(self, item: OutboxItem, cid: str) -> tuple[str, Contact | None]:
-        """The one resubscribe email. It cannot be sent twice, so an earlier attempt whose answer was lost (the
-        client retried, or the item was retried after a failed read) shows up as "already pending": then the
-        contact's confirm_status says whether the email went out."""
-        try:
-            await self._client.request_resubscribe(cid, item.payload["list_ids"])
-        except ValidationError:
-            contact = await self._client.get_contact(cid)
-            email = contact.email_address
-            if not (contact.is_unsubscribed and email is not None and email.confirm_status == "pending"):
-                raise
-            log.info("resubscribe for %s was already pending: an earlier attempt went through", cid)
+        """The one resubscribe email, never sent blindly twice: the contact is read first, and a request
+        already pending (an earlier attempt whose answer was lost, or one sent from Constant Contact's web
+        UI) ends the item with ALREADY_SENT instead of a failure a Retry could never fix. A 400 answer is
+        checked the same way. The HTTP layer does not repeat the PUT; a later attempt of this item after a
+        connection failure reads the contact again before sending."""
+        message = "Resubscribe email sent; waiting for the contact to confirm"
+        contact = await self._client.get_contact(cid, include=READ_BACK)
+        if contact.awaiting_confirmation:
+            message = ALREADY_SENT
+        else:
+            try:
+                await self._client.request_resubscribe(cid, item.payload["list_ids"])
+            except ValidationError as exc:
+                contact = await self._client.get_contact(cid, include=READ_BACK)
+                if not contact.awaiting_confirmation:
+                    raise ValidationError(f"{exc.message} Constant Contact sends one resubscribe email per "
+                                          "contact, ever; they can still rejoin through a sign-up form.",
+                                          status=exc.status, error_key=exc.error_key) from None
+                message = ALREADY_SENT
+                log.info("resubscribe for %s was already pending", cid)
+            except ApiError as exc:
+                if not exc.retryable:
+                    raise
+                # The answer may have been lost after the service acted: look before anything is sent again.
+                contact = await self._client.get_contact(cid, include=READ_BACK)
+                if not contact.awaiting_confirmation:
+                    raise exc from None
         at = self._clock()
         await self._store.call(lambda s: s.record_resubscribe_request(cid, at, item.payload["list_ids"],
                                                                        item.created_by))
@@ -217,18 +243,13 @@ class OutboxWorker:
         except ApiError as exc:
             log.info("could not re-read %s after the resubscribe email: %s", cid, exc)
             contact = None
-        return "Resubscribe email sent; waiting for the contact to confirm", contact
+        return message, contact
 
-    async def _bulk_remove(self, item: OutboxItem) -> str:
-        contact_ids, list_ids = item.payload["contact_ids"], item.payload["list_ids"]
-        activity = await self._client.remove_list_memberships(contact_ids, list_ids)
-        self.progress.emit(item.id, activity.percent_done)
-        activity = await self._client.wait_for_activity(
-            activity, poll_s=1.0, on_progress=lambda a: self.progress.emit(item.id, a.percent_done))
-        if not activity.succeeded:
-            detail = "; ".join(activity.errors) or activity.state
-            raise ValidationError(f"Constant Contact could not finish removing the contacts from the lists "
-                                  f"({detail}).")
+    async def _remove(self, item: OutboxItem, contact_ids: list[str], list_ids: list[str]) -> None:
+        """One remove_list_memberships activity, waited for, and its effect applied to the cached copies."""
+        self.progress.emit(item.id, 0)
+        await self._client.remove_from_lists(
+            contact_ids, list_ids, on_progress=lambda a: self.progress.emit(item.id, a.percent_done))
         drop = set(list_ids)
         fetched = self._clock()
 
@@ -247,4 +268,3 @@ class OutboxWorker:
         await self._store.call(patch_cache)
         for cid in contact_ids:
             self.contact_changed.emit(cid)
-        return f"Removed {len(contact_ids)} contact(s) from {len(list_ids)} list(s)"

@@ -36,13 +36,17 @@ def _day(value: datetime | None) -> str:
 
 def describe(status: str, *, permission: str | None = None, opt_out_date: datetime | None = None,
              opt_out_source: str | None = None, opt_out_reason: str | None = None,
-             resubscribe_requested_at: datetime | None = None, deleted: bool = False) -> Badge:
-    """The status badge for a contact, from the cached columns."""
+             resubscribe_requested_at: datetime | None = None, deleted: bool = False,
+             confirm_status: str | None = None) -> Badge:
+    """The status badge for a contact, from the cached columns. A resubscribe email sent from here or from
+    Constant Contact's web UI (`pending_confirmation`, or `confirm_status: pending`) is not mailable."""
     if status == "unsubscribed":
         when = _day(opt_out_date)
-        if resubscribe_requested_at:
-            return Badge(f"Resubscribe requested on {_day(resubscribe_requested_at)}, waiting for the contact",
-                         Tone.WAIT, "Still unsubscribed until they click the link in Constant Contact's email.")
+        if resubscribe_requested_at or permission == "pending_confirmation" or confirm_status == "pending":
+            on = f" on {_day(resubscribe_requested_at)}" if resubscribe_requested_at else ""
+            return Badge(f"Resubscribe requested{on}, waiting for the contact", Tone.WAIT,
+                         "Do not mail: still opted out until they click the link in Constant Contact's email. "
+                         "The confirmation email was already sent; only the contact can finish it.")
         if opt_out_source == "Contact":
             label = f"Unsubscribed on {when} by the contact"
             if opt_out_reason:

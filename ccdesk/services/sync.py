@@ -7,8 +7,10 @@ The API has no push, and `updated_after` does not see email-status changes (an u
 Each page is stored in one transaction together with the link to the next page, so a crash resumes where it
 stopped; the pass's checkpoint moves to the time the pass *started* only when its last page is stored. The
 overlap absorbs clock skew between this PC and the service; re-reading a contact is harmless (upserts are
-idempotent). If the service refuses `optout_after` (older deployments did not have it), the opt-out pass falls
-back to reading every unsubscribed contact and letting the store spot the new ones.
+idempotent). A stored next-page link the service refuses (400: links can expire) is dropped and the pass
+starts again from its checkpoint. If the service refuses `optout_after` itself (older deployments did not have
+it), the opt-out pass falls back to reading every unsubscribed contact and letting the store spot the new ones.
+Then `Reconciler` catches the email-only changes neither pass can see (reconcile.py).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from ccdesk.store.store import Store
 
 from .cache_pull import COMPLETED_AT, STARTED_AT, CachePull
 from .events import Event
+from .reconcile import LAST_COMPARE, Reconciler
 from .store_thread import StoreThread
 
 log = logging.getLogger(__name__)
@@ -52,6 +55,13 @@ class SyncResult:
     finished_at: datetime | None = None
     fallback_used: bool = False
     forgotten: int = 0
+    links_refused: int = 0  # stored paging links the service refused (the pass started again)
+    reconcile_requests: int = 0  # requests spent catching email-only changes
+    reconciled: list[str] = field(default_factory=list)  # contacts re-read for an email-only change
+
+
+class _LinkRefused(Exception):
+    """A next-page link (stored or just received) was refused with 400."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +94,7 @@ class SyncEngine:
         self._store = store
         self._client = client
         self._clock = clock
+        self.reconciler = Reconciler(store, client, clock)
         self._lock = asyncio.Lock()
         self._task: asyncio.Future[SyncResult] | None = None
         self.started = Event()    # ()
@@ -134,13 +145,18 @@ class SyncEngine:
             result.contacts_read = pull.contacts
             # Everything up to the pull's start is in the cache now.
             stamp = started.isoformat()
-            await self._store.call(lambda s: _set_many(s, {OPTOUTS.checkpoint: stamp, CHANGES.checkpoint: stamp}))
+            await self._store.call(lambda s: _set_many(s, {OPTOUTS.checkpoint: stamp, CHANGES.checkpoint: stamp,
+                                                           LAST_COMPARE: stamp}))
         else:
             for p in (OPTOUTS, CHANGES):
-                read, new, fallback = await self._run_pass(p, on_progress)
+                read, new, fallback = await self._run_pass(p, on_progress, result)
                 result.contacts_read += read
                 result.new_optouts.extend(cid for cid in new if cid not in result.new_optouts)
                 result.fallback_used |= fallback
+            on_progress(SyncProgress("email-only changes", 0))
+            rec = await self.reconciler.run()
+            result.reconcile_requests, result.reconciled = rec.requests, rec.reread
+            result.new_optouts.extend(cid for cid in rec.new_optouts if cid not in result.new_optouts)
         result.finished_at = self._clock()
         finished = result.finished_at.isoformat()
         await self._store.call(lambda s: s.set_state(LAST_RUN, finished))
@@ -161,12 +177,13 @@ class SyncEngine:
         if forgotten:
             log.info("full resync: %d cached contacts no longer exist in the account", forgotten)
         stamp = started.isoformat()
-        await self._store.call(lambda s: _set_many(s, {OPTOUTS.checkpoint: stamp, CHANGES.checkpoint: stamp}))
+        await self._store.call(lambda s: _set_many(s, {OPTOUTS.checkpoint: stamp, CHANGES.checkpoint: stamp,
+                                                       LAST_COMPARE: stamp}))
         return SyncResult(full_pull=True, contacts_read=pull.contacts, new_optouts=pull.new_optouts,
                           started_at=started, finished_at=self._clock(), forgotten=forgotten)
 
-    async def _run_pass(self, p: _Pass, on_progress: Callable[[SyncProgress], None] | None
-                        ) -> tuple[int, list[str], bool]:
+    async def _run_pass(self, p: _Pass, on_progress: Callable[[SyncProgress], None] | None,
+                        result: SyncResult | None = None) -> tuple[int, list[str], bool]:
         state = await self._store.call(lambda s: {k: s.get_state(k) for k in (p.checkpoint, p.started, p.next_href)})
         resume = state[p.next_href]
         started = state[p.started] if resume and state[p.started] else self._clock().isoformat()
@@ -178,7 +195,16 @@ class SyncEngine:
             filters[p.param] = since.astimezone(UTC).replace(microsecond=0)
         fallback = False
         try:
-            read, new = await self._pages(p, filters, resume, on_progress)
+            try:
+                read, new = await self._pages(p, filters, resume, on_progress)
+            except _LinkRefused:
+                # Expired (or otherwise refused) link: forget it and read again from the checkpoint. The
+                # pass's start time stays the earlier one, so nothing between the two is skipped.
+                log.warning("sync %s: the stored paging link was refused; starting the pass again", p.name)
+                if result is not None:
+                    result.links_refused += 1
+                await self._store.call(lambda s: s.set_state(p.next_href, None))
+                read, new = await self._pages(p, filters, None, on_progress, retry_links=False)
         except ValidationError:
             if p is not OPTOUTS:
                 raise
@@ -190,22 +216,32 @@ class SyncEngine:
         return read, new, fallback
 
     async def _pages(self, p: _Pass, filters: dict[str, Any], resume: str | None,
-                     on_progress: Callable[[SyncProgress], None] | None) -> tuple[int, list[str]]:
+                     on_progress: Callable[[SyncProgress], None] | None, *,
+                     retry_links: bool = True) -> tuple[int, list[str]]:
+        """Read and store the pages, each with the link to the next. A 400 on a link (not on the first,
+        filtered request) raises _LinkRefused when `retry_links`, so the caller can start again."""
         read = 0
         new: list[str] = []
+        total: int | None = None
+        following = resume is not None
         pages = self._client.iter_contact_pages(include=INCLUDE, include_count=resume is None, limit=PAGE_SIZE,
                                                 start_href=resume, **filters)
-        total: int | None = None
-        async for page in pages:
-            total = page.contacts_count if page.contacts_count is not None else total
-            raw = [c.raw for c in page.contacts]
-            upsert = functools.partial(Store.upsert_contacts, contacts=raw, fetched_at=self._clock(),
-                                       state={p.next_href: page.next_href})
-            outcome = await self._store.call(upsert)
-            new.extend(outcome.new_optouts)
-            read += len(raw)
-            if on_progress:
-                on_progress(SyncProgress(p.name, read, total))
+        try:
+            async for page in pages:
+                following = True
+                total = page.contacts_count if page.contacts_count is not None else total
+                raw = [c.raw for c in page.contacts]
+                upsert = functools.partial(Store.upsert_contacts, contacts=raw, fetched_at=self._clock(),
+                                           state={p.next_href: page.next_href})
+                outcome = await self._store.call(upsert)
+                new.extend(outcome.new_optouts)
+                read += len(raw)
+                if on_progress:
+                    on_progress(SyncProgress(p.name, read, total))
+        except ValidationError:
+            if following and retry_links:
+                raise _LinkRefused() from None
+            raise
         return read, new
 
 

@@ -15,19 +15,22 @@ MAILABLE_PERMISSIONS = frozenset({"explicit", "implicit"})
 
 
 def derive_status(
-    *, permission: str | None, has_email: bool, deleted: bool, lists_known: bool, list_count: int
+    *, permission: str | None, has_email: bool, deleted: bool, lists_known: bool, list_count: int,
+    opted_out: bool = False,
 ) -> Status:
     """Status rules, first match wins.
 
     1. ``unsubscribed`` - permission_to_send is unsubscribed, *deleted or not*: an opt-out survives a
-       delete, so the Do Not Mail list and the "Unsubscribed" filter are the same set.
+       delete, so the Do Not Mail list and the "Unsubscribed" filter are the same set. Also
+       ``pending_confirmation`` with an opt-out on record: a resubscribe email was sent and the opt-out
+       stands until the contact confirms (one reading of the service; the other keeps ``unsubscribed``).
     2. ``deleted`` - ``deleted_at`` is set (and not unsubscribed).
     3. ``pending`` - cannot be mailed for a reason that is not an opt-out: no email address, or
        permission ``pending_confirmation``, ``temp_hold``, ``not_set`` or a value we do not know.
     4. ``removed`` - mailable permission but on no list (only when memberships were actually read).
     5. ``mailable`` - explicit/implicit permission, not deleted, on at least one list (or lists unknown).
     """
-    if permission == "unsubscribed":
+    if permission == "unsubscribed" or (permission == "pending_confirmation" and opted_out):
         return Status.UNSUBSCRIBED
     if deleted:
         return Status.DELETED
@@ -80,6 +83,7 @@ class Derived:
             deleted=self.deleted_at is not None,
             lists_known=lists_known,
             list_count=list_count,
+            opted_out=self.opt_out_date is not None,
         )
 
 

@@ -41,7 +41,8 @@ def optouts(
     ordered by opt-out date. ``source`` is ``"Contact"`` or ``"Account"``."""
     # IS NOT NULL lets the index skip the (many) contacts without an opt-out date. An unsubscribed
     # contact without a date is left out here; do_not_mail() lists every unsubscribed contact.
-    where = ["c.permission_to_send = 'unsubscribed'", "c.opt_out_date IS NOT NULL"]
+    # pending_confirmation: a resubscribe email was sent; the opt-out stands until the contact confirms.
+    where = ["c.permission_to_send IN ('unsubscribed', 'pending_confirmation')", "c.opt_out_date IS NOT NULL"]
     params: list[Any] = []
     if since is not None:
         where.append("c.opt_out_date >= ?")
@@ -60,10 +61,20 @@ def optouts(
     return _stream(conn, sql, params)
 
 
+# `pending_confirmation` alone also marks a new sign-up waiting for its double opt-in (not an opt-out).
+AWAITING_RESUBSCRIBE = (
+    "c.permission_to_send = 'pending_confirmation' AND (c.opt_out_date IS NOT NULL OR c.contact_id IN "
+    "(SELECT contact_id FROM resubscribe_requests))"
+)
+
+
 def do_not_mail(conn: sqlite3.Connection) -> Iterator[ContactRow]:
-    """Every unsubscribed contact, deleted ones included, by email address."""
+    """Every unsubscribed contact, deleted ones included, by email address; also one that was sent a
+    resubscribe email and has not confirmed (`pending_confirmation` with its opt-out on record, or asked from
+    this desk): the opt-out stands until the contact confirms."""
     sql = (
-        f"SELECT {CONTACT_SELECT} FROM contacts c WHERE c.permission_to_send = 'unsubscribed' "
+        f"SELECT {CONTACT_SELECT} FROM contacts c "
+        f"WHERE c.permission_to_send = 'unsubscribed' OR ({AWAITING_RESUBSCRIBE}) "
         "ORDER BY c.email_lower, c.id"
     )
     return _stream(conn, sql, [])

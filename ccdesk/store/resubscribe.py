@@ -8,6 +8,7 @@ import sqlite3
 from collections.abc import Iterable
 from datetime import datetime
 
+from ccdesk.store.optouts import AWAITING_RESUBSCRIBE
 from ccdesk.store.timeutil import db_to_dt, dt_to_db
 
 
@@ -27,3 +28,17 @@ def resubscribe_requested_at(conn: sqlite3.Connection, contact_id: str) -> datet
         "SELECT max(requested_at) FROM resubscribe_requests WHERE contact_id = ?", (contact_id,)
     ).fetchone()
     return db_to_dt(row[0])
+
+
+def awaiting_confirmation_ids(conn: sqlite3.Connection) -> list[str]:
+    """Cached contacts a resubscribe email was sent to (from here or from Constant Contact's web UI) and who
+    have not confirmed yet, in either reading of the service's state: their next change is email-only."""
+    return [r[0] for r in conn.execute(
+        "SELECT c.contact_id FROM contacts c WHERE c.confirm_status = 'pending' AND c.deleted_at IS NULL "
+        f"AND (c.permission_to_send = 'unsubscribed' OR ({AWAITING_RESUBSCRIBE}))")]
+
+
+def unsubscribed_ids(conn: sqlite3.Connection) -> set[str]:
+    """Cached contacts that `GET /contacts?status=unsubscribed` should return (not deleted)."""
+    return {r[0] for r in conn.execute(
+        "SELECT contact_id FROM contacts WHERE permission_to_send = 'unsubscribed' AND deleted_at IS NULL")}

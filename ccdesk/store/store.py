@@ -309,6 +309,12 @@ class Store:
     def resubscribe_requested_at(self, contact_id: str) -> datetime | None:
         return _resub.resubscribe_requested_at(self._conn, contact_id)
 
+    def awaiting_confirmation_ids(self) -> list[str]:
+        return _resub.awaiting_confirmation_ids(self._conn)
+
+    def unsubscribed_ids(self) -> set[str]:
+        return _resub.unsubscribed_ids(self._conn)
+
     # -- escape hatch for tests and maintenance ----------------------------------------------------
     @property
     def connection(self) -> sqlite3.Connection:

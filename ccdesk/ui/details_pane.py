@@ -114,12 +114,13 @@ class DetailsPane(QWidget):
                                  opt_out_date=row.opt_out_date, opt_out_source=row.opt_out_source,
                                  opt_out_reason=row.opt_out_reason,
                                  resubscribe_requested_at=row.resubscribe_requested_at,
-                                 deleted=row.deleted_at is not None))
+                                 deleted=row.deleted_at is not None, confirm_status=row.confirm_status))
         names = list_names or {}
         unsubscribed = str(row.status) == "unsubscribed"
         self.unsubscribe_button.setEnabled(not unsubscribed and str(row.status) != "deleted")
         self.unsubscribe_button.setToolTip("Already unsubscribed" if unsubscribed else "")
-        can_resub = unsubscribed and row.resubscribe_requested_at is None and not resubscribe_requested
+        can_resub = (unsubscribed and row.resubscribe_requested_at is None and not resubscribe_requested
+                     and row.confirm_status != "pending")  # one may have been sent from the web UI
         self.resubscribe_button.setEnabled(can_resub)
         self.resubscribe_button.setToolTip(
             "Only for unsubscribed contacts, and only once per contact" if not can_resub else

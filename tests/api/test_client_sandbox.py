@@ -42,13 +42,15 @@ class RecordingTransport(httpx.AsyncHTTPTransport):
         return await super().handle_async_request(request)
 
 
-@pytest.fixture
-def start() -> Iterator[Callable[..., SandboxServer]]:
+@pytest.fixture(params=["pending_confirmation", "unsubscribed"])
+def start(request: pytest.FixtureRequest) -> Iterator[Callable[..., SandboxServer]]:
+    """Sandboxes under each reading of the state after a resubscribe request (`--resubscribe-state`)."""
     servers: list[SandboxServer] = []
 
     def go(**overrides: Any) -> SandboxServer:
         server = SandboxServer(SandboxConfig(**{"contacts": 60, "seed": 5, "rate_limit": 0, "tokens": [TOKEN],
-                                                "activity_seconds": 0.05, **overrides})).start()
+                                                "activity_seconds": 0.05, "resubscribe_state": request.param,
+                                                **overrides})).start()
         servers.append(server)
         return server
 
@@ -126,6 +128,8 @@ async def test_unsubscribe_changes_nothing_else_and_sends_contract_valid_bodies(
     # Who last updated the contact: the sandbox, like the service, treats an email-status change separately.
     expect.pop("update_source", None)
     after.pop("update_source", None)
+    assert after.pop("list_memberships") == []  # the service's own rule: an unsubscribe leaves every list
+    expect.pop("list_memberships")
     for key in ("permission_to_send", "opt_out_source", "opt_out_reason", "opt_out_date", "updated_at",
                 "confirm_status"):
         expect["email_address"].pop(key, None)
@@ -133,7 +137,13 @@ async def test_unsubscribe_changes_nothing_else_and_sends_contract_valid_bodies(
     assert after == expect, "only the opt-out fields may change"
     puts = [r for r in transport.sent if r.method == "PUT"]
     assert len(puts) == 1
-    validate("ContactPutRequest", json.loads(puts[0].content))
+    body = json.loads(puts[0].content)
+    validate("ContactPutRequest", body)
+    # core fields, the address and update_source only: no sub-resource (the service keeps omitted ones)
+    assert set(body) <= {"first_name", "last_name", "job_title", "company_name", "birthday_month", "birthday_day",
+                         "anniversary", "email_address", "update_source"}
+    assert set(body["email_address"]) == {"address", "permission_to_send", "opt_out_reason"}
+    assert server.sandbox.emails_json() == []
 
 
 async def test_unsubscribing_an_unsubscribed_contact_sends_nothing(start) -> None:
@@ -158,8 +168,9 @@ async def test_a_deleted_contact_is_not_unsubscribed_nor_restored(start, source:
     async with client_for(server, transport) as client:
         with pytest.raises(ValidationError, match="deleted in Constant Contact"):
             await client.unsubscribe(cid, "Asked by phone", source)  # type: ignore[arg-type]
-        await client.remove_from_lists(cid, [lst["list_id"] for lst in sb.lists()])
-    assert [r.method for r in transport.sent] == ["GET", "GET"]
+        await client.remove_from_lists(cid, [lst["list_id"] for lst in sb.lists() if not lst.get("deleted_at")],
+                                       poll_s=0.05)
+    assert [r.method for r in transport.sent if r.method != "GET"] == ["POST"]  # the activity, never a PUT
     assert sb.contact_json(cid) == before
 
 
@@ -169,7 +180,7 @@ async def test_remove_from_lists_keeps_everything_else(start) -> None:
     before = server.sandbox.contact_json(cid)
     drop = before["list_memberships"][0]
     async with client_for(server) as client:
-        await client.remove_from_lists(cid, [drop])
+        await client.remove_from_lists(cid, [drop], poll_s=0.05)
     after = server.sandbox.contact_json(cid)
     assert after["list_memberships"] == [lid for lid in before["list_memberships"] if lid != drop]
     for key in ("list_memberships", "updated_at", "update_source"):
@@ -187,7 +198,8 @@ async def test_resubscribe_once_then_refused_with_a_clear_error(start) -> None:
         with pytest.raises(ValidationError) as info:
             await client.request_resubscribe(cid, [lid])
     assert info.value.status == 400 and "refused" in info.value.message
-    assert server.sandbox.contact_json(cid)["email_address"]["permission_to_send"] == "unsubscribed"
+    e = server.sandbox.contact_json(cid)["email_address"]
+    assert (e["permission_to_send"], e["confirm_status"]) == (server.sandbox.config.resubscribe_state, "pending")
     body = json.loads(next(r for r in transport.sent if r.method == "PUT").content)
     validate("ContactResubscribeRequest", body)
 

@@ -37,6 +37,7 @@ from ccdesk.services.store_thread import StoreThread  # noqa: E402
 from ccdesk.store import bench as store_bench  # noqa: E402
 from ccdesk.store.store import Store  # noqa: E402
 from ccdesk.ui.contact_table import COUNT_CAP  # noqa: E402
+from tests.benchmarks.bench_reconcile import bench_reconcile  # noqa: E402
 
 TOKEN = "bench-token"
 Row = tuple[str, float | None, str, str, str]  # key, value, unit, goal, note
@@ -403,7 +404,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--selftest", action="store_true", help="tiny sizes: checks the script, not the speed")
     p.add_argument("--json", type=Path, help="write every figure to this JSON file")
     p.add_argument("--only", nargs="*", help="run only these benchmarks (search, pull, sync, gui, export, "
-                   "bulk, faults, property, security, package)")
+                   "bulk, faults, property, reconcile, security, package)")
     args = p.parse_args(argv)
     tiny, quick = args.selftest, args.quick or args.selftest
     sizes = {
@@ -418,6 +419,7 @@ def main(argv: list[str] | None = None) -> int:
         "fault_runs": 1 if quick else 5,
         "bulk": 1_000 if tiny else 10_000,
         "property": 30 if tiny else 300 if quick else 1_200,
+        "reconcile": 2_000 if tiny else 20_000 if quick else 100_000,
     }
     fault_kinds = ["503", "dropped after handling", "killed mid action (SIGKILL)"] if tiny else None
     mode = "selftest" if tiny else "quick" if quick else "full"
@@ -442,6 +444,8 @@ def main(argv: list[str] | None = None) -> int:
             ("faults", lambda: bench_faults(sizes["fault_runs"], fault_kinds),
              ["faults_kinds", "faults_runs", "faults_lost_actions", "faults_duplicated_actions"]),
             ("property", lambda: bench_property(sizes["property"]), ["property_examples", "property_fields_lost"]),
+            ("reconcile", lambda: bench_reconcile(sizes["reconcile"]),
+             ["reconcile_requests_100k", "reconcile_stale_contacts"]),
             ("security", lambda: bench_tokens(work), ["tokens_found_on_disk"]),
             ("package", bench_package, ["installer_mb", "installed_mb", "cold_start_s"]),
         ]

@@ -1,3 +1,3 @@
 """Shared fixtures: the services tests' sandbox starter."""
 
-from tests.services.conftest import start_server  # noqa: F401 - re-exported fixture
+from tests.services.conftest import resubscribe_state, start_server  # noqa: F401 - re-exported fixtures

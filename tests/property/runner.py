@@ -33,10 +33,14 @@ ACTIONS = ("unsubscribe", "remove_from_lists", "resubscribe")
 # What each action may change. Everything else must come back exactly as it was.
 OWNED: dict[str, tuple[str, ...]] = {
     # update_source: every PUT records who made it ("Account" or "Contact"); that is the PUT's own field.
+    # list_memberships: the service takes an unsubscribed contact off every list (its rule, not the PUT's).
     "unsubscribe": ("updated_at", "update_source", "email_address.permission_to_send", "email_address.opt_out_source",
-                    "email_address.opt_out_date", "email_address.opt_out_reason", "email_address.updated_at"),
+                    "email_address.opt_out_date", "email_address.opt_out_reason", "email_address.updated_at",
+                    "list_memberships"),
     "remove_from_lists": ("updated_at", "update_source", "list_memberships"),
-    "resubscribe": ("updated_at", "email_address.confirm_status", "email_address.updated_at"),
+    # permission_to_send: pending_confirmation until the contact confirms, in one reading of the service.
+    "resubscribe": ("updated_at", "email_address.confirm_status", "email_address.updated_at",
+                    "email_address.permission_to_send"),
 }
 
 
@@ -77,8 +81,10 @@ class Tally:
 class Bench:
     """One sandbox and one desk (store + outbox) on a private event loop, shared by every example."""
 
-    def __init__(self, workdir: str) -> None:
-        self.server = SandboxServer(SandboxConfig(contacts=20, seed=5, rate_limit=0, tokens=[TOKEN])).start()
+    def __init__(self, workdir: str, resubscribe_state: str = "pending_confirmation") -> None:
+        self.server = SandboxServer(SandboxConfig(contacts=20, seed=5, rate_limit=0, tokens=[TOKEN],
+                                                  activity_seconds=0.02,
+                                                  resubscribe_state=resubscribe_state)).start()
         self.sb = self.server.sandbox
         self.loop = asyncio.new_event_loop()
         client = CCClient(StaticTokenProvider(TOKEN), base_url=self.server.api_base, rate_limiter=RateLimiter(0),
@@ -135,12 +141,13 @@ def _usable(reason: str) -> str:
         raise
 
 
-def run_property_suite(examples: int, workdir: str | None = None) -> dict[str, Any]:
+def run_property_suite(examples: int, workdir: str | None = None,
+                       resubscribe_state: str = "pending_confirmation") -> dict[str, Any]:
     """`examples` generated contacts, split over the three actions. Returns the figures (never asserts)."""
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="ccdesk-property-") as tmp:
-        bench = Bench(workdir or tmp)
+        bench = Bench(workdir or tmp, resubscribe_state)
         try:
             per_action = max(1, examples // len(ACTIONS))
             for action in ACTIONS:

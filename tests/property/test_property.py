@@ -8,13 +8,14 @@ from typing import Any
 
 import pytest
 
-from ccdesk.api import client as client_module
+from ccdesk.api import contact_writes as client_module
 
 from .runner import changed_fields, run_property_suite
 
 
-def test_actions_change_only_the_fields_they_own() -> None:
-    figures = run_property_suite(150)
+@pytest.mark.parametrize("resubscribe_state", ["pending_confirmation", "unsubscribed"])
+def test_actions_change_only_the_fields_they_own(resubscribe_state: str) -> None:
+    figures = run_property_suite(150, resubscribe_state=resubscribe_state)
     assert figures["property_examples"] == 150
     assert figures["property_failures"] == 0
     assert figures["property_fields_lost"] == 0, figures["lost_paths"]

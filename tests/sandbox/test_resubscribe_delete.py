@@ -6,12 +6,20 @@ import httpx
 import pytest
 
 from ccdesk.sandbox import errors
-from ccdesk.sandbox.state import Sandbox
+from ccdesk.sandbox.app import SandboxConfig
+from ccdesk.sandbox.state import RESUBSCRIBE_STATES, Sandbox
 
-from .conftest import FakeClock
+from .conftest import TOKEN, FakeClock
 from .helpers import error_keys, one_contact
 
 pytestmark = pytest.mark.asyncio
+
+
+@pytest.fixture(params=RESUBSCRIBE_STATES)
+def config(request: pytest.FixtureRequest, clock: FakeClock) -> SandboxConfig:
+    """Every test here runs under both readings of the state after a resubscribe request."""
+    return SandboxConfig(contacts=200, seed=1, rate_limit=0, tokens=[TOKEN], clock=clock,
+                         resubscribe_state=request.param)
 
 
 async def test_resubscribe_once_then_400(client: httpx.AsyncClient, sandbox: Sandbox) -> None:
@@ -20,8 +28,11 @@ async def test_resubscribe_once_then_400(client: httpx.AsyncClient, sandbox: San
     r = await client.put(f"/v3/contacts/resubscribe/{cid}", json=lists)
     assert r.status_code == 200 and r.content == b""
     c = sandbox.contact_json(cid)
-    assert c["email_address"]["permission_to_send"] == "unsubscribed"  # until the contact confirms
+    # not mailable until the contact confirms, in either reading
+    assert c["email_address"]["permission_to_send"] == sandbox.config.resubscribe_state
     assert c["email_address"]["confirm_status"] == "pending"
+    assert c["email_address"]["opt_out_source"]  # the opt-out stands until then
+    assert cid not in sandbox.contact_ids("active")
     r = await client.put(f"/v3/contacts/resubscribe/{cid}", json=lists)
     assert r.status_code == 400
     assert r.json() == errors.RESUBSCRIBE_ALREADY_SENT.body()
@@ -96,7 +107,10 @@ async def test_contact_unsubscribe_link_moves_only_the_email_date(client: httpx.
 
 
 async def test_delete_is_soft(client: httpx.AsyncClient, sandbox: Sandbox, clock: FakeClock) -> None:
-    cid = next(c for c in sandbox.contact_ids("unsubscribed") if sandbox.contact_json(c)["list_memberships"])
+    on_lists = next(c for c in sandbox.contact_ids("active") if sandbox.contact_json(c)["list_memberships"])
+    assert (await client.delete(f"/v3/contacts/{on_lists}")).status_code == 204
+    assert sandbox.contact_json(on_lists)["list_memberships"] == []
+    cid = one_contact(sandbox, "unsubscribed")
     before = sandbox.contact_json(cid)
     clock.advance(86400)
     r = await client.delete(f"/v3/contacts/{cid}")

@@ -63,3 +63,18 @@ def test_command_line() -> None:
             proc.send_signal(signal.SIGTERM)
             _, err = proc.communicate(timeout=10)
         assert proc.returncode == 0, err
+
+
+def test_reading_flags_map_onto_the_config() -> None:
+    from ccdesk.sandbox.__main__ import parse_args
+    from ccdesk.sandbox.state import Sandbox
+
+    a = parse_args(["--resubscribe-state", "unsubscribed", "--link-ttl", "30", "--contact-optout-overrides-account"])
+    assert (a.resubscribe_state, a.link_ttl, a.contact_optout_overrides_account) == ("unsubscribed", 30.0, True)
+    d = parse_args([])
+    assert (d.resubscribe_state, d.link_ttl, d.contact_optout_overrides_account) == ("pending_confirmation", 0.0,
+                                                                                     False)
+    with pytest.raises(SystemExit):
+        parse_args(["--resubscribe-state", "maybe"])
+    with pytest.raises(ValueError, match="resubscribe_state"):
+        Sandbox(SandboxConfig(contacts=0, resubscribe_state="maybe"))

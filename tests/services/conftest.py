@@ -17,13 +17,25 @@ from ccdesk.services.desk import Desk
 TOKEN = "services-test-token"
 
 
+READINGS = ("pending_confirmation", "unsubscribed")
+# Modules whose tests must pass under every reading of the state after a resubscribe request:
+#     pytestmark = pytest.mark.parametrize("resubscribe_state", READINGS, indirect=True)
+BOTH_READINGS = pytest.mark.parametrize("resubscribe_state", READINGS, indirect=True)
+
+
 @pytest.fixture
-def start_server() -> Iterator[Callable[..., SandboxServer]]:
+def resubscribe_state(request: pytest.FixtureRequest) -> str:
+    """The sandbox's `--resubscribe-state` reading (default unless a module parametrises it)."""
+    return str(getattr(request, "param", READINGS[0]))
+
+
+@pytest.fixture
+def start_server(resubscribe_state: str) -> Iterator[Callable[..., SandboxServer]]:
     servers: list[SandboxServer] = []
 
     def start(**overrides: Any) -> SandboxServer:
         options: dict[str, Any] = {"contacts": 300, "seed": 3, "rate_limit": 0, "tokens": [TOKEN],
-                                   "activity_seconds": 0.1, **overrides}
+                                   "activity_seconds": 0.1, "resubscribe_state": resubscribe_state, **overrides}
         server = SandboxServer(SandboxConfig(**options)).start()
         servers.append(server)
         return server

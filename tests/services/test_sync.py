@@ -14,7 +14,9 @@ from ccdesk.sandbox.server import SandboxServer
 from ccdesk.services.desk import Desk
 from ccdesk.services.sync import OPTOUTS, SyncEngine
 
-from .conftest import TOKEN, make_client
+from .conftest import BOTH_READINGS, TOKEN, make_client
+
+pytestmark = BOTH_READINGS
 
 
 async def _synced_desk(server: SandboxServer, tmp_path: Path) -> tuple[Desk, SyncEngine]:
