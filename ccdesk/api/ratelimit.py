@@ -7,6 +7,8 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 
+PAUSE_AFTER_429_S = 1.0
+
 
 class RateLimiter:
     """At most `rate` requests in any sliding window of `window` seconds.
@@ -27,7 +29,16 @@ class RateLimiter:
         self._sleep = sleep
         self._sent: deque[float] = deque()
         self._lock = asyncio.Lock()
+        self._paused_until = 0.0
         self.waited_s = 0.0  # total time spent waiting, shown in the status bar
+        self.throttled_count = 0  # 429 throttled answers reported by the client
+
+    def throttled(self, retry_after: float | None = None) -> None:
+        """The service answered 429 throttled: someone else used this API key's budget. Send nothing for a
+        moment (the server's Retry-After when it gave one)."""
+        self.throttled_count += 1
+        pause = retry_after if retry_after is not None else PAUSE_AFTER_429_S
+        self._paused_until = max(self._paused_until, self._clock() + pause)
 
     async def acquire(self) -> float:
         """Wait for a slot; returns how long this call waited."""
@@ -38,6 +49,10 @@ class RateLimiter:
         async with self._lock:
             while True:
                 now = self._clock()
+                if now < self._paused_until:
+                    waited += self._paused_until - now
+                    await self._sleep(self._paused_until - now)
+                    continue
                 while self._sent and now - self._sent[0] >= self.window:
                     self._sent.popleft()
                 if len(self._sent) < limit:

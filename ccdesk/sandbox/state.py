@@ -58,6 +58,7 @@ class Sandbox:
         self.limiter = RateLimiter(config.rate_limit, config.daily_quota, config.clock)
         self.cursors = Cursors(secrets.token_bytes(32))
         self.request_counts: Counter[str] = Counter()  # "METHOD /path" → requests that arrived
+        self.refused: Counter[str] = Counter()  # "throttled" / "quota_exceeded" → 429s the limits sent
         self.applied_writes: Counter[str] = Counter()  # "PUT /v3/contacts/ID" → writes answered 2xx
         self.applied_write_log: list[tuple[str, str, str]] = []  # (method, path, sha-256 prefix of the body)
         self.request_log: deque[tuple[str, str, str]] = deque(maxlen=10_000)  # (method, path, query)
@@ -131,6 +132,7 @@ class Sandbox:
     def reset_request_counts(self) -> None:
         with self.lock:
             self.request_counts.clear()
+            self.refused.clear()
             self.request_log.clear()
             self.applied_writes.clear()
             self.applied_write_log.clear()
