@@ -109,7 +109,10 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
         session = await gate.signed_in_session(quit_event)
         if session is None:
             return 0
-        client = CCClient(session, base_url=gate.prefs.api_base)
+        from ccdesk.api.shared_budget import SharedBudget
+
+        # Every ccdesk process of this desk using this API key draws from one request budget.
+        client = CCClient(session, base_url=gate.prefs.api_base, rate_limiter=SharedBudget(session.config.client_id))
         db_path = args.db or default_db_path()
         account = "Constant Contact account"
     desk = Desk(client, db_path, sync_interval_min=gate.prefs.sync_interval_min if gate else 15)
