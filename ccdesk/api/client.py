@@ -122,15 +122,15 @@ class CCClient(ContactWrites):
         first_try = asyncio.get_running_loop().time()
         while True:
             attempt += 1
-            token = await self._tokens.access_token()
-            await self.rate_limiter.acquire()  # after the token: a refresh must not age the slot it took
+            token = await self._tokens.access_token()  # first: a refresh must not age the slot taken below
             error: ApiError
             try:
-                self.stats.requests += 1
-                response = await self._http.request(
-                    method, target, params=params, json=body,
-                    headers={"Authorization": f"Bearer {token}"},
-                )
+                async with self.rate_limiter.slot():  # the desk's shared budget; the slot is dated from the answer
+                    self.stats.requests += 1
+                    response = await self._http.request(
+                        method, target, params=params, json=body,
+                        headers={"Authorization": f"Bearer {token}"},
+                    )
                 log.debug("%s %s -> %s", method, urlsplit(target).path, response.status_code)
                 if response.is_success:
                     return self._parse(response) if parse else response

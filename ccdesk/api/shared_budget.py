@@ -25,14 +25,17 @@ import sqlite3
 import threading
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import platformdirs
 
 from .ratelimit import PAUSE_AFTER_429_S, RateLimiter
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 BUDGET_FILENAME = "request-budget.sqlite3"
 MIN_RATE = 0.5            # the slowest the desk goes after repeated 429s (requests per second)
@@ -90,6 +93,11 @@ def requests_used_today(api_key: str, path: Path | None = None, now: float | Non
     return int(row[0]) if row else 0
 
 
+@dataclass(frozen=True)
+class _Shared:
+    rowid: int
+
+
 class SharedBudget(RateLimiter):
     """A RateLimiter whose sliding window, pauses and daily count live in the desk's budget file.
 
@@ -125,7 +133,7 @@ class SharedBudget(RateLimiter):
                 self._conn.close()
         self._conn = None
 
-    def _write(self, fn: Callable[[sqlite3.Connection, float], float]) -> float | None:
+    def _write(self, fn: Callable[[sqlite3.Connection, float], T]) -> T | None:
         """Run fn(conn, now) in one immediate transaction; None when the file is unusable."""
         with self._db_lock:
             conn = self._connection()
@@ -161,39 +169,46 @@ class SharedBudget(RateLimiter):
         rate, reduced_at, paused_until = row
         return min(self.rate, rate + max(0.0, now - reduced_at) * RECOVERY_PER_S), reduced_at, paused_until
 
-    def _take(self, conn: sqlite3.Connection, now: float) -> float:
-        """Take a slot (returns 0) or say how long to wait before asking again."""
+    def _take(self, conn: sqlite3.Connection, now: float) -> tuple[float, int | None]:
+        """Take a slot: (0, its row id), or (how long to wait before asking again, None)."""
         rate, _, paused_until = self._pace(conn, now)
         if paused_until > now:
-            return paused_until - now
+            return paused_until - now, None
         window = self.window * self.rate / rate
         longest = self.window * self.rate / MIN_RATE
         conn.execute("DELETE FROM sends WHERE key = ? AND (at <= ? OR at > ?)", (self.api_key, now - longest, now + 1))
         recent = [at for (at,) in conn.execute(
             "SELECT at FROM sends WHERE key = ? AND at > ? ORDER BY at", (self.api_key, now - window))]
         if len(recent) >= self._limit:
-            return max(0.001, recent[len(recent) - self._limit] + window - now)
-        conn.execute("INSERT INTO sends (key, at) VALUES (?, ?)", (self.api_key, now))
+            return max(0.001, recent[len(recent) - self._limit] + window - now), None
+        rowid = conn.execute("INSERT INTO sends (key, at) VALUES (?, ?)", (self.api_key, now)).lastrowid
         conn.execute("INSERT INTO days (key, day, used) VALUES (?, ?, 1) "
                      "ON CONFLICT (key, day) DO UPDATE SET used = used + 1", (self.api_key, _utc_day(now)))
-        return 0.0
+        return 0.0, rowid
 
-    async def acquire(self) -> float:
+    async def _take_slot(self) -> tuple[float, object]:
         if self.rate <= 0:
-            return 0.0
+            return 0.0, None
         waited = 0.0
         async with self._lock:
             while True:
-                delay = self._write(self._take)
-                if delay is None:  # the file is unusable: this process's own window
+                taken = self._write(self._take)
+                if taken is None:  # the file is unusable: this process's own window from now on
                     break
-                if delay <= 0:
+                delay, rowid = taken
+                if rowid is not None:
                     self.waited_s += waited
-                    return waited
+                    return waited, _Shared(rowid)
                 waited += delay
                 await self._sleep(delay)
-        self.waited_s += waited
-        return waited + await super().acquire()
+        own_wait, handle = await super()._take_slot()
+        return waited + own_wait, handle
+
+    def _settle(self, handle: object) -> None:
+        if not isinstance(handle, _Shared):
+            super()._settle(handle)
+            return
+        self._write(lambda conn, now: conn.execute("UPDATE sends SET at = ? WHERE rowid = ?", (now, handle.rowid)))
 
     def throttled(self, retry_after: float | None = None) -> None:
         """Another desk used the key's budget: pause every process of this desk, and halve the shared rate
@@ -201,7 +216,7 @@ class SharedBudget(RateLimiter):
         super().throttled(retry_after)
         pause = retry_after if retry_after is not None else PAUSE_AFTER_429_S
 
-        def slow_down(conn: sqlite3.Connection, now: float) -> float:
+        def slow_down(conn: sqlite3.Connection, now: float) -> None:
             rate, reduced_at, paused_until = self._pace(conn, now)
             if now - reduced_at > self.window:
                 rate, reduced_at = max(MIN_RATE, rate / 2), now
@@ -211,8 +226,6 @@ class SharedBudget(RateLimiter):
             conn.execute("UPDATE days SET used = MAX(0, used - 1) WHERE key = ? AND day = ?",
                          (self.api_key, _utc_day(now)))
             conn.execute("DELETE FROM days WHERE day < ?", (_utc_day(now - KEEP_DAYS * 86400),))
-            return 0.0
-
         self._write(slow_down)
 
     def current_rate(self) -> float:

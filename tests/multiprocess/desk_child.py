@@ -1,0 +1,51 @@
+"""A window-like ccdesk process without Qt: the same composition as the window (the keyring sign-in, the desk's
+shared request budget, the outbox sender and the background sync), run until its first sync ends.
+
+    python -m tests.multiprocess.desk_child window    # prints one JSON line: what the first sync did
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+
+from ccdesk.cli.account import open_account
+from ccdesk.services.desk import Desk
+from ccdesk.services.sync import SyncResult
+
+
+async def window_like() -> dict[str, object]:
+    account = await open_account(argparse.Namespace(api_base=None, auth_base=None, db=None))
+    desk = Desk(account.client, account.db_path)
+    ended: asyncio.Future[dict[str, object]] = asyncio.get_running_loop().create_future()
+
+    def finished(result: SyncResult) -> None:
+        if not ended.done():
+            ended.set_result({"ok": True, "reused": result.reused, "full_pull": result.full_pull,
+                              "contacts_read": result.contacts_read})
+
+    def failed(message: str) -> None:
+        if not ended.done():
+            ended.set_result({"ok": False, "error": message})
+
+    desk.scheduler.finished.connect(finished)
+    desk.scheduler.failed.connect(failed)
+    try:
+        desk.start()  # the outbox sender and the background sync, whose first run is right away
+        return await asyncio.wait_for(ended, 600)
+    finally:
+        await desk.close()
+        await account.session.aclose()
+
+
+def main(argv: list[str]) -> int:
+    if argv != ["window"]:
+        raise SystemExit(__doc__)
+    print(json.dumps(asyncio.run(window_like())), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

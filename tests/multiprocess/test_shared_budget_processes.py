@@ -1,0 +1,40 @@
+"""The window and scheduled commands on one desk, as real processes against the real 4 requests/second limit:
+together they stay under it (no 429) and the day's requests are counted once for the API key."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from ccdesk.api.shared_budget import requests_used_today
+
+from .world import CLIENT_ID, desk_world
+
+pytestmark = pytest.mark.slow
+
+
+def test_window_and_two_commands_share_one_budget(tmp_path: Path, bus_address: str) -> None:
+    with desk_world(tmp_path / "home", bus_address, contacts=2500) as world:
+        sb = world.server.sandbox
+        file = tmp_path / "addresses.csv"
+        file.write_text("email\n" + "".join(f"{a}\n" for a in world.addresses(25)), encoding="utf-8")
+        sb.reset_request_counts()
+        window = world.start("tests.multiprocess.desk_child", "window")
+        time.sleep(0.3)
+        unsubscribe = world.start("ccdesk", "unsubscribe", "--file", str(file), "--reason", "Asked by phone",
+                                  "--json")
+        export = world.start("ccdesk", "export-optouts", "--out", str(tmp_path / "dnm.csv"), "--json")
+        outs = {name: proc.communicate(timeout=300) for name, proc in
+                (("window", window), ("unsubscribe", unsubscribe), ("export", export))}
+        for name, proc in (("window", window), ("unsubscribe", unsubscribe), ("export", export)):
+            assert proc.returncode == 0, (name, outs[name])
+        assert json.loads(outs["window"][0])["ok"]
+        assert json.loads(outs["unsubscribe"][0])["outcomes"].get("unsubscribed") == 25
+        assert sb.refused["throttled"] == 0, "the processes of one desk exceeded the API key's limit together"
+        arrived = len(sb.arrivals)
+        assert requests_used_today(CLIENT_ID, world.budget) == arrived  # every process counted, once
+        pulls = sb.requests_matching("GET", "/v3/contacts") - sb.requests_matching("GET", "/v3/contacts/")
+        assert pulls <= 2 * (2500 // 500 + 1) + 4, "more than one process read the whole account"
