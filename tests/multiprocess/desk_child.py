@@ -2,6 +2,9 @@
 shared request budget, the outbox sender and the background sync), run until its first sync ends.
 
     python -m tests.multiprocess.desk_child window    # prints one JSON line: what the first sync did
+
+Like the window, it stays open after its first sync (its outbox sender keeps sending what any process queued)
+until its stdin is closed.
 """
 
 from __future__ import annotations
@@ -34,7 +37,9 @@ async def window_like() -> dict[str, object]:
     desk.scheduler.failed.connect(failed)
     try:
         desk.start()  # the outbox sender and the background sync, whose first run is right away
-        return await asyncio.wait_for(ended, 600)
+        first = await asyncio.wait_for(ended, 600)
+        await asyncio.to_thread(sys.stdin.read)  # open until the parent closes our stdin
+        return first
     finally:
         await desk.close()
         await account.session.aclose()

@@ -27,8 +27,8 @@ def test_window_and_two_commands_share_one_budget(tmp_path: Path, bus_address: s
         unsubscribe = world.start("ccdesk", "unsubscribe", "--file", str(file), "--reason", "Asked by phone",
                                   "--json")
         export = world.start("ccdesk", "export-optouts", "--out", str(tmp_path / "dnm.csv"), "--json")
-        outs = {name: proc.communicate(timeout=300) for name, proc in
-                (("window", window), ("unsubscribe", unsubscribe), ("export", export))}
+        outs = {name: proc.communicate(timeout=300) for name, proc in (("unsubscribe", unsubscribe),
+                                                                       ("export", export), ("window", window))}
         for name, proc in (("window", window), ("unsubscribe", unsubscribe), ("export", export)):
             assert proc.returncode == 0, (name, outs[name])
         assert json.loads(outs["window"][0])["ok"]

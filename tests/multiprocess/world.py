@@ -90,7 +90,7 @@ class World:
     def start(self, *args: str) -> subprocess.Popen[str]:
         """`python -m ARGS` as this desk's user (a command: `"ccdesk", "sync"`; the window: `tests...desk_child`)."""
         return subprocess.Popen([sys.executable, "-m", *args], env=self.env, cwd=self.home, text=True,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
     def addresses(self, n: int) -> list[str]:
         sb = self.server.sandbox
