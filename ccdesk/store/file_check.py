@@ -31,7 +31,9 @@ def _looks_like(head: bytes) -> str:
         text = head.decode("utf-8")
     except UnicodeDecodeError:
         return "a file of another kind"
-    return "a text file (CSV or notes, perhaps)" if text.isprintable() or "\n" in text else "a file of another kind"
+    if all(c.isprintable() or c in "\t\r\n" for c in text):
+        return "a text file (CSV or notes, perhaps)"
+    return "a file of another kind"
 
 
 def check_before_open(path: Path) -> bool:
