@@ -40,6 +40,7 @@ class StoreProblemScreen(QWidget):
         buttons.addWidget(self.retry_button)
         layout = QVBoxLayout(self)
         layout.addWidget(title)
+        self.message.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.message, 1)
         layout.addLayout(buttons)
 
