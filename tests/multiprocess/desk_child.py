@@ -2,6 +2,7 @@
 shared request budget, the outbox sender and the background sync), run until its first sync ends.
 
     python -m tests.multiprocess.desk_child window    # prints one JSON line: what the first sync did
+    python -m tests.multiprocess.desk_child burst S   # another desk (set CCDESK_BUDGET_DIR): requests for S s
 
 Like the window, it stays open after its first sync (its outbox sender keeps sending what any process queued)
 until its stdin is closed.
@@ -45,10 +46,28 @@ async def window_like() -> dict[str, object]:
         await account.session.aclose()
 
 
+async def burst(seconds: float) -> dict[str, object]:
+    """Another desk on the same API key: as many requests as its own budget allows, for `seconds`."""
+    account = await open_account(argparse.Namespace(api_base=None, auth_base=None, db=None))
+    client = account.client
+    loop = asyncio.get_running_loop()
+    end = loop.time() + seconds
+    try:
+        while loop.time() < end:
+            await client.contact_counts()
+    finally:
+        await client.aclose()
+        await account.session.aclose()
+    return {"ok": True, "requests": client.stats.requests, "retries": client.stats.retries}
+
+
 def main(argv: list[str]) -> int:
-    if argv != ["window"]:
+    if argv == ["window"]:
+        print(json.dumps(asyncio.run(window_like())), flush=True)
+    elif len(argv) == 2 and argv[0] == "burst":
+        print(json.dumps(asyncio.run(burst(float(argv[1])))), flush=True)
+    else:
         raise SystemExit(__doc__)
-    print(json.dumps(asyncio.run(window_like())), flush=True)
     return 0
 
 

@@ -38,3 +38,19 @@ def test_window_and_two_commands_share_one_budget(tmp_path: Path, bus_address: s
         assert requests_used_today(CLIENT_ID, world.budget) == arrived  # every process counted, once
         pulls = sb.requests_matching("GET", "/v3/contacts") - sb.requests_matching("GET", "/v3/contacts/")
         assert pulls <= 2 * (2500 // 500 + 1) + 4, "more than one process read the whole account"
+
+
+def test_a_burst_from_another_desk_costs_seconds_not_the_command(tmp_path: Path, bus_address: str) -> None:
+    """Another desk (its own budget file) uses the whole key's limit for 15 s while a command syncs here: the
+    command is refused (429) for a while, slows down, and finishes (exit 0), instead of exit 6."""
+    with desk_world(tmp_path / "home", bus_address, contacts=4000) as world:
+        sb = world.server.sandbox
+        sb.reset_request_counts()
+        other_desk = world.start_as_other_desk(tmp_path / "other-desk", "tests.multiprocess.desk_child", "burst", "15")
+        time.sleep(2.0)  # the burst is under way
+        sync = world.start("ccdesk", "sync", "--json")
+        out, err = sync.communicate(timeout=300)
+        other_desk.communicate(timeout=120)
+        assert sync.returncode == 0, err[-2000:]
+        assert json.loads(out)["ok"]
+        assert sb.refused["throttled"] > 0  # the two desks did collide

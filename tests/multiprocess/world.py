@@ -92,6 +92,13 @@ class World:
         return subprocess.Popen([sys.executable, "-m", *args], env=self.env, cwd=self.home, text=True,
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
+    def start_as_other_desk(self, budget_dir: Path, *args: str) -> subprocess.Popen[str]:
+        """Like start(), but with a budget file of its own: another desk using the same API key."""
+        budget_dir.mkdir(parents=True, exist_ok=True)
+        return subprocess.Popen([sys.executable, "-m", *args], env={**self.env, "CCDESK_BUDGET_DIR": str(budget_dir)},
+                                cwd=self.home, text=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+
     def addresses(self, n: int) -> list[str]:
         sb = self.server.sandbox
         found = []
