@@ -592,6 +592,8 @@ class MainWindow(QMainWindow):
         self.last_sync_label.setText(f"Last checked {self._last_checked}")
 
     def _on_pull_progress(self, progress: SyncProgress) -> None:
+        if progress.stage.startswith("waiting"):  # a scheduled command is syncing this cache; its result is reused
+            self.statusBar().showMessage(f"{progress.stage[0].upper()}{progress.stage[1:]}…")
         if progress.total:
             self.progress.setRange(0, progress.total)
             self.progress.setValue(min(progress.done, progress.total))
