@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -170,3 +171,28 @@ async def test_a_run_stopped_by_a_locked_database_tells_how_many_were_sent(tmp_p
             holder.wait(10)
         await desk.close()
         server.stop()
+
+
+@pytest.mark.slow
+def test_a_command_stopped_by_a_locked_database_says_what_was_sent(tmp_path: Path, bus_address: str) -> None:
+    """`ccdesk unsubscribe` of 40; after 8 are applied another program locks the file: exit 5 with the truth."""
+    with desk_world(tmp_path / "home", bus_address, contacts=300) as world:
+        sb = world.server.sandbox
+        file = tmp_path / "forty.csv"
+        file.write_text("email\n" + "".join(f"{a}\n" for a in world.addresses(40)), encoding="utf-8")
+        proc = world.start("ccdesk", "unsubscribe", "--file", str(file), "--reason", "Asked by phone")
+        holder = None
+        try:
+            deadline = time.monotonic() + 120
+            while sb.requests_matching("PUT", "/v3/contacts/") < 8 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            holder = hold_lock(world.db, 60)
+            out, err = proc.communicate(timeout=180)
+        finally:
+            if holder is not None:
+                holder.kill()
+                holder.wait(10)
+        sent = sum(n for key, n in sb.applied_writes.items() if key.startswith("PUT /v3/contacts/"))
+    assert proc.returncode == 5, err[-3000:]
+    assert "Nothing was changed" not in out + err and "Traceback" not in err
+    assert f"{sent} of 40 change(s) were sent" in out or f"{sent - 1} of 40 change(s) were sent" in out, out
