@@ -124,6 +124,8 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
         if demo is not None:
             await demo.session.aclose()
             demo.stop()
+        if gate is not None and gate.session is not None:
+            await gate.session.aclose()
         if tmp is not None:
             tmp.cleanup()
         return 1 if args.smoke else 0
