@@ -109,11 +109,28 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
         session = await gate.signed_in_session(quit_event)
         if session is None:
             return 0
-        client = CCClient(session, base_url=gate.prefs.api_base)
+        from ccdesk.api.shared_budget import SharedBudget
+
+        # Every ccdesk process of this desk using this API key draws from one request budget.
+        client = CCClient(session, base_url=gate.prefs.api_base, rate_limiter=SharedBudget(session.config.client_id))
         db_path = args.db or default_db_path()
         account = "Constant Contact account"
-    desk = Desk(client, db_path, sync_interval_min=gate.prefs.sync_interval_min if gate else 15)
-    reader = Store(db_path)
+    from ccdesk.ui.store_problem import open_or_explain
+
+    opened = await open_or_explain(lambda: Desk(client, db_path, sync_interval_min=gate.prefs.sync_interval_min
+                                                if gate else 15), quit_event, smoke=args.smoke)
+    if opened is None:  # the local data could not be opened and the user quit (the screen said why)
+        await client.aclose()
+        if demo is not None:
+            await demo.session.aclose()
+            demo.stop()
+        if gate is not None and gate.session is not None:
+            await gate.session.aclose()
+        if tmp is not None:
+            tmp.cleanup()
+        return 1 if args.smoke else 0
+    desk = opened
+    reader = Store(db_path, recover=False)  # the desk's store recovered already; this one only reads
     window = MainWindow(desk, reader, account=account, demo=args.demo)
     if instance is not None:
         instance.raise_requested.connect(window.bring_to_front)

@@ -22,6 +22,7 @@ from .errors import (
     MalformedResponse,
     NetworkError,
     SignInRequired,
+    Throttled,
     Unauthorized,
     ValidationError,
     error_from_response,
@@ -118,17 +119,18 @@ class CCClient(ContactWrites):
         refreshed = False
         idempotent = method in IDEMPOTENT if idempotent is None else idempotent
         target = self.url(url)
+        first_try = asyncio.get_running_loop().time()
         while True:
             attempt += 1
-            await self.rate_limiter.acquire()
-            token = await self._tokens.access_token()
+            token = await self._tokens.access_token()  # first: a refresh must not age the slot taken below
             error: ApiError
             try:
-                self.stats.requests += 1
-                response = await self._http.request(
-                    method, target, params=params, json=body,
-                    headers={"Authorization": f"Bearer {token}"},
-                )
+                async with self.rate_limiter.slot():  # the desk's shared budget; the slot is dated from the answer
+                    self.stats.requests += 1
+                    response = await self._http.request(
+                        method, target, params=params, json=body,
+                        headers={"Authorization": f"Bearer {token}"},
+                    )
                 log.debug("%s %s -> %s", method, urlsplit(target).path, response.status_code)
                 if response.is_success:
                     return self._parse(response) if parse else response
@@ -150,10 +152,13 @@ class CCClient(ContactWrites):
                 await self._tokens.refresh(token)
                 attempt -= 1
                 continue
-            if not self.retry.should_retry(error, idempotent=idempotent, attempt=attempt):
+            if isinstance(error, Throttled):
+                self.rate_limiter.throttled(error.retry_after)
+            elapsed = asyncio.get_running_loop().time() - first_try
+            if not self.retry.should_retry(error, idempotent=idempotent, attempt=attempt, elapsed=elapsed):
                 raise error
             self.stats.retries += 1
-            delay = self.retry.delay(attempt)
+            delay = self.retry.delay(attempt, error=error)
             log.info("%s %s failed (%s); retry %d in %.1fs", method, urlsplit(target).path,
                      type(error).__name__, attempt, delay)
             await self._sleep(delay)
@@ -329,8 +334,8 @@ class CCClient(ContactWrites):
         attempt = 0
         while True:
             attempt += 1
-            await self.rate_limiter.acquire()
             token = await self._tokens.access_token()
+            await self.rate_limiter.acquire()
             try:
                 async with self._http.stream("GET", self.url(results_href),
                                              headers={"Authorization": f"Bearer {token}",
@@ -351,10 +356,12 @@ class CCClient(ContactWrites):
                 tmp.unlink(missing_ok=True)
                 error = exc if isinstance(exc, ApiError) else NetworkError(
                     "The export download was interrupted; try again.")
+                if isinstance(error, Throttled):
+                    self.rate_limiter.throttled(error.retry_after)
                 if not self.retry.should_retry(error, idempotent=True, attempt=attempt):
                     raise error from None
                 self.stats.retries += 1
-                await self._sleep(self.retry.delay(attempt))
+                await self._sleep(self.retry.delay(attempt, error=error))
 
 
 def _expect_object(data: Any) -> JSON:

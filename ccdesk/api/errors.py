@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 
 import httpx
 
@@ -15,6 +16,7 @@ class ApiError(Exception):
     """
 
     retryable: bool = False
+    retry_after: float | None = None  # seconds from a Retry-After header, when the server sent one
 
     def __init__(self, message: str, *, status: int | None = None, error_key: str | None = None) -> None:
         super().__init__(message)
@@ -102,8 +104,30 @@ def _server_message(body: object) -> tuple[str | None, str | None]:
     return (keys[0] if keys else None), ("; ".join(messages) if messages else None)
 
 
+def retry_after_seconds(response: httpx.Response, now: datetime | None = None) -> float | None:
+    """The `Retry-After` header (delay-seconds or an HTTP date) in seconds, or None when absent or unreadable."""
+    value = response.headers.get("retry-after", "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
 def error_from_response(response: httpx.Response) -> ApiError:
-    """Map a non-2xx response to the right error, tolerating bodies that are not JSON."""
+    """Map a non-2xx response to the right error (with its Retry-After), tolerating bodies that are not JSON."""
+    error = _error_for(response)
+    error.retry_after = retry_after_seconds(response)
+    return error
+
+
+def _error_for(response: httpx.Response) -> ApiError:
     status = response.status_code
     try:
         body = json.loads(response.content) if response.content else None

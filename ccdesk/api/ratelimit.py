@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+PAUSE_AFTER_429_S = 1.0
 
 
 class RateLimiter:
     """At most `rate` requests in any sliding window of `window` seconds.
 
     A sliding window keeps us under the service's limit whichever way it counts (fixed seconds or a token
-    bucket). A small margin on the window absorbs the jitter between sending and the server's arrival clock.
+    bucket). Requests sent through `slot()` are dated from their answer, so the margin needs no guess at the
+    jitter between taking a slot and the request's arrival.
     `rate <= 0` disables limiting.
     """
 
@@ -25,25 +29,59 @@ class RateLimiter:
         self._limit = max(1, int(rate))
         self._clock = clock
         self._sleep = sleep
-        self._sent: deque[float] = deque()
+        self._sent: deque[list[float]] = deque()  # one cell per slot: when it was taken (then answered)
         self._lock = asyncio.Lock()
+        self._paused_until = 0.0
         self.waited_s = 0.0  # total time spent waiting, shown in the status bar
+        self.throttled_count = 0  # 429 throttled answers reported by the client
+
+    def throttled(self, retry_after: float | None = None) -> None:
+        """The service answered 429 throttled: someone else used this API key's budget. Send nothing for a
+        moment (the server's Retry-After when it gave one)."""
+        self.throttled_count += 1
+        pause = retry_after if retry_after is not None else PAUSE_AFTER_429_S
+        self._paused_until = max(self._paused_until, self._clock() + pause)
 
     async def acquire(self) -> float:
         """Wait for a slot; returns how long this call waited."""
+        waited, _ = await self._take_slot()
+        return waited
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[float]:
+        """Hold a slot for one request; yields how long it waited. When the answer is in, the slot is dated from
+        then: an upper bound of when the service counted the request, so no delay between taking the slot and
+        the request's arrival (a busy machine, several processes) can make us exceed the service's limit."""
+        waited, handle = await self._take_slot()
+        try:
+            yield waited
+        finally:
+            if handle is not None:
+                self._settle(handle)
+
+    def _settle(self, handle: object) -> None:
+        assert isinstance(handle, list)
+        handle[0] = self._clock()
+
+    async def _take_slot(self) -> tuple[float, object]:
         if self.rate <= 0:
-            return 0.0
+            return 0.0, None
         limit = self._limit
         waited = 0.0
         async with self._lock:
             while True:
                 now = self._clock()
-                while self._sent and now - self._sent[0] >= self.window:
-                    self._sent.popleft()
+                if now < self._paused_until:
+                    waited += self._paused_until - now
+                    await self._sleep(self._paused_until - now)
+                    continue
+                self._sent = deque(cell for cell in self._sent if now - cell[0] < self.window)
                 if len(self._sent) < limit:
-                    self._sent.append(now)
+                    cell = [now]
+                    self._sent.append(cell)
                     self.waited_s += waited
-                    return waited
-                delay = self.window - (now - self._sent[0])
+                    return waited, cell
+                times = sorted(cell[0] for cell in self._sent)
+                delay = max(0.001, times[len(times) - limit] + self.window - now)
                 waited += delay
                 await self._sleep(delay)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ccdesk.api import CCClient
+from ccdesk.api.shared_budget import SharedBudget
 from ccdesk.auth.session import AuthSession
 from ccdesk.auth.token_store import KeyringTokenStore
 from ccdesk.preferences import Preferences, preferences_path
@@ -54,5 +55,5 @@ async def open_account(args: argparse.Namespace) -> Account:
     if not session.signed_in:
         await session.aclose()
         raise NotSignedIn(f"Not signed in to Constant Contact. {HOW_TO_SIGN_IN}")
-    client = CCClient(session, base_url=prefs.api_base)
+    client = CCClient(session, base_url=prefs.api_base, rate_limiter=SharedBudget(config.client_id))
     return Account(session, client, args.db or default_db_path())

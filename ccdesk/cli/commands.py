@@ -169,6 +169,8 @@ async def _send(ctx: Context, outbox_ids: Sequence[int]) -> SendSummary:
 async def _finish_bulk(ctx: Context, command: str, preview: bulk.Preview, queued: bulk.Queued,
                        summary: SendSummary | None, done_word: str) -> int:
     args, out = ctx.args, ctx.out
+    if summary is not None and summary.stopped_for == "local data":
+        return _stopped_by_local_data(ctx, command, preview, summary)
     lines = await bulk.report(ctx.desk, preview, queued, done_word=done_word)
     if args.report:
         bulk.save_report(args.report, lines)
@@ -191,6 +193,21 @@ async def _finish_bulk(ctx: Context, command: str, preview: bulk.Preview, queued
                 "report": str(args.report) if args.report else None,
                 "lines": [{"address": x.address, "outcome": x.outcome, "message": x.message} for x in lines]})
     return code
+
+
+def _stopped_by_local_data(ctx: Context, command: str, preview: bulk.Preview, summary: SendSummary) -> int:
+    """The local file became unreadable mid-run: say how many were sent (not "nothing was changed")."""
+    total = len(summary.done) + len(summary.failed) + len(summary.waiting)
+    ctx.out.warn(f"Stopped: {summary.message.split(' Nothing was changed')[0]}")
+    ctx.out.say(f"{len(summary.done):,} of {total:,} change(s) were sent before that; {len(summary.failed):,} "
+                f"failed; {len(summary.waiting):,} stay queued and are sent by the next run or by the window (one "
+                "of them may already have reached Constant Contact: the next run checks and sends nothing twice). "
+                "No report could be written: the local data file could not be read.")
+    ctx.out.result({"command": command, "ok": False, "exit_code": int(Exit.PARTIAL), "counts": preview.counts(),
+                    "outcomes": {"sent": len(summary.done), "failed": len(summary.failed),
+                                 "waiting": len(summary.waiting)},
+                    "stopped_for": summary.stopped_for, "error": summary.message})
+    return Exit.PARTIAL
 
 
 def _preview_json(command: str, preview: bulk.Preview, extra: dict[str, Any]) -> dict[str, Any]:

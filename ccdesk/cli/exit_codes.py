@@ -13,4 +13,6 @@ class Exit(IntEnum):
     QUOTA_EXHAUSTED = 4     # the account's daily API quota is used up: run again after 00:00 UTC
     PARTIAL = 5             # some addresses failed, or are still queued and will be sent later
     UNAVAILABLE = 6         # Constant Contact could not be reached or kept failing: run again later
+    LOCAL_DATA = 7          # the local data file is locked by another program, damaged or not ccdesk's: see
+                            # the message (nothing was sent after the problem was found)
     INTERRUPTED = 130       # stopped with Ctrl+C; what was queued is kept and sent by the next run

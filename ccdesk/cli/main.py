@@ -25,7 +25,7 @@ from ccdesk.api import (
 from ccdesk.services.address_file import AddressFileError
 from ccdesk.services.export import ExportFailed
 from ccdesk.services.validation import InvalidInput, validate_reason
-from ccdesk.store.errors import StoreUnavailableError
+from ccdesk.store.errors import SchemaTooNewError, StoreUnavailableError, StoreUnreadableError
 
 from .account import HOW_TO_SIGN_IN, NotSignedIn, open_account
 from .commands import COMMANDS, Context, Interrupted, parse_since
@@ -35,7 +35,8 @@ from .output import Output
 log = logging.getLogger("ccdesk.cli")
 
 EPILOG = """exit codes: 0 done, 1 failed, 2 wrong options, 3 not signed in, 4 daily API quota used up,
-5 partly done (some addresses failed or are still queued), 6 Constant Contact unreachable, 130 interrupted."""
+5 partly done (some addresses failed or are still queued), 6 Constant Contact unreachable, 7 local data file
+locked by another program, damaged or not ccdesk's, 130 interrupted."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -96,8 +97,8 @@ def _code_for(exc: BaseException) -> tuple[Exit, str]:
         return Exit.QUOTA_EXHAUSTED, f"{exc} Run the command again after 00:00 UTC; nothing is lost."
     if isinstance(exc, NetworkError | ServerError | Throttled | MalformedResponse | TimeoutError):
         return Exit.UNAVAILABLE, f"{exc} Run the command again later; nothing is lost."
-    if isinstance(exc, StoreUnavailableError):
-        return Exit.FAILED, exc.message
+    if isinstance(exc, StoreUnavailableError | StoreUnreadableError | SchemaTooNewError):
+        return Exit.LOCAL_DATA, str(getattr(exc, "message", exc))
     if isinstance(exc, ApiError | AddressFileError | InvalidInput | ExportFailed | LookupError):
         return Exit.FAILED, str(getattr(exc, "message", exc) or exc)
     return Exit.FAILED, f"ccdesk stopped because of an unexpected problem ({type(exc).__name__}); see the log."
@@ -152,7 +153,8 @@ def main(argv: Sequence[str]) -> int:
     except Exception as exc:
         code, message = _code_for(exc)
         if code == Exit.FAILED and not isinstance(exc, ApiError | AddressFileError | InvalidInput | ExportFailed
-                                                  | LookupError | NotSignedIn | StoreUnavailableError):
+                                                  | LookupError | NotSignedIn | StoreUnavailableError
+                                                  | StoreUnreadableError | SchemaTooNewError):
             log.exception("command %s failed", args.command)
         else:
             log.warning("command %s: %s", args.command, message)

@@ -37,6 +37,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--fault-5xx", type=int, default=0, metavar="K", help="the next K requests get a 5xx")
     p.add_argument("--fault-5xx-status", type=int, default=503, choices=(500, 502, 503, 504))
     p.add_argument("--fault-429", type=int, default=0, metavar="K", help="the next K requests get 429 throttled")
+    p.add_argument("--retry-after", type=int, default=0, metavar="S",
+                   help="send Retry-After: S with every 429 throttled (0 = no header, as documented)")
     p.add_argument("--fault-drop", type=int, default=0, metavar="K", help="drop the next K connections")
     p.add_argument("--fault-drop-after", type=int, default=0, metavar="K",
                    help="handle the next K requests, then drop the connection without answering")
@@ -62,6 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "latency_ms": a.latency_ms, "error_next": a.fault_5xx, "error_status": a.fault_5xx_status,
         "throttle_next": a.fault_429, "drop_next": a.fault_drop, "drop_after_next": a.fault_drop_after,
         "malformed_next": a.fault_malformed, "cut_next": a.fault_cut, "html_next": a.fault_html, "only": a.fault_only,
+        "retry_after": a.retry_after,
     })
     server.start()
     print(f"ccdesk sandbox serving {server.api_base} ({a.contacts} contacts, seed {a.seed})", flush=True)

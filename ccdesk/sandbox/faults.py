@@ -45,6 +45,7 @@ class Faults:
     cut_next: int = 0  # next K requests: handled, then the connection drops halfway through the response body
     html_next: int = 0  # next K requests: a proxy's 502 text/html page
     only: str = ""  # regex on "METHOD /path"; empty = every request
+    retry_after: int = 0  # seconds sent as Retry-After on every 429 throttled (the limit's and the fault's); 0 = none
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def as_json(self) -> dict[str, Any]:
@@ -103,9 +104,11 @@ async def drop_connection(send: Send) -> None:
     transport.abort()
 
 
-async def _send_simple(send: Send, status: int, body: bytes, content_type: bytes) -> None:
+async def _send_simple(send: Send, status: int, body: bytes, content_type: bytes,
+                       extra_headers: list[tuple[bytes, bytes]] | None = None) -> None:
     await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]})
+                "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode()),
+                            *(extra_headers or [])]})
     await send({"type": "http.response.body", "body": body})
 
 
@@ -132,7 +135,8 @@ class FaultInjector:
                                        "The service is temporarily unavailable (sandbox fault).").body()
             await _send_simple(send, self.faults.error_status, _json(body), b"application/json")
         elif "throttle_next" in chosen:
-            await _send_simple(send, 429, _json(errors.THROTTLED_BODY), b"application/json")
+            after = [(b"retry-after", str(self.faults.retry_after).encode())] if self.faults.retry_after else []
+            await _send_simple(send, 429, _json(errors.THROTTLED_BODY), b"application/json", after)
         elif "drop_after_next" in chosen:
             await self.app(scope, receive, _swallow)
             await drop_connection(send)

@@ -37,6 +37,10 @@ class V3Guard:
                 sb.tick()
                 await self.app(scope, receive, send)
                 return
+            with sb.lock:
+                sb.refused[verdict] += 1
             body = errors.QUOTA_BODY if verdict == "quota_exceeded" else errors.THROTTLED_BODY
             response = errors.object_response(body, 429)
+            if verdict == "throttled" and sb.faults.retry_after:
+                response.headers["Retry-After"] = str(sb.faults.retry_after)
         await response(scope, receive, send)

@@ -82,6 +82,7 @@ async def get_requests(request: Request) -> Response:
     with sb.lock:
         return JSONResponse({
             "counts": dict(sb.request_counts),
+            "refused": dict(sb.refused),
             "log": [{"method": m, "path": p, "query": q} for m, p, q in sb.request_log],
         })
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 from collections import Counter, deque
 from typing import Any
 
@@ -58,9 +59,11 @@ class Sandbox:
         self.limiter = RateLimiter(config.rate_limit, config.daily_quota, config.clock)
         self.cursors = Cursors(secrets.token_bytes(32))
         self.request_counts: Counter[str] = Counter()  # "METHOD /path" → requests that arrived
+        self.refused: Counter[str] = Counter()  # "throttled" / "quota_exceeded" → 429s the limits sent
         self.applied_writes: Counter[str] = Counter()  # "PUT /v3/contacts/ID" → writes answered 2xx
         self.applied_write_log: list[tuple[str, str, str]] = []  # (method, path, sha-256 prefix of the body)
         self.request_log: deque[tuple[str, str, str]] = deque(maxlen=10_000)  # (method, path, query)
+        self.arrivals: deque[float] = deque(maxlen=100_000)  # time.monotonic() of each request, for rates
         self._count_cache: dict[tuple[int, tuple[tuple[str, str], ...]], int] = {}
 
     def now_ms(self) -> int:
@@ -96,6 +99,7 @@ class Sandbox:
         with self.lock:
             self.request_counts[f"{method} {path}"] += 1
             self.request_log.append((method, path, query))
+            self.arrivals.append(time.monotonic())
 
     def record_applied_write(self, method: str, path: str, body_digest: str = "") -> None:
         with self.lock:
@@ -131,6 +135,8 @@ class Sandbox:
     def reset_request_counts(self) -> None:
         with self.lock:
             self.request_counts.clear()
+            self.refused.clear()
+            self.arrivals.clear()
             self.request_log.clear()
             self.applied_writes.clear()
             self.applied_write_log.clear()

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from ccdesk.store.errors import StoreUnavailableError
 from ccdesk.store.rows import OutboxState
 
 from .desk import Desk
@@ -44,7 +45,7 @@ class SendSummary:
     done: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
     waiting: list[int] = field(default_factory=list)
-    stopped_for: str | None = None  # "quota", "sign_in", "time limit", "cancelled", or None when all finished
+    stopped_for: str | None = None  # "quota", "sign_in", "time limit", "cancelled", "local data", or None if all done
     message: str = ""
 
 
@@ -72,7 +73,12 @@ async def see_through(desk: Desk, outbox_ids: Sequence[int], *, send: bool, wait
     deadline = None if wait_s is None else time.monotonic() + wait_s
     stop: dict[str, str] = {}
 
+    sent: set[int] = set()
+    last = SendSummary(waiting=list(ids))
+
     def on_outcome(outcome: ItemOutcome) -> None:
+        if outcome.item_id in wanted and outcome.ok:
+            sent.add(outcome.item_id)
         if outcome.item_id in wanted and outcome.why in ("quota", "sign_in"):
             stop.setdefault("why", outcome.why)
             stop.setdefault("message", outcome.message)
@@ -82,7 +88,7 @@ async def see_through(desk: Desk, outbox_ids: Sequence[int], *, send: bool, wait
     try:
         while True:
             states = await _states(desk, ids)
-            summary = _summary(states)
+            summary = last = _summary(states)
             if on_progress is not None:
                 open_kinds = [kind for _id, kind, state in states if state in (OutboxState.PENDING,
                                                                                OutboxState.IN_PROGRESS)]
@@ -113,6 +119,12 @@ async def see_through(desk: Desk, outbox_ids: Sequence[int], *, send: bool, wait
                     await _sleep(min(pause, poll_s * 20), cancel)
             else:
                 await _sleep(poll_s, cancel)
+    except StoreUnavailableError as exc:
+        # The local file is locked (or the disk full): stop, and tell the truth about what was sent before.
+        done = sorted(set(last.done) | sent)
+        failed = [i for i in last.failed if i not in sent]
+        waiting = [i for i in ids if i not in done and i not in failed]
+        return SendSummary(done, failed, waiting, stopped_for="local data", message=exc.message)
     finally:
         desk.worker.item_finished.disconnect(on_outcome)
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from ccdesk.api import ApiError, CCClient, QuotaExceeded, SignInRequired, Unauthorized
+from ccdesk.api.shared_budget import SharedBudget
 from ccdesk.store.errors import StoreUnavailableError
 
 from .events import Event
@@ -39,8 +40,10 @@ class QuotaStatus:
 
 
 class QuotaMeter:
-    """Counts the requests this desk sent per UTC day (the service's quota resets at 00:00 UTC), persisted in
-    the store so a restart does not forget them."""
+    """Counts the requests sent per UTC day (the service's quota resets at 00:00 UTC).
+
+    With the desk's shared budget (SharedBudget) the count is every process's on this desk for the API key;
+    otherwise (demo, tests) this client's own, persisted in the store so a restart does not forget them."""
 
     def __init__(self, store: StoreThread, client: CCClient, limit: int = DAILY_QUOTA,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
@@ -53,8 +56,18 @@ class QuotaMeter:
     def _key(self) -> str:
         return f"quota.{self._clock().astimezone(UTC):%Y-%m-%d}"
 
+    def peek(self) -> QuotaStatus | None:
+        """The desk-wide count now (a read of the budget file, cheap enough for the GUI thread), or None
+        without a shared budget."""
+        limiter = self._client.rate_limiter
+        if not isinstance(limiter, SharedBudget):
+            return None
+        return QuotaStatus(limiter.used_today(), self.limit)
+
     async def update(self) -> QuotaStatus:
         """Add the requests sent since the last call to today's count."""
+        if isinstance(self._client.rate_limiter, SharedBudget):
+            return QuotaStatus(await asyncio.to_thread(self._client.rate_limiter.used_today), self.limit)
         now_total = self._client.stats.requests
         delta, self._seen = now_total - self._seen, now_total
         key = self._key()

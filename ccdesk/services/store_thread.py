@@ -24,7 +24,11 @@ class StoreThread:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = path
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ccdesk-store")
-        self._store: Store = self._executor.submit(Store, path).result()
+        try:
+            self._store: Store = self._executor.submit(Store, path).result()
+        except BaseException:  # locked past the wait, damaged...: no thread left behind
+            self._executor.shutdown(wait=False)
+            raise
 
     async def call(self, fn: Callable[[Store], T]) -> T:
         """Run `fn(store)` on the store thread. A locked file or a full disk raises StoreUnavailableError."""

@@ -26,6 +26,7 @@ from typing import Any
 from ccdesk.api import CCClient, ValidationError
 from ccdesk.store.store import Store
 
+from . import sync_once
 from .cache_pull import COMPLETED_AT, STARTED_AT, CachePull
 from .events import Event
 from .reconcile import LAST_COMPARE, Reconciler
@@ -58,6 +59,7 @@ class SyncResult:
     links_refused: int = 0  # stored paging links the service refused (the pass started again)
     reconcile_requests: int = 0  # requests spent catching email-only changes
     reconciled: list[str] = field(default_factory=list)  # contacts re-read for an email-only change
+    reused: bool = False  # another process's sync, finished while this one waited for it
 
 
 class _LinkRefused(Exception):
@@ -126,7 +128,12 @@ class SyncEngine:
                 if on_progress:
                     on_progress(p)
 
-            self._task = asyncio.ensure_future(self._full(progress) if full else self._run(progress))
+            def waiting(pid: int | None) -> None:
+                progress(SyncProgress("waiting for another ccdesk process's sync", 0))
+
+            work = functools.partial(self._full if full else self._run, progress)
+            self._task = asyncio.ensure_future(sync_once.one_per_store(
+                self._store, work, SyncResult, asked_at=self._clock(), may_reuse=not full, on_wait=waiting))
             try:
                 result = await self._task
             except BaseException as exc:

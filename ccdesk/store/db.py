@@ -11,6 +11,8 @@ from pathlib import Path
 
 import platformdirs
 
+from .file_check import check_before_open
+
 DB_FILENAME = "ccdesk.sqlite3"
 BUSY_TIMEOUT_MS = 10_000
 
@@ -37,11 +39,13 @@ def _ensure_private_dir(directory: Path) -> None:
 def _ensure_private_file(path: Path) -> None:
     """Create the database file 0600 before SQLite opens it (SQLite would use the umask, often 0644).
 
-    SQLite gives the -wal and -shm files the same mode as the database file.
+    SQLite gives the -wal and -shm files the same mode as the database file. An existing file is tightened only
+    when it is empty or already ccdesk's database; any other file is refused untouched (StoreUnreadableError).
     """
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    os.close(fd)
-    if os.name == "posix":
+    may_tighten = check_before_open(path)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
+    if os.name == "posix" and may_tighten:
         mode = stat.S_IMODE(os.stat(path).st_mode)
         if mode & 0o077:
             os.chmod(path, 0o600)

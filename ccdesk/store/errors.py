@@ -46,3 +46,12 @@ class StoreUnavailableError(StoreError):
             return cls(f"ccdesk could not write its local data file ({exc}). Nothing was changed; check the disk "
                        "and try again.")
         return None
+
+
+class StoreUnreadableError(StoreError):
+    """The file given as ccdesk's local data is not one ccdesk can use: not an SQLite database, another
+    program's database, damaged, or not readable. Nothing was changed in it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -27,6 +28,7 @@ from ccdesk.store import resubscribe as _resub
 from ccdesk.store import search as _search
 from ccdesk.store import state as _state
 from ccdesk.store.db import Transactions, connect, default_db_path
+from ccdesk.store.file_check import opening_error
 from ccdesk.store.name_order import NameOrder
 from ccdesk.store.rows import AuditRow, ContactRow, ListRow, OutboxItem, OutboxState, UpsertResult
 from ccdesk.store.schema import migrate, user_version
@@ -48,13 +50,20 @@ class Store:
         """
         self.path = Path(path)
         self._clock = clock
-        self._conn = connect(self.path)
         self._name_order = NameOrder()
+        started = time.monotonic()
+        try:
+            self._conn = connect(self.path)
+        except sqlite3.Error as exc:  # locked past the busy timeout, damaged, not openable: say so plainly
+            raise opening_error(self.path, exc, time.monotonic() - started) from exc
         try:
             migrate(self._conn, str(self.path))
             self._tx = Transactions(self._conn)
             if recover:
                 self.recover_interrupted()
+        except sqlite3.Error as exc:
+            self._conn.close()
+            raise opening_error(self.path, exc, time.monotonic() - started) from exc
         except BaseException:
             self._conn.close()
             raise

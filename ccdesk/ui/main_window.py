@@ -517,6 +517,18 @@ class MainWindow(QMainWindow):
         self.desk.scheduler.failed.connect(self.show_notice)
         self.desk.scheduler.quota.connect(
             lambda q: self.quota_label.setText(f"{q.used:,} of {q.limit:,} requests today"))
+        # Every ccdesk process of this desk spends the API key's quota: show the shared count as it moves.
+        self._quota_timer = QTimer(self, interval=5000)
+        self._quota_timer.timeout.connect(self._show_desk_quota)
+        self._quota_timer.start()
+        self._show_desk_quota()
+
+    def _show_desk_quota(self) -> None:
+        q = self.desk.quota.peek()
+        if q is not None:
+            self.quota_label.setText(f"{q.used:,} of {q.limit:,} requests today")
+            self.quota_label.setToolTip("Requests every ccdesk on this computer sent today with this API key "
+                                        "(the window and scheduled commands); the quota resets at 00:00 UTC.")
 
     @asyncSlot()
     async def start_pull(self) -> None:
@@ -580,6 +592,8 @@ class MainWindow(QMainWindow):
         self.last_sync_label.setText(f"Last checked {self._last_checked}")
 
     def _on_pull_progress(self, progress: SyncProgress) -> None:
+        if progress.stage.startswith("waiting"):  # a scheduled command is syncing this cache; its result is reused
+            self.statusBar().showMessage(f"{progress.stage[0].upper()}{progress.stage[1:]}…")
         if progress.total:
             self.progress.setRange(0, progress.total)
             self.progress.setValue(min(progress.done, progress.total))
@@ -703,6 +717,7 @@ class MainWindow(QMainWindow):
         """Stop everything that could still read the store; called before the store closes."""
         self._debounce.stop()
         self._warm_search.stop()
+        self._quota_timer.stop()
         for task in list(self._count_tasks):
             task.cancel()
         self.cancel_pull()

@@ -37,6 +37,7 @@ from ccdesk.services.store_thread import StoreThread  # noqa: E402
 from ccdesk.store import bench as store_bench  # noqa: E402
 from ccdesk.store.store import Store  # noqa: E402
 from ccdesk.ui.contact_table import COUNT_CAP  # noqa: E402
+from tests.benchmarks.bench_multiprocess_budget import bench_multiprocess_budget  # noqa: E402
 from tests.benchmarks.bench_reconcile import bench_reconcile  # noqa: E402
 
 TOKEN = "bench-token"
@@ -404,7 +405,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--selftest", action="store_true", help="tiny sizes: checks the script, not the speed")
     p.add_argument("--json", type=Path, help="write every figure to this JSON file")
     p.add_argument("--only", nargs="*", help="run only these benchmarks (search, pull, sync, gui, export, "
-                   "bulk, faults, property, reconcile, security, package)")
+                   "bulk, faults, property, reconcile, security, package, multiprocess)")
     args = p.parse_args(argv)
     tiny, quick = args.selftest, args.quick or args.selftest
     sizes = {
@@ -448,6 +449,8 @@ def main(argv: list[str] | None = None) -> int:
              ["reconcile_requests_100k", "reconcile_stale_contacts"]),
             ("security", lambda: bench_tokens(work), ["tokens_found_on_disk"]),
             ("package", bench_package, ["installer_mb", "installed_mb", "cold_start_s"]),
+            ("multiprocess", lambda: bench_multiprocess_budget(10 if tiny else 200, 1_000 if tiny else 5_000, work),
+             ["multiprocess_429_seen", "multiprocess_fraction_of_ceiling", "multiprocess_budget_slot_ms"]),
         ]
         for name, run, keys in plan:
             if args.only and name not in args.only:

@@ -77,6 +77,16 @@ async def test_four_per_second_then_throttled(clock: FakeClock) -> None:
         assert (await client.get("/v3/contact_lists")).status_code == 429
 
 
+async def test_retry_after_switch_and_refusal_counter(clock: FakeClock) -> None:
+    client, sb = limited_client(clock, rate_limit=1.0)
+    sb.faults.update({"retry_after": 2})
+    async with client:
+        assert (await client.get("/v3/contact_lists")).status_code == 200
+        r = await client.get("/v3/contact_lists")
+        assert r.status_code == 429 and r.headers["retry-after"] == "2"
+    assert sb.refused == {"throttled": 1} and len(sb.arrivals) == 2
+
+
 async def test_paced_requests_pass(clock: FakeClock) -> None:
     client, _ = limited_client(clock, rate_limit=4.0)
     async with client:

@@ -136,7 +136,7 @@ def test_request_counters(server: SandboxServer, http: httpx.Client) -> None:
     assert server.sandbox.requests_matching("GET") == 3
     assert server.sandbox.requests_matching(path_prefix="/v3/contacts/") == 2
     assert http.request("DELETE", "/_sandbox/requests").status_code == 204
-    assert http.get("/_sandbox/requests").json() == {"counts": {}, "log": []}
+    assert http.get("/_sandbox/requests").json() == {"counts": {}, "refused": {}, "log": []}
 
 
 def test_control_contacts(server: SandboxServer, http: httpx.Client) -> None:

@@ -1,0 +1,158 @@
+"""The desk-wide request budget: several limiters on one file behave as one (as several processes do), a 429
+slows every one of them down, Retry-After is honoured, and the day's requests are counted once per API key.
+Real processes sharing the budget are in tests/multiprocess/."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+from ccdesk.api import CCClient, RateLimiter, RetryPolicy, StaticTokenProvider, Throttled
+from ccdesk.api.shared_budget import SharedBudget, budget_path, requests_used_today
+from ccdesk.sandbox.app import SandboxConfig
+from ccdesk.sandbox.server import SandboxServer
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def budget(path: Path, clock: Clock, key: str = "key-1") -> SharedBudget:
+    return SharedBudget(key, path, rate=4, window=1.0, clock=clock, sleep=clock.sleep)
+
+
+async def test_two_processes_share_one_window(tmp_path: Path) -> None:
+    clock = Clock()
+    window, cli = budget(tmp_path / "b.sqlite3", clock), budget(tmp_path / "b.sqlite3", clock)
+    for limiter in (window, cli, window, cli):
+        assert await limiter.acquire() == 0
+    assert await cli.acquire() == pytest.approx(1.0)  # the fifth waits for the window, whoever asks
+    assert requests_used_today("key-1", tmp_path / "b.sqlite3", clock.now) == 5
+
+
+async def test_other_keys_and_files_are_separate(tmp_path: Path) -> None:
+    clock = Clock()
+    one, other_key = budget(tmp_path / "b.sqlite3", clock), budget(tmp_path / "b.sqlite3", clock, key="key-2")
+    other_file = budget(tmp_path / "c.sqlite3", clock)
+    for _ in range(4):
+        await one.acquire()
+    assert await other_key.acquire() == 0
+    assert await other_file.acquire() == 0
+    assert requests_used_today("key-2", tmp_path / "b.sqlite3", clock.now) == 1
+
+
+async def test_a_429_pauses_and_slows_every_process_then_recovers(tmp_path: Path) -> None:
+    clock = Clock()
+    window, cli = budget(tmp_path / "b.sqlite3", clock), budget(tmp_path / "b.sqlite3", clock)
+    await window.acquire()
+    await cli.acquire()
+    window.throttled(None)   # another desk's burst
+    cli.throttled(None)      # the same burst seen by the other process: halves once, not twice
+    assert cli.current_rate() == pytest.approx(2.0)
+    assert await cli.acquire() == pytest.approx(1.0)  # paused a second, in the other process too
+    assert requests_used_today("key-1", tmp_path / "b.sqlite3", clock.now) == 1  # the two refused do not count
+    clock.now += 10
+    assert window.current_rate() == pytest.approx(4.0)
+
+
+async def test_retry_after_sets_the_pause(tmp_path: Path) -> None:
+    clock = Clock()
+    limiter = budget(tmp_path / "b.sqlite3", clock)
+    limiter.throttled(7.0)
+    assert await limiter.acquire() == pytest.approx(7.0)
+
+
+async def test_an_unusable_file_falls_back_to_a_budget_of_its_own(tmp_path: Path) -> None:
+    clock = Clock()
+    (tmp_path / "dir").mkdir()
+    limiter = budget(tmp_path / "dir", clock)  # a folder where the file should be
+    for _ in range(4):
+        assert await limiter.acquire() == 0
+    assert await limiter.acquire() > 0
+
+
+def test_budget_dir_can_be_shared(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("CCDESK_BUDGET_DIR", str(tmp_path))
+    assert budget_path().parent == tmp_path
+
+
+# ---- the client against the sandbox over loopback ------------------------------------------------------------
+
+@pytest.fixture
+def server():
+    srv = SandboxServer(SandboxConfig(contacts=5, seed=1, tokens=["t"], rate_limit=0)).start()
+    yield srv
+    srv.stop()
+
+
+def _client(server: SandboxServer, slept: list[float], **kw) -> CCClient:
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    return CCClient(StaticTokenProvider("t"), base_url=server.api_base, rate_limiter=RateLimiter(0), sleep=sleep,
+                    **kw)
+
+
+async def test_retry_after_is_honoured(server: SandboxServer) -> None:
+    cid = server.sandbox.contact_ids()[0]
+    server.sandbox.faults.update({"throttle_next": 1, "retry_after": 3})
+    slept: list[float] = []
+    async with _client(server, slept) as client:
+        await client.get_contact(cid)
+    assert slept == [3.0]
+
+
+async def test_a_long_burst_elsewhere_costs_time_not_the_command(server: SandboxServer) -> None:
+    """Ten 429s in a row (more than the five attempts other failures get) are waited out."""
+    cid = server.sandbox.contact_ids()[0]
+    server.sandbox.faults.update({"throttle_next": 10})
+    slept: list[float] = []
+    async with _client(server, slept, retry=RetryPolicy(attempts=5)) as client:
+        contact = await client.get_contact(cid)
+    assert contact.contact_id == cid and len(slept) == 10
+
+
+async def test_throttling_that_never_ends_still_gives_up(server: SandboxServer) -> None:
+    cid = server.sandbox.contact_ids()[0]
+    server.sandbox.faults.update({"throttle_next": 1000})
+    policy = RetryPolicy(attempts=2, base_delay=0.01, max_throttled_delay=0.02, throttled_patience_s=0.5)
+
+    async with CCClient(StaticTokenProvider("t"), base_url=server.api_base, rate_limiter=RateLimiter(0),
+                        retry=policy) as client:
+        started = time.monotonic()
+        with pytest.raises(Throttled):
+            await client.get_contact(cid)
+    assert time.monotonic() - started < 30
+
+
+async def test_a_retry_after_beyond_patience_is_not_waited_for(server: SandboxServer) -> None:
+    cid = server.sandbox.contact_ids()[0]
+    server.sandbox.faults.update({"throttle_next": 1, "retry_after": 3600})
+    slept: list[float] = []
+    async with _client(server, slept) as client:
+        with pytest.raises(Throttled):
+            await client.get_contact(cid)
+    assert slept == []
+
+
+def test_concurrent_acquires_in_one_process_queue(tmp_path: Path) -> None:
+    clock = Clock()
+    limiter = budget(tmp_path / "b.sqlite3", clock)
+
+    async def go() -> list[float]:
+        return list(await asyncio.gather(*(limiter.acquire() for _ in range(8))))
+
+    waits = asyncio.run(go())
+    assert sorted(waits) == [0] * 7 + [pytest.approx(1.0)]  # 4 at once, the 5th a window later, 6-8 with it

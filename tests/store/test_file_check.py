@@ -1,0 +1,81 @@
+"""A file ccdesk did not create is never changed: not SQLite, another program's database, a folder; a damaged
+database is named as such. What the user is told says what the file is and what to do."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+
+from ccdesk.store.errors import StoreUnreadableError
+from ccdesk.store.store import Store
+
+posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX modes")
+
+
+def _snapshot(path: Path) -> tuple[int, bytes]:
+    return stat.S_IMODE(os.stat(path).st_mode), path.read_bytes()
+
+
+@posix_only
+@pytest.mark.parametrize(("content", "kind"), [
+    (b"email,reason\nalice@example.com,asked\n", "text file"),
+    (b"PK\x03\x04" + bytes(200), "ZIP"),
+    (b"%PDF-1.7\n" + bytes(100), "PDF"),
+    (bytes(range(256)), "another kind"),
+])
+def test_a_file_that_is_not_sqlite_is_refused_untouched(tmp_path: Path, content: bytes, kind: str) -> None:
+    path = tmp_path / "notes.csv"
+    path.write_bytes(content)
+    os.chmod(path, 0o644)
+    before = _snapshot(path)
+    with pytest.raises(StoreUnreadableError) as caught:
+        Store(path)
+    assert kind in caught.value.message and "not an SQLite database" in caught.value.message
+    assert "--db" in caught.value.message
+    assert _snapshot(path) == before
+    assert not Path(f"{path}-wal").exists() and not Path(f"{path}-shm").exists()
+
+
+@posix_only
+def test_another_programs_database_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)")
+    conn.commit()
+    conn.close()
+    os.chmod(path, 0o644)
+    before = _snapshot(path)
+    with pytest.raises(StoreUnreadableError, match="another program"):
+        Store(path)
+    assert _snapshot(path) == before
+
+
+def test_a_damaged_database_is_named_and_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "ccdesk.sqlite3"
+    Store(path).close()
+    data = bytearray(path.read_bytes())
+    data[100:4096] = b"\xff" * (4096 - 100)  # the header survives; the schema page does not
+    path.write_bytes(bytes(data))
+    before = path.read_bytes()
+    with pytest.raises(StoreUnreadableError) as caught:
+        Store(path)
+    assert "damaged" in caught.value.message and "rename the file" in caught.value.message
+    assert path.read_bytes() == before
+
+
+def test_a_folder_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(StoreUnreadableError, match="is a folder"):
+        Store(tmp_path)
+
+
+@posix_only
+def test_ccdesks_own_database_is_still_tightened(tmp_path: Path) -> None:
+    path = tmp_path / "ccdesk.sqlite3"
+    Store(path).close()
+    os.chmod(path, 0o644)
+    Store(path).close()
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
