@@ -1,0 +1,149 @@
+"""The one way ccdesk writes a file the user chose (exports, reports, journals): whole or not at all.
+
+Any number of processes may write the same target at once. Each writes its own temporary file, created
+exclusively (``mkstemp``: ``O_CREAT | O_EXCL``, a random name, so a link planted at a guessable name is never
+followed or truncated) in the target's own folder, flushes it to disk and renames it over the target
+(``os.replace``: atomic on one file system). The last writer wins and the target always holds one writer's
+whole file. An existing target keeps its permission bits; a new one gets the usual ``0666 & ~umask``. A target
+that is itself a symbolic link is replaced by the new file, never written through.
+
+The rename and the moment it is recorded (:attr:`AtomicResult.saved_ns`) happen under an advisory lock on the
+folder, so "the run that reports last" is the run whose file is there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+try:
+    import fcntl
+except ImportError:  # Windows: os.replace is still atomic; the folder lock is only for the report order
+    fcntl = None  # type: ignore[assignment]
+
+TEMP_PREFIX = ".ccdesk-"
+TEMP_SUFFIX = ".tmp"
+
+
+class UnwritableTarget(OSError):
+    """The target cannot be written. ``message`` says what and what to do, in plain words."""
+
+    def __init__(self, message: str, errno_: int | None = None) -> None:
+        super().__init__(errno_ or 0, message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class AtomicResult:
+    path: Path
+    saved_ns: int  # time.time_ns() taken right after the rename, under the folder lock
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _explain(path: Path, exc: OSError) -> str:
+    reason = exc.strerror or str(exc)
+    return (f"Could not write {path.name} in {path.parent}: {reason}. Nothing was saved under that name; "
+            "free some space or choose another folder or a shorter name, then try again.")
+
+
+def check_writable(path: Path) -> None:
+    """Raise :class:`UnwritableTarget` unless a file can be written at `path` (checked by creating and removing a
+    temporary file beside it): used before work that cannot be repeated, such as sending changes."""
+    path = Path(path)
+    if path.is_dir():
+        raise UnwritableTarget(f"{path} is a folder; give a file name inside it.")
+    folder = path.parent
+    if not folder.is_dir():
+        raise UnwritableTarget(f"The folder {folder} does not exist. Create it or choose another folder, "
+                               "then run the command again.")
+    if len(os.fsencode(path.name)) > 255:
+        raise UnwritableTarget(f"The file name is {len(os.fsencode(path.name))} bytes long; file names can have "
+                               "at most 255. Choose a shorter name.")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=folder)
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as exc:
+        raise UnwritableTarget(_explain(path, exc), exc.errno) from exc
+
+
+@contextlib.contextmanager
+def _folder_lock(folder: Path) -> Iterator[None]:
+    fd = None
+    if fcntl is not None:
+        with contextlib.suppress(OSError):
+            fd = os.open(folder, os.O_RDONLY)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        if fd is not None:
+            os.close(fd)  # closing releases the lock
+
+
+def _target_mode(path: Path) -> int:
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return 0o666 & ~_umask()
+    if stat.S_ISREG(st.st_mode):
+        return stat.S_IMODE(st.st_mode)
+    if stat.S_ISLNK(st.st_mode):
+        return 0o666 & ~_umask()  # the link itself is replaced; its target is left alone
+    raise UnwritableTarget(f"{path} is not a regular file; choose a file name.")
+
+
+@contextlib.contextmanager
+def atomic_write(path: Path, *, text: bool = True, encoding: str = "utf-8", newline: str | None = "",
+                 result: list[AtomicResult] | None = None) -> Iterator[IO[Any]]:
+    """Write `path` atomically: yields an open temporary file; on a clean exit it is synced and renamed over
+    `path`, on an exception it is removed and `path` is untouched. OSErrors become :class:`UnwritableTarget`.
+    `result` (a list) receives the :class:`AtomicResult` when the file is in place."""
+    path = Path(path)
+    try:
+        mode = _target_mode(path)
+        fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=path.parent)
+    except UnwritableTarget:
+        raise
+    except OSError as exc:
+        raise UnwritableTarget(_explain(path, exc), exc.errno) from exc
+    tmp = Path(tmp_name)
+    try:
+        handle: IO[Any] = (os.fdopen(fd, "w", encoding=encoding, newline=newline) if text else os.fdopen(fd, "wb"))
+        with handle:
+            yield handle
+            handle.flush()
+            if hasattr(os, "fchmod"):
+                os.fchmod(handle.fileno(), mode)
+            os.fsync(handle.fileno())
+        with _folder_lock(path.parent):
+            os.replace(tmp, path)
+            saved = time.time_ns()
+        if result is not None:
+            result.append(AtomicResult(path, saved))
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        if isinstance(exc, OSError) and not isinstance(exc, UnwritableTarget):
+            raise UnwritableTarget(_explain(path, exc), exc.errno) from exc
+        raise
+
+
+def write_atomically(path: Path, fill: Callable[[IO[Any]], None], **options: Any) -> AtomicResult:
+    """Shorthand: ``fill(handle)`` writes the content; returns where and when it was saved."""
+    out: list[AtomicResult] = []
+    with atomic_write(path, result=out, **options) as handle:
+        fill(handle)
+    return out[0]
