@@ -58,23 +58,29 @@ def _explain(path: Path, exc: OSError) -> str:
             "free some space or choose another folder or a shorter name, then try again.")
 
 
+def _refuse_plainly(path: Path) -> None:
+    """The usual reasons a target cannot be written, each in its own words (other OSErrors propagate)."""
+    if len(os.fsencode(path.name)) > 255:
+        raise UnwritableTarget(f"The file name is {len(os.fsencode(path.name))} bytes long; file names can have "
+                               "at most 255. Choose a shorter name.")
+    if path.is_dir():
+        raise UnwritableTarget(f"{path} is a folder; give a file name inside it.")
+    if not path.parent.is_dir():
+        raise UnwritableTarget(f"The folder {path.parent} does not exist. Create it or choose another folder, "
+                               "then try again.")
+
+
 def check_writable(path: Path) -> None:
     """Raise :class:`UnwritableTarget` unless a file can be written at `path` (checked by creating and removing a
     temporary file beside it): used before work that cannot be repeated, such as sending changes."""
     path = Path(path)
-    if path.is_dir():
-        raise UnwritableTarget(f"{path} is a folder; give a file name inside it.")
-    folder = path.parent
-    if not folder.is_dir():
-        raise UnwritableTarget(f"The folder {folder} does not exist. Create it or choose another folder, "
-                               "then run the command again.")
-    if len(os.fsencode(path.name)) > 255:
-        raise UnwritableTarget(f"The file name is {len(os.fsencode(path.name))} bytes long; file names can have "
-                               "at most 255. Choose a shorter name.")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=folder)
+        _refuse_plainly(path)
+        fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=path.parent)
         os.close(fd)
         os.unlink(tmp)
+    except UnwritableTarget:
+        raise
     except OSError as exc:
         raise UnwritableTarget(_explain(path, exc), exc.errno) from exc
 
@@ -113,6 +119,7 @@ def atomic_write(path: Path, *, text: bool = True, encoding: str = "utf-8", newl
     `result` (a list) receives the :class:`AtomicResult` when the file is in place."""
     path = Path(path)
     try:
+        _refuse_plainly(path)
         mode = _target_mode(path)
         fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=path.parent)
     except UnwritableTarget:
