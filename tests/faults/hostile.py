@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from ccdesk.cli.output import Output
-from ccdesk.files import UnwritableTarget, write_atomically
 from ccdesk.services.address_file import AddressFileError, read_address_file
+from ccdesk.services.export import ExportFailed, write_csv
 from ccdesk.services.validation import is_valid_email
 from ccdesk.store import Store
 
@@ -53,7 +53,8 @@ READ_RIGHT = [("alice@example.com", REASON), ("bob@example.com", "Réponse")]
 def _files() -> list[Hostile]:
     f: list[tuple[str, Any, Any]] = [
         ("utf8-with-one-cp1252-row", "email,reason\nalice@example.com,Réponse\n".encode()
-         + f"bob@example.com,{REASON}\n".encode("cp1252"), [("alice@example.com", "Réponse"), ("bob@example.com", REASON)]),
+         + f"bob@example.com,{REASON}\n".encode("cp1252"),
+         [("alice@example.com", "Réponse"), ("bob@example.com", REASON)]),
         ("cp1252-with-one-utf8-row", f"email,reason\nalice@example.com,{REASON}\n".encode("cp1252")
          + "bob@example.com,Réponse\n".encode(), [("alice@example.com", REASON), ("bob@example.com", "Réponse")]),
         ("cp1252-whole", _rows("cp1252"), READ_RIGHT),
@@ -84,7 +85,8 @@ def _files() -> list[Hostile]:
          [("alice@example.com", "\x1b[31mred\x9b2J")]),
         ("zero-width-space-in-address", "email\nali\u200bce@example.com\nbob@example.com\n".encode(),
          [("bob@example.com", None)]),
-        ("full-width-address", "email\nａｌｉｃｅ＠example.com\nbob@example.com\n".encode(), [("bob@example.com", None)]),
+        ("full-width-address", "email\nａｌｉｃｅ＠example.com\nbob@example.com\n".encode(),
+         [("bob@example.com", None)]),
         ("rtl-override-in-address", "email\nalice@\u202emoc.elpmaxe\nbob@example.com\n".encode(),
          [("bob@example.com", None)]),
         ("plus-minus-equals-addresses", b"email\n+alice@example.com\n-bob@example.com\n=carl@example.com\n",
@@ -172,6 +174,14 @@ def _special_file(kind: str, folder: Path) -> Path:
     return path
 
 
+def _unblock(folder: Path) -> None:
+    """Let a reader stuck opening or reading the named pipe go (a writer that closes at once is an end of file)."""
+    fifo = folder / "pipe"
+    if fifo.exists():
+        with open(fifo, "wb"):
+            pass
+
+
 def _terminal_problem(text: str) -> str | None:
     out, err = io.StringIO(), io.StringIO()
     Output(out=out, err=err).say(text)
@@ -188,6 +198,7 @@ def check_file(entry: Hostile, folder: Path) -> str | None:
     try:
         result = _within(HANG_S, lambda: read_address_file(path))
     except concurrent.futures.TimeoutError:
+        _unblock(folder)
         return "hung reading the file"
     except AddressFileError as exc:
         if not isinstance(entry.expect, str):
@@ -209,37 +220,45 @@ def check_file(entry: Hostile, folder: Path) -> str | None:
 
 
 SEARCH_STEP_BUDGET = 20_000_000
-"""SQLite virtual-machine steps one text may cost across the four search functions: work, not time, so the
-judgement does not depend on the machine's load. The 5,000-address paste cost ~40 times this before the fix
-(seconds on the GUI thread); a search of this store normally costs well under a million."""
+SEARCH_SQL_BUDGET = 20_000
+"""Work one search text may cause, measured as work rather than time so the judgement does not depend on the
+machine's load: SQLite virtual-machine steps across the four search functions, and the longest statement (with
+its values) sent to SQLite. The 5,000-address paste sent a 130,000-character FTS5 expression of 5,000 phrases
+(seconds on the GUI thread, mostly inside FTS5, where VM steps do not count it)."""
 
 
-def search_steps(store: Store, work: Callable[[], Any]) -> tuple[Any, int]:
-    """Run `work` and count the SQLite VM steps it took (in thousands, via the progress handler)."""
-    steps = [0]
+def search_work(store: Store, work: Callable[[], Any]) -> tuple[Any, int, int]:
+    """Run `work`; returns its result, the SQLite VM steps it took and the longest statement it sent."""
+    steps, longest = [0], [0]
 
     def tick() -> int:
         steps[0] += 1000
         return 0
 
-    conn = store._conn  # noqa: SLF001 - the test looks at the work done, not at the clock
+    def trace(sql: str) -> None:
+        longest[0] = max(longest[0], len(sql))
+
+    conn = store._conn
     conn.set_progress_handler(tick, 1000)
+    conn.set_trace_callback(trace)
     try:
-        return work(), steps[0]
+        return work(), steps[0], longest[0]
     finally:
         conn.set_progress_handler(None, 0)
+        conn.set_trace_callback(None)
 
 
 def check_search(entry: Hostile, store: Store) -> str | None:
     text = entry.payload
     try:
-        (rows, n, per_status, _lists), steps = search_steps(store, lambda: (
+        (rows, n, per_status, _lists), steps, longest = search_work(store, lambda: (
             store.search(text, limit=50), store.count(text, cap=10_000), store.status_counts(text),
             store.list_counts(text)))
     except (sqlite3.Error, ValueError, UnicodeError) as exc:
         return f"{type(exc).__name__}: {exc}"
-    if steps > SEARCH_STEP_BUDGET:
-        return f"search cost {steps:,} SQLite steps (budget {SEARCH_STEP_BUDGET:,}): it would stall the window"
+    if steps > SEARCH_STEP_BUDGET or longest > SEARCH_SQL_BUDGET:
+        return (f"search cost {steps:,} SQLite steps and a {longest:,}-character statement (budgets "
+                f"{SEARCH_STEP_BUDGET:,}, {SEARCH_SQL_BUDGET:,}): it would stall the window")
     if n != sum(per_status.values()) or len(rows) != min(n, 50):
         return f"counts disagree: count {n}, per status {sum(per_status.values())}, page {len(rows)}"
     return None
@@ -260,23 +279,23 @@ def check_target(entry: Hostile, folder: Path) -> str | None:
     elif entry.id == "target-existing-0600-target":
         path.write_text("old", encoding="utf-8")
         path.chmod(0o600)
-    try:
-        write_atomically(path, lambda out: out.write("email\r\nalice@example.com\r\n"))
-    except UnwritableTarget as exc:
-        if entry.expect is None or entry.expect not in exc.message:
-            return f"refused: {exc.message}"
-        return _terminal_problem(exc.message)
+    try:  # what export-optouts, reports and evidence files go through
+        write_csv(path, ["email"], [["alice@example.com"]])
+    except ExportFailed as exc:
+        if entry.expect is None or entry.expect not in str(exc):
+            return f"refused: {exc}"
+        return _terminal_problem(str(exc))
     except Exception as exc:
         return f"{type(exc).__name__}: {exc}"
     if entry.expect is not None:
         return f"wrote a target it should refuse ({entry.expect})"
     if victim.read_text(encoding="utf-8") != "keep me" or stat.S_IMODE(victim.stat().st_mode) != 0o644:
         return "a link was followed: its target was changed"
-    if path.is_symlink() or path.read_bytes() != b"email\r\nalice@example.com\r\n":
+    if path.is_symlink() or path.read_bytes() != b"\xef\xbb\xbfemail\r\nalice@example.com\r\n":
         return "the target is not the whole new file"
     if entry.id == "target-existing-0600-target" and stat.S_IMODE(path.stat().st_mode) != 0o600:
         return f"mode became {oct(stat.S_IMODE(path.stat().st_mode))}"
-    if [p.name for p in folder.iterdir() if p.name.startswith(".ccdesk-")]:
+    if [p.name for p in folder.iterdir() if p.name.startswith(".") and not p.is_symlink()]:
         return "a temporary file was left behind"
     return None
 
