@@ -5,6 +5,7 @@ them: `python -m ccdesk ...` in real processes against the sandbox over loopback
 from __future__ import annotations
 
 import codecs
+import contextlib
 import logging
 import os
 import stat
@@ -243,17 +244,10 @@ def test_a_report_on_a_full_disk_is_never_cut_and_the_outcomes_are_shown(signed_
     path, ids = address_file_for(cli, tmp_path / "a.csv", 5)
     report = full_disk / "report.csv"
 
-    def fill_disk() -> None:
-        blocks = full_disk / "filler"
-        with open(blocks, "wb") as f:
-            try:
-                while True:
-                    f.write(b"x" * 4096)
-                    f.flush()
-            except OSError:
-                pass
-        # leave ~nothing free: a report of 5 lines does not fit, the preflight's empty file does
-    fill_disk()
+    # Fill it: a report of 5 lines no longer fits, the preflight's empty file still does.
+    with open(full_disk / "filler", "wb", buffering=0) as f, contextlib.suppress(OSError):
+        while True:
+            f.write(b"x" * 4096)
     proc = cli.run("unsubscribe", "--file", str(path), "--reason", "x", "--report", str(report), "--no-sync")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "report was not saved" in proc.stderr and "Traceback" not in proc.stderr
