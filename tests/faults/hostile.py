@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import codecs
 import concurrent.futures
+import contextlib
 import io
 import os
 import re
@@ -174,12 +175,15 @@ def _special_file(kind: str, folder: Path) -> Path:
     return path
 
 
+def release_fifo(fifo: Path) -> None:
+    """Open the pipe for writing and close it (an end of file for a reader stuck on it); never blocks."""
+    with contextlib.suppress(OSError):
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+
+
 def _unblock(folder: Path) -> None:
     """Let a reader stuck opening or reading the named pipe go (a writer that closes at once is an end of file)."""
-    fifo = folder / "pipe"
-    if fifo.exists():
-        with open(fifo, "wb"):
-            pass
+    release_fifo(folder / "pipe")
 
 
 def _terminal_problem(text: str) -> str | None:

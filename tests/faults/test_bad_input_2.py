@@ -23,6 +23,7 @@ from ccdesk.services.export import iso_seconds
 from ccdesk.store import Store
 from tests.cli.conftest import Cli, signed_in_cli  # noqa: F401 - the fixture, shared
 from tests.faults.hostile import REASON, Hostile, catalogue, check, search_store
+from tests.faults.hostile import release_fifo as _release
 
 from .cli_helpers import address_file_for, csv_rows, interrupted_then_resumed, mailable, secret_service  # noqa: F401
 
@@ -150,8 +151,7 @@ def test_a_named_pipe_as_the_address_file_is_refused_at_once(signed_in_cli: Cli,
     try:
         proc = cli.run(command, "--file", str(fifo), *extra, "--no-sync", timeout=60)
     except subprocess.TimeoutExpired:
-        with open(fifo, "wb"):  # let the stuck reader go
-            pass
+        _release(fifo)
         pytest.fail("the command hung on a named pipe")
     assert proc.returncode == 1 and "named pipe" in proc.stderr and "Traceback" not in proc.stderr
 
