@@ -52,3 +52,4 @@ def test_a_nul_in_the_search_box_finds_what_the_words_find(window: MainWindow, q
     window.apply_query()
     assert window.model.total == plain == 11  # person12, person120..129; the count is not stale
     assert f"{plain}" in window.result_label.text()
+
