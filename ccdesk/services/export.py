@@ -79,6 +79,13 @@ class ExportResult:
     marked: int = 0  # cells prefixed with an apostrophe (spreadsheet-safe variant; never an address)
     saved_ns: int = 0  # when the file was put in place (time.time_ns())
 
+    def marked_note(self) -> str:
+        """What the spreadsheet-safe variant changed, in words ("" when it changed nothing)."""
+        if not self.marked:
+            return ""
+        return (f"{self.marked:,} cell(s) starting with = + - or @ got a leading apostrophe so a spreadsheet "
+                "does not run them; the email column is never changed.")
+
 
 def write_csv(path: Path, header: Iterable[str], rows: Iterable[list[str]], *,
               on_progress: Callable[[int], None] | None = None, cancel: threading.Event | None = None,
