@@ -137,8 +137,8 @@ async def run_export(ctx: Context) -> int:
     out.end_progress()
     out.say(f"Wrote {result.rows:,} row(s) ({what}) to {path}.")
     if safe:
-        out.say(f"Spreadsheet-safe: {result.marked_note() or 'no cell needed marking'} (The email column is never "
-                "changed.)")
+        out.say("Spreadsheet-safe: " + (result.marked_note()
+                                        or "no cell needed marking; the email column is never changed."))
     out.result({"command": "export-optouts", "ok": True, "file": str(path), "rows": result.rows,
                 "what": what, "newest_opt_out": result.newest_opt_out.isoformat() if result.newest_opt_out else None,
                 "spreadsheet_safe": safe, "cells_marked": result.marked, "saved_at_ns": result.saved_ns})

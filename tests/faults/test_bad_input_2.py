@@ -132,7 +132,7 @@ def test_addresses_starting_with_plus_minus_equals_are_exported_exactly(signed_i
     assert all(a in rows for a in odd) and rows[odd[0]]["first_name"] == "=SUM(A1)"
     safe = tmp_path / "for-excel.csv"
     proc = cli.run("export-optouts", "--out", str(safe), "--no-sync", "--spreadsheet-safe")
-    assert proc.returncode == 0 and "The email column is never changed" in proc.stdout
+    assert proc.returncode == 0 and "the email column is never changed" in proc.stdout
     rows = {r["email"]: r for r in csv_rows(safe)}
     assert all(a in rows for a in odd) and rows[odd[0]]["first_name"] == "'=SUM(A1)"
     assert rows[odd[0]]["opt_out_reason"] == "'+1 no thanks"
