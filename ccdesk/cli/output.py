@@ -27,7 +27,6 @@ TTY_REDRAW_EVERY_S = 0.1
 # overrides/isolates/marks, zero-width characters, the BOM, the interlinear annotation and line/paragraph marks.
 _UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e"
                      "\u2060-\u206f\ufeff\ufff9-\ufffb]")
-_C1 = re.compile("[\x7f-\x9f]")
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -41,8 +40,9 @@ def terminal_safe(text: str) -> str:
 
 
 def json_safe(text: str) -> str:
-    """JSON text for a terminal: json.dumps(ensure_ascii=False) leaves C1 controls raw; escape them (same data)."""
-    return _C1.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+    """JSON text for a terminal: json.dumps(ensure_ascii=False) leaves C1 controls and direction overrides raw;
+    write them as \\u escapes instead (the same data once parsed)."""
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
 
 
 def _duration(seconds: float) -> str:
