@@ -99,28 +99,30 @@ def _folder_lock(folder: Path) -> Iterator[None]:
             os.close(fd)  # closing releases the lock
 
 
-def _target_mode(path: Path) -> int:
+def _target_mode(path: Path, new_mode: int | None) -> int:
+    fresh = (0o666 & ~_umask()) if new_mode is None else new_mode
     try:
         st = os.lstat(path)
     except FileNotFoundError:
-        return 0o666 & ~_umask()
+        return fresh
     if stat.S_ISREG(st.st_mode):
         return stat.S_IMODE(st.st_mode)
     if stat.S_ISLNK(st.st_mode):
-        return 0o666 & ~_umask()  # the link itself is replaced; its target is left alone
+        return fresh  # the link itself is replaced; its target is left alone
     raise UnwritableTarget(f"{path} is not a regular file; choose a file name.")
 
 
 @contextlib.contextmanager
 def atomic_write(path: Path, *, text: bool = True, encoding: str = "utf-8", newline: str | None = "",
-                 result: list[AtomicResult] | None = None) -> Iterator[IO[Any]]:
+                 result: list[AtomicResult] | None = None, new_mode: int | None = None) -> Iterator[IO[Any]]:
     """Write `path` atomically: yields an open temporary file; on a clean exit it is synced and renamed over
     `path`, on an exception it is removed and `path` is untouched. OSErrors become :class:`UnwritableTarget`.
-    `result` (a list) receives the :class:`AtomicResult` when the file is in place."""
+    `result` (a list) receives the :class:`AtomicResult` when the file is in place. `new_mode` is the mode of a
+    target that does not exist yet (default ``0666 & ~umask``); an existing one keeps its own."""
     path = Path(path)
     try:
         _refuse_plainly(path)
-        mode = _target_mode(path)
+        mode = _target_mode(path, new_mode)
         fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=path.parent)
     except UnwritableTarget:
         raise

@@ -312,3 +312,17 @@ def test_utf16_be_without_bom_and_a_double_bom_header(tmp_path: Path) -> None:
     double = tmp_path / "double.csv"
     double.write_bytes(codecs.BOM_UTF8 * 2 + b"email\r\nalice@example.com\r\n")
     assert read_address_file(double).column == "email"
+
+
+def test_preferences_are_written_owner_only_and_never_through_a_planted_link(tmp_path: Path) -> None:
+    """12.5: the settings file goes through the same writer: a link at its old temporary name is not followed."""
+    from ccdesk.preferences import Preferences
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep", encoding="utf-8")
+    path = tmp_path / "config" / "preferences.json"
+    path.parent.mkdir()
+    (path.parent / "preferences.json.tmp").symlink_to(victim)
+    Preferences(client_id="abc").save(path)
+    assert victim.read_text(encoding="utf-8") == "keep"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600 and Preferences.load(path).client_id == "abc"
