@@ -120,7 +120,8 @@ class ReadCancelled(Exception):
     """The read was stopped (Ctrl+C, the dialog closed); nothing was read."""
 
 
-_CR_ALONE = re.compile(rb"(?<=\r)(?!\n)")
+_LINE = re.compile(rb"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+")  # one line with its end (CR, LF or CRLF)
+BLOCK_BYTES = 1 << 20
 CANCEL_CHECK_LINES = 512
 FALLBACK = "cp1252"
 
@@ -169,9 +170,8 @@ def _decoded_lines(raw: io.BufferedReader, encoding: str, used: _Decoding, path:
     number = 0
     if encoding.startswith(("utf-16", "utf-32")):
         wide = io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline="")
-        lines: Iterator[str] = iter(wide)
         try:
-            for number, line in enumerate(lines, start=1):
+            for number, line in enumerate(wide, start=1):
                 if cancel is not None and number % CANCEL_CHECK_LINES == 0 and cancel.is_set():
                     raise ReadCancelled()
                 yield line.lstrip("\ufeff") if number == 1 else line
@@ -179,29 +179,51 @@ def _decoded_lines(raw: io.BufferedReader, encoding: str, used: _Decoding, path:
             raise AddressFileError(f"{path.name} is not valid {encoding.upper()} text after line {number}. Save it "
                                    "again as CSV UTF-8 and choose that file.") from None
         return
-    for chunk in raw:
-        for data in _CR_ALONE.split(chunk):
-            if not data:
-                continue
+    # Blocks of ~1 MB ending at a line end: a block that is valid UTF-8 (nearly always) is split as text; only a
+    # block that is not is decoded line by line, each line as UTF-8 or else as Windows-1252.
+    while True:
+        if cancel is not None and cancel.is_set():
+            raise ReadCancelled()
+        block = raw.read(BLOCK_BYTES)
+        if not block:
+            return
+        if not block.endswith(b"\n"):
+            block += raw.readline()
+        if number == 0:
+            while block.startswith(codecs.BOM_UTF8):
+                block = block[len(codecs.BOM_UTF8):]
+        try:
+            lines: Iterator[tuple[str | None, bool]] = ((line, False) for line in io.StringIO(block.decode("utf-8"),
+                                                                                            newline=""))
+            used.utf8_beyond_ascii += not block.isascii()
+        except UnicodeDecodeError:
+            lines = _line_by_line(block, used)
+        for text, other in lines:
             number += 1
+            if text is None:
+                raise AddressFileError(
+                    f"Line {number} of {path.name} is neither UTF-8 nor Windows-1252 text, so its text cannot be "
+                    "shown or sent as written. Save the file as CSV UTF-8 and choose it again.")
+            if other:
+                used.fallback_lines.append(number)
             if cancel is not None and number % CANCEL_CHECK_LINES == 0 and cancel.is_set():
                 raise ReadCancelled()
-            if number == 1:
-                while data.startswith(codecs.BOM_UTF8):
-                    data = data[len(codecs.BOM_UTF8):]
-            try:
-                text = data.decode("utf-8")
-                if not data.isascii():
-                    used.utf8_beyond_ascii += 1
-            except UnicodeDecodeError:
-                try:
-                    text = data.decode(FALLBACK)
-                except UnicodeDecodeError:
-                    raise AddressFileError(
-                        f"Line {number} of {path.name} is neither UTF-8 nor Windows-1252 text, so its text cannot "
-                        "be shown or sent as written. Save the file as CSV UTF-8 and choose it again.") from None
-                used.fallback_lines.append(number)
             yield text.lstrip("\ufeff") if number == 1 else text
+
+
+def _line_by_line(block: bytes, used: _Decoding) -> Iterator[tuple[str | None, bool]]:
+    """(text, read as Windows-1252?) per line of `block`; (None, True) for a line that is neither encoding."""
+    for match in _LINE.finditer(block):
+        data = match.group(0)
+        try:
+            text = data.decode("utf-8")
+            used.utf8_beyond_ascii += not data.isascii()
+            yield text, False
+        except UnicodeDecodeError:
+            try:
+                yield data.decode(FALLBACK), True
+            except UnicodeDecodeError:
+                yield None, True
 
 
 def read_address_file(path: Path, cancel: threading.Event | None = None) -> AddressFile:
