@@ -1,7 +1,7 @@
-"""The one way ccdesk writes a file the user chose (exports, reports, journals): whole or not at all.
+"""The one way ccdesk writes a file (exports, reports, the journal, settings, downloads): whole or not at all.
 
 Any number of processes may write the same target at once. Each writes its own temporary file, created
-exclusively (``mkstemp``: ``O_CREAT | O_EXCL``, a random name, so a link planted at a guessable name is never
+exclusively (``O_CREAT | O_EXCL | O_NOFOLLOW``, a random name, so a link planted at a guessable name is never
 followed or truncated) in the target's own folder, flushes it to disk and renames it over the target
 (``os.replace``: atomic on one file system). The last writer wins and the target always holds one writer's
 whole file. An existing target keeps its permission bits; a new one gets the usual ``0666 & ~umask``. A target
@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import stat
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -46,12 +46,6 @@ class AtomicResult:
     saved_ns: int  # time.time_ns() taken right after the rename, under the folder lock
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def _explain(path: Path, exc: OSError) -> str:
     reason = exc.strerror or str(exc)
     return (f"Could not write {path.name} in {path.parent}: {reason}. Nothing was saved under that name; "
@@ -76,7 +70,7 @@ def check_writable(path: Path) -> None:
     path = Path(path)
     try:
         _refuse_plainly(path)
-        fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=path.parent)
+        fd, tmp = _create_temp(path.parent, 0o600)
         os.close(fd)
         os.unlink(tmp)
     except UnwritableTarget:
@@ -99,17 +93,33 @@ def _folder_lock(folder: Path) -> Iterator[None]:
             os.close(fd)  # closing releases the lock
 
 
-def _target_mode(path: Path, new_mode: int | None) -> int:
-    fresh = (0o666 & ~_umask()) if new_mode is None else new_mode
+def _existing_mode(path: Path) -> int | None:
+    """The permission bits of an existing regular file at `path` (kept by the new file); None for no file or a
+    link (the link itself is replaced; its target is left alone)."""
     try:
         st = os.lstat(path)
     except FileNotFoundError:
-        return fresh
+        return None
     if stat.S_ISREG(st.st_mode):
         return stat.S_IMODE(st.st_mode)
     if stat.S_ISLNK(st.st_mode):
-        return fresh  # the link itself is replaced; its target is left alone
+        return None
     raise UnwritableTarget(f"{path} is not a regular file; choose a file name.")
+
+
+def _create_temp(folder: Path, perms: int) -> tuple[int, Path]:
+    """A new, empty file with a random name in `folder`, created exclusively (O_EXCL: never an existing file
+    or a link) with `perms` less the umask. Like tempfile.mkstemp, which always uses 0600, and without
+    reading the umask (changing it to read it would race with other threads creating files)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    flags |= getattr(os, "O_BINARY", 0)
+    for _attempt in range(100):
+        tmp = folder / f"{TEMP_PREFIX}{secrets.token_hex(8)}{TEMP_SUFFIX}"
+        try:
+            return os.open(tmp, flags, perms), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name in {folder}")
 
 
 @contextlib.contextmanager
@@ -118,24 +128,23 @@ def atomic_write(path: Path, *, text: bool = True, encoding: str = "utf-8", newl
     """Write `path` atomically: yields an open temporary file; on a clean exit it is synced and renamed over
     `path`, on an exception it is removed and `path` is untouched. OSErrors become :class:`UnwritableTarget`.
     `result` (a list) receives the :class:`AtomicResult` when the file is in place. `new_mode` is the mode of a
-    target that does not exist yet (default ``0666 & ~umask``); an existing one keeps its own."""
+    target that does not exist yet (default 0666; both less the umask); an existing one keeps its own."""
     path = Path(path)
     try:
         _refuse_plainly(path)
-        mode = _target_mode(path, new_mode)
-        fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=path.parent)
+        keep = _existing_mode(path)
+        fd, tmp = _create_temp(path.parent, 0o666 if new_mode is None else new_mode)
     except UnwritableTarget:
         raise
     except OSError as exc:
         raise UnwritableTarget(_explain(path, exc), exc.errno) from exc
-    tmp = Path(tmp_name)
     try:
         handle: IO[Any] = (os.fdopen(fd, "w", encoding=encoding, newline=newline) if text else os.fdopen(fd, "wb"))
         with handle:
             yield handle
             handle.flush()
-            if hasattr(os, "fchmod"):
-                os.fchmod(handle.fileno(), mode)
+            if keep is not None and hasattr(os, "fchmod"):
+                os.fchmod(handle.fileno(), keep)
             os.fsync(handle.fileno())
         with _folder_lock(path.parent):
             os.replace(tmp, path)

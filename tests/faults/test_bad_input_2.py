@@ -326,3 +326,19 @@ def test_preferences_are_written_owner_only_and_never_through_a_planted_link(tmp
     Preferences(client_id="abc").save(path)
     assert victim.read_text(encoding="utf-8") == "keep"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600 and Preferences.load(path).client_id == "abc"
+
+
+def test_a_new_export_follows_the_umask_and_an_existing_one_keeps_its_mode(tmp_path: Path) -> None:
+    """12.5: the writer never changes the umask to read it (that would race with other threads creating files)."""
+    from ccdesk.services.export import write_csv
+
+    old = os.umask(0o027)
+    try:
+        write_csv(tmp_path / "new.csv", ["email"], [["+alice@example.com"]])
+        assert stat.S_IMODE((tmp_path / "new.csv").stat().st_mode) == 0o640
+        (tmp_path / "new.csv").chmod(0o604)
+        write_csv(tmp_path / "new.csv", ["email"], [["bob@example.com"]])
+        assert stat.S_IMODE((tmp_path / "new.csv").stat().st_mode) == 0o604
+        assert os.umask(0o027) == 0o027
+    finally:
+        os.umask(old)
