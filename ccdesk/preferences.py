@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -14,6 +13,7 @@ import platformdirs
 
 from ccdesk.api.client import DEFAULT_BASE_URL
 from ccdesk.auth.config import DEFAULT_AUTH_BASE, DEFAULT_REDIRECT_URI, AuthConfig
+from ccdesk.files import write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -69,11 +69,8 @@ class Preferences:
         if any(bad in key for key in data for bad in FORBIDDEN_KEYS):
             raise ValueError("preferences must never hold credentials")
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = path.with_name(path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(data, out, indent=2)
-        os.replace(tmp, path)
+        # Whole or not at all, never through a link planted at a temporary name (ccdesk/files.py).
+        write_atomically(path, lambda out: json.dump(data, out, indent=2), newline=None, new_mode=0o600)
         return path
 
     def auth_config(self) -> AuthConfig:

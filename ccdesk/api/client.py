@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json as jsonlib
 import logging
-import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +15,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from .. import __version__
+from ..files import atomic_write
 from .contact_writes import ContactWrites
 from .errors import (
     ApiError,
@@ -329,8 +329,7 @@ class CCClient(ContactWrites):
 
     async def download_export(self, results_href: str, dest: Path,
                               on_bytes: Callable[[int], None] | None = None) -> Path:
-        """Stream an export's CSV into `dest` (written to a temporary name, renamed when complete)."""
-        tmp = dest.with_name(dest.name + ".part")
+        """Stream an export's CSV into `dest` (whole or not at all: ccdesk/files.py)."""
         attempt = 0
         while True:
             attempt += 1
@@ -344,16 +343,14 @@ class CCClient(ContactWrites):
                         await response.aread()
                         raise error_from_response(response)
                     written = 0
-                    with open(tmp, "wb") as out:
+                    with atomic_write(dest, text=False) as out:
                         async for chunk in response.aiter_bytes():
                             out.write(chunk)
                             written += len(chunk)
                             if on_bytes:
                                 on_bytes(written)
-                os.replace(tmp, dest)
                 return dest
             except (httpx.TransportError, ApiError) as exc:
-                tmp.unlink(missing_ok=True)
                 error = exc if isinstance(exc, ApiError) else NetworkError(
                     "The export download was interrupted; try again.")
                 if isinstance(error, Throttled):

@@ -6,14 +6,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any
 
+from ccdesk.files import UnwritableTarget, check_writable
 from ccdesk.services import bulk
-from ccdesk.services.address_file import AddressFile, read_address_file
+from ccdesk.services.address_file import AddressFile, ReadCancelled, read_address_file
 from ccdesk.services.bulk_send import SendProgress, SendSummary, see_through
 from ccdesk.services.desk import Desk
 from ccdesk.services.export import OptOutExporter
@@ -74,7 +76,12 @@ async def run_sync(ctx: Context) -> int:
     waiting = len(await ctx.desk.store.call(lambda s: s.pending()))
     out = ctx.out
     if result.full_pull:
-        out.say(f"First sync: read all {result.contacts_read:,} contacts of the account.")
+        cached = await ctx.desk.store.call(lambda s: s.count())
+        if cached > result.contacts_read:  # a pull resumed after an interruption: part was read before
+            out.say(f"First sync finished: all {cached:,} contacts of the account are in the cache "
+                    f"({result.contacts_read:,} read now, the rest by the earlier, interrupted run).")
+        else:
+            out.say(f"First sync: read all {result.contacts_read:,} contacts of the account.")
     else:
         out.say(f"Synced: {result.contacts_read:,} contact(s) changed since the last sync; "
                 f"{len(new_rows):,} new opt-out(s).")
@@ -108,10 +115,12 @@ def parse_since(text: str) -> datetime:
 
 async def run_export(ctx: Context) -> int:
     args, out = ctx.args, ctx.out
+    check_writable(args.out)  # before a sync that may take minutes
     if not args.no_sync:
         await bring_up_to_date(ctx)
     exporter = OptOutExporter(ctx.desk.store)
     path: Path = args.out
+    safe: bool = args.spreadsheet_safe
 
     def progress(n: int) -> None:
         out.progress("export", n, unit="rows")
@@ -119,14 +128,20 @@ async def run_export(ctx: Context) -> int:
     if args.since is not None:
         since: datetime = args.since
         what = f"opt-outs since {since.strftime('%Y-%m-%d %H:%M UTC')}"
-        result = await exporter.export_rows(path, lambda s: s.optouts(since=since), on_progress=progress)
+        result = await exporter.export_rows(path, lambda s: s.optouts(since=since), on_progress=progress,
+                                            spreadsheet_safe=safe)
     else:
         what = "new opt-outs since the last export to this file" if args.since_last else "the Do Not Mail list"
-        result = await exporter.export_do_not_mail(path, only_new=args.since_last, on_progress=progress)
+        result = await exporter.export_do_not_mail(path, only_new=args.since_last, on_progress=progress,
+                                                   spreadsheet_safe=safe)
     out.end_progress()
     out.say(f"Wrote {result.rows:,} row(s) ({what}) to {path}.")
+    if safe:
+        out.say("Spreadsheet-safe: " + (result.marked_note()
+                                        or "no cell needed marking; the email column is never changed."))
     out.result({"command": "export-optouts", "ok": True, "file": str(path), "rows": result.rows,
-                "what": what, "newest_opt_out": result.newest_opt_out.isoformat() if result.newest_opt_out else None})
+                "what": what, "newest_opt_out": result.newest_opt_out.isoformat() if result.newest_opt_out else None,
+                "spreadsheet_safe": safe, "cells_marked": result.marked, "saved_at_ns": result.saved_ns})
     return Exit.OK
 
 
@@ -172,15 +187,12 @@ async def _finish_bulk(ctx: Context, command: str, preview: bulk.Preview, queued
     if summary is not None and summary.stopped_for == "local data":
         return _stopped_by_local_data(ctx, command, preview, summary)
     lines = await bulk.report(ctx.desk, preview, queued, done_word=done_word)
-    if args.report:
-        bulk.save_report(args.report, lines)
+    report_problem = _save_report(ctx, lines)
     tally = dict(bulk.tally(lines))
     out.say(f"Result: {bulk.tally_text(lines)}.")
     failed = [line for line in lines if line.outcome == "failed"]
     for line in failed[: args.show]:
         out.say(f"  failed: {line.address}: {line.message}")
-    if args.report:
-        out.say(f"Report saved to {args.report}.")
     code = Exit.OK
     if summary is not None and summary.stopped_for:
         out.warn(f"Stopped before the end ({summary.stopped_for}): {summary.message} "
@@ -188,9 +200,12 @@ async def _finish_bulk(ctx: Context, command: str, preview: bulk.Preview, queued
         code = {"quota": Exit.QUOTA_EXHAUSTED, "sign_in": Exit.NOT_SIGNED_IN}.get(summary.stopped_for, Exit.PARTIAL)
     if code == Exit.OK and (failed or tally.get("waiting")):
         code = Exit.PARTIAL
+    if code == Exit.OK and report_problem:
+        code = Exit.FAILED  # everything was sent, but the report asked for is missing
     out.result({"command": command, "ok": code == Exit.OK, "exit_code": int(code), "counts": preview.counts(),
                 "outcomes": tally, "stopped_for": summary.stopped_for if summary else None,
-                "report": str(args.report) if args.report else None,
+                "report": str(args.report) if args.report and not report_problem else None,
+                "report_error": report_problem,
                 "lines": [{"address": x.address, "outcome": x.outcome, "message": x.message} for x in lines]})
     return code
 
@@ -210,6 +225,14 @@ def _stopped_by_local_data(ctx: Context, command: str, preview: bulk.Preview, su
     return Exit.PARTIAL
 
 
+def _dry_run(ctx: Context, command: str, preview: bulk.Preview, change_word: str, extra: dict[str, Any]) -> int:
+    ctx.out.say("Dry run: nothing was sent.")
+    problem = _save_report(ctx, bulk.preview_lines(preview, change_word=f"would be {change_word}"))
+    ctx.out.result({**_preview_json(command, preview, extra), "ok": problem is None, "report_error": problem,
+                    "report": str(ctx.args.report) if ctx.args.report and not problem else None})
+    return Exit.FAILED if problem else Exit.OK
+
+
 def _preview_json(command: str, preview: bulk.Preview, extra: dict[str, Any]) -> dict[str, Any]:
     return {"command": command, "ok": True, "dry_run": True, "counts": preview.counts(), **extra,
             "to_change": [r.email for r, _ in preview.to_change], "already": [r.email for r, _ in preview.already],
@@ -217,10 +240,54 @@ def _preview_json(command: str, preview: bulk.Preview, extra: dict[str, Any]) ->
             "invalid": [{"line": line, "text": text} for line, text in preview.invalid]}
 
 
+def _save_report(ctx: Context, lines: Sequence[bulk.ReportLine]) -> str | None:
+    """Save --report (whole or not at all); the problem in words if it could not be saved. The outcomes are
+    printed either way: what was sent is never hidden by a report that failed."""
+    if not ctx.args.report:
+        return None
+    try:
+        bulk.save_report(ctx.args.report, lines)
+    except UnwritableTarget as exc:
+        ctx.out.warn(f"The report was not saved: {exc.message} The outcomes are listed here instead.")
+        for line in lines[: max(ctx.args.show, 0)]:
+            ctx.out.warn(f"  {line.address}: {line.outcome} ({line.message})")
+        return exc.message
+    ctx.out.say(f"Report saved to {ctx.args.report}.")
+    return None
+
+
 async def _read_file(ctx: Context) -> AddressFile:
-    file = await asyncio.to_thread(read_address_file, ctx.args.file)
+    """Read the address file on a worker thread; Ctrl+C stops the read (it checks between lines)."""
+    if ctx.args.report:
+        check_writable(ctx.args.report)  # before anything is read or sent
+    cancel = threading.Event()
+    reading = asyncio.ensure_future(asyncio.to_thread(read_address_file, ctx.args.file, cancel))
+    stop = asyncio.ensure_future(ctx.interrupted.wait())
+    try:
+        await asyncio.wait({reading, stop}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stop.cancel()
+    if not reading.done():
+        cancel.set()
+        with contextlib.suppress(ReadCancelled):
+            await reading
+        raise Interrupted()
+    file = reading.result()
     ctx.out.say(f"Read {ctx.args.file} ({file.encoding}, column '{file.column}').")
+    _show_other_encoding(ctx, file)
     return file
+
+
+def _show_other_encoding(ctx: Context, file: AddressFile) -> None:
+    """A file mixing UTF-8 and Windows-1252: show the lines read the other way, with the reason as it will be sent."""
+    if not file.other_encoding_lines:
+        return
+    shown = set(file.other_encoding_lines[: max(ctx.args.show, 0)])
+    ctx.out.say(f"  {len(file.other_encoding_lines):,} line(s) were not UTF-8 and were read as Windows-1252; "
+                "check them as they will be sent:")
+    for row in file.rows:
+        if row.line in shown:
+            ctx.out.say(f"    line {row.line}: {row.email}" + (f"  reason: {row.reason}" if row.reason else ""))
 
 
 async def run_unsubscribe(ctx: Context) -> int:
@@ -233,9 +300,7 @@ async def run_unsubscribe(ctx: Context) -> int:
     preview = await bulk.preview_unsubscribe(ctx.desk, file)
     _print_preview(out, preview, args.show, already_word="already unsubscribed")
     if args.dry_run:
-        out.say("Dry run: nothing was sent.")
-        out.result(_preview_json("unsubscribe", preview, {"reason": reason, "asked_by": asked_by}))
-        return Exit.OK
+        return _dry_run(ctx, "unsubscribe", preview, "unsubscribed", {"reason": reason, "asked_by": asked_by})
     queued = await bulk.queue_import(ctx.desk, preview, reason, asked_by)
     queued = await bulk.with_earlier(ctx.desk, preview, queued, [OutboxKind.UNSUBSCRIBE])
     summary = await _send(ctx, queued.outbox_ids) if queued.outbox_ids else None
@@ -270,9 +335,7 @@ async def run_remove(ctx: Context) -> int:
     out.say(f"Remove from: {names} (not an opt-out: they can be added back).")
     _print_preview(out, preview, args.show, already_word="not on the list")
     if args.dry_run:
-        out.say("Dry run: nothing was sent.")
-        out.result(_preview_json("remove-from-list", preview, {"lists": names}))
-        return Exit.OK
+        return _dry_run(ctx, "remove-from-list", preview, "removed", {"lists": names})
     queued = await bulk.queue_removals(ctx.desk, preview, list_ids)
     queued = await bulk.with_earlier(ctx.desk, preview, queued, [OutboxKind.REMOVE_FROM_LISTS, BULK_REMOVE])
     summary = await _send(ctx, queued.outbox_ids) if queued.outbox_ids else None

@@ -22,6 +22,7 @@ from ccdesk.api import (
     Throttled,
     Unauthorized,
 )
+from ccdesk.files import UnwritableTarget
 from ccdesk.services.address_file import AddressFileError
 from ccdesk.services.export import ExportFailed
 from ccdesk.services.validation import InvalidInput, validate_reason
@@ -39,13 +40,24 @@ EPILOG = """exit codes: 0 done, 1 failed, 2 wrong options, 3 not signed in, 4 da
 locked by another program, damaged or not ccdesk's, 130 interrupted."""
 
 
+def _count(text: str) -> int:
+    """A whole number, 0 or more (``--show -2`` would otherwise print one item and "and 5 more" for three)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative; give 0 or more")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ccdesk", description="ccdesk commands for scheduled jobs and scripts. They "
                                 "use the sign-in and the local cache of the ccdesk window.", epilog=EPILOG)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="print the result as one JSON object on stdout")
     common.add_argument("--quiet", action="store_true", help="no progress lines")
-    common.add_argument("--show", type=int, default=20, metavar="N", help="list at most N addresses per group")
+    common.add_argument("--show", type=_count, default=20, metavar="N", help="list at most N addresses per group")
     common.add_argument("--db", type=Path, help="local cache file (default: the window's)")
     common.add_argument("--api-base", help=argparse.SUPPRESS)
     common.add_argument("--auth-base", help=argparse.SUPPRESS)
@@ -63,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="only opt-outs not written to this file's earlier exports (remembered per file)")
     exp.add_argument("--out", type=Path, required=True, metavar="FILE", help="the CSV file to write")
     exp.add_argument("--no-sync", action="store_true", help="export the local cache as it is, without syncing")
+    exp.add_argument("--spreadsheet-safe", action="store_true",
+                     help="for opening in a spreadsheet: cells (never the email address) that start with = + - @ "
+                     "get a leading apostrophe. Without it every value is written exactly, for other systems")
 
     for name, helptext in (("unsubscribe", "unsubscribe every address in a file"),
                            ("remove-from-list", "remove every address in a file from lists (not an opt-out)")):
@@ -99,7 +114,7 @@ def _code_for(exc: BaseException) -> tuple[Exit, str]:
         return Exit.UNAVAILABLE, f"{exc} Run the command again later; nothing is lost."
     if isinstance(exc, StoreUnavailableError | StoreUnreadableError | SchemaTooNewError):
         return Exit.LOCAL_DATA, str(getattr(exc, "message", exc))
-    if isinstance(exc, ApiError | AddressFileError | InvalidInput | ExportFailed | LookupError):
+    if isinstance(exc, ApiError | AddressFileError | InvalidInput | ExportFailed | LookupError | UnwritableTarget):
         return Exit.FAILED, str(getattr(exc, "message", exc) or exc)
     return Exit.FAILED, f"ccdesk stopped because of an unexpected problem ({type(exc).__name__}); see the log."
 
@@ -154,7 +169,7 @@ def main(argv: Sequence[str]) -> int:
         code, message = _code_for(exc)
         if code == Exit.FAILED and not isinstance(exc, ApiError | AddressFileError | InvalidInput | ExportFailed
                                                   | LookupError | NotSignedIn | StoreUnavailableError
-                                                  | StoreUnreadableError | SchemaTooNewError):
+                                                  | StoreUnreadableError | SchemaTooNewError | UnwritableTarget):
             log.exception("command %s failed", args.command)
         else:
             log.warning("command %s: %s", args.command, message)

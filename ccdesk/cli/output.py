@@ -3,11 +3,17 @@
 Results go to stdout (text, or JSON with --json); progress and warnings go to stderr, so a script reading
 stdout gets only the result. On a terminal progress redraws one line; otherwise (cron, a log file) it is a
 plain line at most every few seconds.
+
+Everything printed passes through :func:`terminal_safe`: account data (a contact's opt-out reason, a line of
+an address file, a file name) can hold escape sequences that would recolour, retitle or rewrite the terminal.
+Control characters and invisible direction/format characters are shown as ``\x1b``-style escapes instead;
+data files are never touched by this.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -16,6 +22,27 @@ from typing import Any, TextIO
 
 LOG_LINE_EVERY_S = 5.0
 TTY_REDRAW_EVERY_S = 0.1
+
+# C0 (but newline) and DEL, C1 controls, and format characters that change what a line looks like: bidi
+# overrides/isolates/marks, zero-width characters, the BOM, the interlinear annotation and line/paragraph marks.
+_UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e"
+                     "\u2060-\u206f\ufeff\ufff9-\ufffb]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group(0))
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def terminal_safe(text: str) -> str:
+    """`text` with every control or invisible formatting character (newline excepted) shown as an escape."""
+    return _UNSAFE.sub(_escape, text)
+
+
+def json_safe(text: str) -> str:
+    """JSON text for a terminal: json.dumps(ensure_ascii=False) leaves C1 controls and direction overrides raw;
+    write them as \\u escapes instead (the same data once parsed)."""
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
 
 
 def _duration(seconds: float) -> str:
@@ -54,7 +81,8 @@ class Output:
         if stage == self._last_stage and now - self._last_shown < every and not finished:
             return
         self._last_shown, self._last_stage = now, stage
-        text = f"{stage}: {done:,}" + (f" of {total:,}" if total is not None else "") + (f" {unit}" if unit else "")
+        text = terminal_safe(f"{stage}: {done:,}" + (f" of {total:,}" if total is not None else "")
+                             + (f" {unit}" if unit else ""))
         if seconds_left is not None and not finished:
             text += f", about {_duration(seconds_left)} left"
         if self.tty:
@@ -77,15 +105,15 @@ class Output:
         """A line of the human-readable result (stdout; not printed with --json)."""
         if not self.json_mode:
             self.end_progress()
-            print(text, file=self.out, flush=True)
+            print(terminal_safe(text), file=self.out, flush=True)
 
     def warn(self, text: str) -> None:
         """A problem or a hint, for a person (stderr, also with --json)."""
         self.end_progress()
-        print(text, file=self.err, flush=True)
+        print(terminal_safe(text), file=self.err, flush=True)
 
     def result(self, data: dict[str, Any]) -> None:
         """The machine-readable result (only with --json): exactly one JSON object on stdout."""
         if self.json_mode:
             self.end_progress()
-            print(json.dumps(data, ensure_ascii=False, default=str, indent=2), file=self.out, flush=True)
+            print(json_safe(json.dumps(data, ensure_ascii=False, default=str, indent=2)), file=self.out, flush=True)

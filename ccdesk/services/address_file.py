@@ -12,6 +12,11 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
+import os
+import re
+import stat
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -50,6 +55,8 @@ class AddressFile:
     invalid: list[tuple[int, str]] = field(default_factory=list)
     duplicates: int = 0
     blank: int = 0
+    # In a file that mixes encodings: the lines read as Windows-1252 (the rest is UTF-8), for the preview.
+    other_encoding_lines: list[int] = field(default_factory=list)
 
     @property
     def total_lines(self) -> int:
@@ -57,12 +64,17 @@ class AddressFile:
 
 
 def detect_encoding(head: bytes) -> str:
+    """The file's encoding from its first bytes. For 8-bit files this is only the label: each line is decoded
+    on its own (see :func:`_decoded_lines`), so one Windows-1252 row in a UTF-8 file is read right."""
+    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "utf-32"
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
-    if len(head) >= 4 and head[1::2].count(0) > len(head) // 4:  # UTF-16-LE text without a BOM
-        return "utf-16-le"
+    wide = _wide_without_bom(head)
+    if wide:
+        return wide
     try:
         head.decode("utf-8")
         return "utf-8"
@@ -72,18 +84,174 @@ def detect_encoding(head: bytes) -> str:
         return "cp1252"
 
 
+def _wide_without_bom(head: bytes) -> str | None:
+    """UTF-32 or UTF-16 text without a BOM, told by where the zero bytes of ASCII characters fall."""
+    sample = head[: len(head) - len(head) % 4]
+    if len(sample) < 4:
+        return None
+    quarter = len(sample) // 4
+    zeros = [sample[i::4].count(0) for i in range(4)]
+    if zeros[1] == zeros[2] == zeros[3] == quarter and zeros[0] < quarter:
+        return "utf-32-le"
+    if zeros[0] == zeros[1] == zeros[2] == quarter and zeros[3] < quarter:
+        return "utf-32-be"
+    half = len(sample) // 2
+    if sample[1::2].count(0) > half // 2 and sample[0::2].count(0) < half // 4:
+        return "utf-16-le"
+    if sample[0::2].count(0) > half // 2 and sample[1::2].count(0) < half // 4:
+        return "utf-16-be"
+    return None
+
+
 def _binary_kind(head: bytes) -> str | None:
-    """What a file that is not text looks like, or None for text (UTF-16 has NULs too, so it is let through)."""
+    """What a file that is not text looks like, or None for text (UTF-16/32 have NULs too, so they pass)."""
     if head.startswith(b"PK\x03\x04"):
         return "an Excel workbook or another zip file"
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         return "an old Excel (.xls) or Word file"
     if head.startswith(b"%PDF"):
         return "a PDF"
-    if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) \
-            and detect_encoding(head) != "utf-16-le":
+    if b"\x00" in head and not detect_encoding(head).startswith(("utf-16", "utf-32")):
         return "a binary file"
     return None
+
+
+class ReadCancelled(Exception):
+    """The read was stopped (Ctrl+C, the dialog closed); nothing was read."""
+
+
+_LINE = re.compile(rb"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+")  # one line with its end (CR, LF or CRLF)
+BLOCK_BYTES = 1 << 20
+CANCEL_CHECK_LINES = 512
+FALLBACK = "cp1252"
+
+
+def _open_regular(path: Path) -> tuple[int, os.stat_result]:
+    """An fd on `path` if it is a regular file. Opened without blocking, so a named pipe (which would wait for
+    a writer for ever) or a device is refused instead of hanging."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            kind = ("a folder" if stat.S_ISDIR(st.st_mode) else "a named pipe (FIFO)" if stat.S_ISFIFO(st.st_mode)
+                    else "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)
+                    else "a socket" if stat.S_ISSOCK(st.st_mode) else "not a regular file")
+            raise AddressFileError(f"{path.name or path} is {kind}, not a file ccdesk can read addresses from. "
+                                   "Save the addresses as a CSV or text file and choose that file.")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return fd, st
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+@dataclass
+class _Decoding:
+    """What was used, line by line, for an 8-bit file."""
+
+    label: str
+    fallback_lines: list[int] = field(default_factory=list)
+    utf8_beyond_ascii: int = 0  # lines with non-ASCII text that were valid UTF-8
+
+    def name(self) -> str:
+        if not self.fallback_lines:
+            return "utf-8" if self.label == FALLBACK else self.label
+        if not self.utf8_beyond_ascii:
+            return FALLBACK
+        return f"utf-8 with {len(self.fallback_lines):,} line(s) in Windows-1252 (cp1252)"
+
+
+def _decoded_lines(raw: io.BufferedReader, encoding: str, used: _Decoding, path: Path,
+                   cancel: threading.Event | None) -> Iterator[str]:
+    """The file's lines as text, line ends kept (as csv expects with newline=""); a leading BOM (even two)
+    dropped. 8-bit files are decoded per line: UTF-8 where the line is valid UTF-8, else Windows-1252; a line
+    that is neither is refused with its number."""
+    number = 0
+    if encoding.startswith(("utf-16", "utf-32")):
+        wide = io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline="")
+        try:
+            for number, line in enumerate(wide, start=1):
+                if cancel is not None and number % CANCEL_CHECK_LINES == 0 and cancel.is_set():
+                    raise ReadCancelled()
+                yield line.lstrip("\ufeff") if number == 1 else line
+        except UnicodeDecodeError:
+            raise AddressFileError(f"{path.name} is not valid {encoding.upper()} text after line {number}. Save it "
+                                   "again as CSV UTF-8 and choose that file.") from None
+        return
+    # Blocks of ~1 MB ending at a line end: a block that is valid UTF-8 (nearly always) is split as text; only a
+    # block that is not is decoded line by line, each line as UTF-8 or else as Windows-1252.
+    while True:
+        if cancel is not None and cancel.is_set():
+            raise ReadCancelled()
+        block = raw.read(BLOCK_BYTES)
+        if not block:
+            return
+        if not block.endswith(b"\n"):
+            block += raw.readline()
+        if number == 0:
+            while block.startswith(codecs.BOM_UTF8):
+                block = block[len(codecs.BOM_UTF8):]
+        try:
+            lines: Iterator[tuple[str | None, bool]] = ((line, False) for line in io.StringIO(block.decode("utf-8"),
+                                                                                            newline=""))
+            used.utf8_beyond_ascii += not block.isascii()
+        except UnicodeDecodeError:
+            lines = _line_by_line(block, used)
+        for text, other in lines:
+            number += 1
+            if text is None:
+                raise AddressFileError(
+                    f"Line {number} of {path.name} is neither UTF-8 nor Windows-1252 text, so its text cannot be "
+                    "shown or sent as written. Save the file as CSV UTF-8 and choose it again.")
+            if other:
+                used.fallback_lines.append(number)
+            if cancel is not None and number % CANCEL_CHECK_LINES == 0 and cancel.is_set():
+                raise ReadCancelled()
+            yield text.lstrip("\ufeff") if number == 1 else text
+
+
+def _line_by_line(block: bytes, used: _Decoding) -> Iterator[tuple[str | None, bool]]:
+    """(text, read as Windows-1252?) per line of `block`; (None, True) for a line that is neither encoding."""
+    for match in _LINE.finditer(block):
+        data = match.group(0)
+        try:
+            text = data.decode("utf-8")
+            used.utf8_beyond_ascii += not data.isascii()
+            yield text, False
+        except UnicodeDecodeError:
+            try:
+                yield data.decode(FALLBACK), True
+            except UnicodeDecodeError:
+                yield None, True
+
+
+def read_address_file(path: Path, cancel: threading.Event | None = None) -> AddressFile:
+    """Read the whole file (streamed; 100,000 rows are fine). Raises AddressFileError with a plain message, or
+    ReadCancelled once `cancel` is set."""
+    try:
+        fd, st = _open_regular(path)
+        with open(fd, "rb") as raw:
+            if st.st_size > MAX_FILE_BYTES:
+                raise AddressFileError(f"{path.name} is {st.st_size // (1024 * 1024)} MB; ccdesk reads files up "
+                                       f"to {MAX_FILE_BYTES // (1024 * 1024)} MB. Split it into smaller files.")
+            head = raw.read(64 * 1024)
+            binary = _binary_kind(head)
+            if binary:
+                raise AddressFileError(f"{path.name} is {binary}, not a text file. Save it as CSV (in Excel: File → "
+                                       "Save As → CSV UTF-8) and choose that file.")
+            encoding = detect_encoding(head)
+            raw.seek(0)
+            used = _Decoding(encoding)
+            result = _read(path, encoding, _decoded_lines(raw, encoding, used, path, cancel))
+        result.encoding = used.name()
+        if used.utf8_beyond_ascii:  # a mixed file: say which lines were read another way
+            result.other_encoding_lines = used.fallback_lines
+        return result
+    except OSError as exc:
+        raise AddressFileError(f"Could not read {path.name}: {exc.strerror or exc}.") from exc
+    except csv.Error as exc:
+        raise AddressFileError(f"{path.name} is not a readable CSV or text file ({exc}).") from exc
 
 
 def _normal(header: str) -> str:
@@ -111,46 +279,25 @@ def _parse_date(text: str) -> datetime | None:
     return None
 
 
-def _lines(text: io.TextIOBase) -> Iterator[tuple[int, list[str]]]:
+def _lines(lines: Iterator[str]) -> Iterator[tuple[int, list[str]]]:
     """(line number in the file, cells) for each record."""
     # 8 KB of whole lines is plenty to tell the delimiter, and the sniffer's regular expressions hold the GIL:
     # on 64 KB they took ~100 ms, long enough to stall the window while a file is read on a worker thread.
-    sample = text.read(8 * 1024)
-    text.seek(0)
-    if "\n" in sample[:-1]:
-        sample = sample[: sample.rindex("\n", 0, len(sample) - 1) + 1]
+    head: list[str] = []
+    size = 0
+    for line in lines:
+        head.append(line)
+        size += len(line)
+        if size >= 8 * 1024:
+            break
+    sample = "".join(head[:-1] if len(head) > 1 and size >= 8 * 1024 else head)
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(text, dialect)
+    reader = csv.reader(itertools.chain(head, lines), dialect)
     for cells in reader:
         yield reader.line_num, cells
-
-
-def read_address_file(path: Path) -> AddressFile:
-    """Read the whole file (streamed; 100,000 rows are fine). Raises AddressFileError with a plain message."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise AddressFileError(f"{path.name} is {size // (1024 * 1024)} MB; ccdesk reads files up to "
-                                   f"{MAX_FILE_BYTES // (1024 * 1024)} MB. Split it into smaller files.")
-        with open(path, "rb") as raw:
-            head = raw.read(64 * 1024)
-        binary = _binary_kind(head)
-        if binary:
-            raise AddressFileError(f"{path.name} is {binary}, not a text file. Save it as CSV (in Excel: File → "
-                                   "Save As → CSV UTF-8) and choose that file.")
-        encoding = detect_encoding(head)
-        with open(path, encoding=encoding, errors="strict", newline="") as text:
-            return _read(path, encoding, text)
-    except UnicodeDecodeError:
-        with open(path, encoding="cp1252", errors="replace", newline="") as text:
-            return _read(path, "cp1252", text)
-    except OSError as exc:
-        raise AddressFileError(f"Could not read {path.name}: {exc.strerror or exc}.") from exc
-    except csv.Error as exc:
-        raise AddressFileError(f"{path.name} is not a readable CSV or text file ({exc}).") from exc
 
 
 def _guess_column(rows: list[tuple[int, list[str]]]) -> int | None:
@@ -163,7 +310,7 @@ def _guess_column(rows: list[tuple[int, list[str]]]) -> int | None:
     return max(hits, key=lambda i: (hits[i], -i)) if hits else None
 
 
-def _read(path: Path, encoding: str, text: io.TextIOBase) -> AddressFile:
+def _read(path: Path, encoding: str, text: Iterator[str]) -> AddressFile:
     reader = _lines(text)
     first = next((record for record in reader if any(c.strip() for c in record[1])), None)
     if first is None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date
 from pathlib import Path
 
+from ccdesk.files import write_atomically
 from ccdesk.store.rows import ContactRow, OutboxState
 from ccdesk.store.store import Store
 
@@ -187,10 +188,7 @@ async def report(desk: Desk, preview: Preview, queued: Queued, *, done_word: str
     for row, contact in preview.to_change:
         state, message = by_contact.get(contact.contact_id, ("already", "already queued earlier"))
         lines.append(ReportLine(row.email, state, message))
-    lines += [ReportLine(r.email, "already", "nothing to do") for r, _ in preview.already]
-    lines += [ReportLine(r.email, "unknown", "no contact with this address") for r in preview.unknown]
-    lines += [ReportLine(text, "invalid", f"line {line}: not an email address") for line, text in preview.invalid]
-    return lines
+    return lines + _unchanged_lines(preview)
 
 
 OUTCOME_ORDER = ("unsubscribed", "removed", "already", "waiting", "failed", "cancelled", "unknown", "invalid")
@@ -209,10 +207,28 @@ def tally_text(lines: Sequence[ReportLine]) -> str:
     return ", ".join(f"{n:,} {word}" for word, n in tally(lines))
 
 
+def _unchanged_lines(preview: Preview) -> list[ReportLine]:
+    lines = [ReportLine(r.email, "already", "nothing to do") for r, _ in preview.already]
+    lines += [ReportLine(r.email, "unknown", "no contact with this address") for r in preview.unknown]
+    lines += [ReportLine(text, "invalid", f"line {line}: not an email address") for line, text in preview.invalid]
+    return lines
+
+
+def preview_lines(preview: Preview, *, change_word: str) -> list[ReportLine]:
+    """The report of a dry run: what would happen to each address (nothing was sent)."""
+    lines = [ReportLine(r.email, change_word, "dry run: not sent") for r, _ in preview.to_change]
+    return lines + _unchanged_lines(preview)
+
+
 def save_report(path: Path, lines: Sequence[ReportLine]) -> None:
-    with open(path, "w", encoding="utf-8-sig", newline="") as out:
+    """Written whole or not at all (ccdesk/files.py); raises files.UnwritableTarget with a plain message.
+    Addresses are never altered; other text that a spreadsheet would run as a formula is marked."""
+
+    def fill(out) -> None:  # type: ignore[no-untyped-def]
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(["address", "outcome", "message"])
         for line in lines:
             writer.writerow([neutralise(line.address), line.outcome, neutralise(line.message)])
+
+    write_atomically(path, fill, encoding="utf-8-sig")
 

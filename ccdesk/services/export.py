@@ -1,10 +1,16 @@
 """CSV exports of opt-outs: the Do Not Mail list, any view, "only new since last time", and evidence files.
 
 Files are written the way spreadsheets and other systems expect: UTF-8 with a BOM (so Excel detects the
-encoding), RFC 4180 quoting with CRLF line ends, ISO 8601 dates with their UTC offset. A cell that starts with
-= + - @ TAB or CR is prefixed with an apostrophe so no spreadsheet runs it as a formula. Rows stream from
-SQLite to disk (never the whole list in memory) into a temporary file that is renamed only when complete, so
-a full disk or a cancel never leaves half a file under the chosen name.
+encoding), RFC 4180 quoting with CRLF line ends, ISO 8601 dates in whole seconds with their UTC offset
+(``2026-05-01T09:30:00+00:00``).
+
+Two variants. *Exact* (the command line's default: files for another system, such as a suppression feed)
+writes every value as it is. *Spreadsheet-safe* (the window's exports, ``--spreadsheet-safe``) prefixes a cell
+that starts with = + - @ TAB or CR with an apostrophe so no spreadsheet runs it as a formula (OWASP CSV
+injection guidance), except an email address: ``+alice@example.com`` is a valid address, and a system
+matching on ``'+alice@example.com`` would not suppress it. :attr:`ExportResult.marked` says how many cells
+were marked. Rows stream from SQLite to disk (never the whole list in memory) through ccdesk/files.py: a
+full disk, a cancel or a second writer never leaves half a file under the chosen name.
 """
 
 from __future__ import annotations
@@ -12,17 +18,18 @@ from __future__ import annotations
 import asyncio
 import csv
 import hashlib
-import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
+from ccdesk.files import UnwritableTarget, atomic_write
 from ccdesk.store.rows import AuditRow, ContactRow
 from ccdesk.store.store import Store
 
 from .store_thread import StoreThread
+from .validation import is_valid_email
 
 COLUMNS = ("email", "first_name", "last_name", "company", "opt_out_date", "opt_out_source", "opt_out_reason",
            "lists", "status")
@@ -39,20 +46,29 @@ class ExportFailed(Exception):
 
 
 def neutralise(value: str) -> str:
-    """Keep spreadsheets from treating data as a formula (OWASP CSV injection guidance)."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
+    """Keep spreadsheets from treating data as a formula (OWASP CSV injection guidance). A valid email address
+    is never changed: it is data another system matches on."""
+    if value.startswith(FORMULA_STARTS) and not is_valid_email(value):
+        return "'" + value
+    return value
 
 
-def _iso(value: datetime | None) -> str:
-    return value.isoformat() if value else ""
+def iso_seconds(value: datetime | None) -> str:
+    """ISO 8601 in whole seconds with the offset: ``2026-05-01T09:30:00+00:00`` ("" for no date)."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.replace(microsecond=0).isoformat()
 
 
-def contact_cells(row: ContactRow, list_names: dict[str, str]) -> list[str]:
+
+def contact_cells(row: ContactRow, list_names: dict[str, str], *, spreadsheet_safe: bool = True) -> list[str]:
     lists = "; ".join(sorted(list_names.get(lid, lid) for lid in row.list_ids))
     source = {"Contact": "Contact", "Account": "Account"}.get(row.opt_out_source or "", row.opt_out_source or "")
-    values = [row.email or "", row.first_name or "", row.last_name or "", row.company or "",
-              _iso(row.opt_out_date), source, row.opt_out_reason or "", lists, str(row.status)]
-    return [neutralise(v) for v in values]
+    values = [row.first_name or "", row.last_name or "", row.company or "",
+              iso_seconds(row.opt_out_date), source, row.opt_out_reason or "", lists, str(row.status)]
+    return [row.email or "", *(neutralise(v) for v in values)] if spreadsheet_safe else [row.email or "", *values]
 
 
 @dataclass(frozen=True)
@@ -60,15 +76,26 @@ class ExportResult:
     path: Path
     rows: int
     newest_opt_out: datetime | None
+    marked: int = 0  # cells prefixed with an apostrophe (spreadsheet-safe variant; never an address)
+    saved_ns: int = 0  # when the file was put in place (time.time_ns())
+
+    def marked_note(self) -> str:
+        """What the spreadsheet-safe variant changed, in words ("" when it changed nothing)."""
+        if not self.marked:
+            return ""
+        return (f"{self.marked:,} cell(s) starting with = + - or @ got a leading apostrophe so a spreadsheet "
+                "does not run them; the email column is never changed.")
 
 
 def write_csv(path: Path, header: Iterable[str], rows: Iterable[list[str]], *,
-              on_progress: Callable[[int], None] | None = None, cancel: threading.Event | None = None) -> int:
-    """Stream rows into `path` atomically. Returns the number of data rows."""
-    tmp = path.with_name(f".{path.name}.part")
+              on_progress: Callable[[int], None] | None = None, cancel: threading.Event | None = None,
+              saved: list[int] | None = None) -> int:
+    """Stream rows into `path` atomically (see ccdesk/files.py). Returns the number of data rows; `saved`
+    receives when the file was put in place."""
     count = 0
+    placed: list = []
     try:
-        with open(tmp, "w", encoding="utf-8-sig", newline="") as out:
+        with atomic_write(path, encoding="utf-8-sig", result=placed) as out:
             writer = csv.writer(out, dialect="excel", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
             writer.writerow(list(header))
             for row in rows:
@@ -78,16 +105,10 @@ def write_csv(path: Path, header: Iterable[str], rows: Iterable[list[str]], *,
                 count += 1
                 if on_progress and count % PROGRESS_EVERY == 0:
                     on_progress(count)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except ExportCancelled:
-        tmp.unlink(missing_ok=True)
-        raise
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise ExportFailed(f"Could not write {path.name}: {exc.strerror or exc}. Nothing was saved; free some "
-                           "space or choose another folder, then export again.") from exc
+    except UnwritableTarget as exc:
+        raise ExportFailed(exc.message) from exc
+    if saved is not None:
+        saved.extend(p.saved_ns for p in placed)
     if on_progress:
         on_progress(count)
     return count
@@ -107,7 +128,7 @@ class OptOutExporter:
 
     async def export_do_not_mail(self, path: Path, *, only_new: bool = False,
                                  on_progress: Callable[[int], None] | None = None,
-                                 cancel: threading.Event | None = None) -> ExportResult:
+                                 cancel: threading.Event | None = None, spreadsheet_safe: bool = True) -> ExportResult:
         """Every unsubscribed contact (deleted ones included); with `only_new`, only those that opted out
         after the newest opt-out this target received last time (remembered per file)."""
         key = export_key(path)
@@ -119,7 +140,7 @@ class OptOutExporter:
                 return s.iter_do_not_mail()
             return (r for r in s.optouts(since=since) if r.opt_out_date and r.opt_out_date > since)
 
-        result = await self._run(path, rows, on_progress, cancel)
+        result = await self._run(path, rows, on_progress, cancel, spreadsheet_safe)
         newest = result.newest_opt_out
         if newest is not None and (since is None or newest > since):
             stamp = newest.isoformat()
@@ -128,12 +149,13 @@ class OptOutExporter:
 
     async def export_rows(self, path: Path, rows: Callable[[Store], Iterable[ContactRow]], *,
                           on_progress: Callable[[int], None] | None = None,
-                          cancel: threading.Event | None = None) -> ExportResult:
+                          cancel: threading.Event | None = None, spreadsheet_safe: bool = True) -> ExportResult:
         """Any view: `rows` is called with a Store on the export thread."""
-        return await self._run(path, rows, on_progress, cancel)
+        return await self._run(path, rows, on_progress, cancel, spreadsheet_safe)
 
     async def _run(self, path: Path, rows: Callable[[Store], Iterable[ContactRow]],
-                   on_progress: Callable[[int], None] | None, cancel: threading.Event | None) -> ExportResult:
+                   on_progress: Callable[[int], None] | None, cancel: threading.Event | None,
+                   spreadsheet_safe: bool) -> ExportResult:
         loop = asyncio.get_running_loop()
 
         def progress(n: int) -> None:
@@ -144,6 +166,8 @@ class OptOutExporter:
             with Store(self._store.path, recover=False) as reader:
                 names = {lst.list_id: lst.name for lst in reader.lists(include_deleted=True)}
                 newest: list[datetime] = []
+                marked = [0]
+                saved: list[int] = []
 
                 source = iter(rows(reader))
 
@@ -151,26 +175,31 @@ class OptOutExporter:
                     for row in source:
                         if row.opt_out_date and (not newest or row.opt_out_date > newest[0]):
                             newest[:] = [row.opt_out_date]
-                        yield contact_cells(row, names)
+                        out = contact_cells(row, names, spreadsheet_safe=False)
+                        if spreadsheet_safe:
+                            safe = [neutralise(cell) for cell in out[1:]]  # never the address (column 0)
+                            marked[0] += sum(a is not b for a, b in zip(safe, out[1:], strict=True))
+                            out[1:] = safe
+                        yield out
 
                 try:
-                    n = write_csv(path, COLUMNS, cells(), on_progress=progress, cancel=cancel)
+                    n = write_csv(path, COLUMNS, cells(), on_progress=progress, cancel=cancel, saved=saved)
                 finally:
                     # Finish the SQLite cursor here, on its own thread, before the connection closes.
                     close = getattr(source, "close", None)
                     if close is not None:
                         close()
-                return ExportResult(path, n, newest[0] if newest else None)
+                return ExportResult(path, n, newest[0] if newest else None, marked[0], saved[0] if saved else 0)
 
         return await asyncio.to_thread(work)
 
 
 def evidence_rows(contact: ContactRow, audit: Iterable[AuditRow]) -> Iterator[list[str]]:
     """One contact's opt-out record and every journal entry about it, for a complaint or an audit."""
-    yield ["record", "opt-out", _iso(contact.opt_out_date), contact.opt_out_source or "",
+    yield ["record", "opt-out", iso_seconds(contact.opt_out_date), contact.opt_out_source or "",
            neutralise(contact.opt_out_reason or ""), str(contact.status), neutralise(contact.email or "")]
     for entry in audit:
-        yield ["journal", entry.action, _iso(entry.at), entry.actor, neutralise(entry.message or ""),
+        yield ["journal", entry.action, iso_seconds(entry.at), entry.actor, neutralise(entry.message or ""),
                entry.outcome, neutralise(entry.email or "")]
 
 

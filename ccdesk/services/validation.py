@@ -88,16 +88,31 @@ def validate_reason(text: str, *, allow_empty: bool = False) -> str:
     return cleaned
 
 
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cs", "Cn", "Zs", "Zl", "Zp"})
+
+
+def _looks_wrong(ch: str) -> bool:
+    if ch.isascii():
+        return ch.isspace() or not ch.isprintable()
+    return (ch.isspace() or unicodedata.category(ch) in _REFUSED_CATEGORIES
+            or unicodedata.east_asian_width(ch) in ("F", "H"))
+
+
 def is_valid_email(text: str) -> bool:
     """A practical check, not RFC 5322: would Constant Contact plausibly accept this address?
 
     True when there is exactly one ``@``, a non-empty part before it, a domain with at least one dot and no
     empty label (``a@b..com`` fails), no whitespace or control characters anywhere, and at most 80 characters
     (the API's limit, counted in code points). International letters are allowed on both sides.
+
+    Characters that make an address look like another one are refused: invisible format characters (zero-width
+    space and joiners, the BOM, soft hyphen, right-to-left overrides and marks: category Cf), full-width and
+    half-width forms (``ａｌｉｃｅ＠example.com``, category "F"/"H" in Unicode's East Asian width, which NFKC
+    would turn into a different address), private-use, surrogate and unassigned code points.
     """
     if not text or len(text) > MAX_EMAIL_LENGTH:
         return False
-    if any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in text):
+    if any(_looks_wrong(ch) for ch in text):
         return False
     if text.count("@") != 1:
         return False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -22,7 +23,8 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
-from ccdesk.services.export import neutralise
+from ccdesk.files import atomic_write
+from ccdesk.services.export import iso_seconds, neutralise
 from ccdesk.services.store_thread import StoreThread
 from ccdesk.store.errors import InvalidStateError
 from ccdesk.store.rows import OutboxItem
@@ -162,7 +164,7 @@ class ActivityTab(QWidget):
     def write_journal(self, path: str) -> int:
         """Every journal entry, newest first, as CSV (UTF-8 with BOM, formula cells neutralised)."""
         count = 0
-        with open(path, "w", encoding="utf-8-sig", newline="") as out:
+        with atomic_write(Path(path), encoding="utf-8-sig") as out:  # whole or not at all, never via a link
             writer = csv.writer(out, lineterminator="\r\n")
             writer.writerow(["at", "actor", "action", "contact_id", "email", "outcome", "message"])
             before: int | None = None
@@ -171,7 +173,7 @@ class ActivityTab(QWidget):
                 if not batch:
                     break
                 for row in batch:
-                    writer.writerow([row.at.isoformat(), neutralise(row.actor), row.action, row.contact_id or "",
+                    writer.writerow([iso_seconds(row.at), neutralise(row.actor), row.action, row.contact_id or "",
                                      neutralise(row.email or ""), row.outcome, neutralise(row.message or "")])
                     count += 1
                 before = batch[-1].id

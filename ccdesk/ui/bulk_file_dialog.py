@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 from pathlib import Path
@@ -89,6 +90,7 @@ class BulkFileDialog(QDialog):
         self._stop_requested = False
         self._closed = False
         self._task: asyncio.Future[None] | None = None
+        self._stop_reading = threading.Event()  # set when the dialog closes: the worker thread stops reading
         self.setWindowTitle(TITLES[mode])
         self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 80)
         self.pages = QStackedWidget()
@@ -251,7 +253,7 @@ class BulkFileDialog(QDialog):
 
     async def _read(self) -> None:
         try:
-            file = await asyncio.to_thread(read_address_file, self.path)
+            file = await asyncio.to_thread(read_address_file, self.path, self._stop_reading)
             self.reading_label.setText(f"Matching {file.total_lines:,} rows with the account's contacts…")
 
             def progress(done: int, total: int) -> None:
@@ -411,14 +413,15 @@ class BulkFileDialog(QDialog):
     def save_report(self, path: Path) -> None:
         try:
             bulk.save_report(path, self.report_lines)
-        except OSError as exc:
-            self.report_label.setText(f"Could not save the report to {path}: {exc.strerror or exc}. "
-                                      "Choose another folder.")
+        except OSError as exc:  # files.UnwritableTarget: its message says what and what to do
+            self.report_label.setText(getattr(exc, "message", None) or f"Could not save the report to {path}: "
+                                      f"{exc.strerror or exc}. Choose another folder.")
             return
         self.report_label.setText(f"Report saved to {path}.")
 
     def done(self, result: int) -> None:
         if self._task is not None and not self._task.done():
+            self._stop_reading.set()
             self._task.cancel()  # reading or lookups: nothing was queued yet
         self._closed = True
         self._watch_end.set()  # stop watching; what is queued keeps being sent by the window

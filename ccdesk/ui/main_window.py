@@ -638,7 +638,8 @@ class MainWindow(QMainWindow):
         finally:
             progress.close()
         what = "new opt-outs since the last export to this file" if only_new else "opt-outs"
-        QMessageBox.information(self, "Export finished", f"Saved {result.rows:,} {what} to {path.name}.")
+        QMessageBox.information(self, "Export finished",
+                                f"Saved {result.rows:,} {what} to {path.name}. {result.marked_note()}".strip())
 
     def export_evidence(self) -> None:
         rows = self.selected_rows()

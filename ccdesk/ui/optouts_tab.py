@@ -236,7 +236,8 @@ class OptOutsTab(QWidget):
         except ExportFailed as exc:
             QMessageBox.warning(self, "Export failed", str(exc))
             return
-        QMessageBox.information(self, "Export finished", f"Saved {result.rows:,} opt-outs to {path.name}.")
+        QMessageBox.information(self, "Export finished",
+                                f"Saved {result.rows:,} opt-outs to {path.name}. {result.marked_note()}".strip())
 
 
 def install_optouts(window: Any) -> OptOutsTab:

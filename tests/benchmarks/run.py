@@ -37,6 +37,7 @@ from ccdesk.services.store_thread import StoreThread  # noqa: E402
 from ccdesk.store import bench as store_bench  # noqa: E402
 from ccdesk.store.store import Store  # noqa: E402
 from ccdesk.ui.contact_table import COUNT_CAP  # noqa: E402
+from tests.benchmarks.bench_bad_input import bench_bad_input  # noqa: E402
 from tests.benchmarks.bench_multiprocess_budget import bench_multiprocess_budget  # noqa: E402
 from tests.benchmarks.bench_reconcile import bench_reconcile  # noqa: E402
 
@@ -451,6 +452,8 @@ def main(argv: list[str] | None = None) -> int:
             ("package", bench_package, ["installer_mb", "installed_mb", "cold_start_s"]),
             ("multiprocess", lambda: bench_multiprocess_budget(10 if tiny else 200, 1_000 if tiny else 5_000, work),
              ["multiprocess_429_seen", "multiprocess_fraction_of_ceiling", "multiprocess_budget_slot_ms"]),
+            ("bad_input", lambda: bench_bad_input(2_000 if tiny else 20_000 if quick else 100_000, work),
+             ["bad_inputs_tried", "bad_inputs_mishandled", "paste_5000_addresses_gui_ms"]),
         ]
         for name, run, keys in plan:
             if args.only and name not in args.only:

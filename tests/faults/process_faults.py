@@ -175,31 +175,62 @@ async def sqlite_locked(seed: int, workdir: Path) -> RunResult:
         server.stop()
 
 
+@contextlib.contextmanager
+def _full_folder(folder: Path, prepare: Callable[[], object]):  # type: ignore[no-untyped-def]
+    """`folder` on a really full disk: a 64 KB tmpfs filled up (as root); elsewhere every fsync of ccdesk's file
+    writer answers ENOSPC, as a disk that fills while the file is flushed. (This used to plant a link to
+    /dev/full at the export's temporary name, which only worked while the writer followed links.)"""
+    import errno
+
+    import ccdesk.files as files
+
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)],
+                      capture_output=True).returncode == 0:
+        try:
+            prepare()
+            with open(folder / "filler", "wb", buffering=0) as f, contextlib.suppress(OSError):
+                while True:
+                    f.write(b"x" * 4096)
+            yield
+        finally:
+            subprocess.run(["umount", str(folder)], check=False)
+        return
+
+    def full(_fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    prepare()
+    real, files.os.fsync = files.os.fsync, full  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        files.os.fsync = real  # type: ignore[attr-defined]
+
+
 async def disk_full_export(seed: int, workdir: Path) -> RunResult:
-    """The export's temporary file is on a full disk (/dev/full answers every write with ENOSPC)."""
+    """The export is written to a full disk: it fails in words and the previous export stays whole."""
     server = _server(300, seed)
     db = workdir / f"export-{seed}.sqlite3"
     folder = workdir / f"exports-{seed}"
     folder.mkdir()
     target = folder / "do-not-mail.csv"
-    target.write_text("the previous export\r\n", encoding="utf-8")
     try:
         desk = _desk(server, db)
         try:
             await desk.sync.run()
-            (folder / f".{target.name}.part").symlink_to("/dev/full")
-            try:
-                await OptOutExporter(desk.store).export_do_not_mail(target)
-                seen, problem = "", "the export reported success on a full disk"
-            except ExportFailed as exc:
-                seen, problem = str(exc), ""
+            with _full_folder(folder, lambda: target.write_bytes(b"the previous export\r\n")):
+                try:
+                    await OptOutExporter(desk.store).export_do_not_mail(target)
+                    seen, problem = "", "the export reported success on a full disk"
+                except ExportFailed as exc:
+                    seen, problem = str(exc), ""
+                if target.read_bytes() != b"the previous export\r\n":
+                    problem = "the previous export was damaged"
+                leftovers = [p.name for p in folder.iterdir() if p.name not in (target.name, "filler")]
+                if leftovers:
+                    problem = f"left behind: {leftovers}"
         finally:
             await desk.close()
-        if target.read_bytes() != b"the previous export\r\n":
-            problem = "the previous export was damaged"
-        leftovers = [p.name for p in folder.iterdir() if p.name != target.name]
-        if leftovers:
-            problem = f"left behind: {leftovers}"
         if "space" not in seen.lower():
             problem = problem or f"the message does not say the disk is full: {seen!r}"
         return RunResult("disk full while exporting", not problem, 0, 0, 0, seen, problem)

@@ -91,11 +91,11 @@ async def test_a_full_disk_leaves_no_file_and_says_what_to_do(store: StoreThread
     def full(_fd: int) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("ccdesk.services.export.os.fsync", full)
+    monkeypatch.setattr("ccdesk.files.os.fsync", full)
     out = tmp_path / "dnm.csv"
     with pytest.raises(ExportFailed, match="No space left"):
         await OptOutExporter(store).export_do_not_mail(out)
-    assert list(tmp_path.glob("*.csv*")) == [] and not list(tmp_path.glob(".*part"))
+    assert list(tmp_path.glob("*.csv*")) == [] and not list(tmp_path.glob(".ccdesk-*"))
 
 
 async def test_cancel_leaves_no_file(store: StoreThread, tmp_path: Path) -> None:
@@ -103,7 +103,7 @@ async def test_cancel_leaves_no_file(store: StoreThread, tmp_path: Path) -> None
     cancel.set()
     with pytest.raises(ExportCancelled):
         await OptOutExporter(store).export_do_not_mail(tmp_path / "x.csv", cancel=cancel)
-    assert not list(tmp_path.glob("x.csv*")) and not list(tmp_path.glob(".x.csv.part"))
+    assert not list(tmp_path.glob("x.csv*")) and not list(tmp_path.glob(".ccdesk-*"))
 
 
 def test_evidence_for_one_contact(store: StoreThread, tmp_path: Path) -> None:

@@ -61,4 +61,5 @@ def test_journal_exports_every_entry(tmp_path: Path, qtbot) -> None:
         assert tab.write_journal(str(out)) == 1203
         with open(out, encoding="utf-8-sig", newline="") as f:
             rows = list(csv.reader(f))
-    assert len(rows) == 1204 and rows[1][4].startswith("'=")
+    # An address is never altered, even one starting with "=" (issue 14 item 2); other cells would be marked.
+    assert len(rows) == 1204 and rows[1][4].startswith("=p")
