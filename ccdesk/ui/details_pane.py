@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
+from html import escape
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -25,6 +27,17 @@ TONE_STYLE = {
     Tone.WAIT: "background:#fff8e1; color:#7a4f01; border:1px solid #ffb74d;",
     Tone.NEUTRAL: "background:#eceff1; color:#37474f; border:1px solid #b0bec5;",
 }
+
+
+def text_direction(text: str) -> str:
+    """ "rtl" when the first letter with a direction is Arabic, Hebrew, ..., else "ltr"."""
+    for ch in text:
+        kind = unicodedata.bidirectional(ch)
+        if kind in ("R", "AL"):
+            return "rtl"
+        if kind == "L":
+            return "ltr"
+    return "ltr"
 
 
 def _fmt(value: object) -> str:
@@ -55,7 +68,7 @@ class DetailsPane(QWidget):
 
         self.badge = QLabel()
         self.badge.setWordWrap(True)
-        self.badge.setAccessibleName("Mailing status")
+        self.badge.setAccessibleDescription("Mailing status")  # the name stays the text, so the value is heard
         self.badge_detail = QLabel()
         self.badge_detail.setWordWrap(True)
         layout.addWidget(self.badge)
@@ -85,7 +98,7 @@ class DetailsPane(QWidget):
             value = QLabel("—")
             value.setWordWrap(True)
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            value.setAccessibleName(label)
+            value.setAccessibleDescription(label)  # not the name: that would replace the value
             self.fields[key] = value
             self.form.addRow(label + ":", value)
         layout.addLayout(self.form)
@@ -110,11 +123,12 @@ class DetailsPane(QWidget):
                 value.setText("—")
             return
         self.title.setText(row.display_name or row.email or row.contact_id)
-        self._set_badge(describe(str(row.status), permission=row.permission_to_send,
-                                 opt_out_date=row.opt_out_date, opt_out_source=row.opt_out_source,
-                                 opt_out_reason=row.opt_out_reason,
-                                 resubscribe_requested_at=row.resubscribe_requested_at,
-                                 deleted=row.deleted_at is not None, confirm_status=row.confirm_status))
+        facts = {"permission": row.permission_to_send, "opt_out_date": row.opt_out_date,
+                 "opt_out_source": row.opt_out_source, "resubscribe_requested_at": row.resubscribe_requested_at,
+                 "deleted": row.deleted_at is not None, "confirm_status": row.confirm_status}
+        badge = describe(str(row.status), **facts)  # type: ignore[arg-type]
+        with_reason = describe(str(row.status), opt_out_reason=row.opt_out_reason, **facts)  # type: ignore[arg-type]
+        self._set_badge(badge, reason=row.opt_out_reason if with_reason.label != badge.label else None)
         names = list_names or {}
         unsubscribed = str(row.status) == "unsubscribed"
         self.unsubscribe_button.setEnabled(not unsubscribed and str(row.status) != "deleted")
@@ -145,8 +159,23 @@ class DetailsPane(QWidget):
         if not history:
             self.history.addItem("No actions from this desk yet.")
 
-    def _set_badge(self, badge: Badge) -> None:
-        self.badge.setText(badge.label)
+    def show_many(self, n: int) -> None:
+        """Several contacts selected: say what the buttons will do to them (not "search for a contact")."""
+        self.show_contact(None)
+        self.title.setText(f"{n} contacts selected")
+        self._set_badge(Badge(f"Unsubscribe or Remove from lists acts on all {n} of them.", Tone.NEUTRAL))
+        self.unsubscribe_button.setEnabled(True)
+        self.remove_button.setEnabled(True)
+
+    def _set_badge(self, badge: Badge, reason: str | None = None) -> None:
+        """The reason is a paragraph of its own, laid out in its own direction: an Arabic or Hebrew reason
+        wraps right to left instead of being reordered inside the English sentence."""
+        if reason:
+            self.badge.setTextFormat(Qt.TextFormat.RichText)
+            self.badge.setText(f"<p>{escape(badge.label)}:</p><p dir=\"{text_direction(reason)}\">{escape(reason)}</p>")
+        else:
+            self.badge.setTextFormat(Qt.TextFormat.PlainText)
+            self.badge.setText(badge.label)
         self.badge.setStyleSheet(f"QLabel {{ {TONE_STYLE[badge.tone]} padding:8px; border-radius:6px; "
                                  "font-weight:bold; }")
         self.badge_detail.setText(badge.detail)

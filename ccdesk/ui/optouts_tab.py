@@ -243,7 +243,7 @@ class OptOutsTab(QWidget):
 def install_optouts(window: Any) -> OptOutsTab:
     """Add the tab after Contacts and keep it current after every sync."""
     tab = OptOutsTab(window.reader, window.desk)
-    window.tabs.insertTab(1, tab, "&Recent opt-outs")
+    window.tabs.insertTab(1, tab, "Recent &opt-outs")  # Alt+R is Request resubscribe
     window.desk.sync.finished.connect(tab.on_sync_finished)
     tab.refresh()
     return tab

@@ -164,7 +164,7 @@ class UnsubscribeDialog(QDialog):
         layout.addSpacing(self.fontMetrics().height() // 2)
 
         self.hint_label = wrapped()
-        self.hint_label.setAccessibleName("What is still needed")
+        self.hint_label.setAccessibleDescription("What is still needed")
         layout.addWidget(self.hint_label)
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
@@ -176,6 +176,11 @@ class UnsubscribeDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
+        # Tab from the reason (where focus starts) reaches the presets before anything else, Cancel last.
+        chain = [self.reason_edit, *self.preset_buttons, self.contact_radio, self.account_radio,
+                 self.received_edit, self.ok_button, self.cancel_button]
+        for first, then in zip(chain, chain[1:], strict=False):
+            QWidget.setTabOrder(first, then)
 
     def _title(self) -> str:
         if not self._bulk:
@@ -230,9 +235,9 @@ class UnsubscribeDialog(QDialog):
         form.addWidget(self.reason_edit, 1)  # the only thing that grows: spare height goes to the reason
         row = QHBoxLayout()
         self.reason_error = wrapped()
-        self.reason_error.setAccessibleName("Problem with the reason")
+        self.reason_error.setAccessibleDescription("Problem with the reason")
         self.counter_label = QLabel()
-        self.counter_label.setAccessibleName("Reason length")
+        self.counter_label.setAccessibleDescription("Reason length")
         self.counter_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
         self.counter_label.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
         row.addWidget(self.reason_error, 1)
@@ -277,7 +282,7 @@ class UnsubscribeDialog(QDialog):
         row.addStretch(1)
         form.addLayout(row)
         self.due_label = wrapped()
-        self.due_label.setAccessibleName("Compliance due date")
+        self.due_label.setAccessibleDescription("Compliance due date")
         self.due_label.setToolTip("Counted Monday to Friday. Public holidays are not skipped, so the legal "
                                   "deadline can be a day or two later than shown, never earlier.")
         form.addWidget(self.due_label)
@@ -336,7 +341,6 @@ class UnsubscribeDialog(QDialog):
         else:
             self.counter_label.setText(f"{length} / {MAX_REASON_LENGTH}")
             set_text_color(self.counter_label, muted_color(self.palette()))
-        self.counter_label.setAccessibleDescription(self.counter_label.text())
         if not raw.strip():
             self.reason_error.setText("")
             return ["give a reason"]

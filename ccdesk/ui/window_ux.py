@@ -1,0 +1,137 @@
+"""How the main window behaves for keyboard and screen-reader users and on small or wide screens.
+
+Kept apart from main_window.py (which builds the widgets) so that these behaviours are in one place:
+Tab leaves the table, Down from the search box selects the first contact, the search bar shows only where it
+works, a column that cannot be sorted does not pretend to be, spare width goes to the email addresses, the
+details pane scrolls instead of clipping on a 1024x640 screen, and demo mode says so inside the window.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QFocusEvent, QKeyEvent
+from PySide6.QtWidgets import QFrame, QHeaderView, QLabel, QScrollArea, QTableView
+
+from .contact_table import COLUMNS
+
+EMAIL_COLUMN = 1
+KEYBOARD = (Qt.FocusReason.TabFocusReason, Qt.FocusReason.BacktabFocusReason, Qt.FocusReason.ShortcutFocusReason)
+DEMO_TEXT = "Demo: made-up contacts in a local sandbox; nothing is sent to Constant Contact."
+
+
+class _TableKeys(QObject):
+    """Focus entering the table selects its current row, so the details show what the keyboard is on."""
+
+    def __init__(self, table: QTableView) -> None:
+        super().__init__(table)
+        self.table = table
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.FocusIn and isinstance(event, QFocusEvent) and event.reason() in KEYBOARD:
+            select_current_or_first(self.table)
+        return False
+
+
+class _SearchKeys(QObject):
+    """Down in the search box moves to the table and selects the first contact; Enter searches again (an
+    address not found in Constant Contact a moment ago is looked up again)."""
+
+    def __init__(self, window: Any) -> None:
+        super().__init__(window)
+        self.window = window
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() != QEvent.Type.KeyPress or not isinstance(event, QKeyEvent):
+            return False
+        if event.key() == Qt.Key.Key_Down and self.window.model.rowCount():
+            self.window.table.setFocus(Qt.FocusReason.TabFocusReason)
+            select_current_or_first(self.window.table)
+            return True
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.window._debounce.stop()
+            self.window.apply_query()
+            return True
+        return False
+
+
+def select_current_or_first(table: QTableView) -> None:
+    model = table.model()
+    if model is None or not model.rowCount() or table.selectionModel().hasSelection():
+        return
+    current = table.currentIndex()
+    table.selectRow(current.row() if current.isValid() else 0)
+
+
+def install_window_ux(window: Any) -> None:
+    """Called once by MainWindow after its widgets exist."""
+    table: QTableView = window.table
+    table.setTabKeyNavigation(False)  # Tab goes on to the details and their buttons, not cell to cell
+    table.installEventFilter(_TableKeys(table))
+    window.search_edit.installEventFilter(_SearchKeys(window))
+    _guard_unsortable_columns(table)
+    header = table.horizontalHeader()
+    header.setStretchLastSection(False)
+    header.setSectionResizeMode(EMAIL_COLUMN, QHeaderView.ResizeMode.Stretch)
+    _scroll_details(window)
+    window.tabs.currentChanged.connect(lambda _i: _show_search_bar(window))
+    for action in window.actions():
+        if action.text() == "Find":
+            action.triggered.connect(lambda: _find(window))
+    _show_search_bar(window)
+    if window.demo:
+        _demo_marker(window)
+
+
+def _guard_unsortable_columns(table: QTableView) -> None:
+    """Clicking a header the store cannot sort by (Company) keeps the arrow where the sort really is."""
+    header = table.horizontalHeader()
+    state = {"column": header.sortIndicatorSection(), "order": header.sortIndicatorOrder()}
+
+    def changed(column: int, order: Qt.SortOrder) -> None:
+        if 0 <= column < len(COLUMNS) and COLUMNS[column].sort_key is None:
+            header.blockSignals(True)
+            header.setSortIndicator(state["column"], state["order"])
+            header.blockSignals(False)
+            return
+        state["column"], state["order"] = column, order
+
+    header.sortIndicatorChanged.connect(changed)
+
+
+def _scroll_details(window: Any) -> None:
+    """The details pane scrolls vertically on a short screen and keeps the width its buttons need."""
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes straight to the buttons inside
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    index = window.contacts_split.indexOf(window.details)
+    window.contacts_split.replaceWidget(index, area)
+    area.setWidget(window.details)
+    area.setMinimumWidth(window.details.minimumSizeHint().width()
+                         + area.style().pixelMetric(area.style().PixelMetric.PM_ScrollBarExtent))
+    window.details_area = area
+
+
+def _show_search_bar(window: Any) -> None:
+    """The search box and the filters act on the Contacts tab only: elsewhere they are hidden, not dead."""
+    on_contacts = window.tabs.currentWidget() is window.contacts_split
+    for widget in (window.search_edit, window.status_filter, window.list_filter):
+        widget.setVisible(on_contacts)
+
+
+def _find(window: Any) -> None:
+    """Ctrl+F from any tab: back to Contacts, into the search box."""
+    window.tabs.setCurrentWidget(window.contacts_split)
+    QTimer.singleShot(0, lambda: (window.search_edit.setFocus(), window.search_edit.selectAll()))
+
+
+def _demo_marker(window: Any) -> None:
+    label = QLabel(DEMO_TEXT)
+    label.setObjectName("demoMarker")
+    label.setStyleSheet("QLabel#demoMarker { background:#fff3cd; color:#5d4037; border:1px solid #ffb74d; "
+                        "border-radius:3px; padding:1px 6px; font-weight:bold; }")
+    window.statusBar().insertWidget(0, label)
+    window.demo_marker = label
