@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QAccessible, QTextDocument
 from PySide6.QtWidgets import QAbstractButton, QApplication
@@ -23,7 +22,6 @@ from ccdesk.ui.dialogs import ContactChoice
 from ccdesk.ui.dialogs.unsubscribe import UnsubscribeDialog
 from ccdesk.ui.main_window import MainWindow
 from tests.ui.test_main_window import LISTS, contact
-
 
 MNEMONIC = re.compile(r"&([^&])")
 
@@ -126,9 +124,11 @@ def test_unsubscribe_dialog_presets_come_before_cancel(qtbot) -> None:
     dialog = UnsubscribeDialog([ContactChoice("c1", "a@example.com", "Ann", (), "mailable")])
     qtbot.addWidget(dialog)
     dialog.show()
-    chain = focus_chain(dialog.reason_edit)
-    assert chain.index(dialog.preset_buttons[0]) < chain.index(dialog.cancel_button)
-    assert chain.index(dialog.preset_buttons[-1]) < chain.index(dialog.contact_radio)
+    chain = focus_chain(dialog.cancel_button)  # the whole ring, from the first widget after Cancel
+    order = [dialog.preset_buttons[0], dialog.preset_buttons[-1], dialog.reason_edit, dialog.contact_radio,
+             dialog.received_edit]
+    assert [chain.index(w) for w in order] == sorted(chain.index(w) for w in order)
+    assert dialog.reason_edit.previousInFocusChain() is dialog.preset_buttons[-1]  # Shift+Tab from the reason
     for label in (dialog.due_label, dialog.counter_label):
         assert label.text() in QAccessible.queryAccessibleInterface(label).text(QAccessible.Text.Name)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from datetime import date
 from typing import Literal
@@ -176,10 +177,11 @@ class UnsubscribeDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
-        # Tab from the reason (where focus starts) reaches the presets before anything else, Cancel last.
-        chain = [self.reason_edit, *self.preset_buttons, self.contact_radio, self.account_radio,
+        # Tab follows the page: presets, reason (where focus starts; Shift+Tab reaches the presets), who asked,
+        # the date, then Unsubscribe and Cancel last.
+        chain = [*self.preset_buttons, self.reason_edit, self.contact_radio, self.account_radio,
                  self.received_edit, self.ok_button, self.cancel_button]
-        for first, then in zip(chain, chain[1:], strict=False):
+        for first, then in itertools.pairwise(chain):
             QWidget.setTabOrder(first, then)
 
     def _title(self) -> str:
