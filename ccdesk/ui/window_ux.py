@@ -12,7 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QFocusEvent, QKeyEvent
-from PySide6.QtWidgets import QFrame, QHeaderView, QLabel, QScrollArea, QTableView
+from PySide6.QtWidgets import QBoxLayout, QFrame, QHeaderView, QLabel, QScrollArea, QSizePolicy, QTableView
 
 from .contact_table import COLUMNS
 
@@ -75,6 +75,8 @@ def install_window_ux(window: Any) -> None:
     header.setStretchLastSection(False)
     header.setSectionResizeMode(EMAIL_COLUMN, QHeaderView.ResizeMode.Stretch)
     _scroll_details(window)
+    _search_bar(window).insertStretch(0, 0)  # with the search hidden, Sync now keeps its size on the right
+    window.refresh_button.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
     window.tabs.currentChanged.connect(lambda _i: _show_search_bar(window))
     for action in window.actions():
         if action.text() == "Find":
@@ -115,6 +117,10 @@ def _scroll_details(window: Any) -> None:
     window.details_area = area
 
 
+def _search_bar(window: Any) -> QBoxLayout:
+    return window.centralWidget().layout().itemAt(0).layout()  # type: ignore[no-any-return]
+
+
 def _show_search_bar(window: Any) -> None:
     """The search box and the filters act on the Contacts tab only: elsewhere they are hidden, not dead."""
     on_contacts = window.tabs.currentWidget() is window.contacts_split
@@ -133,5 +139,24 @@ def _demo_marker(window: Any) -> None:
     label.setObjectName("demoMarker")
     label.setStyleSheet("QLabel#demoMarker { background:#fff3cd; color:#5d4037; border:1px solid #ffb74d; "
                         "border-radius:3px; padding:1px 6px; font-weight:bold; }")
-    window.statusBar().insertWidget(0, label)
+    label.setToolTip("Started with --demo: the contacts, opt-outs and lists are invented.")
+    _search_bar(window).insertWidget(0, label)  # the top bar: status-bar messages would hide it
     window.demo_marker = label
+
+
+def open_contact(window: Any, contact_id: str) -> None:
+    """Show one contact on the Contacts tab, selected, whatever the search and filters were."""
+    row = window.reader.get_contact(contact_id)
+    if row is None:
+        return
+    window.tabs.setCurrentWidget(window.contacts_split)
+    for combo in (window.status_filter, window.list_filter):
+        combo.blockSignals(True)
+        combo.setCurrentIndex(0)
+        combo.blockSignals(False)
+    window.search_edit.blockSignals(True)
+    window.search_edit.setText(row.email or row.display_name)
+    window.search_edit.blockSignals(False)
+    window.apply_query()
+    window.select_contact(contact_id)
+    window.table.setFocus()
