@@ -62,6 +62,7 @@ from .dialogs import (
     UnsubscribeDialog,
     UnsubscribeRequest,
 )
+from .export_choice import choose_export_path
 from .notice_bar import NoticeBar
 from .optouts_tab import install_optouts
 from .window_ux import install_window_ux
@@ -620,10 +621,9 @@ class MainWindow(QMainWindow):
 
     # --- exports -----------------------------------------------------------------------------------------------
     def export_do_not_mail(self, *, only_new: bool) -> None:
-        title = "Export new opt-outs" if only_new else "Export the Do Not Mail list"
-        path, _ = QFileDialog.getSaveFileName(self, title, "do-not-mail.csv", "CSV files (*.csv)")
-        if path:
-            self._run_export(Path(path), only_new)
+        path = choose_export_path(self, only_new=only_new)  # a feed never replaces a full list
+        if path is not None:
+            self._run_export(path, only_new)
 
     @asyncSlot()
     async def _run_export(self, path: Path, only_new: bool) -> None:
