@@ -139,8 +139,9 @@ class CCClient(ContactWrites):
                 error = NetworkError("Constant Contact did not answer in time. Check the connection and try "
                                      "again; nothing was lost.")
             except httpx.TransportError as exc:
-                error = NetworkError(f"Could not reach Constant Contact ({type(exc).__name__}). Check the "
-                                     "internet connection; nothing was lost.")
+                log.info("transport error: %s", type(exc).__name__)  # the class name is for the log, not the user
+                error = NetworkError("Could not reach Constant Contact. Check the internet connection; nothing "
+                                     "was lost.")
             except MalformedResponse as exc:
                 error = exc
             if isinstance(error, Unauthorized):
