@@ -15,20 +15,17 @@ from collections.abc import Callable, Sequence
 from enum import StrEnum
 from pathlib import Path
 
-from PySide6.QtCore import QStringListModel, Signal
+from PySide6.QtCore import QStringListModel, Qt, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QButtonGroup,
     QDialog,
     QFileDialog,
     QHBoxLayout,
-    QLabel,
-    QLineEdit,
+    QHeaderView,
     QListView,
     QProgressBar,
     QPushButton,
-    QRadioButton,
     QStackedWidget,
     QTableView,
     QTabWidget,
@@ -46,6 +43,10 @@ from ccdesk.services.validation import MAX_REASON_LENGTH, InvalidInput, validate
 from ccdesk.store.rows import OutboxKind
 from ccdesk.ui.dialogs import Notice, bold, checkable_list, checked_ids, heading, plural, wrapped
 
+from .bulk_reason import IMPORT_REASON, BulkReasonForm
+
+__all__ = ["IMPORT_REASON", "TITLES", "BulkFileDialog", "BulkMode"]
+
 
 class BulkMode(StrEnum):
     UNSUBSCRIBE = "unsubscribe"
@@ -55,7 +56,6 @@ class BulkMode(StrEnum):
 
 TITLES = {BulkMode.UNSUBSCRIBE: "Unsubscribe from file", BulkMode.REMOVE: "Remove from lists by file",
           BulkMode.IMPORT: "Import a Do Not Mail list"}
-IMPORT_REASON = "Imported from another system's Do Not Mail list"
 SHOWN_ROWS_MAX = 100_000
 
 
@@ -147,6 +147,9 @@ class BulkFileDialog(QDialog):
         v.addWidget(self.summary_label)
         self.groups = QTabWidget()
         self.groups.setAccessibleName("Addresses by group")
+        # Every group's title whole: the tab bar asks for its full width and the dialog opens that wide.
+        self.groups.tabBar().setElideMode(Qt.TextElideMode.ElideNone)
+        self.groups.setUsesScrollButtons(False)
         self.group_models: dict[str, QStringListModel] = {}
         for key in ("to_change", "already", "unknown", "invalid"):
             view = QListView()
@@ -172,32 +175,11 @@ class BulkFileDialog(QDialog):
         self.pages.addWidget(page)
 
     def _build_reason(self, v: QVBoxLayout) -> None:
-        label = bold("&Reason" + (" (for rows that do not have their own)" if self.mode is BulkMode.IMPORT else ""))
-        self.reason_edit = QLineEdit(IMPORT_REASON if self.mode is BulkMode.IMPORT else "")
-        self.reason_edit.setPlaceholderText("For example: Asked by phone")
-        self.reason_edit.setAccessibleName("Reason")
-        label.setBuddy(self.reason_edit)
-        self.reason_counter = QLabel()
-        self.reason_counter.setAccessibleDescription("Reason length")
-        row = QHBoxLayout()
-        row.addWidget(self.reason_edit, 1)
-        row.addWidget(self.reason_counter)
-        v.addWidget(label)
-        v.addLayout(row)
-        v.addWidget(bold("Who asked for this?"))
-        self.contact_radio = QRadioButton("The &contacts asked (for example, on another system's unsubscribe page)")
-        self.account_radio = QRadioButton("Our &team decided")
-        self.who_group = QButtonGroup(self)
-        for radio in (self.contact_radio, self.account_radio):
-            self.who_group.addButton(radio)
-            v.addWidget(radio)
-        if self.mode is BulkMode.IMPORT:
-            self.contact_radio.setChecked(True)
-        self.reason_edit.textChanged.connect(self._refresh)
-        self.who_group.buttonToggled.connect(self._refresh)
-        v.addWidget(Notice("warning", "Only a contact can undo an unsubscribe (by signing up again); ccdesk cannot."
-                           + (" This import only adds opt-outs: it never re-subscribes anyone."
-                              if self.mode is BulkMode.IMPORT else "")))
+        self.reason_form = form = BulkReasonForm(importing=self.mode is BulkMode.IMPORT)
+        self.reason_edit, self.reason_counter = form.reason_edit, form.reason_counter
+        self.contact_radio, self.account_radio, self.who_group = form.contact_radio, form.account_radio, form.who_group
+        form.changed.connect(self._refresh)
+        v.addWidget(form)
 
     def _build_sending(self) -> None:
         page = QWidget()
@@ -226,7 +208,10 @@ class BulkFileDialog(QDialog):
         self.report_view = QTableView()
         self.report_view.setModel(self.report_model)
         self.report_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.report_view.horizontalHeader().setStretchLastSection(True)
+        # Messages are shown whole (the table scrolls sideways if one is long), never cut at the dialog's edge.
+        self.report_view.setWordWrap(False)
+        self.report_view.horizontalHeader().setStretchLastSection(False)
+        self.report_view.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         self.report_view.verticalHeader().setVisible(False)
         self.report_view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         self.report_view.setColumnWidth(0, self.fontMetrics().averageCharWidth() * 42)
@@ -278,6 +263,16 @@ class BulkFileDialog(QDialog):
                                 f"{column}).{extra}")
         self._reclassify()
         self._show_stage("preview")
+        self._fit_width()
+
+    def _fit_width(self) -> None:
+        """Wide enough for every group's tab title (and the preset buttons), never wider than the screen."""
+        margins = self.layout().contentsMargins()
+        need = max(self.groups.tabBar().sizeHint().width(), self.pages.currentWidget().minimumSizeHint().width())
+        need += margins.left() + margins.right() + 24
+        screen = self.screen().availableGeometry().width() if self.screen() is not None else need
+        if self.width() < need:
+            self.resize(min(need, screen), self.height())
 
     def _read_failed(self, message: str) -> None:
         self.error = message
@@ -356,7 +351,8 @@ class BulkFileDialog(QDialog):
                 kinds = [OutboxKind.REMOVE_FROM_LISTS, BULK_REMOVE]
             else:
                 asked_by: bulk.AskedBy = "Contact" if self.contact_radio.isChecked() else "Account"
-                queued = await bulk.queue_import(self.desk, self.preview, self.reason_edit.text(), asked_by)
+                queued = await bulk.queue_import(self.desk, self.preview, self.reason_edit.text(), asked_by,
+                                                 received_on=self.reason_form.received_on())
                 kinds = [OutboxKind.UNSUBSCRIBE]
             self.queued = await bulk.with_earlier(self.desk, self.preview, queued, kinds)
         except InvalidInput as exc:
@@ -393,8 +389,10 @@ class BulkFileDialog(QDialog):
         self.report_lines = await bulk.report(self.desk, self.preview, self.queued, done_word=done_word)
         self.report_model.setRowCount(0)
         for line in self.report_lines:
-            self.report_model.appendRow([QStandardItem(line.address), QStandardItem(line.outcome),
-                                         QStandardItem(line.message)])
+            items = [QStandardItem(line.address), QStandardItem(line.outcome), QStandardItem(line.message)]
+            for item in items:
+                item.setToolTip(f"Line {line.line}: {line.address} \u2014 {line.outcome}: {line.message}")
+            self.report_model.appendRow(items)
         text = bulk.tally_text(self.report_lines)
         if self.summary is not None and self.summary.stopped_for == "cancelled":
             text += ". Stopped: changes not sent yet were cancelled"

@@ -77,6 +77,21 @@ def apply_preset(current: str, preset: str, presets: Sequence[str] = PRESET_REAS
     return f"{preset}: {text}" if text else preset
 
 
+def due_text(received: date, today: date) -> tuple[str, bool]:
+    """The compliance clock for a request received on `received`: (sentence, overdue)."""
+    due = compliance_due_date(received)
+    left = business_days_left(due, today)
+    span = f"{OPT_OUT_BUSINESS_DAYS} business days after it was received"
+    if today > due:
+        return f"Overdue: this had to take effect by {format_day(due)} ({span}). Unsubscribe now.", True
+    if left == 0:
+        return f"Must take effect today, {format_day(due)} \u2014 {span} (CAN-SPAM, CASL).", False
+    text = f"Must take effect by {format_day(due)} \u2014 {span} (CAN-SPAM, CASL)."
+    if received != today:
+        text += f" {plural(left, 'business day')} left."
+    return text, False
+
+
 class ReasonEdit(QPlainTextEdit):
     """A wrapping, single-paragraph text box. Enter inserts nothing (a reason is one line) and presses
     nothing (unsubscribing cannot be undone); Ctrl+Enter asks to submit; Tab moves on."""
@@ -356,21 +371,8 @@ class UnsubscribeDialog(QDialog):
         return []
 
     def _refresh_due(self) -> None:
-        received = self.received_on()
-        due = compliance_due_date(received)
-        left = business_days_left(due, self._today)
-        span = f"{OPT_OUT_BUSINESS_DAYS} business days after it was received"
-        if self._today > due:
-            text = f"Overdue: this had to take effect by {format_day(due)} ({span}). Unsubscribe now."
-            set_text_color(self.due_label, error_color(self.palette()))
-        else:
-            if left == 0:
-                text = f"Must take effect today, {format_day(due)} \u2014 {span} (CAN-SPAM, CASL)."
-            else:
-                text = f"Must take effect by {format_day(due)} \u2014 {span} (CAN-SPAM, CASL)."
-                if received != self._today:
-                    text += f" {plural(left, 'business day')} left."
-            set_text_color(self.due_label, None)
+        text, overdue = due_text(self.received_on(), self._today)
+        set_text_color(self.due_label, error_color(self.palette()) if overdue else None)
         self.due_label.setText(text)
 
     def sizeHint(self) -> QSize:

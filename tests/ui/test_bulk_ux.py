@@ -1,0 +1,49 @@
+"""Bulk from a file, as the single dialog: presets, date received, compliance clock; a dialog wide enough for
+its tabs; a report with one whole line per row of the file (issue 15, item 9)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+from ccdesk.sandbox.server import SandboxServer
+from ccdesk.ui.bulk_file_dialog import BulkMode
+from ccdesk.ui.dialogs.unsubscribe import PRESET_REASONS
+from tests.ui.test_bulk_file_dialog import _email, _mailable, _preview
+from tests.ui.test_window_e2e import running, sb, server  # noqa: F401 - the fixture
+from tests.ui.waiting import until
+
+
+async def test_bulk_has_presets_date_received_and_the_clock(server: SandboxServer,  # noqa: F811
+                                                            tmp_path: Path) -> None:
+    targets = _mailable(server, 3)
+    path = tmp_path / "asked.csv"
+    emails = [_email(server, c) for c in targets]
+    path.write_text("\n".join(["email", *emails, emails[0], emails[1], "nobody@nowhere.example"]), encoding="utf-8")
+    async with running(server, tmp_path / "c.sqlite3") as app:
+        dialog = await _preview(app, BulkMode.UNSUBSCRIBE, path)
+        form = dialog.reason_form
+        tabs = dialog.groups.tabBar()
+        assert dialog.width() >= tabs.sizeHint().width()
+        for i in range(tabs.count()):  # no title cut
+            assert tabs.rect().contains(tabs.tabRect(i)), (tabs.tabText(i), tabs.tabRect(i), tabs.rect())
+        assert [b.text() for b in form.preset_buttons] == list(PRESET_REASONS)
+        form.preset_buttons[0].click()
+        assert dialog.reason_edit.text() == PRESET_REASONS[0]
+        received = date.today() - timedelta(days=30)
+        form.received_edit.setDate(received)
+        assert form.due_label.text().startswith("Overdue")
+        dialog.account_radio.setChecked(True)
+        dialog.send_button.click()
+        await until(lambda: dialog.stage == "report", 30)
+        items = await app.desk.store.call(lambda s: [s.get_outbox_item(i) for i in dialog.queued.outbox_ids])
+        assert {item.payload["received_on"] for item in items} == {received.isoformat()}
+        # One report line per row of the file, in its order, each message whole.
+        assert dialog.report_model.rowCount() == 6
+        outcomes = [dialog.report_model.item(r, 1).text() for r in range(6)]
+        assert outcomes == ["unsubscribed"] * 3 + ["duplicate", "duplicate", "unknown"]
+        view = dialog.report_view
+        for r in range(6):
+            message = dialog.report_model.item(r, 2).text()
+            assert view.columnWidth(2) >= view.fontMetrics().horizontalAdvance(message), message
+        dialog.accept()
