@@ -236,6 +236,10 @@ class CCClient(ContactWrites):
                     return contact
         return None
 
+    async def create_contact(self, body: JSON) -> Contact:
+        """POST /contacts (409 Conflict when the address is already in the account, deleted ones included)."""
+        return _contact(await self._send("POST", "contacts", body=body))
+
     async def put_contact(self, contact_id: str, body: JSON) -> Contact:
         data = await self._send("PUT", f"contacts/{contact_id}", body=body)
         return _contact(data)

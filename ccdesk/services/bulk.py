@@ -178,6 +178,7 @@ async def report(desk: Desk, preview: Preview, queued: Queued, *, done_word: str
     """One line per address, with the outbox's final word for the ones that were sent."""
     items = await desk.store.call(lambda s: [s.get_outbox_item(i) for i in queued.outbox_ids])
     by_contact: dict[str, tuple[str, str]] = {}
+    by_email: dict[str, tuple[str, str]] = {}
     for item in items:
         if item is None:
             continue
@@ -187,13 +188,20 @@ async def report(desk: Desk, preview: Preview, queued: Queued, *, done_word: str
                    "cancelled": "stopped before it was sent; nothing was changed",
                    "waiting": f"queued; will be sent when possible{': ' if item.last_error else ''}"
                               f"{item.last_error or ''}"}.get(state, item.last_error or "")
+        if item.payload.get("email") and not item.contact_id:  # an address added as unsubscribed
+            word = "added as unsubscribed" if state == done_word else state
+            by_email[str(item.payload["email"])] = (word, message)
+            continue
         for cid in item.payload.get("contact_ids") or [item.contact_id]:
             by_contact[str(cid)] = (state, message)
     lines = []
     for row, contact in preview.to_change:
         state, message = by_contact.get(contact.contact_id, ("already", "already queued earlier"))
         lines.append(ReportLine(row.email, state, message, row.line))
-    return with_repeats(lines + _unchanged_lines(preview), preview.repeats)
+    unchanged = [ReportLine(line.address, *by_email[line.address], line.line)
+                 if line.outcome == "unknown" and line.address in by_email else line
+                 for line in _unchanged_lines(preview)]  # addresses added as unsubscribed say so
+    return with_repeats(lines + unchanged, preview.repeats)
 
 
 def with_repeats(lines: list[ReportLine], repeats: Sequence[tuple[int, str]]) -> list[ReportLine]:
@@ -207,8 +215,8 @@ def with_repeats(lines: list[ReportLine], repeats: Sequence[tuple[int, str]]) ->
     return sorted(lines, key=lambda line: line.line)
 
 
-OUTCOME_ORDER = ("unsubscribed", "removed", "already", "waiting", "failed", "cancelled", "unknown", "invalid",
-                 "duplicate")
+OUTCOME_ORDER = ("unsubscribed", "removed", "added as unsubscribed", "already", "waiting", "failed", "cancelled",
+                 "unknown", "invalid", "duplicate")
 
 
 def tally(lines: Sequence[ReportLine]) -> list[tuple[str, int]]:

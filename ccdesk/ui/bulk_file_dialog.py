@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
+    QLayout,
     QListView,
     QProgressBar,
     QPushButton,
@@ -35,6 +36,8 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from ccdesk.services import bulk
+from ccdesk.services.actions import Queued
+from ccdesk.services.add_unsubscribed import queue_add_unsubscribed
 from ccdesk.services.address_file import AddressFileError, read_address_file
 from ccdesk.services.bulk_send import SendProgress, SendSummary, cancel_rest, see_through
 from ccdesk.services.desk import Desk
@@ -43,7 +46,7 @@ from ccdesk.services.validation import MAX_REASON_LENGTH, InvalidInput, validate
 from ccdesk.store.rows import OutboxKind
 from ccdesk.ui.dialogs import Notice, bold, checkable_list, checked_ids, heading, plural, wrapped
 
-from .bulk_reason import IMPORT_REASON, BulkReasonForm
+from .bulk_reason import IMPORT_REASON, AddUnknownBox, BulkReasonForm
 
 __all__ = ["IMPORT_REASON", "TITLES", "BulkFileDialog", "BulkMode"]
 
@@ -92,15 +95,18 @@ class BulkFileDialog(QDialog):
         self._task: asyncio.Future[None] | None = None
         self._stop_reading = threading.Event()  # set when the dialog closes: the worker thread stops reading
         self.setWindowTitle(TITLES[mode])
-        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 80)
         self.pages = QStackedWidget()
         layout = QVBoxLayout(self)
+        # Never smaller than what the pages need (an explicit minimum width would switch that off, and the
+        # tabs, preset buttons and notes were squeezed).
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
         layout.addWidget(heading(f"{TITLES[mode]}: {path.name}"))
         layout.addWidget(self.pages, 1)
         self._build_reading()
         self._build_preview()
         self._build_sending()
         self._build_report()
+        self.resize(max(self.sizeHint().width(), self.fontMetrics().averageCharWidth() * 100), self.sizeHint().height())
 
     # ------------------------------------------------------------------------------------------------- pages
 
@@ -162,6 +168,9 @@ class BulkFileDialog(QDialog):
         v.addWidget(self.groups, 1)
         if self.mode is not BulkMode.REMOVE:
             self._build_reason(v)
+            self.add_unknown = AddUnknownBox()  # clearly apart from the contacts found: it adds to the account
+            self.add_unknown.check.toggled.connect(self._refresh)
+            v.addWidget(self.add_unknown)
         self.estimate_label = wrapped()
         self.problem_label = wrapped()
         self.problem_label.setAccessibleDescription("What is missing")
@@ -266,13 +275,16 @@ class BulkFileDialog(QDialog):
         self._fit_width()
 
     def _fit_width(self) -> None:
-        """Wide enough for every group's tab title (and the preset buttons), never wider than the screen."""
+        """Big enough for every group's tab title, the preset buttons and the texts, within the screen."""
+        self.layout().activate()
         margins = self.layout().contentsMargins()
-        need = max(self.groups.tabBar().sizeHint().width(), self.pages.currentWidget().minimumSizeHint().width())
-        need += margins.left() + margins.right() + 24
-        screen = self.screen().availableGeometry().width() if self.screen() is not None else need
-        if self.width() < need:
-            self.resize(min(need, screen), self.height())
+        width = max(self.groups.tabBar().sizeHint().width() + margins.left() + margins.right() + 24,
+                    self.sizeHint().width(), self.width())
+        height = max(self.sizeHint().height(), self.height())
+        if self.screen() is not None:
+            room = self.screen().availableGeometry()
+            width, height = min(width, room.width()), min(height, room.height())
+        self.resize(width, height)
 
     def _read_failed(self, message: str) -> None:
         self.error = message
@@ -328,8 +340,11 @@ class BulkFileDialog(QDialog):
                 problems.append(exc.message)
             if self.who_group.checkedButton() is None:
                 problems.append("Say who asked for this.")
-            verb = f"Unsubscribe {plural(n, 'contact')}"
-            requests = 2 * n
+            self.add_unknown.set_count(len(self.preview.unknown))
+            added = len(self.preview.unknown) if self.add_unknown.wanted() else 0
+            verb = f"Unsubscribe {plural(n, 'contact')}" + (f", add {added:,} as unsubscribed" if added else "")
+            requests = 2 * n + 3 * added
+            n += added
         if n == 0:
             problems.insert(0, "Nothing to send: no address in the file needs this change.")
         self.send_button.setText(verb)
@@ -339,6 +354,8 @@ class BulkFileDialog(QDialog):
         self.estimate_label.setText(
             f"Sending takes {duration_text(requests / rate)} at Constant Contact's limit of "
             f"{rate:g} requests a second." if n else "")
+        if self.stage == "preview":
+            self._fit_width()  # a longer button text or a note just shown may need more room
 
     @asyncSlot()
     async def _send(self) -> None:
@@ -351,8 +368,13 @@ class BulkFileDialog(QDialog):
                 kinds = [OutboxKind.REMOVE_FROM_LISTS, BULK_REMOVE]
             else:
                 asked_by: bulk.AskedBy = "Contact" if self.contact_radio.isChecked() else "Account"
+                received = self.reason_form.received_on()
                 queued = await bulk.queue_import(self.desk, self.preview, self.reason_edit.text(), asked_by,
-                                                 received_on=self.reason_form.received_on())
+                                                 received_on=received)
+                if self.add_unknown.wanted():
+                    added = await queue_add_unsubscribed(self.desk, self.preview.unknown, self.reason_edit.text(),
+                                                         asked_by, received)
+                    queued = Queued(queued.outbox_ids + added.outbox_ids, queued.skipped)
                 kinds = [OutboxKind.UNSUBSCRIBE]
             self.queued = await bulk.with_earlier(self.desk, self.preview, queued, kinds)
         except InvalidInput as exc:

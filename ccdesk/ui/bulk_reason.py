@@ -8,6 +8,7 @@ from datetime import date
 from PySide6.QtCore import QDate, QLocale, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QCheckBox,
     QDateEdit,
     QGridLayout,
     QHBoxLayout,
@@ -49,6 +50,7 @@ class BulkReasonForm(QWidget):
         label.setBuddy(self.reason_edit)
         self.reason_counter = QLabel()
         self.reason_counter.setAccessibleDescription("Reason length")
+        self.reason_counter.setMinimumWidth(self.fontMetrics().horizontalAdvance("9999/255") + 4)
         row = QHBoxLayout()
         row.addWidget(self.reason_edit, 1)
         row.addWidget(self.reason_counter)
@@ -106,3 +108,31 @@ class BulkReasonForm(QWidget):
         text, overdue = due_text(self.received_on(), self._today)
         set_text_color(self.due_label, error_color(self.palette()) if overdue else None)
         self.due_label.setText(text)
+
+
+class AddUnknownBox(QWidget):
+    """The addresses not in the account, offered separately: add them to the account as unsubscribed."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        v = QVBoxLayout(self)
+        v.setContentsMargins(0, 0, 0, 0)
+        self.check = QCheckBox()
+        self.check.setAccessibleDescription("Addresses not in the account")
+        self.note = Notice("info", "They are added to the Constant Contact account as new contacts that are "
+                                   "unsubscribed and on no list, so no campaign can ever reach them. Only the "
+                                   "person can opt in later, by signing up.")
+        v.addWidget(self.check)
+        v.addWidget(self.note)
+        self.check.toggled.connect(self.note.setVisible)
+        self.note.hide()
+
+    def set_count(self, n: int) -> None:
+        self.check.setText(f"Also add the {n:,} address{'es' if n != 1 else ''} not in the account, as "
+                           "&unsubscribed contacts")
+        self.setVisible(n > 0)
+        if not n:
+            self.check.setChecked(False)
+
+    def wanted(self) -> bool:
+        return self.check.isVisibleTo(self.window()) and self.check.isChecked()

@@ -47,3 +47,26 @@ async def test_bulk_has_presets_date_received_and_the_clock(server: SandboxServe
             message = dialog.report_model.item(r, 2).text()
             assert view.columnWidth(2) >= view.fontMetrics().horizontalAdvance(message), message
         dialog.accept()
+
+
+async def test_addresses_not_in_the_account_can_be_added_as_unsubscribed(server: SandboxServer,  # noqa: F811
+                                                                         tmp_path: Path) -> None:
+    target = _mailable(server, 1)[0]
+    path = tmp_path / "dnm.csv"
+    path.write_text(f"email\n{_email(server, target)}\nnot.yet@elsewhere.example\n", encoding="utf-8")
+    async with running(server, tmp_path / "c.sqlite3") as app:
+        dialog = await _preview(app, BulkMode.IMPORT, path)
+        box = dialog.add_unknown
+        assert box.isVisible() and "1 address not in the account" in box.check.text().replace("&", "")
+        assert not box.note.isVisible() and dialog.send_button.text() == "Unsubscribe 1 contact"
+        box.check.setChecked(True)
+        assert box.note.isVisible() and "added to the Constant Contact account" in box.note.text()
+        assert dialog.send_button.text() == "Unsubscribe 1 contact, add 1 as unsubscribed"
+        dialog.send_button.click()
+        await until(lambda: dialog.stage == "report", 30)
+        outcomes = [dialog.report_model.item(r, 1).text() for r in range(dialog.report_model.rowCount())]
+        assert outcomes == ["unsubscribed", "added as unsubscribed"]
+        added = [sb(server).contact_json(c) for c in sb(server).contact_ids(status="all")
+                 if sb(server).contact_json(c)["email_address"]["address"] == "not.yet@elsewhere.example"]
+        assert len(added) == 1 and added[0]["email_address"]["permission_to_send"] == "unsubscribed"
+        dialog.accept()
