@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
-    QHBoxLayout,
+    QGridLayout,
     QLabel,
     QListWidget,
     QPushButton,
@@ -52,6 +52,7 @@ class DetailsPane(QWidget):
     unsubscribe_requested = Signal()
     resubscribe_requested = Signal()
     remove_requested = Signal()
+    add_back_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -74,16 +75,19 @@ class DetailsPane(QWidget):
         layout.addWidget(self.badge)
         layout.addWidget(self.badge_detail)
 
-        buttons = QHBoxLayout()
+        buttons = QGridLayout()  # two by two: whole at 1024 px
         self.unsubscribe_button = QPushButton("&Unsubscribe…")
         self.resubscribe_button = QPushButton("Request &resubscribe…")
         self.remove_button = QPushButton("Remove from &lists…")
-        for button, signal in ((self.unsubscribe_button, self.unsubscribe_requested),
-                               (self.resubscribe_button, self.resubscribe_requested),
-                               (self.remove_button, self.remove_requested)):
+        self.add_back_button = QPushButton("Add &back to lists…")
+        self.add_back_button.setToolTip("For a contact taken off lists, not for an unsubscribed one")
+        for i, (button, signal) in enumerate(((self.unsubscribe_button, self.unsubscribe_requested),
+                                              (self.resubscribe_button, self.resubscribe_requested),
+                                              (self.remove_button, self.remove_requested),
+                                              (self.add_back_button, self.add_back_requested))):
             button.clicked.connect(signal.emit)
-            buttons.addWidget(button)
-        buttons.addStretch(1)
+            buttons.addWidget(button, i // 2, i % 2)
+        buttons.setColumnStretch(2, 1)
         layout.addLayout(buttons)
 
         line = QFrame()
@@ -113,7 +117,7 @@ class DetailsPane(QWidget):
                      history: Sequence[AuditRow] = (), pending: Sequence[str] = (),
                      resubscribe_requested: bool = False) -> None:
         enabled = row is not None
-        for w in (self.unsubscribe_button, self.remove_button, self.resubscribe_button):
+        for w in (self.unsubscribe_button, self.remove_button, self.resubscribe_button, self.add_back_button):
             w.setEnabled(enabled)
         self.history.clear()
         if row is None:
@@ -140,6 +144,9 @@ class DetailsPane(QWidget):
             "Only for unsubscribed contacts, and only once per contact" if not can_resub else
             "Constant Contact emails the contact; they are resubscribed only if they confirm")
         self.remove_button.setEnabled(bool(row.list_ids))
+        # The way back from "Remove from lists": only for a contact who may be mailed (never the unsubscribed).
+        self.add_back_button.setEnabled(str(row.status) in ("mailable", "removed")
+                                        and bool(set(names) - set(row.list_ids)))
         self.fields["email"].setText(row.email or "—")
         self.fields["company"].setText(row.company or "—")
         self.fields["opt_in"].setText(f"{_fmt(row.opt_in_date)} by {row.opt_in_source or '—'}"

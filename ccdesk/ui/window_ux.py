@@ -11,10 +11,15 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtGui import QFocusEvent, QKeyEvent
+from PySide6.QtGui import QAction, QFocusEvent, QKeyEvent
 from PySide6.QtWidgets import QBoxLayout, QFrame, QHeaderView, QLabel, QScrollArea, QSizePolicy, QTableView
+from qasync import asyncSlot
+
+from ccdesk.services.add_back import queue_add_back
+from ccdesk.services.validation import InvalidInput
 
 from .contact_table import COLUMNS
+from .dialogs.add_lists import AddBackDialog
 
 EMAIL_COLUMN = 1
 KEYBOARD = (Qt.FocusReason.TabFocusReason, Qt.FocusReason.BacktabFocusReason, Qt.FocusReason.ShortcutFocusReason)
@@ -84,6 +89,7 @@ def install_window_ux(window: Any) -> None:
     _show_search_bar(window)
     if window.demo:
         _demo_marker(window)
+    window.add_back = AddBack(window)
 
 
 def _guard_unsortable_columns(table: QTableView) -> None:
@@ -160,3 +166,43 @@ def open_contact(window: Any, contact_id: str) -> None:
     window.apply_query()
     window.select_contact(contact_id)
     window.table.setFocus()
+
+
+class AddBack(QObject):
+    """"Add back to lists" for the selected contact (the details button and the Contact menu)."""
+
+    def __init__(self, window: Any) -> None:
+        super().__init__(window)
+        self.window = window
+        window.details.add_back_requested.connect(self.open)
+        menu = next((a.menu() for a in window.menuBar().actions() if a.text() == "&Contact"), None)
+        if menu is not None:
+            after = next((a for a in menu.actions() if a.text().startswith("Remove from")), None)
+            action = QAction("Add &back to lists…", menu)
+            action.triggered.connect(self.open)
+            index = menu.actions().index(after) + 1 if after is not None else 0
+            menu.insertAction(menu.actions()[index] if index < len(menu.actions()) else None, action)
+
+    def open(self) -> AddBackDialog | None:
+        rows = self.window.selected_rows()
+        if len(rows) != 1 or str(rows[0].status) not in ("mailable", "removed"):
+            return None
+        row = rows[0]
+        lists = [(lst.list_id, lst.name) for lst in self.window.reader.lists() if lst.list_id not in row.list_ids]
+        dialog = AddBackDialog(self.window._choices([row])[0], lists, self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.submit(row.contact_id, dialog.chosen_ids()))
+        dialog.open()
+        return dialog
+
+    @asyncSlot()
+    async def submit(self, contact_id: str, list_ids: tuple[str, ...]) -> None:
+        try:
+            queued = await queue_add_back(self.window.desk, contact_id, list_ids)
+        except InvalidInput as exc:
+            self.window.statusBar().showMessage(f"Nothing was sent: {exc.message}", 10000)
+            return
+        text = "Adding back to the lists; sending to Constant Contact…" if queued.outbox_ids else \
+            "Already waiting to be added back to lists."
+        self.window.statusBar().showMessage(text, 8000)
+        self.window._after_change()
