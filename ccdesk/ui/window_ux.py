@@ -12,7 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QFocusEvent, QKeyEvent
-from PySide6.QtWidgets import QBoxLayout, QFrame, QHeaderView, QLabel, QScrollArea, QSizePolicy, QTableView
+from PySide6.QtWidgets import QBoxLayout, QFrame, QLabel, QScrollArea, QSizePolicy, QTableView
 from qasync import asyncSlot
 
 from ccdesk.services.add_back import queue_add_back
@@ -36,6 +36,22 @@ class _TableKeys(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.FocusIn and isinstance(event, QFocusEvent) and event.reason() in KEYBOARD:
             select_current_or_first(self.table)
+        return False
+
+
+class _SpareWidthToEmail(QObject):
+    """The table's spare width goes to the Email column (never below a readable width), not to "Opted out"."""
+
+    def __init__(self, table: QTableView) -> None:
+        super().__init__(table)
+        self.table = table
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize:
+            header = self.table.horizontalHeader()
+            others = sum(header.sectionSize(i) for i in range(header.count()) if i != EMAIL_COLUMN)
+            least = self.table.fontMetrics().averageCharWidth() * 30
+            header.resizeSection(EMAIL_COLUMN, max(least, self.table.viewport().width() - others))
         return False
 
 
@@ -76,9 +92,8 @@ def install_window_ux(window: Any) -> None:
     table.installEventFilter(_TableKeys(table))
     window.search_edit.installEventFilter(_SearchKeys(window))
     _guard_unsortable_columns(table)
-    header = table.horizontalHeader()
-    header.setStretchLastSection(False)
-    header.setSectionResizeMode(EMAIL_COLUMN, QHeaderView.ResizeMode.Stretch)
+    table.horizontalHeader().setStretchLastSection(False)
+    table.viewport().installEventFilter(_SpareWidthToEmail(table))
     _scroll_details(window)
     _search_bar(window).insertStretch(0, 0)  # with the search hidden, Sync now keeps its size on the right
     window.refresh_button.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)

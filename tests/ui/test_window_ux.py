@@ -198,6 +198,9 @@ def test_spare_width_goes_to_the_email_column(window: MainWindow) -> None:
     header = window.table.horizontalHeader()
     assert header.sectionSize(4) <= 200
     assert header.sectionSize(1) > 300
+    window.resize(1024, 640)
+    QApplication.processEvents()
+    assert header.sectionSize(1) >= window.table.fontMetrics().horizontalAdvance("person123@example1.com")
 
 
 def test_an_arabic_reason_is_laid_out_right_to_left(window: MainWindow, qtbot, tmp_path: Path) -> None:
