@@ -282,10 +282,18 @@ class OptOutsTab(QWidget):
         try:
             result = await OptOutExporter(self.desk.store).export_rows(path, rows)
         except ExportFailed as exc:
-            QMessageBox.warning(self, "Export failed", str(exc))
+            self._tell(QMessageBox.Icon.Warning, "Export failed", str(exc))
             return
-        QMessageBox.information(self, "Export finished",
-                                f"Saved {result.rows:,} opt-outs to {path.name}. {result.marked_note()}".strip())
+        self._tell(QMessageBox.Icon.Information, "Export finished",
+                   f"Saved {result.rows:,} opt-outs to {path.name}. {result.marked_note()}".strip())
+
+    def _tell(self, icon: QMessageBox.Icon, title: str, text: str) -> None:
+        """A message box opened with open(), not exec(): a modal loop inside this coroutine would block the
+        asyncio loop (and with it the sender) for as long as the box stays open."""
+        box = QMessageBox(icon, title, text, QMessageBox.StandardButton.Ok, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        self.message_box = box
 
 
 def install_optouts(window: Any) -> OptOutsTab:
