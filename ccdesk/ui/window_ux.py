@@ -23,7 +23,8 @@ from .dialogs.add_lists import AddBackDialog
 
 EMAIL_COLUMN = 1
 KEYBOARD = (Qt.FocusReason.TabFocusReason, Qt.FocusReason.BacktabFocusReason, Qt.FocusReason.ShortcutFocusReason)
-DEMO_TEXT = "Demo: made-up contacts in a local sandbox; nothing is sent to Constant Contact."
+DEMO_TEXT = "Demo: made-up data"
+DEMO_TIP = "Started with --demo: made-up contacts in a local sandbox; nothing is sent to Constant Contact."
 
 
 class _TableKeys(QObject):
@@ -160,7 +161,8 @@ def _demo_marker(window: Any) -> None:
     label.setObjectName("demoMarker")
     label.setStyleSheet("QLabel#demoMarker { background:#fff3cd; color:#5d4037; border:1px solid #ffb74d; "
                         "border-radius:3px; padding:1px 6px; font-weight:bold; }")
-    label.setToolTip("Started with --demo: the contacts, opt-outs and lists are invented.")
+    label.setToolTip(DEMO_TIP)
+    label.setAccessibleDescription(DEMO_TIP)
     _search_bar(window).insertWidget(0, label)  # the top bar: status-bar messages would hide it
     window.demo_marker = label
 

@@ -174,6 +174,9 @@ def test_demo_mode_says_so_inside_the_window(qtbot, tmp_path: Path) -> None:
     with opened(qtbot, db, demo=True) as w:
         w.statusBar().showMessage("Local copy up to date")  # a status message must not hide the marker
         assert w.demo_marker.isVisible() and "Demo" in w.demo_marker.text()
+        w.resize(1024, 640)
+        QApplication.processEvents()
+        assert w.width() <= 1024 and w.search_edit.width() >= 200  # the marker squeezes nothing
         w.tabs.setCurrentWidget(w.optouts)
         assert w.demo_marker.isVisible()
 
