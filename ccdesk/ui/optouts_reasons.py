@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QRect, QSize, Qt
-from PySide6.QtGui import QColor, QPainter, QPaintEvent
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtCore import QEvent, QRect, QSize, Qt
+from PySide6.QtGui import QColor, QHelpEvent, QPainter, QPaintEvent
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 BAR_COLOUR = QColor(120, 120, 120)
 
@@ -69,6 +69,17 @@ class ReasonBars(QWidget):
             text = fm.elidedText(reason, Qt.TextElideMode.ElideRight, label_width - 4)
             result.append(ReasonRow(text, n, label_rect, bar))
         return result
+
+    def event(self, event: QEvent) -> bool:
+        """The full reason and its count as a tooltip: a long reason is shortened on its row."""
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            for row, (reason, n) in zip(self.rows(), self.reasons, strict=False):
+                if row.label_rect.top() <= event.pos().y() <= row.label_rect.bottom():
+                    QToolTip.showText(event.globalPos(), f"{reason}: {n:,}", self)
+                    return True
+            QToolTip.hideText()
+            return True
+        return super().event(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
