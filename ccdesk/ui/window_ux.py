@@ -16,7 +16,9 @@ from PySide6.QtWidgets import QBoxLayout, QFrame, QLabel, QScrollArea, QSizePoli
 from qasync import asyncSlot
 
 from ccdesk.services.add_back import queue_add_back
+from ccdesk.services.outbox import BULK_REMOVE
 from ccdesk.services.validation import InvalidInput
+from ccdesk.store.rows import OutboxKind, OutboxState
 
 from .contact_table import COLUMNS
 from .dialogs.add_lists import AddBackDialog
@@ -206,11 +208,21 @@ class AddBack(QObject):
             return None
         row = rows[0]
         lists = [(lst.list_id, lst.name) for lst in self.window.reader.lists() if lst.list_id not in row.list_ids]
-        dialog = AddBackDialog(self.window._choices([row])[0], lists, self.window)
+        dialog = AddBackDialog(self.window._choices([row])[0], lists, self.window,
+                               ticked=self._removed_here(row.contact_id))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self.submit(row.contact_id, dialog.chosen_ids()))
         dialog.open()
         return dialog
+
+    def _removed_here(self, contact_id: str) -> set[str]:
+        """Lists this desk took the contact off (the recent removals sent from here), ticked to start with."""
+        removed: set[str] = set()
+        for item in self.window.reader.outbox_items(str(OutboxState.DONE), limit=2000):
+            if item.kind in (OutboxKind.REMOVE_FROM_LISTS, BULK_REMOVE) and (
+                    item.contact_id == contact_id or contact_id in (item.payload.get("contact_ids") or [])):
+                removed.update(item.payload.get("list_ids") or [])
+        return removed
 
     @asyncSlot()
     async def submit(self, contact_id: str, list_ids: tuple[str, ...]) -> None:

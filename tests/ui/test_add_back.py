@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
 
 from ccdesk.api import ValidationError
 from ccdesk.sandbox.server import SandboxServer
@@ -26,9 +25,8 @@ async def test_a_removed_contact_is_added_back(server: SandboxServer, tmp_path: 
         await until(lambda: app.window.details.add_back_button.isEnabled())
         dialog = app.window.add_back.open()
         assert isinstance(dialog, AddBackDialog)
-        ids = [dialog.lists_widget.item(i).data(Qt.ItemDataRole.UserRole)
-               for i in range(dialog.lists_widget.count())]
-        dialog.lists_widget.item(ids.index(lists[0])).setCheckState(Qt.CheckState.Checked)
+        assert dialog.chosen_ids() == (lists[0],)  # the list this desk removed starts ticked
+        assert dialog.ok_button.isEnabled()
         dialog.accept()
         await until(lambda: lists[0] in sb(server).contact_json(cid)["list_memberships"])
         after = sb(server).contact_json(cid)

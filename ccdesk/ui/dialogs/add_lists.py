@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QVBoxLayout, QWidget
 
@@ -19,10 +19,10 @@ from ccdesk.ui.dialogs import (
 
 
 class AddBackDialog(QDialog):
-    """Tick lists the contact is not on; ``chosen()`` gives their ids once accepted."""
+    """Tick lists the contact is not on (the ones this desk removed start ticked); ``chosen_ids()`` gives them."""
 
     def __init__(self, contact: ContactChoice, lists: Sequence[tuple[str, str]],
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, ticked: Collection[str] = ()) -> None:
         super().__init__(parent)
         self.contact = contact
         self.setWindowTitle("Add back to lists")
@@ -31,7 +31,8 @@ class AddBackDialog(QDialog):
         layout.addWidget(heading(f"Add {isolate(contact.short_name)} back to lists"))
         layout.addWidget(wrapped("They can be mailed again through the lists you tick. Use this only for someone "
                                  "who was taken off lists by mistake or who asked to be on them again."))
-        self.lists_widget = checkable_list([(lid, name, False) for lid, name in lists], "Lists to add back to")
+        self.lists_widget = checkable_list([(lid, name, lid in ticked) for lid, name in lists],
+                                           "Lists to add back to")
         self.lists_widget.itemChanged.connect(lambda _item: self._refresh())
         layout.addWidget(self.lists_widget, 1)
         layout.addWidget(Notice("info", "Not for unsubscribed contacts: only they can opt back in."))
