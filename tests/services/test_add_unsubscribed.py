@@ -62,3 +62,4 @@ async def test_a_retry_after_the_create_finishes_the_opt_out(desk: Desk, server:
     stored = _contact_by_email(server, email)
     assert stored is not None and stored["email_address"]["permission_to_send"] == "unsubscribed"
     assert stored["email_address"]["opt_out_source"] == "Contact"
+

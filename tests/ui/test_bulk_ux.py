@@ -70,3 +70,22 @@ async def test_addresses_not_in_the_account_can_be_added_as_unsubscribed(server:
                  if sb(server).contact_json(c)["email_address"]["address"] == "not.yet@elsewhere.example"]
         assert len(added) == 1 and added[0]["email_address"]["permission_to_send"] == "unsubscribed"
         dialog.accept()
+
+
+def test_the_activity_tab_names_the_address_being_added(tmp_path: Path, qtbot) -> None:
+    from ccdesk.services.store_thread import StoreThread
+    from ccdesk.store.store import Store
+    from ccdesk.ui.activity_tab import ActivityTab
+
+    db = tmp_path / "c.sqlite3"
+    store = StoreThread(db)
+    reader = Store(db)
+    try:
+        store.call_sync(lambda s: s.enqueue("add_unsubscribed", None, {"email": "not.yet@elsewhere.example"}))
+        tab = ActivityTab(reader, store, on_changed=lambda: None)
+        qtbot.addWidget(tab)
+        cells = [tab.queue.item(0, c).text() for c in range(tab.queue.columnCount())]
+        assert "not.yet@elsewhere.example" in cells and "add unsubscribed" in cells
+    finally:
+        reader.close()
+        store.close()
