@@ -217,3 +217,5 @@ def test_an_arabic_reason_is_laid_out_right_to_left(window: MainWindow, qtbot, t
     assert blocks[0].text().startswith("Unsubscribed on")
     assert blocks[1].text() == reason
     assert blocks[1].textDirection() == Qt.LayoutDirection.RightToLeft
+    heard = QAccessible.queryAccessibleInterface(window.details.badge).text(QAccessible.Text.Name)
+    assert "Unsubscribed on" in heard and reason in heard and "<p" not in heard
