@@ -254,6 +254,7 @@ class MainWindow(QMainWindow):
                      self.list_filter.currentData() or None, q.sort, q.descending)
 
     def apply_query(self) -> None:
+        self._debounce.stop()  # a search typed a moment ago is this one: no second reset (it would drop the selection)
         query = self.current_query()
         self.model.set_query(query)
         self._update_filter_counts(query)
