@@ -65,6 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     asyncio.set_event_loop(loop)
     quit_event = asyncio.Event()
     app.aboutToQuit.connect(quit_event.set)
+    # Closing the last window (File > Quit, the title bar) ends run() through quit_event, so its shutdown runs;
+    # letting Qt quit by itself would stop the loop under run() ("Event loop stopped before Future completed").
+    app.setQuitOnLastWindowClosed(False)
+    app.lastWindowClosed.connect(quit_event.set)
     with loop:
         return int(loop.run_until_complete(run(args, quit_event)))
 

@@ -139,8 +139,9 @@ class CCClient(ContactWrites):
                 error = NetworkError("Constant Contact did not answer in time. Check the connection and try "
                                      "again; nothing was lost.")
             except httpx.TransportError as exc:
-                error = NetworkError(f"Could not reach Constant Contact ({type(exc).__name__}). Check the "
-                                     "internet connection; nothing was lost.")
+                log.info("transport error: %s", type(exc).__name__)  # the class name is for the log, not the user
+                error = NetworkError("Could not reach Constant Contact. Check the internet connection; nothing "
+                                     "was lost.")
             except MalformedResponse as exc:
                 error = exc
             if isinstance(error, Unauthorized):
@@ -234,6 +235,10 @@ class CCClient(ContactWrites):
                 if contact.email.lower() == email.lower():
                     return contact
         return None
+
+    async def create_contact(self, body: JSON) -> Contact:
+        """POST /contacts (409 Conflict when the address is already in the account, deleted ones included)."""
+        return _contact(await self._send("POST", "contacts", body=body))
 
     async def put_contact(self, contact_id: str, body: JSON) -> Contact:
         data = await self._send("PUT", f"contacts/{contact_id}", body=body)

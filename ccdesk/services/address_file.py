@@ -57,6 +57,7 @@ class AddressFile:
     blank: int = 0
     # In a file that mixes encodings: the lines read as Windows-1252 (the rest is UTF-8), for the preview.
     other_encoding_lines: list[int] = field(default_factory=list)
+    repeats: list[tuple[int, str]] = field(default_factory=list)  # (line, address) of each duplicate row
 
     @property
     def total_lines(self) -> int:
@@ -351,6 +352,7 @@ def _read(path: Path, encoding: str, text: Iterator[str]) -> AddressFile:
             continue
         if email in seen:
             result.duplicates += 1
+            result.repeats.append((line, email))
             continue
         seen.add(email)
         if len(result.rows) >= MAX_ADDRESSES:

@@ -36,6 +36,7 @@ class Preview:
     invalid: list[tuple[int, str]] = field(default_factory=list)
     duplicates: int = 0
     looked_up: int = 0
+    repeats: list[tuple[int, str]] = field(default_factory=list)  # (line, address) rows repeating an address
 
     def counts(self) -> dict[str, int]:
         return {"rows": len(self.to_change) + len(self.already) + len(self.unknown) + len(self.invalid)
@@ -85,7 +86,7 @@ async def match(desk: Desk, file: AddressFile, on_progress: Callable[[int, int],
 
 def _preview(matched: Matched) -> Preview:
     return Preview(unknown=list(matched.unknown), invalid=list(matched.file.invalid),
-                   duplicates=matched.file.duplicates, looked_up=matched.looked_up)
+                   duplicates=matched.file.duplicates, looked_up=matched.looked_up, repeats=list(matched.file.repeats))
 
 
 def classify_unsubscribe(matched: Matched) -> Preview:
@@ -116,9 +117,11 @@ async def preview_remove(desk: Desk, file: AddressFile, list_ids: Sequence[str],
     return classify_remove(await match(desk, file, on_progress), list_ids)
 
 
-async def queue_import(desk: Desk, preview: Preview, default_reason: str, asked_by: AskedBy) -> Queued:
+async def queue_import(desk: Desk, preview: Preview, default_reason: str, asked_by: AskedBy, *,
+                       received_on: date | None = None) -> Queued:
     """Unsubscribe what the preview found, each row with its own reason and date when the file has them
-    (a Do Not Mail list from another system), else `default_reason` and today. Only ever adds opt-outs."""
+    (a Do Not Mail list from another system), else `default_reason` and `received_on` (default today).
+    Only ever adds opt-outs."""
     default = validate_reason(default_reason)
     groups: dict[tuple[str, date | None], list[str]] = {}
     for row, contact in preview.to_change:
@@ -126,7 +129,7 @@ async def queue_import(desk: Desk, preview: Preview, default_reason: str, asked_
             reason = validate_reason(row.reason) if row.reason else default
         except InvalidInput:
             reason = default  # an unusable reason in the file (too long, control characters): ours instead
-        received = row.received.date() if row.received is not None else None
+        received = row.received.date() if row.received is not None else received_on
         groups.setdefault((reason, received), []).append(contact.contact_id)
     ids: list[int] = []
     skipped: list[str] = []
@@ -165,14 +168,17 @@ async def with_earlier(desk: Desk, preview: Preview, queued: Queued, kinds: Sequ
 @dataclass(frozen=True)
 class ReportLine:
     address: str
-    outcome: str  # "unsubscribed", "removed", "already", "unknown", "invalid", "failed", "waiting", "cancelled"
+    outcome: str  # "unsubscribed", "removed", "already", "unknown", "invalid", "failed", "waiting", "cancelled",
+    # or "duplicate" (a repeated row)
     message: str
+    line: int = 0  # the row of the file; the report has one line per row, in the file's order
 
 
 async def report(desk: Desk, preview: Preview, queued: Queued, *, done_word: str) -> list[ReportLine]:
     """One line per address, with the outbox's final word for the ones that were sent."""
     items = await desk.store.call(lambda s: [s.get_outbox_item(i) for i in queued.outbox_ids])
     by_contact: dict[str, tuple[str, str]] = {}
+    by_email: dict[str, tuple[str, str]] = {}
     for item in items:
         if item is None:
             continue
@@ -182,16 +188,35 @@ async def report(desk: Desk, preview: Preview, queued: Queued, *, done_word: str
                    "cancelled": "stopped before it was sent; nothing was changed",
                    "waiting": f"queued; will be sent when possible{': ' if item.last_error else ''}"
                               f"{item.last_error or ''}"}.get(state, item.last_error or "")
+        if item.payload.get("email") and not item.contact_id:  # an address added as unsubscribed
+            word = "added as unsubscribed" if state == done_word else state
+            by_email[str(item.payload["email"])] = (word, message)
+            continue
         for cid in item.payload.get("contact_ids") or [item.contact_id]:
             by_contact[str(cid)] = (state, message)
     lines = []
     for row, contact in preview.to_change:
         state, message = by_contact.get(contact.contact_id, ("already", "already queued earlier"))
-        lines.append(ReportLine(row.email, state, message))
-    return lines + _unchanged_lines(preview)
+        lines.append(ReportLine(row.email, state, message, row.line))
+    unchanged = [ReportLine(line.address, *by_email[line.address], line.line)
+                 if line.outcome == "unknown" and line.address in by_email else line
+                 for line in _unchanged_lines(preview)]  # addresses added as unsubscribed say so
+    return with_repeats(lines + unchanged, preview.repeats)
 
 
-OUTCOME_ORDER = ("unsubscribed", "removed", "already", "waiting", "failed", "cancelled", "unknown", "invalid")
+def with_repeats(lines: list[ReportLine], repeats: Sequence[tuple[int, str]]) -> list[ReportLine]:
+    """One line per row of the file: a repeated address is a "duplicate" line that says what its first row got."""
+    first = {line.address: line for line in lines}
+    for number, address in repeats:
+        earlier = first.get(address)
+        if earlier is not None:
+            said = f"{earlier.outcome}: {earlier.message}" if earlier.message else earlier.outcome
+            lines.append(ReportLine(address, "duplicate", f"same address as line {earlier.line} ({said})", number))
+    return sorted(lines, key=lambda line: line.line)
+
+
+OUTCOME_ORDER = ("unsubscribed", "removed", "added as unsubscribed", "already", "waiting", "failed", "cancelled",
+                 "unknown", "invalid", "duplicate")
 
 
 def tally(lines: Sequence[ReportLine]) -> list[tuple[str, int]]:
@@ -208,16 +233,16 @@ def tally_text(lines: Sequence[ReportLine]) -> str:
 
 
 def _unchanged_lines(preview: Preview) -> list[ReportLine]:
-    lines = [ReportLine(r.email, "already", "nothing to do") for r, _ in preview.already]
-    lines += [ReportLine(r.email, "unknown", "no contact with this address") for r in preview.unknown]
-    lines += [ReportLine(text, "invalid", f"line {line}: not an email address") for line, text in preview.invalid]
+    lines = [ReportLine(r.email, "already", "nothing to do", r.line) for r, _ in preview.already]
+    lines += [ReportLine(r.email, "unknown", "no contact with this address", r.line) for r in preview.unknown]
+    lines += [ReportLine(text, "invalid", f"line {line}: not an email address", line) for line, text in preview.invalid]
     return lines
 
 
 def preview_lines(preview: Preview, *, change_word: str) -> list[ReportLine]:
     """The report of a dry run: what would happen to each address (nothing was sent)."""
-    lines = [ReportLine(r.email, change_word, "dry run: not sent") for r, _ in preview.to_change]
-    return lines + _unchanged_lines(preview)
+    lines = [ReportLine(r.email, change_word, "dry run: not sent", r.line) for r, _ in preview.to_change]
+    return with_repeats(lines + _unchanged_lines(preview), preview.repeats)
 
 
 def save_report(path: Path, lines: Sequence[ReportLine]) -> None:

@@ -22,7 +22,7 @@ from .desk import Desk
 from .outbox import BULK_REMOVE, ItemOutcome
 
 # Requests one outbox item costs: GET + PUT for a contact; POST + a few status polls for a bulk activity.
-REQUESTS_PER_ITEM = {BULK_REMOVE: 4}
+REQUESTS_PER_ITEM = {BULK_REMOVE: 4, "add_unsubscribed": 3}  # POST, GET, PUT
 DEFAULT_REQUESTS_PER_ITEM = 2
 
 

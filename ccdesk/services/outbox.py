@@ -205,6 +205,17 @@ class OutboxWorker:
             contact_ids, list_ids = payload["contact_ids"], payload["list_ids"]
             await self._remove(item, contact_ids, list_ids)
             return f"Removed {len(contact_ids)} contact(s) from {len(list_ids)} list(s)", None
+        if item.kind == "add_unsubscribed":  # an address not in the account, suppressed
+            from .add_unsubscribed import add_unsubscribed  # (imports actions, which imports this module)
+
+            contact = await add_unsubscribed(self._client, payload["email"], payload.get("reason") or None,
+                                             payload.get("update_source", "Account"))
+            return "Added to the account as unsubscribed", contact
+        if item.kind == "add_to_lists":  # back to lists it was removed from; never for the unsubscribed
+            from .add_back import add_to_lists
+
+            contact = await add_to_lists(self._client, cid, payload["list_ids"])
+            return f"Added back to {len(payload['list_ids'])} list(s)", contact
         raise ValueError(f"unknown outbox action {item.kind!r}")
 
     async def _resubscribe(self, item: OutboxItem, cid: str) -> tuple[str, Contact | None]:

@@ -77,10 +77,11 @@ class _Filter:
 
 
 def query_words(query: str | None) -> list[Needle]:
-    """The needles searched for: control characters act as spaces; at most ``MAX_WORDS`` distinct words."""
+    """The needles searched for: control characters act as spaces; at most ``MAX_WORDS`` distinct words.
+    A comma separates words too: "Adams, Jerry" (last name, first name, as CRMs write it) finds Jerry Adams."""
     if not query:
         return []
-    text = _CONTROL.sub(" ", query[:MAX_QUERY_CHARS])
+    text = _CONTROL.sub(" ", query[:MAX_QUERY_CHARS]).replace(",", " ")
     return parse_query(text)[:MAX_WORDS]
 
 

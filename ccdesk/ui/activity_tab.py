@@ -105,7 +105,7 @@ class ActivityTab(QWidget):
         self.queue.setRowCount(len(self._items))
         for i, item in enumerate(self._items):
             who = self.reader.get_contact(item.contact_id) if item.contact_id else None
-            contact = (who.email if who else None) or item.contact_id or \
+            contact = (who.email if who else None) or item.contact_id or item.payload.get("email") or \
                 f"{len(item.payload.get('contact_ids', []))} contacts"
             values = (f"{item.created_at.astimezone():%Y-%m-%d %H:%M}", item.kind.replace("_", " "), contact,
                       STATE_LABELS.get(str(item.state), str(item.state)), str(item.attempts), item.last_error or "")

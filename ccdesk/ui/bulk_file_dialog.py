@@ -15,20 +15,18 @@ from collections.abc import Callable, Sequence
 from enum import StrEnum
 from pathlib import Path
 
-from PySide6.QtCore import QStringListModel, Signal
+from PySide6.QtCore import QStringListModel, Qt, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QButtonGroup,
     QDialog,
     QFileDialog,
     QHBoxLayout,
-    QLabel,
-    QLineEdit,
+    QHeaderView,
+    QLayout,
     QListView,
     QProgressBar,
     QPushButton,
-    QRadioButton,
     QStackedWidget,
     QTableView,
     QTabWidget,
@@ -38,6 +36,8 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from ccdesk.services import bulk
+from ccdesk.services.actions import Queued
+from ccdesk.services.add_unsubscribed import queue_add_unsubscribed
 from ccdesk.services.address_file import AddressFileError, read_address_file
 from ccdesk.services.bulk_send import SendProgress, SendSummary, cancel_rest, see_through
 from ccdesk.services.desk import Desk
@@ -45,6 +45,10 @@ from ccdesk.services.outbox import BULK_REMOVE
 from ccdesk.services.validation import MAX_REASON_LENGTH, InvalidInput, validate_reason
 from ccdesk.store.rows import OutboxKind
 from ccdesk.ui.dialogs import Notice, bold, checkable_list, checked_ids, heading, plural, wrapped
+
+from .bulk_reason import IMPORT_REASON, AddUnknownBox, BulkReasonForm
+
+__all__ = ["IMPORT_REASON", "TITLES", "BulkFileDialog", "BulkMode"]
 
 
 class BulkMode(StrEnum):
@@ -55,7 +59,6 @@ class BulkMode(StrEnum):
 
 TITLES = {BulkMode.UNSUBSCRIBE: "Unsubscribe from file", BulkMode.REMOVE: "Remove from lists by file",
           BulkMode.IMPORT: "Import a Do Not Mail list"}
-IMPORT_REASON = "Imported from another system's Do Not Mail list"
 SHOWN_ROWS_MAX = 100_000
 
 
@@ -92,15 +95,18 @@ class BulkFileDialog(QDialog):
         self._task: asyncio.Future[None] | None = None
         self._stop_reading = threading.Event()  # set when the dialog closes: the worker thread stops reading
         self.setWindowTitle(TITLES[mode])
-        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 80)
         self.pages = QStackedWidget()
         layout = QVBoxLayout(self)
+        # Never smaller than what the pages need (an explicit minimum width would switch that off, and the
+        # tabs, preset buttons and notes were squeezed).
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
         layout.addWidget(heading(f"{TITLES[mode]}: {path.name}"))
         layout.addWidget(self.pages, 1)
         self._build_reading()
         self._build_preview()
         self._build_sending()
         self._build_report()
+        self.resize(max(self.sizeHint().width(), self.fontMetrics().averageCharWidth() * 100), self.sizeHint().height())
 
     # ------------------------------------------------------------------------------------------------- pages
 
@@ -143,10 +149,13 @@ class BulkFileDialog(QDialog):
             v.addWidget(Notice("info", "This is not an opt-out: the contacts can still be mailed through their "
                                        "other lists and can be added back to these ones later."))
         self.summary_label = bold("")
-        self.summary_label.setAccessibleName("Preview summary")
+        self.summary_label.setAccessibleDescription("Preview summary")
         v.addWidget(self.summary_label)
         self.groups = QTabWidget()
         self.groups.setAccessibleName("Addresses by group")
+        # Every group's title whole: the tab bar asks for its full width and the dialog opens that wide.
+        self.groups.tabBar().setElideMode(Qt.TextElideMode.ElideNone)
+        self.groups.setUsesScrollButtons(False)
         self.group_models: dict[str, QStringListModel] = {}
         for key in ("to_change", "already", "unknown", "invalid"):
             view = QListView()
@@ -159,9 +168,12 @@ class BulkFileDialog(QDialog):
         v.addWidget(self.groups, 1)
         if self.mode is not BulkMode.REMOVE:
             self._build_reason(v)
+            self.add_unknown = AddUnknownBox()  # clearly apart from the contacts found: it adds to the account
+            self.add_unknown.check.toggled.connect(self._refresh)
+            v.addWidget(self.add_unknown)
         self.estimate_label = wrapped()
         self.problem_label = wrapped()
-        self.problem_label.setAccessibleName("What is missing")
+        self.problem_label.setAccessibleDescription("What is missing")
         v.addWidget(self.estimate_label)
         v.addWidget(self.problem_label)
         self.send_button = QPushButton("Send")
@@ -172,38 +184,17 @@ class BulkFileDialog(QDialog):
         self.pages.addWidget(page)
 
     def _build_reason(self, v: QVBoxLayout) -> None:
-        label = bold("&Reason" + (" (for rows that do not have their own)" if self.mode is BulkMode.IMPORT else ""))
-        self.reason_edit = QLineEdit(IMPORT_REASON if self.mode is BulkMode.IMPORT else "")
-        self.reason_edit.setPlaceholderText("For example: Asked by phone")
-        self.reason_edit.setAccessibleName("Reason")
-        label.setBuddy(self.reason_edit)
-        self.reason_counter = QLabel()
-        self.reason_counter.setAccessibleName("Reason length")
-        row = QHBoxLayout()
-        row.addWidget(self.reason_edit, 1)
-        row.addWidget(self.reason_counter)
-        v.addWidget(label)
-        v.addLayout(row)
-        v.addWidget(bold("Who asked for this?"))
-        self.contact_radio = QRadioButton("The &contacts asked (for example, on another system's unsubscribe page)")
-        self.account_radio = QRadioButton("Our &team decided")
-        self.who_group = QButtonGroup(self)
-        for radio in (self.contact_radio, self.account_radio):
-            self.who_group.addButton(radio)
-            v.addWidget(radio)
-        if self.mode is BulkMode.IMPORT:
-            self.contact_radio.setChecked(True)
-        self.reason_edit.textChanged.connect(self._refresh)
-        self.who_group.buttonToggled.connect(self._refresh)
-        v.addWidget(Notice("warning", "Only a contact can undo an unsubscribe (by signing up again); ccdesk cannot."
-                           + (" This import only adds opt-outs: it never re-subscribes anyone."
-                              if self.mode is BulkMode.IMPORT else "")))
+        self.reason_form = form = BulkReasonForm(importing=self.mode is BulkMode.IMPORT)
+        self.reason_edit, self.reason_counter = form.reason_edit, form.reason_counter
+        self.contact_radio, self.account_radio, self.who_group = form.contact_radio, form.account_radio, form.who_group
+        form.changed.connect(self._refresh)
+        v.addWidget(form)
 
     def _build_sending(self) -> None:
         page = QWidget()
         v = QVBoxLayout(page)
         self.sending_label = wrapped()
-        self.sending_label.setAccessibleName("Sending progress")
+        self.sending_label.setAccessibleDescription("Sending progress")
         self.sending_bar = QProgressBar()
         self.stop_button = QPushButton("Stop")
         self.stop_button.setToolTip("Changes not sent yet are cancelled; the ones already sent stay done.")
@@ -220,13 +211,16 @@ class BulkFileDialog(QDialog):
         page = QWidget()
         v = QVBoxLayout(page)
         self.report_label = bold("")
-        self.report_label.setAccessibleName("Result")
+        self.report_label.setAccessibleDescription("Result")
         self.report_model = QStandardItemModel(0, 3, self)
         self.report_model.setHorizontalHeaderLabels(["Address", "Outcome", "Message"])
         self.report_view = QTableView()
         self.report_view.setModel(self.report_model)
         self.report_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.report_view.horizontalHeader().setStretchLastSection(True)
+        # Messages are shown whole (the table scrolls sideways if one is long), never cut at the dialog's edge.
+        self.report_view.setWordWrap(False)
+        self.report_view.horizontalHeader().setStretchLastSection(False)
+        self.report_view.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         self.report_view.verticalHeader().setVisible(False)
         self.report_view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         self.report_view.setColumnWidth(0, self.fontMetrics().averageCharWidth() * 42)
@@ -278,6 +272,19 @@ class BulkFileDialog(QDialog):
                                 f"{column}).{extra}")
         self._reclassify()
         self._show_stage("preview")
+        self._fit_width()
+
+    def _fit_width(self) -> None:
+        """Big enough for every group's tab title, the preset buttons and the texts, within the screen."""
+        self.layout().activate()
+        margins = self.layout().contentsMargins()
+        width = max(self.groups.tabBar().sizeHint().width() + margins.left() + margins.right() + 24,
+                    self.sizeHint().width(), self.width())
+        height = max(self.sizeHint().height(), self.height())
+        if self.screen() is not None:
+            room = self.screen().availableGeometry()
+            width, height = min(width, room.width()), min(height, room.height())
+        self.resize(width, height)
 
     def _read_failed(self, message: str) -> None:
         self.error = message
@@ -333,8 +340,11 @@ class BulkFileDialog(QDialog):
                 problems.append(exc.message)
             if self.who_group.checkedButton() is None:
                 problems.append("Say who asked for this.")
-            verb = f"Unsubscribe {plural(n, 'contact')}"
-            requests = 2 * n
+            self.add_unknown.set_count(len(self.preview.unknown))
+            added = len(self.preview.unknown) if self.add_unknown.wanted() else 0
+            verb = f"Unsubscribe {plural(n, 'contact')}" + (f", add {added:,} as unsubscribed" if added else "")
+            requests = 2 * n + 3 * added
+            n += added
         if n == 0:
             problems.insert(0, "Nothing to send: no address in the file needs this change.")
         self.send_button.setText(verb)
@@ -344,6 +354,8 @@ class BulkFileDialog(QDialog):
         self.estimate_label.setText(
             f"Sending takes {duration_text(requests / rate)} at Constant Contact's limit of "
             f"{rate:g} requests a second." if n else "")
+        if self.stage == "preview":
+            self._fit_width()  # a longer button text or a note just shown may need more room
 
     @asyncSlot()
     async def _send(self) -> None:
@@ -356,7 +368,13 @@ class BulkFileDialog(QDialog):
                 kinds = [OutboxKind.REMOVE_FROM_LISTS, BULK_REMOVE]
             else:
                 asked_by: bulk.AskedBy = "Contact" if self.contact_radio.isChecked() else "Account"
-                queued = await bulk.queue_import(self.desk, self.preview, self.reason_edit.text(), asked_by)
+                received = self.reason_form.received_on()
+                queued = await bulk.queue_import(self.desk, self.preview, self.reason_edit.text(), asked_by,
+                                                 received_on=received)
+                if self.add_unknown.wanted():
+                    added = await queue_add_unsubscribed(self.desk, self.preview.unknown, self.reason_edit.text(),
+                                                         asked_by, received)
+                    queued = Queued(queued.outbox_ids + added.outbox_ids, queued.skipped)
                 kinds = [OutboxKind.UNSUBSCRIBE]
             self.queued = await bulk.with_earlier(self.desk, self.preview, queued, kinds)
         except InvalidInput as exc:
@@ -393,8 +411,10 @@ class BulkFileDialog(QDialog):
         self.report_lines = await bulk.report(self.desk, self.preview, self.queued, done_word=done_word)
         self.report_model.setRowCount(0)
         for line in self.report_lines:
-            self.report_model.appendRow([QStandardItem(line.address), QStandardItem(line.outcome),
-                                         QStandardItem(line.message)])
+            items = [QStandardItem(line.address), QStandardItem(line.outcome), QStandardItem(line.message)]
+            for item in items:
+                item.setToolTip(f"Line {line.line}: {line.address} \u2014 {line.outcome}: {line.message}")
+            self.report_model.appendRow(items)
         text = bulk.tally_text(self.report_lines)
         if self.summary is not None and self.summary.stopped_for == "cancelled":
             text += ". Stopped: changes not sent yet were cancelled"

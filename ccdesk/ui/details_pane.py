@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
+from html import escape
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
-    QHBoxLayout,
+    QGridLayout,
     QLabel,
     QListWidget,
     QPushButton,
@@ -27,6 +29,17 @@ TONE_STYLE = {
 }
 
 
+def text_direction(text: str) -> str:
+    """ "rtl" when the first letter with a direction is Arabic, Hebrew, ..., else "ltr"."""
+    for ch in text:
+        kind = unicodedata.bidirectional(ch)
+        if kind in ("R", "AL"):
+            return "rtl"
+        if kind == "L":
+            return "ltr"
+    return "ltr"
+
+
 def _fmt(value: object) -> str:
     if value is None or value == "":
         return "—"
@@ -39,6 +52,7 @@ class DetailsPane(QWidget):
     unsubscribe_requested = Signal()
     resubscribe_requested = Signal()
     remove_requested = Signal()
+    add_back_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -55,22 +69,25 @@ class DetailsPane(QWidget):
 
         self.badge = QLabel()
         self.badge.setWordWrap(True)
-        self.badge.setAccessibleName("Mailing status")
+        self.badge.setAccessibleDescription("Mailing status")  # the name stays the text, so the value is heard
         self.badge_detail = QLabel()
         self.badge_detail.setWordWrap(True)
         layout.addWidget(self.badge)
         layout.addWidget(self.badge_detail)
 
-        buttons = QHBoxLayout()
+        buttons = QGridLayout()  # two by two: whole at 1024 px
         self.unsubscribe_button = QPushButton("&Unsubscribe…")
         self.resubscribe_button = QPushButton("Request &resubscribe…")
         self.remove_button = QPushButton("Remove from &lists…")
-        for button, signal in ((self.unsubscribe_button, self.unsubscribe_requested),
-                               (self.resubscribe_button, self.resubscribe_requested),
-                               (self.remove_button, self.remove_requested)):
+        self.add_back_button = QPushButton("Add &back to lists…")
+        self.add_back_button.setToolTip("For a contact taken off lists, not for an unsubscribed one")
+        for i, (button, signal) in enumerate(((self.unsubscribe_button, self.unsubscribe_requested),
+                                              (self.resubscribe_button, self.resubscribe_requested),
+                                              (self.remove_button, self.remove_requested),
+                                              (self.add_back_button, self.add_back_requested))):
             button.clicked.connect(signal.emit)
-            buttons.addWidget(button)
-        buttons.addStretch(1)
+            buttons.addWidget(button, i // 2, i % 2)
+        buttons.setColumnStretch(2, 1)
         layout.addLayout(buttons)
 
         line = QFrame()
@@ -85,7 +102,7 @@ class DetailsPane(QWidget):
             value = QLabel("—")
             value.setWordWrap(True)
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            value.setAccessibleName(label)
+            value.setAccessibleDescription(label)  # not the name: that would replace the value
             self.fields[key] = value
             self.form.addRow(label + ":", value)
         layout.addLayout(self.form)
@@ -100,7 +117,7 @@ class DetailsPane(QWidget):
                      history: Sequence[AuditRow] = (), pending: Sequence[str] = (),
                      resubscribe_requested: bool = False) -> None:
         enabled = row is not None
-        for w in (self.unsubscribe_button, self.remove_button, self.resubscribe_button):
+        for w in (self.unsubscribe_button, self.remove_button, self.resubscribe_button, self.add_back_button):
             w.setEnabled(enabled)
         self.history.clear()
         if row is None:
@@ -110,11 +127,12 @@ class DetailsPane(QWidget):
                 value.setText("—")
             return
         self.title.setText(row.display_name or row.email or row.contact_id)
-        self._set_badge(describe(str(row.status), permission=row.permission_to_send,
-                                 opt_out_date=row.opt_out_date, opt_out_source=row.opt_out_source,
-                                 opt_out_reason=row.opt_out_reason,
-                                 resubscribe_requested_at=row.resubscribe_requested_at,
-                                 deleted=row.deleted_at is not None, confirm_status=row.confirm_status))
+        facts = {"permission": row.permission_to_send, "opt_out_date": row.opt_out_date,
+                 "opt_out_source": row.opt_out_source, "resubscribe_requested_at": row.resubscribe_requested_at,
+                 "deleted": row.deleted_at is not None, "confirm_status": row.confirm_status}
+        badge = describe(str(row.status), **facts)  # type: ignore[arg-type]
+        with_reason = describe(str(row.status), opt_out_reason=row.opt_out_reason, **facts)  # type: ignore[arg-type]
+        self._set_badge(badge, reason=row.opt_out_reason if with_reason.label != badge.label else None)
         names = list_names or {}
         unsubscribed = str(row.status) == "unsubscribed"
         self.unsubscribe_button.setEnabled(not unsubscribed and str(row.status) != "deleted")
@@ -126,6 +144,9 @@ class DetailsPane(QWidget):
             "Only for unsubscribed contacts, and only once per contact" if not can_resub else
             "Constant Contact emails the contact; they are resubscribed only if they confirm")
         self.remove_button.setEnabled(bool(row.list_ids))
+        # The way back from "Remove from lists": only for a contact who may be mailed (never the unsubscribed).
+        self.add_back_button.setEnabled(str(row.status) in ("mailable", "removed")
+                                        and bool(set(names) - set(row.list_ids)))
         self.fields["email"].setText(row.email or "—")
         self.fields["company"].setText(row.company or "—")
         self.fields["opt_in"].setText(f"{_fmt(row.opt_in_date)} by {row.opt_in_source or '—'}"
@@ -145,8 +166,23 @@ class DetailsPane(QWidget):
         if not history:
             self.history.addItem("No actions from this desk yet.")
 
-    def _set_badge(self, badge: Badge) -> None:
-        self.badge.setText(badge.label)
+    def show_many(self, n: int) -> None:
+        """Several contacts selected: say what the buttons will do to them (not "search for a contact")."""
+        self.show_contact(None)
+        self.title.setText(f"{n} contacts selected")
+        self._set_badge(Badge(f"Unsubscribe or Remove from lists acts on all {n} of them.", Tone.NEUTRAL))
+        self.unsubscribe_button.setEnabled(True)
+        self.remove_button.setEnabled(True)
+
+    def _set_badge(self, badge: Badge, reason: str | None = None) -> None:
+        """The reason is a paragraph of its own, laid out in its own direction: an Arabic or Hebrew reason
+        wraps right to left instead of being reordered inside the English sentence."""
+        if reason:
+            self.badge.setTextFormat(Qt.TextFormat.RichText)
+            self.badge.setText(f"<p>{escape(badge.label)}:</p><p dir=\"{text_direction(reason)}\">{escape(reason)}</p>")
+        else:
+            self.badge.setTextFormat(Qt.TextFormat.PlainText)
+            self.badge.setText(badge.label)
         self.badge.setStyleSheet(f"QLabel {{ {TONE_STYLE[badge.tone]} padding:8px; border-radius:6px; "
                                  "font-weight:bold; }")
         self.badge_detail.setText(badge.detail)

@@ -62,13 +62,16 @@ from .dialogs import (
     UnsubscribeDialog,
     UnsubscribeRequest,
 )
+from .export_choice import choose_export_path
 from .notice_bar import NoticeBar
 from .optouts_tab import install_optouts
+from .window_ux import install_window_ux
 
 log = logging.getLogger(__name__)
 
 AnyActionDialog = UnsubscribeDialog | ResubscribeDialog | RemoveFromListsDialog
 
+STAGE_WORDS = {"full pull": "Reading all contacts", "opt-outs": "Reading opt-outs", "changes": "Reading changes"}
 STATUS_FILTERS = (("", "All statuses"), ("mailable", "Can be mailed"), ("unsubscribed", "Unsubscribed"),
                   ("removed", "Removed from all lists"), ("deleted", "Deleted"), ("pending", "Not confirmed"))
 
@@ -173,15 +176,15 @@ class MainWindow(QMainWindow):
         contacts_tab.setStretchFactor(0, 3)
         contacts_tab.setStretchFactor(1, 2)
         contacts_tab.setSizes([740, 440])
-        self.tabs.addTab(contacts_tab, "&Contacts")
+        self.tabs.addTab(contacts_tab, "Co&ntacts")  # Alt+C is the Contact menu
         self.activity = ActivityTab(self.reader, self.desk.store, on_changed=self._wake_sender)
-        self.tabs.addTab(self.activity, "&Activity")
+        self.tabs.addTab(self.activity, "Ac&tivity")
         self.optouts = install_optouts(self)
         outer.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
 
         self.progress = QProgressBar()
-        self.progress.setMaximumWidth(240)
+        self.progress.setMaximumWidth(420)
         self.progress.setVisible(False)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setVisible(False)
@@ -211,7 +214,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction("&Quit", self.close, QKeySequence.StandardKey.Quit)
         menu = self.menuBar().addMenu("&Contact")
         for text, slot, keys in (("&Unsubscribe…", self.unsubscribe_selected, "Ctrl+U"),
-                                 ("Request &resubscribe…", self.resubscribe_selected, None),
+                                 ("Request &resubscribe…", self.resubscribe_selected, "Ctrl+R"),
                                  ("Remove from &lists…", self.remove_selected, "Ctrl+L"),
                                  ("&Sync now", self.start_pull, "F5"),
                                  ("Re-read the &whole account", self.start_full_resync, None)):
@@ -222,6 +225,7 @@ class MainWindow(QMainWindow):
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction("Show &log", self.show_log)
         help_menu.addAction("&About ccdesk", self.show_about)
+        install_window_ux(self)
 
     # --- the store, read on the GUI thread (short queries on a WAL reader) ------------------------------
     def _search_rows(self, q: Query, offset: int, limit: int) -> list[ContactRow]:
@@ -250,6 +254,7 @@ class MainWindow(QMainWindow):
                      self.list_filter.currentData() or None, q.sort, q.descending)
 
     def apply_query(self) -> None:
+        self._debounce.stop()  # a search typed a moment ago is this one: no second reset (it would drop the selection)
         query = self.current_query()
         self.model.set_query(query)
         self._update_filter_counts(query)
@@ -311,9 +316,7 @@ class MainWindow(QMainWindow):
         if len(rows) != 1:
             self.details.show_contact(None)
             if rows:
-                self.details.title.setText(f"{len(rows)} contacts selected")
-                self.details.unsubscribe_button.setEnabled(True)
-                self.details.remove_button.setEnabled(True)
+                self.details.show_many(len(rows))
             return
         self.show_details(rows[0].contact_id)
 
@@ -497,9 +500,11 @@ class MainWindow(QMainWindow):
         try:
             row = await self.desk.lookup_email(email)
         except ApiError as exc:
+            self._lookup_done.discard(email.lower())
             self.statusBar().showMessage(f"Lookup failed: {exc.message}", 10000)
             return
         if row is None:
+            self._lookup_done.discard(email.lower())  # asked again next time: the contact may be added meanwhile
             self.statusBar().showMessage(f"No contact with the address {email} in Constant Contact.", 10000)
             return
         self.statusBar().showMessage(f"Found {email} in Constant Contact and added it to the local copy.", 8000)
@@ -516,7 +521,7 @@ class MainWindow(QMainWindow):
         sync.stopped.connect(self._on_sync_stopped)
         self.desk.scheduler.failed.connect(self.show_notice)
         self.desk.scheduler.quota.connect(
-            lambda q: self.quota_label.setText(f"{q.used:,} of {q.limit:,} requests today"))
+            lambda q: self.quota_label.setText(f"Constant Contact allowance used today: {q.used:,} of {q.limit:,}"))
         # Every ccdesk process of this desk spends the API key's quota: show the shared count as it moves.
         self._quota_timer = QTimer(self, interval=5000)
         self._quota_timer.timeout.connect(self._show_desk_quota)
@@ -526,9 +531,9 @@ class MainWindow(QMainWindow):
     def _show_desk_quota(self) -> None:
         q = self.desk.quota.peek()
         if q is not None:
-            self.quota_label.setText(f"{q.used:,} of {q.limit:,} requests today")
+            self.quota_label.setText(f"Constant Contact allowance used today: {q.used:,} of {q.limit:,}")
             self.quota_label.setToolTip("Requests every ccdesk on this computer sent today with this API key "
-                                        "(the window and scheduled commands); the quota resets at 00:00 UTC.")
+                                        "(the window and scheduled commands); the allowance resets at 00:00 UTC.")
 
     @asyncSlot()
     async def start_pull(self) -> None:
@@ -597,7 +602,10 @@ class MainWindow(QMainWindow):
         if progress.total:
             self.progress.setRange(0, progress.total)
             self.progress.setValue(min(progress.done, progress.total))
-            self.progress.setFormat(f"{progress.stage}: {progress.done:,} / {progress.total:,}")
+            stage = STAGE_WORDS.get(progress.stage, progress.stage)
+            self.progress.setFormat(f"{stage}: {progress.done:,} of {progress.total:,}")
+            self.progress.setMinimumWidth(self.progress.fontMetrics().horizontalAdvance(
+                f"{stage}: {progress.total:,} of {progress.total:,}") + 40)
         # Show the first page at once, then refresh the table at most every 2 s: each refresh is a query on
         # the GUI thread, and the window must stay responsive while thousands of contacts arrive.
         now = time.monotonic()
@@ -606,6 +614,7 @@ class MainWindow(QMainWindow):
             if progress.done <= 500:
                 self.reload_lists()
             self.model.refresh()
+            self._update_filter_counts(self.model.query)  # "All statuses (N)" agrees with the rows shown
             self._update_result_label()
 
     def cancel_pull(self) -> None:
@@ -613,10 +622,9 @@ class MainWindow(QMainWindow):
 
     # --- exports -----------------------------------------------------------------------------------------------
     def export_do_not_mail(self, *, only_new: bool) -> None:
-        title = "Export new opt-outs" if only_new else "Export the Do Not Mail list"
-        path, _ = QFileDialog.getSaveFileName(self, title, "do-not-mail.csv", "CSV files (*.csv)")
-        if path:
-            self._run_export(Path(path), only_new)
+        path = choose_export_path(self, only_new=only_new)  # a feed never replaces a full list
+        if path is not None:
+            self._run_export(path, only_new)
 
     @asyncSlot()
     async def _run_export(self, path: Path, only_new: bool) -> None:

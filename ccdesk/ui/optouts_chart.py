@@ -9,9 +9,12 @@ offscreen in tests, and follows the palette. Matplotlib would pull in a second r
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtWidgets import QHBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ccdesk.services.optout_stats import OptOutStats
+
+from .optouts_reasons import ReasonBars
 
 CONTACT_COLOUR = (198, 40, 40)
 ACCOUNT_COLOUR = (21, 101, 192)
@@ -23,17 +26,24 @@ class OptOutChart(QWidget):
         pg.setConfigOptions(antialias=True, background=None, foreground=self.palette().text().color())
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        weeks = QWidget()
+        column = QVBoxLayout(weeks)
+        column.setContentsMargins(0, 0, 0, 0)
+        # The legend is a line of its own above the plot: inside the plot it covered the bars on small screens.
+        self.legend = QLabel(" &nbsp; ".join(
+            f'<span style="color:rgb{colour}">&#9632;</span> {text}'
+            for colour, text in ((CONTACT_COLOUR, "By the contact"), (ACCOUNT_COLOUR, "By our team"))))
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.weeks_plot = pg.PlotWidget(title="Opt-outs per week")
         self.weeks_plot.setAccessibleName("Opt-outs per week, by who opted out")
-        self.weeks_plot.addLegend(offset=(10, 10))
         self.weeks_plot.setMouseEnabled(x=False, y=False)
         self.weeks_plot.hideButtons()
-        self.reasons_plot = pg.PlotWidget(title="Top reasons")
-        self.reasons_plot.setAccessibleName("Most frequent opt-out reasons")
-        self.reasons_plot.setMouseEnabled(x=False, y=False)
-        self.reasons_plot.hideButtons()
-        layout.addWidget(self.weeks_plot, 3)
-        layout.addWidget(self.reasons_plot, 2)
+        column.addWidget(self.legend)
+        column.addWidget(self.weeks_plot, 1)
+        self.reasons = ReasonBars()
+        layout.addWidget(weeks, 3)
+        layout.addWidget(self.reasons, 2)
 
     def show_stats(self, stats: OptOutStats) -> None:
         plot = self.weeks_plot
@@ -47,18 +57,8 @@ class OptOutChart(QWidget):
         plot.addItem(account)
         step = max(1, len(x) // 8)
         plot.getAxis("bottom").setTicks([[(i, w.strftime("%d %b")) for i, w in enumerate(stats.weeks)][::step]])
-        plot.getAxis("left").setLabel("opt-outs")
-
-        reasons = self.reasons_plot
-        reasons.clear()
-        labels = [r for r, _ in reversed(stats.reasons)]
-        counts = [n for _, n in reversed(stats.reasons)]
-        bars = pg.BarGraphItem(x0=0, y=list(range(len(counts))), height=0.7, width=counts,
-                               brush=pg.mkBrush(120, 120, 120))
-        reasons.addItem(bars)
-        reasons.getAxis("left").setTicks([[(i, _short(label)) for i, label in enumerate(labels)]])
-        reasons.getAxis("left").setWidth(150)
-
-
-def _short(text: str, limit: int = 24) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+        # Fixed ranges: no opt-outs (or none yet) would otherwise autorange to a meaningless -3...3.
+        highest = max((c + a for c, a in zip(stats.by_contact, stats.by_account, strict=True)), default=0)
+        plot.setYRange(0, max(highest, 1) * 1.1, padding=0)
+        plot.setXRange(-0.5, max(len(x), 1) - 0.5, padding=0)
+        self.reasons.set_reasons(stats.reasons)

@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QDate, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QDate, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -28,8 +28,11 @@ from qasync import asyncSlot
 from ccdesk.services.desk import Desk
 from ccdesk.services.export import ExportFailed, OptOutExporter
 from ccdesk.services.optout_stats import OptOutStats, optout_stats
+from ccdesk.services.sync import SyncResult
 from ccdesk.store.rows import ContactRow
 from ccdesk.store.store import Store
+
+from .window_ux import open_contact
 
 SHOWN_MAX = 10_000  # rows kept for the table; the chart, counts and export cover the whole period
 PRESETS = (("since_last", "Since last check"), ("7", "Last 7 days"), ("30", "Last 30 days"),
@@ -86,10 +89,15 @@ def _matches(row: ContactRow, reason: str | None) -> bool:
 
 
 class OptOutsTab(QWidget):
+    contact_requested = Signal(str)  # a row was opened (double-click or Enter): show that contact
+
     def __init__(self, reader: Store, desk: Desk, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.reader, self.desk = reader, desk
         self.last_check: datetime | None = None
+        # What the latest check found new: exactly the opt-outs its "N new opt-outs" notice announced.
+        self.found_by_check: list[str] | None = None
+        self.previous_check: datetime | None = None
         layout = QVBoxLayout(self)
         bar = QHBoxLayout()
         self.preset = QComboBox()
@@ -132,6 +140,11 @@ class OptOutsTab(QWidget):
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setAccessibleName("Opt-outs in the period")
+        self.table.setToolTip("Double-click or press Enter to open the contact")
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
+        self.table.setTabKeyNavigation(False)
+        self.table.activated.connect(self._open_row)
         self.table.verticalHeader().setVisible(False)
         self.table.setWordWrap(False)
         self.table.setAlternatingRowColors(True)
@@ -151,10 +164,16 @@ class OptOutsTab(QWidget):
         self._update_custom()
 
     # --- the period ----------------------------------------------------------------------------------------
-    def _update_custom(self) -> None:
+    def _update_custom(self, p: Period | None = None) -> None:
+        """The date boxes are editable for custom dates only; otherwise they show the preset's own range."""
         custom = self.preset.currentData() == "custom"
         self.from_edit.setEnabled(custom)
         self.to_edit.setEnabled(custom)
+        if not custom and p is not None:
+            for edit, when in ((self.from_edit, p.since), (self.to_edit, p.until)):
+                edit.blockSignals(True)
+                edit.setDate(QDate(when.year, when.month, when.day))
+                edit.blockSignals(False)
 
     def _custom_changed(self) -> None:
         if self.preset.currentData() == "custom":
@@ -166,6 +185,10 @@ class OptOutsTab(QWidget):
         if key == "custom":
             start = datetime.combine(self.from_edit.date().toPython(), time.min).astimezone()
             end = datetime.combine(self.to_edit.date().toPython(), time.max).astimezone()
+        elif key == "since_last" and self.found_by_check is not None:
+            found = [r.opt_out_date for r in self._found_rows() if r.opt_out_date is not None]
+            start = min([*found, self.previous_check or self.last_check or now]).astimezone()
+            end = max([*found, self.last_check or now]).astimezone()
         elif key == "since_last":
             start, end = (self.last_check or now - timedelta(days=1)), now
         else:
@@ -173,11 +196,23 @@ class OptOutsTab(QWidget):
         return Period(start, end, self.source.currentData() or None, self.reason.currentData() or None)
 
     # --- data ----------------------------------------------------------------------------------------------
+    def _found_rows(self) -> list[ContactRow]:
+        rows = [r for r in (self.reader.get_contact(cid) for cid in self.found_by_check or []) if r is not None]
+        return [r for r in rows if str(r.status) == "unsubscribed" or r.opt_out_date is not None]
+
+    def _from_check(self) -> bool:
+        return self.preset.currentData() == "since_last" and self.found_by_check is not None
+
     def refresh(self) -> None:
-        self._update_custom()
         p = self.period()
-        rows_iter = (r for r in self.reader.optouts(p.since, p.until, p.source, newest_first=True)
-                     if _matches(r, p.reason))
+        self._update_custom(p)
+        if self._from_check():
+            rows_iter = iter(sorted((r for r in self._found_rows() if (p.source is None or r.opt_out_source == p.source)
+                                     and _matches(r, p.reason)),
+                                    key=lambda r: r.opt_out_date or p.since, reverse=True))
+        else:
+            rows_iter = (r for r in self.reader.optouts(p.since, p.until, p.source, newest_first=True)
+                         if _matches(r, p.reason))
         shown = list(itertools.islice(rows_iter, SHOWN_MAX))
         rest = sum(1 for _ in rows_iter)
         everything = list(self.reader.optouts(p.since, p.until, p.source)) if rest else shown
@@ -187,8 +222,12 @@ class OptOutsTab(QWidget):
         if self.chart is not None:
             self.chart.show_stats(self.stats)
         total = len(shown) + rest
+        span = f"from {p.since:%d %b %Y} to {p.until:%d %b %Y}"
+        if self._from_check() and self.last_check is not None:
+            span = f"found by the check at {self.last_check:%H:%M}" + (
+                f" (new since {self.previous_check:%H:%M})" if self.previous_check else "")
         self.summary.setText(
-            f"{total:,} opt-out{'s' if total != 1 else ''} from {p.since:%d %b %Y} to {p.until:%d %b %Y}: "
+            f"{total:,} opt-out{'s' if total != 1 else ''} {span}: "
             f"{self.stats.contact_total:,} by the contact, {self.stats.account_total:,} by our team."
             + (f" The table shows the newest {SHOWN_MAX:,}; export for all of them." if rest else ""))
 
@@ -216,9 +255,18 @@ class OptOutsTab(QWidget):
         self.ensure_chart()
         super().showEvent(event)
 
-    def on_sync_finished(self, *_: object) -> None:
+    def on_sync_finished(self, result: SyncResult | None = None, *_: object) -> None:
+        """After every check: "Since last check" lists what this check found new, as its notice says."""
+        self.previous_check, self.last_check = self.last_check, datetime.now().astimezone()
+        if isinstance(result, SyncResult) and not result.full_pull:
+            self.found_by_check = list(result.new_optouts)
+        elif isinstance(result, SyncResult):
+            self.found_by_check = []  # the first full read: nothing is "new" yet
         self.refresh()
-        self.last_check = datetime.now().astimezone()
+
+    def _open_row(self, index: QModelIndex) -> None:
+        if 0 <= index.row() < len(self.model.rows):
+            self.contact_requested.emit(self.model.rows[index.row()].contact_id)
 
     # --- export --------------------------------------------------------------------------------------------
     def export_view(self) -> None:
@@ -234,16 +282,25 @@ class OptOutsTab(QWidget):
         try:
             result = await OptOutExporter(self.desk.store).export_rows(path, rows)
         except ExportFailed as exc:
-            QMessageBox.warning(self, "Export failed", str(exc))
+            self._tell(QMessageBox.Icon.Warning, "Export failed", str(exc))
             return
-        QMessageBox.information(self, "Export finished",
-                                f"Saved {result.rows:,} opt-outs to {path.name}. {result.marked_note()}".strip())
+        self._tell(QMessageBox.Icon.Information, "Export finished",
+                   f"Saved {result.rows:,} opt-outs to {path.name}. {result.marked_note()}".strip())
+
+    def _tell(self, icon: QMessageBox.Icon, title: str, text: str) -> None:
+        """A message box opened with open(), not exec(): a modal loop inside this coroutine would block the
+        asyncio loop (and with it the sender) for as long as the box stays open."""
+        box = QMessageBox(icon, title, text, QMessageBox.StandardButton.Ok, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        self.message_box = box
 
 
 def install_optouts(window: Any) -> OptOutsTab:
     """Add the tab after Contacts and keep it current after every sync."""
     tab = OptOutsTab(window.reader, window.desk)
-    window.tabs.insertTab(1, tab, "&Recent opt-outs")
+    window.tabs.insertTab(1, tab, "Recent &opt-outs")  # Alt+R is Request resubscribe
     window.desk.sync.finished.connect(tab.on_sync_finished)
+    tab.contact_requested.connect(lambda contact_id: open_contact(window, contact_id))
     tab.refresh()
     return tab

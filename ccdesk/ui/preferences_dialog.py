@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from ccdesk.preferences import Preferences, redirect_problem
+from ccdesk.ui.plain_words import where_sign_in_is_kept
 
 
 class PreferencesDialog(QDialog):
@@ -54,8 +55,7 @@ class PreferencesDialog(QDialog):
         self.problem.setStyleSheet("color: #c62828;")
         layout.addWidget(self.problem)
 
-        account = QLabel(f"Signed in — tokens kept in: {keyring_backend or 'this session only'}" if signed_in_as
-                         else "Not signed in.")
+        account = QLabel(f"Signed in. {where_sign_in_is_kept(keyring_backend)}" if signed_in_as else "Not signed in.")
         account.setWordWrap(True)
         layout.addWidget(account)
         self.sign_out_button = QPushButton("Sign &out")

@@ -289,11 +289,10 @@ class SignInScreen(QWidget):
         if saved:
             self.signed_in.emit()
             return
-        backend = self.session.store.backend_name() if self.session else "none"
         self.session_only_text.setText(
-            "You are signed in, but your system has no password store ccdesk can use "
-            f"(keyring: {backend}), so ccdesk cannot remember the sign-in. You are signed in for this session only "
-            "and will need to sign in again next time.")
+            "You are signed in, but this computer has no password store ccdesk can use, so ccdesk cannot "
+            "remember the sign-in. You are signed in for this session only and will need to sign in again next "
+            "time.")
         self.pages.setCurrentIndex(3)
 
     def cancel(self) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
+from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from .main_window import MainWindow
 
@@ -18,7 +18,7 @@ def install_tray(window: MainWindow, icon: QIcon) -> QSystemTrayIcon | None:
     menu.addAction("Show ccdesk", lambda: (window.showNormal(), window.raise_(), window.activateWindow()))
     menu.addAction("Sync now", window.start_pull)
     menu.addSeparator()
-    menu.addAction("Quit", QApplication.quit)
+    menu.addAction("Quit", window.close)  # like File > Quit: asks about waiting changes, then shuts down cleanly
     tray.setContextMenu(menu)
 
     def notify(contact_ids: list[str]) -> None:

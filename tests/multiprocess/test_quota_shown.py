@@ -41,7 +41,8 @@ def test_status_bar_counts_the_other_processes_requests(qtbot, tmp_path: Path) -
     try:
         subprocess.run([sys.executable, "-c", SEND_THREE, str(budget_file)], cwd=ROOT, check=True, timeout=60)
         assert requests_used_today("the-key", budget_file) == 3
-        qtbot.waitUntil(lambda: window.quota_label.text() == "3 of 10,000 requests today", timeout=8000)
+        qtbot.waitUntil(lambda: window.quota_label.text() == "Constant Contact allowance used today: 3 of 10,000",
+                        timeout=8000)
         window.grab().save(str(tmp_path / "quota.png"))
     finally:
         window.shutdown()

@@ -43,7 +43,11 @@ async def test_bulk_unsubscribe_matches_its_preview_and_is_not_repeated(desk: De
     assert len(queued.outbox_ids) == 8
     await desk.worker.drain()
     lines = await report(desk, preview, queued, done_word="unsubscribed")
-    outcomes = {line.address: line.outcome for line in lines}
+    outcomes = {line.address: line.outcome for line in lines if line.outcome != "duplicate"}
+    assert len(lines) == preview.counts()["rows"] == 14  # one per row of the file (blank rows are not rows)
+    assert [line.line for line in lines] == sorted(line.line for line in lines)
+    repeated = [line for line in lines if line.outcome == "duplicate"]
+    assert len(repeated) == 1 and repeated[0].message.startswith("same address as line 2 (unsubscribed: sent ")
     sb = server.sandbox
     for cid in mailable:
         contact = sb.contact_json(cid)

@@ -57,12 +57,12 @@ async def test_unsubscribe_from_file_preview_send_report(server: SandboxServer, 
         assert sb(server).requests_matching("PUT") == 0, "nothing is sent before the preview is confirmed"
         dialog.send_button.click()
         await until(lambda: dialog.stage == "report", 30)
-        assert dialog.report_label.text() == "6 unsubscribed, 2 already, 1 unknown, 1 invalid."
+        assert dialog.report_label.text() == "6 unsubscribed, 2 already, 1 unknown, 1 invalid, 1 duplicate."
         for cid in targets:
             email = sb(server).contact_json(cid)["email_address"]
             assert (email["permission_to_send"], email["opt_out_reason"], email["opt_out_source"]) == (
                 "unsubscribed", "Asked by phone", "Contact")
-        assert dialog.report_model.rowCount() == 10
+        assert dialog.report_model.rowCount() == 11  # one per row of the file, the repeated one included
         dialog.save_report(tmp_path / "report.csv")
         with open(tmp_path / "report.csv", encoding="utf-8-sig", newline="") as f:
             saved = list(csv.DictReader(f))

@@ -95,14 +95,15 @@ async def test_export_this_view(tab: OptOutsTab, tmp_path: Path, monkeypatch) ->
 
     out = tmp_path / "view.csv"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), ""))
-    told: list[str] = []
-    monkeypatch.setattr(QMessageBox, "information", lambda _p, _t, text: told.append(text))
+    monkeypatch.setattr(QMessageBox, "exec", lambda *_: pytest.fail("a modal loop inside the export coroutine"))
     tab.preset.setCurrentIndex(tab.preset.findData("30"))
     tab.export_view()
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 10
-    while not told:
+    while getattr(tab, "message_box", None) is None:
         assert loop.time() < deadline
         await asyncio.sleep(0.02)
+    assert tab.message_box.isVisible() and "Saved 10 opt-outs" in tab.message_box.text()
+    tab.message_box.close()
     with open(out, encoding="utf-8-sig", newline="") as f:
         assert len(list(csv.reader(f))) == 11

@@ -220,6 +220,7 @@ async def test_action_queued_then_app_closed_is_sent_after_reopening(server: San
     find(first, contact["email_address"]["address"])
     fill_unsubscribe(first.window.unsubscribe_selected(), "Asked in person")
     await until(lambda: len(first.reader.pending()) == 1)
+    await until(lambda: "Queued" in first.window.statusBar().currentMessage())  # the slot has finished too
     await first.close()  # the outbox worker was never started: the action is only on disk
     assert sb(server).contact_json(contact["contact_id"])["email_address"]["permission_to_send"] != "unsubscribed"
 

@@ -112,7 +112,8 @@ class RemoveFromListsDialog(QDialog):
             who, verbs = isolate(self._targets[0].short_name), ("stays", "stops")
         body.addWidget(wrapped(
             f"This is not an unsubscribe. {who} {verbs[0]} subscribed, {verbs[1]} getting the emails you send to "
-            "the lists you tick, and can be added back to them any time. To stop all email from this account, "
+            "the lists you tick, and can be added back to them any time (Add back to lists). To stop all email "
+            "from this account, "
             "use Unsubscribe instead: that one only the contact can undo."
         ))
         body.addSpacing(self.fontMetrics().height() // 2)
@@ -136,7 +137,7 @@ class RemoveFromListsDialog(QDialog):
         layout.addSpacing(self.fontMetrics().height() // 2)
 
         self.hint_label = wrapped()
-        self.hint_label.setAccessibleName("What is still needed")
+        self.hint_label.setAccessibleDescription("What is still needed")
         layout.addWidget(self.hint_label)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)

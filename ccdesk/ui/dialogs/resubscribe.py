@@ -121,7 +121,7 @@ class ResubscribeDialog(QDialog):
         layout.addSpacing(self.fontMetrics().height() // 2)
 
         self.hint_label = wrapped()
-        self.hint_label.setAccessibleName("What is still needed")
+        self.hint_label.setAccessibleDescription("What is still needed")
         layout.addWidget(self.hint_label)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from datetime import date
 from typing import Literal
@@ -74,6 +75,21 @@ def apply_preset(current: str, preset: str, presets: Sequence[str] = PRESET_REAS
             text = text[len(other) + 2 :].lstrip()
             break
     return f"{preset}: {text}" if text else preset
+
+
+def due_text(received: date, today: date) -> tuple[str, bool]:
+    """The compliance clock for a request received on `received`: (sentence, overdue)."""
+    due = compliance_due_date(received)
+    left = business_days_left(due, today)
+    span = f"{OPT_OUT_BUSINESS_DAYS} business days after it was received"
+    if today > due:
+        return f"Overdue: this had to take effect by {format_day(due)} ({span}). Unsubscribe now.", True
+    if left == 0:
+        return f"Must take effect today, {format_day(due)} \u2014 {span} (CAN-SPAM, CASL).", False
+    text = f"Must take effect by {format_day(due)} \u2014 {span} (CAN-SPAM, CASL)."
+    if received != today:
+        text += f" {plural(left, 'business day')} left."
+    return text, False
 
 
 class ReasonEdit(QPlainTextEdit):
@@ -164,7 +180,7 @@ class UnsubscribeDialog(QDialog):
         layout.addSpacing(self.fontMetrics().height() // 2)
 
         self.hint_label = wrapped()
-        self.hint_label.setAccessibleName("What is still needed")
+        self.hint_label.setAccessibleDescription("What is still needed")
         layout.addWidget(self.hint_label)
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
@@ -176,6 +192,12 @@ class UnsubscribeDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
+        # Tab follows the page: presets, reason (where focus starts; Shift+Tab reaches the presets), who asked,
+        # the date, then Unsubscribe and Cancel last.
+        chain = [*self.preset_buttons, self.reason_edit, self.contact_radio, self.account_radio,
+                 self.received_edit, self.ok_button, self.cancel_button]
+        for first, then in itertools.pairwise(chain):
+            QWidget.setTabOrder(first, then)
 
     def _title(self) -> str:
         if not self._bulk:
@@ -230,9 +252,9 @@ class UnsubscribeDialog(QDialog):
         form.addWidget(self.reason_edit, 1)  # the only thing that grows: spare height goes to the reason
         row = QHBoxLayout()
         self.reason_error = wrapped()
-        self.reason_error.setAccessibleName("Problem with the reason")
+        self.reason_error.setAccessibleDescription("Problem with the reason")
         self.counter_label = QLabel()
-        self.counter_label.setAccessibleName("Reason length")
+        self.counter_label.setAccessibleDescription("Reason length")
         self.counter_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
         self.counter_label.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
         row.addWidget(self.reason_error, 1)
@@ -277,7 +299,7 @@ class UnsubscribeDialog(QDialog):
         row.addStretch(1)
         form.addLayout(row)
         self.due_label = wrapped()
-        self.due_label.setAccessibleName("Compliance due date")
+        self.due_label.setAccessibleDescription("Compliance due date")
         self.due_label.setToolTip("Counted Monday to Friday. Public holidays are not skipped, so the legal "
                                   "deadline can be a day or two later than shown, never earlier.")
         form.addWidget(self.due_label)
@@ -336,7 +358,6 @@ class UnsubscribeDialog(QDialog):
         else:
             self.counter_label.setText(f"{length} / {MAX_REASON_LENGTH}")
             set_text_color(self.counter_label, muted_color(self.palette()))
-        self.counter_label.setAccessibleDescription(self.counter_label.text())
         if not raw.strip():
             self.reason_error.setText("")
             return ["give a reason"]
@@ -350,21 +371,8 @@ class UnsubscribeDialog(QDialog):
         return []
 
     def _refresh_due(self) -> None:
-        received = self.received_on()
-        due = compliance_due_date(received)
-        left = business_days_left(due, self._today)
-        span = f"{OPT_OUT_BUSINESS_DAYS} business days after it was received"
-        if self._today > due:
-            text = f"Overdue: this had to take effect by {format_day(due)} ({span}). Unsubscribe now."
-            set_text_color(self.due_label, error_color(self.palette()))
-        else:
-            if left == 0:
-                text = f"Must take effect today, {format_day(due)} \u2014 {span} (CAN-SPAM, CASL)."
-            else:
-                text = f"Must take effect by {format_day(due)} \u2014 {span} (CAN-SPAM, CASL)."
-                if received != self._today:
-                    text += f" {plural(left, 'business day')} left."
-            set_text_color(self.due_label, None)
+        text, overdue = due_text(self.received_on(), self._today)
+        set_text_color(self.due_label, error_color(self.palette()) if overdue else None)
         self.due_label.setText(text)
 
     def sizeHint(self) -> QSize:

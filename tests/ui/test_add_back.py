@@ -1,0 +1,52 @@
+"""'Remove from lists' has its way back: 'Add back to lists', never for an unsubscribed contact (15.10)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ccdesk.api import ValidationError
+from ccdesk.sandbox.server import SandboxServer
+from ccdesk.services.add_back import add_to_lists, queue_add_back
+from ccdesk.services.validation import InvalidInput
+from ccdesk.ui.dialogs.add_lists import AddBackDialog
+from tests.ui.test_window_e2e import find, mailable_with_lists, running, sb, server  # noqa: F401 - fixture
+from tests.ui.waiting import until
+
+
+async def test_a_removed_contact_is_added_back(server: SandboxServer, tmp_path: Path) -> None:  # noqa: F811
+    async with running(server, tmp_path / "cache.sqlite3") as app:
+        contact = mailable_with_lists(server)
+        cid, lists = contact["contact_id"], contact["list_memberships"]
+        await app.desk.actions.remove_from_lists([cid], [lists[0]])
+        await until(lambda: lists[0] not in app.reader.get_contact(cid).list_ids)  # sent, and the copy updated
+        find(app, contact["email_address"]["address"])
+        await until(lambda: app.window.details.add_back_button.isEnabled())
+        dialog = app.window.add_back.open()
+        assert isinstance(dialog, AddBackDialog)
+        assert dialog.chosen_ids() == (lists[0],)  # the list this desk removed starts ticked
+        assert dialog.ok_button.isEnabled()
+        dialog.accept()
+        await until(lambda: lists[0] in sb(server).contact_json(cid)["list_memberships"])
+        after = sb(server).contact_json(cid)
+        assert sorted(after["list_memberships"]) == sorted(lists)
+        assert after["email_address"]["permission_to_send"] == contact["email_address"]["permission_to_send"]
+
+
+async def test_never_for_an_unsubscribed_contact(server: SandboxServer, tmp_path: Path) -> None:  # noqa: F811
+    async with running(server, tmp_path / "cache.sqlite3") as app:
+        contact = mailable_with_lists(server)
+        cid = contact["contact_id"]
+        spare = next(lst["list_id"] for lst in sb(server).lists() if lst["list_id"] not in contact["list_memberships"])
+        unsub = sb(server).contact_ids(status="unsubscribed")[0]
+        find(app, sb(server).contact_json(unsub)["email_address"]["address"])
+        assert not app.window.details.add_back_button.isEnabled()
+        assert app.window.add_back.open() is None
+        with pytest.raises(InvalidInput):
+            await queue_add_back(app.desk, unsub, [spare])
+        # The local copy says mailable, but the contact has just unsubscribed: the server's word wins.
+        sb(server).contact_unsubscribes(cid, "No more")
+        with pytest.raises(ValidationError):
+            await add_to_lists(app.desk.client, cid, [spare])
+        assert spare not in sb(server).contact_json(cid)["list_memberships"]

@@ -1,0 +1,26 @@
+"""An exact address not found in Constant Contact is asked again later, not remembered as missing (15.10)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ccdesk.sandbox.server import SandboxServer
+from tests.ui.test_window_e2e import running, sb, server  # noqa: F401 - the sandbox fixture
+from tests.ui.waiting import until
+
+
+async def test_not_found_is_asked_again(server: SandboxServer, tmp_path: Path) -> None:  # noqa: F811
+    address = "new.person@late-signup.example"
+    async with running(server, tmp_path / "cache.sqlite3") as app:
+        window = app.window
+        window.search_edit.setText(address)
+        window.apply_query()
+        await until(lambda: "No contact with the address" in window.statusBar().currentMessage())
+        contact_id = sb(server).add_contact(email_address={"address": address, "permission_to_send": "implicit"})
+        window.statusBar().clearMessage()
+        window.search_edit.setText("new.person")  # the user edits the search, then types the address again
+        window.apply_query()
+        window.search_edit.setText(address)
+        window.apply_query()
+        await until(lambda: window.model.total == 1)
+        assert window.model.row(0).contact_id == contact_id

@@ -1,0 +1,87 @@
+"""Recent opt-outs agrees with the notice, draws honest charts at every size, and opens contacts (issue 15, 7)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from ccdesk.services.sync import SyncResult
+from ccdesk.store.store import Store
+from ccdesk.ui.main_window import MainWindow
+from ccdesk.ui.optouts_tab import OptOutsTab
+from tests.ui.test_optouts_tab import optout, tab  # noqa: F401 - the tab fixture
+from tests.ui.test_window_ux import window  # noqa: F401 - the window fixture
+
+
+def test_since_last_check_lists_what_the_notice_announced(tab: OptOutsTab, tmp_path: Path) -> None:  # noqa: F811
+    tab.on_sync_finished(SyncResult(full_pull=True))
+    # Three opt-outs the next check finds: one made two days ago (seen late), two made just now.
+    late = [optout(900 + i, days_ago=d, source="Contact", reason="Moved away") for i, d in enumerate((2, 0, 0))]
+    with Store(tab.reader.path) as s:
+        s.upsert_contacts(late)
+    tab.on_sync_finished(SyncResult(new_optouts=[c["contact_id"] for c in late]))
+    tab.preset.setCurrentIndex(tab.preset.findData("since_last"))
+    assert tab.model.rowCount() == 3
+    assert tab.summary.text().startswith("3 opt-outs found by the check at")
+    tab.on_sync_finished(SyncResult(new_optouts=[]))  # the next check finds nothing new
+    assert tab.model.rowCount() == 0
+
+
+def test_an_empty_period_draws_no_negative_axis(tab: OptOutsTab) -> None:  # noqa: F811
+    tab.preset.setCurrentIndex(tab.preset.findData("custom"))
+    tab.from_edit.setDate(tab.from_edit.date().addYears(-9))
+    tab.to_edit.setDate(tab.from_edit.date().addDays(20))
+    assert tab.model.rowCount() == 0
+    (_x0, _x1), (y0, y1) = tab.chart.weeks_plot.getViewBox().viewRange()
+    assert y0 >= 0 and y1 >= 1
+    assert tab.chart.reasons.rows() == []
+
+
+def _eight_reasons(tab: OptOutsTab) -> None:  # noqa: F811
+    rows = [optout(2000 + i, days_ago=i % 20, source="Contact", reason=f"Reason number {i % 8} " + "long " * (i % 8))
+            for i in range(80)]
+    with Store(tab.reader.path) as s:
+        s.upsert_contacts(rows)
+    tab.preset.setCurrentIndex(tab.preset.findData("30"))
+    tab.refresh()
+
+
+def test_every_top_reason_is_labelled_and_the_legend_is_clear(tab: OptOutsTab) -> None:  # noqa: F811
+    _eight_reasons(tab)
+    for width, height in ((1920, 1040), (1024, 560)):
+        tab.resize(width, height)
+        QApplication.processEvents()
+        bars = tab.chart.reasons
+        rows = bars.rows()
+        assert len(rows) == 8
+        for row in rows:
+            assert row.label and row.label_rect.height() >= bars.fontMetrics().height()
+            assert row.label_rect.bottom() <= bars.height()
+        legend = tab.chart.legend.geometry()
+        assert not legend.intersects(tab.chart.weeks_plot.geometry())
+
+
+def test_disabled_dates_show_the_period_shown(tab: OptOutsTab) -> None:  # noqa: F811
+    tab.preset.setCurrentIndex(tab.preset.findData("7"))
+    assert not tab.from_edit.isEnabled()
+    assert tab.from_edit.date().toPython() == date.today() - timedelta(days=7)
+    assert tab.to_edit.date().toPython() == date.today()
+
+
+def test_an_opt_out_row_opens_its_contact(window: MainWindow, qtbot) -> None:  # noqa: F811
+    tabs = window.tabs
+    tabs.setCurrentWidget(window.optouts)
+    window.optouts.preset.setCurrentIndex(window.optouts.preset.findData("365"))
+    assert window.optouts.model.rowCount() == 1
+    assert not window.search_edit.isVisible()  # the contacts search does nothing here: hidden
+    table = window.optouts.table
+    table.setCurrentIndex(window.optouts.model.index(0, 1))
+    table.setFocus()
+    qtbot.keyClick(table, Qt.Key.Key_Return)
+    assert tabs.currentWidget() is window.contacts_split
+    assert window.search_edit.isVisible()
+    assert [r.contact_id for r in window.selected_rows()] == ["00000000-0000-0000-0000-000000000007"]
+    assert "Too many emails" in window.details.badge.text()
