@@ -4,7 +4,6 @@ traceback, exit code 7. A bulk run stopped by the lock says how many changes wer
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
 import time
@@ -51,44 +50,6 @@ def test_opening_waits_then_names_the_program(locked_db, short_wait) -> None:
         Store(db)
     message = caught.value.message
     assert f"process {holder.pid}" in message and "Close that program" in message and "Nothing was changed" in message
-
-
-def test_the_window_shows_a_plain_screen_then_opens_on_try_again(qtbot, tmp_path: Path, locked_db,
-                                                                  short_wait) -> None:
-    from ccdesk.api import CCClient, StaticTokenProvider
-    from ccdesk.services.desk import Desk
-    from ccdesk.ui.store_problem import StoreProblemScreen, open_or_explain
-
-    db, holder = locked_db
-    client = CCClient(StaticTokenProvider("t"), base_url="http://127.0.0.1:9/v3")
-    screens: list[StoreProblemScreen] = []
-    quit_event = asyncio.Event()
-
-    async def scenario() -> Desk | None:
-        task = asyncio.ensure_future(open_or_explain(lambda: Desk(client, db), quit_event, on_screen=screens.append))
-        while not (screens and screens[0].isVisible()):
-            await asyncio.sleep(0.05)
-        screen = screens[0]
-        assert f"process {holder.pid}" in screen.message.text()
-        screen.grab().save(str(tmp_path / "store-problem.png"))
-        holder.kill()
-        holder.wait(10)
-        screen.retry_button.click()
-        return await asyncio.wait_for(task, 30)
-
-    import qasync
-    import shiboken6
-    from PySide6.QtWidgets import QApplication
-
-    loop = qasync.QEventLoop(QApplication.instance())
-    try:
-        desk = loop.run_until_complete(scenario())
-        assert desk is not None  # opened on Try again; the screen is gone
-        assert not shiboken6.isValid(screens[0]) or not screens[0].isVisible()
-        loop.run_until_complete(desk.close())
-    finally:
-        loop.close()
-    assert (tmp_path / "store-problem.png").stat().st_size > 0
 
 
 @pytest.mark.slow
