@@ -181,11 +181,17 @@ async def test_server_error_during_refresh_is_retryable(clock_tokens: TokenSet) 
     def failing(request: httpx.Request) -> httpx.Response:
         return httpx.Response(503, text="<html>maintenance</html>")
 
+    pauses: list[float] = []
+
+    async def pause(seconds: float) -> None:
+        pauses.append(seconds)
+
     async with httpx.AsyncClient(transport=httpx.MockTransport(failing)) as http:
-        session = AuthSession(AuthConfig("c"), MemoryTokenStore(), clock_tokens, http=http)
+        session = AuthSession(AuthConfig("c"), MemoryTokenStore(), clock_tokens, http=http, sleep=pause)
         with pytest.raises(ServerError) as caught:
             await session.refresh(clock_tokens.access_token)
         assert caught.value.retryable and session.signed_in
+        assert pauses == [1.0, 2.0, 4.0] and session.refresh_count == 4  # asked again, then gave up for now
 
 
 @pytest.mark.asyncio
@@ -211,6 +217,8 @@ async def test_refresh_save_failure_keeps_new_tokens(sandbox: Sandbox) -> None:
     backend = MemoryKeyring()
     store = KeyringTokenStore("ccdesk-test-client", backend=backend)
     session = await _signed_in(sandbox, MemoryTokenStore())
+    assert session.tokens is not None
+    store.save(session.tokens)  # the keyring held the sign-in...
     session.store = store
     events: list[SessionEvent] = []
     session.add_listener(events.append)
