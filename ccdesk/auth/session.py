@@ -93,7 +93,7 @@ class AuthSession:
     @classmethod
     async def restore(cls, config: AuthConfig, store: TokenStore, *, http: httpx.AsyncClient | None = None,
                       now: Callable[[], datetime] = _utcnow,
-                      refresh_margin: timedelta = DEFAULT_REFRESH_MARGIN) -> AuthSession:
+                      refresh_margin: timedelta = DEFAULT_REFRESH_MARGIN, **kw: Any) -> AuthSession:
         """A session from the stored sign-in (signed out if there is none or the store cannot be read)."""
         try:
             tokens = await store.aload()
@@ -101,7 +101,7 @@ class AuthSession:
             log.warning("Could not read the saved sign-in: %s", exc.message)
             tokens = None
         log.info("Restored %s from the %s", "a sign-in" if tokens else "no sign-in", store.backend_name())
-        return cls(config, store, tokens, http=http, now=now, refresh_margin=refresh_margin)
+        return cls(config, store, tokens, http=http, now=now, refresh_margin=refresh_margin, **kw)
 
     async def aclose(self) -> None:
         await self._endpoint.aclose()
