@@ -47,7 +47,7 @@ async def _no_pause(_seconds: float) -> None:
 
 
 def _session(sandbox: Sandbox, store: KeyringTokenStore, tokens: TokenSet | None = None, **kw: Any) -> AuthSession:
-    return AuthSession(sandbox.auth_config(), store, tokens, now=sandbox.clock.now, **kw)
+    return AuthSession(sandbox.auth_config(), store, tokens, now=sandbox.clock.now, sleep=_no_pause, **kw)
 
 
 async def _desk(sandbox: Sandbox, n: int) -> tuple[MemoryKeyring, list[AuthSession]]:
