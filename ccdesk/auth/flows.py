@@ -62,7 +62,7 @@ async def sign_in_pkce(config: AuthConfig, open_browser: Callable[[str], object]
     """
     pkce, state = PkcePair.new(), new_state()
     async with LoopbackListener(state, port=config.redirect_port, path=config.redirect_path,
-                                timeout_s=timeout_s) as listener:
+                                timeout_s=timeout_s, host_name=config.redirect_host) as listener:
         redirect_uri = listener.redirect_uri
         try:
             opened = open_browser(authorize_url(config, redirect_uri, state, pkce))

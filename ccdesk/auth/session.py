@@ -87,6 +87,7 @@ class AuthSession:
         self._inflight: asyncio.Future[TokenSet] | None = None
         self._listeners: list[SessionListener] = []
         self.refresh_count = 0  # refresh requests actually sent
+        self.store_problem: str | None = None  # why the keyring could not be read or written, in plain words
         self._lock_factory = lock
         self._sleep = sleep
 
@@ -95,13 +96,16 @@ class AuthSession:
                       now: Callable[[], datetime] = _utcnow,
                       refresh_margin: timedelta = DEFAULT_REFRESH_MARGIN, **kw: Any) -> AuthSession:
         """A session from the stored sign-in (signed out if there is none or the store cannot be read)."""
+        problem = None
         try:
             tokens = await store.aload()
         except TokenStoreError as exc:
             log.warning("Could not read the saved sign-in: %s", exc.message)
-            tokens = None
+            tokens, problem = None, exc.message
         log.info("Restored %s from the %s", "a sign-in" if tokens else "no sign-in", store.backend_name())
-        return cls(config, store, tokens, http=http, now=now, refresh_margin=refresh_margin, **kw)
+        session = cls(config, store, tokens, http=http, now=now, refresh_margin=refresh_margin, **kw)
+        session.store_problem = problem
+        return session
 
     async def aclose(self) -> None:
         await self._endpoint.aclose()
@@ -281,6 +285,7 @@ class AuthSession:
             await self.store.asave(tokens)
             return True
         except TokenStoreError as exc:
+            self.store_problem = exc.message
             self._emit("save_failed", f"The sign-in could not be saved: {exc.message} You will need to sign in "
                        "again after restarting ccdesk.")
             return False

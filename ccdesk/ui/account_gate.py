@@ -56,7 +56,7 @@ class AccountGate:
         if self.session is not None and self.session.signed_in:
             return self.session
         done = asyncio.Event()
-        self.show_screen("", done)
+        self.show_screen(self.session.store_problem or "" if self.session is not None else "", done)
         waiter = asyncio.ensure_future(done.wait())
         quitter = asyncio.ensure_future(quit_event.wait())
         await asyncio.wait({waiter, quitter}, return_when=asyncio.FIRST_COMPLETED)

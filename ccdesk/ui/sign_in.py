@@ -289,10 +289,11 @@ class SignInScreen(QWidget):
         if saved:
             self.signed_in.emit()
             return
+        problem = self.session.store_problem if self.session else None
         self.session_only_text.setText(
-            "You are signed in, but this computer has no password store ccdesk can use, so ccdesk cannot "
-            "remember the sign-in. You are signed in for this session only and will need to sign in again next "
-            "time.")
+            "You are signed in, but this computer has no password store ccdesk can use"
+            + (f" ({problem})" if problem else "") + ", so ccdesk cannot remember the sign-in. You are signed in "
+            "for this session only and will need to sign in again next time.")
         self.pages.setCurrentIndex(3)
 
     def cancel(self) -> None:
