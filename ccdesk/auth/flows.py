@@ -149,7 +149,9 @@ class DeviceFlow:
             await self._endpoint.aclose()
             reason = exc.description or exc.error
             raise OAuthServerError(f"Constant Contact refused to start a device sign-in ({reason}). The app may not "
-                                   "be set up for the device flow.", error=exc.error, description=exc.description,
+                                   "be set up for the device flow: Constant Contact needs an app registered for "
+                                   "it, with its own API key (`ccdesk sign-in --device --client-id KEY`, or "
+                                   "Settings in the window).", error=exc.error, description=exc.description,
                                    status=exc.status) from None
         except ApiError:
             await self._endpoint.aclose()
