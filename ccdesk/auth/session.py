@@ -258,8 +258,9 @@ class AuthSession:
             return False, None
 
     async def _ended_elsewhere(self) -> NoReturn:
-        message = ("You were signed out of Constant Contact in another ccdesk window or with `ccdesk sign-out`. "
-                   + HOW_TO_SIGN_IN)
+        message = ("This desk's saved Constant Contact sign-in was removed by another ccdesk process: someone signed "
+                   "out (in the window or with `ccdesk sign-out`), or the sign-in has ended (a new sign-in with the "
+                   "same app elsewhere ends earlier ones). " + HOW_TO_SIGN_IN)
         self._tokens = None
         self._emit("signed_out", message)
         raise SignInRequired(message)

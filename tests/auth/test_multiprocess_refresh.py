@@ -1,0 +1,46 @@
+"""Real processes on one desk: `ccdesk sync` started four at a time after the access token expired, with rotating
+refresh tokens, the token endpoint limited to one request a second and new sign-ins expiring old chains. Before
+the shared chain, all but one process got invalid_grant and wiped the keyring (every later command exited 3)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .conftest import SecretService
+from .multiprocess_desk import shared_desk
+
+pytestmark = [pytest.mark.keyring, pytest.mark.slow]
+
+
+def test_concurrent_syncs_on_an_expired_token_stay_signed_in(tmp_path: Path, secret_service: SecretService) -> None:
+    with shared_desk(tmp_path / "home", secret_service.bus_address) as desk:
+        for round_no in range(3):
+            desk.expire_access_tokens()
+            result = desk.sync_at_once(4)
+            assert result.exit_codes == [0, 0, 0, 0], "\n".join(result.stderr)
+            assert desk.refreshes() == round_no + 1, "one refresh per round: the others used the saved set"
+        assert desk.status() == 0
+        assert desk.server.sandbox.tokens.oauth.limits.refused == 0  # never tripped the token endpoint's limit
+
+
+def test_a_chain_ended_elsewhere_says_what_to_do(tmp_path: Path, secret_service: SecretService) -> None:
+    """A new sign-in with the same app on another desk ends this desk's chain: every process stops with exit 3
+    and the plain message, none with a traceback."""
+    import asyncio
+    import time
+
+    from ccdesk.services.demo import signed_in_to_sandbox
+
+    from .multiprocess_desk import CLIENT_ID
+
+    with shared_desk(tmp_path / "home", secret_service.bus_address) as desk:
+        time.sleep(1.1)  # the token endpoint takes about one request a second per app
+        asyncio.run(signed_in_to_sandbox(desk.server, CLIENT_ID))  # another desk, its own keyring
+        desk.expire_access_tokens()
+        result = desk.sync_at_once(3)
+        assert result.exit_codes == [3, 3, 3]
+        for err in result.stderr:
+            assert "sign-in has ended" in err and "ccdesk sign-in" in err and "Traceback" not in err, err
+        assert desk.status() == 3
