@@ -29,9 +29,9 @@ from typing import Any, Literal, NoReturn
 
 import httpx
 
-from ccdesk.api.errors import ApiError, ServerError, SignInRequired, Throttled
+from ccdesk.api.errors import ApiError, NetworkError, ServerError, SignInRequired, Throttled
 
-from .chain_lock import ChainLock, NoLock
+from .chain_lock import ChainLock, ChainLockTimeout, NoLock
 from .config import AuthConfig
 from .endpoint import OAuthEndpoint
 from .errors import OAuthServerError
@@ -185,6 +185,13 @@ class AuthSession:
 
     async def _do_refresh(self, current: TokenSet, rejected: str) -> TokenSet:
         """Renew under the desk-wide lock: another process may have renewed (and rotated) the chain already."""
+        try:
+            return await self._renew_locked(current, rejected)
+        except ChainLockTimeout:
+            raise NetworkError("Another ccdesk process on this computer has been renewing the Constant Contact "
+                               "sign-in for too long; ccdesk will try again shortly. Nothing was lost.") from None
+
+    async def _renew_locked(self, current: TokenSet, rejected: str) -> TokenSet:
         async with self._lock_factory(self):
             if self._tokens is not current:  # signed out, or in again, while waiting for the lock
                 return self._require()

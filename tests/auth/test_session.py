@@ -54,6 +54,14 @@ async def spy() -> AsyncIterator[SpyStore]:
     yield SpyStore()
 
 
+@pytest.fixture(autouse=True, params=[False, True], ids=["new-sign-in-keeps-old", "new-sign-in-expires-old"])
+def _new_sign_in_reading(request: pytest.FixtureRequest) -> None:
+    """Every session test runs under both readings of "a new set of tokens expires the previous refresh tokens"
+    (the sandbox's --new-sign-in-expires-old)."""
+    if "sandbox" in request.fixturenames:
+        request.getfixturevalue("sandbox").config.new_sign_in_expires_old = request.param
+
+
 @pytest.mark.asyncio
 async def test_expiry_mid_session_one_refresh_for_twenty_callers(sandbox: Sandbox, spy: SpyStore) -> None:
     session = await _signed_in(sandbox, spy)

@@ -232,3 +232,21 @@ async def test_chain_lock_is_exclusive_and_times_out(tmp_path: Path) -> None:
                 pass
     async with ChainLock("a", path=path, timeout_s=0.2) as again:
         assert again.waited_s < 0.2
+
+
+@pytest.mark.asyncio
+async def test_a_stuck_lock_holder_is_a_temporary_failure(sandbox: Sandbox, tmp_path: Path) -> None:
+    from ccdesk.api.errors import NetworkError
+
+    keyring, (restored,) = await _desk(sandbox, 1)
+    path = tmp_path / "desk.lock"
+    session = _session(sandbox, KeyringTokenStore(CLIENT_ID, backend=keyring), restored.tokens,
+                       lock=lambda _s: ChainLock(CLIENT_ID, path=path, timeout_s=0.3))
+    sandbox.clock.advance(86400)
+    async with ChainLock(CLIENT_ID, path=path):  # another process holds it and does not let go
+        with pytest.raises(NetworkError, match="renewing the Constant Contact sign-in") as caught:
+            await session.access_token()
+    assert caught.value.retryable and session.signed_in and sandbox.oauth.token_requests["refresh_token"] == 0
+    assert sandbox.tokens.lookup(await session.access_token()) is not None  # once free, it renews
+    for s in (session, restored):
+        await s.aclose()

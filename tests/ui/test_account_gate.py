@@ -92,3 +92,27 @@ async def test_device_key_offers_the_code_and_its_sign_in_is_the_desks(server: S
     assert restored is not None and restored.config.client_id == "gate-device" and again.screen is None
     for s in (session, restored):
         await s.aclose()
+
+
+async def test_a_locked_keyring_is_named_on_the_sign_in_screen(qtbot) -> None:
+    import keyring.errors
+
+    from ccdesk.auth.token_store import KeyringTokenStore
+    from tests.auth.conftest import MemoryKeyring
+
+    class Locked(MemoryKeyring):
+        def get_password(self, service: str, username: str) -> str | None:
+            raise keyring.errors.KeyringLocked("Failed to unlock the collection!")
+
+    gate = AccountGate(Preferences(client_id="locked-desk"),
+                       store_factory=lambda cid: KeyringTokenStore(cid, backend=Locked()))
+    quit_event = asyncio.Event()
+    pending = asyncio.ensure_future(gate.signed_in_session(quit_event))
+    await until(lambda: gate.screen is not None)
+    shown = gate.screen.message.label.text()
+    assert "keyring is locked" in shown and "FileNotFoundError" not in shown
+    quit_event.set()
+    assert await asyncio.wait_for(pending, 5) is None
+    gate.screen.close()
+    gate.screen.deleteLater()
+    await asyncio.sleep(0.05)
