@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -15,6 +15,7 @@ import httpx
 import keyring.backend
 import keyring.errors
 import pytest
+import pytest_asyncio
 import uvicorn
 
 from ccdesk.auth import AuthConfig
@@ -86,6 +87,13 @@ class Sandbox:
     @property
     def token_url(self) -> str:
         return self.base_url + "/oauth2/default/v1/token"
+
+
+@pytest_asyncio.fixture
+async def web(sandbox: Sandbox) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on the sandbox's host (the OAuth server and /_sandbox), redirects not followed."""
+    async with httpx.AsyncClient(base_url=sandbox.base_url, follow_redirects=False, timeout=5) as client:
+        yield client
 
 
 @pytest.fixture

@@ -5,29 +5,19 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-import pytest_asyncio
 
 from ccdesk.auth.pkce import PkcePair
 from ccdesk.sandbox.oauth_apps import AppRegistry, parse_app
 
 from .conftest import CLIENT_ID, Sandbox
+from .test_oauth_server import AUTHORIZE, REDIRECT, TOKEN
 
-REDIRECT = "http://127.0.0.1:40111/callback"
-AUTHORIZE = "/oauth2/default/v1/authorize"
-TOKEN = "/oauth2/default/v1/token"
 DEVICE = "/oauth2/default/v1/device/authorize"
 SCOPE = "contact_data offline_access"
-
-
-@pytest_asyncio.fixture
-async def web(sandbox: Sandbox) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=sandbox.base_url, follow_redirects=False, timeout=5) as client:
-        yield client
 
 
 def _register(sandbox: Sandbox, *specs: str) -> None:
