@@ -117,6 +117,10 @@ class TokenEndpointLimits:
                 self._recent[client_id] = [*window, now]
         return None
 
+    def set_fault(self, kind: str, count: int) -> None:
+        with self._lock:
+            self.fault, self.fail_next = kind, count
+
     @staticmethod
     def _refusal(kind: str) -> Response:
         if kind == "temporarily_unavailable":
@@ -162,8 +166,7 @@ def _apply(server: Any, body: Any) -> str | None:
     mode = body.get("refresh_tokens", getattr(server.options, "refresh_tokens", "rotating"))
     if mode not in ("rotating", "long-lived"):
         return "refresh_tokens must be 'rotating' or 'long-lived'."
-    with server.limits._lock:
-        server.limits.fault, server.limits.fail_next = fault, nxt
+    server.limits.set_fault(fault, nxt)
     server.options.token_rate_limit = float(rate)
     server.options.refresh_tokens = mode
     if "new_sign_in_expires_old" in body:

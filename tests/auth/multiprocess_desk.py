@@ -8,6 +8,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -45,16 +46,26 @@ class SharedDesk:
     def expire_access_tokens(self) -> None:
         httpx.post(f"{self.server.base_url}/_sandbox/tokens/expire", timeout=10).raise_for_status()
 
-    def sync_at_once(self, n: int, timeout: float = 180) -> Round:
+    def sync_at_once(self, n: int, timeout: float = 180, expire_after: float | None = None) -> Round:
         """n `ccdesk sync` processes started together, each with its own cache file (the sign-in is what they
-        share here; sharing one cache is the sync lock's business)."""
+        share here; sharing one cache is the sync lock's business). `expire_after` seconds after the start the
+        access token expires under them (they are then mid-sync)."""
         procs = [subprocess.Popen([sys.executable, "-m", "ccdesk", "sync", "--quiet", "--db",
                                    str(self.home / f"cache-{i}.sqlite3")], env=self.env, cwd=self.home,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for i in range(n)]
+        if expire_after is not None:
+            time.sleep(expire_after)
+            self.expire_access_tokens()
         errs = [p.communicate(timeout=timeout)[1] for p in procs]
         result = Round([p.returncode for p in procs], errs)
         self.rounds.append(result)
         return result
+
+    def start_window_like(self, seconds: float) -> subprocess.Popen[str]:
+        """A process that holds the sign-in all along and syncs every half second, as the open window does."""
+        return subprocess.Popen([sys.executable, "-m", "tests.auth.window_like_child", "--db",
+                                 str(self.home / "window.sqlite3"), "--seconds", str(seconds)], env=self.env,
+                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     def status(self) -> int:
         return subprocess.run([sys.executable, "-m", "ccdesk", "status"], env=self.env, cwd=self.home,

@@ -25,6 +25,28 @@ def test_concurrent_syncs_on_an_expired_token_stay_signed_in(tmp_path: Path, sec
         assert desk.server.sandbox.tokens.oauth.limits.refused == 0  # never tripped the token endpoint's limit
 
 
+def test_window_like_process_and_cli_syncs_share_the_chain(tmp_path: Path, secret_service: SecretService) -> None:
+    """The window stays open (and keeps syncing) while scheduled `ccdesk sync` runs come and go and the access
+    token expires under all of them: nobody is signed out."""
+    import time
+
+    with shared_desk(tmp_path / "home", secret_service.bus_address, contacts=4000) as desk:
+        window = desk.start_window_like(seconds=20)
+        try:
+            for _ in range(3):
+                time.sleep(1.0)
+                result = desk.sync_at_once(2, expire_after=2.0)  # expires while all three are mid-sync
+                assert result.exit_codes == [0, 0], "\n".join(result.stderr)
+            out, err = window.communicate(timeout=120)
+        finally:
+            if window.poll() is None:
+                window.kill()
+                window.communicate()
+        assert window.returncode == 0, out + err
+        assert "signed out" not in out and out.count("synced") >= 3
+        assert desk.refreshes() >= 3 and desk.status() == 0
+
+
 def test_a_chain_ended_elsewhere_says_what_to_do(tmp_path: Path, secret_service: SecretService) -> None:
     """A new sign-in with the same app on another desk ends this desk's chain: every process stops with exit 3
     and the plain message, none with a traceback."""

@@ -175,7 +175,7 @@ async def test_new_sign_in_elsewhere_ends_this_chain_with_a_plain_message(sandbo
 async def test_busy_token_endpoint_is_temporary(sandbox: Sandbox, fault: str) -> None:
     keyring, (session,) = await _desk(sandbox, 1)
     sandbox.clock.advance(86400)
-    sandbox.oauth.limits.fault, sandbox.oauth.limits.fail_next = fault, 2
+    sandbox.oauth.limits.set_fault(fault, 2)
     token = await session.access_token()  # asked again after a pause: renewed
     assert sandbox.tokens.lookup(token) is not None and session.signed_in
     sandbox.clock.advance(86400)
