@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,6 +33,10 @@ def private_secret_service() -> Iterator[SecretService]:
     env = {**os.environ, "HOME": home, "XDG_DATA_HOME": os.path.join(home, ".local", "share")}
     for var in ("DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR", "GNOME_KEYRING_CONTROL"):
         env.pop(var, None)  # never talk to (or put a socket beside) the real user's session keyring
+    # A private control directory (without XDG_RUNTIME_DIR gnome-keyring puts its control socket under
+    # XDG_CACHE_HOME, which concurrent test runs of this user may share): otherwise a daemon can find another
+    # run's socket, hand that daemon the password, and this bus never gets an unlocked login collection.
+    env["XDG_CACHE_HOME"] = os.path.join(home, ".cache")
     bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--nosyslog", "--print-address=1"],
                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True)
     daemon: subprocess.Popen[str] | None = None
@@ -50,6 +55,7 @@ def private_secret_service() -> Iterator[SecretService]:
         if "GNOME_KEYRING_CONTROL" not in daemon.stdout.readline():
             raise KeyringUnavailable("gnome-keyring-daemon did not start")
         os.environ["DBUS_SESSION_BUS_ADDRESS"] = address
+        _wait_for_login_collection()
         yield SecretService(home, address)
     finally:
         if saved is None:
@@ -68,3 +74,24 @@ def private_secret_service() -> Iterator[SecretService]:
             if stream is not None:
                 stream.close()
         shutil.rmtree(home, ignore_errors=True)
+
+
+def _wait_for_login_collection(timeout_s: float = 10.0) -> None:
+    """The daemon creates the unlocked "login" collection from the password shortly after it starts; a first
+    write that comes sooner would try to create a collection through a prompt, which is dismissed headless."""
+    import secretstorage
+
+    deadline = time.monotonic() + timeout_s
+    connection = secretstorage.dbus_init()
+    try:
+        while time.monotonic() < deadline:
+            try:
+                paths = [c.collection_path for c in secretstorage.get_all_collections(connection)]
+            except Exception:  # the service may not be registered on the bus yet
+                paths = []
+            if any(p.endswith("/login") for p in paths):
+                return
+            time.sleep(0.05)
+    finally:
+        connection.close()
+    raise KeyringUnavailable("gnome-keyring-daemon did not create its login collection")

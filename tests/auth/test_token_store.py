@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -142,6 +143,8 @@ def test_real_secret_service(secret_service: SecretService) -> None:
     # The keyring file on disk is encrypted: the token text does not appear in it.
     for folder, _dirs, files in os.walk(secret_service.home):
         for name in files:
+            if not stat.S_ISREG(os.lstat(os.path.join(folder, name)).st_mode):
+                continue  # the daemon's control socket
             with open(os.path.join(folder, name), "rb") as fh:
                 data = fh.read()
             assert b"accessXY" not in data and b"refresh-token-value" not in data
