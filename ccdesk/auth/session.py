@@ -226,6 +226,8 @@ class AuthSession:
                         continue
                     await self._chain_gone(base, GONE, exc)
                 fresh = TokenSet.from_token_response(body, self._now(), previous=base)
+                if self._tokens is not current:  # signed out, or in again, while the request was out: drop it
+                    return self._require()
                 await self._save(fresh)  # before the old tokens are let go: a rotated refresh token must not be lost
                 log.info("Refreshed the access token; it now expires at %s (refresh token %s)",
                          fresh.expires_at.isoformat(), "rotated" if fresh.refresh_token != base.refresh_token

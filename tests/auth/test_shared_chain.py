@@ -250,3 +250,27 @@ async def test_a_stuck_lock_holder_is_a_temporary_failure(sandbox: Sandbox, tmp_
     assert sandbox.tokens.lookup(await session.access_token()) is not None  # once free, it renews
     for s in (session, restored):
         await s.aclose()
+
+
+@pytest.mark.asyncio
+async def test_sign_out_during_a_refresh_is_not_undone(sandbox: Sandbox) -> None:
+    """The user signs out while a refresh is on the wire: its answer must not put a sign-in back in the keyring."""
+    keyring, (session,) = await _desk(sandbox, 1)
+    sandbox.clock.advance(86400)
+    sandbox.oauth.limits.set_fault("429", 1)  # the first answer is a 429: the session pauses before asking again
+    paused = asyncio.Event()
+    release = asyncio.Event()
+
+    async def pause(_seconds: float) -> None:
+        paused.set()
+        await release.wait()
+
+    session._sleep = pause
+    task = asyncio.create_task(session.access_token())
+    await asyncio.wait_for(paused.wait(), 5)
+    await session.sign_out()
+    release.set()
+    with pytest.raises(SignInRequired):
+        await task
+    assert keyring.entries == {} and not session.signed_in
+    await session.aclose()
