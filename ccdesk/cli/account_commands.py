@@ -116,9 +116,13 @@ async def _browser(config: AuthConfig, out: Output, timeout_s: float) -> Any:
         out.warn("Opening Constant Contact's sign-in page in your browser. If it does not open, open this address "
                  f"in a browser on this computer:\n  {url}")
         try:
-            return webbrowser.open(url)
+            opened = webbrowser.open(url)
         except Exception:  # no browser at all: the printed address still works
-            return False
+            opened = False
+        if not opened:
+            out.warn("No browser could be opened here. Open the address above in a browser on this computer, or "
+                     "press Ctrl+C and run `ccdesk sign-in --device` to sign in with a code on another device.")
+        return opened
 
     out.warn("(On a computer without a browser, use `ccdesk sign-in --device` instead.)")
     return await sign_in_pkce(config, opener, timeout_s=timeout_s)
