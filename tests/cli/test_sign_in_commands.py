@@ -173,3 +173,10 @@ def test_keyring_failures_say_the_real_cause(desk: Desk, backend: str, bus: str 
         assert cause in text, (args, text)
         assert "unexpected problem" not in text and "Traceback" not in text
     assert not (desk.home / "keyring_pass.cfg").exists()  # nothing was written in plain text
+
+
+def test_browser_sign_in_without_a_browser_points_to_device(desk: Desk) -> None:
+    env = {**desk.env, "BROWSER": "/nonexistent/browser %s"}
+    done = desk.run("sign-in", "--client-id", BROWSER_KEY, "--timeout", "1", env=env)
+    assert done.returncode == 1 and "No browser could be opened" in done.stderr and "--device" in done.stderr
+    assert "No answer from the browser within 1 seconds" in done.stderr and "Traceback" not in done.stderr
