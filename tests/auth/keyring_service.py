@@ -76,7 +76,7 @@ def private_secret_service() -> Iterator[SecretService]:
         shutil.rmtree(home, ignore_errors=True)
 
 
-def _wait_for_login_collection(timeout_s: float = 10.0) -> None:
+def _wait_for_login_collection(timeout_s: float = 30.0) -> None:
     """The daemon creates the unlocked "login" collection from the password shortly after it starts; a first
     write that comes sooner would try to create a collection through a prompt, which is dismissed headless."""
     import secretstorage
