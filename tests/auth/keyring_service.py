@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+PASSWORD = "test-keyring-password"
+
 
 @dataclass
 class SecretService:
@@ -50,12 +52,14 @@ def private_secret_service() -> Iterator[SecretService]:
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                   env=env, text=True)
         assert daemon.stdin is not None and daemon.stdout is not None
-        daemon.stdin.write("test-keyring-password")  # must be non-empty, or creating the collection fails
+        daemon.stdin.write(PASSWORD)  # must be non-empty, or creating the collection fails
         daemon.stdin.close()
-        if "GNOME_KEYRING_CONTROL" not in daemon.stdout.readline():
+        control = daemon.stdout.readline().strip()
+        if not control.startswith("GNOME_KEYRING_CONTROL="):
             raise KeyringUnavailable("gnome-keyring-daemon did not start")
+        env["GNOME_KEYRING_CONTROL"] = control.split("=", 1)[1]
         os.environ["DBUS_SESSION_BUS_ADDRESS"] = address
-        _wait_for_login_collection()
+        _wait_for_unlocked_login(env)
         yield SecretService(home, address)
     finally:
         if saved is None:
@@ -76,9 +80,10 @@ def private_secret_service() -> Iterator[SecretService]:
         shutil.rmtree(home, ignore_errors=True)
 
 
-def _wait_for_login_collection(timeout_s: float = 30.0) -> None:
-    """The daemon creates the unlocked "login" collection from the password shortly after it starts; a first
-    write that comes sooner would try to create a collection through a prompt, which is dismissed headless."""
+def _wait_for_unlocked_login(env: dict[str, str], timeout_s: float = 30.0) -> None:
+    """The daemon creates the "login" collection from the password shortly after it starts; a first write that
+    comes sooner would try to create a collection through a prompt, which is dismissed headless. On a loaded
+    machine it was sometimes left locked: it is then unlocked through the daemon's control socket."""
     import secretstorage
 
     deadline = time.monotonic() + timeout_s
@@ -86,12 +91,16 @@ def _wait_for_login_collection(timeout_s: float = 30.0) -> None:
     try:
         while time.monotonic() < deadline:
             try:
-                paths = [c.collection_path for c in secretstorage.get_all_collections(connection)]
+                login = [c for c in secretstorage.get_all_collections(connection)
+                         if c.collection_path.endswith("/login")]
             except Exception:  # the service may not be registered on the bus yet
-                paths = []
-            if any(p.endswith("/login") for p in paths):
+                login = []
+            if login and not login[0].is_locked():
                 return
+            if login:
+                subprocess.run(["gnome-keyring-daemon", "--unlock"], input=PASSWORD, env=env, text=True,
+                               capture_output=True, timeout=10)
             time.sleep(0.05)
     finally:
         connection.close()
-    raise KeyringUnavailable("gnome-keyring-daemon did not create its login collection")
+    raise KeyringUnavailable("gnome-keyring-daemon did not unlock its login collection")
