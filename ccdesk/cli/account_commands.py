@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import webbrowser
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -214,15 +213,19 @@ def _status_lines(info: dict[str, Any]) -> list[str]:
         f"API key for the browser sign-in: {info['browser_api_key'] or 'not set'}; for a code (device flow): "
         f"{info['device_api_key'] or 'not set'}",
         f"Requests used today (UTC): {requests:,} of 10,000" if requests is not None else
-        "Requests used today (UTC): unknown (no local cache yet)",
+        "Requests used today (UTC): unknown (no API key)",
         f"Last sync: {info.get('last_sync') or 'never'}",
         f"Changes waiting to be sent: {info.get('waiting', 0):,}",
     ]
 
 
 def _store_figures(db_path: Path, api_key: str | None) -> dict[str, Any]:
-    """Requests today, last sync and waiting changes from the local cache, without creating it."""
-    figures: dict[str, Any] = {"db": str(db_path), "requests_today": None, "last_sync": None, "waiting": 0}
+    """Requests today (every process of this desk with this API key: the shared request budget), last sync and
+    waiting changes from the local cache, without creating it."""
+    from ccdesk.api.shared_budget import requests_used_today
+
+    figures: dict[str, Any] = {"db": str(db_path), "requests_today": requests_used_today(api_key) if api_key
+                               else None, "last_sync": None, "waiting": 0}
     if not db_path.exists():
         return figures
     from ccdesk.services.sync import LAST_RUN
@@ -234,14 +237,6 @@ def _store_figures(db_path: Path, api_key: str | None) -> dict[str, Any]:
         figures["store_problem"] = str(getattr(exc, "message", "") or f"{type(exc).__name__}: {exc}")
         return figures
     try:
-        day = f"{datetime.now(UTC):%Y-%m-%d}"
-        for key in (f"quota.{api_key}.{day}", f"quota.{day}"):  # per API key where the store counts per key
-            value = store.get_state(key)
-            if value is not None:
-                figures["requests_today"] = int(value)
-                break
-        else:
-            figures["requests_today"] = 0
         figures["last_sync"] = store.get_state(LAST_RUN)
         figures["waiting"] = len(store.pending())
     finally:

@@ -116,8 +116,7 @@ def test_device_sign_in_status_sync_sign_out(desk: Desk) -> None:
     synced = desk.run("sync")
     assert synced.returncode == 0, synced.stderr
     code, info = desk.status()
-    # requests_today is the store's daily counter (the window's meter keeps it; see issue 12 item 3)
-    assert info["last_sync"] and isinstance(info["requests_today"], int)
+    assert info["last_sync"] and info["requests_today"] >= 1  # the desk-wide count for this API key
     human = desk.run("status")
     assert "Signed in to Constant Contact with API key ccdesk-device-app" in human.stdout
     assert "Last sync: 20" in human.stdout
