@@ -80,7 +80,7 @@ def private_secret_service() -> Iterator[SecretService]:
         shutil.rmtree(home, ignore_errors=True)
 
 
-def _wait_for_unlocked_login(env: dict[str, str], timeout_s: float = 30.0) -> None:
+def _wait_for_unlocked_login(env: dict[str, str], timeout_s: float = 15.0) -> None:
     """The daemon creates the "login" collection from the password shortly after it starts; a first write that
     comes sooner would try to create a collection through a prompt, which is dismissed headless. On a loaded
     machine it was sometimes left locked: it is then unlocked through the daemon's control socket."""
