@@ -20,7 +20,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="ccdesk", description="Manage opt-outs in a Constant Contact account.",
         epilog="Commands for scheduled jobs (no window): ccdesk sync | export-optouts | unsubscribe | "
-        "remove-from-list; see 'ccdesk COMMAND --help'.")
+        "remove-from-list | sign-in | sign-out | status; see 'ccdesk COMMAND --help'.")
     p.add_argument("--version", action="store_true", help="print the version and exit")
     p.add_argument("--demo", action="store_true",
                    help="run against a built-in sandbox with made-up contacts (nothing leaves this machine)")

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import platformdirs
 
 from ccdesk.api.client import DEFAULT_BASE_URL
-from ccdesk.auth.config import DEFAULT_AUTH_BASE, DEFAULT_REDIRECT_URI, AuthConfig
+from ccdesk.auth.config import DEFAULT_AUTH_BASE, DEFAULT_REDIRECT_URI, LOOPBACK_HOSTS, AuthConfig
 from ccdesk.files import write_atomically
 
 log = logging.getLogger(__name__)
@@ -27,8 +27,8 @@ def preferences_path() -> Path:
 def redirect_problem(uri: str) -> str | None:
     """Why a redirect URI cannot work for the loopback listener, or None."""
     parts = urlsplit(uri)
-    if parts.scheme != "http" or parts.hostname != "127.0.0.1":
-        return "It must start with http://127.0.0.1: ccdesk listens on this computer only."
+    if parts.scheme != "http" or parts.hostname not in LOOPBACK_HOSTS:
+        return "It must start with http://127.0.0.1 or http://localhost: ccdesk listens on this computer only."
     try:
         port = parts.port
     except ValueError:
@@ -47,6 +47,7 @@ class Preferences:
     auth_base: str = DEFAULT_AUTH_BASE
     api_base: str = DEFAULT_BASE_URL
     sync_interval_min: int = 15
+    device_client_id: str = ""  # the API key of the app registered for the device flow ("Sign in with a code")
 
     @classmethod
     def load(cls, path: Path | None = None) -> Preferences:
@@ -73,5 +74,6 @@ class Preferences:
         write_atomically(path, lambda out: json.dump(data, out, indent=2), newline=None, new_mode=0o600)
         return path
 
-    def auth_config(self) -> AuthConfig:
-        return AuthConfig(client_id=self.client_id, auth_base=self.auth_base, redirect_uri=self.redirect_uri)
+    def auth_config(self, client_id: str | None = None) -> AuthConfig:
+        return AuthConfig(client_id=client_id or self.client_id, auth_base=self.auth_base,
+                          redirect_uri=self.redirect_uri)

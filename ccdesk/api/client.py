@@ -116,7 +116,7 @@ class CCClient(ContactWrites):
         """One logical request: rate limit, bearer token, one refresh on 401, retries by policy
         (`idempotent=False` retries only what the service refused before acting, e.g. a PUT that sends email)."""
         attempt = 0
-        refreshed = False
+        refreshed = 0
         idempotent = method in IDEMPOTENT if idempotent is None else idempotent
         target = self.url(url)
         first_try = asyncio.get_running_loop().time()
@@ -145,10 +145,12 @@ class CCClient(ContactWrites):
             except MalformedResponse as exc:
                 error = exc
             if isinstance(error, Unauthorized):
-                if refreshed:
+                # Twice: the first renewal may hand over tokens another ccdesk process saved, which the
+                # service can have revoked too; the second then really renews them.
+                if refreshed >= 2:
                     raise SignInRequired("Constant Contact rejected the sign-in even after renewing it. "
                                          "Please sign in again.", status=401, error_key=error.error_key)
-                refreshed = True
+                refreshed += 1
                 self.stats.refreshes += 1
                 await self._tokens.refresh(token)
                 attempt -= 1

@@ -32,8 +32,9 @@ class AuthConfig:
         if base.scheme != "https" and not (base.scheme == "http" and base.hostname in LOOPBACK_HOSTS):
             raise ValueError("auth_base must be https (plain http only for a local sandbox)")
         redirect = urlsplit(self.redirect_uri)
-        if redirect.scheme != "http" or redirect.hostname != "127.0.0.1" or redirect.port is None:
-            raise ValueError("redirect_uri must be http://127.0.0.1:PORT/path (the loopback listener)")
+        if redirect.scheme != "http" or redirect.hostname not in LOOPBACK_HOSTS or redirect.port is None:
+            raise ValueError("redirect_uri must be http://127.0.0.1:PORT/path or http://localhost:PORT/path "
+                             "(the loopback listener)")
         if not self.scopes:
             raise ValueError("at least one scope is required")
 
@@ -44,6 +45,11 @@ class AuthConfig:
     @property
     def redirect_port(self) -> int:
         return urlsplit(self.redirect_uri).port or 0
+
+    @property
+    def redirect_host(self) -> str:
+        """The host name the redirect URI was registered with; the listener binds 127.0.0.1 whatever it is."""
+        return urlsplit(self.redirect_uri).hostname or "127.0.0.1"
 
     @property
     def redirect_path(self) -> str:

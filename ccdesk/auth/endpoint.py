@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from ccdesk.api.errors import MalformedResponse, NetworkError, ServerError
+from ccdesk.api.errors import MalformedResponse, NetworkError, ServerError, Throttled
 
 from .config import AuthConfig
 from .errors import OAuthServerError
@@ -53,6 +53,13 @@ class OAuthEndpoint:
             body = None
         if response.is_success and isinstance(body, dict):
             return body
+        if response.status_code == 429:  # the token endpoint allows about one request a second per app
+            raise Throttled("The Constant Contact sign-in server asked ccdesk to slow down. It will try again "
+                            "shortly; you stay signed in.", status=429, error_key="too_many_requests")
+        if isinstance(body, dict) and body.get("error") == "temporarily_unavailable":
+            raise ServerError("The Constant Contact sign-in server is temporarily unavailable. ccdesk will try "
+                              "again shortly; you stay signed in.", status=response.status_code,
+                              error_key="temporarily_unavailable")
         if isinstance(body, dict) and isinstance(body.get("error"), str) and response.status_code < 500:
             error, description = body["error"], str(body.get("error_description") or "")
             raise OAuthServerError(f"The Constant Contact sign-in server refused: {description or error}",

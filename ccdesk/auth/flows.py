@@ -62,7 +62,7 @@ async def sign_in_pkce(config: AuthConfig, open_browser: Callable[[str], object]
     """
     pkce, state = PkcePair.new(), new_state()
     async with LoopbackListener(state, port=config.redirect_port, path=config.redirect_path,
-                                timeout_s=timeout_s) as listener:
+                                timeout_s=timeout_s, host_name=config.redirect_host) as listener:
         redirect_uri = listener.redirect_uri
         try:
             opened = open_browser(authorize_url(config, redirect_uri, state, pkce))
@@ -149,7 +149,9 @@ class DeviceFlow:
             await self._endpoint.aclose()
             reason = exc.description or exc.error
             raise OAuthServerError(f"Constant Contact refused to start a device sign-in ({reason}). The app may not "
-                                   "be set up for the device flow.", error=exc.error, description=exc.description,
+                                   "be set up for the device flow: Constant Contact needs an app registered for "
+                                   "it, with its own API key (`ccdesk sign-in --device --client-id KEY`, or "
+                                   "Settings in the window).", error=exc.error, description=exc.description,
                                    status=exc.status) from None
         except ApiError:
             await self._endpoint.aclose()

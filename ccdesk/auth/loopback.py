@@ -1,8 +1,11 @@
 """A one-shot HTTP listener on 127.0.0.1 that receives the browser's redirect after sign-in (RFC 8252 §7.3).
 
-It binds to the loopback address only (never all interfaces), answers exactly one callback at the redirect path,
-checks `state` in constant time, shows the browser a short page, and gives the code to the caller, or an error in
-plain words. Anything else (a favicon request, another path) gets a 404 and does not end the wait.
+It binds to 127.0.0.1 only (never all interfaces), even when the registered redirect URI says `localhost`, answers
+exactly one callback at the redirect path, checks `state` in constant time, shows the browser a short page, and
+gives the code to the caller, or an error in plain words. Anything else does not end the wait: a favicon request
+or another path gets a 404; a request whose Host header is not 127.0.0.1 or localhost (DNS rebinding), a callback
+with no state, a wrong state, or a repeated `code`/`state`/`error` parameter (forged, or a stale tab) gets a 400
+and is logged, and the listener keeps waiting for the real answer until the timeout.
 """
 
 from __future__ import annotations
@@ -14,12 +17,13 @@ import html
 import logging
 from urllib.parse import parse_qs, urlsplit
 
-from .errors import OAuthServerError, SignInDenied, SignInError, SignInTimeout, StateMismatch
+from .errors import OAuthServerError, SignInDenied, SignInError, SignInTimeout
 from .pkce import states_match
 
 log = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
+ALLOWED_HOSTS = ("127.0.0.1", "localhost")
 HEADER_TIMEOUT_S = 10.0
 MAX_REQUEST_HEAD = 16 * 1024
 
@@ -30,13 +34,15 @@ class LoopbackListener:
     """Use as `async with LoopbackListener(state, port=..) as listener: ...; code = await listener.wait()`."""
 
     def __init__(self, expected_state: str, *, port: int = 0, path: str = "/callback",
-                 timeout_s: float = 300.0) -> None:
+                 timeout_s: float = 300.0, host_name: str = HOST) -> None:
         if not expected_state:
             raise ValueError("expected_state is required")
         self._state = expected_state
         self._wanted_port = port
         self.path = path or "/"
         self.timeout_s = timeout_s
+        self.host_name = host_name if host_name in ALLOWED_HOSTS else HOST  # only in the redirect URI
+        self.ignored = 0  # callbacks ignored as forged, stale or malformed
         self._server: asyncio.Server | None = None
         self._result: asyncio.Future[str] | None = None
         self._writers: set[asyncio.StreamWriter] = set()
@@ -50,7 +56,7 @@ class LoopbackListener:
 
     @property
     def redirect_uri(self) -> str:
-        return f"http://{HOST}:{self.port}{self.path}"
+        return f"http://{self.host_name}:{self.port}{self.path}"
 
     async def start(self) -> None:
         self._result = asyncio.get_running_loop().create_future()
@@ -72,8 +78,10 @@ class LoopbackListener:
         try:
             return await asyncio.wait_for(asyncio.shield(self._result), self.timeout_s)
         except TimeoutError:
+            ignored = (f" ({self.ignored} answer(s) that did not belong to this sign-in were ignored.)"
+                       if self.ignored else "")
             raise SignInTimeout(f"No answer from the browser within {_duration(self.timeout_s)}. "
-                                "Try signing in again.") from None
+                                f"Try signing in again.{ignored}") from None
         finally:
             await self.aclose()
 
@@ -115,7 +123,8 @@ class LoopbackListener:
                 head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), HEADER_TIMEOUT_S)
             except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError, ConnectionError):
                 return
-            status, title, text, outcome = self._answer(head.split(b"\r\n", 1)[0].decode("latin-1"))
+            lines = head.decode("latin-1").split("\r\n")
+            status, title, text, outcome = self._answer(lines[0], _header(lines[1:], "host"))
             # Claim the one answer before the first await, so two callbacks cannot both count.
             if outcome is not None and self._result is not None and not self._result.done():
                 if isinstance(outcome, BaseException):
@@ -131,11 +140,13 @@ class LoopbackListener:
             with contextlib.suppress(ConnectionError, RuntimeError):
                 await writer.wait_closed()
 
-    def _answer(self, request_line: str) -> tuple[int, str, str, str | SignInError | None]:
+    def _answer(self, request_line: str, host: str | None = None) -> tuple[int, str, str, str | SignInError | None]:
         """(HTTP status, page title, page text, code or error to finish the wait with, or None to keep waiting)."""
         parts = request_line.split(" ")
         if len(parts) != 3 or not parts[2].startswith("HTTP/"):
             return 400, "Bad request", "This address only receives the sign-in answer.", None
+        if host not in {f"{name}:{self.port}" for name in ALLOWED_HOSTS}:
+            return self._ignore("a request for another host name (Host header)")
         method, target = parts[0], urlsplit(parts[1])
         if target.path != self.path:
             return 404, "Not found", "This address only receives the sign-in answer.", None
@@ -145,14 +156,10 @@ class LoopbackListener:
             return 400, "Already done", "This sign-in was already handled. You can close this tab.", None
         query = parse_qs(target.query, keep_blank_values=True)
         if any(len(query.get(k, ())) > 1 for k in ("code", "state", "error")):
-            error = SignInError("The browser sent a malformed sign-in answer. Please try again.")
-            return 400, "Sign-in failed", error.message, error
+            return self._ignore("a callback with a repeated code, state or error parameter")
         value = {k: v[0] for k, v in query.items()}
         if not states_match(self._state, value.get("state")):
-            log.warning("Sign-in callback with a wrong or missing state: ignored as a stale tab or forged request")
-            error = StateMismatch("The browser answered for a different sign-in attempt (the security check "
-                                  "failed). Close other Constant Contact sign-in tabs and try again.")
-            return 400, "Sign-in failed", error.message + " You can close this tab.", error
+            return self._ignore("a callback with a wrong or missing state (a stale tab or a forged request)")
         if "error" in value:
             return self._server_error(value["error"], value.get("error_description", ""))
         code = value.get("code", "")
@@ -161,6 +168,12 @@ class LoopbackListener:
             return 400, "Sign-in failed", error.message, error
         log.info("Received the authorization code from the browser")
         return 200, "Signed in", "You can close this tab and return to ccdesk.", code
+
+    def _ignore(self, what: str) -> tuple[int, str, str, None]:
+        self.ignored += 1
+        log.warning("Sign-in listener ignored %s; still waiting for the real answer", what)
+        return (400, "Not this sign-in", "This answer does not belong to the sign-in ccdesk is waiting for, so it "
+                "was ignored. If you are signing in, finish in the tab ccdesk opened.", None)
 
     @staticmethod
     def _server_error(error: str, description: str) -> tuple[int, str, str, SignInError]:
@@ -190,6 +203,13 @@ class LoopbackListener:
                 "Connection: close\r\n\r\n").encode()
         writer.write(head + body)
         await asyncio.wait_for(writer.drain(), HEADER_TIMEOUT_S)
+
+
+def _header(lines: list[str], name: str) -> str | None:
+    """The value of one header (None when absent or repeated: a repeated Host is not trusted either)."""
+    values = [line.split(":", 1)[1].strip() for line in lines
+              if ":" in line and line.split(":", 1)[0].strip().lower() == name]
+    return values[0].lower() if len(values) == 1 else None
 
 
 def _duration(seconds: float) -> str:

@@ -8,8 +8,13 @@
 - Rotating refresh tokens: the new TokenSet is saved to the store before it replaces the old one in memory. If the
   save fails the session keeps working on the new tokens (the old refresh token is dead anyway) and listeners get
   a "save_failed" event.
-- invalid_grant (or any other OAuth refusal): the store is cleared, listeners get "signed_out", SignInRequired is
-  raised. Network trouble or a 5xx raise retryable NetworkError/ServerError instead: a new sign-in would not help.
+- One chain per desk, shared by every process (the window, scheduled commands): a refresh runs under a
+  desk-wide file lock (chain_lock.py). Holding it, the session re-reads the keyring first and uses a newer set
+  another process saved instead of spending its own (already rotated) refresh token.
+- invalid_grant / invalid_client: re-read once and retry with a newer set if there is one; otherwise the chain is
+  gone: the store is cleared only if it still holds the set that failed, listeners get "signed_out", and
+  SignInRequired says what to do. A 429, 5xx or `temporarily_unavailable` is temporary: asked again a few times,
+  then a retryable error; the session stays signed in. Other OAuth refusals raise OAuthServerError, signed in.
 """
 
 from __future__ import annotations
@@ -17,15 +22,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal, NoReturn
 
 import httpx
 
-from ccdesk.api.errors import ApiError, SignInRequired
+from ccdesk.api.errors import ApiError, NetworkError, ServerError, SignInRequired, Throttled
 
+from .chain_lock import ChainLock, ChainLockTimeout, NoLock
 from .config import AuthConfig
 from .endpoint import OAuthEndpoint
 from .errors import OAuthServerError
@@ -35,6 +41,13 @@ from .tokenset import TokenSet
 log = logging.getLogger(__name__)
 
 DEFAULT_REFRESH_MARGIN = timedelta(minutes=5)
+TEMPORARY_ATTEMPTS = 4
+SIGN_OUT_ERRORS = ("invalid_grant", "invalid_client")
+HOW_TO_SIGN_IN = ("Please sign in again: in the ccdesk window, or with `ccdesk sign-in` (`ccdesk sign-in --device` "
+                  "on a computer without a browser).")
+EXPIRED = "Your Constant Contact sign-in has expired. " + HOW_TO_SIGN_IN
+GONE = ("Your Constant Contact sign-in has ended: it expired or was revoked (a new sign-in with the same app "
+        "elsewhere ends earlier ones; so do 180 days without use). " + HOW_TO_SIGN_IN)
 
 EventKind = Literal["signed_in", "refreshed", "signed_out", "save_failed"]
 
@@ -52,12 +65,19 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def default_lock(session: AuthSession) -> Any:
+    """The desk-wide lock for a store other processes read too (the keyring); none for memory."""
+    return ChainLock(session.config.client_id) if session.store.persistent else NoLock()
+
+
 class AuthSession:
     """Implements TokenProvider for one signed-in account. Create with `restore()` at start-up or after sign-in."""
 
     def __init__(self, config: AuthConfig, store: TokenStore, tokens: TokenSet | None = None, *,
                  http: httpx.AsyncClient | None = None, now: Callable[[], datetime] = _utcnow,
-                 refresh_margin: timedelta = DEFAULT_REFRESH_MARGIN) -> None:
+                 refresh_margin: timedelta = DEFAULT_REFRESH_MARGIN,
+                 lock: Callable[[AuthSession], Any] = default_lock,
+                 sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep) -> None:
         self.config = config
         self.store = store
         self._tokens = tokens
@@ -67,19 +87,25 @@ class AuthSession:
         self._inflight: asyncio.Future[TokenSet] | None = None
         self._listeners: list[SessionListener] = []
         self.refresh_count = 0  # refresh requests actually sent
+        self.store_problem: str | None = None  # why the keyring could not be read or written, in plain words
+        self._lock_factory = lock
+        self._sleep = sleep
 
     @classmethod
     async def restore(cls, config: AuthConfig, store: TokenStore, *, http: httpx.AsyncClient | None = None,
                       now: Callable[[], datetime] = _utcnow,
-                      refresh_margin: timedelta = DEFAULT_REFRESH_MARGIN) -> AuthSession:
+                      refresh_margin: timedelta = DEFAULT_REFRESH_MARGIN, **kw: Any) -> AuthSession:
         """A session from the stored sign-in (signed out if there is none or the store cannot be read)."""
+        problem = None
         try:
             tokens = await store.aload()
         except TokenStoreError as exc:
             log.warning("Could not read the saved sign-in: %s", exc.message)
-            tokens = None
+            tokens, problem = None, exc.message
         log.info("Restored %s from the %s", "a sign-in" if tokens else "no sign-in", store.backend_name())
-        return cls(config, store, tokens, http=http, now=now, refresh_margin=refresh_margin)
+        session = cls(config, store, tokens, http=http, now=now, refresh_margin=refresh_margin, **kw)
+        session.store_problem = problem
+        return session
 
     async def aclose(self) -> None:
         await self._endpoint.aclose()
@@ -146,7 +172,7 @@ class AuthSession:
         if current.access_token != rejected and not current.expires_within(self.refresh_margin, self._now()):
             return current.access_token  # someone else refreshed since `rejected` was handed out
         if self._inflight is None:
-            self._inflight = asyncio.ensure_future(self._do_refresh(current))
+            self._inflight = asyncio.ensure_future(self._do_refresh(current, rejected))
             self._inflight.add_done_callback(self._refresh_done)
         tokens = await asyncio.shield(self._inflight)
         return tokens.access_token
@@ -157,39 +183,105 @@ class AuthSession:
         if not task.cancelled():
             task.exception()  # retrieved here, so an error nobody awaited is not reported as lost
 
-    async def _do_refresh(self, current: TokenSet) -> TokenSet:
-        if not current.refresh_token:
-            await self._signed_out_by_server("Your Constant Contact sign-in has expired. Please sign in again.")
-            raise SignInRequired("Your Constant Contact sign-in has expired. Please sign in again.")
-        log.info("Refreshing the access token (it expires at %s)", current.expires_at.isoformat())
-        self.refresh_count += 1
+    async def _do_refresh(self, current: TokenSet, rejected: str) -> TokenSet:
+        """Renew under the desk-wide lock: another process may have renewed (and rotated) the chain already."""
         try:
-            body = await self._endpoint.token({"grant_type": "refresh_token",
-                                               "refresh_token": current.refresh_token})
-        except OAuthServerError as exc:
-            log.warning("The sign-in server refused the refresh: %s", exc.error)
-            message = ("Your Constant Contact sign-in has expired or was revoked. Please sign in again."
-                       if exc.error == "invalid_grant" else
-                       f"Constant Contact refused to renew the sign-in ({exc.error}). Please sign in again.")
-            await self._signed_out_by_server(message)
-            raise SignInRequired(message, status=exc.status, error_key=exc.error) from None
-        fresh = TokenSet.from_token_response(body, self._now(), previous=current)
-        rotated = fresh.refresh_token != current.refresh_token
-        if self._tokens is not current:  # signed out, or in again, while the request was out: drop the result
-            if self._tokens is None:
-                raise SignInRequired("You signed out of Constant Contact.")
-            return self._tokens
-        await self._save(fresh)  # before the old tokens are let go: a rotated refresh token must not be lost
-        self._tokens = fresh
-        log.info("Refreshed the access token; it now expires at %s (refresh token %s)",
-                 fresh.expires_at.isoformat(), "rotated" if rotated else "unchanged")
-        self._emit("refreshed", "The Constant Contact sign-in was renewed.")
-        return fresh
+            return await self._renew_locked(current, rejected)
+        except ChainLockTimeout:
+            raise NetworkError("Another ccdesk process on this computer has been renewing the Constant Contact "
+                               "sign-in for too long; ccdesk will try again shortly. Nothing was lost.") from None
 
-    async def _signed_out_by_server(self, message: str) -> None:
+    async def _renew_locked(self, current: TokenSet, rejected: str) -> TokenSet:
+        async with self._lock_factory(self):
+            if self._tokens is not current:  # signed out, or in again, while waiting for the lock
+                return self._require()
+            readable, stored = await self._reread()
+            if readable and stored is None and self.store.persistent:
+                await self._ended_elsewhere()
+            base = current
+            if readable and stored is not None and stored != current and stored.expires_at >= current.expires_at:
+                base = stored  # another process renewed the chain and saved the newer set
+                if self._fresh(stored, rejected):
+                    log.info("Another ccdesk process renewed the sign-in; using its tokens")
+                    return self._adopt(stored, "refreshed")
+            tried: set[str] = set()
+            while True:
+                if not base.refresh_token:
+                    await self._chain_gone(base, EXPIRED)
+                assert base.refresh_token is not None
+                tried.add(base.refresh_token)
+                try:
+                    body = await self._token_request(base.refresh_token)
+                except OAuthServerError as exc:
+                    log.warning("The sign-in server refused the refresh: %s", exc.error)
+                    if exc.error not in SIGN_OUT_ERRORS:
+                        raise OAuthServerError(f"Constant Contact refused to renew the sign-in ({exc.error}). "
+                                               "Try again later; if it persists, sign in again.", error=exc.error,
+                                               description=exc.description, status=exc.status) from None
+                    readable, again = await self._reread()  # saved by a process that did not wait for the lock?
+                    if readable and again is not None and again.refresh_token not in tried:
+                        base = again
+                        if self._fresh(again, rejected):
+                            return self._adopt(again, "refreshed")
+                        continue
+                    await self._chain_gone(base, GONE, exc)
+                fresh = TokenSet.from_token_response(body, self._now(), previous=base)
+                if self._tokens is not current:  # signed out, or in again, while the request was out: drop it
+                    return self._require()
+                await self._save(fresh)  # before the old tokens are let go: a rotated refresh token must not be lost
+                log.info("Refreshed the access token; it now expires at %s (refresh token %s)",
+                         fresh.expires_at.isoformat(), "rotated" if fresh.refresh_token != base.refresh_token
+                         else "unchanged")
+                return self._adopt(fresh, "refreshed")
+
+    async def _token_request(self, refresh_token: str) -> dict[str, object]:
+        """One refresh; a busy or briefly unavailable sign-in server is asked again a few times (1 s, 2 s, 4 s)."""
+        delay = 1.0
+        for attempt in range(1, TEMPORARY_ATTEMPTS + 1):
+            self.refresh_count += 1
+            try:
+                return await self._endpoint.token({"grant_type": "refresh_token", "refresh_token": refresh_token})
+            except (Throttled, ServerError) as exc:
+                if attempt == TEMPORARY_ATTEMPTS:
+                    raise
+                log.info("The sign-in server is busy (%s); asking again in %.0f s", exc.error_key or exc.status,
+                         delay)
+                await self._sleep(delay)
+                delay *= 2
+        raise AssertionError("unreachable")
+
+    def _fresh(self, tokens: TokenSet, rejected: str) -> bool:
+        return tokens.access_token != rejected and not tokens.expires_within(self.refresh_margin, self._now())
+
+    def _adopt(self, tokens: TokenSet, kind: EventKind) -> TokenSet:
+        self._tokens = tokens
+        self._emit(kind, "The Constant Contact sign-in was renewed.")
+        return tokens
+
+    async def _reread(self) -> tuple[bool, TokenSet | None]:
+        """(whether the store could be read, what it holds)."""
+        try:
+            return True, await self.store.aload()
+        except TokenStoreError as exc:
+            log.warning("Could not re-read the saved sign-in: %s", exc.message)
+            return False, None
+
+    async def _ended_elsewhere(self) -> NoReturn:
+        message = ("This desk's saved Constant Contact sign-in was removed by another ccdesk process: someone signed "
+                   "out (in the window or with `ccdesk sign-out`), or the sign-in has ended (a new sign-in with the "
+                   "same app elsewhere ends earlier ones). " + HOW_TO_SIGN_IN)
         self._tokens = None
-        await self._clear_store()
         self._emit("signed_out", message)
+        raise SignInRequired(message)
+
+    async def _chain_gone(self, failed: TokenSet, message: str, exc: OAuthServerError | None = None) -> NoReturn:
+        """Sign out: forget the failed set here, and in the store only if the store still holds that very set."""
+        readable, stored = await self._reread()
+        if readable and stored is not None and stored.refresh_token == failed.refresh_token:
+            await self._clear_store()
+        self._tokens = None
+        self._emit("signed_out", message)
+        raise SignInRequired(message, status=exc.status if exc else None, error_key=exc.error if exc else None)
 
     # ---- helpers -----------------------------------------------------------------------------------------------
 
@@ -203,6 +295,7 @@ class AuthSession:
             await self.store.asave(tokens)
             return True
         except TokenStoreError as exc:
+            self.store_problem = exc.message
             self._emit("save_failed", f"The sign-in could not be saved: {exc.message} You will need to sign in "
                        "again after restarting ccdesk.")
             return False

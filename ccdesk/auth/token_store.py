@@ -25,8 +25,8 @@ from contextlib import contextmanager, suppress
 import keyring
 import keyring.backend
 import keyring.errors
-from keyring.backends import chainer, fail, null
 
+from .keyring_health import backend_label, backend_problem, failure_cause
 from .tokenset import TokenSet
 
 log = logging.getLogger(__name__)
@@ -37,11 +37,13 @@ MAX_PARTS = 64
 
 
 class TokenStoreError(Exception):
-    """The keyring refused (locked and the prompt dismissed, no backend, D-Bus gone...). `message` is plain words."""
+    """The keyring refused (locked and the prompt dismissed, no backend, D-Bus gone...). `message` is plain words;
+    `cause` is the reason alone."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, cause: str = "") -> None:
         super().__init__(message)
         self.message = message
+        self.cause = cause or message
 
 
 class TokenStore(ABC):
@@ -120,12 +122,9 @@ class MemoryTokenStore(TokenStore):
 
 
 def backend_usable(backend: keyring.backend.KeyringBackend) -> bool:
-    """False for keyring's fail/null backends (and a chain made only of them): nothing would be kept."""
-    if isinstance(backend, fail.Keyring | null.Keyring):
-        return False
-    if isinstance(backend, chainer.ChainerBackend):
-        return any(backend_usable(b) for b in backend.backends)
-    return True
+    """False for keyring's fail/null backends, file-based ones (plaintext or "encrypted file"), and chains made
+    only of those: nothing would be kept, or not safely."""
+    return backend_problem(backend) is None
 
 
 class KeyringTokenStore(TokenStore):
@@ -144,14 +143,30 @@ class KeyringTokenStore(TokenStore):
         self._backend = backend
 
     def keyring(self) -> keyring.backend.KeyringBackend:
-        return self._backend or keyring.get_keyring()
+        """The backend to use; TokenStoreError (with the real cause) when none can be loaded or it is refused."""
+        with _keyring_errors("open"):
+            backend = self._backend or keyring.get_keyring()
+        problem = backend_problem(backend)
+        if problem is not None:
+            raise _store_error("use", problem)
+        return backend
+
+    def problem(self) -> str | None:
+        """Why the keyring cannot hold the sign-in (plain words), or None when it can be used."""
+        try:
+            self.keyring()
+        except TokenStoreError as exc:
+            return exc.cause
+        return None
 
     def backend_name(self) -> str:
-        kr = self.keyring()
-        return str(getattr(kr, "name", type(kr).__name__))
+        try:
+            return backend_label(self._backend or keyring.get_keyring())
+        except Exception as exc:
+            return f"unavailable ({failure_cause(exc)})"
 
     def available(self) -> bool:
-        return backend_usable(self.keyring())
+        return self.problem() is None
 
     def save(self, tokens: TokenSet) -> None:
         kr = self.keyring()
@@ -233,14 +248,10 @@ def _keyring_errors(doing: str) -> Iterator[None]:
         yield
     except TokenStoreError:
         raise
-    except keyring.errors.KeyringLocked as exc:
-        raise _store_error(doing, "the keyring is locked") from exc
-    except keyring.errors.NoKeyringError as exc:
-        raise _store_error(doing, "there is no usable keyring on this computer") from exc
     except Exception as exc:
-        raise _store_error(doing, f"{type(exc).__name__}: {exc}") from exc
+        raise _store_error(doing, failure_cause(exc)) from exc
 
 
 def _store_error(doing: str, why: str) -> TokenStoreError:
     log.warning("Could not %s the keyring: %s", doing, why)
-    return TokenStoreError(f"Could not {doing} the system keyring ({why}).")
+    return TokenStoreError(f"Could not {doing} the system keyring: {why}.", why)

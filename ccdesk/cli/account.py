@@ -17,7 +17,8 @@ from ccdesk.auth.token_store import KeyringTokenStore
 from ccdesk.preferences import Preferences, preferences_path
 from ccdesk.store.db import default_db_path
 
-HOW_TO_SIGN_IN = "Open ccdesk on this computer as this user and sign in; then run the command again."
+HOW_TO_SIGN_IN = ("Run `ccdesk sign-in` (`ccdesk sign-in --device` on a computer without a browser), or open the "
+                  "ccdesk window as this user and sign in there; then run the command again.")
 
 
 class NotSignedIn(Exception):
@@ -33,27 +34,39 @@ class Account:
     db_path: Path  # the client is closed with the Desk built on it; the session by the caller
 
 
+def sign_in_keys(prefs: Preferences) -> list[str]:
+    """The API keys a desk's sign-in may be saved under: the browser app's, then the device-flow app's."""
+    return list(dict.fromkeys(k for k in (prefs.client_id, prefs.device_client_id) if k))
+
+
 async def open_account(args: argparse.Namespace) -> Account:
     prefs = Preferences.load()
     if args.api_base:
         prefs.api_base = args.api_base
     if args.auth_base:
         prefs.auth_base = args.auth_base
-    if not prefs.client_id:
+    keys = sign_in_keys(prefs)
+    if not keys:
         raise NotSignedIn(f"ccdesk has no API key yet ({preferences_path()} has none). {HOW_TO_SIGN_IN}")
-    try:
-        config = prefs.auth_config()
-    except ValueError as exc:
-        raise NotSignedIn(f"The saved settings cannot be used ({exc}). Fix them in ccdesk's Settings.") from exc
-    store = KeyringTokenStore(config.client_id)
-    if not store.available():
-        raise NotSignedIn(
-            f"No keyring is available to this command ({store.backend_name()}), so it cannot read the sign-in. "
-            "Run it in the same user's desktop session as the window (on Linux: a Secret Service such as "
-            "gnome-keyring must be running and unlocked).")
-    session = await AuthSession.restore(config, store)
-    if not session.signed_in:
+    session: AuthSession | None = None
+    for key in keys:
+        try:
+            config = prefs.auth_config(key)
+        except ValueError as exc:
+            raise NotSignedIn(f"The saved settings cannot be used ({exc}). Fix them in ccdesk's Settings.") from exc
+        store = KeyringTokenStore(config.client_id)
+        problem = store.problem()
+        if problem:
+            raise NotSignedIn(f"This command cannot read the sign-in from the keyring: {problem}. Run it in the "
+                              "same user's session as the window (on Linux: a Secret Service such as gnome-keyring "
+                              "must be running and unlocked).")
+        session = await AuthSession.restore(config, store)
+        if session.signed_in:
+            break
         await session.aclose()
+        if session.store_problem:
+            raise NotSignedIn(f"{session.store_problem} {HOW_TO_SIGN_IN}")
+    if session is None or not session.signed_in:
         raise NotSignedIn(f"Not signed in to Constant Contact. {HOW_TO_SIGN_IN}")
     client = CCClient(session, base_url=prefs.api_base, rate_limiter=SharedBudget(config.client_id))
     return Account(session, client, args.db or default_db_path())

@@ -28,6 +28,7 @@ from ccdesk.services.export import ExportFailed
 from ccdesk.services.validation import InvalidInput, validate_reason
 from ccdesk.store.errors import SchemaTooNewError, StoreUnavailableError, StoreUnreadableError
 
+from . import account_commands
 from .account import HOW_TO_SIGN_IN, NotSignedIn, open_account
 from .commands import COMMANDS, Context, Interrupted, parse_since
 from .exit_codes import Exit
@@ -100,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="how long to keep retrying temporary failures before leaving the rest queued "
                          "(default 900)")
         cmd.add_argument("--no-sync", action="store_true", help="match addresses against the cache without syncing")
+    account_commands.add_parsers(sub, common, EPILOG)
     return p
 
 
@@ -107,7 +109,8 @@ def _code_for(exc: BaseException) -> tuple[Exit, str]:
     if isinstance(exc, NotSignedIn):
         return Exit.NOT_SIGNED_IN, exc.message
     if isinstance(exc, SignInRequired | Unauthorized):
-        return Exit.NOT_SIGNED_IN, f"{exc} {HOW_TO_SIGN_IN}"
+        text = str(exc)
+        return Exit.NOT_SIGNED_IN, text if "ccdesk sign-in" in text else f"{text} {HOW_TO_SIGN_IN}"
     if isinstance(exc, QuotaExceeded):
         return Exit.QUOTA_EXHAUSTED, f"{exc} Run the command again after 00:00 UTC; nothing is lost."
     if isinstance(exc, NetworkError | ServerError | Throttled | MalformedResponse | TimeoutError):
@@ -121,6 +124,9 @@ def _code_for(exc: BaseException) -> tuple[Exit, str]:
 
 async def _run(args: argparse.Namespace, out: Output) -> int:
     from ccdesk.services.desk import Desk
+
+    if args.command in account_commands.ACCOUNT_COMMANDS:
+        return await account_commands.run(args, out)
 
     account = await open_account(args)
     desk = Desk(account.client, account.db_path)

@@ -10,6 +10,7 @@ import time
 from collections.abc import Sequence
 
 from .config import SandboxConfig
+from .oauth_apps import AppRegistry
 from .server import SandboxServer
 
 
@@ -33,6 +34,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                    help="_links.next cursors older than S seconds answer 400 (0 = never)")
     p.add_argument("--contact-optout-overrides-account", action="store_true",
                    help="a contact's own unsubscribe PUT on an Account opt-out records Contact as the source")
+    p.add_argument("--app", action="append", default=[], metavar="ID=pkce:URI[,URI]|ID=device",
+                   help="register an app for one flow (repeatable); without --app any client id is accepted")
+    p.add_argument("--new-sign-in-expires-old", action="store_true",
+                   help="with rotating refresh tokens, a new sign-in expires the app's earlier refresh tokens")
+    p.add_argument("--token-rate-limit", type=float, default=0.0, metavar="R",
+                   help="token endpoint requests per second per app (the real one allows about 1); 0 = off")
+    p.add_argument("--token-fault", choices=("429", "temporarily_unavailable"), default="429",
+                   help="what --token-fault-next answers")
+    p.add_argument("--token-fault-next", type=int, default=0, metavar="K",
+                   help="the next K token-endpoint requests are refused with --token-fault")
     p.add_argument("--latency-ms", type=float, default=0.0, help="added to every request")
     p.add_argument("--fault-5xx", type=int, default=0, metavar="K", help="the next K requests get a 5xx")
     p.add_argument("--fault-5xx-status", type=int, default=503, choices=(500, 502, 503, 504))
@@ -57,8 +68,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         activity_seconds=a.activity_seconds, auto_approve=a.auto_approve, refresh_tokens=a.refresh_tokens,
         token_lifetime_s=a.token_lifetime, resubscribe_state=a.resubscribe_state, link_ttl_s=a.link_ttl,
         contact_optout_overrides_account=a.contact_optout_overrides_account,
+        apps=a.app, new_sign_in_expires_old=a.new_sign_in_expires_old,
+        token_rate_limit=a.token_rate_limit, token_fault=a.token_fault, token_fault_next=a.token_fault_next,
     )
     started = time.perf_counter()
+    try:
+        AppRegistry(config.apps)
+    except ValueError as exc:
+        print(f"python -m ccdesk.sandbox: {exc}", file=sys.stderr)
+        return 2
     server = SandboxServer(config, host=a.host, port=a.port)
     server.sandbox.faults.update({
         "latency_ms": a.latency_ms, "error_next": a.fault_5xx, "error_status": a.fault_5xx_status,

@@ -38,3 +38,10 @@ class SandboxConfig:
     # A contact's own unsubscribe (PUT, update_source Contact) on an Account opt-out records the contact
     # as the source (True) or keeps the first opt-out as it was (False, the default).
     contact_optout_overrides_account: bool = False
+    # OAuth server (oauth.py, oauth_apps.py): registered apps ("ID=pkce:URI[,URI]" / "ID=device"; none = any
+    # client id), a new sign-in expiring earlier refresh tokens, the token endpoint's per-app limit and faults.
+    apps: list[str] = field(default_factory=list)
+    new_sign_in_expires_old: bool = False
+    token_rate_limit: float = 0.0
+    token_fault_next: int = 0
+    token_fault: str = "429"

@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from . import errors
+from .oauth_apps import oauth_controls
 from .web import sandbox_of
 
 
@@ -144,6 +145,7 @@ routes = [
     Route("/faults", reset_faults, methods=["DELETE"]),
     Route("/tokens", add_token, methods=["POST"]),
     Route("/tokens/expire", expire_tokens, methods=["POST"]),
+    Route("/oauth", oauth_controls, methods=["GET", "POST"]),
     Route("/requests", get_requests, methods=["GET"]),
     Route("/requests", reset_requests, methods=["DELETE"]),
     Route("/emails", get_emails, methods=["GET"]),

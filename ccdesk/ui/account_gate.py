@@ -27,6 +27,8 @@ class AccountGate:
         self.open_url = open_url
         self.store_factory = store_factory
         self.session: AuthSession | None = None
+        self.device_session: AuthSession | None = None  # the device-flow app's, when its API key is set
+        self._browser_session: AuthSession | None = None
         self.config: AuthConfig | None = None
         self.screen: SignInScreen | None = None
         self.on_signed_in_again: Callable[[], None] | None = None
@@ -38,10 +40,20 @@ class AccountGate:
         task.add_done_callback(self._tasks.discard)
 
     async def _build_session(self) -> None:
-        if self.session is not None:
-            await self.session.aclose()
-        self.session, self.config = None, None
+        for old in {self.session, self.device_session, self._browser_session} - {None}:
+            await old.aclose()  # type: ignore[union-attr]
+        self.session, self.config, self.device_session = None, None, None
+        self._browser_session = None
+        device_key = self.prefs.device_client_id
+        if device_key and device_key != self.prefs.client_id:
+            try:
+                device_config = self.prefs.auth_config(device_key)
+                self.device_session = await AuthSession.restore(device_config, self.store_factory(device_key))
+            except ValueError as exc:
+                log.warning("Settings are not usable for the device flow: %s", exc)
         if not self.prefs.client_id:
+            if self.device_session is not None and self.device_session.signed_in:
+                self.session, self.config = self.device_session, self.device_session.config
             return
         try:
             self.config = self.prefs.auth_config()
@@ -49,6 +61,9 @@ class AccountGate:
             log.warning("Settings are not usable: %s", exc)
             return
         self.session = await AuthSession.restore(self.config, self.store_factory(self.config.client_id))
+        self._browser_session = self.session
+        if not self.session.signed_in and self.device_session is not None and self.device_session.signed_in:
+            self.session, self.config = self.device_session, self.device_session.config  # signed in with a code
 
     async def signed_in_session(self, quit_event: asyncio.Event) -> AuthSession | None:
         """The session to use, after a sign-in if needed; None if the app was closed first."""
@@ -56,7 +71,7 @@ class AccountGate:
         if self.session is not None and self.session.signed_in:
             return self.session
         done = asyncio.Event()
-        self.show_screen("", done)
+        self.show_screen(self.session.store_problem or "" if self.session is not None else "", done)
         waiter = asyncio.ensure_future(done.wait())
         quitter = asyncio.ensure_future(quit_event.wait())
         await asyncio.wait({waiter, quitter}, return_when=asyncio.FIRST_COMPLETED)
@@ -67,11 +82,16 @@ class AccountGate:
         return self.session
 
     def show_screen(self, message: str, done: asyncio.Event | None = None) -> None:
-        screen = SignInScreen(self.session, self.config, message=message, open_url=self.open_url)
+        screen = SignInScreen(self.session, self.config, message=message, open_url=self.open_url,
+                              device_session=self.device_session)
         self.screen = screen
         screen.settings_requested.connect(self.open_settings)
 
         def finished() -> None:
+            chosen = screen.signed_in_session
+            if chosen is not None and chosen is not self.session:
+                self.session, self.config = chosen, chosen.config
+            self._spawn(self._forget_other_sign_in())
             screen.hide()
             screen.deleteLater()
             self.screen = None
@@ -100,10 +120,16 @@ class AccountGate:
         dialog.sign_out_requested.connect(lambda: self._spawn(self.sign_out()))
         dialog.open()
 
+    async def _forget_other_sign_in(self) -> None:
+        """One sign-in chain per desk: the other app's saved sign-in (if any) goes."""
+        for other in (self.device_session, self._browser_session):
+            if other is not None and other is not self.session and other.signed_in:
+                await other.sign_out("Signed in with the other API key instead.")
+
     async def _reconfigure(self) -> None:
         await self._build_session()
         if self.screen is not None:
-            self.screen.set_config(self.session, self.config)
+            self.screen.set_config(self.session, self.config, self.device_session)
 
     async def sign_out(self) -> None:
         if self.session is not None:

@@ -35,6 +35,9 @@ class PreferencesDialog(QDialog):
         self.client_id = QLineEdit(prefs.client_id)
         self.client_id.setPlaceholderText("The API key of your organisation's Constant Contact app")
         self.client_id.setAccessibleName("API key (client id)")
+        self.device_client_id = QLineEdit(prefs.device_client_id)
+        self.device_client_id.setPlaceholderText("Optional: the API key of your app set up for the device flow")
+        self.device_client_id.setAccessibleName("API key for signing in with a code (device flow)")
         self.redirect = QLineEdit(prefs.redirect_uri)
         self.redirect.setAccessibleName("Redirect address")
         self.redirect.textChanged.connect(self._validate)
@@ -44,6 +47,7 @@ class PreferencesDialog(QDialog):
         self.interval.setValue(prefs.sync_interval_min)
         self.interval.setAccessibleName("Check for new opt-outs every")
         form.addRow("&API key:", self.client_id)
+        form.addRow("API key for sign-in with a &code:", self.device_client_id)
         form.addRow("&Redirect address:", self.redirect)
         note = QLabel("Register this exact address for the app in Constant Contact's developer portal.")
         note.setWordWrap(True)
@@ -85,6 +89,7 @@ class PreferencesDialog(QDialog):
         if redirect_problem(self.redirect.text().strip()):
             return
         self._result = replace(self._prefs, client_id=self.client_id.text().strip(),
+                               device_client_id=self.device_client_id.text().strip(),
                                redirect_uri=self.redirect.text().strip(), sync_interval_min=self.interval.value())
         super().accept()
 

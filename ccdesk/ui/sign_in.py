@@ -59,10 +59,14 @@ class SignInScreen(QWidget):
 
     def __init__(self, session: AuthSession | None, config: AuthConfig | None, *,
                  open_url: Callable[[str], bool] | None = None, http: httpx.AsyncClient | None = None,
-                 message: str = "", parent: QWidget | None = None) -> None:
+                 message: str = "", parent: QWidget | None = None,
+                 device_session: AuthSession | None = None) -> None:
         super().__init__(parent)
         self.session = session
         self.config = config
+        # The device flow needs its own app in Constant Contact: offered only when its API key is set.
+        self.device_session = device_session
+        self.signed_in_session: AuthSession | None = None  # the one that signed in (browser's or device's)
         self.open_url = open_url or _open_default
         self.http = http
         self._task: asyncio.Future[object] | None = None
@@ -188,14 +192,16 @@ class SignInScreen(QWidget):
         return page
 
     # --- state ---------------------------------------------------------------------------------------------
-    def set_config(self, session: AuthSession | None, config: AuthConfig | None) -> None:
-        self.session, self.config = session, config
+    def set_config(self, session: AuthSession | None, config: AuthConfig | None,
+                   device_session: AuthSession | None = None) -> None:
+        self.session, self.config, self.device_session = session, config, device_session
         self._update_configured()
 
     def _update_configured(self) -> None:
         ready = self.session is not None and self.config is not None
         self.browser_button.setEnabled(ready)
-        self.device_button.setEnabled(ready)
+        self.device_button.setVisible(self.device_session is not None)
+        self.device_button.setEnabled(self.device_session is not None)
         self.not_configured.setVisible(not ready)
         self.settings_button.setVisible(not ready)
 
@@ -225,15 +231,15 @@ class SignInScreen(QWidget):
     # --- device code ---------------------------------------------------------------------------------------
     @asyncSlot()
     async def start_device(self) -> None:
-        if self.session is None or self.config is None or (self._task is not None and not self._task.done()):
+        if self.device_session is None or (self._task is not None and not self._task.done()):
             return
         self.error.hide()
         self.new_code_button.setVisible(False)
         self.device_status.setText("Asking Constant Contact for a code…")
         self.user_code.setText("—")
         self.pages.setCurrentIndex(2)
-        self._device = DeviceFlow(self.config, http=self.http, on_update=lambda _f: self._tick())
-        await self._run(self._device_flow(self._device))
+        self._device = DeviceFlow(self.device_session.config, http=self.http, on_update=lambda _f: self._tick())
+        await self._run(self._device_flow(self._device), self.device_session)
 
     async def _device_flow(self, flow: DeviceFlow) -> object:
         code = await flow.start()
@@ -265,8 +271,9 @@ class SignInScreen(QWidget):
             self.new_code_button.setVisible(True)
 
     # --- common --------------------------------------------------------------------------------------------
-    async def _run(self, flow: object) -> None:
-        assert self.session is not None
+    async def _run(self, flow: object, session: AuthSession | None = None) -> None:
+        session = session or self.session
+        assert session is not None
         self._task = asyncio.ensure_future(flow)  # type: ignore[arg-type]
         try:
             tokens = await self._task
@@ -285,14 +292,16 @@ class SignInScreen(QWidget):
         finally:
             self._task = None
             self._countdown.stop()
-        saved = await self.session.sign_in(tokens)  # type: ignore[arg-type]
+        saved = await session.sign_in(tokens)  # type: ignore[arg-type]
+        self.signed_in_session = session
         if saved:
             self.signed_in.emit()
             return
+        problem = session.store_problem
         self.session_only_text.setText(
-            "You are signed in, but this computer has no password store ccdesk can use, so ccdesk cannot "
-            "remember the sign-in. You are signed in for this session only and will need to sign in again next "
-            "time.")
+            "You are signed in, but this computer has no password store ccdesk can use"
+            + (f" ({problem})" if problem else "") + ", so ccdesk cannot remember the sign-in. You are signed in "
+            "for this session only and will need to sign in again next time.")
         self.pages.setCurrentIndex(3)
 
     def cancel(self) -> None:

@@ -177,10 +177,11 @@ async def test_401_refreshes_once_and_repeats_the_request_with_the_new_token() -
 
 async def test_401_after_refresh_means_sign_in_again() -> None:
     unauthorized = j(401, {"error_key": "unauthorized", "error_message": "Unauthorized"})
-    handler = scripted(unauthorized, unauthorized)
+    handler = scripted(unauthorized, unauthorized, unauthorized)  # renewed twice (see client._send), then out
     async with make_client(handler, tokens=CountingTokens()) as client:
         with pytest.raises(SignInRequired):
             await client.get_contact("c1")
+    assert len(handler.seen) == 3
 
 
 async def test_failed_refresh_surfaces_sign_in_required() -> None:

@@ -4,13 +4,9 @@ in-memory keyrings, and a real Secret Service (gnome-keyring on a private D-Bus)
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import shutil
-import subprocess
-import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +15,7 @@ import httpx
 import keyring.backend
 import keyring.errors
 import pytest
+import pytest_asyncio
 import uvicorn
 
 from ccdesk.auth import AuthConfig
@@ -26,6 +23,8 @@ from ccdesk.sandbox.app import create_app
 from ccdesk.sandbox.config import SandboxConfig
 from ccdesk.sandbox.oauth import OAuthServer
 from ccdesk.sandbox.tokens import TokenRegistry
+
+from .keyring_service import KeyringUnavailable, SecretService, private_secret_service
 
 CLIENT_ID = "ccdesk-test-client"
 
@@ -88,6 +87,13 @@ class Sandbox:
     @property
     def token_url(self) -> str:
         return self.base_url + "/oauth2/default/v1/token"
+
+
+@pytest_asyncio.fixture
+async def web(sandbox: Sandbox) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on the sandbox's host (the OAuth server and /_sandbox), redirects not followed."""
+    async with httpx.AsyncClient(base_url=sandbox.base_url, follow_redirects=False, timeout=5) as client:
+        yield client
 
 
 @pytest.fixture
@@ -210,11 +216,6 @@ def memory_keyring() -> MemoryKeyring:
     return MemoryKeyring()
 
 
-@dataclass
-class SecretService:
-    home: str
-    bus_address: str
-
 
 @pytest.fixture(scope="module")
 def secret_service() -> Iterator[SecretService]:
@@ -222,46 +223,17 @@ def secret_service() -> Iterator[SecretService]:
 
     DBUS_SESSION_BUS_ADDRESS points at it only while the fixture lives; both daemons are ended by their pid.
     """
-    missing = [tool for tool in ("dbus-daemon", "gnome-keyring-daemon") if shutil.which(tool) is None]
-    if missing:
-        pytest.skip(f"needs {' and '.join(missing)} (apt-get install gnome-keyring dbus)")
-    home = tempfile.mkdtemp(prefix="ccdesk-keyring-home-")
-    env = {**os.environ, "HOME": home, "XDG_DATA_HOME": os.path.join(home, ".local", "share")}
-    for var in ("DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR", "GNOME_KEYRING_CONTROL"):
-        env.pop(var, None)  # never talk to (or put a socket beside) the real user's session keyring
-    bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--nosyslog", "--print-address=1"],
-                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True)
-    daemon: subprocess.Popen[str] | None = None
-    saved = os.environ.get("DBUS_SESSION_BUS_ADDRESS")
-    try:
-        address = bus.stdout.readline().strip() if bus.stdout else ""
-        if not address:
-            pytest.skip("dbus-daemon did not start")
-        env["DBUS_SESSION_BUS_ADDRESS"] = address
-        daemon = subprocess.Popen(["gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets"],
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                  env=env, text=True)
-        assert daemon.stdin is not None and daemon.stdout is not None
-        daemon.stdin.write("test-keyring-password")  # must be non-empty, or creating the collection fails
-        daemon.stdin.close()
-        if "GNOME_KEYRING_CONTROL" not in daemon.stdout.readline():
-            pytest.skip("gnome-keyring-daemon did not start")
-        os.environ["DBUS_SESSION_BUS_ADDRESS"] = address
-        yield SecretService(home, address)
-    finally:
-        if saved is None:
-            os.environ.pop("DBUS_SESSION_BUS_ADDRESS", None)
-        else:
-            os.environ["DBUS_SESSION_BUS_ADDRESS"] = saved
-        for proc in (daemon, bus):
-            if proc is not None and proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(5)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(5)
-        for stream in (bus.stdout, daemon.stdout if daemon else None):
-            if stream is not None:
-                stream.close()
-        shutil.rmtree(home, ignore_errors=True)
+    problem: KeyringUnavailable | None = None
+    for _attempt in range(3):  # on a loaded machine the daemon now and then leaves its collection locked
+        started = private_secret_service()
+        try:
+            service = started.__enter__()
+        except KeyringUnavailable as exc:  # everything it started is already stopped
+            problem = exc
+            continue
+        try:
+            yield service
+        finally:
+            started.__exit__(None, None, None)
+        return
+    pytest.skip(str(problem))

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-import pytest_asyncio
 
 from ccdesk.auth.pkce import PkcePair
 
@@ -17,12 +15,6 @@ from .conftest import CLIENT_ID, Sandbox
 REDIRECT = "http://127.0.0.1:40111/callback"
 AUTHORIZE = "/oauth2/default/v1/authorize"
 TOKEN = "/oauth2/default/v1/token"
-
-
-@pytest_asyncio.fixture
-async def web(sandbox: Sandbox) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=sandbox.base_url, follow_redirects=False, timeout=5) as client:
-        yield client
 
 
 def _authorize_params(pkce: PkcePair | None, **overrides: str) -> dict[str, str]:

@@ -16,10 +16,10 @@ from ccdesk.auth import (
     SignInDenied,
     SignInError,
     SignInTimeout,
-    StateMismatch,
     sign_in_pkce,
 )
 from ccdesk.auth.loopback import LoopbackListener, _duration
+from ccdesk.sandbox.oauth_apps import AppRegistry
 
 from .conftest import CLIENT_ID, Sandbox, ScriptedBrowser
 
@@ -73,18 +73,69 @@ async def test_deny_in_the_browser(sandbox: Sandbox) -> None:
 
 
 @pytest.mark.asyncio
-async def test_wrong_state_is_refused(sandbox: Sandbox) -> None:
+async def test_wrong_state_is_ignored_until_the_timeout(sandbox: Sandbox) -> None:
     def forge(url: str) -> str:
         parts = urlsplit(url)
         query = {k: v[0] for k, v in parse_qs(parts.query).items()} | {"state": "forged"}
         return parts._replace(query=urlencode(query)).geturl()
 
     browser = ScriptedBrowser(tamper=forge)
-    with pytest.raises(StateMismatch, match="different sign-in attempt"):
-        await sign_in_pkce(sandbox.auth_config(), browser.open, timeout_s=10)
+    with pytest.raises(SignInTimeout, match=r"1 answer.* ignored"):
+        await sign_in_pkce(sandbox.auth_config(), browser.open, timeout_s=1.5)
     await asyncio.gather(*browser.tasks)
-    assert browser.pages[-1].status_code == 400
+    assert browser.pages[-1].status_code == 400 and "does not belong" in browser.last_page
     assert sandbox.oauth.token_requests.total() == 0  # the code was never exchanged
+
+
+@pytest.mark.asyncio
+async def test_forged_callbacks_do_not_end_the_wait(sandbox: Sandbox) -> None:
+    """No state, a wrong state, two codes, a foreign Host header: each is ignored, and the real answer that
+    follows signs in."""
+    real: list[str] = []
+    listener_port: list[int] = []
+
+    def hold(url: str) -> str:  # the real redirect is held back until the forgeries have been sent
+        real.append(url)
+        listener_port.append(urlsplit(url).port or 0)
+        return url
+
+    browser = ScriptedBrowser(tamper=hold)
+    task = asyncio.create_task(sign_in_pkce(sandbox.auth_config(), lambda u: browser.urls.append(u) or True,
+                                            timeout_s=20))
+    while not browser.urls:
+        await asyncio.sleep(0.01)
+    port = urlsplit(parse_qs(urlsplit(browser.urls[0]).query)["redirect_uri"][0]).port
+    base = f"http://127.0.0.1:{port}/callback"
+    state = parse_qs(urlsplit(browser.urls[0]).query)["state"][0]
+    async with httpx.AsyncClient(timeout=5) as web:
+        for forged in (f"{base}?code=evil", f"{base}?code=evil&state=wrong",
+                       f"{base}?code=evil&code=evil2&state={state}", f"{base}?state={state}&state={state}&code=x"):
+            assert (await web.get(forged)).status_code == 400
+        rebound = await web.get(f"{base}?code=evil&state={state}", headers={"Host": f"attacker.example:{port}"})
+        assert rebound.status_code == 400
+    assert not task.done()
+    await browser.visit(browser.urls[0])  # now the real browser comes back
+    tokens = await task
+    assert sandbox.tokens.lookup(tokens.access_token) is not None
+    assert sandbox.oauth.token_requests["authorization_code"] == 1
+
+
+@pytest.mark.asyncio
+async def test_localhost_redirect_is_accepted_but_only_127_0_0_1_listens(sandbox: Sandbox) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    redirect = f"http://localhost:{port}/callback"
+    sandbox.oauth.apps = AppRegistry([f"{CLIENT_ID}=pkce:{redirect}"])  # registered exactly like this
+    def opener(url: str) -> bool:
+        assert parse_qs(urlsplit(url).query)["redirect_uri"] == [redirect]
+        return browser.open(url)
+
+    browser = ScriptedBrowser()
+    tokens = await sign_in_pkce(sandbox.auth_config(redirect_uri=redirect), opener, timeout_s=10)
+    await asyncio.gather(*browser.tasks)
+    assert sandbox.tokens.lookup(tokens.access_token) is not None
+    assert any(v.startswith(f"http://localhost:{port}/callback?") for v in browser.visited)  # Host: localhost
 
 
 @pytest.mark.asyncio
@@ -155,11 +206,21 @@ async def test_listener_error_callback_from_the_server() -> None:
 
 
 @pytest.mark.asyncio
-async def test_listener_error_callback_with_wrong_state_is_a_state_mismatch() -> None:
-    async with LoopbackListener("st", timeout_s=5) as listener:
+async def test_listener_error_callback_with_wrong_state_is_ignored() -> None:
+    async with LoopbackListener("st", timeout_s=0.5) as listener:
         await _get(f"{listener.redirect_uri}?error=access_denied&state=nope")
-        with pytest.raises(StateMismatch):
+        with pytest.raises(SignInTimeout, match="ignored"):
             await listener.wait()
+
+
+@pytest.mark.asyncio
+async def test_listener_answers_on_localhost_name_but_binds_127_0_0_1() -> None:
+    async with LoopbackListener("st", timeout_s=5, host_name="localhost") as listener:
+        assert listener.redirect_uri.startswith("http://localhost:")
+        assert listener._server is not None
+        assert {s.getsockname()[0] for s in listener._server.sockets} == {"127.0.0.1"}
+        page = await _get(f"http://127.0.0.1:{listener.port}/callback?code=c1&state=st")  # Host: 127.0.0.1:port
+        assert page.status_code == 200 and await listener.wait() == "c1"
 
 
 @pytest.mark.asyncio
@@ -187,8 +248,9 @@ def test_auth_config_defaults_and_validation() -> None:
     assert config.scope == "contact_data offline_access"
     with pytest.raises(ValueError, match="https"):
         AuthConfig("key", auth_base="http://authz.example.com")
+    assert AuthConfig("key", redirect_uri="http://localhost:8000/cb").redirect_host == "localhost"
     with pytest.raises(ValueError, match=r"127\.0\.0\.1"):
-        AuthConfig("key", redirect_uri="http://localhost:8000/cb")
+        AuthConfig("key", redirect_uri="http://example.com:8000/cb")
     with pytest.raises(ValueError, match="client_id"):
         AuthConfig(" ")
 

@@ -54,6 +54,14 @@ async def spy() -> AsyncIterator[SpyStore]:
     yield SpyStore()
 
 
+@pytest.fixture(autouse=True, params=[False, True], ids=["new-sign-in-keeps-old", "new-sign-in-expires-old"])
+def _new_sign_in_reading(request: pytest.FixtureRequest) -> None:
+    """Every session test runs under both readings of "a new set of tokens expires the previous refresh tokens"
+    (the sandbox's --new-sign-in-expires-old)."""
+    if "sandbox" in request.fixturenames:
+        request.getfixturevalue("sandbox").config.new_sign_in_expires_old = request.param
+
+
 @pytest.mark.asyncio
 async def test_expiry_mid_session_one_refresh_for_twenty_callers(sandbox: Sandbox, spy: SpyStore) -> None:
     session = await _signed_in(sandbox, spy)
@@ -181,11 +189,17 @@ async def test_server_error_during_refresh_is_retryable(clock_tokens: TokenSet) 
     def failing(request: httpx.Request) -> httpx.Response:
         return httpx.Response(503, text="<html>maintenance</html>")
 
+    pauses: list[float] = []
+
+    async def pause(seconds: float) -> None:
+        pauses.append(seconds)
+
     async with httpx.AsyncClient(transport=httpx.MockTransport(failing)) as http:
-        session = AuthSession(AuthConfig("c"), MemoryTokenStore(), clock_tokens, http=http)
+        session = AuthSession(AuthConfig("c"), MemoryTokenStore(), clock_tokens, http=http, sleep=pause)
         with pytest.raises(ServerError) as caught:
             await session.refresh(clock_tokens.access_token)
         assert caught.value.retryable and session.signed_in
+        assert pauses == [1.0, 2.0, 4.0] and session.refresh_count == 4  # asked again, then gave up for now
 
 
 @pytest.mark.asyncio
@@ -211,6 +225,8 @@ async def test_refresh_save_failure_keeps_new_tokens(sandbox: Sandbox) -> None:
     backend = MemoryKeyring()
     store = KeyringTokenStore("ccdesk-test-client", backend=backend)
     session = await _signed_in(sandbox, MemoryTokenStore())
+    assert session.tokens is not None
+    store.save(session.tokens)  # the keyring held the sign-in...
     session.store = store
     events: list[SessionEvent] = []
     session.add_listener(events.append)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -142,6 +143,8 @@ def test_real_secret_service(secret_service: SecretService) -> None:
     # The keyring file on disk is encrypted: the token text does not appear in it.
     for folder, _dirs, files in os.walk(secret_service.home):
         for name in files:
+            if not stat.S_ISREG(os.lstat(os.path.join(folder, name)).st_mode):
+                continue  # the daemon's control socket
             with open(os.path.join(folder, name), "rb") as fh:
                 data = fh.read()
             assert b"accessXY" not in data and b"refresh-token-value" not in data
@@ -166,3 +169,64 @@ def test_expires_within() -> None:
     tokens = _tokens()
     assert tokens.expires_within(timedelta(minutes=5), tokens.expires_at - timedelta(minutes=4))
     assert not tokens.expires_within(timedelta(minutes=5), tokens.expires_at - timedelta(minutes=6))
+
+
+class PlaintextFileKeyring(MemoryKeyring):
+    """Behaves as keyrings.alt's PlaintextKeyring: base64 values in a file (`file_path`)."""
+
+    def __init__(self, file_path: str) -> None:
+        super().__init__()
+        self.file_path = file_path
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        import base64
+
+        with open(self.file_path, "a", encoding="utf-8") as f:
+            f.write(f"{service}:{username}={base64.b64encode(password.encode()).decode()}\n")
+        super().set_password(service, username, password)
+
+
+class EncryptedKeyring(MemoryKeyring):
+    """Named like keyrings.alt's password-file backend."""
+
+    __module__ = "keyrings.alt.file"
+
+
+@pytest.mark.parametrize("kind", ["plaintext", "encrypted-file"])
+def test_file_backends_are_refused(tmp_path: object, kind: str) -> None:
+    path = os.path.join(str(tmp_path), "keyring_pass.cfg")
+    backend = PlaintextFileKeyring(path) if kind == "plaintext" else EncryptedKeyring()
+    store = KeyringTokenStore(CLIENT, backend=backend)
+    assert not store.available()
+    assert "keeps passwords in a file" in (store.problem() or "")
+    with pytest.raises(TokenStoreError):
+        store.save(_tokens())
+    with pytest.raises(TokenStoreError):
+        store.load()
+    assert not os.path.exists(path)
+
+
+@pytest.mark.asyncio
+async def test_a_plaintext_keyring_means_this_session_only(tmp_path: object) -> None:
+    from ccdesk.auth import AuthConfig, AuthSession
+
+    path = os.path.join(str(tmp_path), "keyring_pass.cfg")
+    session = AuthSession(AuthConfig(CLIENT), KeyringTokenStore(CLIENT, backend=PlaintextFileKeyring(path)))
+    events: list[str] = []
+    session.add_listener(lambda e: events.append(e.message))
+    assert await session.sign_in(_tokens()) is False
+    assert isinstance(session.store, MemoryTokenStore) and session.signed_in
+    assert "this session only" in events[-1] and "keeps passwords in a file" in (session.store_problem or "")
+    assert not os.path.exists(path)  # no token ever reached the file
+    await session.aclose()
+
+
+def test_unloadable_backend_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "no.such.module.Keyring")
+    import keyring.core
+
+    monkeypatch.setattr(keyring.core, "_keyring_backend", None)
+    store = KeyringTokenStore(CLIENT)
+    problem = store.problem() or ""
+    assert "cannot be loaded" in problem and "PYTHON_KEYRING_BACKEND=no.such.module.Keyring" in problem
+    assert "unavailable" in store.backend_name()

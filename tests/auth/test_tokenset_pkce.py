@@ -85,7 +85,7 @@ async def test_no_token_value_reaches_the_logs(sandbox: Sandbox, caplog: pytest.
         await session.refresh(current.access_token)
         secrets |= {session.tokens.access_token, session.tokens.refresh_token}  # type: ignore[union-attr]
     big = TokenSet("J" * 2500 + "WT", "rt-big-secret", NOW)
-    store.save(big)
+    KeyringTokenStore("another-client", backend=MemoryKeyring()).save(big)  # a split save, logged
     secrets |= {big.access_token, big.refresh_token}
     flow = DeviceFlow(config, sleep=lambda s: asyncio.sleep(0), clock=sandbox.clock, now=sandbox.clock.now)
     code = await flow.start()

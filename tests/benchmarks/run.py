@@ -38,6 +38,7 @@ from ccdesk.store import bench as store_bench  # noqa: E402
 from ccdesk.store.store import Store  # noqa: E402
 from ccdesk.ui.contact_table import COUNT_CAP  # noqa: E402
 from tests.benchmarks.bench_bad_input import bench_bad_input  # noqa: E402
+from tests.benchmarks.bench_multiprocess_auth import bench_multiprocess_auth  # noqa: E402
 from tests.benchmarks.bench_multiprocess_budget import bench_multiprocess_budget  # noqa: E402
 from tests.benchmarks.bench_reconcile import bench_reconcile  # noqa: E402
 
@@ -454,6 +455,8 @@ def main(argv: list[str] | None = None) -> int:
              ["multiprocess_429_seen", "multiprocess_fraction_of_ceiling", "multiprocess_budget_slot_ms"]),
             ("bad_input", lambda: bench_bad_input(2_000 if tiny else 20_000 if quick else 100_000, work),
              ["bad_inputs_tried", "bad_inputs_mishandled", "paste_5000_addresses_gui_ms"]),
+            ("multiprocess_auth", lambda: bench_multiprocess_auth(rounds=1 if tiny else 5),
+             ["multiprocess_signed_out"]),
         ]
         for name, run, keys in plan:
             if args.only and name not in args.only:

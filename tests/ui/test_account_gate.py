@@ -68,3 +68,51 @@ async def test_closing_the_app_at_the_sign_in_screen(qtbot) -> None:
     gate.screen.close()
     gate.screen.deleteLater()
     await asyncio.sleep(0.05)
+
+
+async def test_device_key_offers_the_code_and_its_sign_in_is_the_desks(server: SandboxServer, qtbot) -> None:
+    """With a device-flow app's key in Settings the screen offers "Sign in with a code"; a code sign-in is saved
+    under that key, the browser key's old sign-in goes (one chain per desk), and the next start restores it."""
+    stores: dict[str, MemoryTokenStore] = {}
+    oauth = server.app.state.sandbox.tokens.oauth
+    oauth.device_interval_s = 1
+    prefs = Preferences(client_id="gate-browser", device_client_id="gate-device", auth_base=server.base_url,
+                        redirect_uri="http://127.0.0.1:0/callback")
+    gate = AccountGate(prefs, open_url=lambda _u: True,
+                       store_factory=lambda cid: stores.setdefault(cid, MemoryTokenStore()))
+    pending = asyncio.ensure_future(gate.signed_in_session(asyncio.Event()))
+    await until(lambda: gate.screen is not None)
+    assert gate.screen.device_button.isVisibleTo(gate.screen)
+    gate.screen.start_device()
+    session = await asyncio.wait_for(pending, 20)
+    assert session is not None and session.config.client_id == "gate-device" and session.signed_in
+    assert stores["gate-device"].load() is not None and stores["gate-browser"].load() is None
+    again = AccountGate(prefs, store_factory=lambda cid: stores[cid])
+    restored = await again.signed_in_session(asyncio.Event())
+    assert restored is not None and restored.config.client_id == "gate-device" and again.screen is None
+    for s in (session, restored):
+        await s.aclose()
+
+
+async def test_a_locked_keyring_is_named_on_the_sign_in_screen(qtbot) -> None:
+    import keyring.errors
+
+    from ccdesk.auth.token_store import KeyringTokenStore
+    from tests.auth.conftest import MemoryKeyring
+
+    class Locked(MemoryKeyring):
+        def get_password(self, service: str, username: str) -> str | None:
+            raise keyring.errors.KeyringLocked("Failed to unlock the collection!")
+
+    gate = AccountGate(Preferences(client_id="locked-desk"),
+                       store_factory=lambda cid: KeyringTokenStore(cid, backend=Locked()))
+    quit_event = asyncio.Event()
+    pending = asyncio.ensure_future(gate.signed_in_session(quit_event))
+    await until(lambda: gate.screen is not None)
+    shown = gate.screen.message.label.text()
+    assert "keyring is locked" in shown and "FileNotFoundError" not in shown
+    quit_event.set()
+    assert await asyncio.wait_for(pending, 5) is None
+    gate.screen.close()
+    gate.screen.deleteLater()
+    await asyncio.sleep(0.05)

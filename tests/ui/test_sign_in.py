@@ -115,9 +115,10 @@ async def test_device_code_is_shown_and_sign_in_completes(server: SandboxServer,
     oauth.options.auto_approve = False
     oauth.device_interval_s = 1
     session = AuthSession(config_for(server), MemoryTokenStore())
-    screen = SignInScreen(session, config_for(server), open_url=lambda _u: True)
+    screen = SignInScreen(None, None, open_url=lambda _u: True, device_session=session)
     qtbot.addWidget(screen)
     screen.show()
+    assert screen.device_button.isVisible() and screen.device_button.isEnabled()
     done: list[bool] = []
     screen.signed_in.connect(lambda: done.append(True))
     screen.start_device()
@@ -126,7 +127,7 @@ async def test_device_code_is_shown_and_sign_in_completes(server: SandboxServer,
     assert screen.device_url.text().startswith(server.base_url)
     oauth.approve_device(screen.user_code.text())
     await until(lambda: bool(done), 15)
-    assert session.signed_in
+    assert session.signed_in and screen.signed_in_session is session
 
 
 async def test_expired_device_code_offers_a_new_one(server: SandboxServer, qtbot) -> None:
@@ -135,13 +136,27 @@ async def test_expired_device_code_offers_a_new_one(server: SandboxServer, qtbot
     oauth.device_interval_s = 1
     oauth.device_expires_in_s = 2
     session = AuthSession(config_for(server), MemoryTokenStore())
-    screen = SignInScreen(session, config_for(server), open_url=lambda _u: True)
+    screen = SignInScreen(session, config_for(server), open_url=lambda _u: True, device_session=session)
     qtbot.addWidget(screen)
     screen.show()
     screen.start_device()
     await until(lambda: screen.new_code_button.isVisible() and screen._task is None, 15)
     assert "expired" in (screen.device_status.text() + screen.error.label.text()).lower()
     assert not session.signed_in
+
+
+async def test_sign_in_with_a_code_only_when_a_device_key_is_set(server: SandboxServer, qtbot) -> None:
+    session = AuthSession(config_for(server), MemoryTokenStore())
+    screen = SignInScreen(session, config_for(server), open_url=lambda _u: True)
+    qtbot.addWidget(screen)
+    screen.show()
+    assert screen.browser_button.isVisible() and not screen.device_button.isVisible()
+    screen.start_device()  # nothing happens without the device-flow app's key
+    await asyncio.sleep(0.05)
+    assert screen.pages.currentIndex() == 0
+    screen.set_config(session, config_for(server), AuthSession(config_for(server), MemoryTokenStore()))
+    assert screen.device_button.isVisible()
+    screen.grab().save("/tmp/ccdesk-sign-in-with-code.png")
 
 
 def test_without_an_api_key_only_settings_is_offered(qtbot) -> None:
