@@ -15,6 +15,7 @@ KEYS = {"search_p50_ms_100k", "search_p95_ms_100k", "search_p95_ms_1m", "pull_co
         "bulk_preview_10k_s", "bulk_preview_max_stall_ms"}
 KEYS |= {"reconcile_requests_100k", "reconcile_stale_contacts"}  # issue 13 (tests/benchmarks/bench_reconcile.py)
 KEYS |= {"multiprocess_429_seen", "multiprocess_fraction_of_ceiling"}  # issue 12 (bench_multiprocess_budget.py)
+KEYS |= {"multiprocess_signed_out"}  # issue 12 (tests/benchmarks/bench_multiprocess_auth.py)
 KEYS |= {"bad_inputs_tried", "bad_inputs_mishandled"}  # issue 14 (tests/benchmarks/bench_bad_input.py)
 
 
