@@ -7,10 +7,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,57 +18,21 @@ from ccdesk.preferences import Preferences
 from ccdesk.sandbox.app import SandboxConfig
 from ccdesk.sandbox.server import SandboxServer
 from ccdesk.services.demo import signed_in_to_sandbox
+from tests.auth.keyring_service import KeyringUnavailable, private_secret_service
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT_ID = "ccdesk-multiprocess-test"
 KEYRING = "keyring.backends.SecretService.Keyring"
 
 
-class NoKeyring(RuntimeError):
-    """dbus-daemon or gnome-keyring-daemon is missing or did not start."""
+NoKeyring = KeyringUnavailable  # dbus-daemon or gnome-keyring-daemon is missing or did not start
 
 
 @contextlib.contextmanager
 def keyring_bus() -> Iterator[str]:
     """A private session bus with an unlocked gnome-keyring; yields its address (also set in os.environ)."""
-    missing = [tool for tool in ("dbus-daemon", "gnome-keyring-daemon") if shutil.which(tool) is None]
-    if missing:
-        raise NoKeyring(f"needs {' and '.join(missing)}")
-    home = tempfile.mkdtemp(prefix="ccdesk-mp-keyring-")
-    env = {**os.environ, "HOME": home, "XDG_DATA_HOME": os.path.join(home, ".local", "share")}
-    for var in ("DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR", "GNOME_KEYRING_CONTROL"):
-        env.pop(var, None)
-    procs: list[subprocess.Popen[str]] = []
-    saved = os.environ.get("DBUS_SESSION_BUS_ADDRESS")
-    try:
-        bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--nosyslog", "--print-address=1"],
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True)
-        procs.append(bus)
-        address = bus.stdout.readline().strip() if bus.stdout else ""
-        if not address:
-            raise NoKeyring("dbus-daemon did not start")
-        env["DBUS_SESSION_BUS_ADDRESS"] = address
-        daemon = subprocess.Popen(["gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets"],
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                  env=env, text=True)
-        procs.append(daemon)
-        assert daemon.stdin is not None and daemon.stdout is not None
-        daemon.stdin.write("test-keyring-password")
-        daemon.stdin.close()
-        if "GNOME_KEYRING_CONTROL" not in daemon.stdout.readline():
-            raise NoKeyring("gnome-keyring-daemon did not start")
-        os.environ["DBUS_SESSION_BUS_ADDRESS"] = address
-        yield address
-    finally:
-        if saved is None:
-            os.environ.pop("DBUS_SESSION_BUS_ADDRESS", None)
-        else:
-            os.environ["DBUS_SESSION_BUS_ADDRESS"] = saved
-        for proc in reversed(procs):
-            proc.terminate()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(5)
-        shutil.rmtree(home, ignore_errors=True)
+    with private_secret_service() as service:
+        yield service.bus_address
 
 
 @dataclass
