@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QMessageBox,
     QPushButton,
     QSplitter,
     QTableWidget,
@@ -29,6 +28,8 @@ from ccdesk.services.store_thread import StoreThread
 from ccdesk.store.errors import InvalidStateError
 from ccdesk.store.rows import OutboxItem
 from ccdesk.store.store import Store
+
+from .messages import inform
 
 QUEUE_COLUMNS = ("Queued", "Action", "Contact", "State", "Tries", "Last error")
 JOURNAL_COLUMNS = ("When", "Who", "Action", "Contact", "Outcome", "Message")
@@ -150,7 +151,7 @@ class ActivityTab(QWidget):
         try:
             await self.store.call(lambda s: getattr(s, method)(item.id))
         except InvalidStateError:
-            QMessageBox.information(self, "Already changed", "That change is no longer marked as failed.")
+            inform(self, "Already changed", "That change is no longer marked as failed.")
         self.refresh()
         if self.on_changed:
             self.on_changed()
@@ -159,7 +160,7 @@ class ActivityTab(QWidget):
         path, _ = QFileDialog.getSaveFileName(self, "Export the journal", "ccdesk-journal.csv", "CSV files (*.csv)")
         if path:
             n = self.write_journal(path)
-            QMessageBox.information(self, "Journal exported", f"Saved {n:,} journal entries to {path}.")
+            inform(self, "Journal exported", f"Saved {n:,} journal entries to {path}.")
 
     def write_journal(self, path: str) -> int:
         """Every journal entry, newest first, as CSV (UTF-8 with BOM, formula cells neutralised)."""

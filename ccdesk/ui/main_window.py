@@ -63,6 +63,7 @@ from .dialogs import (
     UnsubscribeRequest,
 )
 from .export_choice import choose_export_path
+from .messages import inform, warn
 from .notice_bar import NoticeBar
 from .optouts_tab import install_optouts
 from .window_ux import install_window_ux
@@ -107,6 +108,8 @@ class MainWindow(QMainWindow):
         desk.worker.queue_changed.connect(self._refresh_pending)
         desk.worker.sign_in_required.connect(self._on_sign_in_required)
         desk.worker.store_problem.connect(self._on_store_problem)
+        desk.sender.problem.connect(lambda message: self.show_notice(
+            f"{message} Nothing queued is lost; changes waiting are sent now."))
         self.reload_lists()
         self.apply_query()
         self._refresh_pending()
@@ -403,10 +406,10 @@ class MainWindow(QMainWindow):
         try:
             queued = await work  # type: ignore[misc]
         except InvalidInput as exc:
-            QMessageBox.warning(self, "Nothing was sent", exc.message)
+            warn(self, "Nothing was sent", exc.message)
             return
         except StoreUnavailableError as exc:
-            QMessageBox.warning(self, "Nothing was queued", exc.message)
+            warn(self, "Nothing was queued", exc.message)
             return
         n = len(queued.outbox_ids)
         text = f"Queued {n} {what}{'s' if n != 1 else ''}; sending to Constant Contact…" if n else \
@@ -437,7 +440,7 @@ class MainWindow(QMainWindow):
         elif outcome.final and outcome.item_id in self._bulk_items:
             self.statusBar().showMessage(f"Failed: {outcome.message} (see the report)", 8000)
         elif outcome.final:
-            QMessageBox.warning(self, "Constant Contact refused a change",
+            warn(self, "Constant Contact refused a change",
                                 f"{outcome.message}\n\nThe change was not made; it is listed as failed in the "
                                 "Activity tab.")
         else:
@@ -641,18 +644,17 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Export cancelled; no file was written.", 8000)
             return
         except ExportFailed as exc:
-            QMessageBox.warning(self, "Export failed", str(exc))
+            warn(self, "Export failed", str(exc))
             return
         finally:
             progress.close()
         what = "new opt-outs since the last export to this file" if only_new else "opt-outs"
-        QMessageBox.information(self, "Export finished",
-                                f"Saved {result.rows:,} {what} to {path.name}. {result.marked_note()}".strip())
+        inform(self, "Export finished", f"Saved {result.rows:,} {what} to {path.name}. {result.marked_note()}".strip())
 
     def export_evidence(self) -> None:
         rows = self.selected_rows()
         if len(rows) != 1:
-            QMessageBox.information(self, "Evidence", "Select one contact first.")
+            inform(self, "Evidence", "Select one contact first.")
             return
         row = self.reader.get_contact(rows[0].contact_id)
         if row is None:
@@ -664,7 +666,7 @@ class MainWindow(QMainWindow):
         try:
             n = export_evidence(Path(path), row, self.reader.audit(row.contact_id, limit=10_000))
         except ExportFailed as exc:
-            QMessageBox.warning(self, "Export failed", str(exc))
+            warn(self, "Export failed", str(exc))
             return
         self.statusBar().showMessage(f"Saved the opt-out record and {n - 1} journal entries to {path}.", 10000)
 
@@ -674,7 +676,7 @@ class MainWindow(QMainWindow):
 
         path = log_dir() / "ccdesk.log"
         if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))):
-            QMessageBox.information(self, "Log file", f"The log is in:\n{path}\n\nTokens and email addresses are "
+            inform(self, "Log file", f"The log is in:\n{path}\n\nTokens and email addresses are "
                                     "left out of it, so it is safe to send to your IT team.")
 
     def show_about(self) -> None:
