@@ -316,6 +316,7 @@ class BulkFileDialog(QDialog):
         }
         for i, (key, (title, rows)) in enumerate(groups.items()):
             self.groups.setTabText(i, title)
+            self.groups.setTabVisible(i, key != "deleted" or bool(rows))
             self.group_models[key].setStringList(rows[:SHOWN_ROWS_MAX])
         dup = f", {plural(p.duplicates, 'duplicate')} ignored" if p.duplicates else ""
         deleted = f"{len(p.deleted):,} deleted, " if p.deleted else ""
