@@ -328,9 +328,8 @@ class MainWindow(QMainWindow):
         if row is None:
             self.details.show_contact(None)
             return
-        pending = [f"{item.kind.replace('_', ' ')} ({item.state})" for item in self.reader.pending(contact_id)]
-        self.details.show_contact(row, list_names=self.list_names(),
-                                  history=self.reader.audit(contact_id, limit=50), pending=pending)
+        self.details.show_contact(row, list_names=self.list_names(), history=self.reader.journal(contact_id, limit=200),
+                                  pending=self.reader.pending(contact_id))
 
     def select_contact(self, contact_id: str) -> None:
         index = self.model.row_of(contact_id)
@@ -664,7 +663,7 @@ class MainWindow(QMainWindow):
         if not path:
             return
         try:
-            n = export_evidence(Path(path), row, self.reader.audit(row.contact_id, limit=10_000))
+            n = export_evidence(Path(path), row, self.reader.journal(row.contact_id, limit=None))
         except ExportFailed as exc:
             warn(self, "Export failed", str(exc))
             return

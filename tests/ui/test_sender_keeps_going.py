@@ -9,17 +9,9 @@ import pytest
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from ccdesk.sandbox.app import SandboxConfig
 from ccdesk.sandbox.server import SandboxServer
-from tests.ui.test_window_e2e import TOKEN, fill_unsubscribe, find, mailable_with_lists, running, sb
+from tests.ui.test_window_e2e import fill_unsubscribe, find, mailable_with_lists, running, sb
 from tests.ui.waiting import until
-
-
-@pytest.fixture
-def server() -> SandboxServer:
-    srv = SandboxServer(SandboxConfig(contacts=200, seed=5, rate_limit=0, tokens=[TOKEN])).start()
-    yield srv
-    srv.stop()
 
 
 def open_box(title: str) -> QMessageBox | None:
