@@ -66,6 +66,7 @@ from .export_choice import choose_export_path
 from .messages import inform, warn
 from .notice_bar import NoticeBar
 from .optouts_tab import install_optouts
+from .status_bar import ActionMessages
 from .window_ux import install_window_ux
 
 log = logging.getLogger(__name__)
@@ -200,6 +201,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.pending_label)
         self.statusBar().addPermanentWidget(self.progress)
         self.statusBar().addPermanentWidget(self.cancel_button)
+        self.action_messages = ActionMessages(self.statusBar())
 
         find = QAction("Find", self, shortcut=QKeySequence.StandardKey.Find)
         find.triggered.connect(lambda: (self.search_edit.setFocus(), self.search_edit.selectAll()))
@@ -415,7 +417,7 @@ class MainWindow(QMainWindow):
             f"Nothing to send: the selected contacts need no {what}."
         if queued.skipped:
             text += f" {len(queued.skipped)} skipped (already done or already queued)."
-        self.statusBar().showMessage(text, 8000)
+        self.action_messages.queued(queued.outbox_ids, text)
         self._after_change()
 
     def open_bulk_file(self, mode: BulkMode, path: Path | None = None) -> BulkFileDialog | None:
@@ -434,16 +436,13 @@ class MainWindow(QMainWindow):
         return dialog
 
     def _on_item_finished(self, outcome: ItemOutcome) -> None:
-        if outcome.ok:
-            self.statusBar().showMessage(outcome.message, 8000)
-        elif outcome.final and outcome.item_id in self._bulk_items:
-            self.statusBar().showMessage(f"Failed: {outcome.message} (see the report)", 8000)
-        elif outcome.final:
-            warn(self, "Constant Contact refused a change",
-                                f"{outcome.message}\n\nThe change was not made; it is listed as failed in the "
-                                "Activity tab.")
+        if outcome.final and not outcome.ok and outcome.item_id in self._bulk_items:
+            self.statusBar().showMessage(f"Failed: {outcome.message} (see the report)", 0)
         else:
-            self.statusBar().showMessage(f"Will try again: {outcome.message}", 8000)
+            self.action_messages.finished(outcome)
+        if outcome.final and not outcome.ok and outcome.item_id not in self._bulk_items:
+            warn(self, "Constant Contact refused a change", f"{outcome.message}\n\nThe change was not made; it is "
+                 "listed as failed in the Activity tab.")
         self._after_change()
 
     def _after_change(self) -> None:
