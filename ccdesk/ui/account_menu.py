@@ -44,7 +44,7 @@ class AccountMenu(QToolButton):
 
     def set_identity(self, *, account: str, user: str, desk_name: str) -> None:
         who = user or "a Constant Contact user"
-        self.setText(f"{user or account} ▾" if user else f"{account} ▾")
+        self.setText(user or account)
         self.signed_in.setText(f"Signed in as {who} to {account}")
         login = current_actor()
         self.on_desk.setText(f"On this desk: {login}" + (f" ({desk_name})" if desk_name else ""))

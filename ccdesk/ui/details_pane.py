@@ -55,12 +55,13 @@ def queued_badge(row: ContactRow, pending: Sequence[OutboxItem]) -> Badge | None
 
 
 def history_line(entry: JournalEntry) -> str:
-    """"01 Dec 2026 10:15  alice (Front desk): unsubscribe — sent 10:16 (Reason: ...; asked by the contact)"."""
+    """Three short lines: "01 Dec 2026 10:15  unsubscribe — sent 10:16" / "by alice (Front desk)" / the
+    evidence (reason, who asked, date received) and the server's message."""
     done = f" {entry.outcome_at.astimezone():%H:%M}" if entry.outcome_at != entry.at else ""
-    text = f"{entry.at.astimezone():%d %b %Y %H:%M}  {entry.who}: {entry.action.replace('_', ' ')} — " \
-           f"{entry.outcome}{done}"
-    extra = "; ".join(x for x in (entry.evidence, entry.message) if x)
-    return f"{text} ({extra})" if extra else text
+    lines = [f"{entry.at.astimezone():%d %b %Y %H:%M}  {entry.action.replace('_', ' ')} — {entry.outcome}{done}",
+             f"by {entry.who}"]
+    lines += [x for x in (entry.evidence, entry.message) if x]
+    return "\n".join(lines)
 
 
 def _fmt(value: object) -> str:
@@ -133,6 +134,8 @@ class DetailsPane(QWidget):
         layout.addWidget(QLabel("History (this desk):"))
         self.history = QListWidget()
         self.history.setAccessibleName("History of this contact")
+        self.history.setWordWrap(True)
+        self.history.setAlternatingRowColors(True)
         layout.addWidget(self.history, 1)
         self.show_contact(None)
 
@@ -160,8 +163,10 @@ class DetailsPane(QWidget):
                         else None)
         names = list_names or {}
         unsubscribed = str(row.status) == "unsubscribed"
-        self.unsubscribe_button.setEnabled(not unsubscribed and str(row.status) != "deleted")
-        self.unsubscribe_button.setToolTip("Already unsubscribed" if unsubscribed else "")
+        queued = any(item.kind == OutboxKind.UNSUBSCRIBE for item in pending)
+        self.unsubscribe_button.setEnabled(not unsubscribed and not queued and str(row.status) != "deleted")
+        self.unsubscribe_button.setToolTip("Already unsubscribed" if unsubscribed else
+                                           "An unsubscribe is already waiting to send" if queued else "")
         can_resub = (unsubscribed and row.resubscribe_requested_at is None and not resubscribe_requested
                      and row.confirm_status != "pending")  # one may have been sent from the web UI
         self.resubscribe_button.setEnabled(can_resub)

@@ -461,7 +461,11 @@ class MainWindow(QMainWindow):
         self._after_change()
 
     def _refresh_pending(self) -> None:
-        n = len(self.reader.pending())
+        pending = self.reader.pending()
+        self.model.unsubscribe_waiting = frozenset(i.contact_id for i in pending
+                                                   if i.kind == "unsubscribe" and i.contact_id)
+        self.table.viewport().update()
+        n = len(pending)
         self.pending_label.setText(f"{n} change{'s' if n != 1 else ''} waiting to send" if n else "All changes sent")
 
     def _on_store_problem(self, message: str) -> None:

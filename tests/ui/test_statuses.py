@@ -24,6 +24,8 @@ async def test_a_queued_unsubscribe_shows_waiting_to_send_until_sent(server: San
         await until(lambda: app.window.details.badge.text() == "Unsubscribe waiting to send")
         assert "Do not mail" in app.window.details.badge_detail.text()
         assert "unsubscribe (waiting to send)" in app.window.details.fields["pending"].text()
+        assert app.window.model.data(app.window.model.index(0, 3)) == "Unsubscribe waiting to send"
+        assert not app.window.details.unsubscribe_button.isEnabled()
         app.desk.start(background_sync=False)
         await until(lambda: unsubscribed(server, contact["contact_id"]))
         await until(lambda: app.window.details.badge.text().startswith("Unsubscribed"))
