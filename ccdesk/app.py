@@ -10,6 +10,7 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from ccdesk import __version__
 
@@ -118,7 +119,9 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
         # Every ccdesk process of this desk using this API key draws from one request budget.
         client = CCClient(session, base_url=gate.prefs.api_base, rate_limiter=SharedBudget(session.config.client_id))
         db_path = args.db or default_db_path()
-        account = "Constant Contact account"
+        account = gate.prefs.account_name or "Constant Contact account"
+    if gate is not None:
+        _record_identity(gate.prefs)
     from ccdesk.ui.store_problem import open_or_explain
 
     opened = await open_or_explain(lambda: Desk(client, db_path, sync_interval_min=gate.prefs.sync_interval_min
@@ -138,6 +141,7 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
     window = MainWindow(desk, reader, account=account, demo=args.demo)
     if instance is not None:
         instance.raise_requested.connect(window.bring_to_front)
+    account_menu = _install_account_menu(window, desk, gate, account)
     window.restore_layout()
     window.show()
     from ccdesk.startup_time import seconds_since_process_start
@@ -160,6 +164,13 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
             window.show_notice("")
 
         gate.on_signed_in_again = signed_in_again
+
+        def prefs_saved() -> None:
+            _record_identity(gate.prefs)
+            account_menu.set_identity(account=gate.prefs.account_name or account, user=gate.prefs.cc_user,
+                                      desk_name=gate.prefs.desk_name)
+
+        gate.on_prefs_saved = prefs_saved
         gate.watch(signed_out)
         desk.worker.sign_in_required.connect(lambda message: gate.show_screen(
             f"{message} Your queued changes are kept.") if gate.screen is None else None)
@@ -187,3 +198,24 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
         if tmp is not None:
             tmp.cleanup()
     return 0
+
+
+def _record_identity(prefs: object) -> None:
+    """The desk name and Constant Contact user from Settings go into every journal row from now on."""
+    from ccdesk.store.audit import set_identity
+
+    set_identity(desk=getattr(prefs, "desk_name", ""), cc_user=getattr(prefs, "cc_user", ""))
+
+
+def _install_account_menu(window: Any, desk: Any, gate: Any, account: str) -> Any:
+    """The account menu; Settings and Sign out go to the sign-in gate (greyed in the demo, which has none)."""
+    from ccdesk.ui.account_menu import install_account_menu
+
+    prefs = gate.prefs if gate is not None else None
+    menu = install_account_menu(window, desk, account=account, user=prefs.cc_user if prefs else "Demo user",
+                                desk_name=prefs.desk_name if prefs else "", can_sign_out=gate is not None,
+                                can_change_settings=gate is not None)
+    if gate is not None:
+        menu.settings_requested.connect(lambda: gate.open_settings(parent=window))
+        menu.sign_out_requested.connect(lambda: gate._spawn(gate.sign_out()))
+    return menu

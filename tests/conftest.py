@@ -8,6 +8,7 @@ import tempfile
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any Qt import
 
 _home = tempfile.mkdtemp(prefix="ccdesk-test-home-")
+os.environ["XDG_CONFIG_DIRS"] = os.path.join(_home, "etc-xdg")  # no machine-wide settings from /etc/xdg
 for var, sub in (("XDG_CONFIG_HOME", "config"), ("XDG_DATA_HOME", "data"), ("XDG_STATE_HOME", "state"),
                  ("XDG_CACHE_HOME", "cache")):
     os.environ[var] = os.path.join(_home, sub)

@@ -15,6 +15,7 @@ from ccdesk.api.shared_budget import SharedBudget
 from ccdesk.auth.session import AuthSession
 from ccdesk.auth.token_store import KeyringTokenStore
 from ccdesk.preferences import Preferences, preferences_path
+from ccdesk.store.audit import set_identity
 from ccdesk.store.db import default_db_path
 
 HOW_TO_SIGN_IN = ("Run `ccdesk sign-in` (`ccdesk sign-in --device` on a computer without a browser), or open the "
@@ -41,6 +42,7 @@ def sign_in_keys(prefs: Preferences) -> list[str]:
 
 async def open_account(args: argparse.Namespace) -> Account:
     prefs = Preferences.load()
+    set_identity(desk=prefs.desk_name, cc_user=prefs.cc_user)  # scheduled jobs are journaled like the window
     if args.api_base:
         prefs.api_base = args.api_base
     if args.auth_base:

@@ -154,6 +154,7 @@ def _print_preview(out: Output, preview: bulk.Preview, show: int, *, already_wor
     groups: list[tuple[str, list[str]]] = [
         ("to change", [r.email for r, _ in preview.to_change]),
         (already_word, [r.email for r, _ in preview.already]),
+        ("deleted", [r.email for r, _ in preview.deleted]),
         ("not in the account", [r.email for r in preview.unknown]),
         ("not valid", [f"line {line}: {text}" for line, text in preview.invalid]),
     ]
@@ -236,6 +237,7 @@ def _dry_run(ctx: Context, command: str, preview: bulk.Preview, change_word: str
 def _preview_json(command: str, preview: bulk.Preview, extra: dict[str, Any]) -> dict[str, Any]:
     return {"command": command, "ok": True, "dry_run": True, "counts": preview.counts(), **extra,
             "to_change": [r.email for r, _ in preview.to_change], "already": [r.email for r, _ in preview.already],
+            "deleted": [r.email for r, _ in preview.deleted],
             "unknown": [r.email for r in preview.unknown],
             "invalid": [{"line": line, "text": text} for line, text in preview.invalid]}
 

@@ -32,6 +32,8 @@ class Preview:
 
     to_change: list[tuple[AddressRow, ContactRow]] = field(default_factory=list)
     already: list[tuple[AddressRow, ContactRow]] = field(default_factory=list)  # unsubscribed / not on the lists
+    # Deleted from the account (and not unsubscribed): cannot be mailed, and an unsubscribe would restore them.
+    deleted: list[tuple[AddressRow, ContactRow]] = field(default_factory=list)
     unknown: list[AddressRow] = field(default_factory=list)
     invalid: list[tuple[int, str]] = field(default_factory=list)
     duplicates: int = 0
@@ -39,8 +41,9 @@ class Preview:
     repeats: list[tuple[int, str]] = field(default_factory=list)  # (line, address) rows repeating an address
 
     def counts(self) -> dict[str, int]:
-        return {"rows": len(self.to_change) + len(self.already) + len(self.unknown) + len(self.invalid)
-                + self.duplicates, "to_change": len(self.to_change), "already": len(self.already),
+        return {"rows": len(self.to_change) + len(self.already) + len(self.deleted) + len(self.unknown)
+                + len(self.invalid) + self.duplicates, "to_change": len(self.to_change), "already": len(self.already),
+                "deleted": len(self.deleted),
                 "unknown": len(self.unknown), "invalid": len(self.invalid), "duplicates": self.duplicates}
 
 
@@ -93,8 +96,10 @@ def classify_unsubscribe(matched: Matched) -> Preview:
     preview = _preview(matched)
     for row, contact in matched.found:
         # A deleted contact cannot be mailed, and any PUT would restore it: nothing to do (see CCClient.unsubscribe).
-        done = str(contact.status) in ("unsubscribed", "deleted")
-        (preview.already if done else preview.to_change).append((row, contact))
+        # It is called deleted, not "already unsubscribed", whatever its permission still says.
+        status = str(contact.status)
+        group = {"unsubscribed": preview.already, "deleted": preview.deleted}.get(status, preview.to_change)
+        group.append((row, contact))
     return preview
 
 
@@ -168,8 +173,7 @@ async def with_earlier(desk: Desk, preview: Preview, queued: Queued, kinds: Sequ
 @dataclass(frozen=True)
 class ReportLine:
     address: str
-    outcome: str  # "unsubscribed", "removed", "already", "unknown", "invalid", "failed", "waiting", "cancelled",
-    # or "duplicate" (a repeated row)
+    outcome: str  # one of OUTCOME_ORDER
     message: str
     line: int = 0  # the row of the file; the report has one line per row, in the file's order
 
@@ -215,8 +219,8 @@ def with_repeats(lines: list[ReportLine], repeats: Sequence[tuple[int, str]]) ->
     return sorted(lines, key=lambda line: line.line)
 
 
-OUTCOME_ORDER = ("unsubscribed", "removed", "added as unsubscribed", "already", "waiting", "failed", "cancelled",
-                 "unknown", "invalid", "duplicate")
+OUTCOME_ORDER = ("unsubscribed", "removed", "added as unsubscribed", "already", "deleted", "waiting", "failed",
+                 "cancelled", "unknown", "invalid", "duplicate")
 
 
 def tally(lines: Sequence[ReportLine]) -> list[tuple[str, int]]:
@@ -234,6 +238,8 @@ def tally_text(lines: Sequence[ReportLine]) -> str:
 
 def _unchanged_lines(preview: Preview) -> list[ReportLine]:
     lines = [ReportLine(r.email, "already", "nothing to do", r.line) for r, _ in preview.already]
+    lines += [ReportLine(r.email, "deleted", "deleted from the account: cannot be mailed; nothing to do", r.line)
+              for r, _ in preview.deleted]
     lines += [ReportLine(r.email, "unknown", "no contact with this address", r.line) for r in preview.unknown]
     lines += [ReportLine(text, "invalid", f"line {line}: not an email address", line) for line, text in preview.invalid]
     return lines

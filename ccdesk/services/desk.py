@@ -15,6 +15,7 @@ from .cache_pull import CachePull
 from .outbox import OutboxWorker
 from .scheduler import QuotaMeter, SyncScheduler
 from .store_thread import StoreThread
+from .supervisor import Supervisor
 from .sync import SyncEngine
 
 
@@ -31,14 +32,17 @@ class Desk:
         self.sync = SyncEngine(self.store, client)
         self.quota = QuotaMeter(self.store, client)
         self.scheduler = SyncScheduler(self.sync, self.quota, interval=timedelta(minutes=sync_interval_min))
+        # The sender is supervised: restarted (and reported through `sender.problem`) if it ever stops.
+        self.sender = Supervisor("sender", self.worker.run, is_stalled=self.worker.stalled,
+                                 before_restart=self.worker.replaced)
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self, *, background_sync: bool = True) -> None:
         """Start sending queued actions and, unless told not to, the background sync (loop must be running)."""
-        if self._tasks:
+        if self._tasks or self.sender.task is not None:
             return
         loop = asyncio.get_running_loop()
-        self._tasks.append(loop.create_task(self.worker.run(), name="outbox"))
+        self.sender.start()
         if background_sync:
             self._tasks.append(loop.create_task(self.scheduler.run(), name="sync"))
 
@@ -55,6 +59,7 @@ class Desk:
         return bool(await self.store.call(lambda s: s.count()))
 
     async def close(self) -> None:
+        await self.sender.stop()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

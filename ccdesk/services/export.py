@@ -25,7 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ccdesk.files import UnwritableTarget, atomic_write
-from ccdesk.store.rows import AuditRow, ContactRow
+from ccdesk.store.journal import JournalEntry
+from ccdesk.store.rows import ContactRow
 from ccdesk.store.store import Store
 
 from .store_thread import StoreThread
@@ -194,17 +195,19 @@ class OptOutExporter:
         return await asyncio.to_thread(work)
 
 
-def evidence_rows(contact: ContactRow, audit: Iterable[AuditRow]) -> Iterator[list[str]]:
-    """One contact's opt-out record and every journal entry about it, for a complaint or an audit."""
+def evidence_rows(contact: ContactRow, journal: Iterable[JournalEntry]) -> Iterator[list[str]]:
+    """One contact's opt-out record and every journal entry about it (with the reason, who asked and the date
+    the request was received, as typed in ccdesk), for a complaint or an audit."""
     yield ["record", "opt-out", iso_seconds(contact.opt_out_date), contact.opt_out_source or "",
-           neutralise(contact.opt_out_reason or ""), str(contact.status), neutralise(contact.email or "")]
-    for entry in audit:
-        yield ["journal", entry.action, iso_seconds(entry.at), entry.actor, neutralise(entry.message or ""),
-               entry.outcome, neutralise(entry.email or "")]
+           neutralise(contact.opt_out_reason or ""), "", "", str(contact.status), "", neutralise(contact.email or "")]
+    for e in journal:
+        yield ["journal", e.action, iso_seconds(e.at), neutralise(e.who), neutralise(e.reason), e.asked_by,
+               e.received_on, e.outcome, neutralise(e.message), neutralise(e.email or "")]
 
 
-EVIDENCE_COLUMNS = ("kind", "what", "when", "who_or_source", "reason_or_message", "outcome_or_status", "email")
+EVIDENCE_COLUMNS = ("kind", "what", "when", "who_or_source", "reason", "asked_by", "received_on",
+                    "outcome_or_status", "message", "email")
 
 
-def export_evidence(path: Path, contact: ContactRow, audit: Iterable[AuditRow]) -> int:
-    return write_csv(path, EVIDENCE_COLUMNS, evidence_rows(contact, audit))
+def export_evidence(path: Path, contact: ContactRow, journal: Iterable[JournalEntry]) -> int:
+    return write_csv(path, EVIDENCE_COLUMNS, evidence_rows(contact, journal))

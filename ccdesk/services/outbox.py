@@ -14,6 +14,7 @@ import contextlib
 import functools
 import logging
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,6 +28,7 @@ from ccdesk.api import (
     Unauthorized,
     ValidationError,
 )
+from ccdesk.api.models import Activity
 from ccdesk.store.errors import StoreUnavailableError
 from ccdesk.store.rows import OutboxItem, OutboxKind
 from ccdesk.store.store import Store
@@ -38,6 +40,10 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(minutes=15)
 STORE_RETRY_S = 5.0  # how soon to look again when the local file was locked or the disk full
+# The sender counts as stopped when its heartbeat is older than this past its idle poll (waiting), or older than
+# BUSY_LIMIT while it sends (the client's timeouts and retries end a request well before that).
+STALL_GRACE_S = 15.0
+BUSY_LIMIT_S = 600.0
 # Many contacts off some lists at once: one remove_list_memberships activity per outbox entry (<= 500 ids).
 # Re-posting it after a lost answer is harmless: removing a membership twice has the same effect as once.
 BULK_REMOVE = "remove_from_lists_bulk"
@@ -82,6 +88,9 @@ class OutboxWorker:
         self.queue_changed = Event()      # ()
         self.progress = Event()           # (item_id, percent_done) while a bulk activity runs
         self.store_problem = Event()      # (message) the local file is locked or the disk full; ("") it is over
+        self.beat = time.monotonic()      # last sign of life of run(), for the supervisor
+        self.busy = False                 # True while run() is sending (a request may take a while)
+        self._release_claims = False      # set when a stopped run() is replaced: it may have left a claim
 
     def wake(self) -> None:
         """Something was queued, or we are signed in again: look at the queue now."""
@@ -94,12 +103,24 @@ class OutboxWorker:
         self.paused_reason = None
         self.wake()
 
+    def stalled(self) -> bool:
+        """True when run() has shown no sign of life for longer than it ever should (see Supervisor)."""
+        limit = BUSY_LIMIT_S if self.busy else self._idle_poll_s + STALL_GRACE_S
+        return time.monotonic() - self.beat > limit
+
+    def replaced(self) -> None:
+        """The supervisor dropped a stopped run(): the next one first puts back what that one had claimed."""
+        self._release_claims = True
+        self.busy = False
+        self.beat = time.monotonic()
+
     async def run(self) -> None:
-        store_failed = False
+        store_failed, self._release_claims = self._release_claims, False
         while True:
             # Cleared before the work, not after: a wake() that arrives meanwhile must not be lost.
             self._wake.clear()
             timeout = self._idle_poll_s
+            self.beat, self.busy = time.monotonic(), True
             try:
                 if store_failed:  # an item may have been left claimed when its result could not be written
                     await self._store.call(lambda s: s.release_own_claims())
@@ -116,6 +137,7 @@ class OutboxWorker:
                 store_failed = True
                 self.store_problem.emit(exc.message)
                 timeout = STORE_RETRY_S
+            self.beat, self.busy = time.monotonic(), False
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout)
 
@@ -140,6 +162,7 @@ class OutboxWorker:
         await self._store.call(lambda s: s.mark_failed(item.id, message))
 
     async def _run_item(self, item: OutboxItem) -> ItemOutcome:
+        self.beat = time.monotonic()
         try:
             message, contact = await self._perform(item)
         except asyncio.CancelledError:
@@ -259,8 +282,12 @@ class OutboxWorker:
     async def _remove(self, item: OutboxItem, contact_ids: list[str], list_ids: list[str]) -> None:
         """One remove_list_memberships activity, waited for, and its effect applied to the cached copies."""
         self.progress.emit(item.id, 0)
-        await self._client.remove_from_lists(
-            contact_ids, list_ids, on_progress=lambda a: self.progress.emit(item.id, a.percent_done))
+
+        def progressed(a: Activity) -> None:
+            self.beat = time.monotonic()  # a long activity is progress, not a stall
+            self.progress.emit(item.id, a.percent_done)
+
+        await self._client.remove_from_lists(contact_ids, list_ids, on_progress=progressed)
         drop = set(list_ids)
         fetched = self._clock()
 

@@ -13,6 +13,19 @@ from ccdesk.store.rows import AuditRow
 from ccdesk.store.timeutil import db_to_dt, dt_to_db
 
 _SECRET_WORDS = ("token", "authorization", "password", "secret", "client_secret")
+# Who is at this desk besides the OS login: the desk's display name (Settings) and the Constant Contact user
+# signed in. Set once per process (window or CLI) and written into every audit row's details as "who".
+_identity: dict[str, str] = {}
+
+
+def set_identity(*, desk: str = "", cc_user: str = "") -> None:
+    """Record the desk name and the signed-in Constant Contact user with every later audit row."""
+    _identity.clear()
+    _identity.update({k: v for k, v in (("desk", desk.strip()), ("cc_user", cc_user.strip())) if v})
+
+
+def identity() -> dict[str, str]:
+    return dict(_identity)
 
 
 def current_actor() -> str:
@@ -50,6 +63,8 @@ def add_audit(
     message: str | None = None,
 ) -> int:
     details = dict(details or {})
+    if _identity and "who" not in details:
+        details["who"] = dict(_identity)
     reject_secrets(details, "audit details")
     cur = conn.execute(
         "INSERT INTO audit (at, actor, action, contact_id, email, details, outcome, message) "

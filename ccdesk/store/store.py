@@ -21,6 +21,7 @@ from typing import Any
 
 from ccdesk.store import audit as _audit
 from ccdesk.store import contacts as _contacts
+from ccdesk.store import journal as _journal
 from ccdesk.store import lists as _lists
 from ccdesk.store import optouts as _optouts
 from ccdesk.store import outbox as _outbox
@@ -29,6 +30,7 @@ from ccdesk.store import search as _search
 from ccdesk.store import state as _state
 from ccdesk.store.db import Transactions, connect, default_db_path
 from ccdesk.store.file_check import opening_error
+from ccdesk.store.journal import JournalEntry
 from ccdesk.store.name_order import NameOrder
 from ccdesk.store.rows import AuditRow, ContactRow, ListRow, OutboxItem, OutboxState, UpsertResult
 from ccdesk.store.schema import migrate, user_version
@@ -279,6 +281,20 @@ class Store:
         self, contact_id: str | None = None, limit: int = 200, before_id: int | None = None
     ) -> list[AuditRow]:
         return _audit.audit_rows(self._conn, contact_id, limit, before_id)
+
+    def journal(self, contact_id: str | None = None, limit: int | None = 200) -> list[JournalEntry]:
+        """One entry per action with its outcome, plus failed attempts, newest first (see store.journal).
+        `limit` counts audit rows read; None reads the whole journal."""
+        if limit is not None:
+            return _journal.fold(self.audit(contact_id, limit))
+
+        def pages() -> Iterator[list[AuditRow]]:
+            before: int | None = None
+            while batch := self.audit(contact_id, 1000, before):
+                yield batch
+                before = batch[-1].id
+
+        return _journal.iter_all(pages())
 
     def add_audit(
         self,

@@ -9,6 +9,8 @@ from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from typing import Any
 
+from PySide6.QtWidgets import QWidget
+
 from ccdesk.auth.config import AuthConfig
 from ccdesk.auth.session import AuthSession, SessionEvent
 from ccdesk.auth.token_store import KeyringTokenStore, TokenStore
@@ -32,6 +34,7 @@ class AccountGate:
         self.config: AuthConfig | None = None
         self.screen: SignInScreen | None = None
         self.on_signed_in_again: Callable[[], None] | None = None
+        self.on_prefs_saved: Callable[[], None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
@@ -103,10 +106,10 @@ class AccountGate:
         screen.signed_in.connect(finished)
         screen.show()
 
-    def open_settings(self) -> None:
+    def open_settings(self, parent: QWidget | None = None) -> None:
         backend = self.session.store.backend_name() if self.session and self.session.signed_in else ""
         dialog = PreferencesDialog(self.prefs, signed_in_as="you" if backend else None, keyring_backend=backend,
-                                   parent=self.screen)
+                                   parent=parent or self.screen)
 
         def saved() -> None:
             result = dialog.result_preferences()
@@ -114,6 +117,8 @@ class AccountGate:
                 return
             self.prefs = replace(result)
             self.prefs.save()
+            if self.on_prefs_saved is not None:
+                self.on_prefs_saved()
             self._spawn(self._reconfigure())
 
         dialog.accepted.connect(saved)

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QMessageBox,
     QPushButton,
     QSplitter,
     QTableWidget,
@@ -30,8 +29,12 @@ from ccdesk.store.errors import InvalidStateError
 from ccdesk.store.rows import OutboxItem
 from ccdesk.store.store import Store
 
+from .messages import inform
+
 QUEUE_COLUMNS = ("Queued", "Action", "Contact", "State", "Tries", "Last error")
-JOURNAL_COLUMNS = ("When", "Who", "Action", "Contact", "Outcome", "Message")
+JOURNAL_COLUMNS = ("When", "Who", "Action", "Contact", "Outcome", "Reason, who asked, received", "Message")
+JOURNAL_CSV = ("asked_at", "os_login", "desk", "cc_user", "action", "contact_id", "email", "reason", "asked_by",
+               "received_on", "outcome", "outcome_at", "message")
 STATE_LABELS = {"pending": "Waiting", "in_progress": "Sending", "failed": "Failed"}
 
 
@@ -113,12 +116,12 @@ class ActivityTab(QWidget):
                 cell = QTableWidgetItem(value)
                 cell.setData(Qt.ItemDataRole.UserRole, item.id)
                 self.queue.setItem(i, j, cell)
-        rows = self.reader.audit(limit=500)
+        rows = self.reader.journal(limit=500)
         self.summary.setText(f"Journal of this desk: the latest {len(rows)} entries")
         self.table.setRowCount(len(rows))
         for i, row in enumerate(rows):
-            values = (f"{row.at.astimezone():%Y-%m-%d %H:%M:%S}", row.actor, row.action.replace("_", " "),
-                      row.email or row.contact_id or "", row.outcome, row.message or "")
+            values = (f"{row.at.astimezone():%Y-%m-%d %H:%M:%S}", row.who, row.action.replace("_", " "),
+                      row.email or row.contact_id or "", row.outcome, row.evidence, row.message)
             for j, value in enumerate(values):
                 self.table.setItem(i, j, QTableWidgetItem(value))
         self._update_buttons()
@@ -150,7 +153,7 @@ class ActivityTab(QWidget):
         try:
             await self.store.call(lambda s: getattr(s, method)(item.id))
         except InvalidStateError:
-            QMessageBox.information(self, "Already changed", "That change is no longer marked as failed.")
+            inform(self, "Already changed", "That change is no longer marked as failed.")
         self.refresh()
         if self.on_changed:
             self.on_changed()
@@ -159,22 +162,18 @@ class ActivityTab(QWidget):
         path, _ = QFileDialog.getSaveFileName(self, "Export the journal", "ccdesk-journal.csv", "CSV files (*.csv)")
         if path:
             n = self.write_journal(path)
-            QMessageBox.information(self, "Journal exported", f"Saved {n:,} journal entries to {path}.")
+            inform(self, "Journal exported", f"Saved {n:,} journal entries to {path}.")
 
     def write_journal(self, path: str) -> int:
-        """Every journal entry, newest first, as CSV (UTF-8 with BOM, formula cells neutralised)."""
-        count = 0
+        """One row per action with its outcome (plus failed attempts), newest first, as CSV: UTF-8 with BOM,
+        whole-second ISO dates, formula cells neutralised."""
+        entries = self.reader.journal(limit=None)
         with atomic_write(Path(path), encoding="utf-8-sig") as out:  # whole or not at all, never via a link
             writer = csv.writer(out, lineterminator="\r\n")
-            writer.writerow(["at", "actor", "action", "contact_id", "email", "outcome", "message"])
-            before: int | None = None
-            while True:
-                batch = self.reader.audit(limit=1000, before_id=before)
-                if not batch:
-                    break
-                for row in batch:
-                    writer.writerow([iso_seconds(row.at), neutralise(row.actor), row.action, row.contact_id or "",
-                                     neutralise(row.email or ""), row.outcome, neutralise(row.message or "")])
-                    count += 1
-                before = batch[-1].id
-        return count
+            writer.writerow(JOURNAL_CSV)
+            for e in entries:
+                writer.writerow([iso_seconds(e.at), neutralise(e.actor), neutralise(e.desk), neutralise(e.cc_user),
+                                 e.action, e.contact_id or "", e.email or "", neutralise(e.reason),
+                                 e.asked_by, e.received_on, e.outcome, iso_seconds(e.outcome_at),
+                                 neutralise(e.message)])
+        return len(entries)

@@ -157,7 +157,7 @@ class BulkFileDialog(QDialog):
         self.groups.tabBar().setElideMode(Qt.TextElideMode.ElideNone)
         self.groups.setUsesScrollButtons(False)
         self.group_models: dict[str, QStringListModel] = {}
-        for key in ("to_change", "already", "unknown", "invalid"):
+        for key in ("to_change", "already", "deleted", "unknown", "invalid"):
             view = QListView()
             view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
             view.setUniformItemSizes(True)  # fast with 100,000 rows
@@ -310,14 +310,17 @@ class BulkFileDialog(QDialog):
         groups = {
             "to_change": (f"{change_word.capitalize()} ({len(p.to_change):,})", [r.email for r, _ in p.to_change]),
             "already": (f"{already_word.capitalize()} ({len(p.already):,})", [r.email for r, _ in p.already]),
+            "deleted": (f"Deleted ({len(p.deleted):,})", [r.email for r, _ in p.deleted]),
             "unknown": (f"Not in the account ({len(p.unknown):,})", [r.email for r in p.unknown]),
             "invalid": (f"Not valid ({len(p.invalid):,})", [f"line {n}: {text}" for n, text in p.invalid]),
         }
         for i, (key, (title, rows)) in enumerate(groups.items()):
             self.groups.setTabText(i, title)
+            self.groups.setTabVisible(i, key != "deleted" or bool(rows))
             self.group_models[key].setStringList(rows[:SHOWN_ROWS_MAX])
         dup = f", {plural(p.duplicates, 'duplicate')} ignored" if p.duplicates else ""
-        self.summary_label.setText(f"{len(p.to_change):,} {change_word}, {len(p.already):,} {already_word}, "
+        deleted = f"{len(p.deleted):,} deleted, " if p.deleted else ""
+        self.summary_label.setText(f"{len(p.to_change):,} {change_word}, {len(p.already):,} {already_word}, {deleted}"
                                    f"{len(p.unknown):,} not in the account, {len(p.invalid):,} not valid{dup}.")
         self._refresh()
 

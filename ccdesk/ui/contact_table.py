@@ -55,6 +55,8 @@ STATUS_COLOURS = {"unsubscribed": "#c62828", "mailable": "#2e7d32", "removed": "
 class ContactTableModel(QAbstractTableModel):
     """Rows come from `search(query, offset, limit)`; the view pulls more as it scrolls (fetchMore)."""
 
+    unsubscribe_waiting: frozenset[str] = frozenset()  # contact ids with an unsubscribe queued, set by the window
+
     def __init__(self, search: Callable[[Query, int, int], list[ContactRow]],
                  count: Callable[[Query, int], int], parent: Any = None) -> None:
         super().__init__(parent)
@@ -131,10 +133,13 @@ class ContactTableModel(QAbstractTableModel):
             return None
         row = self._rows[index.row()]
         column = COLUMNS[index.column()]
+        # A queued unsubscribe outranks the cached status: never "Can be mailed" once it is asked for.
+        waiting = column.sort_key == "status" and row.contact_id in self.unsubscribe_waiting \
+            and str(row.status) != "unsubscribed"
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return column.value(row)
+            return "Unsubscribe waiting to send" if waiting else column.value(row)
         if role == Qt.ItemDataRole.ForegroundRole and column.sort_key == "status":
-            return QBrush(QColor(STATUS_COLOURS.get(str(row.status), "#757575")))
+            return QBrush(QColor("#b26a00" if waiting else STATUS_COLOURS.get(str(row.status), "#757575")))
         if role == Qt.ItemDataRole.UserRole:
             return row.contact_id
         return None

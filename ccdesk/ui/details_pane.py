@@ -19,7 +19,8 @@ from PySide6.QtWidgets import (
 )
 
 from ccdesk.services.status_text import Badge, Tone, describe
-from ccdesk.store.rows import AuditRow, ContactRow
+from ccdesk.store.journal import JournalEntry
+from ccdesk.store.rows import ContactRow, OutboxItem, OutboxKind
 
 TONE_STYLE = {
     Tone.OK: "background:#e8f5e9; color:#1b5e20; border:1px solid #81c784;",
@@ -38,6 +39,29 @@ def text_direction(text: str) -> str:
         if kind == "L":
             return "ltr"
     return "ltr"
+def queued_badge(row: ContactRow, pending: Sequence[OutboxItem]) -> Badge | None:
+    """A queued unsubscribe outranks the cached status: the contact must not be mailed from the moment it is
+    asked for, even though Constant Contact has not heard of it yet."""
+    if str(row.status) == "unsubscribed":
+        return None
+    for item in pending:
+        if item.kind == OutboxKind.UNSUBSCRIBE:
+            detail = (f"Asked for on {item.created_at.astimezone():%d %b %Y %H:%M}. Do not mail this contact; "
+                      "ccdesk sends the unsubscribe to Constant Contact as soon as it can (see the Activity tab).")
+            if item.last_error:
+                detail += f" Last try: {item.last_error}"
+            return Badge("Unsubscribe waiting to send", Tone.WAIT, detail)
+    return None
+
+
+def history_line(entry: JournalEntry) -> str:
+    """Three short lines: "01 Dec 2026 10:15  unsubscribe — sent 10:16" / "by alice (Front desk)" / the
+    evidence (reason, who asked, date received) and the server's message."""
+    done = f" {entry.outcome_at.astimezone():%H:%M}" if entry.outcome_at != entry.at else ""
+    lines = [f"{entry.at.astimezone():%d %b %Y %H:%M}  {entry.action.replace('_', ' ')} — {entry.outcome}{done}",
+             f"by {entry.who}"]
+    lines += [x for x in (entry.evidence, entry.message) if x]
+    return "\n".join(lines)
 
 
 def _fmt(value: object) -> str:
@@ -110,11 +134,13 @@ class DetailsPane(QWidget):
         layout.addWidget(QLabel("History (this desk):"))
         self.history = QListWidget()
         self.history.setAccessibleName("History of this contact")
+        self.history.setWordWrap(True)
+        self.history.setAlternatingRowColors(True)
         layout.addWidget(self.history, 1)
         self.show_contact(None)
 
     def show_contact(self, row: ContactRow | None, *, list_names: dict[str, str] | None = None,
-                     history: Sequence[AuditRow] = (), pending: Sequence[str] = (),
+                     history: Sequence[JournalEntry] = (), pending: Sequence[OutboxItem] = (),
                      resubscribe_requested: bool = False) -> None:
         enabled = row is not None
         for w in (self.unsubscribe_button, self.remove_button, self.resubscribe_button, self.add_back_button):
@@ -132,11 +158,15 @@ class DetailsPane(QWidget):
                  "deleted": row.deleted_at is not None, "confirm_status": row.confirm_status}
         badge = describe(str(row.status), **facts)  # type: ignore[arg-type]
         with_reason = describe(str(row.status), opt_out_reason=row.opt_out_reason, **facts)  # type: ignore[arg-type]
-        self._set_badge(badge, reason=row.opt_out_reason if with_reason.label != badge.label else None)
+        queued = queued_badge(row, pending)  # a queued unsubscribe outranks the cached status
+        self._set_badge(queued or badge, reason=row.opt_out_reason if not queued and with_reason.label != badge.label
+                        else None)
         names = list_names or {}
         unsubscribed = str(row.status) == "unsubscribed"
-        self.unsubscribe_button.setEnabled(not unsubscribed and str(row.status) != "deleted")
-        self.unsubscribe_button.setToolTip("Already unsubscribed" if unsubscribed else "")
+        queued = any(item.kind == OutboxKind.UNSUBSCRIBE for item in pending)
+        self.unsubscribe_button.setEnabled(not unsubscribed and not queued and str(row.status) != "deleted")
+        self.unsubscribe_button.setToolTip("Already unsubscribed" if unsubscribed else
+                                           "An unsubscribe is already waiting to send" if queued else "")
         can_resub = (unsubscribed and row.resubscribe_requested_at is None and not resubscribe_requested
                      and row.confirm_status != "pending")  # one may have been sent from the web UI
         self.resubscribe_button.setEnabled(can_resub)
@@ -157,12 +187,11 @@ class DetailsPane(QWidget):
         self.fields["reason"].setText(row.opt_out_reason or "—")
         self.fields["lists"].setText(", ".join(sorted(names.get(lid, lid) for lid in row.list_ids))
                                      or ("none" if row.lists_known else "not loaded yet"))
-        self.fields["pending"].setText("; ".join(pending) or "nothing")
+        self.fields["pending"].setText("; ".join(
+            f"{item.kind.replace('_', ' ')} ({'sending' if str(item.state) == 'in_progress' else 'waiting to send'})"
+            for item in pending) or "nothing")
         for entry in history:
-            text = f"{entry.at.astimezone():%d %b %Y %H:%M}  {entry.actor}: {entry.action} — {entry.outcome}"
-            if entry.message:
-                text += f" ({entry.message})"
-            self.history.addItem(text)
+            self.history.addItem(history_line(entry))
         if not history:
             self.history.addItem("No actions from this desk yet.")
 

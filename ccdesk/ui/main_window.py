@@ -63,8 +63,10 @@ from .dialogs import (
     UnsubscribeRequest,
 )
 from .export_choice import choose_export_path
+from .messages import inform, warn
 from .notice_bar import NoticeBar
 from .optouts_tab import install_optouts
+from .status_bar import ActionMessages
 from .window_ux import install_window_ux
 
 log = logging.getLogger(__name__)
@@ -107,6 +109,8 @@ class MainWindow(QMainWindow):
         desk.worker.queue_changed.connect(self._refresh_pending)
         desk.worker.sign_in_required.connect(self._on_sign_in_required)
         desk.worker.store_problem.connect(self._on_store_problem)
+        desk.sender.problem.connect(lambda message: self.show_notice(
+            f"{message} Nothing queued is lost; changes waiting are sent now."))
         self.reload_lists()
         self.apply_query()
         self._refresh_pending()
@@ -197,6 +201,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.pending_label)
         self.statusBar().addPermanentWidget(self.progress)
         self.statusBar().addPermanentWidget(self.cancel_button)
+        self.action_messages = ActionMessages(self.statusBar())
 
         find = QAction("Find", self, shortcut=QKeySequence.StandardKey.Find)
         find.triggered.connect(lambda: (self.search_edit.setFocus(), self.search_edit.selectAll()))
@@ -325,9 +330,8 @@ class MainWindow(QMainWindow):
         if row is None:
             self.details.show_contact(None)
             return
-        pending = [f"{item.kind.replace('_', ' ')} ({item.state})" for item in self.reader.pending(contact_id)]
-        self.details.show_contact(row, list_names=self.list_names(),
-                                  history=self.reader.audit(contact_id, limit=50), pending=pending)
+        self.details.show_contact(row, list_names=self.list_names(), history=self.reader.journal(contact_id, limit=200),
+                                  pending=self.reader.pending(contact_id))
 
     def select_contact(self, contact_id: str) -> None:
         index = self.model.row_of(contact_id)
@@ -403,17 +407,17 @@ class MainWindow(QMainWindow):
         try:
             queued = await work  # type: ignore[misc]
         except InvalidInput as exc:
-            QMessageBox.warning(self, "Nothing was sent", exc.message)
+            warn(self, "Nothing was sent", exc.message)
             return
         except StoreUnavailableError as exc:
-            QMessageBox.warning(self, "Nothing was queued", exc.message)
+            warn(self, "Nothing was queued", exc.message)
             return
         n = len(queued.outbox_ids)
         text = f"Queued {n} {what}{'s' if n != 1 else ''}; sending to Constant Contact…" if n else \
             f"Nothing to send: the selected contacts need no {what}."
         if queued.skipped:
             text += f" {len(queued.skipped)} skipped (already done or already queued)."
-        self.statusBar().showMessage(text, 8000)
+        self.action_messages.queued(queued.outbox_ids, text)
         self._after_change()
 
     def open_bulk_file(self, mode: BulkMode, path: Path | None = None) -> BulkFileDialog | None:
@@ -432,16 +436,13 @@ class MainWindow(QMainWindow):
         return dialog
 
     def _on_item_finished(self, outcome: ItemOutcome) -> None:
-        if outcome.ok:
-            self.statusBar().showMessage(outcome.message, 8000)
-        elif outcome.final and outcome.item_id in self._bulk_items:
-            self.statusBar().showMessage(f"Failed: {outcome.message} (see the report)", 8000)
-        elif outcome.final:
-            QMessageBox.warning(self, "Constant Contact refused a change",
-                                f"{outcome.message}\n\nThe change was not made; it is listed as failed in the "
-                                "Activity tab.")
+        if outcome.final and not outcome.ok and outcome.item_id in self._bulk_items:
+            self.statusBar().showMessage(f"Failed: {outcome.message} (see the report)", 0)
         else:
-            self.statusBar().showMessage(f"Will try again: {outcome.message}", 8000)
+            self.action_messages.finished(outcome)
+        if outcome.final and not outcome.ok and outcome.item_id not in self._bulk_items:
+            warn(self, "Constant Contact refused a change", f"{outcome.message}\n\nThe change was not made; it is "
+                 "listed as failed in the Activity tab.")
         self._after_change()
 
     def _after_change(self) -> None:
@@ -460,7 +461,11 @@ class MainWindow(QMainWindow):
         self._after_change()
 
     def _refresh_pending(self) -> None:
-        n = len(self.reader.pending())
+        pending = self.reader.pending()
+        self.model.unsubscribe_waiting = frozenset(i.contact_id for i in pending
+                                                   if i.kind == "unsubscribe" and i.contact_id)
+        self.table.viewport().update()
+        n = len(pending)
         self.pending_label.setText(f"{n} change{'s' if n != 1 else ''} waiting to send" if n else "All changes sent")
 
     def _on_store_problem(self, message: str) -> None:
@@ -641,18 +646,17 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Export cancelled; no file was written.", 8000)
             return
         except ExportFailed as exc:
-            QMessageBox.warning(self, "Export failed", str(exc))
+            warn(self, "Export failed", str(exc))
             return
         finally:
             progress.close()
         what = "new opt-outs since the last export to this file" if only_new else "opt-outs"
-        QMessageBox.information(self, "Export finished",
-                                f"Saved {result.rows:,} {what} to {path.name}. {result.marked_note()}".strip())
+        inform(self, "Export finished", f"Saved {result.rows:,} {what} to {path.name}. {result.marked_note()}".strip())
 
     def export_evidence(self) -> None:
         rows = self.selected_rows()
         if len(rows) != 1:
-            QMessageBox.information(self, "Evidence", "Select one contact first.")
+            inform(self, "Evidence", "Select one contact first.")
             return
         row = self.reader.get_contact(rows[0].contact_id)
         if row is None:
@@ -662,9 +666,9 @@ class MainWindow(QMainWindow):
         if not path:
             return
         try:
-            n = export_evidence(Path(path), row, self.reader.audit(row.contact_id, limit=10_000))
+            n = export_evidence(Path(path), row, self.reader.journal(row.contact_id, limit=None))
         except ExportFailed as exc:
-            QMessageBox.warning(self, "Export failed", str(exc))
+            warn(self, "Export failed", str(exc))
             return
         self.statusBar().showMessage(f"Saved the opt-out record and {n - 1} journal entries to {path}.", 10000)
 
@@ -674,7 +678,7 @@ class MainWindow(QMainWindow):
 
         path = log_dir() / "ccdesk.log"
         if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))):
-            QMessageBox.information(self, "Log file", f"The log is in:\n{path}\n\nTokens and email addresses are "
+            inform(self, "Log file", f"The log is in:\n{path}\n\nTokens and email addresses are "
                                     "left out of it, so it is safe to send to your IT team.")
 
     def show_about(self) -> None:

@@ -1,4 +1,5 @@
-"""Settings: the organisation's Constant Contact API key, the sign-in redirect address, sync interval, sign-out."""
+"""Settings: the organisation's Constant Contact API key, the sign-in redirect address, sync interval, how this
+desk is named in the journal, sign-out. Settings IT fixed for the machine are shown greyed, with why."""
 
 from __future__ import annotations
 
@@ -20,6 +21,19 @@ from PySide6.QtWidgets import (
 from ccdesk.preferences import Preferences, redirect_problem
 from ccdesk.ui.plain_words import where_sign_in_is_kept
 
+LOCKED_TIP = "Set for this computer by your organisation (IT); ask them to change it."
+# The text settings, in order: (preference field, label, placeholder, note under it). One line per setting.
+TEXT_FIELDS = (
+    ("client_id", "&API key:", "The API key of your organisation's Constant Contact app", ""),
+    ("device_client_id", "API key for sign-in with a &code:",
+     "Optional: the API key of your app set up for the device flow", ""),
+    ("redirect_uri", "&Redirect address:", "",
+     "Register this exact address for the app in Constant Contact's developer portal."),
+    ("desk_name", "&Desk name:", "For example: Front desk", "Recorded with every change made here, in the journal."),
+    ("cc_user", "Constant Contact &user:", "The user who signs in here, e.g. events@example.org",
+     "Recorded in the journal and shown in the account menu."),
+)
+
 
 class PreferencesDialog(QDialog):
     sign_out_requested = Signal()
@@ -32,13 +46,22 @@ class PreferencesDialog(QDialog):
         self._result: Preferences | None = None
         layout = QVBoxLayout(self)
         form = QFormLayout()
-        self.client_id = QLineEdit(prefs.client_id)
-        self.client_id.setPlaceholderText("The API key of your organisation's Constant Contact app")
+        self.edits: dict[str, QLineEdit] = {}
+        for name, label, placeholder, note in TEXT_FIELDS:
+            edit = QLineEdit(str(getattr(prefs, name)))
+            edit.setPlaceholderText(placeholder)
+            edit.setAccessibleName(label.replace("&", "").rstrip(":"))
+            self._lock(edit, name)
+            self.edits[name] = edit
+            form.addRow(label, edit)
+            if note:
+                hint = QLabel(note)
+                hint.setWordWrap(True)
+                form.addRow("", hint)
+        self.client_id, self.redirect = self.edits["client_id"], self.edits["redirect_uri"]
+        self.device_client_id = self.edits["device_client_id"]
         self.client_id.setAccessibleName("API key (client id)")
-        self.device_client_id = QLineEdit(prefs.device_client_id)
-        self.device_client_id.setPlaceholderText("Optional: the API key of your app set up for the device flow")
         self.device_client_id.setAccessibleName("API key for signing in with a code (device flow)")
-        self.redirect = QLineEdit(prefs.redirect_uri)
         self.redirect.setAccessibleName("Redirect address")
         self.redirect.textChanged.connect(self._validate)
         self.interval = QSpinBox()
@@ -46,14 +69,13 @@ class PreferencesDialog(QDialog):
         self.interval.setSuffix(" minutes")
         self.interval.setValue(prefs.sync_interval_min)
         self.interval.setAccessibleName("Check for new opt-outs every")
-        form.addRow("&API key:", self.client_id)
-        form.addRow("API key for sign-in with a &code:", self.device_client_id)
-        form.addRow("&Redirect address:", self.redirect)
-        note = QLabel("Register this exact address for the app in Constant Contact's developer portal.")
-        note.setWordWrap(True)
-        form.addRow("", note)
+        self._lock(self.interval, "sync_interval_min")
         form.addRow("Check for opt-outs &every:", self.interval)
         layout.addLayout(form)
+        if prefs.locked:
+            managed = QLabel("Greyed settings are managed by your organisation.")
+            managed.setWordWrap(True)
+            layout.addWidget(managed)
         self.problem = QLabel()
         self.problem.setWordWrap(True)
         self.problem.setStyleSheet("color: #c62828;")
@@ -75,6 +97,11 @@ class PreferencesDialog(QDialog):
         layout.addWidget(self.buttons)
         self._validate()
 
+    def _lock(self, widget: QWidget, name: str) -> None:
+        if name in self._prefs.locked:
+            widget.setEnabled(False)
+            widget.setToolTip(LOCKED_TIP)
+
     def _validate(self) -> None:
         problem = redirect_problem(self.redirect.text().strip())
         self.problem.setText(problem or "")
@@ -88,9 +115,8 @@ class PreferencesDialog(QDialog):
     def accept(self) -> None:
         if redirect_problem(self.redirect.text().strip()):
             return
-        self._result = replace(self._prefs, client_id=self.client_id.text().strip(),
-                               device_client_id=self.device_client_id.text().strip(),
-                               redirect_uri=self.redirect.text().strip(), sync_interval_min=self.interval.value())
+        texts = {name: edit.text().strip() for name, edit in self.edits.items() if name not in self._prefs.locked}
+        self._result = replace(self._prefs, **texts, sync_interval_min=self.interval.value())
         super().accept()
 
     def result_preferences(self) -> Preferences | None:

@@ -10,6 +10,8 @@ AppPublisher=ccdesk developers
 DefaultDirName={localappdata}\Programs\ccdesk
 DefaultGroupName=ccdesk
 PrivilegesRequired=lowest
+; IT deploys for all users with /ALLUSERS (administrator); see ORGCONFIG below and packaging/README.md.
+PrivilegesRequiredOverridesAllowed=commandline
 OutputDir=..\..\dist
 OutputBaseFilename=ccdesk-{#AppVersion}-setup
 Compression=lzma2
@@ -20,6 +22,9 @@ ArchitecturesInstallIn64BitMode=x64compatible
 
 [Files]
 Source: "..\..\dist\ccdesk\*"; DestDir: "{app}"; Flags: recursesubdirs ignoreversion
+; The organisation's settings: setup.exe /ORGCONFIG="\\server\it\ccdesk-preferences.json" copies that file to the
+; machine-wide folder ccdesk reads at start (C:\ProgramData\ccdesk\preferences.json). Kept on uninstall.
+Source: "{param:ORGCONFIG}"; DestDir: "{commonappdata}\ccdesk"; DestName: "preferences.json"; Flags: external ignoreversion uninsneveruninstall; Check: HasOrgConfig
 
 [Icons]
 Name: "{userprograms}\ccdesk"; Filename: "{app}\ccdesk.exe"
@@ -30,3 +35,9 @@ Name: desktopicon; Description: "Create a desktop shortcut"; Flags: unchecked
 
 [Run]
 Filename: "{app}\ccdesk.exe"; Description: "Start ccdesk"; Flags: nowait postinstall skipifsilent
+
+[Code]
+function HasOrgConfig: Boolean;
+begin
+  Result := ExpandConstant('{param:ORGCONFIG|}') <> '';
+end;

@@ -125,7 +125,8 @@ def test_unsubscribe_dry_run_then_for_real_matches_the_preview_and_is_not_repeat
 
     code, dry = cli.run_json("unsubscribe", "--file", str(path), "--reason", "Asked by phone", "--dry-run")
     assert code == 0 and dry["dry_run"]
-    assert dry["counts"] == {"rows": 10, "to_change": 5, "already": 2, "unknown": 1, "invalid": 1, "duplicates": 1}
+    assert dry["counts"] == {"rows": 10, "to_change": 5, "already": 2, "deleted": 0, "unknown": 1, "invalid": 1,
+                             "duplicates": 1}
     assert sb.requests_matching("PUT") == 0, "a dry run sends nothing"
 
     report = tmp_path / "report.csv"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
+
 from ccdesk.sandbox.server import SandboxServer
 from ccdesk.services.address_file import read_address_file
 from ccdesk.services.bulk import (
@@ -16,6 +18,7 @@ from ccdesk.services.bulk import (
     save_report,
 )
 from ccdesk.services.desk import Desk
+from tests.services.conftest import TOKEN
 
 
 def _file(tmp_path: Path, server: SandboxServer) -> tuple[Path, list[str], list[str]]:
@@ -36,8 +39,8 @@ async def test_bulk_unsubscribe_matches_its_preview_and_is_not_repeated(desk: De
     await desk.sync.run()
     path, mailable, _unsub = _file(tmp_path, server)
     preview = await preview_unsubscribe(desk, read_address_file(path))
-    assert preview.counts() == {"rows": 14, "to_change": 8, "already": 3, "unknown": 1, "invalid": 1,
-                                "duplicates": 1}
+    assert preview.counts() == {"rows": 14, "to_change": 8, "already": 3, "deleted": 0, "unknown": 1,
+                                "invalid": 1, "duplicates": 1}
     assert preview.looked_up == 0, "the cache is complete after a sync: no lookups needed"
     queued = await queue_import(desk, preview, "Imported from the CRM's do-not-contact list", "Contact")
     assert len(queued.outbox_ids) == 8
@@ -112,7 +115,7 @@ async def test_ten_thousand_addresses_preview_exactly_and_removal_matches(start_
         matched = await match(desk, read_address_file(path))
         preview = classify_remove(matched, [lid])
         assert preview.counts() == {"rows": 10_000, "to_change": len(members), "already": 5_000 - len(members),
-                                    "unknown": 5_000, "invalid": 0, "duplicates": 0}
+                                    "deleted": 0, "unknown": 5_000, "invalid": 0, "duplicates": 0}
         queued = await queue_removals(desk, preview, [lid])
         assert len(queued.outbox_ids) == -(-len(members) // 500)
         await desk.worker.drain()
@@ -122,3 +125,23 @@ async def test_ten_thousand_addresses_preview_exactly_and_removal_matches(start_
         assert sb.requests_matching("POST", "/v3/activities/remove_list_memberships") == len(queued.outbox_ids)
     finally:
         await desk.close()
+
+
+async def test_a_deleted_contact_is_called_deleted_not_already_unsubscribed(desk: Desk, server: SandboxServer,
+                                                                           tmp_path: Path) -> None:
+    sb = server.sandbox
+    cid = next(c for c in sb.contact_ids(status="active")
+               if sb.contact_json(c)["email_address"]["permission_to_send"] == "implicit")
+    email = sb.contact_json(cid)["email_address"]["address"]
+    async with httpx.AsyncClient() as http:
+        answer = await http.delete(f"{server.api_base}/contacts/{cid}", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert answer.status_code == 204
+    await desk.sync.run()
+    path = tmp_path / "one.csv"
+    path.write_text(f"email\n{email}\n", encoding="utf-8")
+    preview = await preview_unsubscribe(desk, read_address_file(path))
+    assert [r.email for r, _ in preview.deleted] == [email.lower()] and not preview.already
+    lines = await report(desk, preview, await queue_import(desk, preview, "CRM list", "Contact"),
+                         done_word="unsubscribed")
+    assert [(line.outcome, line.message) for line in lines] == [
+        ("deleted", "deleted from the account: cannot be mailed; nothing to do")]

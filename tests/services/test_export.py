@@ -109,11 +109,11 @@ async def test_cancel_leaves_no_file(store: StoreThread, tmp_path: Path) -> None
 def test_evidence_for_one_contact(store: StoreThread, tmp_path: Path) -> None:
     row = store.call_sync(lambda s: s.get_contact(contact(1)["contact_id"]))
     store.call_sync(lambda s: s.add_audit("unsubscribe", "sent", contact_id=row.contact_id, message="=cmd|x"))
-    audit = store.call_sync(lambda s: s.audit(row.contact_id))
+    journal = store.call_sync(lambda s: s.journal(row.contact_id))
     out = tmp_path / "evidence.csv"
-    assert export_evidence(out, row, audit) == 2
+    assert export_evidence(out, row, journal) == 2
     rows = read(out)
-    assert rows[1][0] == "record" and rows[2][0] == "journal" and rows[2][4] == "'=cmd|x"
+    assert rows[1][0] == "record" and rows[2][0] == "journal" and rows[2][8] == "'=cmd|x"
 
 
 def test_neutralise() -> None:

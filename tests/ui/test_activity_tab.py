@@ -62,4 +62,4 @@ def test_journal_exports_every_entry(tmp_path: Path, qtbot) -> None:
         with open(out, encoding="utf-8-sig", newline="") as f:
             rows = list(csv.reader(f))
     # An address is never altered, even one starting with "=" (issue 14 item 2); other cells would be marked.
-    assert len(rows) == 1204 and rows[1][4].startswith("=p")
+    assert len(rows) == 1204 and rows[1][6].startswith("=p")

@@ -43,7 +43,7 @@ async def test_unsubscribe_from_file_preview_send_report(server: SandboxServer, 
         assert "UTF-16" in dialog.file_label.text() and "Email" in dialog.file_label.text()
         assert dialog.summary_label.text() == ("6 to unsubscribe, 2 already unsubscribed, 1 not in the account, "
                                                "1 not valid, 1 duplicate ignored.")
-        assert [dialog.groups.tabText(i) for i in range(4)] == [
+        assert [dialog.groups.tabText(i) for i in range(dialog.groups.count()) if dialog.groups.isTabVisible(i)] == [
             "To unsubscribe (6)", "Already unsubscribed (2)", "Not in the account (1)", "Not valid (1)"]
         assert dialog.group_models["unknown"].stringList() == ["nobody@nowhere.example"]
         assert not dialog.send_button.isEnabled() and "reason" in dialog.problem_label.text()

@@ -25,8 +25,9 @@ async def test_bulk_has_presets_date_received_and_the_clock(server: SandboxServe
         form = dialog.reason_form
         tabs = dialog.groups.tabBar()
         assert dialog.width() >= tabs.sizeHint().width()
-        for i in range(tabs.count()):  # no title cut
-            assert tabs.rect().contains(tabs.tabRect(i)), (tabs.tabText(i), tabs.tabRect(i), tabs.rect())
+        for i in range(tabs.count()):  # no title cut (a hidden tab, e.g. an empty "Deleted", has no place)
+            assert not tabs.isTabVisible(i) or tabs.rect().contains(tabs.tabRect(i)), (
+                tabs.tabText(i), tabs.tabRect(i), tabs.rect())
         assert [b.text() for b in form.preset_buttons] == list(PRESET_REASONS)
         form.preset_buttons[0].click()
         assert dialog.reason_edit.text() == PRESET_REASONS[0]

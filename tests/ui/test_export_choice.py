@@ -35,7 +35,7 @@ async def test_a_feed_never_overwrites_a_full_export(window: MainWindow, tmp_pat
     told: list[str] = []
     monkeypatch.setattr(QFileDialog, "getSaveFileName", save_name)
     monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text: warned.append(text))
-    monkeypatch.setattr(QMessageBox, "information", lambda _p, _t, text: told.append(text))
+    monkeypatch.setattr("ccdesk.ui.messages.show_message", lambda _p, _t, text, _icon=None: told.append(text))
     window.export_do_not_mail(only_new=False)
     await until(lambda: told)
     full_text = full.read_text(encoding="utf-8-sig")

@@ -259,12 +259,12 @@ async def test_new_opt_outs_are_announced_and_listed_newest_first(server: Sandbo
 async def test_export_do_not_mail_from_the_file_menu(server: SandboxServer, tmp_path: Path, monkeypatch) -> None:
     import csv
 
-    from PySide6.QtWidgets import QFileDialog, QMessageBox
+    from PySide6.QtWidgets import QFileDialog
 
     out = tmp_path / "dnm.csv"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), "CSV files (*.csv)"))
     told: list[str] = []
-    monkeypatch.setattr(QMessageBox, "information", lambda _parent, _title, text: told.append(text))
+    monkeypatch.setattr("ccdesk.ui.messages.show_message", lambda _p, _t, text, _icon=None: told.append(text))
     async with running(server, tmp_path / "cache.sqlite3") as app:
         app.window.export_do_not_mail(only_new=False)
         await until(lambda: bool(told))

@@ -1,0 +1,102 @@
+"""Screenshots of the main window for the docs: the window, the details of a contact with a queued unsubscribe,
+and the account menu open. Runs the demo sandbox (nothing leaves this machine).
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python tools/screenshot_window.py [OUT_DIR]   # default docs/images
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
+
+import qasync
+from PySide6.QtCore import QPoint
+from PySide6.QtGui import QPainter
+from PySide6.QtWidgets import QApplication
+
+
+async def shoot(out: Path) -> list[Path]:
+    from ccdesk.api import CCClient
+    from ccdesk.services.demo import start_demo
+    from ccdesk.services.desk import Desk
+    from ccdesk.store import audit
+    from ccdesk.store.store import Store
+    from ccdesk.ui.account_menu import install_account_menu
+    from ccdesk.ui.main_window import MainWindow
+
+    demo = await start_demo()
+    tmp = tempfile.TemporaryDirectory(prefix="ccdesk-shots-")
+    db = Path(tmp.name) / "demo.sqlite3"
+    audit.set_identity(desk="Front desk", cc_user="events@example.org")
+    desk = Desk(CCClient(demo.session, base_url=demo.server.api_base), db)
+    reader = Store(db)
+    window = MainWindow(desk, reader, account="Demo account (sandbox)", demo=True)
+    window.confirm_quit_with_pending = False
+    menu = install_account_menu(window, desk, account="Demo account (sandbox)", user="events@example.org",
+                                desk_name="Front desk")
+    window.resize(1280, 760)
+    window.show()
+    shots = []
+    try:
+        window.start_pull()
+        while not window.pull_finished:
+            await asyncio.sleep(0.1)
+        sb = demo.server.app.state.sandbox
+        cid = next(c for c in sb.contact_ids(status="active")
+                   if sb.contact_json(c)["email_address"]["permission_to_send"] in ("explicit", "implicit"))
+        email = sb.contact_json(cid)["email_address"]["address"]
+        # The sender is not started: the unsubscribe stays queued, as when the connection is down.
+        await desk.actions.unsubscribe([cid], "Asked by phone to stop all emails", "Contact")
+        window.search_edit.setText(email)
+        window.apply_query()
+        window._debounce.stop()
+        window.table.selectRow(0)
+        await asyncio.sleep(0.3)
+        window._after_change()
+        window.statusBar().showMessage("Queued 1 unsubscribe; sending to Constant Contact…")
+        await asyncio.sleep(0.3)
+        shots.append(out / "main-window.png")
+        window.grab().save(str(shots[-1]))
+        shots.append(out / "details-queued.png")
+        window.details.grab().save(str(shots[-1]))
+        menu.menu().aboutToShow.emit()
+        await asyncio.sleep(0.5)
+        popup = menu.menu()
+        corner = menu.mapTo(window, QPoint(0, menu.height()))
+        popup.popup(window.mapToGlobal(corner))
+        await asyncio.sleep(0.3)
+        picture = window.grab()
+        painter = QPainter(picture)
+        x = min(corner.x(), window.width() - popup.width())
+        painter.drawPixmap(x, corner.y(), popup.grab())
+        painter.end()
+        popup.hide()
+        shots.append(out / "account-menu.png")
+        picture.save(str(shots[-1]))
+    finally:
+        window.shutdown()
+        await desk.close()
+        reader.close()
+        await demo.session.aclose()
+        demo.stop()
+        tmp.cleanup()
+    return shots
+
+
+def main() -> None:
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent.parent / "docs" / "images"
+    app = QApplication.instance() or QApplication([])
+    loop = qasync.QEventLoop(app)
+    with loop:
+        for path in loop.run_until_complete(shoot(out)):
+            print(path)
+
+
+if __name__ == "__main__":
+    main()
