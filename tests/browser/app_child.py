@@ -42,6 +42,8 @@ def state() -> dict[str, Any]:
             "page": PAGES[screen.pages.currentIndex()],
             "error": screen.error.label.text() if screen.error.isVisible() else "",
             "browser_enabled": screen.browser_button.isEnabled(),
+            # a sign-in still winding down (e.g. just cancelled): the screen ignores a new click until it is done
+            "busy": screen._task is not None,
             "browser_status": screen.browser_status.text(),
             "browser_url": screen.browser_url.text(),
             "user_code": screen.user_code.text(),

@@ -101,8 +101,9 @@ class DeskApp:
             time.sleep(0.1)
 
     def sign_in_screen(self, page: str = "start") -> dict[str, Any]:
-        return self.wait_for(f"the sign-in screen's {page} page",
-                             lambda s: s["sign_in"] is not None and s["sign_in"]["page"] == page)["sign_in"]
+        """Wait for that page of the sign-in screen (the start page: also for an earlier attempt to have ended)."""
+        return self.wait_for(f"the sign-in screen's {page} page", lambda s: s["sign_in"] is not None and (
+            s["sign_in"]["page"] == page and (page != "start" or not s["sign_in"]["busy"])))["sign_in"]
 
     def stderr(self) -> str:
         self._stderr.flush()
