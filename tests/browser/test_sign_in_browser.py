@@ -29,12 +29,19 @@ def signed_in_window(desk: Desk) -> dict:
 
 
 def assert_tokens_in_keyring(desk: Desk) -> None:
+    """The tokens are in the keyring, the sandbox accepts them, and no file of the app's holds them."""
     tokens = desk.stored_tokens()
     assert tokens is not None, "no sign-in in the Secret Service keyring"
     assert tokens.refresh_token
     answer = httpx.get(desk.server.api_base + "/contact_lists",
                        headers={"Authorization": f"Bearer {tokens.access_token}"}, timeout=10)
     assert answer.status_code == 200, "the token in the keyring is not one the sandbox issued"
+    secrets = [tokens.access_token.encode(), tokens.refresh_token.encode()]
+    for sub in ("config/ccdesk", "data/ccdesk", "state", "cache", "tmp"):  # not the browser's own profile
+        for path in (desk.home / sub).rglob("*"):
+            if path.is_file():
+                data = path.read_bytes()
+                assert not any(secret in data for secret in secrets), f"a token is written in {path}"
 
 
 def listener_closed(port: int, within: float = 5) -> bool:
