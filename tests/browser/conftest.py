@@ -28,6 +28,9 @@ from tests.browser.desktop import DefaultBrowser, Xvfb, missing_tools, stop_proc
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT_ID = "ccdesk-browser-test"
+# The API key of the app registered for the device flow (the `device_client_id` setting where ccdesk has it; a
+# ccdesk without it ignores the key and uses CLIENT_ID for codes too).
+DEVICE_CLIENT_ID = "ccdesk-browser-test-device"
 CONTACTS = 25
 # What a desktop session may set that would make xdg-open or Qt pick another browser than the test's default.
 DESKTOP_VARS = ("XDG_", "PYTHON_KEYRING", "QT_", "BROWSER", "DEFAULT_BROWSER", "DESKTOP_SESSION", "KDE_",
@@ -140,10 +143,12 @@ class Desk:
         self.port = free_port()
         self.redirect_uri = f"http://127.0.0.1:{self.port}/callback"
         self.browser = DefaultBrowser(home)
-        Preferences(client_id=CLIENT_ID, auth_base=server.base_url, api_base=server.api_base,
-                    redirect_uri=self.redirect_uri).save(home / "config" / "ccdesk" / "preferences.json")
-        self.store = KeyringTokenStore(CLIENT_ID, backend=secret_service_backend.Keyring())
-        self.store.clear()
+        prefs = Preferences(client_id=CLIENT_ID, auth_base=server.base_url, api_base=server.api_base,
+                            redirect_uri=self.redirect_uri).save(home / "config" / "ccdesk" / "preferences.json")
+        prefs.write_text(json.dumps({**json.loads(prefs.read_text()), "device_client_id": DEVICE_CLIENT_ID}))
+        self.stores = {key: KeyringTokenStore(key, backend=secret_service_backend.Keyring())
+                       for key in (CLIENT_ID, DEVICE_CLIENT_ID)}
+        self.clear_keyring()
         (home / "tmp").mkdir()
         env = {k: v for k, v in os.environ.items() if not k.startswith(DESKTOP_VARS)}
         env.update(self.browser.env())
@@ -157,8 +162,14 @@ class Desk:
     def oauth(self) -> Any:
         return self.server.app.state.sandbox.tokens.oauth
 
-    def stored_tokens(self) -> TokenSet | None:
-        return self.store.load()
+    def stored_tokens(self, client_id: str | None = CLIENT_ID) -> TokenSet | None:
+        """The sign-in saved under that API key (None: under either key) in the Secret Service keyring."""
+        keys = [client_id] if client_id else list(self.stores)
+        return next((t for t in (self.stores[k].load() for k in keys) if t is not None), None)
+
+    def clear_keyring(self) -> None:
+        for store in self.stores.values():
+            store.clear()
 
     def close(self) -> None:
         try:
@@ -166,7 +177,7 @@ class Desk:
         finally:
             self.browser.close_all()
             self.app.release()
-            self.store.clear()
+            self.clear_keyring()
 
 
 @pytest.fixture

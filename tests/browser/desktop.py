@@ -17,6 +17,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -167,6 +168,19 @@ class Browser:
         except TimeoutException:
             raise AssertionError(f"the browser never showed {title!r}: it is at {self.driver.current_url!r} "
                                  f"titled {self.driver.title!r}:\n{self.text()[:600]}") from None
+
+    def wait_for_title_not(self, title: str, timeout: float = 20) -> None:
+        """Wait until the page has moved on from the one titled `title` (and the next one has loaded)."""
+        from selenium.common.exceptions import TimeoutException
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        def moved(driver: Any) -> bool:
+            return driver.title not in (title, "") and driver.execute_script("return document.readyState") == "complete"
+
+        try:
+            WebDriverWait(self.driver, timeout, poll_frequency=0.05).until(moved)
+        except TimeoutException:
+            raise AssertionError(f"the browser stayed on {title!r} at {self.driver.current_url!r}") from None
 
     def text(self) -> str:
         from selenium.webdriver.common.by import By
