@@ -135,7 +135,8 @@ class DeskApp:
 class Desk:
     """Everything one test needs: the app, its default browser, the sandbox and the keyring the app uses."""
 
-    def __init__(self, home: Path, server: SandboxServer, keyring: SecretService, display: str) -> None:
+    def __init__(self, home: Path, server: SandboxServer, keyring: SecretService, display: str, *,
+                 window: bool = True) -> None:
         from keyring.backends import SecretService as secret_service_backend
 
         self.home = home
@@ -156,7 +157,8 @@ class Desk:
                     "TMPDIR": str(home / "tmp"),  # ccdesk's one-instance socket lives there: keep it to this test
                     "DISPLAY": display, "QT_QPA_PLATFORM": "xcb", "DBUS_SESSION_BUS_ADDRESS": keyring.bus_address,
                     "PYTHONPATH": str(ROOT)})
-        self.app = DeskApp(home, env)
+        self.env = env
+        self.app = DeskApp(home, env) if window else None
 
     @property
     def oauth(self) -> Any:
@@ -173,10 +175,12 @@ class Desk:
 
     def close(self) -> None:
         try:
-            self.app.close()
+            if self.app is not None:
+                self.app.close()
         finally:
             self.browser.close_all()
-            self.app.release()
+            if self.app is not None:
+                self.app.release()
             self.clear_keyring()
 
 
@@ -184,6 +188,15 @@ class Desk:
 def desk(tmp_path: Path, sandbox: SandboxServer, secret_service: SecretService,  # noqa: F811
          xvfb: Xvfb) -> Iterator[Desk]:
     started = Desk(tmp_path / "home", sandbox, secret_service, xvfb.display)
+    yield started
+    started.close()
+
+
+@pytest.fixture
+def desk_without_window(tmp_path: Path, sandbox: SandboxServer, secret_service: SecretService,  # noqa: F811
+                        xvfb: Xvfb) -> Iterator[Desk]:
+    """The same desktop, for the `ccdesk sign-in` command (no window)."""
+    started = Desk(tmp_path / "home", sandbox, secret_service, xvfb.display, window=False)
     yield started
     started.close()
 
