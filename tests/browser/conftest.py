@@ -158,7 +158,12 @@ class Desk:
                     "DISPLAY": display, "QT_QPA_PLATFORM": "xcb", "DBUS_SESSION_BUS_ADDRESS": keyring.bus_address,
                     "PYTHONPATH": str(ROOT)})
         self.env = env
-        self.app = DeskApp(home, env) if window else None
+        self._app = DeskApp(home, env) if window else None
+
+    @property
+    def app(self) -> DeskApp:
+        assert self._app is not None, "this desk has no window"
+        return self._app
 
     @property
     def oauth(self) -> Any:
@@ -175,12 +180,12 @@ class Desk:
 
     def close(self) -> None:
         try:
-            if self.app is not None:
-                self.app.close()
+            if self._app is not None:
+                self._app.close()
         finally:
             self.browser.close_all()
-            if self.app is not None:
-                self.app.release()
+            if self._app is not None:
+                self._app.release()
             self.clear_keyring()
 
 

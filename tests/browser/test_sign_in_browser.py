@@ -7,18 +7,20 @@ from __future__ import annotations
 
 import socket
 import time
+from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
 from tests.browser.conftest import CLIENT_ID, CONTACTS, Desk
-from tests.browser.desktop import own_browser
+from tests.browser.desktop import Browser, own_browser
 
 pytestmark = pytest.mark.keyring
 
 
-def signed_in_window(desk: Desk) -> dict:
+def signed_in_window(desk: Desk) -> dict[str, Any]:
     """Wait for the main window, signed in: the sign-in screen gone and the account's contacts read with the token."""
     shown = desk.app.wait_for("the main window with the account's contacts",
                               lambda s: s["main"] is not None and s["main"]["pull_finished"], timeout=40)
@@ -56,7 +58,7 @@ def listener_closed(port: int, within: float = 5) -> bool:
         time.sleep(0.05)
 
 
-def open_consent_page(desk: Desk, number: int = 0):
+def open_consent_page(desk: Desk, number: int = 0) -> Browser:
     """Press 'Sign in with your browser'; return the browser ccdesk opened, showing the consent page."""
     assert desk.app.sign_in_screen()["browser_enabled"]
     desk.app.ask("click browser")
@@ -72,7 +74,7 @@ def open_consent_page(desk: Desk, number: int = 0):
     return browser
 
 
-def test_approve_in_the_browser_signs_the_window_in(desk: Desk, shots) -> None:
+def test_approve_in_the_browser_signs_the_window_in(desk: Desk, shots: Path) -> None:
     browser = open_consent_page(desk)
     browser.screenshot(shots / "sign-in-consent.png")
     browser.click("Approve")
