@@ -126,14 +126,14 @@ class DefaultBrowser:
                 port_file = launches[number].profile / "DevToolsActivePort"
                 if port_file.exists() and port_file.read_text().strip():
                     break
-                if not _alive(launches[number].pid):
+                if not _running(launches[number].pid):  # (it may still be the launcher script, before exec)
                     raise AssertionError(f"the default web browser did not start: {self.chromium_log()[-1500:]}")
             if time.monotonic() > deadline:
                 raise AssertionError(f"ccdesk did not open the default web browser (launches: {launches}; "
                                      f"chromium log: {self.chromium_log()[-800:]})")
             time.sleep(0.05)
         port = int(port_file.read_text().split()[0])
-        browser = Browser(_attached_driver(port), launches[number].pid)
+        browser = Browser(_attached_driver(port), launches[number])
         self.browsers.append(browser)
         return browser
 
@@ -145,18 +145,18 @@ class DefaultBrowser:
         for browser in self.browsers:
             browser.close()
         for launch in self.launches():  # a launch nobody attached to
-            _end_pid(launch.pid)
+            _end_launch(launch)
 
 
 class Browser:
     """One Chromium, driven by Selenium. `close()` ends it like a person closing the window (SIGTERM)."""
 
-    def __init__(self, driver: object, pid: int | None) -> None:
+    def __init__(self, driver: object, launch: Launch | None) -> None:
         from selenium.webdriver.remote.webdriver import WebDriver
 
         assert isinstance(driver, WebDriver)
         self.driver = driver
-        self.pid = pid
+        self.launch = launch  # None: Selenium started it (and ends it on quit)
         self._closed = False
 
     def wait_for_title(self, title: str, timeout: float = 20) -> None:
@@ -211,8 +211,8 @@ class Browser:
         self._closed = True
         with contextlib.suppress(Exception):
             self.driver.quit()  # ends chromedriver; an attached browser keeps running
-        if self.pid is not None:
-            _end_pid(self.pid)
+        if self.launch is not None:
+            _end_launch(self.launch)
 
 
 def _attached_driver(port: int) -> object:
@@ -238,27 +238,36 @@ def own_browser() -> Browser:
     return Browser(webdriver.Chrome(service=Service(CHROMEDRIVER), options=options), None)
 
 
-def _end_pid(pid: int, timeout: float = 5) -> None:
-    """End a Chromium the launcher started (its pid is the launcher's own, which exec'd Chromium)."""
+def _end_launch(launch: Launch, timeout: float = 5) -> None:
+    """End a Chromium the launcher started (its pid is the launcher's own, which exec'd Chromium), checking first
+    that the pid still is that Chromium (its own profile on the command line), never a process that reused it."""
+    if not _is_launch(launch):
+        return
     with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGTERM)
+        os.kill(launch.pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not _alive(pid):
+        if not _is_launch(launch):
             return
         time.sleep(0.05)
     with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
+        os.kill(launch.pid, signal.SIGKILL)
 
 
-def _alive(pid: int) -> bool:
+def _is_launch(launch: Launch) -> bool:
+    """Whether `launch.pid` is still that browser, running."""
     try:
-        done, _status = os.waitpid(pid, os.WNOHANG)  # our grandchild is not ours to reap; this only applies to children
-        return done == 0
-    except ChildProcessError:
-        pass
+        with open(f"/proc/{launch.pid}/cmdline", "rb") as cmdline:
+            ours = f"--user-data-dir={launch.profile}".encode() in cmdline.read().split(b"\0")
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return ours and _running(launch.pid)
+
+
+def _running(pid: int) -> bool:
+    """Whether the process exists and is not a zombie (this machine's init does not always reap at once)."""
     try:
         with open(f"/proc/{pid}/stat") as stat:
             return stat.read().split(") ", 1)[1][:1] not in ("Z", "X")
-    except (FileNotFoundError, IndexError):
+    except (FileNotFoundError, ProcessLookupError, IndexError):
         return False
