@@ -205,6 +205,10 @@ class Browser:
         path.parent.mkdir(parents=True, exist_ok=True)
         assert self.driver.get_screenshot_as_file(str(path)), f"no screenshot written to {path}"
 
+    def running(self) -> bool:
+        """Whether this (launched) browser's process is still running."""
+        return self.launch is not None and _is_launch(self.launch)
+
     def close(self) -> None:
         if self._closed:
             return
@@ -258,7 +262,8 @@ def _is_launch(launch: Launch) -> bool:
     """Whether `launch.pid` is still that browser, running."""
     try:
         with open(f"/proc/{launch.pid}/cmdline", "rb") as cmdline:
-            ours = f"--user-data-dir={launch.profile}".encode() in cmdline.read().split(b"\0")
+            # Chromium may rewrite its command line into one space-separated string (its process title)
+            ours = f"--user-data-dir={launch.profile}".encode() in cmdline.read().replace(b"\0", b" ").split(b" ")
     except (FileNotFoundError, ProcessLookupError):
         return False
     return ours and _running(launch.pid)

@@ -104,7 +104,9 @@ def test_deny_in_the_browser_says_so_and_stores_nothing(desk: Desk) -> None:
 
 def test_browser_closed_without_answering_then_cancel(desk: Desk) -> None:
     browser = open_consent_page(desk)
+    assert browser.running()
     browser.close()
+    assert not browser.running(), "the browser did not close"
     screen = desk.app.sign_in_screen("browser")  # nothing told the window: it keeps waiting, and says so
     assert screen["browser_status"] == "Waiting for you to approve in the browser…"
     assert not listener_closed(desk.port, within=0)
