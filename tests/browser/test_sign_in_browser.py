@@ -1,7 +1,8 @@
 """Signing in as a person does: the ccdesk window opens the desktop's default web browser (headless Chromium, driven
 by Selenium), the person answers the sandbox's consent page, the browser follows the redirect to ccdesk's loopback
 listener, and the window is signed in with the tokens in the Secret Service keyring. Also: Deny, a browser closed
-without answering, an answer from a stale tab of an earlier attempt, and the device code typed into the page."""
+without answering, an answer from a stale tab of an earlier attempt, and the device code typed into the activation
+page (approved, and denied)."""
 
 from __future__ import annotations
 
@@ -142,7 +143,8 @@ def test_approving_in_a_stale_tab_fails_the_security_check(desk: Desk) -> None:
         assert "the security check failed" in shown["error"] and shown["page"] == "start", shown
 
 
-def test_device_code_typed_into_the_activation_page(desk: Desk) -> None:
+def answer_device_code(desk: Desk, decision: str) -> None:
+    """Press 'Sign in with a code', then type the code shown into the activation page and answer it."""
     desk.oauth.device_interval_s = 1
     desk.app.sign_in_screen()
     desk.app.ask("click device")
@@ -157,11 +159,22 @@ def test_device_code_typed_into_the_activation_page(desk: Desk) -> None:
         browser.click("Next")
         browser.wait_for_title("Activate a device")
         assert f"Code: {code}" in browser.text() and CLIENT_ID in browser.text()
-        browser.click("Approve")
+        browser.click(decision)
         browser.wait_for_title("Device sign-in")
-        assert "Access approved" in browser.text()
+        assert ("Access approved" if decision == "Approve" else "Access denied") in browser.text()
     finally:
         browser.close()
+    assert desk.browser.launches() == [], "the device flow opens no browser by itself"
+
+
+def test_device_code_typed_into_the_activation_page(desk: Desk) -> None:
+    answer_device_code(desk, "Approve")
     signed_in_window(desk)
     assert_tokens_in_keyring(desk, None)  # under the device app's key where ccdesk has one
-    assert desk.browser.launches() == [], "the device flow opens no browser by itself"
+
+
+def test_device_code_denied_on_the_activation_page(desk: Desk) -> None:
+    answer_device_code(desk, "Deny")
+    screen = desk.app.wait_for("the declined message", lambda s: s["sign_in"] and s["sign_in"]["error"])["sign_in"]
+    assert "declined access on the verification page" in screen["error"], screen
+    assert screen["page"] == "start" and desk.stored_tokens(None) is None
