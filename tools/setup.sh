@@ -8,8 +8,9 @@ QT_RUNTIME="libglib2.0-0 libgl1 libegl1 libx11-6 libxkbcommon0 libfontconfig1 li
   libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-render-util0 libxcb-shape0
   libxcb-xkb1"
 TEST_TOOLS="xvfb xauth dbus gnome-keyring libsecret-tools python3-venv desktop-file-utils"
-# Only for the test suite (bash tools/setup.sh --test): a real spreadsheet to open the exports with.
-[ "${1:-}" = "--test" ] && TEST_TOOLS="$TEST_TOOLS libreoffice-calc-nogui"
+# Only for the test suite (bash tools/setup.sh --test): a real spreadsheet to open the exports with, and a real
+# browser (Chromium driven by Selenium through chromedriver; xdg-utils opens it as the default browser).
+[ "${1:-}" = "--test" ] && TEST_TOOLS="$TEST_TOOLS libreoffice-calc-nogui chromium chromium-driver xdg-utils"
 
 missing=()
 for pkg in $QT_RUNTIME $TEST_TOOLS; do
