@@ -126,8 +126,9 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
 
     opened = await open_or_explain(lambda: Desk(client, db_path, sync_interval_min=gate.prefs.sync_interval_min
                                                 if gate else 15), quit_event, smoke=args.smoke)
-    if opened is None:  # the local data could not be opened and the user quit (the screen said why)
-        await client.aclose()
+
+    async def release_session() -> None:
+        """Sign-in sessions, the demo sandbox and the demo's temporary folder, whichever this run has."""
         if demo is not None:
             await demo.session.aclose()
             demo.stop()
@@ -135,6 +136,10 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
             await gate.session.aclose()
         if tmp is not None:
             tmp.cleanup()
+
+    if opened is None:  # the local data could not be opened and the user quit (the screen said why)
+        await client.aclose()
+        await release_session()
         return 1 if args.smoke else 0
     desk = opened
     reader = Store(db_path, recover=False)  # the desk's store recovered already; this one only reads
@@ -190,13 +195,7 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
         window.shutdown()
         await desk.close()
         reader.close()
-        if demo is not None:
-            await demo.session.aclose()
-            demo.stop()
-        if gate is not None and gate.session is not None:
-            await gate.session.aclose()
-        if tmp is not None:
-            tmp.cleanup()
+        await release_session()
     return 0
 
 

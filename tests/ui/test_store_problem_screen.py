@@ -5,33 +5,19 @@ made by hand inside a sync test crashed the interpreter later in the session).""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import shiboken6
 
 from ccdesk.api import CCClient, StaticTokenProvider
 from ccdesk.services.desk import Desk
-from ccdesk.store import db as store_db
-from ccdesk.store.store import Store
 from ccdesk.ui.store_problem import StoreProblemScreen, open_or_explain
-from tests.multiprocess.test_locked_database import hold_lock
+from tests.multiprocess.test_locked_database import locked_db, short_wait  # noqa: F401 - fixtures
 
 
-@pytest.fixture
-def locked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, object]]:
-    monkeypatch.setattr(store_db, "BUSY_TIMEOUT_MS", 400)
-    db = tmp_path / "cache.sqlite3"
-    Store(db).close()
-    holder = hold_lock(db, 60)
-    yield db, holder
-    holder.kill()
-    holder.wait(10)
-
-
-async def test_the_window_shows_a_plain_screen_then_opens_on_try_again(qtbot, tmp_path: Path, locked) -> None:
-    db, holder = locked
+async def test_the_window_shows_a_plain_screen_then_opens_on_try_again(
+        qtbot, tmp_path: Path, locked_db, short_wait) -> None:  # noqa: F811 - the imported fixtures
+    db, holder = locked_db
     client = CCClient(StaticTokenProvider("t"), base_url="http://127.0.0.1:9/v3")
     screens: list[StoreProblemScreen] = []
     task = asyncio.ensure_future(open_or_explain(lambda: Desk(client, db), asyncio.Event(),
