@@ -16,7 +16,8 @@ Choices a real server may make differently, written down so a failing test is no
   are revoked (RFC 6749 §4.1.2).
 - `id_token` only when `openid` is requested (Okta behaviour). It is an HS256 JWT signed with a random per-server
   key that is never published: clients must not try to verify it.
-- Access tokens are TokenRegistry's opaque "sbx_at_..." strings (the real ones are JWTs; treat both as opaque).
+- Access tokens are JWTs (jwt.py: claims `exp`, `scope`, `cid`, `sub`, ...), as Constant Contact's are; the
+  sandbox still checks them against TokenRegistry (expiry, revocation), not by their claims.
 - Device verification page: /activate (Okta's path), where the user code is approved or denied.
 
 Tests reach the server through `TokenRegistry.oauth` (set when the routes are built) to approve or deny device
@@ -247,6 +248,9 @@ class OAuthServer(DeviceEndpoints):
             self.token_requests[grant_type] += 1
             try:
                 basic = basic_client(request)
+                if "client_secret" in params:  # server_flow.html: "Authorization: Basic base64(client_id:secret)"
+                    raise OAuthError("invalid_client", "Send the client secret in an HTTP Basic Authorization header "
+                                     "(Basic base64(client_id:client_secret)), not in the request.", 401)
                 client_id = basic or params.get("client_id", "").strip()
                 if params.get("client_id") and basic and params["client_id"] != basic:
                     raise OAuthError("invalid_client", "client_id does not match the HTTP Basic credentials.", 401)
