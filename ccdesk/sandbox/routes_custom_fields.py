@@ -44,7 +44,7 @@ async def list_custom_fields(request: Request) -> Response:
         if any(name == "cursor" for name, _ in items):
             if len(items) != 1:
                 raise errors.validation("cursor cannot be combined with other query parameters.")
-            original, after = sb.cursors.read("custom_fields", items[0][1])
+            original, after = sb.cursors.read("custom_fields", items[0][1], sb.now_ms(), sb.link_ttl_ms)
             q = Query.of(original, PARAMS)
         else:
             q, after = Query.of(items, PARAMS), -1
@@ -53,7 +53,7 @@ async def list_custom_fields(request: Request) -> Response:
         page = [(pos, f) for pos, f in enumerate(fields) if pos > after]
         body: dict[str, Any] = {"custom_fields": [custom_field_json(f) for _pos, f in page[:limit]]}
         if len(page) > limit:
-            cursor = sb.cursors.make("custom_fields", q.params, page[limit - 1][0])
+            cursor = sb.cursors.make("custom_fields", q.params, page[limit - 1][0], issued_ms=sb.now_ms())
             body["_links"] = {"next": {"href": f"{PATH}?cursor={cursor}"}}
     return JSONResponse(body)
 
