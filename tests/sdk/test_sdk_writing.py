@@ -109,3 +109,26 @@ def test_resubscribing_a_subscribed_contact_is_400(sdk: Sdk) -> None:
     with pytest.raises(BadRequestException):
         sdk.contacts.resubscribe_contact(contact.contact_id,
                                          ResubscribeContactRequest(list_ids=[_list_id(sdk, "VIP")]))
+
+
+@pytest.mark.parametrize("readd", [True, False], ids=["spec-reading", "final-reading"])
+def test_adding_back_an_account_optout_follows_the_reading(sdk: Sdk, readd: bool) -> None:
+    """`opt_out_source: Account` — "the account can add the contact back to any lists" (spec) — is a switch."""
+    assert sdk.control("POST", "/readings", {"account_optout_readd": readd})["account_optout_readd"] is readd
+    try:
+        target = _list_id(sdk, "Customers")
+        unsubscribed = sdk.contacts.get_all_contacts(status="unsubscribed", limit=500).contacts
+        by_account = next(c.contact_id for c in unsubscribed if c.email_address.opt_out_source == "Account"
+                          and c.email_address.confirm_status != "pending")
+        by_contact = next(c.contact_id for c in unsubscribed if c.email_address.opt_out_source == "Contact"
+                          and c.email_address.confirm_status != "pending")
+        request = CreateListAddActivityRequest(
+            source=CreateListAddActivityRequestSource(contact_ids=[by_account, by_contact]), list_ids=[target])
+        done = sdk.poll_activity(sdk.activities.create_list_add_activity(request).activity_id)
+        assert done.status.cannot_add_to_list_count == (1 if readd else 2)
+        back = sdk.contacts.get_contact_by_id(by_account, include="list_memberships")
+        assert (back.email_address.permission_to_send == "implicit") is readd
+        assert (back.list_memberships == [target]) is readd
+        assert not sdk.contacts.get_contact_by_id(by_contact, include="list_memberships").list_memberships
+    finally:
+        sdk.control("POST", "/readings", {"account_optout_readd": True})
