@@ -17,8 +17,7 @@ from . import errors
 from .ids import is_uuid
 from .model import CustomFieldDef
 from .timefmt import iso_z
-from .validation import Query
-from .web import query, sandbox_of
+from .web import next_href, paged_query, query, sandbox_of
 
 PARAMS = ("limit",)
 MAX_LIMIT = 100
@@ -39,22 +38,14 @@ def custom_field_json(f: CustomFieldDef) -> dict[str, Any]:
 
 async def list_custom_fields(request: Request) -> Response:
     sb = sandbox_of(request)
-    items = request.query_params.multi_items()
     with sb.lock:
-        if any(name == "cursor" for name, _ in items):
-            if len(items) != 1:
-                raise errors.validation("cursor cannot be combined with other query parameters.")
-            original, after = sb.cursors.read("custom_fields", items[0][1], sb.now_ms(), sb.link_ttl_ms)
-            q = Query.of(original, PARAMS)
-        else:
-            q, after = Query.of(items, PARAMS), -1
+        q, after = paged_query(request, "custom_fields", PARAMS)
         limit = q.integer("limit", 50, 1, MAX_LIMIT)
-        fields = sb.store.catalog.custom_fields
-        page = [(pos, f) for pos, f in enumerate(fields) if pos > after]
+        page = [(pos, f) for pos, f in enumerate(sb.store.catalog.custom_fields) if pos > after]
         body: dict[str, Any] = {"custom_fields": [custom_field_json(f) for _pos, f in page[:limit]]}
         if len(page) > limit:
-            cursor = sb.cursors.make("custom_fields", q.params, page[limit - 1][0], issued_ms=sb.now_ms())
-            body["_links"] = {"next": {"href": f"{PATH}?cursor={cursor}"}}
+            body["_links"] = {"next": {"href": next_href(request, "custom_fields", PATH, q.params,
+                                                         page[limit - 1][0])}}
     return JSONResponse(body)
 
 
