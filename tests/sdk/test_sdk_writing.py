@@ -17,7 +17,7 @@ from constant_contact_api_client.models import (
 )
 from pydantic import ValidationError
 
-from .conftest import Sdk
+from .conftest import Sdk, start
 
 
 def _list_id(sdk: Sdk, name: str) -> str:
@@ -132,3 +132,8 @@ def test_adding_back_an_account_optout_follows_the_reading(sdk: Sdk, readd: bool
         assert not sdk.contacts.get_contact_by_id(by_contact, include="list_memberships").list_memberships
     finally:
         sdk.control("POST", "/readings", {"account_optout_readd": True})
+
+
+def test_the_final_reading_from_the_command_line() -> None:
+    for process in start("--contacts", "5", "--token", "t", "--account-optout-final"):
+        assert process.control("GET", "/readings")["account_optout_readd"] is False
