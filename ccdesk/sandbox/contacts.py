@@ -28,6 +28,7 @@ from .model import (
     SmsRecord,
     StreetRecord,
 )
+from .optout_readd import account_may_readd, readd_by_account
 from .signup import _blank_to_none, _new_id, sign_up_sub_resources
 from .store import ContactStore
 from .timefmt import parse_anniversary, parse_datetime
@@ -203,23 +204,6 @@ class ContactRules:
             e.confirm_status = "confirmed"
             rec.resubscribe = None
 
-    def _account_may_readd(self, rec: ContactRecord) -> bool:
-        """Reading (switch `account_optout_readd`, on by default): the spec's `opt_out_source` says "If the
-        Account, then the account can add the contact back to any lists". Off, an Account opt-out is as final
-        for the account as the contact's own (the stricter reading)."""
-        e = rec.email
-        return (self.config.account_optout_readd and e is not None and e.permission == "unsubscribed"
-                and e.opt_out_source == "Account" and rec.resubscribe is None and not rec.deleted)
-
-    @staticmethod
-    def _readd_by_account(rec: ContactRecord, permission: str, now: int) -> None:
-        """The account takes back its own opt-out: mailable again, the opt-out fields cleared."""
-        e = rec.email
-        assert e is not None
-        e.permission, e.opt_in_source, e.opt_in_ms = permission, "Account", now
-        e.opt_out_ms = e.opt_out_source = e.opt_out_reason = None
-        e.updated_ms = now
-
     def _change_permission(self, rec: ContactRecord, new: str, source: str, reason: str | None, now: int) -> None:
         e = rec.email
         assert e is not None
@@ -228,9 +212,9 @@ class ContactRules:
             self._unsubscribe(rec, source, reason, now)
         elif new in MAILABLE and (current == "unsubscribed" or rec.resubscribe is not None):
             if source != "Contact":
-                if not self._account_may_readd(rec):
+                if not account_may_readd(rec, self.config):
                     raise errors.REOPT_IN_REFUSED
-                self._readd_by_account(rec, new, now)
+                readd_by_account(rec, new, now)
                 return
             self._opt_in_by_contact(rec, now)
             e.permission = new
@@ -281,13 +265,13 @@ class ContactRules:
         # Lists on a PUT that does not itself say "unsubscribed" are the account adding back its own opt-out,
         # when the reading allows it (checked before the PUT's own email change can make one).
         asked = (body.get("email_address") or {}).get("permission_to_send")
-        readd = source == "Account" and asked in (None, *MAILABLE) and self._account_may_readd(rec)
+        readd = source == "Account" and asked in (None, *MAILABLE) and account_may_readd(rec, self.config)
         changed |= self._put_email(rec, body.get("email_address"), source, now)
         subs = rec.sub_resources()  # after the email: an unsubscribe's own list removal is not a PUT change
         refused_adds: list[str] = []
         if readd and rec.permission == "unsubscribed" and "list_memberships" in body and any(
                 x not in rec.list_ids for x in self._check_lists(body["list_memberships"], "list_memberships")):
-            self._readd_by_account(rec, "implicit", now)
+            readd_by_account(rec, "implicit", now)
         if rec.permission == "unsubscribed" and "list_memberships" in body:
             # An unsubscribed contact is on no list: lists a PUT would add are not added, and when the account
             # tries, the service emails the contact a confirmation (the unsubscribe/resubscribe guide).
@@ -431,9 +415,9 @@ class ContactRules:
         """Add as the account; None on success, else why not ("unsubscribed" or an error message)."""
         rec = self.store.get(seq)
         if rec.permission == "unsubscribed":
-            if not self._account_may_readd(rec):
+            if not account_may_readd(rec, self.config):
                 return "unsubscribed"  # the account cannot put an opted-out contact back on a list
-            self._readd_by_account(rec, "implicit", self.now())
+            readd_by_account(rec, "implicit", self.now())
         merged = list(dict.fromkeys([*rec.list_ids, *list_ids]))
         if len(merged) > MAX_LISTS_PER_CONTACT:
             return f"Contact {self.store.contact_id(seq)} would be on more than {MAX_LISTS_PER_CONTACT} lists."
