@@ -81,3 +81,15 @@ async def test_custom_field_refusals(client: httpx.AsyncClient, path: str, statu
 async def test_custom_fields_need_a_token(client: httpx.AsyncClient) -> None:
     r = await client.get("/v3/contact_custom_fields", headers={"Authorization": "Bearer nope"})
     assert r.status_code == 401
+
+
+@pytest.mark.parametrize("method, path", [
+    ("POST", "/v3/contact_custom_fields"), ("PUT", "/v3/contact_custom_fields/{id}"),
+    ("DELETE", "/v3/contact_custom_fields/{id}"),
+])
+async def test_custom_field_writes_are_not_emulated(client: httpx.AsyncClient, sandbox: Sandbox, method: str,
+                                                    path: str) -> None:
+    field_id = next(iter(sandbox.custom_fields()))
+    r = await client.request(method, path.format(id=field_id), json={"label": "x", "type": "string"})
+    assert r.status_code == 405 and error_keys(r) == ["contacts.api.method.not.allowed"]
+    assert sandbox.custom_fields()[field_id] != "x"
