@@ -26,10 +26,8 @@ codes, invalidate refresh tokens and count token-endpoint requests.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import html
-import json
 import re
 import secrets
 import threading
@@ -42,6 +40,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from .jwt import JwtSigner
 from .oauth_apps import AppRegistry, TokenEndpointLimits
 from .oauth_device import ACTIVATE_PATH, KNOWN_SCOPES, DeviceEndpoints, DeviceGrant
 from .oauth_web import (
@@ -49,7 +48,6 @@ from .oauth_web import (
     NO_STORE,
     OAuthError,
     approval_page,
-    b64,
     basic_client,
     page,
     parse_form,
@@ -371,10 +369,7 @@ class OAuthServer(DeviceEndpoints):
         issuer = str(request.base_url).rstrip("/") + "/oauth2/default"
         claims = {"iss": issuer, "aud": client_id, "sub": "sbx-user-0001", "iat": now, "exp": now + 3600,
                   "auth_time": now, "ver": 1}
-        header = b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": "sandbox"}).encode())
-        payload = b64(json.dumps(claims, separators=(",", ":")).encode())
-        signature = hmac.new(self._id_key, f"{header}.{payload}".encode(), hashlib.sha256).digest()
-        return f"{header}.{payload}.{b64(signature)}"
+        return JwtSigner(self._id_key, kid="sandbox").sign(claims)
 
     def _prune(self) -> None:
         """Forget what expired long ago, so a long demo session does not grow without end."""
