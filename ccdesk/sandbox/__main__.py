@@ -44,6 +44,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                    help="what --token-fault-next answers")
     p.add_argument("--token-fault-next", type=int, default=0, metavar="K",
                    help="the next K token-endpoint requests are refused with --token-fault")
+    p.add_argument("--account-optout-final", action="store_true",
+                   help="the account may not add back a contact it opted out itself (default: it may, as the "
+                        "spec's opt_out_source says)")
     p.add_argument("--latency-ms", type=float, default=0.0, help="added to every request")
     p.add_argument("--fault-5xx", type=int, default=0, metavar="K", help="the next K requests get a 5xx")
     p.add_argument("--fault-5xx-status", type=int, default=503, choices=(500, 502, 503, 504))
@@ -70,6 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         contact_optout_overrides_account=a.contact_optout_overrides_account,
         apps=a.app, new_sign_in_expires_old=a.new_sign_in_expires_old,
         token_rate_limit=a.token_rate_limit, token_fault=a.token_fault, token_fault_next=a.token_fault_next,
+        account_optout_readd=not a.account_optout_final,
     )
     started = time.perf_counter()
     try:

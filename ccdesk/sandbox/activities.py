@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import counts, errors
+from .bodies import LIST_ACTIVITY_SOURCE
 from .contacts import ContactRules
 from .export import build_csv
 from .filters import ContactQuery, predicate
 from .store import ContactStore
 from .timefmt import iso_z
+from .validation import without_defaults
 
 LIST_KINDS = ("add_list_memberships", "remove_list_memberships")
 
@@ -81,7 +83,9 @@ class ActivityQueue:
         return list(dict.fromkeys(list_ids))
 
     def list_activity(self, kind: str, body: dict[str, Any], now: int) -> Activity:
-        source: dict[str, Any] = body["source"]
+        # A key at the spec's declared default (`all_active_contacts: false`, which the official SDK's models
+        # always send) chooses nothing: only keys given a value of their own count as the source.
+        source = without_defaults(LIST_ACTIVITY_SOURCE, body["source"])
         given = [k for k in ("contact_ids", "list_ids", "all_active_contacts", "engagement_level", "segment_id",
                              "tag_ids") if k in source]
         if len(given) != 1:
@@ -101,8 +105,6 @@ class ActivityQueue:
             lists = self._lists(source["list_ids"], 400, "source.list_ids")
             seqs = counts.members(self.store, self.store.catalog.list_mask(lists))
         elif kind_of_source == "all_active_contacts":
-            if source["all_active_contacts"] is not True:
-                raise errors.validation("source.all_active_contacts must be true when given.")
             seqs = counts.active_contacts(self.store)
         elif kind_of_source == "tag_ids":
             for tag_id in source["tag_ids"]:

@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Router
 from starlette.types import Message, Receive, Scope, Send
 
-from . import errors, routes_activities, routes_contacts, routes_control, routes_lists
+from . import errors, routes_activities, routes_contacts, routes_control, routes_custom_fields, routes_lists
 from .config import SandboxConfig
 from .faults import FaultInjector
 from .guard import V3Guard
@@ -82,7 +82,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 def create_app(config: SandboxConfig) -> Starlette:
     sandbox = Sandbox(config)
     v3 = Router(
-        routes=[*routes_contacts.routes, *routes_lists.routes, *routes_activities.routes],
+        routes=[*routes_contacts.routes, *routes_lists.routes, *routes_activities.routes,
+                *routes_custom_fields.routes],
         redirect_slashes=False,
     )
     app = SandboxApp(

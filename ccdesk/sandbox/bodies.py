@@ -132,18 +132,19 @@ SIGN_UP = Obj(
 RESUBSCRIBE = Obj({"list_ids": Arr(UUID, min_items=1, max_items=50)}, required=("list_ids",))
 
 _EXCLUDE = Obj({"contact_ids": Arr(UUID, max_items=500)})
+LIST_ACTIVITY_SOURCE = Obj(
+    {
+        "contact_ids": Arr(UUID, min_items=1, max_items=500),
+        "list_ids": Arr(UUID, min_items=1, max_items=50),
+        "all_active_contacts": Bool(default=False),  # spec: `default: false`; the SDK always sends it
+        "engagement_level": Str(),
+        "segment_id": Int(),
+        "tag_ids": Arr(UUID, min_items=1, max_items=50),
+    }
+)
 LIST_ACTIVITY = Obj(
     {
-        "source": Obj(
-            {
-                "contact_ids": Arr(UUID, min_items=1, max_items=500),
-                "list_ids": Arr(UUID, min_items=1, max_items=50),
-                "all_active_contacts": Bool(),
-                "engagement_level": Str(),
-                "segment_id": Int(),
-                "tag_ids": Arr(UUID, min_items=1, max_items=50),
-            }
-        ),
+        "source": LIST_ACTIVITY_SOURCE,
         "list_ids": Arr(UUID, min_items=1, max_items=50),
         "exclude": _EXCLUDE,
     },

@@ -45,3 +45,7 @@ class SandboxConfig:
     token_rate_limit: float = 0.0
     token_fault_next: int = 0
     token_fault: str = "429"
+    # The account may add back a contact it opted out itself (opt_out_source Account: PUT it mailable or onto
+    # lists, or add it in an add_list_memberships activity), as the spec's opt_out_source text says (True, the
+    # default); False refuses it as for the contact's own opt-out.
+    account_optout_readd: bool = True

@@ -28,6 +28,7 @@ from .model import (
     SmsRecord,
     StreetRecord,
 )
+from .optout_readd import account_may_readd, readd_by_account
 from .signup import _blank_to_none, _new_id, sign_up_sub_resources
 from .store import ContactStore
 from .timefmt import parse_anniversary, parse_datetime
@@ -211,7 +212,10 @@ class ContactRules:
             self._unsubscribe(rec, source, reason, now)
         elif new in MAILABLE and (current == "unsubscribed" or rec.resubscribe is not None):
             if source != "Contact":
-                raise errors.REOPT_IN_REFUSED
+                if not account_may_readd(rec, self.config):
+                    raise errors.REOPT_IN_REFUSED
+                readd_by_account(rec, new, now)
+                return
             self._opt_in_by_contact(rec, now)
             e.permission = new
         elif new in MAILABLE and current in ("pending_confirmation", "temp_hold") and source != "Contact":
@@ -258,9 +262,16 @@ class ContactRules:
                 raise errors.validation("A deleted contact can be restored only with update_source Account.")
             rec.deleted_ms, changed = None, True
         core = rec.core()
+        # Lists on a PUT that does not itself say "unsubscribed" are the account adding back its own opt-out,
+        # when the reading allows it (checked before the PUT's own email change can make one).
+        asked = (body.get("email_address") or {}).get("permission_to_send")
+        readd = source == "Account" and asked in (None, *MAILABLE) and account_may_readd(rec, self.config)
         changed |= self._put_email(rec, body.get("email_address"), source, now)
         subs = rec.sub_resources()  # after the email: an unsubscribe's own list removal is not a PUT change
         refused_adds: list[str] = []
+        if readd and rec.permission == "unsubscribed" and "list_memberships" in body and any(
+                x not in rec.list_ids for x in self._check_lists(body["list_memberships"], "list_memberships")):
+            readd_by_account(rec, "implicit", now)
         if rec.permission == "unsubscribed" and "list_memberships" in body:
             # An unsubscribed contact is on no list: lists a PUT would add are not added, and when the account
             # tries, the service emails the contact a confirmation (the unsubscribe/resubscribe guide).
@@ -404,7 +415,9 @@ class ContactRules:
         """Add as the account; None on success, else why not ("unsubscribed" or an error message)."""
         rec = self.store.get(seq)
         if rec.permission == "unsubscribed":
-            return "unsubscribed"  # the account cannot put an opted-out contact back on a list
+            if not account_may_readd(rec, self.config):
+                return "unsubscribed"  # the account cannot put an opted-out contact back on a list
+            readd_by_account(rec, "implicit", self.now())
         merged = list(dict.fromkeys([*rec.list_ids, *list_ids]))
         if len(merged) > MAX_LISTS_PER_CONTACT:
             return f"Contact {self.store.contact_id(seq)} would be on more than {MAX_LISTS_PER_CONTACT} lists."

@@ -97,7 +97,11 @@ def build_catalog(seed: int, anchor_ms: int) -> Catalog:
         )
     )
     tags = [TagDef(stable_uuid(seed, "tag", k), name, k) for k, (name, _share) in enumerate(names.TAGS)]
-    fields = [CustomFieldDef(stable_uuid(seed, "cf", k), label) for k, label in enumerate(names.CUSTOM_FIELDS)]
+    fields = [
+        CustomFieldDef(stable_uuid(seed, "cf", k), label, created_ms=anchor_ms - 3 * YEAR_MS + k * DAY_MS,
+                       updated_ms=anchor_ms - (k + 5) * 29 * DAY_MS)
+        for k, label in enumerate(names.CUSTOM_FIELDS)
+    ]
     return Catalog(lists, tags, fields)
 
 

@@ -184,6 +184,8 @@ class TagDef:
 class CustomFieldDef:
     custom_field_id: str
     label: str
+    created_ms: int = 0
+    updated_ms: int = 0
 
 
 @dataclass

@@ -16,7 +16,8 @@ Choices a real server may make differently, written down so a failing test is no
   are revoked (RFC 6749 §4.1.2).
 - `id_token` only when `openid` is requested (Okta behaviour). It is an HS256 JWT signed with a random per-server
   key that is never published: clients must not try to verify it.
-- Access tokens are TokenRegistry's opaque "sbx_at_..." strings (the real ones are JWTs; treat both as opaque).
+- Access tokens are JWTs (jwt.py: claims `exp`, `scope`, `cid`, `sub`, ...), as Constant Contact's are; the
+  sandbox still checks them against TokenRegistry (expiry, revocation), not by their claims.
 - Device verification page: /activate (Okta's path), where the user code is approved or denied.
 
 Tests reach the server through `TokenRegistry.oauth` (set when the routes are built) to approve or deny device
@@ -25,10 +26,8 @@ codes, invalidate refresh tokens and count token-endpoint requests.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import html
-import json
 import re
 import secrets
 import threading
@@ -41,6 +40,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from .jwt import JwtSigner
 from .oauth_apps import AppRegistry, TokenEndpointLimits
 from .oauth_device import ACTIVATE_PATH, KNOWN_SCOPES, DeviceEndpoints, DeviceGrant
 from .oauth_web import (
@@ -48,7 +48,6 @@ from .oauth_web import (
     NO_STORE,
     OAuthError,
     approval_page,
-    b64,
     basic_client,
     page,
     parse_form,
@@ -247,6 +246,9 @@ class OAuthServer(DeviceEndpoints):
             self.token_requests[grant_type] += 1
             try:
                 basic = basic_client(request)
+                if "client_secret" in params:  # server_flow.html: "Authorization: Basic base64(client_id:secret)"
+                    raise OAuthError("invalid_client", "Send the client secret in an HTTP Basic Authorization header "
+                                     "(Basic base64(client_id:client_secret)), not in the request.", 401)
                 client_id = basic or params.get("client_id", "").strip()
                 if params.get("client_id") and basic and params["client_id"] != basic:
                     raise OAuthError("invalid_client", "client_id does not match the HTTP Basic credentials.", 401)
@@ -367,10 +369,7 @@ class OAuthServer(DeviceEndpoints):
         issuer = str(request.base_url).rstrip("/") + "/oauth2/default"
         claims = {"iss": issuer, "aud": client_id, "sub": "sbx-user-0001", "iat": now, "exp": now + 3600,
                   "auth_time": now, "ver": 1}
-        header = b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": "sandbox"}).encode())
-        payload = b64(json.dumps(claims, separators=(",", ":")).encode())
-        signature = hmac.new(self._id_key, f"{header}.{payload}".encode(), hashlib.sha256).digest()
-        return f"{header}.{payload}.{b64(signature)}"
+        return JwtSigner(self._id_key, kid="sandbox").sign(claims)
 
     def _prune(self) -> None:
         """Forget what expired long ago, so a long demo session does not grow without end."""

@@ -20,7 +20,7 @@ def _list_activity(kind: str) -> Callable[[Request], Awaitable[Response]]:
         body = await json_body(request, bodies.LIST_ACTIVITY)
         with sb.lock:
             act = sb.activities.list_activity(kind, body, sb.now_ms())
-            return JSONResponse(sb.activities.as_json(act, sb.now_ms(), detailed=False), status_code=201)
+            return JSONResponse(sb.activities.as_json(act, act.created_ms, detailed=False), status_code=201)
 
     return endpoint
 
@@ -31,7 +31,7 @@ async def contact_delete(request: Request) -> Response:
     body = await json_body(request, bodies.CONTACT_DELETE)
     with sb.lock:
         act = sb.activities.delete_activity(body, sb.now_ms())
-        return JSONResponse(sb.activities.as_json(act, sb.now_ms(), detailed=False), status_code=201)
+        return JSONResponse(sb.activities.as_json(act, act.created_ms, detailed=False), status_code=201)
 
 
 async def contact_exports(request: Request) -> Response:
@@ -40,7 +40,7 @@ async def contact_exports(request: Request) -> Response:
     body = await json_body(request, bodies.CONTACT_EXPORT)
     with sb.lock:
         act = sb.activities.export_activity(body, sb.now_ms())
-        return JSONResponse(sb.activities.as_json(act, sb.now_ms(), detailed=False), status_code=201)
+        return JSONResponse(sb.activities.as_json(act, act.created_ms, detailed=False), status_code=201)
 
 
 async def get_activity(request: Request) -> Response:

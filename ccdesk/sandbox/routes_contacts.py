@@ -8,27 +8,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import bodies, errors
+from . import bodies
 from .counts import contact_counts
 from .filters import PARAMS, parse_query, scan
 from .render import INCLUDES, contact_json
-from .validation import Query
-from .web import json_body, no_body, query, sandbox_of
+from .web import json_body, next_href, no_body, paged_query, query, sandbox_of
 
 
 async def list_contacts(request: Request) -> Response:
     sb = sandbox_of(request)
-    items = request.query_params.multi_items()
     with sb.lock:
-        if any(name == "cursor" for name, _ in items):
-            # Unconfirmed whether the service lets filters be re-sent beside a cursor; follow the href verbatim.
-            if len(items) != 1:
-                raise errors.validation("cursor cannot be combined with other query parameters.")
-            original, after = sb.cursors.read("contacts", items[0][1], sb.now_ms(), sb.link_ttl_ms)
-            q = parse_query(Query.of(original, PARAMS))
-        else:
-            q = parse_query(Query.of(items, PARAMS))
-            after = -1
+        raw, after = paged_query(request, "contacts", PARAMS)
+        q = parse_query(raw)
         seqs, next_after = scan(sb.store, q, after)
         body: dict[str, Any] = {
             "contacts": [contact_json(sb.store.view(s), sb.store.contact_id(s), q.include) for s in seqs]
@@ -36,8 +27,7 @@ async def list_contacts(request: Request) -> Response:
         if q.include_count:
             body["contacts_count"] = sb.cached_count(q)
         if next_after is not None:
-            cursor = sb.cursors.make("contacts", q.params, issued_ms=sb.now_ms(), after=next_after)
-            body["_links"] = {"next": {"href": f"/v3/contacts?cursor={cursor}"}}
+            body["_links"] = {"next": {"href": next_href(request, "contacts", "/v3/contacts", q.params, next_after)}}
     return JSONResponse(body)
 
 

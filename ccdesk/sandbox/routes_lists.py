@@ -12,8 +12,7 @@ from . import errors
 from .counts import membership_counts
 from .ids import is_uuid
 from .render import list_json
-from .validation import Query
-from .web import query, sandbox_of
+from .web import next_href, paged_query, query, sandbox_of
 
 PARAMS = ("limit", "include_count", "include_membership_count", "name", "status", "channel_type",
           "include_sms_membership_count")
@@ -23,15 +22,8 @@ MAX_LIMIT = 500
 
 async def list_lists(request: Request) -> Response:
     sb = sandbox_of(request)
-    items = request.query_params.multi_items()
     with sb.lock:
-        if any(name == "cursor" for name, _ in items):
-            if len(items) != 1:
-                raise errors.validation("cursor cannot be combined with other query parameters.")
-            original, after = sb.cursors.read("lists", items[0][1], sb.now_ms(), sb.link_ttl_ms)
-            q = Query.of(original, PARAMS)
-        else:
-            q, after = Query.of(items, PARAMS), -1
+        q, after = paged_query(request, "lists", PARAMS)
         limit = q.integer("limit", 50, 1, MAX_LIMIT)
         include_count = q.boolean("include_count")
         q.boolean("include_sms_membership_count")
@@ -58,8 +50,8 @@ async def list_lists(request: Request) -> Response:
         if include_count:
             body["lists_count"] = len(matching)
         if len(page) > limit:
-            cursor = sb.cursors.make("lists", q.params, issued_ms=sb.now_ms(), after=page[limit - 1][0])
-            body["_links"] = {"next": {"href": f"/v3/contact_lists?cursor={cursor}"}}
+            body["_links"] = {"next": {"href": next_href(request, "lists", "/v3/contact_lists", q.params,
+                                                         page[limit - 1][0])}}
     return JSONResponse(body)
 
 

@@ -56,6 +56,7 @@ class SandboxServer:
             if not self._thread.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError("the sandbox server did not start")
             time.sleep(0.005)
+        self.sandbox.tokens.issuer = f"{self.base_url}/oauth2/default"  # the access tokens' `iss` claim
         return self
 
     def stop(self) -> None:

@@ -33,6 +33,7 @@ READINGS: dict[str, Any] = {
     "resubscribe_state": lambda v: v in RESUBSCRIBE_STATES,
     "link_ttl_s": lambda v: isinstance(v, int | float) and not isinstance(v, bool) and v >= 0,
     "contact_optout_overrides_account": lambda v: isinstance(v, bool),
+    "account_optout_readd": lambda v: isinstance(v, bool),
 }
 
 
@@ -74,7 +75,8 @@ class Sandbox:
         return int(self.config.link_ttl_s * 1000)
 
     def set_readings(self, values: dict[str, Any]) -> dict[str, Any]:
-        """Switch readings live (`resubscribe_state`, `link_ttl_s`, `contact_optout_overrides_account`);
+        """Switch readings live (`resubscribe_state`, `link_ttl_s`, `contact_optout_overrides_account`,
+        `account_optout_readd`);
         ValueError for an unknown name or value."""
         with self.lock:
             for name, value in values.items():

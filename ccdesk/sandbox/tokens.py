@@ -1,12 +1,17 @@
-"""Bearer tokens the sandbox accepts: fixed ones (for scripts) and ones its OAuth server issues (with expiry)."""
+"""Bearer tokens the sandbox accepts: fixed ones (for scripts) and ones its OAuth server issues (with expiry).
+
+Issued tokens are JWTs (jwt.py) as Constant Contact's are; validity is still decided here (known, not expired,
+not revoked), never from the token's own claims.
+"""
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from .jwt import JwtSigner
 
 
 @dataclass
@@ -29,13 +34,18 @@ class TokenRegistry:
     # The sandbox's OAuth server (ccdesk.sandbox.oauth.OAuthServer) once its routes are built, so tests holding
     # the registry can reach its controls (approve a device code, invalidate refresh tokens, count requests).
     oauth: Any = field(default=None, repr=False, compare=False)
+    signer: JwtSigner = field(default_factory=JwtSigner, repr=False, compare=False)
+    issuer: str = ""  # the `iss` claim: set by SandboxServer once its address is known
 
     def add_fixed(self, token: str, scope: str = "contact_data") -> None:
         """A token that never expires (the `--token T` flag)."""
         self._tokens[token] = IssuedToken(token, float("inf"), scope)
 
     def issue(self, lifetime_s: float, scope: str = "contact_data", client_id: str = "") -> IssuedToken:
-        tok = IssuedToken("sbx_at_" + secrets.token_urlsafe(32), self.clock() + lifetime_s, scope, client_id)
+        now = self.clock()
+        jwt = self.signer.access_token(issued_at=now, expires_at=now + lifetime_s, scope=scope, client_id=client_id,
+                                       issuer=self.issuer)
+        tok = IssuedToken(jwt, now + lifetime_s, scope, client_id)
         self._tokens[tok.token] = tok
         return tok
 

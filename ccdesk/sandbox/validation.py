@@ -19,8 +19,12 @@ from .timefmt import parse_datetime
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+_NO_DEFAULT = object()
+
+
 class Spec:
     nullable: bool = False
+    default: Any = _NO_DEFAULT  # the schema's `default:`; a key sent with exactly it chooses nothing
 
     def check(self, value: Any, path: str, out: list[str]) -> None:
         raise NotImplementedError
@@ -74,6 +78,7 @@ class Int(Spec):
 @dataclass
 class Bool(Spec):
     nullable: bool = False
+    default: Any = _NO_DEFAULT
 
     def check(self, value: Any, path: str, out: list[str]) -> None:
         if not isinstance(value, bool):
@@ -124,6 +129,14 @@ def _check(spec: Spec, value: Any, path: str, out: list[str]) -> None:
             out.append(f"{path} may not be null.")
         return
     spec.check(value, path, out)
+
+
+def without_defaults(spec: Obj, value: dict[str, Any]) -> dict[str, Any]:
+    """`value` minus the keys sent with the schema's declared default (e.g. `"all_active_contacts": false`):
+    generated clients send every defaulted property, so such a key is not a choice the caller made."""
+    return {k: v for k, v in value.items()
+            if not (k in spec.props and spec.props[k].default is not _NO_DEFAULT
+                    and type(v) is type(spec.props[k].default) and v == spec.props[k].default)}
 
 
 def validate_body(spec: Obj, body: Any) -> dict[str, Any]:

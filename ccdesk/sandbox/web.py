@@ -45,3 +45,27 @@ async def no_body(request: Request) -> None:
 
 def query(request: Request, allowed: Iterable[str]) -> Query:
     return Query.of(request.query_params.multi_items(), allowed)
+
+
+def paged_query(request: Request, kind: str, allowed: Iterable[str]) -> tuple[Query, int]:
+    """The query of a paged GET and the position to continue after (-1 on the first page).
+
+    A `cursor` (from `_links.next.href`) stands alone and carries the original parameters, signed; it is 400
+    when edited, from another run, combined with other parameters, or older than the link lifetime.
+    Unconfirmed whether the service lets filters be re-sent beside a cursor; clients follow the href verbatim.
+    """
+    sb = sandbox_of(request)
+    items = request.query_params.multi_items()
+    if any(name == "cursor" for name, _ in items):
+        if len(items) != 1:
+            raise errors.validation("cursor cannot be combined with other query parameters.")
+        original, after = sb.cursors.read(kind, items[0][1], sb.now_ms(), sb.link_ttl_ms)
+        return Query.of(original, allowed), after
+    return Query.of(items, allowed), -1
+
+
+def next_href(request: Request, kind: str, path: str, params: dict[str, str], after: int) -> str:
+    """`_links.next.href` for the page after position `after`."""
+    sb = sandbox_of(request)
+    cursor = sb.cursors.make(kind, params, after, issued_ms=sb.now_ms())
+    return f"{path}?cursor={cursor}"

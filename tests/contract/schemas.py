@@ -7,6 +7,8 @@
 
 The contract is `tests/contract/cc-v3-contract.json`, a copy of `../shared/reference/cc-v3-contract.json`
 (test_contract_copy.py checks they match when the shared copy is present); CC_CONTRACT overrides the path.
+`cc-v3-custom-fields.json` (the spec's GET /contact_custom_fields operations, which the shared copy lacks; its
+`source` names where each part comes from) is merged in.
 
 Formats are checked (`uuid`, `date-time` with a zone, `date`). One documented spec bug is mended before
 use: `maxItems: 0` on the list-activity arrays (reference §5) becomes the described limits
@@ -26,6 +28,7 @@ from typing import Any
 import jsonschema
 
 CONTRACT_PATH = Path(os.environ.get("CC_CONTRACT", Path(__file__).with_name("cc-v3-contract.json")))
+EXTRA_CONTRACT_PATHS = (Path(__file__).with_name("cc-v3-custom-fields.json"),)
 SHARED_CONTRACT_PATH = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "cc-v3-contract.json"
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -52,6 +55,12 @@ def _mend_spec_bugs(node: Any, key: str = "") -> None:
 @cache
 def contract() -> dict[str, Any]:
     data: dict[str, Any] = json.loads(CONTRACT_PATH.read_text(encoding="utf-8"))
+    for extra_path in EXTRA_CONTRACT_PATHS:
+        extra = json.loads(extra_path.read_text(encoding="utf-8"))
+        for section in ("paths", "definitions"):
+            clash = set(extra[section]) & set(data[section])
+            assert not clash, f"{extra_path.name} redefines {sorted(clash)}"
+            data[section].update(extra[section])
     _mend_spec_bugs(data)
     return data
 
