@@ -164,9 +164,13 @@ class DetailsPane(QWidget):
         names = list_names or {}
         unsubscribed = str(row.status) == "unsubscribed"
         queued = any(item.kind == OutboxKind.UNSUBSCRIBE for item in pending)
-        self.unsubscribe_button.setEnabled(not unsubscribed and not queued and str(row.status) != "deleted")
-        self.unsubscribe_button.setToolTip("Already unsubscribed" if unsubscribed else
-                                           "An unsubscribe is already waiting to send" if queued else "")
+        team_opt_out = unsubscribed and row.opt_out_source == "Account"  # the contact's own request is still news
+        self.unsubscribe_button.setEnabled((not unsubscribed or team_opt_out) and not queued
+                                           and str(row.status) != "deleted")
+        self.unsubscribe_button.setToolTip(
+            "An unsubscribe is already waiting to send" if queued else
+            "Unsubscribed by our team: record that the contact asked too (then only they can undo it)"
+            if team_opt_out else "Already unsubscribed by the contact" if unsubscribed else "")
         can_resub = (unsubscribed and row.resubscribe_requested_at is None and not resubscribe_requested
                      and row.confirm_status != "pending")  # one may have been sent from the web UI
         self.resubscribe_button.setEnabled(can_resub)

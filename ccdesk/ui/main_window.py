@@ -341,7 +341,8 @@ class MainWindow(QMainWindow):
     def _choices(self, rows: Sequence[ContactRow]) -> list[ContactChoice]:
         names = self.list_names()
         return [ContactChoice(contact_id=r.contact_id, email=r.email or "", name=r.display_name,
-                              lists=tuple((lid, names.get(lid, lid)) for lid in r.list_ids), status=str(r.status))
+                              lists=tuple((lid, names.get(lid, lid)) for lid in r.list_ids), status=str(r.status),
+                              opt_out_source=r.opt_out_source)
                 for r in rows]
 
     # --- actions -------------------------------------------------------------------------------------------

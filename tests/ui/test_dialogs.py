@@ -394,3 +394,23 @@ def test_mnemonics_are_unique_and_inputs_are_named(qtbot, make) -> None:
 
 def test_format_day() -> None:
     assert format_day(date(2025, 12, 5)) == "Fri 5 Dec 2025"
+
+
+def test_unsubscribe_records_the_contacts_own_request_on_a_team_opt_out(qtbot, tmp_path) -> None:
+    """Issue 13 client item 6: our team's opt-out can be undone by the account, the contact's cannot, so the
+    contact's own later request is still worth sending; the dialog says so and only offers "the contact asked"."""
+    team = ContactChoice("c-tom", "tom@example.com", "Tom Team", (), "unsubscribed", opt_out_source="Account")
+    d = _show(qtbot, UnsubscribeDialog([team], today=TODAY))
+    assert "asked to unsubscribe" in _texts(d) and "only they can undo" in _texts(d)
+    assert d.contact_radio.isChecked() and not d.account_radio.isEnabled()
+    assert d.ok_button.text().replace("&", "") == "Record their request"
+    assert len(_mnemonics(d)) == len(set(_mnemonics(d)))  # no Alt key twice
+    d.grab().save(str(tmp_path / "contact-request.png"))
+    d.reason_edit.setPlainText("Asked by phone")
+    d.ok_button.click()
+    assert d.result_request() == UnsubscribeRequest(contact_ids=("c-tom",), reason="Asked by phone",
+                                                    asked_by="Contact", received_on=TODAY)
+    # The contact's own opt-out on record: nothing to add (as before).
+    own = ContactChoice("c-own", "own@example.com", "Own", (), "unsubscribed", opt_out_source="Contact")
+    d2 = _show(qtbot, UnsubscribeDialog([own], today=TODAY))
+    assert not d2.ok_button.isEnabled() and "already unsubscribed" in _texts(d2)

@@ -275,3 +275,27 @@ async def test_export_do_not_mail_from_the_file_menu(server: SandboxServer, tmp_
                     if sb(server).contact_json(c)["email_address"]["permission_to_send"] == "unsubscribed"}
         assert {r[0].lower() for r in rows[1:]} == expected
         assert f"Saved {len(expected):,} opt-outs" in told[0]
+
+
+@pytest.mark.parametrize("overrides", [False, True], ids=["account-record-kept", "contact-recorded"])
+async def test_the_contacts_own_request_on_a_team_opt_out(server: SandboxServer, tmp_path: Path,
+                                                          overrides: bool) -> None:
+    """Issue 13 client item 6, from the window: a contact our team opted out asks too; the request is sent with
+    update_source Contact, and the outcome says whether Constant Contact recorded it (under both readings)."""
+    sb(server).set_readings({"contact_optout_overrides_account": overrides})
+    async with running(server, tmp_path / "cache.sqlite3") as app:
+        cid = next(c for c in sb(server).contact_ids(status="unsubscribed")
+                   if sb(server).contact_json(c)["email_address"]["opt_out_source"] == "Account")
+        find(app, sb(server).contact_json(cid)["email_address"]["address"])
+        assert app.window.details.unsubscribe_button.isEnabled()
+        dialog = app.window.unsubscribe_selected()
+        assert isinstance(dialog, UnsubscribeDialog) and dialog.contact_radio.isChecked()
+        dialog.reason_edit.setPlainText("Asked by phone")
+        dialog.accept()
+        await until(lambda: bool(app.reader.audit(cid)) and not app.reader.pending(cid), 20)
+        entry = app.reader.journal(cid)[0]
+        assert entry.asked_by == "Contact" and entry.reason == "Asked by phone"
+        assert ("kept that record" in entry.message) == (not overrides), entry.message
+        email = sb(server).contact_json(cid)["email_address"]
+        assert email["permission_to_send"] == "unsubscribed"
+        assert email["opt_out_source"] == ("Contact" if overrides else "Account")

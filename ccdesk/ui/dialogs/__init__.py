@@ -64,6 +64,13 @@ class ContactChoice:
     """(list_id, list name) of the lists the contact is on."""
     status: str
     """"mailable", "unsubscribed", "removed", "deleted" or "pending" (ccdesk.store.rows.Status values)."""
+    opt_out_source: str | None = None
+    """Who made the opt-out on record ("Contact" or "Account"), for an unsubscribed contact."""
+
+    @property
+    def team_opt_out(self) -> bool:
+        """Unsubscribed by our team: the contact's own request can still be recorded (and is then final)."""
+        return self.status == "unsubscribed" and self.opt_out_source == "Account"
 
     @property
     def label(self) -> str:

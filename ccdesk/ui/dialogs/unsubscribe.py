@@ -56,7 +56,8 @@ PRESET_REASONS: tuple[str, ...] = (
 )
 
 SKIPPED_STATUSES: dict[str, str] = {"unsubscribed": "already unsubscribed", "deleted": "deleted"}
-"""Statuses left out of an unsubscribe, with the note shown next to the contact."""
+CONTACT_REQUEST_TEXT = ("Our team unsubscribed them earlier. Record their own request too: then only "
+                        "they can undo the opt-out, not the account.")
 
 WARNING_TEXT = "Only the contact can undo this. ccdesk cannot opt them back in."
 
@@ -135,9 +136,12 @@ class UnsubscribeDialog(QDialog):
         super().__init__(parent)
         self._today = today or date.today()
         self._contacts = tuple(contacts)
-        self._targets = tuple(c for c in self._contacts if c.status not in SKIPPED_STATUSES)
-        self._skipped = tuple(c for c in self._contacts if c.status in SKIPPED_STATUSES)
         self._bulk = len(self._contacts) > 1
+        # One contact our team opted out: the contact's own request can still be recorded (it is then final).
+        self._contact_request = not self._bulk and bool(self._contacts) and self._contacts[0].team_opt_out
+        self._targets = tuple(c for c in self._contacts
+                              if c.status not in SKIPPED_STATUSES or self._contact_request)
+        self._skipped = tuple(c for c in self._contacts if c not in self._targets)
         self._request: UnsubscribeRequest | None = None
         self.setWindowTitle("Unsubscribe")
         self.setMinimumWidth(self.fontMetrics().averageCharWidth() * DIALOG_WIDTH_CHARS)
@@ -164,7 +168,7 @@ class UnsubscribeDialog(QDialog):
         form = QVBoxLayout(self.form)
         form.setContentsMargins(0, 0, 0, 0)
         who = "They" if self._bulk else isolate(self._contacts[0].short_name) if self._contacts else "They"
-        form.addWidget(wrapped(
+        form.addWidget(wrapped(CONTACT_REQUEST_TEXT if self._contact_request else
             f"{who} will get no more email from this account, from any list. To take someone off some lists "
             "only, use Remove from lists instead."
         ))
@@ -186,7 +190,8 @@ class UnsubscribeDialog(QDialog):
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         n = len(self._targets)
-        self.ok_button.setText(f"&Unsubscribe {plural(n, 'contact')}" if self._bulk else "&Unsubscribe")
+        self.ok_button.setText(f"&Unsubscribe {plural(n, 'contact')}" if self._bulk else
+                               "Record the&ir request" if self._contact_request else "&Unsubscribe")
         self.cancel_button = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
         self.cancel_button.setText("&Cancel" if self._targets else "&Close")
         self.buttons.accepted.connect(self.accept)
@@ -200,6 +205,8 @@ class UnsubscribeDialog(QDialog):
             QWidget.setTabOrder(first, then)
 
     def _title(self) -> str:
+        if self._contact_request:
+            return f"{isolate(self._contacts[0].short_name)} asked to unsubscribe"
         if not self._bulk:
             return f"Unsubscribe {isolate(self._contacts[0].short_name)}" if self._contacts else "Nothing to do"
         if not self._targets:
@@ -274,6 +281,10 @@ class UnsubscribeDialog(QDialog):
         self.who_group.buttonToggled.connect(self._refresh)
         form.addWidget(self.contact_radio)
         form.addWidget(self.account_radio)
+        if self._contact_request:  # the team's opt-out is on record already: only the contact's request is new
+            self.contact_radio.setChecked(True)
+            self.account_radio.setEnabled(False)
+            self.account_radio.setToolTip("Our team's opt-out is already on record.")
         self.who_note = wrapped("Choose \u201cThe contact asked\u201d only when the person asked you themselves: "
                                 "Constant Contact records who made the change.")
         form.addWidget(self.who_note)
