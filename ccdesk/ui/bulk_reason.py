@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtCore import QDate, QLocale, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
-    QDateEdit,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -20,8 +19,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ccdesk.ui.dialogs import Notice, bold, error_color, set_text_color, wrapped
-from ccdesk.ui.dialogs.unsubscribe import PRESET_REASONS, apply_preset, due_text
+from ccdesk.ui.dialogs import Notice, bold, error_color, set_text_color
+from ccdesk.ui.dialogs.unsubscribe import (
+    PRESET_REASONS,
+    apply_preset,
+    due_date_label,
+    due_text,
+    received_date_edit,
+)
 
 IMPORT_REASON = "Imported from another system's Do Not Mail list"
 
@@ -76,25 +81,14 @@ class BulkReasonForm(QWidget):
     def _build_received(self, v: QVBoxLayout, importing: bool) -> None:
         row = QHBoxLayout()
         label = QLabel("Requests received &on:" if not importing else "Received on (rows without a date):")
-        self.received_edit = QDateEdit()
-        self.received_edit.setLocale(QLocale(QLocale.Language.English, QLocale.Country.UnitedKingdom))
-        self.received_edit.setDisplayFormat("ddd d MMM yyyy")
-        self.received_edit.setCalendarPopup(True)
-        self.received_edit.setMinimumDate(QDate(2000, 1, 1))
-        today = QDate(self._today.year, self._today.month, self._today.day)
-        self.received_edit.setMaximumDate(today)
-        self.received_edit.setDate(today)
-        self.received_edit.setAccessibleName("Date the requests were received")
+        self.received_edit = received_date_edit(self._today, "Date the requests were received")
         self.received_edit.dateChanged.connect(self._refresh_due)
         label.setBuddy(self.received_edit)
         row.addWidget(label)
         row.addWidget(self.received_edit)
         row.addStretch(1)
         v.addLayout(row)
-        self.due_label = wrapped()
-        self.due_label.setAccessibleDescription("Compliance due date")
-        self.due_label.setToolTip("Counted Monday to Friday. Public holidays are not skipped, so the legal deadline "
-                                  "can be a day or two later than shown, never earlier.")
+        self.due_label = due_date_label()
         v.addWidget(self.due_label)
 
     def received_on(self) -> date:

@@ -125,6 +125,29 @@ class ReasonEdit(QPlainTextEdit):
         return QSize(super().minimumSizeHint().width(), lines + 2 * self.frameWidth())
 
 
+def received_date_edit(today: date, accessible_name: str) -> QDateEdit:
+    """The "received on" date of a request: a calendar from 2000 to today, starting at today."""
+    edit = QDateEdit()
+    edit.setLocale(QLocale(QLocale.Language.English, QLocale.Country.UnitedKingdom))
+    edit.setDisplayFormat("ddd d MMM yyyy")
+    edit.setCalendarPopup(True)
+    edit.setMinimumDate(QDate(2000, 1, 1))
+    qtoday = QDate(today.year, today.month, today.day)
+    edit.setMaximumDate(qtoday)
+    edit.setDate(qtoday)
+    edit.setAccessibleName(accessible_name)
+    return edit
+
+
+def due_date_label() -> QLabel:
+    """The compliance clock's label (its text comes from due_text)."""
+    label = wrapped()
+    label.setAccessibleDescription("Compliance due date")
+    label.setToolTip("Counted Monday to Friday. Public holidays are not skipped, so the legal deadline can be a "
+                     "day or two later than shown, never earlier.")
+    return label
+
+
 class UnsubscribeDialog(QDialog):
     """Ask for what an unsubscribe needs; ``result_request()`` gives an :class:`UnsubscribeRequest`.
 
@@ -294,25 +317,14 @@ class UnsubscribeDialog(QDialog):
         form.addWidget(bold("When did the request reach you?"))
         row = QHBoxLayout()
         label = QLabel("Received &on:")
-        self.received_edit = QDateEdit()
-        self.received_edit.setLocale(QLocale(QLocale.Language.English, QLocale.Country.UnitedKingdom))
-        self.received_edit.setDisplayFormat("ddd d MMM yyyy")
-        self.received_edit.setCalendarPopup(True)
-        self.received_edit.setMinimumDate(QDate(2000, 1, 1))
-        today = QDate(self._today.year, self._today.month, self._today.day)
-        self.received_edit.setMaximumDate(today)
-        self.received_edit.setDate(today)
-        self.received_edit.setAccessibleName("Date the request was received")
+        self.received_edit = received_date_edit(self._today, "Date the request was received")
         self.received_edit.dateChanged.connect(self._refresh)
         label.setBuddy(self.received_edit)
         row.addWidget(label)
         row.addWidget(self.received_edit)
         row.addStretch(1)
         form.addLayout(row)
-        self.due_label = wrapped()
-        self.due_label.setAccessibleDescription("Compliance due date")
-        self.due_label.setToolTip("Counted Monday to Friday. Public holidays are not skipped, so the legal "
-                                  "deadline can be a day or two later than shown, never earlier.")
+        self.due_label = due_date_label()
         form.addWidget(self.due_label)
 
     # ------------------------------------------------------------------------------------------------- state
