@@ -78,7 +78,7 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
     """Build everything, show the window, and wait until the app quits."""
     from ccdesk.api import CCClient
     from ccdesk.services.desk import Desk
-    from ccdesk.store.store import Store
+    from ccdesk.store.database import DeskDatabase
     from ccdesk.ui.main_window import MainWindow
     from ccdesk.ui.single_instance import SingleInstance
 
@@ -102,7 +102,7 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
         account = "Demo account (sandbox)"
     else:
         from ccdesk.preferences import Preferences
-        from ccdesk.store.db import default_db_path
+        from ccdesk.store.sqlite_file import default_db_path
         from ccdesk.ui.account_gate import AccountGate
 
         prefs = Preferences.load()
@@ -142,7 +142,7 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
         await release_session()
         return 1 if args.smoke else 0
     desk = opened
-    reader = Store(db_path, recover=False)  # the desk's store recovered already; this one only reads
+    reader = DeskDatabase(db_path, recover=False)  # the desk's store recovered already; this one only reads
     window = MainWindow(desk, reader, account=account, demo=args.demo)
     if instance is not None:
         instance.raise_requested.connect(window.bring_to_front)

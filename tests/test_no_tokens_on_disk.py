@@ -21,7 +21,7 @@ from ccdesk.preferences import Preferences
 from ccdesk.sandbox.app import SandboxConfig
 from ccdesk.sandbox.server import SandboxServer
 from ccdesk.services.desk import Desk
-from ccdesk.store.db import default_db_path
+from ccdesk.store.sqlite_file import default_db_path
 
 
 def _files_under(*roots: str) -> list[Path]:

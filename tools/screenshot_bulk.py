@@ -23,7 +23,7 @@ from ccdesk.api import CCClient, RateLimiter, StaticTokenProvider
 from ccdesk.sandbox.app import SandboxConfig
 from ccdesk.sandbox.server import SandboxServer
 from ccdesk.services.desk import Desk
-from ccdesk.store.store import Store
+from ccdesk.store.database import DeskDatabase
 from ccdesk.ui.bulk_file_dialog import BulkMode
 from ccdesk.ui.main_window import MainWindow
 
@@ -42,7 +42,7 @@ async def main(out: Path) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="ccdesk-shots-"))
     desk = Desk(CCClient(StaticTokenProvider("t"), base_url=server.api_base, rate_limiter=RateLimiter(4)),
                 tmp / "c.sqlite3")
-    reader = Store(tmp / "c.sqlite3")
+    reader = DeskDatabase(tmp / "c.sqlite3")
     window = MainWindow(desk, reader, account="Screenshots")
     window.confirm_quit_with_pending = False
     window.resize(1200, 760)

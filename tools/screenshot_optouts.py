@@ -23,7 +23,7 @@ from ccdesk.api import CCClient, RateLimiter, StaticTokenProvider
 from ccdesk.sandbox.app import SandboxConfig
 from ccdesk.sandbox.server import SandboxServer
 from ccdesk.services.desk import Desk
-from ccdesk.store.store import Store
+from ccdesk.store.database import DeskDatabase
 from ccdesk.ui.main_window import MainWindow
 
 
@@ -41,7 +41,7 @@ async def main(out: Path) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="ccdesk-shots-"))
     desk = Desk(CCClient(StaticTokenProvider("t"), base_url=server.api_base, rate_limiter=RateLimiter(0)),
                 tmp / "c.sqlite3")
-    reader = Store(tmp / "c.sqlite3")
+    reader = DeskDatabase(tmp / "c.sqlite3")
     window = MainWindow(desk, reader, account="Demo account (sandbox)", demo=True)
     window.confirm_quit_with_pending = False
     window.show()

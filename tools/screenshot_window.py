@@ -26,7 +26,7 @@ async def shoot(out: Path) -> list[Path]:
     from ccdesk.services.demo import start_demo
     from ccdesk.services.desk import Desk
     from ccdesk.store import audit
-    from ccdesk.store.store import Store
+    from ccdesk.store.database import DeskDatabase
     from ccdesk.ui.account_menu import install_account_menu
     from ccdesk.ui.main_window import MainWindow
 
@@ -35,7 +35,7 @@ async def shoot(out: Path) -> list[Path]:
     db = Path(tmp.name) / "demo.sqlite3"
     audit.set_identity(desk="Front desk", cc_user="events@example.org")
     desk = Desk(CCClient(demo.session, base_url=demo.server.api_base), db)
-    reader = Store(db)
+    reader = DeskDatabase(db)
     window = MainWindow(desk, reader, account="Demo account (sandbox)", demo=True)
     window.confirm_quit_with_pending = False
     menu = install_account_menu(window, desk, account="Demo account (sandbox)", user="events@example.org",

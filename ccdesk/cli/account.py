@@ -16,7 +16,7 @@ from ccdesk.auth.session import AuthSession
 from ccdesk.auth.token_store import KeyringTokenStore
 from ccdesk.preferences import Preferences, preferences_path
 from ccdesk.store.audit import set_identity
-from ccdesk.store.db import default_db_path
+from ccdesk.store.sqlite_file import default_db_path
 
 HOW_TO_SIGN_IN = ("Run `ccdesk sign-in` (`ccdesk sign-in --device` on a computer without a browser), or open the "
                   "ccdesk window as this user and sign in there; then run the command again.")

@@ -19,7 +19,7 @@ from ccdesk.auth.flows import DeviceCode, DeviceFlow, sign_in_pkce
 from ccdesk.auth.session import AuthSession
 from ccdesk.auth.token_store import KeyringTokenStore, TokenStoreError
 from ccdesk.preferences import Preferences, preferences_path
-from ccdesk.store.db import default_db_path
+from ccdesk.store.sqlite_file import default_db_path
 
 from .account import NotSignedIn, sign_in_keys
 from .exit_codes import Exit
@@ -229,10 +229,10 @@ def _store_figures(db_path: Path, api_key: str | None) -> dict[str, Any]:
     if not db_path.exists():
         return figures
     from ccdesk.services.sync import LAST_RUN
-    from ccdesk.store.store import Store
+    from ccdesk.store.database import DeskDatabase
 
     try:
-        store = Store(db_path)
+        store = DeskDatabase(db_path)
     except Exception as exc:  # reported, not fatal: status still says who is signed in
         figures["store_problem"] = str(getattr(exc, "message", "") or f"{type(exc).__name__}: {exc}")
         return figures

@@ -71,12 +71,12 @@ async def bring_up_to_date(ctx: Context) -> SyncResult:
 
 async def run_sync(ctx: Context) -> int:
     result = await bring_up_to_date(ctx)
-    new = await ctx.desk.store.call(lambda s: [s.get_contact(cid) for cid in result.new_optouts])
+    new = await ctx.desk.db.call(lambda s: [s.get_contact(cid) for cid in result.new_optouts])
     new_rows = [r for r in new if r is not None]
-    waiting = len(await ctx.desk.store.call(lambda s: s.pending()))
+    waiting = len(await ctx.desk.db.call(lambda s: s.pending()))
     out = ctx.out
     if result.full_pull:
-        cached = await ctx.desk.store.call(lambda s: s.count())
+        cached = await ctx.desk.db.call(lambda s: s.count())
         if cached > result.contacts_read:  # a pull resumed after an interruption: part was read before
             out.say(f"First sync finished: all {cached:,} contacts of the account are in the cache "
                     f"({result.contacts_read:,} read now, the rest by the earlier, interrupted run).")
@@ -118,7 +118,7 @@ async def run_export(ctx: Context) -> int:
     check_writable(args.out)  # before a sync that may take minutes
     if not args.no_sync:
         await bring_up_to_date(ctx)
-    exporter = OptOutExporter(ctx.desk.store)
+    exporter = OptOutExporter(ctx.desk.db)
     path: Path = args.out
     safe: bool = args.spreadsheet_safe
 
@@ -170,7 +170,7 @@ def _print_preview(out: Output, preview: bulk.Preview, show: int, *, already_wor
 
 async def _send(ctx: Context, outbox_ids: Sequence[int]) -> SendSummary:
     # Running the command again means "try again now": items from an earlier run skip their back-off.
-    await ctx.desk.store.call(lambda s: s.due_now(outbox_ids))
+    await ctx.desk.db.call(lambda s: s.due_now(outbox_ids))
     def progress(p: SendProgress) -> None:
         ctx.out.progress("sending", p.finished, p.total, unit="change(s)", seconds_left=p.seconds_left)
 
@@ -312,8 +312,8 @@ async def run_unsubscribe(ctx: Context) -> int:
 async def resolve_lists(ctx: Context, names: Sequence[str]) -> list[ListRow]:
     """Lists by name (case-insensitive) or id, read fresh from the account."""
     lists = [lst.raw async for lst in ctx.desk.client.iter_lists()]
-    await ctx.desk.store.call(lambda s: s.upsert_lists(lists))
-    known = await ctx.desk.store.call(lambda s: s.lists())
+    await ctx.desk.db.call(lambda s: s.upsert_lists(lists))
+    known = await ctx.desk.db.call(lambda s: s.lists())
     found: list[ListRow] = []
     for name in names:
         wanted = name.strip().casefold()

@@ -14,7 +14,7 @@ from .bodies import LIST_ACTIVITY_SOURCE
 from .contacts import ContactRules
 from .export import build_csv
 from .filters import ContactQuery, predicate
-from .store import ContactStore
+from .records import ContactRecords
 from .timefmt import iso_z
 from .validation import without_defaults
 
@@ -22,7 +22,7 @@ LIST_KINDS = ("add_list_memberships", "remove_list_memberships")
 
 
 @dataclass
-class Activity:
+class ActivityJob:
     activity_id: str
     kind: str  # add_list_memberships | remove_list_memberships | contact_delete | contact_exports
     created_ms: int
@@ -45,21 +45,21 @@ class Activity:
 
 
 class ActivityQueue:
-    def __init__(self, store: ContactStore, rules: ContactRules, duration_ms: int, max_queued: int) -> None:
-        self.store = store
+    def __init__(self, records: ContactRecords, rules: ContactRules, duration_ms: int, max_queued: int) -> None:
+        self.records = records
         self.rules = rules
         self.duration_ms = duration_ms
         self.max_queued = max_queued
-        self.activities: dict[str, Activity] = {}
-        self._pending: list[Activity] = []
+        self.activities: dict[str, ActivityJob] = {}
+        self._pending: list[ActivityJob] = []
 
     # ---- queueing ----------------------------------------------------------------------------------
 
-    def _queue(self, kind: str, now: int, targets: list[int], **extra: Any) -> Activity:
+    def _queue(self, kind: str, now: int, targets: list[int], **extra: Any) -> ActivityJob:
         if len(self._pending) >= self.max_queued:
-            raise errors.ApiError.one(429, errors.ACTIVITY_LIMIT,
+            raise errors.ServiceError.one(429, errors.ACTIVITY_LIMIT,
                                       f"The account has more than {self.max_queued} queued activities.")
-        act = Activity(str(uuid.uuid4()), kind, now, self.duration_ms, list(dict.fromkeys(targets)), **extra)
+        act = ActivityJob(str(uuid.uuid4()), kind, now, self.duration_ms, list(dict.fromkeys(targets)), **extra)
         self.activities[act.activity_id] = act
         self._pending.append(act)
         return act
@@ -67,7 +67,7 @@ class ActivityQueue:
     def _seqs(self, contact_ids: list[str], errs: list[str]) -> list[int]:
         seqs = []
         for contact_id in dict.fromkeys(contact_ids):
-            seq = self.store.seq_of(contact_id)
+            seq = self.records.seq_of(contact_id)
             if seq is None:
                 errs.append(f"Contact {contact_id} not found.")
             else:
@@ -76,13 +76,13 @@ class ActivityQueue:
 
     def _lists(self, list_ids: list[str], status: int, field_name: str) -> list[str]:
         for list_id in list_ids:
-            d = self.store.catalog.list_by_id.get(list_id)
+            d = self.records.catalog.list_by_id.get(list_id)
             if d is None or d.deleted_ms is not None:
-                raise errors.ApiError.one(status, errors.NOT_FOUND if status == 404 else errors.VALIDATION,
+                raise errors.ServiceError.one(status, errors.NOT_FOUND if status == 404 else errors.VALIDATION,
                                           f"{field_name}: list {list_id} does not exist.")
         return list(dict.fromkeys(list_ids))
 
-    def list_activity(self, kind: str, body: dict[str, Any], now: int) -> Activity:
+    def list_activity(self, kind: str, body: dict[str, Any], now: int) -> ActivityJob:
         # A key at the spec's declared default (`all_active_contacts: false`, which the official SDK's models
         # always send) chooses nothing: only keys given a value of their own count as the source.
         source = without_defaults(LIST_ACTIVITY_SOURCE, body["source"])
@@ -103,21 +103,21 @@ class ActivityQueue:
             seqs = self._seqs(source["contact_ids"], errs)
         elif kind_of_source == "list_ids":
             lists = self._lists(source["list_ids"], 400, "source.list_ids")
-            seqs = counts.members(self.store, self.store.catalog.list_mask(lists))
+            seqs = counts.members(self.records, self.records.catalog.list_mask(lists))
         elif kind_of_source == "all_active_contacts":
-            seqs = counts.active_contacts(self.store)
+            seqs = counts.active_contacts(self.records)
         elif kind_of_source == "tag_ids":
             for tag_id in source["tag_ids"]:
-                if tag_id not in self.store.catalog.tag_by_id:
+                if tag_id not in self.records.catalog.tag_by_id:
                     raise errors.validation(f"source.tag_ids: tag {tag_id} does not exist.")
-            seqs = counts.tagged(self.store, self.store.catalog.tag_mask(source["tag_ids"]))
+            seqs = counts.tagged(self.records, self.records.catalog.tag_mask(source["tag_ids"]))
         else:
             raise errors.validation(f"source.{kind_of_source} is not emulated by the sandbox.")
-        excluded = {self.store.seq_of(c) for c in body.get("exclude", {}).get("contact_ids", [])}
+        excluded = {self.records.seq_of(c) for c in body.get("exclude", {}).get("contact_ids", [])}
         seqs = [s for s in seqs if s not in excluded]
         return self._queue(kind, now, seqs, list_ids=targets_lists, errors=errs)
 
-    def delete_activity(self, body: dict[str, Any], now: int) -> Activity:
+    def delete_activity(self, body: dict[str, Any], now: int) -> ActivityJob:
         if ("contact_ids" in body) == ("list_ids" in body):
             raise errors.validation("Give exactly one of contact_ids or list_ids.")
         errs: list[str] = []
@@ -125,10 +125,10 @@ class ActivityQueue:
             seqs = self._seqs(body["contact_ids"], errs)
         else:
             lists = self._lists(body["list_ids"], 400, "list_ids")
-            seqs = counts.members(self.store, self.store.catalog.list_mask(lists))
+            seqs = counts.members(self.records, self.records.catalog.list_mask(lists))
         return self._queue("contact_delete", now, seqs, errors=errs)
 
-    def export_activity(self, body: dict[str, Any], now: int) -> Activity:
+    def export_activity(self, body: dict[str, Any], now: int) -> ActivityJob:
         keys = set(body) - {"fields"}
         if "contact_ids" in keys and keys - {"contact_ids", "status"}:
             raise errors.validation("contact_ids can be combined only with status.")
@@ -140,23 +140,23 @@ class ActivityQueue:
         if fields and any(f.startswith("email_") for f in fields) and "email_address" not in fields:
             raise errors.validation("The email_* fields can be exported only together with email_address.")
         errs: list[str] = []
-        cat = self.store.catalog
+        cat = self.records.catalog
         status = body.get("status")
         q = ContactQuery.for_status(status)
         if "contact_ids" in body:
             seqs = self._seqs(body["contact_ids"], errs)
         elif "list_ids" in body:
-            seqs = counts.members(self.store, cat.list_mask(self._lists(body["list_ids"], 400, "list_ids")))
+            seqs = counts.members(self.records, cat.list_mask(self._lists(body["list_ids"], 400, "list_ids")))
         else:
-            seqs = list(range(len(self.store)))
+            seqs = list(range(len(self.records)))
         if "tag_ids" in body:
             mask = cat.tag_mask(body["tag_ids"])
-            seqs = [s for s in seqs if self.store.index.tags[s] & mask]
+            seqs = [s for s in seqs if self.records.index.tags[s] & mask]
         if body.get("new_subscriber"):
-            fresh = set(counts.new_subscribers(self.store, now))
+            fresh = set(counts.new_subscribers(self.records, now))
             seqs = [s for s in seqs if s in fresh]
-        match = predicate(self.store, q)
-        excluded = {self.store.seq_of(c) for c in body.get("exclude", {}).get("contact_ids", [])}
+        match = predicate(self.records, q)
+        excluded = {self.records.seq_of(c) for c in body.get("exclude", {}).get("contact_ids", [])}
         seqs = [s for s in seqs if match(s) and s not in excluded]
         return self._queue("contact_exports", now, seqs, fields=fields, errors=errs)
 
@@ -169,7 +169,7 @@ class ActivityQueue:
             self._apply(act)
             act.completed_ms = act.created_ms + act.duration_ms
 
-    def _apply(self, act: Activity) -> None:
+    def _apply(self, act: ActivityJob) -> None:
         rules = self.rules
         if act.kind == "add_list_memberships":
             for seq in act.targets:
@@ -185,12 +185,12 @@ class ActivityQueue:
             for seq in act.targets:
                 rules.delete_quietly(seq)
         else:
-            rows = ((self.store.view(s), self.store.contact_id(s)) for s in act.targets)
-            act.csv, _ = build_csv(rows, act.fields, self.store.catalog)
+            rows = ((self.records.view(s), self.records.contact_id(s)) for s in act.targets)
+            act.csv, _ = build_csv(rows, act.fields, self.records.catalog)
 
     # ---- JSON --------------------------------------------------------------------------------------
 
-    def as_json(self, act: Activity, now: int, detailed: bool) -> dict[str, Any]:
+    def as_json(self, act: ActivityJob, now: int, detailed: bool) -> dict[str, Any]:
         """The activity-status body: the POST answer (`detailed=False`) or GET /activities/{id}."""
         total = len(act.targets)
         if act.completed_ms is not None:

@@ -68,7 +68,7 @@ class SandboxApp(Starlette):
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, errors.ApiError)
+    assert isinstance(exc, errors.ServiceError)
     return errors.error_response(exc)
 
 
@@ -93,7 +93,7 @@ def create_app(config: SandboxConfig) -> Starlette:
             Mount("/_sandbox", routes=routes_control.routes),
             *oauth_routes(sandbox.tokens, config),
         ],
-        exception_handlers={errors.ApiError: _api_error, HTTPException: _http_error},
+        exception_handlers={errors.ServiceError: _api_error, HTTPException: _http_error},
     )
     app.router.redirect_slashes = False
     return app

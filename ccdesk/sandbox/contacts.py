@@ -23,14 +23,14 @@ from .model import (
     EmailRecord,
     NoteRecord,
     PhoneRecord,
-    ResubscribeRequest,
+    ResubscribeRecord,
     SmsConsent,
     SmsRecord,
     StreetRecord,
 )
 from .optout_readd import account_may_readd, readd_by_account
+from .records import ContactRecords
 from .signup import _blank_to_none, _new_id, sign_up_sub_resources
-from .store import ContactStore
 from .timefmt import parse_anniversary, parse_datetime
 
 MAX_LISTS_PER_CONTACT = 50
@@ -40,23 +40,23 @@ MAILABLE = ("explicit", "implicit")
 
 
 class ContactRules:
-    def __init__(self, store: ContactStore, now: Callable[[], int], config: SandboxConfig | None = None,
+    def __init__(self, records: ContactRecords, now: Callable[[], int], config: SandboxConfig | None = None,
                  email_log: EmailLog | None = None) -> None:
-        self.store = store
+        self.records = records
         self.now = now
         self.config = config or SandboxConfig()  # read on every call: the readings can be switched live
         self.emails = email_log or EmailLog()
 
     def _send_email(self, rec: ContactRecord, kind: str, lists: list[str], now: int) -> None:
         assert rec.email is not None
-        self.emails.record(self.store.contact_id(rec.seq), rec.email.address, kind, lists, now)
+        self.emails.record(self.records.contact_id(rec.seq), rec.email.address, kind, lists, now)
 
     # ---- lookups ------------------------------------------------------------------------------------
 
     def seq(self, contact_id: str) -> int:
         """The contact's seq, or 404 (a malformed id is 404 too, like the service's
         `contacts.api.not_found` "contact_id is in an invalid format")."""
-        seq = self.store.seq_of(contact_id)
+        seq = self.records.seq_of(contact_id)
         if seq is None:
             if not is_uuid(contact_id):
                 raise errors.not_found("contact_id is in an invalid format.")
@@ -65,21 +65,21 @@ class ContactRules:
 
     def _check_lists(self, list_ids: list[str], field: str) -> list[str]:
         for list_id in list_ids:
-            d = self.store.catalog.list_by_id.get(list_id)
+            d = self.records.catalog.list_by_id.get(list_id)
             if d is None or d.deleted_ms is not None:
                 raise errors.validation(f"{field}: list {list_id} does not exist.")
         return list(dict.fromkeys(list_ids))
 
     def _email_free(self, address: str, seq: int | None) -> None:
-        other = self.store.seq_by_email(address)
+        other = self.records.seq_by_email(address)
         if other is not None and other != seq:
-            raise errors.email_conflict(self.store.contact_id(other))
+            raise errors.email_conflict(self.records.contact_id(other))
 
     def _sms_free(self, sms_address: str, seq: int | None) -> None:
-        other = self.store.seq_by_sms(sms_address)
+        other = self.records.seq_by_sms(sms_address)
         if other is not None and other != seq:
             raise errors.conflict(f"Validation failed: SMS number already exists for contact "
-                                  f"{self.store.contact_id(other)}")
+                                  f"{self.records.contact_id(other)}")
 
     # ---- field groups shared by POST and PUT ---------------------------------------------------------
 
@@ -109,7 +109,7 @@ class ContactRules:
 
     def _apply_sub_resources(self, rec: ContactRecord, body: dict[str, Any], source: str, now: int) -> None:
         """Sub-resources named in the body replace the contact's; those omitted stay as they are."""
-        cat = self.store.catalog
+        cat = self.records.catalog
         if "custom_fields" in body:
             values: dict[str, str] = {}
             for item in body["custom_fields"]:
@@ -249,12 +249,12 @@ class ContactRules:
                 rec.email.opt_in_source, rec.email.opt_in_ms = source, now
         self._apply_core(rec, body)
         self._apply_sub_resources(rec, body, source, now)
-        rec.seq = self.store.new_seq()
-        self.store.commit(rec)
+        rec.seq = self.records.new_seq()
+        self.records.commit(rec)
         return rec
 
     def put(self, seq: int, body: dict[str, Any]) -> ContactRecord:
-        rec = self.store.get(seq)
+        rec = self.records.get(seq)
         now, source = self.now(), body["update_source"]
         changed = False
         if rec.deleted:
@@ -282,7 +282,7 @@ class ContactRules:
         self._apply_sub_resources(rec, body, source, now)
         if changed or rec.core() != core or rec.sub_resources() != subs:
             rec.updated_ms, rec.update_source = now, source
-        self.store.commit(rec)
+        self.records.commit(rec)
         if refused_adds and source == "Account":  # only once the PUT is accepted
             self._send_email(rec, emails.LIST_ADD, refused_adds, now)
         return rec
@@ -320,11 +320,11 @@ class ContactRules:
         return changed
 
     def delete(self, seq: int) -> None:
-        rec = self.store.get(seq)
+        rec = self.records.get(seq)
         if rec.deleted:
             raise errors.not_found("Contact not found (already deleted).")
         self._soft_delete(rec, self.now())
-        self.store.commit(rec)
+        self.records.commit(rec)
 
     @staticmethod
     def _soft_delete(rec: ContactRecord, now: int) -> None:
@@ -334,13 +334,13 @@ class ContactRules:
 
     def resubscribe(self, seq: int, body: dict[str, Any]) -> None:
         list_ids = self._check_lists(body["list_ids"], "list_ids")
-        rec = self.store.get(seq)
+        rec = self.records.get(seq)
         if rec.resubscribe_used:
             raise errors.RESUBSCRIBE_ALREADY_SENT
         if rec.permission != "unsubscribed" or rec.email is None or rec.deleted:
             raise errors.RESUBSCRIBE_NOT_UNSUBSCRIBED
         now = self.now()
-        rec.resubscribe = ResubscribeRequest(now, list_ids)
+        rec.resubscribe = ResubscribeRecord(now, list_ids)
         rec.resubscribe_used = True
         rec.email.confirm_status = "pending"
         if self.config.resubscribe_state == "pending_confirmation":
@@ -348,29 +348,29 @@ class ContactRules:
             # confirmation)" (the guide). The opt-out fields stay until the contact confirms.
             rec.email.permission = "pending_confirmation"
             rec.email.updated_ms = now
-        self.store.commit(rec)
+        self.records.commit(rec)
         self._send_email(rec, emails.RESUBSCRIBE, list_ids, now)
 
     def confirm_resubscribe(self, seq: int) -> ContactRecord:
         """The contact clicked the link in the resubscribe email: explicit again, added to the lists.
         An email-status change: the contact-level updated_at does not move."""
-        rec = self.store.get(seq)
+        rec = self.records.get(seq)
         if rec.resubscribe is None:
             raise errors.validation("No resubscribe request is pending for this contact.")
         list_ids = rec.resubscribe.list_ids
         self._opt_in_by_contact(rec, self.now())
         rec.deleted_ms = None
         rec.list_ids = list(dict.fromkeys([*rec.list_ids, *list_ids]))[:MAX_LISTS_PER_CONTACT]
-        self.store.commit(rec)
+        self.records.commit(rec)
         return rec
 
     def contact_unsubscribes(self, seq: int, reason: str | None = None) -> ContactRecord:
         """The contact used the unsubscribe link in an email: an email-status change only."""
-        rec = self.store.get(seq)
+        rec = self.records.get(seq)
         if rec.email is None or rec.permission == "unsubscribed":
             raise errors.validation("Contact is already unsubscribed or has no email address.")
         self._unsubscribe(rec, "Contact", reason, self.now())
-        self.store.commit(rec)
+        self.records.commit(rec)
         return rec
 
     def sign_up(self, body: dict[str, Any]) -> tuple[ContactRecord, bool]:
@@ -380,15 +380,15 @@ class ContactRules:
         list_ids = self._check_lists(body["list_memberships"], "list_memberships")
         now = self.now()
         sms_body = body.get("sms_channel")
-        seq = self.store.seq_by_email(body["email_address"]) if "email_address" in body else None
+        seq = self.records.seq_by_email(body["email_address"]) if "email_address" in body else None
         if seq is None and sms_body is not None:
-            seq = self.store.seq_by_sms(sms_body["sms_address"])
+            seq = self.records.seq_by_sms(sms_body["sms_address"])
         created = seq is None
         if seq is None:
             rec = ContactRecord(seq=-1, created_ms=now, updated_ms=now, create_source="Contact",
                                 update_source="Contact")
         else:
-            rec = self.store.get(seq)
+            rec = self.records.get(seq)
         core, subs, was_deleted = rec.core(), rec.sub_resources(), rec.deleted
         rec.deleted_ms = None
         if "email_address" in body:
@@ -405,38 +405,38 @@ class ContactRules:
         if created or was_deleted or rec.core() != core or rec.sub_resources() != subs:
             rec.updated_ms, rec.update_source = now, "Contact"
         if created:
-            rec.seq = self.store.new_seq()
-        self.store.commit(rec)
+            rec.seq = self.records.new_seq()
+        self.records.commit(rec)
         return rec, created
 
     # ---- bulk activity effects ---------------------------------------------------------------------
 
     def add_to_lists(self, seq: int, list_ids: list[str]) -> str | None:
         """Add as the account; None on success, else why not ("unsubscribed" or an error message)."""
-        rec = self.store.get(seq)
+        rec = self.records.get(seq)
         if rec.permission == "unsubscribed":
             if not account_may_readd(rec, self.config):
                 return "unsubscribed"  # the account cannot put an opted-out contact back on a list
             readd_by_account(rec, "implicit", self.now())
         merged = list(dict.fromkeys([*rec.list_ids, *list_ids]))
         if len(merged) > MAX_LISTS_PER_CONTACT:
-            return f"Contact {self.store.contact_id(seq)} would be on more than {MAX_LISTS_PER_CONTACT} lists."
+            return f"Contact {self.records.contact_id(seq)} would be on more than {MAX_LISTS_PER_CONTACT} lists."
         if merged != rec.list_ids or rec.deleted:
             rec.list_ids, rec.deleted_ms = merged, None  # adding a deleted contact to a list revives it
             rec.updated_ms, rec.update_source = self.now(), "Account"
-            self.store.commit(rec)
+            self.records.commit(rec)
         return None
 
     def remove_from_lists(self, seq: int, list_ids: list[str]) -> None:
-        rec = self.store.get(seq)
+        rec = self.records.get(seq)
         kept = [x for x in rec.list_ids if x not in set(list_ids)]
         if kept != rec.list_ids:
             rec.list_ids = kept
             rec.updated_ms, rec.update_source = self.now(), "Account"
-            self.store.commit(rec)
+            self.records.commit(rec)
 
     def delete_quietly(self, seq: int) -> None:
-        rec = self.store.get(seq)
+        rec = self.records.get(seq)
         if not rec.deleted:
             self._soft_delete(rec, self.now())
-            self.store.commit(rec)
+            self.records.commit(rec)

@@ -28,52 +28,52 @@ QUOTA_BODY = {"error_key": "quota_exceeded", "error_message": "Limit Exceeded"}
 
 
 @dataclass
-class ApiError(Exception):
+class ServiceError(Exception):
     """Raised anywhere below a route; rendered as the array body with `status`."""
 
     status: int
     errors: list[tuple[str, str]]
 
     @classmethod
-    def one(cls, status: int, key: str, message: str) -> ApiError:
+    def one(cls, status: int, key: str, message: str) -> ServiceError:
         return cls(status, [(key, message)])
 
     def body(self) -> list[dict[str, str]]:
         return [{"error_key": k, "error_message": m} for k, m in self.errors]
 
 
-def validation(message: str) -> ApiError:
-    return ApiError.one(400, VALIDATION, message)
+def validation(message: str) -> ServiceError:
+    return ServiceError.one(400, VALIDATION, message)
 
 
-def not_found(message: str) -> ApiError:
-    return ApiError.one(404, NOT_FOUND, message)
+def not_found(message: str) -> ServiceError:
+    return ServiceError.one(404, NOT_FOUND, message)
 
 
-def conflict(message: str) -> ApiError:
-    return ApiError.one(409, CONFLICT, message)
+def conflict(message: str) -> ServiceError:
+    return ServiceError.one(409, CONFLICT, message)
 
 
 # The account may not opt an unsubscribed contact back in (reference §7). The service's exact answer is
 # unconfirmed (v2 answered 400); change it here if the real one turns out different.
-REOPT_IN_REFUSED = ApiError.one(
+REOPT_IN_REFUSED = ServiceError.one(
     400,
     VALIDATION,
     "Contact is unsubscribed; only the contact can opt back in (update_source Contact), "
     "or send a resubscribe email with PUT /contacts/resubscribe/{contact_id}.",
 )
 # A second resubscribe request for the same contact (reference §2: the email can be sent once).
-RESUBSCRIBE_ALREADY_SENT = ApiError.one(
+RESUBSCRIBE_ALREADY_SENT = ServiceError.one(
     400, VALIDATION, "Contact is not unsubscribed: a resubscribe confirmation is already pending or was sent."
 )
-RESUBSCRIBE_NOT_UNSUBSCRIBED = ApiError.one(400, VALIDATION, "Contact is not unsubscribed.")
+RESUBSCRIBE_NOT_UNSUBSCRIBED = ServiceError.one(400, VALIDATION, "Contact is not unsubscribed.")
 
 
-def email_conflict(contact_id: str) -> ApiError:
+def email_conflict(contact_id: str) -> ServiceError:
     return conflict(f"Validation failed: Email already exists for contact {contact_id}")
 
 
-def error_response(err: ApiError) -> JSONResponse:
+def error_response(err: ServiceError) -> JSONResponse:
     return JSONResponse(err.body(), status_code=err.status)
 
 

@@ -131,7 +131,7 @@ class FaultInjector:
         elif "html_next" in chosen:
             await _send_simple(send, 502, PROXY_502_HTML, b"text/html")
         elif "error_next" in chosen:
-            body = errors.ApiError.one(self.faults.error_status, errors.SERVER_ERROR,
+            body = errors.ServiceError.one(self.faults.error_status, errors.SERVER_ERROR,
                                        "The service is temporarily unavailable (sandbox fault).").body()
             await _send_simple(send, self.faults.error_status, _json(body), b"application/json")
         elif "throttle_next" in chosen:

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from . import errors
 from .index import DELETED
 from .model import PERM_CODE, PERMISSIONS, SMS_CODE
+from .records import ContactRecords
 from .render import INCLUDES
-from .store import ContactStore
-from .validation import Query
+from .validation import QueryParams
 
 STATUSES = ("all", "active", "deleted", "not_set", "pending_confirmation", "temp_hold", "unsubscribed")
 # `active` = not deleted and mailable. The service's exact mapping is unconfirmed.
@@ -45,7 +45,7 @@ class ContactQuery:
         return cls({}, (status,) if status else None, None, None, None, (), None, (), False, MAX_LIMIT)
 
 
-def parse_query(q: Query) -> ContactQuery:
+def parse_query(q: QueryParams) -> ContactQuery:
     if "segment_id" in q:
         if set(q.params) - {"segment_id", "limit"}:
             raise errors.validation("segment_id may only be combined with limit.")
@@ -101,9 +101,9 @@ def _between(col: array[int], after: int | None, before: int | None, skip_zero: 
     return check
 
 
-def predicate(store: ContactStore, q: ContactQuery) -> Callable[[int], bool]:
-    ix = store.index
-    cat = store.catalog
+def predicate(records: ContactRecords, q: ContactQuery) -> Callable[[int], bool]:
+    ix = records.index
+    cat = records.catalog
     table = _status_table(q.statuses)
     perm, flags = ix.perm, ix.flags
     checks: list[Callable[[int], bool]] = []
@@ -132,11 +132,11 @@ def predicate(store: ContactStore, q: ContactQuery) -> Callable[[int], bool]:
     return matches
 
 
-def candidates(store: ContactStore, q: ContactQuery, after: int) -> Iterator[int]:
+def candidates(records: ContactRecords, q: ContactQuery, after: int) -> Iterator[int]:
     """Sequence numbers > after, in order, that may match (a superset; the predicate decides)."""
-    ix = store.index
+    ix = records.index
     if q.email is not None:
-        seq = store.seq_by_email(q.email)
+        seq = records.seq_by_email(q.email)
         if seq is not None and seq > after:
             yield seq
         return
@@ -152,11 +152,11 @@ def candidates(store: ContactStore, q: ContactQuery, after: int) -> Iterator[int
     yield from range(after + 1, len(ix))
 
 
-def scan(store: ContactStore, q: ContactQuery, after: int) -> tuple[list[int], int | None]:
+def scan(records: ContactRecords, q: ContactQuery, after: int) -> tuple[list[int], int | None]:
     """One page: up to `limit` matching seqs after `after`, and the position to continue from (or None)."""
-    match = predicate(store, q)
+    match = predicate(records, q)
     found: list[int] = []
-    for seq in candidates(store, q, after):
+    for seq in candidates(records, q, after):
         if match(seq):
             found.append(seq)
             if len(found) > q.limit:
@@ -164,6 +164,6 @@ def scan(store: ContactStore, q: ContactQuery, after: int) -> tuple[list[int], i
     return found, None
 
 
-def count(store: ContactStore, q: ContactQuery) -> int:
-    match = predicate(store, q)
-    return sum(1 for seq in candidates(store, q, -1) if match(seq))
+def count(records: ContactRecords, q: ContactQuery) -> int:
+    match = predicate(records, q)
+    return sum(1 for seq in candidates(records, q, -1) if match(seq))

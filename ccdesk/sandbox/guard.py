@@ -29,7 +29,7 @@ class V3Guard:
             response = errors.object_response(errors.UNAUTHORIZED_BODY, 401)
         elif REQUIRED_SCOPE not in issued.scope.split():
             response = errors.error_response(
-                errors.ApiError.one(403, errors.FORBIDDEN, f"The access token lacks the {REQUIRED_SCOPE} scope."))
+                errors.ServiceError.one(403, errors.FORBIDDEN, f"The access token lacks the {REQUIRED_SCOPE} scope."))
         else:
             with sb.lock:
                 verdict = sb.limiter.check(issued.client_id or issued.token)

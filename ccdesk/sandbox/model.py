@@ -102,7 +102,7 @@ class SmsRecord:
 
 
 @dataclass
-class ResubscribeRequest:
+class ResubscribeRecord:
     requested_ms: int
     list_ids: list[str]
 
@@ -130,7 +130,7 @@ class ContactRecord:
     tag_ids: list[str] = field(default_factory=list)
     notes: list[NoteRecord] = field(default_factory=list)
     sms: SmsRecord | None = None
-    resubscribe: ResubscribeRequest | None = None
+    resubscribe: ResubscribeRecord | None = None
     # A resubscribe email may be sent to a contact once, ever (reference §2).
     resubscribe_used: bool = False
 

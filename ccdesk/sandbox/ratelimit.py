@@ -15,7 +15,7 @@ from .timefmt import utc_day
 
 
 @dataclass
-class RateLimiter:
+class ServiceRateLimit:
     per_second: float
     daily_quota: int
     clock: Callable[[], float]

@@ -20,9 +20,9 @@ async def list_contacts(request: Request) -> Response:
     with sb.lock:
         raw, after = paged_query(request, "contacts", PARAMS)
         q = parse_query(raw)
-        seqs, next_after = scan(sb.store, q, after)
+        seqs, next_after = scan(sb.records, q, after)
         body: dict[str, Any] = {
-            "contacts": [contact_json(sb.store.view(s), sb.store.contact_id(s), q.include) for s in seqs]
+            "contacts": [contact_json(sb.records.view(s), sb.records.contact_id(s), q.include) for s in seqs]
         }
         if q.include_count:
             body["contacts_count"] = sb.cached_count(q)
@@ -37,7 +37,7 @@ async def get_contact(request: Request) -> Response:
     contact_id = request.path_params["contact_id"]
     with sb.lock:
         seq = sb.rules.seq(contact_id)
-        return JSONResponse(contact_json(sb.store.view(seq), contact_id, include))
+        return JSONResponse(contact_json(sb.records.view(seq), contact_id, include))
 
 
 async def put_contact(request: Request) -> Response:
@@ -70,7 +70,7 @@ async def create_contact(request: Request) -> Response:
     body = await json_body(request, bodies.CONTACT_POST)
     with sb.lock:
         rec = sb.rules.create(body)
-        return JSONResponse(contact_json(rec, sb.store.contact_id(rec.seq), INCLUDES), status_code=201)
+        return JSONResponse(contact_json(rec, sb.records.contact_id(rec.seq), INCLUDES), status_code=201)
 
 
 async def sign_up_form(request: Request) -> Response:
@@ -79,7 +79,7 @@ async def sign_up_form(request: Request) -> Response:
     body = await json_body(request, bodies.SIGN_UP)
     with sb.lock:
         rec, created = sb.rules.sign_up(body)
-        answer = {"contact_id": sb.store.contact_id(rec.seq), "action": "created" if created else "updated"}
+        answer = {"contact_id": sb.records.contact_id(rec.seq), "action": "created" if created else "updated"}
     return JSONResponse(answer, status_code=201 if created else 200)
 
 
@@ -99,7 +99,7 @@ async def contact_counts_route(request: Request) -> Response:
     q = query(request, ("include",))
     include_new = q.csv("include", ("new_subscriber",)) is not None
     with sb.lock:
-        return JSONResponse(contact_counts(sb.store, sb.now_ms(), include_new))
+        return JSONResponse(contact_counts(sb.records, sb.now_ms(), include_new))
 
 
 routes = [

@@ -20,7 +20,7 @@ async def _object(request: Request) -> dict[str, Any]:
     try:
         body = json.loads(raw) if raw else {}
     except ValueError:
-        raise errors.ApiError.one(400, errors.BAD_REQUEST, "The request body is not valid JSON.") from None
+        raise errors.ServiceError.one(400, errors.BAD_REQUEST, "The request body is not valid JSON.") from None
     if not isinstance(body, dict):
         raise errors.validation("The body must be a JSON object.")
     return body
@@ -30,10 +30,10 @@ async def info(request: Request) -> Response:
     sb = sandbox_of(request)
     with sb.lock:
         return JSONResponse({
-            "contacts": len(sb.store),
-            "seeded_contacts": sb.store.n_seeded,
-            "seed": sb.store.seed,
-            "anchor_ms": sb.store.anchor_ms,
+            "contacts": len(sb.records),
+            "seeded_contacts": sb.records.n_seeded,
+            "seed": sb.records.seed,
+            "anchor_ms": sb.records.anchor_ms,
             "lists": sb.lists(),
             "tags": sb.tags(),
             "custom_fields": sb.custom_fields(),

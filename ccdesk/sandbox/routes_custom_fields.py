@@ -41,7 +41,7 @@ async def list_custom_fields(request: Request) -> Response:
     with sb.lock:
         q, after = paged_query(request, "custom_fields", PARAMS)
         limit = q.integer("limit", 50, 1, MAX_LIMIT)
-        page = [(pos, f) for pos, f in enumerate(sb.store.catalog.custom_fields) if pos > after]
+        page = [(pos, f) for pos, f in enumerate(sb.records.catalog.custom_fields) if pos > after]
         body: dict[str, Any] = {"custom_fields": [custom_field_json(f) for _pos, f in page[:limit]]}
         if len(page) > limit:
             body["_links"] = {"next": {"href": next_href(request, "custom_fields", PATH, q.params,
@@ -53,7 +53,7 @@ async def get_custom_field(request: Request) -> Response:
     sb = sandbox_of(request)
     query(request, ())
     field_id = request.path_params["custom_field_id"]
-    f = sb.store.catalog.field_by_id.get(field_id)
+    f = sb.records.catalog.field_by_id.get(field_id)
     if f is None:
         raise errors.not_found(
             "custom_field_id is in an invalid format." if not is_uuid(field_id) else "Custom field not found.")

@@ -36,12 +36,12 @@ async def list_lists(request: Request) -> Response:
             raise errors.validation("channel_type must be email or sms.")
         name = q.text("name")
         matching = [
-            (pos, d) for pos, d in enumerate(sb.store.catalog.lists)
+            (pos, d) for pos, d in enumerate(sb.records.catalog.lists)
             if channel[0] == "email"
             and ("all" in statuses or ("deleted" if d.deleted_ms is not None else "active") in statuses)
             and (name is None or d.name == name)
         ]
-        members = membership_counts(sb.store, counted[0] == "active") if counted else None
+        members = membership_counts(sb.records, counted[0] == "active") if counted else None
         page = [(pos, d) for pos, d in matching if pos > after]
         body: dict[str, Any] = {
             "lists": [list_json(d, members.get(d.list_id, 0) if members is not None else None)
@@ -62,11 +62,11 @@ async def get_list(request: Request) -> Response:
     if counted is not None and len(counted) != 1:
         raise errors.validation("include_membership_count must be all or active.")
     list_id = request.path_params["list_id"]
-    d = sb.store.catalog.list_by_id.get(list_id)
+    d = sb.records.catalog.list_by_id.get(list_id)
     if d is None:
         raise errors.not_found("list_id is in an invalid format." if not is_uuid(list_id) else "List not found.")
     with sb.lock:
-        count = membership_counts(sb.store, counted[0] == "active")[list_id] if counted else None
+        count = membership_counts(sb.records, counted[0] == "active")[list_id] if counted else None
         return JSONResponse(list_json(d, count))
 
 

@@ -26,7 +26,7 @@ def sign_up_sub_resources(rules: ContactRules, rec: ContactRecord, body: dict[st
     if "custom_fields" in body:
         values = {c.custom_field_id: c.value for c in rec.custom_fields}
         for item in body["custom_fields"]:
-            if item["custom_field_id"] not in rules.store.catalog.field_by_id:
+            if item["custom_field_id"] not in rules.records.catalog.field_by_id:
                 raise errors.validation(f"custom_fields: custom field {item['custom_field_id']} does not exist.")
             values[item["custom_field_id"]] = item.get("value") or ""
         if len(values) > 25:

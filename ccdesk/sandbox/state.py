@@ -21,9 +21,9 @@ from .emails import EmailLog
 from .faults import Faults
 from .filters import ContactQuery, candidates, count, predicate
 from .paging import Cursors
-from .ratelimit import RateLimiter
+from .ratelimit import ServiceRateLimit
+from .records import ContactRecords
 from .render import INCLUDES, contact_json, list_json
-from .store import ContactStore
 from .timefmt import DAY_MS, now_ms
 from .tokens import TokenRegistry
 from .validation import validate_body
@@ -47,17 +47,17 @@ class Sandbox:
         self.lock = threading.RLock()
         anchor = config.anchor if config.anchor is not None else config.clock()
         anchor_ms = int(anchor * 1000) if config.anchor is not None else int(anchor * 1000) // DAY_MS * DAY_MS
-        self.store = ContactStore(config.contacts, config.seed, anchor_ms)
+        self.records = ContactRecords(config.contacts, config.seed, anchor_ms)
         self.emails = EmailLog()
-        self.rules = ContactRules(self.store, self.now_ms, config, self.emails)
+        self.rules = ContactRules(self.records, self.now_ms, config, self.emails)
         self.activities = ActivityQueue(
-            self.store, self.rules, int(config.activity_seconds * 1000), config.max_queued_activities
+            self.records, self.rules, int(config.activity_seconds * 1000), config.max_queued_activities
         )
         self.tokens = TokenRegistry(clock=config.clock)
         for token in config.tokens:
             self.tokens.add_fixed(token)
         self.faults = Faults()
-        self.limiter = RateLimiter(config.rate_limit, config.daily_quota, config.clock)
+        self.limiter = ServiceRateLimit(config.rate_limit, config.daily_quota, config.clock)
         self.cursors = Cursors(secrets.token_bytes(32))
         self.request_counts: Counter[str] = Counter()  # "METHOD /path" → requests that arrived
         self.refused: Counter[str] = Counter()  # "throttled" / "quota_exceeded" → 429s the limits sent
@@ -114,12 +114,12 @@ class Sandbox:
             self.activities.advance(self.now_ms())
 
     def cached_count(self, q: ContactQuery) -> int:
-        key = (self.store.version, tuple(sorted((k, v) for k, v in q.params.items()
+        key = (self.records.version, tuple(sorted((k, v) for k, v in q.params.items()
                                                if k not in ("limit", "include", "include_count"))))
         if key not in self._count_cache:
             if len(self._count_cache) > 32:
                 self._count_cache.clear()
-            self._count_cache[key] = count(self.store, q)
+            self._count_cache[key] = count(self.records, q)
         return self._count_cache[key]
 
     # ---- Python control surface -----------------------------------------------------------------------
@@ -148,7 +148,7 @@ class Sandbox:
         with self.lock:
             self.activities.advance(self.now_ms())
             seq = self.rules.seq(contact_id)
-            return contact_json(self.store.view(seq), contact_id, INCLUDES)
+            return contact_json(self.records.view(seq), contact_id, INCLUDES)
 
     def add_contact(self, body: dict[str, Any] | None = None, **fields: Any) -> str:
         """Create a contact as POST /contacts would (same validation and 409s); returns its id.
@@ -157,7 +157,7 @@ class Sandbox:
         validate_body(CONTACT_POST, payload)
         with self.lock:
             rec = self.rules.create(payload)
-            return self.store.contact_id(rec.seq)
+            return self.records.contact_id(rec.seq)
 
     def confirm_resubscribe(self, contact_id: str) -> dict[str, Any]:
         """Simulate the contact confirming the resubscribe email (400 ApiError if none is pending)."""
@@ -175,32 +175,32 @@ class Sandbox:
         """Ids of contacts in creation order, filtered like GET /contacts?status=... (default: not deleted)."""
         with self.lock:
             q = ContactQuery.for_status(status)
-            match = predicate(self.store, q)
+            match = predicate(self.records, q)
             out: list[str] = []
-            for seq in candidates(self.store, q, -1):
+            for seq in candidates(self.records, q, -1):
                 if match(seq):
-                    out.append(self.store.contact_id(seq))
+                    out.append(self.records.contact_id(seq))
                     if limit is not None and len(out) >= limit:
                         break
             return out
 
     def lists(self) -> list[dict[str, Any]]:
         """Every list, deleted ones included, as ContactList JSON."""
-        return [list_json(d) for d in self.store.catalog.lists]
+        return [list_json(d) for d in self.records.catalog.lists]
 
     def list_id(self, name: str) -> str:
-        for d in self.store.catalog.lists:
+        for d in self.records.catalog.lists:
             if d.name == name:
                 return d.list_id
         raise KeyError(name)
 
     def tags(self) -> dict[str, str]:
         """tag_id → name."""
-        return {t.tag_id: t.name for t in self.store.catalog.tags}
+        return {t.tag_id: t.name for t in self.records.catalog.tags}
 
     def custom_fields(self) -> dict[str, str]:
         """custom_field_id → label."""
-        return {f.custom_field_id: f.label for f in self.store.catalog.custom_fields}
+        return {f.custom_field_id: f.label for f in self.records.catalog.custom_fields}
 
     def activity_json(self, activity_id: str) -> dict[str, Any]:
         with self.lock:

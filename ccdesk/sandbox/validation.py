@@ -144,7 +144,7 @@ def validate_body(spec: Obj, body: Any) -> dict[str, Any]:
     out: list[str] = []
     _check(spec, body, "", out)
     if out:
-        raise errors.ApiError(400, [(errors.VALIDATION, m) for m in out])
+        raise errors.ServiceError(400, [(errors.VALIDATION, m) for m in out])
     return body  # type: ignore[no-any-return]
 
 
@@ -152,7 +152,7 @@ def validate_body(spec: Obj, body: Any) -> dict[str, Any]:
 
 
 @dataclass
-class Query:
+class QueryParams:
     """The query parameters of one request: each allowed at most once, unknown names refused.
 
     Refusing unknown names is stricter than the service is likely to be; every parameter the service
@@ -162,7 +162,7 @@ class Query:
     params: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, items: Iterable[tuple[str, str]], allowed: Iterable[str]) -> Query:
+    def of(cls, items: Iterable[tuple[str, str]], allowed: Iterable[str]) -> QueryParams:
         allowed_set = set(allowed)
         params: dict[str, str] = {}
         for name, value in items:

@@ -8,11 +8,11 @@ from datetime import date
 from typing import Literal
 
 from ccdesk.api.models import MAX_IDS_PER_ACTIVITY
+from ccdesk.store.database import DeskDatabase
 from ccdesk.store.rows import OutboxKind
-from ccdesk.store.store import Store
 
+from .database_thread import DatabaseThread
 from .outbox import ALREADY_SENT, BULK_REMOVE, OutboxWorker
-from .store_thread import StoreThread
 from .validation import InvalidInput, validate_reason
 
 AskedBy = Literal["Contact", "Account"]
@@ -27,8 +27,8 @@ class Queued:
 class ContactActions:
     """Validates a request, writes it to the outbox (with its audit row) and wakes the sender."""
 
-    def __init__(self, store: StoreThread, worker: OutboxWorker | None = None) -> None:
-        self._store = store
+    def __init__(self, db: DatabaseThread, worker: OutboxWorker | None = None) -> None:
+        self._db = db
         self._worker = worker
 
     async def unsubscribe(self, contact_ids: Sequence[str], reason: str, asked_by: AskedBy,
@@ -41,7 +41,7 @@ class ContactActions:
         payload = {"reason": clean, "update_source": asked_by,
                    "received_on": (received_on or date.today()).isoformat()}
 
-        def enqueue(s: Store) -> Queued:
+        def enqueue(s: DeskDatabase) -> Queued:
             ids, skipped = [], []
             with s.transaction():
                 for cid in dict.fromkeys(contact_ids):
@@ -57,13 +57,13 @@ class ContactActions:
                     ids.append(s.enqueue(OutboxKind.UNSUBSCRIBE, cid, payload))
             return Queued(ids, skipped)
 
-        return self._queued(await self._store.call(enqueue))
+        return self._queued(await self._db.call(enqueue))
 
     async def request_resubscribe(self, contact_id: str, list_ids: Sequence[str]) -> Queued:
         if not list_ids:
             raise InvalidInput("Choose at least one list the contact will rejoin when they confirm.")
 
-        def enqueue(s: Store) -> Queued:
+        def enqueue(s: DeskDatabase) -> Queued:
             with s.transaction():
                 row = s.get_contact(contact_id)
                 if row is None or str(row.status) != "unsubscribed":
@@ -76,7 +76,7 @@ class ContactActions:
                 return Queued([s.enqueue(OutboxKind.RESUBSCRIBE_REQUEST, contact_id,
                                          {"list_ids": list(list_ids)})], [])
 
-        return self._queued(await self._store.call(enqueue))
+        return self._queued(await self._db.call(enqueue))
 
     async def remove_from_lists(self, contact_ids: Sequence[str], list_ids: Sequence[str]) -> Queued:
         """remove_list_memberships activities (no read-modify-write PUT, so a list joined meanwhile stays):
@@ -88,7 +88,7 @@ class ContactActions:
         wanted = set(list_ids)
         targets = sorted(wanted)
 
-        def enqueue(s: Store) -> Queued:
+        def enqueue(s: DeskDatabase) -> Queued:
             ids, skipped, members = [], [], []
             with s.transaction():
                 for cid in dict.fromkeys(contact_ids):
@@ -105,7 +105,7 @@ class ContactActions:
                         ids.append(s.enqueue(BULK_REMOVE, None, {"contact_ids": batch, "list_ids": targets}))
             return Queued(ids, skipped)
 
-        return self._queued(await self._store.call(enqueue))
+        return self._queued(await self._db.call(enqueue))
 
     def _queued(self, queued: Queued) -> Queued:
         if self._worker is not None and queued.outbox_ids:

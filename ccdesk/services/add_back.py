@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ccdesk.api import CCClient, Contact, ValidationError, build_put_body
-from ccdesk.store.store import Store
+from ccdesk.store.database import DeskDatabase
 
 from .actions import Queued
 from .desk import Desk
@@ -38,7 +38,7 @@ async def queue_add_back(desk: Desk, contact_id: str, list_ids: Sequence[str]) -
     if not list_ids:
         raise InvalidInput("Choose at least one list to add the contact back to.")
 
-    def enqueue(s: Store) -> Queued:
+    def enqueue(s: DeskDatabase) -> Queued:
         with s.transaction():
             row = s.get_contact(contact_id)
             if row is None or str(row.status) in ("unsubscribed", "deleted"):
@@ -48,7 +48,7 @@ async def queue_add_back(desk: Desk, contact_id: str, list_ids: Sequence[str]) -
                 return Queued([], [contact_id])
             return Queued([s.enqueue(ADD_TO_LISTS, contact_id, {"list_ids": list(list_ids)})], [])
 
-    queued = await desk.store.call(enqueue)
+    queued = await desk.db.call(enqueue)
     if queued.outbox_ids:
         desk.worker.queue_changed.emit()
         desk.worker.wake()

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from ccdesk.api import CCClient, Conflict, Contact, ValidationError
-from ccdesk.store.store import Store
+from ccdesk.store.database import DeskDatabase
 
 from .actions import AskedBy, Queued
 from .address_file import AddressRow
@@ -51,7 +51,7 @@ async def queue_add_unsubscribed(desk: Desk, rows: Sequence[AddressRow], default
     if not rows:
         return Queued([], [])
 
-    def enqueue(s: Store) -> Queued:
+    def enqueue(s: DeskDatabase) -> Queued:
         ids, skipped = [], []
         waiting = {str(item.payload.get("email")) for item in s.pending(kind=ADD_UNSUBSCRIBED)}
         with s.transaction():
@@ -69,7 +69,7 @@ async def queue_add_unsubscribed(desk: Desk, rows: Sequence[AddressRow], default
                     "received_on": received.isoformat()}))
         return Queued(ids, skipped)
 
-    queued = await desk.store.call(enqueue)
+    queued = await desk.db.call(enqueue)
     if queued.outbox_ids:
         desk.worker.queue_changed.emit()
         desk.worker.wake()

@@ -15,8 +15,8 @@ from datetime import UTC, date
 from pathlib import Path
 
 from ccdesk.files import write_atomically
+from ccdesk.store.database import DeskDatabase
 from ccdesk.store.rows import ContactRow, OutboxState
-from ccdesk.store.store import Store
 
 from .actions import AskedBy, Queued
 from .address_file import AddressFile, AddressRow
@@ -59,11 +59,11 @@ class Matched:
 
 async def match(desk: Desk, file: AddressFile, on_progress: Callable[[int, int], None] | None = None) -> Matched:
     """Find each address in the cache; if the cache is not complete yet, ask the server for the missing ones."""
-    cache_complete = await desk.store.call(lambda s: s.get_state(COMPLETED_AT)) is not None
+    cache_complete = await desk.db.call(lambda s: s.get_state(COMPLETED_AT)) is not None
     found: list[tuple[AddressRow, ContactRow]] = []
     missing: list[AddressRow] = []
     emails = [r.email for r in file.rows]
-    rows_by_email = await desk.store.call(lambda s: s.get_contacts_by_emails(emails))  # one query, not one each
+    rows_by_email = await desk.db.call(lambda s: s.get_contacts_by_emails(emails))  # one query, not one each
     for row in file.rows:
         contact = rows_by_email.get(row.email)
         if contact is not None:
@@ -157,7 +157,7 @@ async def with_earlier(desk: Desk, preview: Preview, queued: Queued, kinds: Sequ
     contacts = {c.contact_id for _, c in preview.to_change}
     mine = set(queued.outbox_ids)
 
-    def earlier(s: Store) -> list[int]:
+    def earlier(s: DeskDatabase) -> list[int]:
         found = []
         for item in s.pending():
             if item.id in mine or item.kind not in kinds:
@@ -167,7 +167,7 @@ async def with_earlier(desk: Desk, preview: Preview, queued: Queued, kinds: Sequ
                 found.append(item.id)
         return found
 
-    return Queued(queued.outbox_ids + await desk.store.call(earlier), queued.skipped)
+    return Queued(queued.outbox_ids + await desk.db.call(earlier), queued.skipped)
 
 
 @dataclass(frozen=True)
@@ -180,7 +180,7 @@ class ReportLine:
 
 async def report(desk: Desk, preview: Preview, queued: Queued, *, done_word: str) -> list[ReportLine]:
     """One line per address, with the outbox's final word for the ones that were sent."""
-    items = await desk.store.call(lambda s: [s.get_outbox_item(i) for i in queued.outbox_ids])
+    items = await desk.db.call(lambda s: [s.get_outbox_item(i) for i in queued.outbox_ids])
     by_contact: dict[str, tuple[str, str]] = {}
     by_email: dict[str, tuple[str, str]] = {}
     for item in items:

@@ -50,7 +50,7 @@ class SendSummary:
 
 
 async def _states(desk: Desk, ids: Sequence[int]) -> list[tuple[int, str, OutboxState]]:
-    return await desk.store.call(lambda s: s.outbox_states(ids))  # one query, even for 10,000 items
+    return await desk.db.call(lambda s: s.outbox_states(ids))  # one query, even for 10,000 items
 
 
 def _summary(states: Sequence[tuple[int, str, OutboxState]]) -> SendSummary:
@@ -110,7 +110,7 @@ async def see_through(desk: Desk, outbox_ids: Sequence[int], *, send: bool, wait
             if send:
                 if await desk.worker.send_next() is not None:
                     continue  # look at the time limit and the stop reasons after every item
-                nxt = await desk.store.call(lambda s: s.next_attempt_at())
+                nxt = await desk.db.call(lambda s: s.next_attempt_at())
                 pause = poll_s if nxt is None else (nxt - datetime.now(UTC)).total_seconds()
                 if deadline is not None and pause > deadline - time.monotonic() and not stop:
                     # Nothing can be sent before the time limit (e.g. a long back-off): do not sit and wait.
@@ -141,12 +141,12 @@ async def cancel_rest(desk: Desk, outbox_ids: Sequence[int], *, settle_s: float 
     """Staff pressed Stop: cancel every item not sent yet. One being sent right now is let finish; if it then
     goes back to the queue (a temporary failure), it is cancelled too. Returns the cancelled ids."""
     ids = list(outbox_ids)
-    cancelled = await desk.store.call(lambda s: s.cancel_pending(ids))
+    cancelled = await desk.db.call(lambda s: s.cancel_pending(ids))
     deadline = time.monotonic() + settle_s
     while time.monotonic() < deadline:
         if not any(state is OutboxState.IN_PROGRESS for _id, _kind, state in await _states(desk, ids)):
             break
         await asyncio.sleep(0.1)
-    cancelled += await desk.store.call(lambda s: s.cancel_pending(ids))
+    cancelled += await desk.db.call(lambda s: s.cancel_pending(ids))
     desk.worker.queue_changed.emit()
     return cancelled

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ccdesk.api import CCClient, ContactPage, ValidationError
-from ccdesk.store.store import Store
+from ccdesk.store.database import DeskDatabase
 
-from .store_thread import StoreThread
+from .database_thread import DatabaseThread
 
 log = logging.getLogger(__name__)
 
@@ -46,17 +46,17 @@ class CachePull:
     page not stored. Cancelling (task.cancel()) stops between requests; what was stored stays.
     """
 
-    def __init__(self, store: StoreThread, client: CCClient,
+    def __init__(self, db: DatabaseThread, client: CCClient,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
-        self._store = store
+        self._db = db
         self._client = client
         self._clock = clock
 
     async def run(self, on_progress: Callable[[PullProgress], None] | None = None) -> PullResult:
         lists = [lst.raw async for lst in self._client.iter_lists(include_membership_count="all")]
-        await self._store.call(lambda s: s.upsert_lists(lists, self._clock()))
+        await self._db.call(lambda s: s.upsert_lists(lists, self._clock()))
 
-        start_href = await self._store.call(lambda s: s.get_state(NEXT_HREF))
+        start_href = await self._db.call(lambda s: s.get_state(NEXT_HREF))
         if start_href is None:
             await self._mark_start()
         try:
@@ -65,13 +65,13 @@ class CachePull:
             # A paging link the service refused (400: links can expire, e.g. a pull resumed days later) is
             # dropped and the pull starts again from its bookmark, the top.
             log.warning("the stored paging link was refused; starting the full pull again")
-            await self._store.call(lambda s: s.set_state(NEXT_HREF, None))
+            await self._db.call(lambda s: s.set_state(NEXT_HREF, None))
             await self._mark_start()
             return await self._pages(None, len(lists), on_progress, retry_links=False)
 
     async def _mark_start(self) -> None:
         started = self._clock().isoformat()
-        await self._store.call(lambda s: s.set_state(STARTED_AT, started))
+        await self._db.call(lambda s: s.set_state(STARTED_AT, started))
 
     async def _pages(self, start_href: str | None, n_lists: int,
                      on_progress: Callable[[PullProgress], None] | None, *, retry_links: bool = True) -> PullResult:
@@ -100,8 +100,8 @@ class CachePull:
         if page.next_href is None:
             checkpoint[COMPLETED_AT] = self._clock().isoformat()
 
-        result = await self._store.call(
-            functools.partial(Store.upsert_contacts, contacts=raw, fetched_at=self._clock(), state=checkpoint))
+        result = await self._db.call(
+            functools.partial(DeskDatabase.upsert_contacts, contacts=raw, fetched_at=self._clock(), state=checkpoint))
         new_optouts.extend(result.new_optouts)
         done += len(raw)
         if on_progress:

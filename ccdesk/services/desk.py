@@ -12,9 +12,9 @@ from ccdesk.store.rows import ContactRow
 
 from .actions import ContactActions
 from .cache_pull import CachePull
+from .database_thread import DatabaseThread
 from .outbox import OutboxWorker
 from .scheduler import QuotaMeter, SyncScheduler
-from .store_thread import StoreThread
 from .supervisor import Supervisor
 from .sync import SyncEngine
 
@@ -25,12 +25,12 @@ class Desk:
     def __init__(self, client: CCClient, db_path: str | os.PathLike[str], *, sync_interval_min: float = 15) -> None:
         self.client = client
         self.db_path = db_path
-        self.store = StoreThread(db_path)
-        self.worker = OutboxWorker(self.store, client)
-        self.actions = ContactActions(self.store, self.worker)
-        self.pull = CachePull(self.store, client)
-        self.sync = SyncEngine(self.store, client)
-        self.quota = QuotaMeter(self.store, client)
+        self.db = DatabaseThread(db_path)
+        self.worker = OutboxWorker(self.db, client)
+        self.actions = ContactActions(self.db, self.worker)
+        self.pull = CachePull(self.db, client)
+        self.sync = SyncEngine(self.db, client)
+        self.quota = QuotaMeter(self.db, client)
         self.scheduler = SyncScheduler(self.sync, self.quota, interval=timedelta(minutes=sync_interval_min))
         # The sender is supervised: restarted (and reported through `sender.problem`) if it ever stops.
         self.sender = Supervisor("sender", self.worker.run, is_stalled=self.worker.stalled,
@@ -52,11 +52,11 @@ class Desk:
         if contact is None:
             return None
         now = datetime.now(UTC)
-        await self.store.call(lambda s: s.upsert_contacts([contact.raw], now))
-        return await self.store.call(lambda s: s.get_contact(contact.contact_id))
+        await self.db.call(lambda s: s.upsert_contacts([contact.raw], now))
+        return await self.db.call(lambda s: s.get_contact(contact.contact_id))
 
     async def has_cache(self) -> bool:
-        return bool(await self.store.call(lambda s: s.count()))
+        return bool(await self.db.call(lambda s: s.count()))
 
     async def close(self) -> None:
         await self.sender.stop()
@@ -67,4 +67,4 @@ class Desk:
                 await task
         self._tasks.clear()
         await self.client.aclose()
-        self.store.close()
+        self.db.close()

@@ -25,11 +25,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ccdesk.files import UnwritableTarget, atomic_write
+from ccdesk.store.database import DeskDatabase
 from ccdesk.store.journal import JournalEntry
 from ccdesk.store.rows import ContactRow
-from ccdesk.store.store import Store
 
-from .store_thread import StoreThread
+from .database_thread import DatabaseThread
 from .validation import is_valid_email
 
 COLUMNS = ("email", "first_name", "last_name", "company", "opt_out_date", "opt_out_source", "opt_out_reason",
@@ -124,8 +124,8 @@ def export_key(path: Path) -> str:
 class OptOutExporter:
     """Runs exports on a worker thread with its own read connection, so syncs and sends carry on meanwhile."""
 
-    def __init__(self, store: StoreThread) -> None:
-        self._store = store
+    def __init__(self, db: DatabaseThread) -> None:
+        self._db = db
 
     async def export_do_not_mail(self, path: Path, *, only_new: bool = False,
                                  on_progress: Callable[[int], None] | None = None,
@@ -133,10 +133,10 @@ class OptOutExporter:
         """Every unsubscribed contact (deleted ones included); with `only_new`, only those that opted out
         after the newest opt-out this target received last time (remembered per file)."""
         key = export_key(path)
-        since_text = await self._store.call(lambda s: s.get_state(key)) if only_new else None
+        since_text = await self._db.call(lambda s: s.get_state(key)) if only_new else None
         since = datetime.fromisoformat(since_text) if since_text else None
 
-        def rows(s: Store) -> Iterator[ContactRow]:
+        def rows(s: DeskDatabase) -> Iterator[ContactRow]:
             if since is None:
                 return s.iter_do_not_mail()
             return (r for r in s.optouts(since=since) if r.opt_out_date and r.opt_out_date > since)
@@ -145,16 +145,16 @@ class OptOutExporter:
         newest = result.newest_opt_out
         if newest is not None and (since is None or newest > since):
             stamp = newest.isoformat()
-            await self._store.call(lambda s: s.set_state(key, stamp))
+            await self._db.call(lambda s: s.set_state(key, stamp))
         return result
 
-    async def export_rows(self, path: Path, rows: Callable[[Store], Iterable[ContactRow]], *,
+    async def export_rows(self, path: Path, rows: Callable[[DeskDatabase], Iterable[ContactRow]], *,
                           on_progress: Callable[[int], None] | None = None,
                           cancel: threading.Event | None = None, spreadsheet_safe: bool = True) -> ExportResult:
-        """Any view: `rows` is called with a Store on the export thread."""
+        """Any view: `rows` is called with a DeskDatabase on the export thread."""
         return await self._run(path, rows, on_progress, cancel, spreadsheet_safe)
 
-    async def _run(self, path: Path, rows: Callable[[Store], Iterable[ContactRow]],
+    async def _run(self, path: Path, rows: Callable[[DeskDatabase], Iterable[ContactRow]],
                    on_progress: Callable[[int], None] | None, cancel: threading.Event | None,
                    spreadsheet_safe: bool) -> ExportResult:
         loop = asyncio.get_running_loop()
@@ -164,7 +164,7 @@ class OptOutExporter:
                 loop.call_soon_threadsafe(on_progress, n)
 
         def work() -> ExportResult:
-            with Store(self._store.path, recover=False) as reader:
+            with DeskDatabase(self._db.path, recover=False) as reader:
                 names = {lst.list_id: lst.name for lst in reader.lists(include_deleted=True)}
                 newest: list[datetime] = []
                 marked = [0]

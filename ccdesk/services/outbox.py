@@ -29,12 +29,12 @@ from ccdesk.api import (
     ValidationError,
 )
 from ccdesk.api.models import Activity
+from ccdesk.store.database import DeskDatabase
 from ccdesk.store.errors import StoreUnavailableError
 from ccdesk.store.rows import OutboxItem, OutboxKind
-from ccdesk.store.store import Store
 
+from .database_thread import DatabaseThread
 from .events import Event
-from .store_thread import StoreThread
 
 log = logging.getLogger(__name__)
 
@@ -74,9 +74,9 @@ class ItemOutcome:
 class OutboxWorker:
     """Runs queued actions. `run()` loops until cancelled; `drain()` sends what is due now (tests, CLI)."""
 
-    def __init__(self, store: StoreThread, client: CCClient, *,
+    def __init__(self, db: DatabaseThread, client: CCClient, *,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC), idle_poll_s: float = 30.0) -> None:
-        self._store = store
+        self._db = db
         self._client = client
         self._clock = clock
         self._idle_poll_s = idle_poll_s
@@ -123,12 +123,12 @@ class OutboxWorker:
             self.beat, self.busy = time.monotonic(), True
             try:
                 if store_failed:  # an item may have been left claimed when its result could not be written
-                    await self._store.call(lambda s: s.release_own_claims())
+                    await self._db.call(lambda s: s.release_own_claims())
                     store_failed = False
                     self.store_problem.emit("")
                 if self.paused_reason is None:
                     await self.drain()
-                    nxt = await self._store.call(lambda s: s.next_attempt_at())
+                    nxt = await self._db.call(lambda s: s.next_attempt_at())
                     if nxt is not None:
                         timeout = max(0.05, min(timeout, (nxt - self._clock()).total_seconds()))
             except StoreUnavailableError as exc:
@@ -152,14 +152,14 @@ class OutboxWorker:
         """Send the oldest due item; None when nothing is due (or sending is paused)."""
         if self.paused_reason is not None:
             return None
-        item = await self._store.call(functools.partial(Store.next_due, now=self._clock()))
+        item = await self._db.call(functools.partial(DeskDatabase.next_due, now=self._clock()))
         return None if item is None else await self._run_item(item)
 
     async def _retry_later(self, item: OutboxItem, message: str, when: datetime) -> None:
-        await self._store.call(lambda s: s.mark_retry(item.id, message, when))
+        await self._db.call(lambda s: s.mark_retry(item.id, message, when))
 
     async def _fail(self, item: OutboxItem, message: str) -> None:
-        await self._store.call(lambda s: s.mark_failed(item.id, message))
+        await self._db.call(lambda s: s.mark_failed(item.id, message))
 
     async def _run_item(self, item: OutboxItem) -> ItemOutcome:
         self.beat = time.monotonic()
@@ -192,13 +192,13 @@ class OutboxWorker:
             return self._finish(item, False, text, final=True, why="bug")
         fetched = self._clock()
 
-        def store_result(s: Store) -> None:
+        def store_result(s: DeskDatabase) -> None:
             with s.transaction():
                 if contact is not None:
                     s.upsert_contacts([contact.raw], fetched)
                 s.mark_done(item.id, message)
 
-        await self._store.call(store_result)
+        await self._db.call(store_result)
         if item.contact_id:
             self.contact_changed.emit(item.contact_id)
         return self._finish(item, True, message, final=True)
@@ -270,7 +270,7 @@ class OutboxWorker:
                 if not contact.awaiting_confirmation:
                     raise exc from None
         at = self._clock()
-        await self._store.call(lambda s: s.record_resubscribe_request(cid, at, item.payload["list_ids"],
+        await self._db.call(lambda s: s.record_resubscribe_request(cid, at, item.payload["list_ids"],
                                                                        item.created_by))
         try:
             contact = await self._client.get_contact(cid)  # only to refresh the cache; the next sync also will
@@ -291,7 +291,7 @@ class OutboxWorker:
         drop = set(list_ids)
         fetched = self._clock()
 
-        def patch_cache(s: Store) -> None:
+        def patch_cache(s: DeskDatabase) -> None:
             # The activity's effect, applied to the cached copies; the next sync brings the server's own.
             changed = []
             for cid in contact_ids:
@@ -303,6 +303,6 @@ class OutboxWorker:
             if changed:
                 s.upsert_contacts(changed, fetched)
 
-        await self._store.call(patch_cache)
+        await self._db.call(patch_cache)
         for cid in contact_ids:
             self.contact_changed.emit(cid)

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from ccdesk.api import ApiError, CCClient, NotFound, ValidationError
-from ccdesk.store.store import Store
+from ccdesk.store.database import DeskDatabase
 
-from .store_thread import StoreThread
+from .database_thread import DatabaseThread
 
 log = logging.getLogger(__name__)
 
@@ -46,17 +46,17 @@ class ReconcileResult:
 
 
 class Reconciler:
-    def __init__(self, store: StoreThread, client: CCClient,
+    def __init__(self, db: DatabaseThread, client: CCClient,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC), interval: timedelta = INTERVAL) -> None:
-        self._store = store
+        self._db = db
         self._client = client
         self._clock = clock
         self.interval = interval
 
     async def run(self, *, force: bool = False) -> ReconcileResult:
         result = ReconcileResult()
-        pending = await self._store.call(lambda s: s.awaiting_confirmation_ids())
-        last = await self._store.call(lambda s: s.get_state(LAST_COMPARE))
+        pending = await self._db.call(lambda s: s.awaiting_confirmation_ids())
+        last = await self._db.call(lambda s: s.get_state(LAST_COMPARE))
         due = force or last is None or self._clock() - datetime.fromisoformat(last) >= self.interval
         started = self._clock()
         leavers = await self._compare_unsubscribed(result) if due else []
@@ -65,12 +65,12 @@ class Reconciler:
             missed += not await self._reread(cid, result)
         if due and not missed:  # a contact that could not be re-read is looked for again next sync
             stamp = started.isoformat()
-            await self._store.call(lambda s: s.set_state(LAST_COMPARE, stamp))
+            await self._db.call(lambda s: s.set_state(LAST_COMPARE, stamp))
         result.compared = due
         return result
 
     async def _compare_unsubscribed(self, result: ReconcileResult) -> list[str]:
-        cached = await self._store.call(lambda s: s.unsubscribed_ids())
+        cached = await self._db.call(lambda s: s.unsubscribed_ids())
         for attempt in (1, 2):
             listed: set[str] = set()
             try:
@@ -80,8 +80,8 @@ class Reconciler:
                     listed.update(c.contact_id for c in page.contacts)
                     fresh = [c.raw for c in page.contacts if c.contact_id not in cached]
                     if fresh:  # opted out without the opt-out pass seeing it (e.g. an old opt-out date)
-                        outcome = await self._store.call(functools.partial(
-                            Store.upsert_contacts, contacts=fresh, fetched_at=self._clock()))
+                        outcome = await self._db.call(functools.partial(
+                            DeskDatabase.upsert_contacts, contacts=fresh, fetched_at=self._clock()))
                         result.new_optouts.extend(outcome.new_optouts)
                         cached |= {c["contact_id"] for c in fresh}
                 break
@@ -104,7 +104,7 @@ class Reconciler:
             log.info("reconcile: could not re-read %s (%s); the next sync tries again", contact_id, exc)
             return False
         fetched = self._clock()
-        outcome = await self._store.call(lambda s: s.upsert_contacts([contact.raw], fetched))
+        outcome = await self._db.call(lambda s: s.upsert_contacts([contact.raw], fetched))
         result.reread.append(contact_id)
         result.new_optouts.extend(outcome.new_optouts)
         return True

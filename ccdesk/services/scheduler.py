@@ -13,8 +13,8 @@ from ccdesk.api import ApiError, CCClient, QuotaExceeded, SignInRequired, Unauth
 from ccdesk.api.shared_budget import SharedBudget
 from ccdesk.store.errors import StoreUnavailableError
 
+from .database_thread import DatabaseThread
 from .events import Event
-from .store_thread import StoreThread
 from .sync import SyncEngine, SyncResult
 
 log = logging.getLogger(__name__)
@@ -45,9 +45,9 @@ class QuotaMeter:
     With the desk's shared budget (SharedBudget) the count is every process's on this desk for the API key;
     otherwise (demo, tests) this client's own, persisted in the store so a restart does not forget them."""
 
-    def __init__(self, store: StoreThread, client: CCClient, limit: int = DAILY_QUOTA,
+    def __init__(self, db: DatabaseThread, client: CCClient, limit: int = DAILY_QUOTA,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
-        self._store = store
+        self._db = db
         self._client = client
         self.limit = limit
         self._clock = clock
@@ -78,7 +78,7 @@ class QuotaMeter:
                 s.set_state(key, str(used))
                 return used
 
-        return QuotaStatus(await self._store.call(add), self.limit)
+        return QuotaStatus(await self._db.call(add), self.limit)
 
 
 class SyncScheduler:

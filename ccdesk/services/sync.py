@@ -24,13 +24,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ccdesk.api import CCClient, ValidationError
-from ccdesk.store.store import Store
+from ccdesk.store.database import DeskDatabase
 
 from . import sync_once
 from .cache_pull import COMPLETED_AT, STARTED_AT, CachePull
+from .database_thread import DatabaseThread
 from .events import Event
 from .reconcile import LAST_COMPARE, Reconciler
-from .store_thread import StoreThread
 
 log = logging.getLogger(__name__)
 
@@ -91,12 +91,12 @@ CHANGES = _Pass("changes", "updated_after")
 class SyncEngine:
     """Runs syncs one at a time (background and "Sync now" share it) and announces them."""
 
-    def __init__(self, store: StoreThread, client: CCClient,
+    def __init__(self, db: DatabaseThread, client: CCClient,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
-        self._store = store
+        self._db = db
         self._client = client
         self._clock = clock
-        self.reconciler = Reconciler(store, client, clock)
+        self.reconciler = Reconciler(db, client, clock)
         self._lock = asyncio.Lock()
         self._task: asyncio.Future[SyncResult] | None = None
         self.started = Event()    # ()
@@ -133,7 +133,7 @@ class SyncEngine:
 
             work = functools.partial(self._full if full else self._run, progress)
             self._task = asyncio.ensure_future(sync_once.one_per_store(
-                self._store, work, SyncResult, asked_at=self._clock(), may_reuse=not full, on_wait=waiting))
+                self._db, work, SyncResult, asked_at=self._clock(), may_reuse=not full, on_wait=waiting))
             try:
                 result = await self._task
             except BaseException as exc:
@@ -144,15 +144,15 @@ class SyncEngine:
 
     async def _run(self, on_progress: Callable[[SyncProgress], None]) -> SyncResult:
         result = SyncResult(started_at=self._clock())
-        if await self._store.call(lambda s: s.get_state(COMPLETED_AT)) is None:
+        if await self._db.call(lambda s: s.get_state(COMPLETED_AT)) is None:
             started = self._clock()
-            pull = await CachePull(self._store, self._client, self._clock).run(
+            pull = await CachePull(self._db, self._client, self._clock).run(
                 lambda p: on_progress(SyncProgress("full pull", p.done, p.total)))
             result.full_pull = True
             result.contacts_read = pull.contacts
             # Everything up to the pull's start is in the cache now.
             stamp = started.isoformat()
-            await self._store.call(lambda s: _set_many(s, {OPTOUTS.checkpoint: stamp, CHANGES.checkpoint: stamp,
+            await self._db.call(lambda s: _set_many(s, {OPTOUTS.checkpoint: stamp, CHANGES.checkpoint: stamp,
                                                            LAST_COMPARE: stamp}))
         else:
             for p in (OPTOUTS, CHANGES):
@@ -166,7 +166,7 @@ class SyncEngine:
             result.new_optouts.extend(cid for cid in rec.new_optouts if cid not in result.new_optouts)
         result.finished_at = self._clock()
         finished = result.finished_at.isoformat()
-        await self._store.call(lambda s: s.set_state(LAST_RUN, finished))
+        await self._db.call(lambda s: s.set_state(LAST_RUN, finished))
         return result
 
     async def full_resync(self, on_progress: Callable[[SyncProgress], None] | None = None) -> SyncResult:
@@ -176,26 +176,26 @@ class SyncEngine:
 
     async def _full(self, on_progress: Callable[[SyncProgress], None]) -> SyncResult:
         started = self._clock()
-        pull = await CachePull(self._store, self._client, self._clock).run(
+        pull = await CachePull(self._db, self._client, self._clock).run(
             lambda p: on_progress(SyncProgress("full pull", p.done, p.total)))
-        pull_started = await self._store.call(lambda s: s.get_state(STARTED_AT))
+        pull_started = await self._db.call(lambda s: s.get_state(STARTED_AT))
         cutoff = datetime.fromisoformat(pull_started) if pull_started else started
-        forgotten = await self._store.call(lambda s: s.forget_contacts_not_fetched_since(cutoff))
+        forgotten = await self._db.call(lambda s: s.forget_contacts_not_fetched_since(cutoff))
         if forgotten:
             log.info("full resync: %d cached contacts no longer exist in the account", forgotten)
         stamp = started.isoformat()
-        await self._store.call(lambda s: _set_many(s, {OPTOUTS.checkpoint: stamp, CHANGES.checkpoint: stamp,
+        await self._db.call(lambda s: _set_many(s, {OPTOUTS.checkpoint: stamp, CHANGES.checkpoint: stamp,
                                                        LAST_COMPARE: stamp}))
         return SyncResult(full_pull=True, contacts_read=pull.contacts, new_optouts=pull.new_optouts,
                           started_at=started, finished_at=self._clock(), forgotten=forgotten)
 
     async def _run_pass(self, p: _Pass, on_progress: Callable[[SyncProgress], None] | None,
                         result: SyncResult | None = None) -> tuple[int, list[str], bool]:
-        state = await self._store.call(lambda s: {k: s.get_state(k) for k in (p.checkpoint, p.started, p.next_href)})
+        state = await self._db.call(lambda s: {k: s.get_state(k) for k in (p.checkpoint, p.started, p.next_href)})
         resume = state[p.next_href]
         started = state[p.started] if resume and state[p.started] else self._clock().isoformat()
         if not resume:
-            await self._store.call(lambda s: s.set_state(p.started, started))
+            await self._db.call(lambda s: s.set_state(p.started, started))
         since = datetime.fromisoformat(state[p.checkpoint]) - OVERLAP if state[p.checkpoint] else None
         filters: dict[str, Any] = {"status": "all"}
         if since is not None:
@@ -210,7 +210,7 @@ class SyncEngine:
                 log.warning("sync %s: the stored paging link was refused; starting the pass again", p.name)
                 if result is not None:
                     result.links_refused += 1
-                await self._store.call(lambda s: s.set_state(p.next_href, None))
+                await self._db.call(lambda s: s.set_state(p.next_href, None))
                 read, new = await self._pages(p, filters, None, on_progress, retry_links=False)
         except ValidationError:
             if p is not OPTOUTS:
@@ -219,7 +219,7 @@ class SyncEngine:
             log.warning("optout_after was refused; reading every unsubscribed contact instead")
             fallback = True
             read, new = await self._pages(p, {"status": "unsubscribed"}, None, on_progress)
-        await self._store.call(lambda s: _set_many(s, {p.checkpoint: started, p.started: None, p.next_href: None}))
+        await self._db.call(lambda s: _set_many(s, {p.checkpoint: started, p.started: None, p.next_href: None}))
         return read, new, fallback
 
     async def _pages(self, p: _Pass, filters: dict[str, Any], resume: str | None,
@@ -238,9 +238,9 @@ class SyncEngine:
                 following = True
                 total = page.contacts_count if page.contacts_count is not None else total
                 raw = [c.raw for c in page.contacts]
-                upsert = functools.partial(Store.upsert_contacts, contacts=raw, fetched_at=self._clock(),
+                upsert = functools.partial(DeskDatabase.upsert_contacts, contacts=raw, fetched_at=self._clock(),
                                            state={p.next_href: page.next_href})
-                outcome = await self._store.call(upsert)
+                outcome = await self._db.call(upsert)
                 new.extend(outcome.new_optouts)
                 read += len(raw)
                 if on_progress:
@@ -252,7 +252,7 @@ class SyncEngine:
         return read, new
 
 
-def _set_many(s: Store, values: dict[str, str | None]) -> None:
+def _set_many(s: DeskDatabase, values: dict[str, str | None]) -> None:
     with s.transaction():
         for key, value in values.items():
             s.set_state(key, value)

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from ccdesk.store.process_lock import ProcessLock
 
-from .store_thread import StoreThread
+from .database_thread import DatabaseThread
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +26,8 @@ KEEP_IDS = 2000  # new opt-outs kept with the last result (a waiting process rep
 R = TypeVar("R")
 
 
-def lock_path(store: StoreThread) -> str:
-    return f"{store.path}.sync-lock"
+def lock_path(db: DatabaseThread) -> str:
+    return f"{db.path}.sync-lock"
 
 
 def encode(result: Any) -> str:
@@ -58,17 +58,17 @@ def decode(raw: str | None, cls: type[R], *, finished_after: datetime) -> R | No
         return None
 
 
-async def one_per_store(store: StoreThread, work: Callable[[], Awaitable[R]], cls: type[R], *, asked_at: datetime,
+async def one_per_store(db: DatabaseThread, work: Callable[[], Awaitable[R]], cls: type[R], *, asked_at: datetime,
                         may_reuse: bool, on_wait: Callable[[int | None], None]) -> R:
     """Run `work()` holding the store's sync lock; after waiting for another process, reuse its result."""
-    lock = ProcessLock(lock_path(store))
+    lock = ProcessLock(lock_path(db))
     async with lock.hold(on_wait) as waited:
         if waited and may_reuse:
-            reused = decode(await store.call(lambda s: s.get_state(LAST_RESULT)), cls, finished_after=asked_at)
+            reused = decode(await db.call(lambda s: s.get_state(LAST_RESULT)), cls, finished_after=asked_at)
             if reused is not None:
                 log.info("sync: reused the result of the sync another ccdesk process just finished")
                 return dataclasses.replace(reused, reused=True)  # type: ignore[type-var]
         result = await work()
         encoded = encode(result)
-        await store.call(lambda s: s.set_state(LAST_RESULT, encoded))
+        await db.call(lambda s: s.set_state(LAST_RESULT, encoded))
         return result

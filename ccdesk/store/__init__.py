@@ -1,9 +1,9 @@
 """Local SQLite store: contact cache with search, sync checkpoints, outbox and audit journal.
 
-Plain Python (no Qt). See ``store.Store`` for the threading rule.
+Plain Python (no Qt). See ``database.DeskDatabase`` for the threading rule.
 """
 
-from ccdesk.store.db import default_db_path
+from ccdesk.store.database import DeskDatabase
 from ccdesk.store.errors import InvalidStateError, SchemaTooNewError, StoreError
 from ccdesk.store.rows import (
     AuditRow,
@@ -17,12 +17,13 @@ from ccdesk.store.rows import (
     UpsertResult,
 )
 from ccdesk.store.schema import SCHEMA_VERSION
-from ccdesk.store.store import Store
+from ccdesk.store.sqlite_file import default_db_path
 
 __all__ = [
     "SCHEMA_VERSION",
     "AuditRow",
     "ContactRow",
+    "DeskDatabase",
     "InvalidStateError",
     "ListRow",
     "OutboxItem",
@@ -31,7 +32,6 @@ __all__ = [
     "Outcome",
     "SchemaTooNewError",
     "Status",
-    "Store",
     "StoreError",
     "UpsertResult",
     "default_db_path",

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ccdesk.store.store import Store
+from ccdesk.store.database import DeskDatabase
 
 FIRST = (
     "James Mary John Patricia Robert Jennifer Michael Linda William Elizabeth David Barbara Richard Susan "
@@ -102,7 +102,7 @@ def _median_ms(fn: Callable[[], object], runs: int) -> float:
     return statistics.median(times)
 
 
-def fill(store: Store, n: int, seed: int = 1, page: int = 500) -> float:
+def fill(store: DeskDatabase, n: int, seed: int = 1, page: int = 500) -> float:
     """Fill through the real upsert path; returns rows per second."""
     rnd = random.Random(seed)
     lists = [str(uuid.UUID(int=rnd.getrandbits(128), version=4)) for _ in range(25)]
@@ -121,7 +121,7 @@ def fill(store: Store, n: int, seed: int = 1, page: int = 500) -> float:
     return n / elapsed
 
 
-def run(store: Store, runs: int = 5) -> list[tuple[str, float, float]]:
+def run(store: DeskDatabase, runs: int = 5) -> list[tuple[str, float, float]]:
     """(label, search ms, count ms) for typical queries."""
     first_list = store.lists()[0].list_id
     cases: list[tuple[str, dict[str, Any]]] = [
@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         path = args.db or Path(tmp) / "bench.sqlite3"
-        with Store(path) as store:
+        with DeskDatabase(path) as store:
             if store.count() == 0:
                 rate = fill(store, args.n)
                 print(f"filled {args.n:,} contacts: {rate:,.0f} rows/s; file {path.stat().st_size / 1e6:,.0f} MB")

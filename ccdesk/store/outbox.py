@@ -22,7 +22,7 @@ from ccdesk.store.rows import OutboxItem, OutboxState, Outcome
 from ccdesk.store.timeutil import db_to_dt, dt_to_db
 
 # Identifies this process's claims: "<pid>:<random>". Recovery on open only resets in_progress items claimed
-# by a process that is gone, so neither a second Store in this process nor another live ccdesk process on
+# by a process that is gone, so neither a second DeskDatabase in this process nor another live ccdesk process on
 # this PC (the window and a scheduled `ccdesk unsubscribe` share the file) can take work that is being sent.
 PROCESS_SESSION = f"{os.getpid()}:{uuid.uuid4().hex}"
 

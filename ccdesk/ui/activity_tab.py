@@ -23,11 +23,11 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from ccdesk.files import atomic_write
+from ccdesk.services.database_thread import DatabaseThread
 from ccdesk.services.export import iso_seconds, neutralise
-from ccdesk.services.store_thread import StoreThread
+from ccdesk.store.database import DeskDatabase
 from ccdesk.store.errors import InvalidStateError
 from ccdesk.store.rows import OutboxItem
-from ccdesk.store.store import Store
 
 from .messages import inform
 
@@ -52,7 +52,7 @@ def _table(columns: tuple[str, ...], name: str) -> QTableWidget:
 
 
 class ActivityTab(QWidget):
-    def __init__(self, reader: Store, store: StoreThread | None = None, *,
+    def __init__(self, reader: DeskDatabase, store: DatabaseThread | None = None, *,
                  on_changed: Callable[[], None] | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.reader = reader

@@ -21,7 +21,7 @@ Index = QModelIndex | QPersistentModelIndex
 
 
 @dataclass(frozen=True)
-class Query:
+class ContactQuery:
     text: str = ""
     status: str | None = None
     list_id: str | None = None
@@ -57,18 +57,18 @@ class ContactTableModel(QAbstractTableModel):
 
     unsubscribe_waiting: frozenset[str] = frozenset()  # contact ids with an unsubscribe queued, set by the window
 
-    def __init__(self, search: Callable[[Query, int, int], list[ContactRow]],
-                 count: Callable[[Query, int], int], parent: Any = None) -> None:
+    def __init__(self, search: Callable[[ContactQuery, int, int], list[ContactRow]],
+                 count: Callable[[ContactQuery, int], int], parent: Any = None) -> None:
         super().__init__(parent)
         self._search = search
         self._count = count
-        self._query = Query()
+        self._query = ContactQuery()
         self._rows: list[ContactRow] = []
         self._total = 0
 
     # --- the query -------------------------------------------------------------------------------------
     @property
-    def query(self) -> Query:
+    def query(self) -> ContactQuery:
         return self._query
 
     @property
@@ -80,7 +80,7 @@ class ContactTableModel(QAbstractTableModel):
         """True when there are at least `total` matches, possibly more."""
         return self._total >= COUNT_CAP
 
-    def set_query(self, query: Query) -> None:
+    def set_query(self, query: ContactQuery) -> None:
         self.beginResetModel()
         self._query = query
         self._total = self._count(query, COUNT_CAP)
@@ -157,4 +157,4 @@ class ContactTableModel(QAbstractTableModel):
         if key is None:
             return
         q = self._query
-        self.set_query(Query(q.text, q.status, q.list_id, key, order == Qt.SortOrder.DescendingOrder))
+        self.set_query(ContactQuery(q.text, q.status, q.list_id, key, order == Qt.SortOrder.DescendingOrder))

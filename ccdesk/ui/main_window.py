@@ -44,14 +44,14 @@ from ccdesk.services.export import ExportCancelled, ExportFailed, OptOutExporter
 from ccdesk.services.outbox import ItemOutcome
 from ccdesk.services.sync import SyncProgress, SyncResult
 from ccdesk.services.validation import InvalidInput, is_valid_email
+from ccdesk.store.database import DeskDatabase
 from ccdesk.store.errors import StoreUnavailableError
 from ccdesk.store.name_order import NameOrder
 from ccdesk.store.rows import ContactRow
-from ccdesk.store.store import Store
 
 from .activity_tab import ActivityTab
 from .bulk_file_dialog import TITLES, BulkFileDialog, BulkMode
-from .contact_table import ContactTableModel, Query
+from .contact_table import ContactQuery, ContactTableModel
 from .details_pane import DetailsPane
 from .dialogs import (
     ContactChoice,
@@ -80,7 +80,7 @@ STATUS_FILTERS = (("", "All statuses"), ("mailable", "Can be mailed"), ("unsubsc
 
 class MainWindow(QMainWindow):
     new_optouts = Signal(list)  # contact ids seen unsubscribed for the first time by a sync
-    def __init__(self, desk: Desk, reader: Store, *, account: str = "", demo: bool = False) -> None:
+    def __init__(self, desk: Desk, reader: DeskDatabase, *, account: str = "", demo: bool = False) -> None:
         super().__init__()
         self.desk = desk
         self.reader = reader
@@ -181,7 +181,7 @@ class MainWindow(QMainWindow):
         contacts_tab.setStretchFactor(1, 2)
         contacts_tab.setSizes([740, 440])
         self.tabs.addTab(contacts_tab, "Co&ntacts")  # Alt+C is the Contact menu
-        self.activity = ActivityTab(self.reader, self.desk.store, on_changed=self._wake_sender)
+        self.activity = ActivityTab(self.reader, self.desk.db, on_changed=self._wake_sender)
         self.tabs.addTab(self.activity, "Ac&tivity")
         self.optouts = install_optouts(self)
         outer.addWidget(self.tabs, 1)
@@ -233,10 +233,10 @@ class MainWindow(QMainWindow):
         install_window_ux(self)
 
     # --- the store, read on the GUI thread (short queries on a WAL reader) ------------------------------
-    def _search_rows(self, q: Query, offset: int, limit: int) -> list[ContactRow]:
+    def _search_rows(self, q: ContactQuery, offset: int, limit: int) -> list[ContactRow]:
         return self.reader.search(q.text, q.status, q.list_id, q.sort, q.descending, offset, limit)
 
-    def _count_rows(self, q: Query, cap: int) -> int:
+    def _count_rows(self, q: ContactQuery, cap: int) -> int:
         return self.reader.count(q.text, q.status, q.list_id, cap=cap)
 
     def list_names(self) -> dict[str, str]:
@@ -253,9 +253,9 @@ class MainWindow(QMainWindow):
         self.list_filter.setCurrentIndex(max(0, index))
         self.list_filter.blockSignals(False)
 
-    def current_query(self) -> Query:
+    def current_query(self) -> ContactQuery:
         q = self.model.query
-        return Query(self.search_edit.text().strip(), self.status_filter.currentData() or None,
+        return ContactQuery(self.search_edit.text().strip(), self.status_filter.currentData() or None,
                      self.list_filter.currentData() or None, q.sort, q.descending)
 
     def apply_query(self) -> None:
@@ -274,7 +274,7 @@ class MainWindow(QMainWindow):
         more = "+" if self.model.capped else ""
         self.result_label.setText(f"{total:,}{more} contact{'s' if total != 1 or more else ''}")
 
-    def _update_filter_counts(self, query: Query) -> None:
+    def _update_filter_counts(self, query: ContactQuery) -> None:
         """Counts per status and per list for the filter boxes. With search text they count every match, which
         can take a moment in a large account, so they are computed on the store thread and filled in when
         ready (if the query is still the same); without text they come from a small summary table."""
@@ -287,8 +287,8 @@ class MainWindow(QMainWindow):
         self._apply_filter_counts(self.reader.status_counts(query.text, query.list_id),
                                   self.reader.list_counts(query.text, query.status))
 
-    async def _filter_counts_later(self, query: Query) -> None:
-        counts = await self.desk.store.call(
+    async def _filter_counts_later(self, query: ContactQuery) -> None:
+        counts = await self.desk.db.call(
             lambda s: (s.status_counts(query.text, query.list_id), s.list_counts(query.text, query.status)))
         if self.current_query() == query:
             self._apply_filter_counts(*counts)
@@ -640,7 +640,7 @@ class MainWindow(QMainWindow):
         progress.setMinimumDuration(300)
         progress.canceled.connect(cancel.set)
         try:
-            result = await OptOutExporter(self.desk.store).export_do_not_mail(
+            result = await OptOutExporter(self.desk.db).export_do_not_mail(
                 path, only_new=only_new, cancel=cancel,
                 on_progress=lambda n: progress.setLabelText(f"Writing opt-outs… {n:,} so far"))
         except ExportCancelled:

@@ -29,8 +29,8 @@ from ccdesk.services.desk import Desk
 from ccdesk.services.export import ExportFailed, OptOutExporter
 from ccdesk.services.optout_stats import OptOutStats, optout_stats
 from ccdesk.services.sync import SyncResult
+from ccdesk.store.database import DeskDatabase
 from ccdesk.store.rows import ContactRow
-from ccdesk.store.store import Store
 
 from .window_ux import open_contact
 
@@ -91,7 +91,7 @@ def _matches(row: ContactRow, reason: str | None) -> bool:
 class OptOutsTab(QWidget):
     contact_requested = Signal(str)  # a row was opened (double-click or Enter): show that contact
 
-    def __init__(self, reader: Store, desk: Desk, parent: QWidget | None = None) -> None:
+    def __init__(self, reader: DeskDatabase, desk: Desk, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.reader, self.desk = reader, desk
         self.last_check: datetime | None = None
@@ -276,11 +276,11 @@ class OptOutsTab(QWidget):
 
     @asyncSlot()
     async def _export(self, path: Path, p: Period) -> None:
-        def rows(store: Store):  # type: ignore[no-untyped-def]
+        def rows(store: DeskDatabase):  # type: ignore[no-untyped-def]
             return (r for r in store.optouts(p.since, p.until, p.source, newest_first=True) if _matches(r, p.reason))
 
         try:
-            result = await OptOutExporter(self.desk.store).export_rows(path, rows)
+            result = await OptOutExporter(self.desk.db).export_rows(path, rows)
         except ExportFailed as exc:
             self._tell(QMessageBox.Icon.Warning, "Export failed", str(exc))
             return

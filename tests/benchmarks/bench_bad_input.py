@@ -29,7 +29,7 @@ PASTE_CHILD = textwrap.dedent(r"""
     from ccdesk.api import CCClient, StaticTokenProvider
     from ccdesk.services.desk import Desk
     from ccdesk.store import search as search_module
-    from ccdesk.store.store import Store
+    from ccdesk.store.database import DeskDatabase
     from ccdesk.ui.main_window import MainWindow
     from tests.faults.hostile import search_store
     db, n, naive = Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "naive"
@@ -38,7 +38,7 @@ PASTE_CHILD = textwrap.dedent(r"""
     app = QApplication.instance() or QApplication([])
     search_store(db, n).close()
     desk = Desk(CCClient(StaticTokenProvider("unused"), base_url="http://127.0.0.1:9/v3"), db)
-    reader = Store(db)
+    reader = DeskDatabase(db)
     window = MainWindow(desk, reader, account="bench")
     window.show()
     end = time.perf_counter() + 1.0  # let the window warm its search up (its timer fires after 300 ms)

@@ -29,7 +29,7 @@ TOKEN = "bench-reconcile-token"
 
 async def _due(desk: Desk) -> None:
     """As if the 2-hour interval had passed."""
-    await desk.store.call(lambda s: s.set_state(LAST_COMPARE, None))
+    await desk.db.call(lambda s: s.set_state(LAST_COMPARE, None))
 
 
 async def _resubscribe(desk: Desk, ids: list[str], list_id: str) -> None:
@@ -72,7 +72,7 @@ async def _measure(n: int, workdir: Path) -> list[Row]:
             stale = 0
             for cid in [*confirmed, *signed_up]:
                 truth = sb.contact_json(cid)["email_address"]
-                row = await desk.store.call(lambda s, cid=cid: s.get_contact(cid))
+                row = await desk.db.call(lambda s, cid=cid: s.get_contact(cid))
                 stale += (row.permission_to_send, row.confirm_status) != (truth["permission_to_send"],
                                                                             truth.get("confirm_status"))
         finally:

@@ -33,9 +33,9 @@ from ccdesk.api import CCClient, RateLimiter, RetryPolicy, StaticTokenProvider  
 from ccdesk.sandbox.app import SandboxConfig  # noqa: E402
 from ccdesk.sandbox.server import SandboxServer  # noqa: E402
 from ccdesk.services.cache_pull import CachePull  # noqa: E402
-from ccdesk.services.store_thread import StoreThread  # noqa: E402
+from ccdesk.services.database_thread import DatabaseThread  # noqa: E402
 from ccdesk.store import bench as store_bench  # noqa: E402
-from ccdesk.store.store import Store  # noqa: E402
+from ccdesk.store.database import DeskDatabase  # noqa: E402
 from ccdesk.ui.contact_table import COUNT_CAP  # noqa: E402
 from tests.benchmarks.bench_bad_input import bench_bad_input  # noqa: E402
 from tests.benchmarks.bench_multiprocess_auth import bench_multiprocess_auth  # noqa: E402
@@ -90,7 +90,7 @@ def _naive_like(conn: sqlite3.Connection, q: str) -> None:
 
 def bench_search(n: int, label: str, workdir: Path, n_queries: int) -> list[Row]:
     path = workdir / f"search-{n}.sqlite3"
-    with Store(path) as store:
+    with DeskDatabase(path) as store:
         fill_rate = store_bench.fill(store, n)
         queries = _queries(n_queries)
         # What the table does per keystroke: the first page of 200 and the match count (capped at 10,000).
@@ -114,7 +114,7 @@ def _server(contacts: int, rate_limit: float) -> SandboxServer:
 
 
 async def _pull(server: SandboxServer, db: Path, rate: float) -> float:
-    store = StoreThread(db)
+    store = DatabaseThread(db)
     client = CCClient(StaticTokenProvider(TOKEN), base_url=server.api_base, rate_limiter=RateLimiter(rate),
                       retry=RetryPolicy(attempts=5))
     try:
@@ -170,7 +170,7 @@ async def _incremental(n: int, workdir: Path) -> tuple[float, int]:
     from ccdesk.services.sync import SyncEngine
 
     server = _server(n, 0)
-    store = StoreThread(workdir / "sync.sqlite3")
+    store = DatabaseThread(workdir / "sync.sqlite3")
     client = CCClient(StaticTokenProvider(TOKEN), base_url=server.api_base, rate_limiter=RateLimiter(0))
     try:
         engine = SyncEngine(store, client)
@@ -218,7 +218,7 @@ WINDOW_CHILD = textwrap.dedent(r"""
     import qasync
     from ccdesk.api import CCClient, RateLimiter, StaticTokenProvider
     from ccdesk.services.desk import Desk
-    from ccdesk.store.store import Store
+    from ccdesk.store.database import DeskDatabase
     from ccdesk.ui.main_window import MainWindow
     n, db = int(sys.argv[2]), sys.argv[3]
     app = QApplication([])
@@ -228,7 +228,7 @@ WINDOW_CHILD = textwrap.dedent(r"""
                               cwd=sys.argv[1])
     api_base = re.search(r"(http://\S+/v3)", server.stdout.readline()).group(1)
     desk = Desk(CCClient(StaticTokenProvider("t"), base_url=api_base, rate_limiter=RateLimiter(0)), db)
-    reader = Store(db)
+    reader = DeskDatabase(db)
     window = MainWindow(desk, reader); window.show()
     gaps, last = [], [time.perf_counter()]
     def beat():
@@ -278,8 +278,8 @@ EXPORT = textwrap.dedent("""
     sys.path.insert(0, sys.argv[1])
     from pathlib import Path
     from ccdesk.services.export import OptOutExporter
-    from ccdesk.services.store_thread import StoreThread
-    store = StoreThread(sys.argv[2])
+    from ccdesk.services.database_thread import DatabaseThread
+    store = DatabaseThread(sys.argv[2])
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t0 = time.perf_counter()
     result = asyncio.run(OptOutExporter(store).export_do_not_mail(Path(sys.argv[3])))
@@ -312,7 +312,7 @@ def bench_bulk_preview(rows: int, workdir: Path) -> list[Row]:
 
 def bench_export(n: int, workdir: Path) -> list[Row]:
     path = workdir / f"export-{n}.sqlite3"
-    with Store(path) as store:
+    with DeskDatabase(path) as store:
         store_bench.fill(store, n, seed=11)
         store.connection.execute("UPDATE contacts SET permission_to_send = 'unsubscribed', status = 'unsubscribed', "
                                  "opt_out_date = coalesce(opt_out_date, created_at), opt_out_source = 'Contact'")

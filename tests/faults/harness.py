@@ -38,9 +38,9 @@ from ccdesk.sandbox.server import SandboxServer
 from ccdesk.services.demo import signed_in_to_sandbox
 from ccdesk.services.desk import Desk
 from ccdesk.services.outbox import ItemOutcome
+from ccdesk.store.database import DeskDatabase
 from ccdesk.store.derive import derive
 from ccdesk.store.rows import OutboxState
-from ccdesk.store.store import Store
 
 TOKEN = "fault-token"
 REASON = "Asked by phone (fault run)"
@@ -230,10 +230,10 @@ async def settle(desk: Desk, rounds: int = 30) -> None:
     until nothing is pending, then sync once more."""
     desk.worker.resume()
     for _ in range(rounds):
-        pending = await desk.store.call(lambda s: [i.id for i in s.pending()])
+        pending = await desk.db.call(lambda s: [i.id for i in s.pending()])
         if not pending:
             break
-        await desk.store.call(functools.partial(Store.due_now, item_ids=pending))
+        await desk.db.call(functools.partial(DeskDatabase.due_now, item_ids=pending))
         await desk.worker.drain()
         await asyncio.sleep(0.05)  # activities complete on the sandbox's clock
     await desk.sync.run()
@@ -257,7 +257,7 @@ async def check(kind: str, sb: Any, desk: Desk, expected: Expected, messages: li
         if sb.contact_json(cid)["email_address"].get("confirm_status") != "pending":
             lost += 1
             problems.append(f"resubscribe request for {cid[:8]} not sent")
-    items = await desk.store.call(lambda s: s.outbox_items(limit=10_000))
+    items = await desk.db.call(lambda s: s.outbox_items(limit=10_000))
     unfinished = [i for i in items if i.state is not OutboxState.DONE]
     if unfinished:
         problems.append(f"{len(unfinished)} outbox item(s) not done: {unfinished[0].state} "
@@ -292,7 +292,7 @@ async def cache_mismatches(desk: Desk, sb: Any) -> int:
                 bad += 1
         return bad + max(0, s.count() - len(truth))
 
-    return await desk.store.call(compare)
+    return await desk.db.call(compare)
 
 
 async def run_kind(name: str, seed: int, workdir: Path | None = None) -> RunResult:

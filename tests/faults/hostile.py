@@ -28,7 +28,7 @@ from ccdesk.cli.output import Output
 from ccdesk.services.address_file import AddressFileError, read_address_file
 from ccdesk.services.export import ExportFailed, write_csv
 from ccdesk.services.validation import is_valid_email
-from ccdesk.store import Store
+from ccdesk.store import DeskDatabase
 
 HANG_S = 20.0
 RAW_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200b-\u200f]")
@@ -231,7 +231,7 @@ its values) sent to SQLite. The 5,000-address paste sent a 130,000-character FTS
 (seconds on the GUI thread, mostly inside FTS5, where VM steps do not count it)."""
 
 
-def search_work(store: Store, work: Callable[[], Any]) -> tuple[Any, int, int]:
+def search_work(store: DeskDatabase, work: Callable[[], Any]) -> tuple[Any, int, int]:
     """Run `work`; returns its result, the SQLite VM steps it took and the longest statement it sent."""
     steps, longest = [0], [0]
 
@@ -252,7 +252,7 @@ def search_work(store: Store, work: Callable[[], Any]) -> tuple[Any, int, int]:
         conn.set_trace_callback(None)
 
 
-def check_search(entry: Hostile, store: Store) -> str | None:
+def check_search(entry: Hostile, store: DeskDatabase) -> str | None:
     text = entry.payload
     try:
         (rows, n, per_status, _lists), steps, longest = search_work(store, lambda: (
@@ -304,7 +304,7 @@ def check_target(entry: Hostile, folder: Path) -> str | None:
     return None
 
 
-def check(entry: Hostile, folder: Path, store: Store | None = None) -> str | None:
+def check(entry: Hostile, folder: Path, store: DeskDatabase | None = None) -> str | None:
     """None when `entry` was handled; otherwise what went wrong."""
     if entry.kind == "file":
         return check_file(entry, folder)
@@ -320,9 +320,9 @@ def check(entry: Hostile, folder: Path, store: Store | None = None) -> str | Non
     raise ValueError(entry.kind)
 
 
-def search_store(path: Path, n: int = 2_000) -> Store:
+def search_store(path: Path, n: int = 2_000) -> DeskDatabase:
     """A store of `n` contacts named like the search texts expect (Ann Lee, person<i>@example.com)."""
-    store = Store(path)
+    store = DeskDatabase(path)
     contacts = [{"contact_id": f"00000000-0000-4000-8000-{i:012d}", "first_name": "Ann" if i % 2 else "Bo",
                  "last_name": "Lee", "email_address": {"address": f"person{i}@example.com",
                                                        "permission_to_send": "implicit"},

@@ -20,7 +20,7 @@ from ccdesk.sandbox.app import SandboxConfig
 from ccdesk.sandbox.server import SandboxServer
 from ccdesk.services.desk import Desk
 from ccdesk.services.export import ExportFailed, OptOutExporter
-from ccdesk.store import db as store_db
+from ccdesk.store import sqlite_file as store_db
 from ccdesk.store.errors import StoreUnavailableError
 
 from .harness import REASON, TOKEN, Expected, RunResult, cache_mismatches, check, queue_actions, settle
@@ -82,7 +82,7 @@ async def killed_mid_action(seed: int, workdir: Path) -> RunResult:
         sb.faults.reset()
         desk = _desk(server, db)  # opening the file requeues what the killed process was sending
         try:
-            requeued = [a for a in await desk.store.call(lambda s: s.audit(limit=50)) if a.outcome == "requeued"]
+            requeued = [a for a in await desk.db.call(lambda s: s.audit(limit=50)) if a.outcome == "requeued"]
             await settle(desk)
             result = await check("killed mid action (SIGKILL)", sb, desk, expected,
                                  [requeued[0].message if requeued else
@@ -220,7 +220,7 @@ async def disk_full_export(seed: int, workdir: Path) -> RunResult:
             await desk.sync.run()
             with _full_folder(folder, lambda: target.write_bytes(b"the previous export\r\n")):
                 try:
-                    await OptOutExporter(desk.store).export_do_not_mail(target)
+                    await OptOutExporter(desk.db).export_do_not_mail(target)
                     seen, problem = "", "the export reported success on a full disk"
                 except ExportFailed as exc:
                     seen, problem = str(exc), ""

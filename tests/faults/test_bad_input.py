@@ -42,7 +42,7 @@ async def test_bad_reasons_are_refused_and_nothing_is_sent(desk_and_sandbox, rea
     with pytest.raises(InvalidInput, match=words) as caught:
         await desk.actions.unsubscribe([cid], reason, "Contact")
     assert "Traceback" not in caught.value.message
-    assert await desk.store.call(lambda s: s.pending()) == []
+    assert await desk.db.call(lambda s: s.pending()) == []
     await desk.worker.drain()
     assert sb.requests_matching() == 0
 

@@ -20,7 +20,7 @@ import pytest
 from ccdesk import logsetup
 from ccdesk.services.address_file import ReadCancelled, read_address_file
 from ccdesk.services.export import iso_seconds
-from ccdesk.store import Store
+from ccdesk.store import DeskDatabase
 from tests.cli.conftest import Cli, signed_in_cli  # noqa: F401 - the fixture, shared
 from tests.faults.hostile import REASON, Hostile, catalogue, check, search_store
 from tests.faults.hostile import release_fifo as _release
@@ -31,14 +31,14 @@ ESC_REASON = "\x1b[2J\x1b]0;pwned\x07Stop\x9b31m"
 
 
 @pytest.fixture(scope="module")
-def search_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+def search_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DeskDatabase]:
     store = search_store(tmp_path_factory.mktemp("search") / "s.sqlite3")
     yield store
     store.close()
 
 
 @pytest.mark.parametrize("entry", catalogue(), ids=lambda e: e.id)
-def test_hostile_input_is_handled(entry: Hostile, tmp_path: Path, search_db: Store) -> None:
+def test_hostile_input_is_handled(entry: Hostile, tmp_path: Path, search_db: DeskDatabase) -> None:
     """Read right or refused in plain words; never a hang, a traceback, garbled text, a raw escape on the
     terminal, a link followed or a file's mode changed."""
     assert check(entry, tmp_path, search_db) is None

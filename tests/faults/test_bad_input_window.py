@@ -12,7 +12,7 @@ from PySide6.QtCore import QTimer
 
 from ccdesk.api import CCClient, StaticTokenProvider
 from ccdesk.services.desk import Desk
-from ccdesk.store.store import Store
+from ccdesk.store.database import DeskDatabase
 from ccdesk.ui.main_window import MainWindow
 from tests.faults.hostile import SEARCH_SQL_BUDGET, SEARCHES, search_store, search_work
 
@@ -22,7 +22,7 @@ def window(qtbot, tmp_path: Path) -> Iterator[MainWindow]:  # type: ignore[no-un
     db = tmp_path / "cache.sqlite3"
     search_store(db, 600).close()
     desk = Desk(CCClient(StaticTokenProvider("unused"), base_url="http://127.0.0.1:9/v3"), db)
-    reader = Store(db)
+    reader = DeskDatabase(db)
     w = MainWindow(desk, reader, account="Test")
     qtbot.addWidget(w)
     w.show()
@@ -31,7 +31,7 @@ def window(qtbot, tmp_path: Path) -> Iterator[MainWindow]:  # type: ignore[no-un
         timer.stop()
     w.close()
     reader.close()
-    desk.store.close()
+    desk.db.close()
 
 
 @pytest.mark.parametrize(("name", "text"), SEARCHES, ids=[name for name, _ in SEARCHES])

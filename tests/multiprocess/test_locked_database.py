@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from ccdesk.store import db as store_db
+from ccdesk.store import sqlite_file as store_db
+from ccdesk.store.database import DeskDatabase
 from ccdesk.store.errors import StoreUnavailableError
-from ccdesk.store.store import Store
 
 from .world import desk_world
 
@@ -32,7 +32,7 @@ def hold_lock(db: Path, seconds: float) -> subprocess.Popen[str]:
 @pytest.fixture
 def locked_db(tmp_path: Path) -> Iterator[tuple[Path, subprocess.Popen[str]]]:
     db = tmp_path / "cache.sqlite3"
-    Store(db).close()
+    DeskDatabase(db).close()
     holder = hold_lock(db, 60)
     yield db, holder
     holder.kill()
@@ -47,7 +47,7 @@ def short_wait(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_opening_waits_then_names_the_program(locked_db, short_wait) -> None:
     db, holder = locked_db
     with pytest.raises(StoreUnavailableError) as caught:
-        Store(db)
+        DeskDatabase(db)
     message = caught.value.message
     assert f"process {holder.pid}" in message and "Close that program" in message and "Nothing was changed" in message
 
@@ -67,7 +67,7 @@ def test_the_real_app_offscreen_reports_the_lock_without_a_traceback(locked_db) 
 def test_a_command_reports_the_lock_with_exit_7(tmp_path: Path, bus_address: str) -> None:
     with desk_world(tmp_path / "home", bus_address, contacts=50) as world:
         world.db.parent.mkdir(parents=True, exist_ok=True)
-        Store(world.db).close()
+        DeskDatabase(world.db).close()
         holder = hold_lock(world.db, 60)
         try:
             proc = world.start("ccdesk", "sync")
@@ -108,7 +108,7 @@ async def test_a_run_stopped_by_a_locked_database_tells_how_many_were_sent(tmp_p
         sb = server.sandbox
         targets = [c for c in sb.contact_ids(status="active")
                    if sb.contact_json(c)["email_address"]["permission_to_send"] != "unsubscribed"][:40]
-        ids = [await desk.store.call(lambda s, c=c: s.enqueue("unsubscribe", c, {"reason": "phone",
+        ids = [await desk.db.call(lambda s, c=c: s.enqueue("unsubscribe", c, {"reason": "phone",
                                                                                   "update_source": "Account"}))
                for c in targets]
         sent = 0

@@ -13,8 +13,8 @@ import pytest
 
 from ccdesk.sandbox.app import SandboxConfig
 from ccdesk.sandbox.server import SandboxServer
+from ccdesk.store.database import DeskDatabase
 from ccdesk.store.process_lock import ProcessLock
-from ccdesk.store.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,7 +25,7 @@ def test_three_processes_one_full_read(tmp_path: Path) -> None:
         sb = server.sandbox
         sb.faults.update({"latency_ms": 250})  # a sync that lasts a few seconds, so the three overlap
         db = tmp_path / "cache.sqlite3"
-        Store(db).close()
+        DeskDatabase(db).close()
         procs = [subprocess.Popen([sys.executable, "-m", "tests.faults.child", "sync", str(db), server.api_base],
                                   cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                  for _ in range(3)]
@@ -36,7 +36,7 @@ def test_three_processes_one_full_read(tmp_path: Path) -> None:
         # One full pull is 6 pages of 500; a process that started after it ended adds an incremental sync (two
         # small reads). Two full pulls would be 12.
         assert 6 <= pages <= 6 + 2 * 2
-        with Store(db) as store:
+        with DeskDatabase(db) as store:
             assert store.count() == 3000
     finally:
         server.stop()
@@ -75,7 +75,7 @@ async def test_a_waiting_sync_reuses_a_finished_result_but_a_full_reread_runs(tm
                 tmp_path / "c.sqlite3")
     try:
         await desk.sync.run()
-        other = ProcessLock(lock_path(desk.store))  # "another process" is syncing
+        other = ProcessLock(lock_path(desk.db))  # "another process" is syncing
         assert other.try_acquire()
         waiting = asyncio.ensure_future(desk.sync.run(full=full))
         await asyncio.sleep(0.5)
@@ -83,7 +83,7 @@ async def test_a_waiting_sync_reuses_a_finished_result_but_a_full_reread_runs(tm
         server.sandbox.reset_request_counts()
         # The other process finishes its sync, records its result and lets go.
         theirs = encode(SyncResult(contacts_read=7, new_optouts=["c-1"], finished_at=datetime.now(UTC)))
-        await desk.store.call(lambda s: s.set_state(LAST_RESULT, theirs))
+        await desk.db.call(lambda s: s.set_state(LAST_RESULT, theirs))
         other.release()
         result = await asyncio.wait_for(waiting, 60)
         assert result.reused is (not full)

@@ -10,7 +10,7 @@ from pathlib import Path
 from ccdesk.api import CCClient, StaticTokenProvider
 from ccdesk.api.shared_budget import SharedBudget, requests_used_today
 from ccdesk.services.desk import Desk
-from ccdesk.store.store import Store
+from ccdesk.store.database import DeskDatabase
 from ccdesk.ui.main_window import MainWindow
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,7 +35,7 @@ def test_status_bar_counts_the_other_processes_requests(qtbot, tmp_path: Path) -
                       rate_limiter=SharedBudget("the-key", budget_file))
     db = tmp_path / "cache.sqlite3"
     desk = Desk(client, db)
-    reader = Store(db)
+    reader = DeskDatabase(db)
     window = MainWindow(desk, reader, account="Test")
     window.show()
     try:
@@ -49,4 +49,4 @@ def test_status_bar_counts_the_other_processes_requests(qtbot, tmp_path: Path) -
         window.close()
         window.deleteLater()
         reader.close()
-        desk.store.close()
+        desk.db.close()

@@ -22,8 +22,8 @@ from ccdesk.sandbox.app import SandboxConfig
 from ccdesk.sandbox.server import SandboxServer
 from ccdesk.services.desk import Desk
 from ccdesk.services.validation import InvalidInput, validate_reason
+from ccdesk.store.database import DeskDatabase
 from ccdesk.store.rows import OutboxState
-from ccdesk.store.store import Store
 
 from .strategies import contact_body, reasons
 
@@ -119,7 +119,7 @@ class Bench:
                    pick: int) -> bool:
         desk = self.desk
         now = datetime.now(UTC)
-        await desk.store.call(functools.partial(Store.upsert_contacts, contacts=[before], fetched_at=now))
+        await desk.db.call(functools.partial(DeskDatabase.upsert_contacts, contacts=[before], fetched_at=now))
         if action == "unsubscribe":
             queued = await desk.actions.unsubscribe([cid], reason, asked_by)  # type: ignore[arg-type]
         elif action == "remove_from_lists":
@@ -129,7 +129,7 @@ class Bench:
         else:
             queued = await desk.actions.request_resubscribe(cid, [self.list_ids[pick % len(self.list_ids)]])
         await desk.worker.drain()
-        items = await desk.store.call(lambda s: [s.get_outbox_item(i) for i in queued.outbox_ids])
+        items = await desk.db.call(lambda s: [s.get_outbox_item(i) for i in queued.outbox_ids])
         return all(i is not None and i.state is OutboxState.DONE for i in items)
 
 

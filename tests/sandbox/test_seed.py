@@ -68,11 +68,11 @@ def test_a_million_contacts_start_fast_and_small() -> None:
     sb = make(1_000_000)
     elapsed = time.perf_counter() - started
     assert elapsed < 10, elapsed
-    ix = sb.store.index
+    ix = sb.records.index
     columns = (ix.perm, ix.flags, ix.sms, ix.lists, ix.tags, ix.created, ix.updated, ix.optout)
     assert sum(sys.getsizeof(c) for c in columns) < 40 * 2**20
-    assert not any(sb.store.touched(s) for s in range(0, 1_000_000, 997))
-    last = sb.store.contact_id(999_999)
+    assert not any(sb.records.touched(s) for s in range(0, 1_000_000, 997))
+    last = sb.records.contact_id(999_999)
     assert sb.contact_json(last)["contact_id"] == last
     address = sb.contact_json(last)["email_address"]["address"]
-    assert sb.store.seq_by_email(address.upper()) == 999_999
+    assert sb.records.seq_by_email(address.upper()) == 999_999

@@ -40,5 +40,5 @@ async def test_the_desk_adds_nobody_back(desk: Desk, server: SandboxServer, read
         assert e["permission_to_send"] in ("unsubscribed", "pending_confirmation"), (cid, e)
         assert sb.contact_json(cid)["list_memberships"] == [], cid
     assert [m["kind"] for m in sb.emails_json()] == ["resubscribe_confirmation"]  # no list-add confirmation
-    rows = await desk.store.call(lambda s: [s.get_contact(c) for c in on_lists])
+    rows = await desk.db.call(lambda s: [s.get_contact(c) for c in on_lists])
     assert all(str(r.status) == "unsubscribed" for r in rows)

@@ -27,7 +27,7 @@ async def test_the_contacts_request_on_a_team_opt_out(desk: Desk, server: Sandbo
     assert queued.outbox_ids and not queued.skipped
     [outcome] = await desk.worker.drain()
     assert outcome.ok
-    row = await desk.store.call(lambda s: s.get_contact(cid))
+    row = await desk.db.call(lambda s: s.get_contact(cid))
     if overrides:
         assert outcome.message == "Unsubscribed in Constant Contact"
         assert row.opt_out_source == "Contact" and row.opt_out_reason == "Wrote to us"

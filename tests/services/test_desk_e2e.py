@@ -40,15 +40,15 @@ async def test_full_pull_caches_every_contact_once_with_deleted_ones(desk: Desk,
     sb = sandbox_of(server)
     everyone = sb.contact_ids(status="all")
     assert result.contacts == len(everyone) == 300
-    assert await desk.store.call(lambda s: s.count()) == 300
+    assert await desk.db.call(lambda s: s.count()) == 300
     deleted = sb.contact_ids(status="deleted")
-    counts = await desk.store.call(lambda s: s.status_counts())
+    counts = await desk.db.call(lambda s: s.status_counts())
     assert counts["deleted"] + sum(1 for cid in deleted if sb.contact_json(cid)["email_address"]
                                    ["permission_to_send"] == "unsubscribed") >= len(deleted)
     unsub = sb.contact_ids(status="unsubscribed")
     assert counts["unsubscribed"] >= len(unsub)
     live_lists = [lst for lst in sb.lists() if not lst.get("deleted_at")]
-    assert len(await desk.store.call(lambda s: s.lists())) == len(live_lists)
+    assert len(await desk.db.call(lambda s: s.lists())) == len(live_lists)
 
 
 async def test_cancelled_pull_resumes_from_the_stored_page(start_server, tmp_path: Path) -> None:
@@ -67,14 +67,14 @@ async def test_cancelled_pull_resumes_from_the_stored_page(start_server, tmp_pat
         task = asyncio.ensure_future(desk.pull.run(progress))
         with pytest.raises(asyncio.CancelledError):
             await task
-        assert await desk.store.call(lambda s: s.count()) == 1000
-        assert await desk.store.call(lambda s: s.get_state(NEXT_HREF))
+        assert await desk.db.call(lambda s: s.count()) == 1000
+        assert await desk.db.call(lambda s: s.get_state(NEXT_HREF))
         sandbox_of(server).reset_request_counts()
-        result = await CachePull(desk.store, desk.client).run()
+        result = await CachePull(desk.db, desk.client).run()
         assert result.resumed and result.contacts == 234
         assert sandbox_of(server).requests_matching("GET", "/v3/contacts") == 1
-        assert await desk.store.call(lambda s: s.count()) == 1234
-        assert await desk.store.call(lambda s: s.get_state(NEXT_HREF)) is None
+        assert await desk.db.call(lambda s: s.count()) == 1234
+        assert await desk.db.call(lambda s: s.get_state(NEXT_HREF)) is None
     finally:
         await desk.close()
 
@@ -107,9 +107,9 @@ async def test_unsubscribe_through_the_outbox_changes_nothing_else(desk: Desk, s
     assert _strip_volatile(after) == _strip_volatile(before)
     assert after["list_memberships"] == []
     assert sb.emails_json() == []  # no confirmation email: the PUT carried no lists
-    row = await desk.store.call(lambda s: s.get_contact(cid))
+    row = await desk.db.call(lambda s: s.get_contact(cid))
     assert str(row.status) == "unsubscribed"
-    journal = await desk.store.call(lambda s: s.audit(cid))
+    journal = await desk.db.call(lambda s: s.audit(cid))
     assert {a.outcome for a in journal} >= {"queued", "sent"}
 
 
@@ -143,7 +143,7 @@ async def test_invalid_reason_is_refused_before_anything_is_queued(desk: Desk, s
     cid = mailable_with_lists(server)
     with pytest.raises(InvalidInput):
         await desk.actions.unsubscribe([cid], "x" * 256, "Contact")
-    assert await desk.store.call(lambda s: s.pending()) == []
+    assert await desk.db.call(lambda s: s.pending()) == []
 
 
 async def test_server_errors_keep_the_action_queued_and_it_goes_through_later(
@@ -155,14 +155,14 @@ async def test_server_errors_keep_the_action_queued_and_it_goes_through_later(
     await desk.actions.unsubscribe([cid], "Asked by email", "Contact")
     outcomes = await desk.worker.drain()
     assert len(outcomes) == 1 and not outcomes[0].ok and not outcomes[0].final
-    [item] = await desk.store.call(lambda s: s.pending())
+    [item] = await desk.db.call(lambda s: s.pending())
     assert item.state == OutboxState.PENDING and item.next_attempt_at > datetime.now(UTC)
     assert sb.contact_json(cid)["email_address"]["permission_to_send"] != "unsubscribed"
     sb.faults.update({"error_next": 0})
     later = datetime.now(UTC) + timedelta(hours=1)
-    item_after = await desk.store.call(lambda s: s.next_due(later))
+    item_after = await desk.db.call(lambda s: s.next_due(later))
     assert item_after is not None
-    await desk.store.call(lambda s: s.mark_retry(item_after.id, "test: due now", datetime.now(UTC)))
+    await desk.db.call(lambda s: s.mark_retry(item_after.id, "test: due now", datetime.now(UTC)))
     outcomes = await desk.worker.drain()
     assert [o.ok for o in outcomes] == [True]
     assert sb.contact_json(cid)["email_address"]["permission_to_send"] == "unsubscribed"
@@ -179,7 +179,7 @@ async def test_expired_sign_in_pauses_the_outbox_and_keeps_the_action(desk: Desk
     outcomes = await desk.worker.drain()
     assert len(outcomes) == 1 and not outcomes[0].final
     assert told and desk.worker.paused_reason
-    assert len(await desk.store.call(lambda s: s.pending())) == 1
+    assert len(await desk.db.call(lambda s: s.pending())) == 1
     assert sb.contact_json(cid)["email_address"]["permission_to_send"] != "unsubscribed"
 
 
@@ -194,7 +194,7 @@ async def test_refused_action_fails_with_the_server_message(desk: Desk, server: 
     await desk.actions.request_resubscribe(cid, [sb.lists()[0]["list_id"]])
     outcomes = await desk.worker.drain()
     assert len(outcomes) == 1 and outcomes[0].final and not outcomes[0].ok
-    failed = await desk.store.call(lambda s: s.outbox_items("failed"))
+    failed = await desk.db.call(lambda s: s.outbox_items("failed"))
     assert len(failed) == 1 and "not unsubscribed" in (failed[0].last_error or "")
 
 
@@ -208,9 +208,9 @@ async def test_resubscribe_already_pending_counts_as_sent(desk: Desk, server: Sa
     await desk.actions.request_resubscribe(cid, [sb.lists()[0]["list_id"]])
     outcomes = await desk.worker.drain()
     assert [o.ok for o in outcomes] == [True] and outcomes[0].message == ALREADY_SENT
-    assert await desk.store.call(lambda s: s.resubscribe_requested_at(cid)) is not None
+    assert await desk.db.call(lambda s: s.resubscribe_requested_at(cid)) is not None
     assert sb.applied_writes[f"PUT /v3/contacts/resubscribe/{cid}"] == 1  # the contact was read first
-    row = await desk.store.call(lambda s: s.get_contact(cid))
+    row = await desk.db.call(lambda s: s.get_contact(cid))
     assert str(row.status) == "unsubscribed"  # not mailable while it waits, in either reading
 
 
@@ -233,7 +233,7 @@ async def test_resubscribe_request_is_recorded_once(desk: Desk, server: SandboxS
     lid = sb.lists()[0]["list_id"]
     await desk.actions.request_resubscribe(cid, [lid])
     assert [o.ok for o in await desk.worker.drain()] == [True]
-    assert await desk.store.call(lambda s: s.resubscribe_requested_at(cid)) is not None
+    assert await desk.db.call(lambda s: s.resubscribe_requested_at(cid)) is not None
     assert sb.contact_json(cid)["email_address"]["permission_to_send"] == sb.config.resubscribe_state
     with pytest.raises(InvalidInput, match="already sent; only the contact can finish it"):
         await desk.actions.request_resubscribe(cid, [lid])
@@ -270,7 +270,7 @@ async def test_bulk_remove_uses_activities_of_at_most_500(start_server, tmp_path
     try:
         await desk.pull.run()
         lid = sb.lists()[0]["list_id"]
-        members = [r.contact_id for r in await desk.store.call(lambda s: s.search("", None, lid, limit=2000))]
+        members = [r.contact_id for r in await desk.db.call(lambda s: s.search("", None, lid, limit=2000))]
         assert len(members) > 500, "the seed should put more than 500 contacts on the first list"
         progress: list[int] = []
         desk.worker.progress.connect(lambda _item, pct: progress.append(pct))
@@ -284,7 +284,7 @@ async def test_bulk_remove_uses_activities_of_at_most_500(start_server, tmp_path
             assert lid not in contact["list_memberships"]
             assert contact["email_address"]["permission_to_send"] != "unsubscribed" or cid in \
                 sb.contact_ids(status="unsubscribed")
-        assert await desk.store.call(lambda s: s.count("", None, lid)) == 0
+        assert await desk.db.call(lambda s: s.count("", None, lid)) == 0
         assert progress and progress[-1] == 100
     finally:
         await desk.close()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from ccdesk.services.database_thread import DatabaseThread
 from ccdesk.services.export import (
     COLUMNS,
     ExportCancelled,
@@ -18,7 +19,6 @@ from ccdesk.services.export import (
     export_evidence,
     neutralise,
 )
-from ccdesk.services.store_thread import StoreThread
 
 LIST = {"list_id": "11111111-1111-1111-1111-111111111111", "name": "Newsletter"}
 BASE = datetime(2026, 5, 1, 9, 30, tzinfo=UTC)
@@ -40,7 +40,7 @@ def contact(i: int, *, unsubscribed: bool = True, first: str | None = None, reas
 
 @pytest.fixture
 def store(tmp_path: Path):
-    st = StoreThread(tmp_path / "c.sqlite3")
+    st = DatabaseThread(tmp_path / "c.sqlite3")
     st.call_sync(lambda s: s.upsert_lists([LIST]))
     rows = [contact(i) for i in range(5)] + [contact(5, unsubscribed=False), contact(6, deleted=True)]
     rows[1] = contact(1, first="=HYPERLINK(\"http://evil\",\"x\")", reason="+1 call me")
@@ -55,7 +55,7 @@ def read(path: Path) -> list[list[str]]:
         return list(csv.reader(f))
 
 
-async def test_do_not_mail_export_format(store: StoreThread, tmp_path: Path) -> None:
+async def test_do_not_mail_export_format(store: DatabaseThread, tmp_path: Path) -> None:
     out = tmp_path / "dnm.csv"
     result = await OptOutExporter(store).export_do_not_mail(out)
     raw = out.read_bytes()
@@ -74,7 +74,7 @@ async def test_do_not_mail_export_format(store: StoreThread, tmp_path: Path) -> 
     assert not any(cell.startswith(("=", "+", "-", "@")) for r in rows[1:] for cell in r)
 
 
-async def test_only_new_since_last_export_is_remembered_per_file(store: StoreThread, tmp_path: Path) -> None:
+async def test_only_new_since_last_export_is_remembered_per_file(store: DatabaseThread, tmp_path: Path) -> None:
     exporter = OptOutExporter(store)
     feed, other = tmp_path / "crm-feed.csv", tmp_path / "other.csv"
     assert (await exporter.export_do_not_mail(feed, only_new=True)).rows == 6
@@ -86,7 +86,7 @@ async def test_only_new_since_last_export_is_remembered_per_file(store: StoreThr
     assert (await exporter.export_do_not_mail(other, only_new=True)).rows == 7
 
 
-async def test_a_full_disk_leaves_no_file_and_says_what_to_do(store: StoreThread, tmp_path: Path,
+async def test_a_full_disk_leaves_no_file_and_says_what_to_do(store: DatabaseThread, tmp_path: Path,
                                                                monkeypatch) -> None:
     def full(_fd: int) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -98,7 +98,7 @@ async def test_a_full_disk_leaves_no_file_and_says_what_to_do(store: StoreThread
     assert list(tmp_path.glob("*.csv*")) == [] and not list(tmp_path.glob(".ccdesk-*"))
 
 
-async def test_cancel_leaves_no_file(store: StoreThread, tmp_path: Path) -> None:
+async def test_cancel_leaves_no_file(store: DatabaseThread, tmp_path: Path) -> None:
     cancel = threading.Event()
     cancel.set()
     with pytest.raises(ExportCancelled):
@@ -106,7 +106,7 @@ async def test_cancel_leaves_no_file(store: StoreThread, tmp_path: Path) -> None
     assert not list(tmp_path.glob("x.csv*")) and not list(tmp_path.glob(".ccdesk-*"))
 
 
-def test_evidence_for_one_contact(store: StoreThread, tmp_path: Path) -> None:
+def test_evidence_for_one_contact(store: DatabaseThread, tmp_path: Path) -> None:
     row = store.call_sync(lambda s: s.get_contact(contact(1)["contact_id"]))
     store.call_sync(lambda s: s.add_audit("unsubscribe", "sent", contact_id=row.contact_id, message="=cmd|x"))
     journal = store.call_sync(lambda s: s.journal(row.contact_id))

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from ccdesk.services.database_thread import DatabaseThread
 from ccdesk.services.export import OptOutExporter
-from ccdesk.services.store_thread import StoreThread
 
 from .test_export import LIST, contact
 
@@ -34,7 +34,7 @@ def to_xlsx_cells(csv_path: Path, work: Path) -> tuple[list[str], str]:
 
 
 async def test_no_formula_is_evaluated_from_exported_data(tmp_path: Path) -> None:
-    store = StoreThread(tmp_path / "c.sqlite3")
+    store = DatabaseThread(tmp_path / "c.sqlite3")
     try:
         store.call_sync(lambda s: s.upsert_lists([LIST]))
         rows = [contact(1, first='=HYPERLINK("http://evil","click")', reason="+1 555 0100"),

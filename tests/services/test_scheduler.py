@@ -15,7 +15,7 @@ from .conftest import make_client
 async def test_quota_guard_stops_before_the_quota_runs_out(server: SandboxServer, tmp_path: Path) -> None:
     desk = Desk(make_client(server), tmp_path / "c.sqlite3")
     try:
-        meter = QuotaMeter(desk.store, desk.client, limit=RESERVE + 2)
+        meter = QuotaMeter(desk.db, desk.client, limit=RESERVE + 2)
         scheduler = SyncScheduler(desk.sync, meter)
         messages: list[str] = []
         scheduler.failed.connect(messages.append)
@@ -27,7 +27,7 @@ async def test_quota_guard_stops_before_the_quota_runs_out(server: SandboxServer
         assert messages and "paused until 00:00 UTC" in messages[-1]
         assert scheduler.next_run_at is not None and scheduler.next_run_at.hour == 0
         key = f"quota.{datetime.now(UTC):%Y-%m-%d}"
-        assert int(await desk.store.call(lambda s: s.get_state(key))) == used_before
+        assert int(await desk.db.call(lambda s: s.get_state(key))) == used_before
     finally:
         await desk.close()
 
@@ -35,7 +35,7 @@ async def test_quota_guard_stops_before_the_quota_runs_out(server: SandboxServer
 async def test_signed_out_pauses_and_offline_retries_soon(server: SandboxServer, tmp_path: Path) -> None:
     desk = Desk(make_client(server), tmp_path / "c.sqlite3")
     try:
-        scheduler = SyncScheduler(desk.sync, QuotaMeter(desk.store, desk.client))
+        scheduler = SyncScheduler(desk.sync, QuotaMeter(desk.db, desk.client))
         server.sandbox.faults.update({"error_next": 100, "error_status": 503})
         assert await scheduler.run_once() is None
         assert scheduler.paused_reason is None and scheduler.next_run_at is not None

@@ -65,7 +65,7 @@ async def test_only_the_resubscribe_emails_asked_for_are_sent(desk: Desk, server
         for key in ("custom_fields", "phone_numbers", "street_addresses", "notes", "taggings"):
             assert after[cid][key] == before[cid][key], (cid, key)
     # A second request is refused before anything is sent; the one email stays the only one.
-    row = await desk.store.call(lambda s: s.get_contact(d))
+    row = await desk.db.call(lambda s: s.get_contact(d))
     assert str(row.status) == "unsubscribed" and row.confirm_status == "pending"
     with pytest.raises(InvalidInput, match="already sent; only the contact can finish it"):
         await desk.actions.request_resubscribe(d, [vip])

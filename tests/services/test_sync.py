@@ -21,7 +21,7 @@ pytestmark = BOTH_READINGS
 
 async def _synced_desk(server: SandboxServer, tmp_path: Path) -> tuple[Desk, SyncEngine]:
     desk = Desk(make_client(server), tmp_path / "c.sqlite3")
-    engine = SyncEngine(desk.store, desk.client)
+    engine = SyncEngine(desk.db, desk.client)
     first = await engine.run()
     assert first.full_pull and not first.new_optouts, "the first pull reports no 'new' opt-outs"
     return desk, engine
@@ -37,7 +37,7 @@ async def test_opt_out_by_the_contact_is_caught_once(server: SandboxServer, tmp_
         result = await engine.run()
         assert not result.full_pull
         assert result.new_optouts == [cid]
-        row = await desk.store.call(lambda s: s.get_contact(cid))
+        row = await desk.db.call(lambda s: s.get_contact(cid))
         assert str(row.status) == "unsubscribed" and row.opt_out_reason == "Too many emails"
         again = await engine.run()
         assert again.new_optouts == []
@@ -59,9 +59,9 @@ async def test_other_changes_and_deletes_are_caught(server: SandboxServer, tmp_p
             assert (await http.put(f"{server.api_base}/contacts/{renamed}", json=put)).status_code == 200
             assert (await http.delete(f"{server.api_base}/contacts/{deleted}")).status_code == 204
         await engine.run()
-        row = await desk.store.call(lambda s: s.get_contact(renamed))
+        row = await desk.db.call(lambda s: s.get_contact(renamed))
         assert row.first_name == "Renamed"
-        gone = await desk.store.call(lambda s: s.get_contact(deleted))
+        gone = await desk.db.call(lambda s: s.get_contact(deleted))
         assert gone.deleted_at is not None
     finally:
         await desk.close()
@@ -77,13 +77,13 @@ async def test_a_pass_interrupted_after_a_page_resumes_there(start_server, tmp_p
         first = await anext(pages)
         await pages.aclose()
         assert first.next_href
-        await desk.store.call(lambda s: s.set_state(OPTOUTS.next_href, first.next_href))
-        await desk.store.call(lambda s: s.set_state(OPTOUTS.started, "2026-01-01T00:00:00+00:00"))
+        await desk.db.call(lambda s: s.set_state(OPTOUTS.next_href, first.next_href))
+        await desk.db.call(lambda s: s.set_state(OPTOUTS.started, "2026-01-01T00:00:00+00:00"))
         sb.reset_request_counts()
         result = await engine.run()
         assert result.contacts_read >= 700  # the remaining pages of the resumed pass
-        assert await desk.store.call(lambda s: s.get_state(OPTOUTS.next_href)) is None
-        assert await desk.store.call(lambda s: s.get_state(OPTOUTS.checkpoint)) == "2026-01-01T00:00:00+00:00"
+        assert await desk.db.call(lambda s: s.get_state(OPTOUTS.next_href)) is None
+        assert await desk.db.call(lambda s: s.get_state(OPTOUTS.checkpoint)) == "2026-01-01T00:00:00+00:00"
     finally:
         await desk.close()
 
@@ -103,7 +103,7 @@ async def test_account_opt_outs_and_deleted_ones_appear_exactly_once(server: San
         # Our own PUTs do not count as seen: only a sync records them as opt-outs.
         result = await engine.run()
         assert sorted(result.new_optouts) == sorted([by_account, then_deleted])
-        row = await desk.store.call(lambda s: s.get_contact(then_deleted))
+        row = await desk.db.call(lambda s: s.get_contact(then_deleted))
         assert str(row.status) == "unsubscribed" and row.deleted_at is not None
         assert (await engine.run()).new_optouts == []
     finally:
@@ -134,12 +134,12 @@ async def test_full_resync_drops_contacts_the_account_no_longer_has(server: Sand
                    "email_address": {"address": "gone@example.com", "permission_to_send": "explicit"},
                    "created_at": "2020-01-01T00:00:00Z", "updated_at": "2020-01-01T00:00:00Z"}
         old = datetime.now(UTC) - timedelta(days=1)
-        await desk.store.call(lambda s: s.upsert_contacts([phantom], old))
-        before = await desk.store.call(lambda s: s.count())
+        await desk.db.call(lambda s: s.upsert_contacts([phantom], old))
+        before = await desk.db.call(lambda s: s.count())
         result = await engine.full_resync()
         assert result.forgotten == 1
-        assert await desk.store.call(lambda s: s.get_contact(phantom["contact_id"])) is None
-        assert await desk.store.call(lambda s: s.count()) == before - 1 == len(server.sandbox.contact_ids("all"))
+        assert await desk.db.call(lambda s: s.get_contact(phantom["contact_id"])) is None
+        assert await desk.db.call(lambda s: s.count()) == before - 1 == len(server.sandbox.contact_ids("all"))
     finally:
         await desk.close()
 
@@ -169,8 +169,8 @@ async def test_a_sync_killed_halfway_ends_with_the_same_cache(start_server, tmp_
     whole = Desk(make_client(server), tmp_path / "whole.sqlite3")
     broken = Desk(make_client(server), tmp_path / "broken.sqlite3")
     try:
-        await SyncEngine(whole.store, whole.client).run()
-        engine = SyncEngine(broken.store, broken.client)
+        await SyncEngine(whole.db, whole.client).run()
+        engine = SyncEngine(broken.db, broken.client)
         pages = 0
         task: asyncio.Task | None = None
 
@@ -194,7 +194,7 @@ async def test_a_sync_killed_halfway_ends_with_the_same_cache(start_server, tmp_
                 "ORDER BY 1, 2").fetchall()
             return rows, members
 
-        assert await broken.store.call(snapshot) == await whole.store.call(snapshot)
+        assert await broken.db.call(snapshot) == await whole.db.call(snapshot)
     finally:
         await whole.close()
         await broken.close()

@@ -22,7 +22,7 @@ pytestmark = BOTH_READINGS
 
 async def _synced(server: SandboxServer, tmp_path: Path) -> tuple[Desk, SyncEngine]:
     desk = Desk(make_client(server), tmp_path / "c.sqlite3")
-    engine = SyncEngine(desk.store, desk.client)
+    engine = SyncEngine(desk.db, desk.client)
     await engine.run()
     return desk, engine
 
@@ -53,13 +53,13 @@ async def test_a_refused_stored_link_restarts_both_passes_from_their_checkpoint(
             assert (await http.delete(f"{server.api_base}/contacts/{opted_out_then_deleted}")).status_code == 204
         href = await _stale_link(desk, server)
         for p in (OPTOUTS, CHANGES):  # both passes died after a page, long ago
-            await desk.store.call(lambda s, p=p: s.set_state(p.next_href, href))
+            await desk.db.call(lambda s, p=p: s.set_state(p.next_href, href))
         result = await engine.run()
         assert result.links_refused == 2 and not result.fallback_used
         assert result.new_optouts == [opted_out_then_deleted]  # a status=unsubscribed fallback would miss it
-        assert (await desk.store.call(lambda s: s.get_contact(renamed))).first_name == "Renamed"
+        assert (await desk.db.call(lambda s: s.get_contact(renamed))).first_name == "Renamed"
         for p in (OPTOUTS, CHANGES):
-            assert await desk.store.call(lambda s, p=p: s.get_state(p.next_href)) is None
+            assert await desk.db.call(lambda s, p=p: s.get_state(p.next_href)) is None
         assert (await engine.run()).links_refused == 0
     finally:
         await desk.close()
@@ -69,11 +69,11 @@ async def test_a_refused_stored_link_restarts_the_full_pull(server: SandboxServe
     desk = Desk(make_client(server), tmp_path / "c.sqlite3")
     try:
         href = await _stale_link(desk, server)
-        await desk.store.call(lambda s: s.set_state(NEXT_HREF, href))  # a pull that died after a page
-        result = await CachePull(desk.store, desk.client).run()  # one page of 500: no link to expire
+        await desk.db.call(lambda s: s.set_state(NEXT_HREF, href))  # a pull that died after a page
+        result = await CachePull(desk.db, desk.client).run()  # one page of 500: no link to expire
         assert result.contacts == 300 and not result.resumed
-        assert await desk.store.call(lambda s: s.count()) == 300
-        assert await desk.store.call(lambda s: s.get_state(NEXT_HREF)) is None
+        assert await desk.db.call(lambda s: s.count()) == 300
+        assert await desk.db.call(lambda s: s.get_state(NEXT_HREF)) is None
     finally:
         await desk.close()
 
@@ -99,13 +99,13 @@ async def test_email_only_changes_are_caught_by_one_sync(server: SandboxServer, 
             r = await http.put(f"{server.api_base}/contacts/resubscribe/{from_web_ui}", json={"list_ids": [vip]})
             assert r.status_code == 200
         # the full pull counts as a comparison; two hours later the next one is due
-        assert await desk.store.call(lambda s: s.get_state(LAST_COMPARE)) is not None
-        await desk.store.call(lambda s: s.set_state(LAST_COMPARE, None))
+        assert await desk.db.call(lambda s: s.get_state(LAST_COMPARE)) is not None
+        await desk.db.call(lambda s: s.set_state(LAST_COMPARE, None))
         result = await engine.run()
         for cid in (confirmed, signed_up):
-            row = await desk.store.call(lambda s, cid=cid: s.get_contact(cid))
+            row = await desk.db.call(lambda s, cid=cid: s.get_contact(cid))
             assert str(row.status) == "mailable" and row.permission_to_send == "explicit", cid
-        web = await desk.store.call(lambda s: s.get_contact(from_web_ui))
+        web = await desk.db.call(lambda s: s.get_contact(from_web_ui))
         assert str(web.status) == "unsubscribed"  # not mailable while it waits
         if sb.config.resubscribe_state == "pending_confirmation":  # it left the unsubscribed set: seen
             assert web.confirm_status == "pending"
@@ -113,11 +113,11 @@ async def test_email_only_changes_are_caught_by_one_sync(server: SandboxServer, 
         # the next sync within the interval re-reads only the contacts still waiting for a confirmation
         sb.reset_request_counts()
         again = await engine.run()
-        waiting = await desk.store.call(lambda s: s.awaiting_confirmation_ids())
+        waiting = await desk.db.call(lambda s: s.awaiting_confirmation_ids())
         assert again.reconcile_requests == len(waiting)
         assert sb.requests_matching("GET", "/v3/contacts/") - sb.requests_matching("GET", "/v3/contacts/counts") \
             == len(waiting)
-        await desk.store.call(lambda s: s.set_state(LAST_COMPARE, None))  # the interval has passed
+        await desk.db.call(lambda s: s.set_state(LAST_COMPARE, None))  # the interval has passed
         later = await engine.run()
         n_unsub = len(sb.contact_ids(status="unsubscribed"))
         assert later.reconcile_requests == -(-n_unsub // 500) + len(waiting)
@@ -148,10 +148,10 @@ async def test_a_refused_link_while_comparing_lists_the_unsubscribed_again(start
         vip = sb.list_id("VIP")
         await desk.client.request_resubscribe(confirmed, [vip])
         sb.confirm_resubscribe(confirmed)
-        await desk.store.call(lambda s: s.set_state(LAST_COMPARE, None))
+        await desk.db.call(lambda s: s.set_state(LAST_COMPARE, None))
         rec = await engine.reconciler.run()
         assert listings == 2 and confirmed in rec.reread
-        row = await desk.store.call(lambda s: s.get_contact(confirmed))
+        row = await desk.db.call(lambda s: s.get_contact(confirmed))
         assert row.permission_to_send == "explicit"
     finally:
         await desk.close()

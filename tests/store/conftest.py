@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ccdesk.store import Store
+from ccdesk.store import DeskDatabase
 
 LIST_A = "11111111-1111-4111-8111-111111111111"
 LIST_B = "22222222-2222-4222-8222-222222222222"
@@ -82,12 +82,12 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def store(db_path: Path) -> Iterator[Store]:
-    with Store(db_path) as s:
+def store(db_path: Path) -> Iterator[DeskDatabase]:
+    with DeskDatabase(db_path) as s:
         yield s
 
 
-def facet_truth(store: Store) -> dict[tuple[str, str], int]:
+def facet_truth(store: DeskDatabase) -> dict[tuple[str, str], int]:
     """facet_counts recomputed from scratch, to compare with the trigger-maintained table."""
     conn = store.connection
     truth: dict[tuple[str, str], int] = {}
@@ -101,12 +101,12 @@ def facet_truth(store: Store) -> dict[tuple[str, str], int]:
     return truth
 
 
-def facet_stored(store: Store) -> dict[tuple[str, str], int]:
+def facet_stored(store: DeskDatabase) -> dict[tuple[str, str], int]:
     rows = store.connection.execute("SELECT list_id, status, n FROM facet_counts WHERE n <> 0")
     return {(lid, st): n for lid, st, n in rows}
 
 
-def assert_consistent(store: Store) -> None:
+def assert_consistent(store: DeskDatabase) -> None:
     """Derived structures agree with the base tables: facet counters and the FTS index."""
     assert facet_stored(store) == facet_truth(store)
     store.connection.execute("INSERT INTO contacts_fts (contacts_fts, rank) VALUES ('integrity-check', 1)")

@@ -7,20 +7,20 @@ from pathlib import Path
 
 import pytest
 
-from ccdesk.store import Store
+from ccdesk.store import DeskDatabase
 from tests.store.conftest import make_contact
 
 PAGES, PAGE = 30, 100
 
 
 def test_reader_while_writer_writes(db_path: Path) -> None:
-    Store(db_path).close()
+    DeskDatabase(db_path).close()
     errors: list[BaseException] = []
     done = threading.Event()
 
     def writer() -> None:
         try:
-            with Store(db_path) as w:
+            with DeskDatabase(db_path) as w:
                 for p in range(PAGES):
                     page = [make_contact(p * PAGE + i + 1, first=f"W{p}") for i in range(PAGE)]
                     w.upsert_contacts(page, state={"page": str(p)})
@@ -30,7 +30,7 @@ def test_reader_while_writer_writes(db_path: Path) -> None:
             done.set()
 
     thread = threading.Thread(target=writer)
-    with Store(db_path) as reader:
+    with DeskDatabase(db_path) as reader:
         thread.start()
         seen: list[int] = []
         while not done.is_set():
@@ -48,12 +48,12 @@ def test_reader_while_writer_writes(db_path: Path) -> None:
 
 
 def test_two_writers_wait_instead_of_failing(db_path: Path) -> None:
-    Store(db_path).close()
+    DeskDatabase(db_path).close()
     errors: list[BaseException] = []
 
     def work(offset: int) -> None:
         try:
-            with Store(db_path) as s:
+            with DeskDatabase(db_path) as s:
                 for p in range(10):
                     s.upsert_contacts([make_contact(offset + p * 50 + i) for i in range(50)])
                     s.enqueue("unsubscribe", None, {}, actor="t")
@@ -66,12 +66,12 @@ def test_two_writers_wait_instead_of_failing(db_path: Path) -> None:
     for t in threads:
         t.join()
     assert not errors, errors
-    with Store(db_path) as s:
+    with DeskDatabase(db_path) as s:
         assert s.count() == 3 * 10 * 50
         assert len(s.pending()) == 30
 
 
-def test_store_is_bound_to_its_thread(store: Store) -> None:
+def test_store_is_bound_to_its_thread(store: DeskDatabase) -> None:
     import sqlite3
 
     result: list[BaseException] = []
@@ -81,7 +81,7 @@ def test_store_is_bound_to_its_thread(store: Store) -> None:
     assert result and isinstance(result[0], sqlite3.ProgrammingError)
 
 
-def _try(store: Store, out: list[BaseException]) -> None:
+def _try(store: DeskDatabase, out: list[BaseException]) -> None:
     try:
         store.count()
     except BaseException as exc:
@@ -92,7 +92,7 @@ def _try(store: Store, out: list[BaseException]) -> None:
 def test_bench_runs_small(tmp_path: Path, n: int) -> None:
     from ccdesk.store import bench
 
-    with Store(tmp_path / "b.sqlite3") as s:
+    with DeskDatabase(tmp_path / "b.sqlite3") as s:
         rate = bench.fill(s, n)
         assert rate > 0 and s.count() == n
         results = bench.run(s, runs=1)

@@ -9,13 +9,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ccdesk.store import Status, Store
+from ccdesk.store import DeskDatabase, Status
 from tests.store.conftest import LIST_A, LIST_B, LIST_C, assert_consistent, cid, make_contact
 
 T0 = datetime(2024, 6, 1, tzinfo=UTC)
 
 
-def test_insert_then_idempotent(store: Store) -> None:
+def test_insert_then_idempotent(store: DeskDatabase) -> None:
     page = [make_contact(i, first=f"N{i}") for i in range(1, 6)]
     page.append(make_contact(6, permission="unsubscribed", opt_out_date="2024-05-01T00:00:00Z"))
     first = store.upsert_contacts(page, T0)
@@ -29,7 +29,7 @@ def test_insert_then_idempotent(store: Store) -> None:
     assert_consistent(store)
 
 
-def test_update_counts_and_fetched_at(store: Store) -> None:
+def test_update_counts_and_fetched_at(store: DeskDatabase) -> None:
     store.upsert_contacts([make_contact(1, first="Ann"), make_contact(2)], T0)
     later = datetime(2024, 7, 1, tzinfo=UTC)
     result = store.upsert_contacts(
@@ -42,7 +42,7 @@ def test_update_counts_and_fetched_at(store: Store) -> None:
     assert one.fetched_at == two.fetched_at == later  # unchanged rows are still marked as seen
 
 
-def test_new_optout_detection(store: Store) -> None:
+def test_new_optout_detection(store: DeskDatabase) -> None:
     store.upsert_contacts([make_contact(1), make_contact(2)], T0)
     became = make_contact(
         1, permission="unsubscribed", opt_out_date="2024-05-01T12:00:00+02:00", updated_at="2024-05-01T10:00:00Z"
@@ -66,7 +66,7 @@ def test_new_optout_detection(store: Store) -> None:
     assert row is not None and row.status is Status.MAILABLE
 
 
-def test_raw_json_roundtrip_exact(store: Store) -> None:
+def test_raw_json_roundtrip_exact(store: DeskDatabase) -> None:
     contact = make_contact(
         1,
         first="Zoë 🎉",
@@ -96,7 +96,7 @@ def test_raw_json_roundtrip_exact(store: Store) -> None:
     assert by_email is not None and by_email.raw == original
 
 
-def test_columns_from_json(store: Store) -> None:
+def test_columns_from_json(store: DeskDatabase) -> None:
     store.upsert_contacts(
         [
             make_contact(
@@ -125,7 +125,7 @@ def test_columns_from_json(store: Store) -> None:
     assert store.get_contact("nope") is None and store.get_contact_by_email("nobody@x") is None
 
 
-def test_memberships_absent_means_unknown(store: Store) -> None:
+def test_memberships_absent_means_unknown(store: DeskDatabase) -> None:
     store.upsert_contacts([make_contact(1, lists=[LIST_A, LIST_B])], T0)
     # A page without include=list_memberships: keep what we know.
     store.upsert_contacts([make_contact(1, first="X", lists=None, updated_at="2024-02-01T00:00:00Z")], T0)
@@ -142,7 +142,7 @@ def test_memberships_absent_means_unknown(store: Store) -> None:
     assert_consistent(store)
 
 
-def test_stale_snapshot_is_skipped(store: Store) -> None:
+def test_stale_snapshot_is_skipped(store: DeskDatabase) -> None:
     newer = make_contact(
         1, permission="unsubscribed", opt_out_date="2024-05-01T00:00:00Z", updated_at="2024-05-01T00:00:00Z"
     )
@@ -154,21 +154,21 @@ def test_stale_snapshot_is_skipped(store: Store) -> None:
     assert (result.stale, result.updated) == (1, 0)
 
 
-def test_duplicate_within_page_last_wins(store: Store) -> None:
+def test_duplicate_within_page_last_wins(store: DeskDatabase) -> None:
     result = store.upsert_contacts([make_contact(1, first="A"), make_contact(1, first="B")], T0)
     assert result.inserted == 1
     row = store.get_contact(cid(1))
     assert row is not None and row.first_name == "B"
 
 
-def test_bad_record_rolls_back_whole_page(store: Store) -> None:
+def test_bad_record_rolls_back_whole_page(store: DeskDatabase) -> None:
     with pytest.raises(ValueError):
         store.upsert_contacts([make_contact(1), {"first_name": "no id"}], T0, state={"cursor": "x"})
     assert store.count() == 0
     assert store.get_state("cursor") is None
 
 
-def test_random_operations_keep_counters_and_index_consistent(store: Store) -> None:
+def test_random_operations_keep_counters_and_index_consistent(store: DeskDatabase) -> None:
     rnd = random.Random(7)
     perms = ["implicit", "explicit", "unsubscribed", "pending_confirmation", "temp_hold"]
     names = ["Ann", "Bob", "Zoë", "Łukasz", None]
@@ -201,9 +201,9 @@ def test_random_operations_keep_counters_and_index_consistent(store: Store) -> N
 
 def test_many_addresses_at_once_match_one_by_one(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from ccdesk.store import bench
-    from ccdesk.store.store import Store
+    from ccdesk.store.database import DeskDatabase
 
-    with Store(tmp_path / "many.sqlite3") as store:
+    with DeskDatabase(tmp_path / "many.sqlite3") as store:
         bench.fill(store, 500, seed=4)
         emails = [r.email for r in store.search("", limit=120) if r.email]
         asked = [e.upper() for e in emails[:60]] + emails[60:] + ["nobody@nowhere.example"]

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from ccdesk.store import SCHEMA_VERSION, SchemaTooNewError, Store, default_db_path
-from ccdesk.store import db as dbmod
+from ccdesk.store import SCHEMA_VERSION, DeskDatabase, SchemaTooNewError, default_db_path
+from ccdesk.store import sqlite_file as dbmod
 from ccdesk.store.schema import MIGRATIONS, migrate, split_statements, user_version
 from tests.store.conftest import make_contact
 
@@ -27,7 +27,7 @@ def test_file_and_new_dirs_are_owner_only(tmp_path: Path) -> None:
     path = tmp_path / "a" / "b" / "ccdesk.sqlite3"
     old = os.umask(0o022)
     try:
-        with Store(path) as store:
+        with DeskDatabase(path) as store:
             store.upsert_contacts([make_contact(1)])  # forces -wal and -shm into existence
             assert _mode(path) == 0o600
             for suffix in ("-wal", "-shm"):
@@ -46,11 +46,11 @@ def test_existing_loose_file_is_tightened(tmp_path: Path) -> None:
     path = tmp_path / "loose.sqlite3"
     path.touch(mode=0o644)
     os.chmod(path, 0o644)
-    Store(path).close()
+    DeskDatabase(path).close()
     assert _mode(path) == 0o600
 
 
-def test_pragmas(store: Store) -> None:
+def test_pragmas(store: DeskDatabase) -> None:
     conn = store.connection
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
@@ -69,27 +69,27 @@ def test_default_path_uses_platformdirs(monkeypatch: pytest.MonkeyPatch, tmp_pat
     assert seen == {"appname": "ccdesk", "appauthor": False}
 
 
-def test_new_database_is_at_current_version(store: Store, db_path: Path) -> None:
+def test_new_database_is_at_current_version(store: DeskDatabase, db_path: Path) -> None:
     assert store.schema_version == SCHEMA_VERSION == len(MIGRATIONS)
     tables = {r[0] for r in store.connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"contacts", "lists", "memberships", "sync_state", "outbox", "audit", "contacts_fts"} <= tables
 
 
 def test_reopen_keeps_data_and_version(db_path: Path) -> None:
-    with Store(db_path) as s:
+    with DeskDatabase(db_path) as s:
         s.upsert_contacts([make_contact(1)])
-    with Store(db_path) as s:
+    with DeskDatabase(db_path) as s:
         assert s.schema_version == SCHEMA_VERSION
         assert s.count() == 1
 
 
 def test_newer_database_is_refused(db_path: Path) -> None:
-    Store(db_path).close()
+    DeskDatabase(db_path).close()
     conn = sqlite3.connect(db_path)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     conn.close()
     with pytest.raises(SchemaTooNewError) as info:
-        Store(db_path)
+        DeskDatabase(db_path)
     assert info.value.found == SCHEMA_VERSION + 1
     assert "Update ccdesk" in str(info.value)
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from ccdesk.store.database import DeskDatabase
 from ccdesk.store.errors import StoreUnreadableError
-from ccdesk.store.store import Store
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX modes")
 
@@ -33,7 +33,7 @@ def test_a_file_that_is_not_sqlite_is_refused_untouched(tmp_path: Path, content:
     os.chmod(path, 0o644)
     before = _snapshot(path)
     with pytest.raises(StoreUnreadableError) as caught:
-        Store(path)
+        DeskDatabase(path)
     assert kind in caught.value.message and "not an SQLite database" in caught.value.message
     assert "--db" in caught.value.message
     assert _snapshot(path) == before
@@ -50,32 +50,32 @@ def test_another_programs_database_is_refused_untouched(tmp_path: Path) -> None:
     os.chmod(path, 0o644)
     before = _snapshot(path)
     with pytest.raises(StoreUnreadableError, match="another program"):
-        Store(path)
+        DeskDatabase(path)
     assert _snapshot(path) == before
 
 
 def test_a_damaged_database_is_named_and_left_alone(tmp_path: Path) -> None:
     path = tmp_path / "ccdesk.sqlite3"
-    Store(path).close()
+    DeskDatabase(path).close()
     data = bytearray(path.read_bytes())
     data[100:4096] = b"\xff" * (4096 - 100)  # the header survives; the schema page does not
     path.write_bytes(bytes(data))
     before = path.read_bytes()
     with pytest.raises(StoreUnreadableError) as caught:
-        Store(path)
+        DeskDatabase(path)
     assert "damaged" in caught.value.message and "rename the file" in caught.value.message
     assert path.read_bytes() == before
 
 
 def test_a_folder_is_refused(tmp_path: Path) -> None:
     with pytest.raises(StoreUnreadableError, match="is a folder"):
-        Store(tmp_path)
+        DeskDatabase(tmp_path)
 
 
 @posix_only
 def test_ccdesks_own_database_is_still_tightened(tmp_path: Path) -> None:
     path = tmp_path / "ccdesk.sqlite3"
-    Store(path).close()
+    DeskDatabase(path).close()
     os.chmod(path, 0o644)
-    Store(path).close()
+    DeskDatabase(path).close()
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600

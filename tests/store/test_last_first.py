@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from ccdesk.store import Store
+from ccdesk.store import DeskDatabase
 from ccdesk.store import search as search_mod
 from tests.store.test_search import found, people  # noqa: F401 - the people fixture
 
 
 @pytest.mark.parametrize("cap", [0, 10_000])  # either query plan
-def test_last_comma_first(people: Store, cap: int, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+def test_last_comma_first(people: DeskDatabase, cap: int, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
     monkeypatch.setattr(search_mod, "DRIVE_CAP", cap)
     assert found(people, "Smith, John") == {1}
     assert found(people, "smith,john") == {1}

@@ -11,22 +11,22 @@ import pytest
 from ccdesk.store import bench
 from ccdesk.store import name_order as name_order_module
 from ccdesk.store import search as search_module
-from ccdesk.store.store import Store
+from ccdesk.store.database import DeskDatabase
 
 QUERIES = ["a", "ja", "son", "smith", "gmail", "corp", "lopez", "xyz-none", "jo gmail", "an", "e"]
 
 
-def _reference(store: Store, q: str, descending: bool, offset: int, limit: int) -> list[str]:
+def _reference(store: DeskDatabase, q: str, descending: bool, offset: int, limit: int) -> list[str]:
     """The same page through the SQL plans only (no ranks)."""
     rows = search_module.search(store.connection, q, None, None, "name", descending, offset, limit)
     return [r.contact_id for r in rows]
 
 
-def _ranked(store: Store, q: str, descending: bool, offset: int, limit: int) -> list[str]:
+def _ranked(store: DeskDatabase, q: str, descending: bool, offset: int, limit: int) -> list[str]:
     return [r.contact_id for r in store.search(q, sort="name", descending=descending, offset=offset, limit=limit)]
 
 
-def _same_everywhere(store: Store) -> None:
+def _same_everywhere(store: DeskDatabase) -> None:
     for q in QUERIES:
         for descending in (False, True):
             for offset, limit in ((0, 200), (0, 7), (150, 60)):
@@ -35,19 +35,19 @@ def _same_everywhere(store: Store) -> None:
 
 
 @pytest.fixture
-def filled(tmp_path: Path) -> Store:
-    store = Store(tmp_path / "ranks.sqlite3")
+def filled(tmp_path: Path) -> DeskDatabase:
+    store = DeskDatabase(tmp_path / "ranks.sqlite3")
     bench.fill(store, 3_000, seed=3)
     yield store
     store.close()
 
 
-def test_ranked_pages_equal_the_sql_order(filled: Store) -> None:
+def test_ranked_pages_equal_the_sql_order(filled: DeskDatabase) -> None:
     _same_everywhere(filled)
     assert filled._name_order.builds == 1
 
 
-def test_added_and_renamed_contacts_are_merged_without_a_rebuild(filled: Store) -> None:
+def test_added_and_renamed_contacts_are_merged_without_a_rebuild(filled: DeskDatabase) -> None:
     _same_everywhere(filled)
     rng = random.Random(5)
     new = list(bench.synthetic_contacts(40, ["list-x"] * 5, seed=99))
@@ -69,8 +69,8 @@ def test_added_and_renamed_contacts_are_merged_without_a_rebuild(filled: Store) 
     assert filled._name_order.builds == 1, "a few changes are merged, not rebuilt"
 
 
-def test_changes_by_another_connection_are_seen(filled: Store, tmp_path: Path) -> None:
-    reader = Store(filled.path, recover=False)  # the window's connection; `filled` plays the sync's
+def test_changes_by_another_connection_are_seen(filled: DeskDatabase, tmp_path: Path) -> None:
+    reader = DeskDatabase(filled.path, recover=False)  # the window's connection; `filled` plays the sync's
     try:
         _same_everywhere(reader)
         extra = list(bench.synthetic_contacts(25, ["list-x"] * 5, seed=7))
@@ -84,7 +84,7 @@ def test_changes_by_another_connection_are_seen(filled: Store, tmp_path: Path) -
         reader.close()
 
 
-def test_many_changes_rebuild_the_ranks(filled: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_many_changes_rebuild_the_ranks(filled: DeskDatabase, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(name_order_module, "REBUILD_AFTER", 10)
     _same_everywhere(filled)
     more = list(bench.synthetic_contacts(30, ["list-x"] * 5, seed=8))
@@ -95,12 +95,12 @@ def test_many_changes_rebuild_the_ranks(filled: Store, monkeypatch: pytest.Monke
     assert filled._name_order.builds == 2
 
 
-def test_too_many_matches_fall_back_to_the_index_walk(filled: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_too_many_matches_fall_back_to_the_index_walk(filled: DeskDatabase, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(search_module, "RANK_CAP", 50)
     _same_everywhere(filled)
 
 
-def test_the_count_reuses_the_page_only_while_nothing_changed(filled: Store) -> None:
+def test_the_count_reuses_the_page_only_while_nothing_changed(filled: DeskDatabase) -> None:
     for q in QUERIES:
         filled.search(q, limit=200)
         assert filled.count(q, cap=10_000) == search_module.count(filled.connection, q, cap=10_000), q
@@ -115,7 +115,7 @@ def test_the_count_reuses_the_page_only_while_nothing_changed(filled: Store) -> 
     assert filled.count("lopez") == before + 5
 
 
-def test_ranks_built_on_another_thread_are_adopted(filled: Store) -> None:
+def test_ranks_built_on_another_thread_are_adopted(filled: DeskDatabase) -> None:
     import threading
 
     from ccdesk.store.name_order import NameOrder

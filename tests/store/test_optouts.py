@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 from datetime import UTC, datetime, timedelta, timezone
 
-from ccdesk.store import Store
+from ccdesk.store import DeskDatabase
 from tests.store.conftest import cid, make_contact
 
 T0 = datetime(2024, 6, 1, tzinfo=UTC)
@@ -20,7 +20,7 @@ OPTOUTS = {
 }
 
 
-def _fill(store: Store) -> None:
+def _fill(store: DeskDatabase) -> None:
     page = [
         make_contact(n, permission="unsubscribed", opt_out_date=d, opt_out_source=s) for n, (d, s) in OPTOUTS.items()
     ]
@@ -36,7 +36,7 @@ def _n(rows: object) -> list[int]:
     return [int(r.contact_id[-4:], 16) for r in rows]  # type: ignore[attr-defined]
 
 
-def test_range_with_mixed_offsets(store: Store) -> None:
+def test_range_with_mixed_offsets(store: DeskDatabase) -> None:
     _fill(store)
     assert _n(store.optouts()) == [5, 2, 1, 3, 6, 4]
     # [10:00-05:00, 15:30Z): 15:00Z inclusive, 15:30Z exclusive
@@ -49,14 +49,14 @@ def test_range_with_mixed_offsets(store: Store) -> None:
     assert _n(store.optouts(newest_first=True)) == [4, 6, 3, 1, 2, 5]
 
 
-def test_do_not_mail_is_every_unsubscribed(store: Store) -> None:
+def test_do_not_mail_is_every_unsubscribed(store: DeskDatabase) -> None:
     _fill(store)
     assert sorted(_n(store.iter_do_not_mail())) == [1, 2, 3, 4, 5, 6, 8]
     emails = [r.email for r in store.iter_do_not_mail()]
     assert emails == sorted(emails)
 
 
-def test_streams_lazily(store: Store) -> None:
+def test_streams_lazily(store: DeskDatabase) -> None:
     store.upsert_contacts(
         [
             make_contact(i, permission="unsubscribed", opt_out_date=f"2024-01-01T00:{i // 60:02d}:{i % 60:02d}Z")

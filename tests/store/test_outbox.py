@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ccdesk.store import InvalidStateError, OutboxState, Store
+from ccdesk.store import DeskDatabase, InvalidStateError, OutboxState
 from ccdesk.store import audit as audit_mod
 from tests.store.conftest import cid, make_contact
 
@@ -32,14 +32,14 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def cstore(db_path: Path, clock: Clock) -> Store:
-    s = Store(db_path, clock=clock)
+def cstore(db_path: Path, clock: Clock) -> DeskDatabase:
+    s = DeskDatabase(db_path, clock=clock)
     s.upsert_contacts([make_contact(1, email="a@example.com"), make_contact(2)])
     yield s  # type: ignore[misc]
     s.close()
 
 
-def test_lifecycle_with_retry(cstore: Store, clock: Clock) -> None:
+def test_lifecycle_with_retry(cstore: DeskDatabase, clock: Clock) -> None:
     payload = {"reason": "asked by phone", "update_source": "Account"}
     item_id = cstore.enqueue("unsubscribe", cid(1), payload, actor="alice")
     [pending] = cstore.pending()
@@ -67,7 +67,7 @@ def test_lifecycle_with_retry(cstore: Store, clock: Clock) -> None:
     assert journal[1].message == "503 Service Unavailable"
 
 
-def test_failed_and_invalid_transitions(cstore: Store) -> None:
+def test_failed_and_invalid_transitions(cstore: DeskDatabase) -> None:
     item_id = cstore.enqueue("remove_from_lists", cid(2), {"list_ids": ["x"]}, actor="bob")
     with pytest.raises(InvalidStateError):
         cstore.mark_done(item_id)  # never claimed
@@ -83,7 +83,7 @@ def test_failed_and_invalid_transitions(cstore: Store) -> None:
     assert cstore.audit(cid(2))[0].outcome == "failed"
 
 
-def test_per_contact_order(cstore: Store, clock: Clock) -> None:
+def test_per_contact_order(cstore: DeskDatabase, clock: Clock) -> None:
     first = cstore.enqueue("unsubscribe", cid(1), {}, actor="a")
     second = cstore.enqueue("remove_from_lists", cid(1), {}, actor="a")
     other = cstore.enqueue("unsubscribe", cid(2), {}, actor="a")
@@ -102,7 +102,7 @@ def test_per_contact_order(cstore: Store, clock: Clock) -> None:
     assert [p.id for p in cstore.pending(kind="unsubscribe")] == [other]
 
 
-def test_audit_is_in_the_same_transaction(cstore: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_audit_is_in_the_same_transaction(cstore: DeskDatabase, monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*args: object, **kwargs: object) -> int:
         raise RuntimeError("disk full")
 
@@ -119,7 +119,7 @@ def test_audit_is_in_the_same_transaction(cstore: Store, monkeypatch: pytest.Mon
     assert cstore.get_outbox_item(item_id).state is OutboxState.IN_PROGRESS  # type: ignore[union-attr]
 
 
-def test_credentials_are_refused(cstore: Store) -> None:
+def test_credentials_are_refused(cstore: DeskDatabase) -> None:
     with pytest.raises(ValueError, match="credentials"):
         cstore.enqueue("unsubscribe", cid(1), {"headers": {"Authorization": "Bearer x"}}, actor="a")
     with pytest.raises(ValueError, match="credentials"):
@@ -128,23 +128,23 @@ def test_credentials_are_refused(cstore: Store) -> None:
 
 
 def test_crash_recovery_in_progress_back_to_pending(db_path: Path) -> None:
-    with Store(db_path) as s:
+    with DeskDatabase(db_path) as s:
         s.upsert_contacts([make_contact(1)])
         item_id = s.enqueue("unsubscribe", cid(1), {"reason": "x"}, actor="a")
     # Another process claims the item and dies without finishing it.
     code = (
         "import os, sys\n"
-        "from ccdesk.store import Store\n"
-        f"s = Store({str(db_path)!r})\n"
+        "from ccdesk.store import DeskDatabase\n"
+        f"s = DeskDatabase({str(db_path)!r})\n"
         "item = s.next_due()\n"
         "assert item is not None\n"
         "os._exit(0)\n"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=60)
-    with Store(db_path, recover=False) as peek:
+    with DeskDatabase(db_path, recover=False) as peek:
         assert peek.get_outbox_item(item_id).state is OutboxState.IN_PROGRESS  # type: ignore[union-attr]
-    with Store(db_path) as s:
+    with DeskDatabase(db_path) as s:
         item = s.get_outbox_item(item_id)
         assert item is not None and item.state is OutboxState.PENDING and item.attempts == 1
         assert s.audit(cid(1))[0].outcome == "requeued"
@@ -155,13 +155,13 @@ def test_crash_recovery_in_progress_back_to_pending(db_path: Path) -> None:
 def test_claim_of_a_live_process_is_not_taken(db_path: Path) -> None:
     """The window and a scheduled `ccdesk unsubscribe` share the file: opening it must not requeue an item the
     other (running) process is sending, or it would be sent twice."""
-    with Store(db_path) as s:
+    with DeskDatabase(db_path) as s:
         s.upsert_contacts([make_contact(1)])
         item_id = s.enqueue("unsubscribe", cid(1), {"reason": "x"}, actor="a")
     code = (
         "import sys\n"
-        "from ccdesk.store import Store\n"
-        f"s = Store({str(db_path)!r})\n"
+        "from ccdesk.store import DeskDatabase\n"
+        f"s = DeskDatabase({str(db_path)!r})\n"
         "assert s.next_due() is not None\n"
         "print('claimed', flush=True)\n"
         "sys.stdin.readline()\n"
@@ -171,7 +171,7 @@ def test_claim_of_a_live_process_is_not_taken(db_path: Path) -> None:
                              text=True)
     try:
         assert other.stdout is not None and other.stdout.readline().strip() == "claimed"
-        with Store(db_path) as s:
+        with DeskDatabase(db_path) as s:
             assert s.get_outbox_item(item_id).state is OutboxState.IN_PROGRESS  # type: ignore[union-attr]
             assert s.next_due() is None
     finally:
@@ -179,20 +179,20 @@ def test_claim_of_a_live_process_is_not_taken(db_path: Path) -> None:
         other.stdin.close()
         other.wait(30)
         other.stdout.close()  # type: ignore[union-attr]
-    with Store(db_path) as s:  # now the other process is gone: its claim is recovered
+    with DeskDatabase(db_path) as s:  # now the other process is gone: its claim is recovered
         assert s.get_outbox_item(item_id).state is OutboxState.PENDING  # type: ignore[union-attr]
 
 
 def test_second_store_in_same_process_does_not_steal(db_path: Path) -> None:
-    with Store(db_path) as worker:
+    with DeskDatabase(db_path) as worker:
         item_id = worker.enqueue("unsubscribe", None, {}, actor="a")
         assert worker.next_due() is not None
-        with Store(db_path) as gui:  # opened later by the GUI thread, same process
+        with DeskDatabase(db_path) as gui:  # opened later by the GUI thread, same process
             assert gui.get_outbox_item(item_id).state is OutboxState.IN_PROGRESS  # type: ignore[union-attr]
         worker.mark_done(item_id)
 
 
-def test_audit_append_only_and_paging(cstore: Store) -> None:
+def test_audit_append_only_and_paging(cstore: DeskDatabase) -> None:
     ids = [cstore.add_audit("export", "done", message=f"m{i}", details={"rows": i}) for i in range(5)]
     rows = cstore.audit(limit=2)
     assert [r.id for r in rows] == ids[::-1][:2]
@@ -208,7 +208,7 @@ def test_audit_append_only_and_paging(cstore: Store) -> None:
         cstore.connection.execute("DELETE FROM audit")
 
 
-def test_cancel_pending_discards_only_what_was_not_sent(cstore: Store) -> None:
+def test_cancel_pending_discards_only_what_was_not_sent(cstore: DeskDatabase) -> None:
     cstore.upsert_contacts([make_contact(1), make_contact(2), make_contact(3)])
     ids = [cstore.enqueue("unsubscribe", cid(n), {"reason": "x"}, actor="a") for n in (1, 2, 3)]
     first = cstore.next_due()

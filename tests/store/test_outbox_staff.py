@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from ccdesk.store.database import DeskDatabase
 from ccdesk.store.errors import InvalidStateError
 from ccdesk.store.rows import OutboxState
 from ccdesk.store.schema import MIGRATIONS, migrate
-from ccdesk.store.store import Store
 
 
-def failed_item(store: Store) -> int:
+def failed_item(store: DeskDatabase) -> int:
     item_id = store.enqueue("unsubscribe", "c1", {"reason": "x"}, actor="alice")
     claimed = store.next_due()
     assert claimed is not None and claimed.id == item_id
@@ -22,7 +22,7 @@ def failed_item(store: Store) -> int:
 
 
 def test_retry_puts_a_failed_item_back_in_the_queue(tmp_path: Path) -> None:
-    with Store(tmp_path / "s.sqlite3") as store:
+    with DeskDatabase(tmp_path / "s.sqlite3") as store:
         item_id = failed_item(store)
         store.retry_failed(item_id, actor="bob")
         item = store.get_outbox_item(item_id)
@@ -33,7 +33,7 @@ def test_retry_puts_a_failed_item_back_in_the_queue(tmp_path: Path) -> None:
 
 
 def test_discard_keeps_the_record_but_takes_it_off_the_failed_list(tmp_path: Path) -> None:
-    with Store(tmp_path / "s.sqlite3") as store:
+    with DeskDatabase(tmp_path / "s.sqlite3") as store:
         item_id = failed_item(store)
         store.discard_failed(item_id, actor="bob")
         assert store.outbox_items("failed") == []
@@ -44,7 +44,7 @@ def test_discard_keeps_the_record_but_takes_it_off_the_failed_list(tmp_path: Pat
 
 
 def test_only_failed_items_can_be_retried(tmp_path: Path) -> None:
-    with Store(tmp_path / "s.sqlite3") as store:
+    with DeskDatabase(tmp_path / "s.sqlite3") as store:
         item_id = store.enqueue("unsubscribe", "c1", {"reason": "x"}, actor="alice")
         with pytest.raises(InvalidStateError):
             store.retry_failed(item_id)
@@ -60,7 +60,7 @@ def test_migration_2_keeps_outbox_rows_from_version_1(tmp_path: Path) -> None:
         ["2026-01-01T00:00:00+00:00"] * 3,
     )
     conn.close()
-    with Store(path) as store:
+    with DeskDatabase(path) as store:
         assert store.schema_version == len(MIGRATIONS) >= 2
         [item] = store.outbox_items("failed")
         assert item.contact_id == "c9"

@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ccdesk.store.database import DeskDatabase
 from ccdesk.store.derive import derive_status
 from ccdesk.store.rows import Status
-from ccdesk.store.store import Store
 
 NOW = datetime(2026, 11, 30, tzinfo=UTC)
 
@@ -29,7 +29,7 @@ def test_status_of_pending_confirmation() -> None:
 
 
 def test_do_not_mail_and_waiting_requests(tmp_path: Path) -> None:
-    with Store(tmp_path / "c.sqlite3") as s:
+    with DeskDatabase(tmp_path / "c.sqlite3") as s:
         s.upsert_contacts([
             contact("resub-opted-out", "pending_confirmation", opted_out=True),
             contact("resub-asked-here", "pending_confirmation", opted_out=False),

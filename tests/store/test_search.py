@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ccdesk.store import Status, Store
+from ccdesk.store import DeskDatabase, Status
 from ccdesk.store import search as search_mod
 from ccdesk.store.textnorm import fold
 from tests.store.conftest import LIST_A, LIST_B, LIST_C, cid, make_contact
@@ -38,7 +38,7 @@ PEOPLE = [
 
 
 @pytest.fixture
-def people(store: Store) -> Store:
+def people(store: DeskDatabase) -> DeskDatabase:
     page = [
         make_contact(
             n,
@@ -61,12 +61,12 @@ def ids(rows: list) -> list[int]:  # type: ignore[type-arg]
     return [int(r.contact_id.replace("-", "")[-4:], 16) for r in rows]
 
 
-def found(store: Store, query: str, **kw: object) -> set[int]:
+def found(store: DeskDatabase, query: str, **kw: object) -> set[int]:
     return set(ids(store.search(query, limit=1000, **kw)))  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("cap", [0, 10_000])  # force either plan: walk the sort index / drive from FTS
-def test_partial_matches(people: Store, cap: int, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_partial_matches(people: DeskDatabase, cap: int, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(search_mod, "DRIVE_CAP", cap)
     assert found(people, "smith") == {1, 2, 9}  # inside jsmith@ and ann.smith@, and last names
     assert found(people, "SMI") == {1, 2, 9}
@@ -87,7 +87,7 @@ def test_partial_matches(people: Store, cap: int, monkeypatch: pytest.MonkeyPatc
 
 
 @pytest.mark.parametrize("cap", [0, 10_000])
-def test_diacritics_and_case(people: Store, cap: int, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_diacritics_and_case(people: DeskDatabase, cap: int, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(search_mod, "DRIVE_CAP", cap)
     assert found(people, "jose nunez") == {3}
     assert found(people, "JOSÉ NÚÑEZ") == {3}
@@ -100,7 +100,7 @@ def test_diacritics_and_case(people: Store, cap: int, monkeypatch: pytest.Monkey
     assert found(people, "o bri") == {4, 8}  # o'brien too: a word starting with o, and "bri"
 
 
-def test_filters_and_counts(people: Store) -> None:
+def test_filters_and_counts(people: DeskDatabase) -> None:
     assert found(people, "", status="unsubscribed") == {3, 4, 9}  # deleted 4 still unsubscribed
     assert found(people, "", status="deleted") == {8}
     assert found(people, "", status="removed") == {5}
@@ -129,7 +129,7 @@ def test_filters_and_counts(people: Store) -> None:
         people.count("", "bogus")
 
 
-def _expected_order(store: Store, sort: str, descending: bool) -> list[str]:
+def _expected_order(store: DeskDatabase, sort: str, descending: bool) -> list[str]:
     rows = store.search("", limit=1000)
 
     def key(r):  # type: ignore[no-untyped-def]
@@ -151,7 +151,7 @@ def _expected_order(store: Store, sort: str, descending: bool) -> list[str]:
 @pytest.mark.parametrize("descending", [False, True])
 @pytest.mark.parametrize("cap", [0, 10_000])
 def test_sort_orders_and_paging(
-    people: Store, sort: str, descending: bool, cap: int, monkeypatch: pytest.MonkeyPatch
+    people: DeskDatabase, sort: str, descending: bool, cap: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(search_mod, "DRIVE_CAP", cap)
     expected = _expected_order(people, sort, descending)
@@ -166,7 +166,7 @@ def test_sort_orders_and_paging(
     assert within == [c for c in expected if c in set(within)]
 
 
-def test_name_sort_specifics(people: Store) -> None:
+def test_name_sort_specifics(people: DeskDatabase) -> None:
     order = [r.contact_id for r in people.search("", sort="name")]
     assert order[-1] == cid(6)  # nameless contact after all named ones
     assert order.index(cid(4)) < order.index(cid(8))  # "Ó Briain" folds to "o briain" < "o'brien"
@@ -175,7 +175,7 @@ def test_name_sort_specifics(people: Store) -> None:
     assert [r.contact_id for r in unsub] == [cid(3), cid(9), cid(4)]
 
 
-def test_bad_arguments(people: Store) -> None:
+def test_bad_arguments(people: DeskDatabase) -> None:
     with pytest.raises(ValueError):
         people.search("", sort="shoe_size")
     with pytest.raises(ValueError):
@@ -183,7 +183,7 @@ def test_bad_arguments(people: Store) -> None:
     assert people.search("", sort="optout")  # alias
 
 
-def test_many_rows_both_plans_agree(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_many_rows_both_plans_agree(store: DeskDatabase, monkeypatch: pytest.MonkeyPatch) -> None:
     firsts = ["Ann", "Bob", "Cleo", "Dörte", "Eve"]
     page = [
         make_contact(

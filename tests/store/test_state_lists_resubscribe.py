@@ -6,13 +6,13 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from ccdesk.store import Store
+from ccdesk.store import DeskDatabase
 from tests.store.conftest import LIST_A, LIST_B, LIST_C, cid, make_contact
 
 T0 = datetime(2024, 6, 1, tzinfo=UTC)
 
 
-def test_state_get_set_delete(store: Store) -> None:
+def test_state_get_set_delete(store: DeskDatabase) -> None:
     assert store.get_state("optout_checkpoint") is None
     store.set_state("optout_checkpoint", "2024-06-01T00:00:00Z")
     store.set_state("optout_checkpoint", "2024-06-02T00:00:00Z")
@@ -21,7 +21,7 @@ def test_state_get_set_delete(store: Store) -> None:
     assert store.get_state("optout_checkpoint") is None
 
 
-def test_page_and_checkpoint_commit_together(store: Store) -> None:
+def test_page_and_checkpoint_commit_together(store: DeskDatabase) -> None:
     store.upsert_contacts([make_contact(1)], T0, state={"full_pull.cursor": "abc", "full_pull.done": "0"})
     assert store.get_state("full_pull.cursor") == "abc"
     with pytest.raises(RuntimeError), store.transaction():
@@ -32,7 +32,7 @@ def test_page_and_checkpoint_commit_together(store: Store) -> None:
     assert store.get_contact(cid(2)) is None
 
 
-def test_nested_transaction_rolls_back_inner_only(store: Store) -> None:
+def test_nested_transaction_rolls_back_inner_only(store: DeskDatabase) -> None:
     with store.transaction():
         store.set_state("a", "1")
         with pytest.raises(KeyError), store.transaction():
@@ -42,7 +42,7 @@ def test_nested_transaction_rolls_back_inner_only(store: Store) -> None:
     assert (store.get_state("a"), store.get_state("b"), store.get_state("c")) == ("1", None, "3")
 
 
-def test_lists_with_member_counts(store: Store) -> None:
+def test_lists_with_member_counts(store: DeskDatabase) -> None:
     store.upsert_lists(
         [
             {
@@ -71,7 +71,7 @@ def test_lists_with_member_counts(store: Store) -> None:
         store.upsert_lists([{"name": "no id"}])
 
 
-def test_resubscribe_requests(store: Store) -> None:
+def test_resubscribe_requests(store: DeskDatabase) -> None:
     store.upsert_contacts([make_contact(1, permission="unsubscribed", opt_out_date="2024-01-01T00:00:00Z")], T0)
     assert store.resubscribe_requested_at(cid(1)) is None
     at = datetime(2024, 6, 3, 9, 0, tzinfo=timezone(timedelta(hours=2)))

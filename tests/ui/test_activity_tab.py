@@ -5,14 +5,14 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from ccdesk.services.store_thread import StoreThread
-from ccdesk.store.store import Store
+from ccdesk.services.database_thread import DatabaseThread
+from ccdesk.store.database import DeskDatabase
 from ccdesk.ui.activity_tab import ActivityTab
 from tests.ui.waiting import until
 
 
-def _failed(store: StoreThread) -> int:
-    def make(s: Store) -> int:
+def _failed(store: DatabaseThread) -> int:
+    def make(s: DeskDatabase) -> int:
         item_id = s.enqueue("unsubscribe", "c1", {"reason": "x"}, actor="alice")
         s.next_due()
         s.mark_failed(item_id, "Constant Contact refused the request: contact not found")
@@ -25,8 +25,8 @@ def _failed(store: StoreThread) -> int:
 
 async def test_retry_and_discard_failed_changes(tmp_path: Path, qtbot) -> None:
     db = tmp_path / "c.sqlite3"
-    store = StoreThread(db)
-    reader = Store(db)
+    store = DatabaseThread(db)
+    reader = DeskDatabase(db)
     changed: list[int] = []
     try:
         first, second = _failed(store), _failed(store)
@@ -52,7 +52,7 @@ async def test_retry_and_discard_failed_changes(tmp_path: Path, qtbot) -> None:
 
 def test_journal_exports_every_entry(tmp_path: Path, qtbot) -> None:
     db = tmp_path / "c.sqlite3"
-    with Store(db) as s:
+    with DeskDatabase(db) as s:
         for i in range(1203):
             s.add_audit("unsubscribe", "sent", contact_id=f"c{i}", email=f"=p{i}@example.com", actor="alice")
         tab = ActivityTab(s)

@@ -37,7 +37,7 @@ async def test_bulk_has_presets_date_received_and_the_clock(server: SandboxServe
         dialog.account_radio.setChecked(True)
         dialog.send_button.click()
         await until(lambda: dialog.stage == "report", 30)
-        items = await app.desk.store.call(lambda s: [s.get_outbox_item(i) for i in dialog.queued.outbox_ids])
+        items = await app.desk.db.call(lambda s: [s.get_outbox_item(i) for i in dialog.queued.outbox_ids])
         assert {item.payload["received_on"] for item in items} == {received.isoformat()}
         # One report line per row of the file, in its order, each message whole.
         assert dialog.report_model.rowCount() == 6
@@ -74,13 +74,13 @@ async def test_addresses_not_in_the_account_can_be_added_as_unsubscribed(server:
 
 
 def test_the_activity_tab_names_the_address_being_added(tmp_path: Path, qtbot) -> None:
-    from ccdesk.services.store_thread import StoreThread
-    from ccdesk.store.store import Store
+    from ccdesk.services.database_thread import DatabaseThread
+    from ccdesk.store.database import DeskDatabase
     from ccdesk.ui.activity_tab import ActivityTab
 
     db = tmp_path / "c.sqlite3"
-    store = StoreThread(db)
-    reader = Store(db)
+    store = DatabaseThread(db)
+    reader = DeskDatabase(db)
     try:
         store.call_sync(lambda s: s.enqueue("add_unsubscribed", None, {"email": "not.yet@elsewhere.example"}))
         tab = ActivityTab(reader, store, on_changed=lambda: None)

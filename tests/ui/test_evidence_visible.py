@@ -57,9 +57,9 @@ async def test_reason_who_and_date_received_are_shown_and_exported(server, tmp_p
 
 
 def test_a_failed_attempt_is_a_row_of_its_own(tmp_path: Path) -> None:
-    from ccdesk.store.store import Store
+    from ccdesk.store.database import DeskDatabase
 
-    with Store(tmp_path / "c.sqlite3") as s:
+    with DeskDatabase(tmp_path / "c.sqlite3") as s:
         item = s.enqueue("unsubscribe", "c1", {"reason": "r", "update_source": "Account", "received_on": "2026-11-01"})
         s.next_due()
         s.mark_retry(item, "Constant Contact did not answer", s._now())

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 
 from ccdesk.api import CCClient, StaticTokenProvider
 from ccdesk.services.desk import Desk
-from ccdesk.store.store import Store
+from ccdesk.store.database import DeskDatabase
 from ccdesk.ui.contact_table import BATCH
 from ccdesk.ui.main_window import MainWindow
 
@@ -37,19 +37,19 @@ def window(qtbot, tmp_path: Path):
                           opt_out_date=when.isoformat(), opt_out_reason="Too many emails")
     contacts[8] = contact(8, permission_to_send="unsubscribed", opt_out_source="Account",
                           opt_out_date=(when - timedelta(days=3)).isoformat())
-    with Store(db) as s:
+    with DeskDatabase(db) as s:
         s.upsert_lists(LISTS)
         s.upsert_contacts(contacts[:500])
         s.upsert_contacts(contacts[500:])
     client = CCClient(StaticTokenProvider("unused"), base_url="http://127.0.0.1:9/v3")
     desk = Desk(client, db)
-    reader = Store(db)
+    reader = DeskDatabase(db)
     w = MainWindow(desk, reader, account="Test")
     qtbot.addWidget(w)
     w.show()
     yield w
     reader.close()
-    desk.store.close()
+    desk.db.close()
 
 
 def test_table_loads_in_batches_not_all_at_once(window: MainWindow) -> None:

@@ -12,7 +12,7 @@ import pytest
 from ccdesk.api import CCClient, StaticTokenProvider
 from ccdesk.services.desk import Desk
 from ccdesk.services.optout_stats import optout_stats
-from ccdesk.store.store import Store
+from ccdesk.store.database import DeskDatabase
 from ccdesk.ui.optouts_tab import OptOutsTab
 
 NOW = datetime.now(UTC)
@@ -34,17 +34,17 @@ def tab(qtbot, tmp_path: Path):
     db = tmp_path / "c.sqlite3"
     rows = [optout(i, days_ago=i * 3.1, source="Contact" if i % 3 else "Account",
                    reason=("Too many emails", "Not relevant", None)[i % 3]) for i in range(120)]
-    with Store(db) as s:
+    with DeskDatabase(db) as s:
         s.upsert_contacts(rows)
     desk = Desk(CCClient(StaticTokenProvider("x"), base_url="http://127.0.0.1:9/v3"), db)
-    reader = Store(db)
+    reader = DeskDatabase(db)
     widget = OptOutsTab(reader, desk)
     qtbot.addWidget(widget)
     widget.show()
     widget.refresh()
     yield widget
     reader.close()
-    desk.store.close()
+    desk.db.close()
 
 
 def test_presets_and_counts(tab: OptOutsTab) -> None:
@@ -80,7 +80,7 @@ def test_chart_renders(tab: OptOutsTab) -> None:
 
 def test_weekly_buckets_have_every_week_and_add_up(tmp_path: Path) -> None:
     rows_src = [optout(i, days_ago=i, source="Account" if i % 2 else "Contact", reason="x") for i in range(60)]
-    with Store(tmp_path / "w.sqlite3") as s:
+    with DeskDatabase(tmp_path / "w.sqlite3") as s:
         s.upsert_contacts(rows_src)
         rows = list(s.optouts())
     stats = optout_stats(rows, NOW - timedelta(days=70), NOW)

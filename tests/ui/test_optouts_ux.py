@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from ccdesk.services.sync import SyncResult
-from ccdesk.store.store import Store
+from ccdesk.store.database import DeskDatabase
 from ccdesk.ui.main_window import MainWindow
 from ccdesk.ui.optouts_tab import OptOutsTab
 from tests.ui.test_optouts_tab import optout, tab  # noqa: F401 - the tab fixture
@@ -20,7 +20,7 @@ def test_since_last_check_lists_what_the_notice_announced(tab: OptOutsTab, tmp_p
     tab.on_sync_finished(SyncResult(full_pull=True))
     # Three opt-outs the next check finds: one made two days ago (seen late), two made just now.
     late = [optout(900 + i, days_ago=d, source="Contact", reason="Moved away") for i, d in enumerate((2, 0, 0))]
-    with Store(tab.reader.path) as s:
+    with DeskDatabase(tab.reader.path) as s:
         s.upsert_contacts(late)
     tab.on_sync_finished(SyncResult(new_optouts=[c["contact_id"] for c in late]))
     tab.preset.setCurrentIndex(tab.preset.findData("since_last"))
@@ -43,7 +43,7 @@ def test_an_empty_period_draws_no_negative_axis(tab: OptOutsTab) -> None:  # noq
 def _eight_reasons(tab: OptOutsTab) -> None:  # noqa: F811
     rows = [optout(2000 + i, days_ago=i % 20, source="Contact", reason=f"Reason number {i % 8} " + "long " * (i % 8))
             for i in range(80)]
-    with Store(tab.reader.path) as s:
+    with DeskDatabase(tab.reader.path) as s:
         s.upsert_contacts(rows)
     tab.preset.setCurrentIndex(tab.preset.findData("30"))
     tab.refresh()

@@ -16,7 +16,7 @@ from ccdesk.api import CCClient, RateLimiter, RetryPolicy, StaticTokenProvider
 from ccdesk.sandbox.app import SandboxConfig
 from ccdesk.sandbox.server import SandboxServer
 from ccdesk.services.desk import Desk
-from ccdesk.store.store import Store
+from ccdesk.store.database import DeskDatabase
 from ccdesk.ui.dialogs import RemoveFromListsDialog, ResubscribeDialog, UnsubscribeDialog
 from ccdesk.ui.main_window import MainWindow
 from tests.ui.waiting import until
@@ -33,7 +33,7 @@ class App:
         client = CCClient(StaticTokenProvider(TOKEN), base_url=server.api_base, rate_limiter=RateLimiter(0),
                           retry=RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.02))
         self.desk = Desk(client, db)
-        self.reader = Store(db)
+        self.reader = DeskDatabase(db)
         self.window = MainWindow(self.desk, self.reader, account="e2e")
         self.window.confirm_quit_with_pending = False
         self.window.show()

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QAbstractButton, QApplication
 from ccdesk.api import CCClient, StaticTokenProvider
 from ccdesk.services.desk import Desk
 from ccdesk.services.sync import SyncProgress
-from ccdesk.store.store import Store
+from ccdesk.store.database import DeskDatabase
 from ccdesk.ui.dialogs import ContactChoice
 from ccdesk.ui.dialogs.unsubscribe import UnsubscribeDialog
 from ccdesk.ui.main_window import MainWindow
@@ -30,7 +30,7 @@ MNEMONIC = re.compile(r"&([^&])")
 def opened(qtbot, db: Path, *, demo: bool = False) -> Iterator[MainWindow]:
     """A window on `db`, closed before its store is (closing reads the store)."""
     desk = Desk(CCClient(StaticTokenProvider("unused"), base_url="http://127.0.0.1:9/v3"), db)
-    reader = Store(db)
+    reader = DeskDatabase(db)
     w = MainWindow(desk, reader, account="Test", demo=demo)
     w.confirm_quit_with_pending = False
     qtbot.addWidget(w)
@@ -41,7 +41,7 @@ def opened(qtbot, db: Path, *, demo: bool = False) -> Iterator[MainWindow]:
         w.shutdown()
         w.close()
         reader.close()
-        desk.store.close()
+        desk.db.close()
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def window(qtbot, tmp_path: Path) -> Iterator[MainWindow]:
     contacts = [contact(i) for i in range(300)]
     contacts[7] = contact(7, permission_to_send="unsubscribed", opt_out_source="Contact",
                           opt_out_date=datetime(2026, 3, 4, tzinfo=UTC).isoformat(), opt_out_reason="Too many emails")
-    with Store(db) as s:
+    with DeskDatabase(db) as s:
         s.upsert_lists(LISTS)
         s.upsert_contacts(contacts)
     with opened(qtbot, db) as w:
@@ -157,9 +157,9 @@ def test_several_selected_says_what_the_buttons_do(window: MainWindow) -> None:
 
 def test_status_counts_follow_the_first_sync(qtbot, tmp_path: Path) -> None:
     db = tmp_path / "first.sqlite3"
-    Store(db).close()
+    DeskDatabase(db).close()
     with opened(qtbot, db) as w:
-        with Store(db) as s:  # the first page of the full pull arrives
+        with DeskDatabase(db) as s:  # the first page of the full pull arrives
             s.upsert_contacts([contact(i) for i in range(500)])
         w._on_pull_progress(SyncProgress("full pull", 500, 2500))
         assert w.model.total == 500
@@ -170,7 +170,7 @@ def test_status_counts_follow_the_first_sync(qtbot, tmp_path: Path) -> None:
 
 def test_demo_mode_says_so_inside_the_window(qtbot, tmp_path: Path) -> None:
     db = tmp_path / "demo.sqlite3"
-    Store(db).close()
+    DeskDatabase(db).close()
     with opened(qtbot, db, demo=True) as w:
         w.statusBar().showMessage("Local copy up to date")  # a status message must not hide the marker
         assert w.demo_marker.isVisible() and "Demo" in w.demo_marker.text()

@@ -14,7 +14,7 @@ from .index import DELETED, ContactIndex
 from .model import PERM_CODE, SMS_CODE, ContactRecord
 
 
-class ContactStore:
+class ContactRecords:
     def __init__(self, n: int, seed: int, anchor_ms: int) -> None:
         self.seed = seed
         self.anchor_ms = anchor_ms

@@ -1,4 +1,4 @@
-"""One Store on a dedicated thread, so async services never block the GUI thread on SQLite."""
+"""One DeskDatabase on a dedicated thread, so async services never block the GUI thread on SQLite."""
 
 from __future__ import annotations
 
@@ -9,45 +9,45 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
+from ccdesk.store.database import DeskDatabase
 from ccdesk.store.errors import StoreUnavailableError
-from ccdesk.store.store import Store
 
 T = TypeVar("T")
 
 
-class StoreThread:
-    """Owns the writer Store. sqlite3 connections belong to their thread, so every call runs on this one.
+class DatabaseThread:
+    """Owns the writer DeskDatabase. sqlite3 connections belong to their thread, so every call runs on this one.
 
-    The GUI opens its own read-only-in-practice Store for the table (WAL lets it read while this writes).
+    The GUI opens its own read-only-in-practice DeskDatabase for the table (WAL lets it read while this writes).
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = path
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ccdesk-store")
         try:
-            self._store: Store = self._executor.submit(Store, path).result()
+            self._db: DeskDatabase = self._executor.submit(DeskDatabase, path).result()
         except BaseException:  # locked past the wait, damaged...: no thread left behind
             self._executor.shutdown(wait=False)
             raise
 
-    async def call(self, fn: Callable[[Store], T]) -> T:
+    async def call(self, fn: Callable[[DeskDatabase], T]) -> T:
         """Run `fn(store)` on the store thread. A locked file or a full disk raises StoreUnavailableError."""
-        return await asyncio.get_running_loop().run_in_executor(self._executor, _translated, fn, self._store)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, _translated, fn, self._db)
 
-    def call_sync(self, fn: Callable[[Store], T]) -> T:
+    def call_sync(self, fn: Callable[[DeskDatabase], T]) -> T:
         """For start-up and shutdown code that has no running loop."""
-        return self._executor.submit(_translated, fn, self._store).result()
+        return self._executor.submit(_translated, fn, self._db).result()
 
     def close(self) -> None:
         try:
-            self._executor.submit(self._store.close).result()
+            self._executor.submit(self._db.close).result()
         finally:
             self._executor.shutdown(wait=True)
 
 
-def _translated(fn: Callable[[Store], T], store: Store) -> T:
+def _translated(fn: Callable[[DeskDatabase], T], db: DeskDatabase) -> T:
     try:
-        return fn(store)
+        return fn(db)
     except sqlite3.OperationalError as exc:
         plain = StoreUnavailableError.from_sqlite(exc)
         if plain is None:

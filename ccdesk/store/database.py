@@ -1,7 +1,7 @@
-"""``Store``: the one object the rest of ccdesk uses to reach the local SQLite cache.
+"""``DeskDatabase``: the one object the rest of ccdesk uses to reach the local SQLite cache.
 
-Threading rule: a ``Store`` owns one ``sqlite3`` connection and may only be used from the thread that
-opened it (sqlite3's ``check_same_thread`` enforces this). Open one ``Store`` per thread on the same
+Threading rule: a ``DeskDatabase`` owns one ``sqlite3`` connection and may only be used from the thread that
+opened it (sqlite3's ``check_same_thread`` enforces this). Open one ``DeskDatabase`` per thread on the same
 file - e.g. one for the sync/outbox worker, one for the GUI's reads. WAL mode lets readers read while
 the writer writes; writers queue on the busy timeout. Every write method is one short transaction;
 wrap several in ``with store.transaction():`` to commit them together (they nest).
@@ -28,16 +28,16 @@ from ccdesk.store import outbox as _outbox
 from ccdesk.store import resubscribe as _resub
 from ccdesk.store import search as _search
 from ccdesk.store import state as _state
-from ccdesk.store.db import Transactions, connect, default_db_path
 from ccdesk.store.file_check import opening_error
 from ccdesk.store.journal import JournalEntry
 from ccdesk.store.name_order import NameOrder
 from ccdesk.store.rows import AuditRow, ContactRow, ListRow, OutboxItem, OutboxState, UpsertResult
 from ccdesk.store.schema import migrate, user_version
+from ccdesk.store.sqlite_file import Transactions, connect, default_db_path
 from ccdesk.store.timeutil import dt_to_db, to_utc, utcnow
 
 
-class Store:
+class DeskDatabase:
     def __init__(
         self,
         path: str | os.PathLike[str],
@@ -71,14 +71,14 @@ class Store:
             raise
 
     @classmethod
-    def open_default(cls, **kwargs: Any) -> Store:
+    def open_default(cls, **kwargs: Any) -> DeskDatabase:
         return cls(default_db_path(), **kwargs)
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def close(self) -> None:
         self._conn.close()
 
-    def __enter__(self) -> Store:
+    def __enter__(self) -> DeskDatabase:
         return self
 
     def __exit__(
@@ -91,13 +91,13 @@ class Store:
         return user_version(self._conn)
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[Store]:
+    def transaction(self) -> Iterator[DeskDatabase]:
         """Group writes atomically, e.g. a contact page and its sync checkpoint."""
         with self._tx():
             yield self
 
     @contextlib.contextmanager
-    def snapshot(self) -> Iterator[Store]:
+    def snapshot(self) -> Iterator[DeskDatabase]:
         """Read several things (say a page and its count) from one consistent snapshot.
 
         A deferred read transaction: it takes no write lock, so it never blocks the sync writer.
