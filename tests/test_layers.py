@@ -1,0 +1,81 @@
+"""The layers of ccdesk, read from the imports of every module (docs/architecture.md draws the same picture).
+
+A module may import only the ccdesk packages its layer lists. Imports inside functions count too: a lazy
+import is still a dependency. Only `ccdesk/ui` and the composition root (`app.py`) may import Qt.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent / "ccdesk"
+
+# package (or top-level module) -> the ccdesk packages it may import
+ALLOWED: dict[str, set[str]] = {
+    "__init__": set(),
+    "sandbox": set(),  # an emulator of the service: it must not know its client
+    "files": set(),
+    "logsetup": set(),
+    "startup_time": set(),
+    "resources": set(),
+    "store": {"files"},
+    "api": {"files"},
+    "auth": {"api", "files"},
+    "preferences": {"api", "auth", "files"},
+    "services": {"api", "store", "files", "auth", "sandbox"},
+    "cli": {"api", "auth", "files", "preferences", "services", "store", "logsetup", "demo"},
+    "ui": {"api", "auth", "files", "logsetup", "preferences", "services", "store", "startup_time"},
+    "demo": {"api", "auth", "sandbox", "services", "store", "files", "preferences"},
+    "app": {"api", "auth", "cli", "demo", "files", "logsetup", "preferences", "services", "startup_time",
+            "store", "ui", "resources"},
+    "__main__": {"app"},
+}
+QT_ALLOWED = {"ui", "app"}
+
+
+def _layer(path: Path) -> str:
+    rel = path.relative_to(ROOT).with_suffix("").parts
+    return rel[0]
+
+
+def _imports(path: Path, root: Path = ROOT) -> set[str]:
+    rel = ("ccdesk", *path.relative_to(root).with_suffix("").parts)
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = rel[: len(rel) - node.level]
+                found.add(".".join(base) + (f".{node.module}" if node.module else ""))
+            elif node.module:
+                found.add(node.module)
+    return found
+
+
+MODULES = sorted(ROOT.rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_a_module_imports_only_what_its_layer_may(path: Path) -> None:
+    layer = _layer(path)
+    assert layer in ALLOWED, f"{layer}: a new package needs its place in ALLOWED and docs/architecture.md"
+    wrong = []
+    for name in _imports(path):
+        parts = name.split(".")
+        if parts[0] == "ccdesk" and len(parts) > 1 and parts[1] != layer and parts[1] not in ALLOWED[layer]:
+            wrong.append(name)
+        if parts[0] == "PySide6" and layer not in QT_ALLOWED:
+            wrong.append(name)
+    assert not wrong, f"{path.relative_to(ROOT)} ({layer}) imports {sorted(wrong)}"
+
+
+def test_relative_and_lazy_imports_are_read(tmp_path: Path) -> None:
+    """A sandbox module reaching the client by a relative import inside a function is seen."""
+    module = tmp_path / "sandbox" / "sneaky.py"
+    module.parent.mkdir()
+    module.write_text("def f():\n    from ..api import errors\n    from . import records\n", encoding="utf-8")
+    assert _imports(module, tmp_path) == {"ccdesk.api", "ccdesk.sandbox"}
