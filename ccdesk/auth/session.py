@@ -20,7 +20,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -123,10 +122,6 @@ class AuthSession:
 
     def add_listener(self, listener: SessionListener) -> None:
         self._listeners.append(listener)
-
-    def remove_listener(self, listener: SessionListener) -> None:
-        with contextlib.suppress(ValueError):
-            self._listeners.remove(listener)
 
     async def sign_in(self, tokens: TokenSet) -> bool:
         """Start using a fresh sign-in. Returns whether it was saved for next time.

@@ -55,9 +55,6 @@ class Desk:
         await self.db.call(lambda s: s.upsert_contacts([contact.raw], now))
         return await self.db.call(lambda s: s.get_contact(contact.contact_id))
 
-    async def has_cache(self) -> bool:
-        return bool(await self.db.call(lambda s: s.count()))
-
     async def close(self) -> None:
         await self.sender.stop()
         for task in self._tasks:

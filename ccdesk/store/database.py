@@ -33,7 +33,7 @@ from ccdesk.store.journal import JournalEntry
 from ccdesk.store.name_order import NameOrder
 from ccdesk.store.rows import AuditRow, ContactRow, ListRow, OutboxItem, OutboxState, UpsertResult
 from ccdesk.store.schema import migrate, user_version
-from ccdesk.store.sqlite_file import Transactions, connect, default_db_path
+from ccdesk.store.sqlite_file import Transactions, connect
 from ccdesk.store.timeutil import dt_to_db, to_utc, utcnow
 
 
@@ -69,10 +69,6 @@ class DeskDatabase:
         except BaseException:
             self._conn.close()
             raise
-
-    @classmethod
-    def open_default(cls, **kwargs: Any) -> DeskDatabase:
-        return cls(default_db_path(), **kwargs)
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def close(self) -> None:
