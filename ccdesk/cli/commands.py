@@ -19,10 +19,9 @@ from ccdesk.services.address_file import AddressFile, ReadCancelled, read_addres
 from ccdesk.services.bulk_send import SendProgress, SendSummary, see_through
 from ccdesk.services.desk import Desk
 from ccdesk.services.export import OptOutExporter
-from ccdesk.services.outbox import BULK_REMOVE
 from ccdesk.services.sync import SyncProgress, SyncResult
 from ccdesk.services.validation import validate_reason
-from ccdesk.store.rows import ContactRow, ListRow, OutboxKind
+from ccdesk.store.rows import LIST_REMOVALS, ContactRow, ListRow, OutboxKind
 
 from .exit_codes import Exit
 from .output import Output
@@ -339,7 +338,7 @@ async def run_remove(ctx: Context) -> int:
     if args.dry_run:
         return _dry_run(ctx, "remove-from-list", preview, "removed", {"lists": names})
     queued = await bulk.queue_removals(ctx.desk, preview, list_ids)
-    queued = await bulk.with_earlier(ctx.desk, preview, queued, [OutboxKind.REMOVE_FROM_LISTS, BULK_REMOVE])
+    queued = await bulk.with_earlier(ctx.desk, preview, queued, list(LIST_REMOVALS))
     summary = await _send(ctx, queued.outbox_ids) if queued.outbox_ids else None
     return await _finish_bulk(ctx, "remove-from-list", preview, queued, summary, "removed")
 

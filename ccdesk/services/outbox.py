@@ -44,9 +44,6 @@ STORE_RETRY_S = 5.0  # how soon to look again when the local file was locked or 
 # BUSY_LIMIT while it sends (the client's timeouts and retries end a request well before that).
 STALL_GRACE_S = 15.0
 BUSY_LIMIT_S = 600.0
-# Many contacts off some lists at once: one remove_list_memberships activity per outbox entry (<= 500 ids).
-# Re-posting it after a lost answer is harmless: removing a membership twice has the same effect as once.
-BULK_REMOVE = "remove_from_lists_bulk"
 READ_BACK = ("list_memberships",)  # what a re-read needs for the cache (the status depends on the lists)
 ALREADY_SENT = "A confirmation email was already sent; only the contact can finish it (by clicking its link)."
 ACCOUNT_OPTOUT_KEPT = ("Already unsubscribed by our team (source Account); Constant Contact kept that record, so "
@@ -224,17 +221,17 @@ class OutboxWorker:
             return f"Removed from {len(payload['list_ids'])} list(s)", None
         if item.kind == OutboxKind.RESUBSCRIBE_REQUEST:
             return await self._resubscribe(item, cid)
-        if item.kind == BULK_REMOVE:
+        if item.kind == OutboxKind.BULK_REMOVE:
             contact_ids, list_ids = payload["contact_ids"], payload["list_ids"]
             await self._remove(item, contact_ids, list_ids)
             return f"Removed {len(contact_ids)} contact(s) from {len(list_ids)} list(s)", None
-        if item.kind == "add_unsubscribed":  # an address not in the account, suppressed
+        if item.kind == OutboxKind.ADD_UNSUBSCRIBED:  # an address not in the account, suppressed
             from .add_unsubscribed import add_unsubscribed  # (imports actions, which imports this module)
 
             contact = await add_unsubscribed(self._client, payload["email"], payload.get("reason") or None,
                                              payload.get("update_source", "Account"))
             return "Added to the account as unsubscribed", contact
-        if item.kind == "add_to_lists":  # back to lists it was removed from; never for the unsubscribed
+        if item.kind == OutboxKind.ADD_TO_LISTS:  # back to lists it was removed from; never for the unsubscribed
             from .add_back import add_to_lists
 
             contact = await add_to_lists(self._client, cid, payload["list_ids"])

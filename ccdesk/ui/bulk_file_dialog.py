@@ -41,9 +41,8 @@ from ccdesk.services.add_unsubscribed import queue_add_unsubscribed
 from ccdesk.services.address_file import AddressFileError, read_address_file
 from ccdesk.services.bulk_send import SendProgress, SendSummary, cancel_rest, see_through
 from ccdesk.services.desk import Desk
-from ccdesk.services.outbox import BULK_REMOVE
 from ccdesk.services.validation import MAX_REASON_LENGTH, InvalidInput, validate_reason
-from ccdesk.store.rows import OutboxKind
+from ccdesk.store.rows import LIST_REMOVALS, OutboxKind
 from ccdesk.ui.dialogs import Notice, bold, checkable_list, checked_ids, heading, plural, wrapped
 
 from .bulk_reason import IMPORT_REASON, AddUnknownBox, BulkReasonForm
@@ -368,7 +367,7 @@ class BulkFileDialog(QDialog):
         try:
             if self.mode is BulkMode.REMOVE:
                 queued = await bulk.queue_removals(self.desk, self.preview, self.target_lists())
-                kinds = [OutboxKind.REMOVE_FROM_LISTS, BULK_REMOVE]
+                kinds = list(LIST_REMOVALS)
             else:
                 asked_by: bulk.AskedBy = "Contact" if self.contact_radio.isChecked() else "Account"
                 received = self.reason_form.received_on()
