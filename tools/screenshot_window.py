@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QApplication
 
 async def shoot(out: Path) -> list[Path]:
     from ccdesk.api import CCClient
-    from ccdesk.services.demo import start_demo
+    from ccdesk.bootstrap.demo import start_demo
     from ccdesk.services.desk import Desk
     from ccdesk.store import audit
     from ccdesk.store.database import DeskDatabase
