@@ -80,6 +80,7 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
     from ccdesk.store.database import DeskDatabase
     from ccdesk.ui.main_window import MainWindow
     from ccdesk.ui.single_instance import SingleInstance
+    from ccdesk.wording import is_are, plural
 
     instance = None
     if not args.smoke:
@@ -143,7 +144,8 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
             desk.worker.pause(message)
             desk.scheduler.pause(message)
             waiting = len(reader.pending())
-            gate.show_screen(f"{message} Sign in again; your {waiting} queued change(s) are kept.")
+            gate.show_screen(f"{message} Sign in again; your {plural(waiting, 'queued change')} "
+                             f"{is_are(waiting)} kept.")
 
         def signed_in_again() -> None:
             desk.worker.resume()

@@ -20,6 +20,7 @@ from ccdesk.auth.session import AuthSession
 from ccdesk.auth.token_store import KeyringTokenStore, TokenStoreError
 from ccdesk.bootstrap.account import cache_path, load_settings
 from ccdesk.preferences import Preferences, preferences_path
+from ccdesk.wording import plural
 
 from .account import NotSignedIn, sign_in_keys
 from .exit_codes import Exit
@@ -125,7 +126,7 @@ async def _device(config: AuthConfig, out: Output) -> Any:
                  f"    {code.user_code}"]
         if code.verification_uri_complete:
             lines.append(f"(or open {code.verification_uri_complete})")
-        lines.append(f"Waiting for approval; the code expires in {minutes} minute(s). Ctrl+C cancels.")
+        lines.append(f"Waiting for approval; the code expires in {plural(minutes, 'minute')}. Ctrl+C cancels.")
         text = "\n".join(lines)
         if out.json_mode:  # stdout holds only the one JSON result
             out.warn(text)

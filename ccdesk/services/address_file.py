@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from ccdesk.wording import plural
+
 from .validation import is_valid_email
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
@@ -160,7 +162,7 @@ class _Decoding:
             return "utf-8" if self.label == FALLBACK else self.label
         if not self.utf8_beyond_ascii:
             return FALLBACK
-        return f"utf-8 with {len(self.fallback_lines):,} line(s) in Windows-1252 (cp1252)"
+        return f"utf-8 with {plural(self.fallback_lines, 'line')} in Windows-1252 (cp1252)"
 
 
 def _decoded_lines(raw: io.BufferedReader, encoding: str, used: _Decoding, path: Path,

@@ -32,6 +32,7 @@ from ccdesk.api.models import Activity
 from ccdesk.store.database import DeskDatabase
 from ccdesk.store.errors import StoreUnavailableError
 from ccdesk.store.rows import OutboxItem, OutboxKind
+from ccdesk.wording import plural
 
 from .database_thread import DatabaseThread
 from .events import Event
@@ -218,13 +219,13 @@ class OutboxWorker:
             return "Unsubscribed in Constant Contact", contact
         if item.kind == OutboxKind.REMOVE_FROM_LISTS:  # one contact: an activity too (no read-modify-write PUT)
             await self._remove(item, [cid], payload["list_ids"])
-            return f"Removed from {len(payload['list_ids'])} list(s)", None
+            return f"Removed from {plural(payload['list_ids'], 'list')}", None
         if item.kind == OutboxKind.RESUBSCRIBE_REQUEST:
             return await self._resubscribe(item, cid)
         if item.kind == OutboxKind.BULK_REMOVE:
             contact_ids, list_ids = payload["contact_ids"], payload["list_ids"]
             await self._remove(item, contact_ids, list_ids)
-            return f"Removed {len(contact_ids)} contact(s) from {len(list_ids)} list(s)", None
+            return f"Removed {plural(contact_ids, 'contact')} from {plural(list_ids, 'list')}", None
         if item.kind == OutboxKind.ADD_UNSUBSCRIBED:  # an address not in the account, suppressed
             from .add_unsubscribed import add_unsubscribed  # (imports actions, which imports this module)
 
@@ -235,7 +236,7 @@ class OutboxWorker:
             from .add_back import add_to_lists
 
             contact = await add_to_lists(self._client, cid, payload["list_ids"])
-            return f"Added back to {len(payload['list_ids'])} list(s)", contact
+            return f"Added back to {plural(payload['list_ids'], 'list')}", contact
         raise ValueError(f"unknown outbox action {item.kind!r}")
 
     async def _resubscribe(self, item: OutboxItem, cid: str) -> tuple[str, Contact | None]:

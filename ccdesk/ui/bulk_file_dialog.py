@@ -43,7 +43,8 @@ from ccdesk.services.bulk_send import SendProgress, SendSummary, cancel_rest, se
 from ccdesk.services.desk import Desk
 from ccdesk.services.validation import MAX_REASON_LENGTH, InvalidInput, validate_reason
 from ccdesk.store.rows import LIST_REMOVALS, OutboxKind
-from ccdesk.ui.dialogs import Notice, bold, checkable_list, checked_ids, heading, plural, wrapped
+from ccdesk.ui.dialogs import Notice, bold, checkable_list, checked_ids, heading, wrapped
+from ccdesk.wording import plural
 
 from .bulk_reason import IMPORT_REASON, AddUnknownBox, BulkReasonForm
 

@@ -10,15 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from ccdesk.files import UnwritableTarget
+from ccdesk.services.csv_writer import ExportCancelled, neutralise
 from ccdesk.services.database_thread import DatabaseThread
-from ccdesk.services.export import (
-    COLUMNS,
-    ExportCancelled,
-    ExportFailed,
-    OptOutExporter,
-    export_evidence,
-    neutralise,
-)
+from ccdesk.services.export import COLUMNS, OptOutExporter, export_evidence
 
 LIST = {"list_id": "11111111-1111-1111-1111-111111111111", "name": "Newsletter"}
 BASE = datetime(2026, 5, 1, 9, 30, tzinfo=UTC)
@@ -93,8 +88,9 @@ async def test_a_full_disk_leaves_no_file_and_says_what_to_do(store: DatabaseThr
 
     monkeypatch.setattr("ccdesk.files.os.fsync", full)
     out = tmp_path / "dnm.csv"
-    with pytest.raises(ExportFailed, match="No space left"):
+    with pytest.raises(UnwritableTarget, match="No space left") as failed:
         await OptOutExporter(store).export_do_not_mail(out)
+    assert str(failed.value).startswith("Could not write dnm.csv in ")  # the message as shown, no "[Errno 28]"
     assert list(tmp_path.glob("*.csv*")) == [] and not list(tmp_path.glob(".ccdesk-*"))
 
 
