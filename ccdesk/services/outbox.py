@@ -29,13 +29,13 @@ from ccdesk.api import (
     ValidationError,
 )
 from ccdesk.api.models import Activity
+from ccdesk.events import Event
 from ccdesk.store.database import DeskDatabase
 from ccdesk.store.errors import StoreUnavailableError
 from ccdesk.store.rows import OutboxItem, OutboxKind
 from ccdesk.wording import plural
 
 from .database_thread import DatabaseThread
-from .events import Event
 
 log = logging.getLogger(__name__)
 

@@ -24,12 +24,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ccdesk.api import CCClient, ValidationError
+from ccdesk.events import Event
 from ccdesk.store.database import DeskDatabase
 
 from . import sync_once
 from .cache_pull import COMPLETED_AT, STARTED_AT, CachePull
 from .database_thread import DatabaseThread
-from .events import Event
 from .paging import PageReader
 from .reconcile import LAST_COMPARE, Reconciler
 

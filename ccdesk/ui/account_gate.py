@@ -149,4 +149,4 @@ class AccountGate:
             if event.kind == "signed_out":
                 on_signed_out(event.message)
 
-        self.session.add_listener(listener)
+        self.session.events.connect(listener)
