@@ -32,7 +32,7 @@ from ccdesk.store.file_check import opening_error
 from ccdesk.store.journal import JournalEntry
 from ccdesk.store.name_order import NameOrder
 from ccdesk.store.rows import AuditRow, ContactRow, ListRow, OutboxItem, OutboxState, UpsertResult
-from ccdesk.store.schema import migrate, user_version
+from ccdesk.store.schema import migrate
 from ccdesk.store.sqlite_file import Transactions, connect
 from ccdesk.store.timeutil import dt_to_db, to_utc, utcnow
 
@@ -81,10 +81,6 @@ class DeskDatabase:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
-
-    @property
-    def schema_version(self) -> int:
-        return user_version(self._conn)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[DeskDatabase]:
