@@ -50,12 +50,14 @@ def clock(value: datetime) -> str:
     return value.astimezone().strftime("%H:%M")
 
 
-def moment(value: datetime | None, unknown: str = "", *, utc: bool = False) -> str:
+def moment(value: datetime | None, unknown: str = "", *, utc: bool = False, zone: bool = True) -> str:
     """``2026-05-01 09:30 CEST``: a date and time in a table, a list or the terminal (sorts as text).
-    `utc=True` for a command's output, which a scheduled job reads on a server of unknown zone."""
+    `utc=True` for a command's output, which a scheduled job reads on a server of unknown zone; `zone=False`
+    for a narrow table column where every row is in the computer's zone."""
     if value is None:
         return unknown
-    return (value.astimezone(UTC) if utc else value.astimezone()).strftime("%Y-%m-%d %H:%M %Z")
+    return (value.astimezone(UTC) if utc else value.astimezone()).strftime("%Y-%m-%d %H:%M %Z" if zone
+                                                                           else "%Y-%m-%d %H:%M")
 
 
 # ---- a contact's state -------------------------------------------------------------------------------------

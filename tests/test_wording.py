@@ -24,5 +24,6 @@ def test_dates_read_the_same_everywhere() -> None:
     assert day(None) == "an unknown date" and day(None, "never") == "never"
     assert clock(at) == local.strftime("%H:%M")
     assert moment(at) == local.strftime("%Y-%m-%d %H:%M %Z")
+    assert moment(at, zone=False) == local.strftime("%Y-%m-%d %H:%M")
     assert moment(at.astimezone(timezone(timedelta(hours=5, minutes=30))), utc=True) == "2026-05-01 09:30 UTC"
     assert moment(None) == "" and moment(None, "date unknown", utc=True) == "date unknown"
