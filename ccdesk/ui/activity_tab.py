@@ -27,7 +27,7 @@ from ccdesk.services.export import export_journal
 from ccdesk.store.database import DeskDatabase
 from ccdesk.store.errors import InvalidStateError
 from ccdesk.store.rows import OutboxItem
-from ccdesk.wording import moment
+from ccdesk.wording import moment, plural
 
 from .messages import inform, warn
 
@@ -107,7 +107,7 @@ class ActivityTab(QWidget):
         for i, item in enumerate(self._items):
             who = self.reader.get_contact(item.contact_id) if item.contact_id else None
             contact = (who.email if who else None) or item.contact_id or item.payload.get("email") or \
-                f"{len(item.payload.get('contact_ids', []))} contacts"
+                plural(item.payload.get('contact_ids', []), 'contact')
             values = (moment(item.created_at), item.kind.replace("_", " "), contact,
                       STATE_LABELS.get(str(item.state), str(item.state)), str(item.attempts), item.last_error or "")
             for j, value in enumerate(values):
@@ -115,7 +115,7 @@ class ActivityTab(QWidget):
                 cell.setData(Qt.ItemDataRole.UserRole, item.id)
                 self.queue.setItem(i, j, cell)
         rows = self.reader.journal(limit=500)
-        self.summary.setText(f"Journal of this desk: the latest {len(rows)} entries")
+        self.summary.setText(f"Journal of this desk: the latest {plural(rows, 'entry', 'entries')}")
         self.table.setRowCount(len(rows))
         for i, row in enumerate(rows):
             values = (f"{row.at.astimezone():%Y-%m-%d %H:%M:%S}", row.who, row.action.replace("_", " "),
@@ -165,7 +165,7 @@ class ActivityTab(QWidget):
         except UnwritableTarget as exc:
             warn(self, "Export failed", exc.message)
             return
-        inform(self, "Journal exported", f"Saved {n:,} journal entries to {path}.")
+        inform(self, "Journal exported", f"Saved {plural(n, 'journal entry', 'journal entries')} to {path}.")
 
     def write_journal(self, path: str) -> int:
         """The whole journal as CSV (services/export.py); raises files.UnwritableTarget with a plain message."""

@@ -248,7 +248,7 @@ class BulkFileDialog(QDialog):
     async def _read(self) -> None:
         try:
             file = await asyncio.to_thread(read_address_file, self.path, self._stop_reading)
-            self.reading_label.setText(f"Matching {file.total_lines:,} rows with the account's contacts…")
+            self.reading_label.setText(f"Matching {plural(file.total_lines, 'row')} with the account's contacts…")
 
             def progress(done: int, total: int) -> None:
                 self.reading_bar.setRange(0, total)
@@ -268,7 +268,7 @@ class BulkFileDialog(QDialog):
         own = sum(1 for r in file.rows if r.reason or r.received)
         extra = f" {plural(own, 'row')} bring their own reason or date." if self.mode is BulkMode.IMPORT and own else ""
         column = file.column if file.column.startswith("column ") else f"column \u201c{file.column}\u201d"
-        self.file_label.setText(f"{file.total_lines:,} rows read from {self.path} ({encoding}, addresses from "
+        self.file_label.setText(f"{plural(file.total_lines, 'row')} read from {self.path} ({encoding}, addresses from "
                                 f"{column}).{extra}")
         self._reclassify()
         self._show_stage("preview")

@@ -674,7 +674,8 @@ class MainWindow(QMainWindow):
         except UnwritableTarget as exc:
             warn(self, "Export failed", str(exc))
             return
-        self.statusBar().showMessage(f"Saved the opt-out record and {n - 1} journal entries to {path}.", 10000)
+        entries = plural(n - 1, "journal entry", "journal entries")
+        self.statusBar().showMessage(f"Saved the opt-out record and {entries} to {path}.", 10000)
 
     # --- desktop citizenship: help, remembered layout -------------------------------------------------------
     def show_log(self) -> None:

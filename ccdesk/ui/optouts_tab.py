@@ -287,7 +287,7 @@ class OptOutsTab(QWidget):
             self._tell(QMessageBox.Icon.Warning, "Export failed", str(exc))
             return
         self._tell(QMessageBox.Icon.Information, "Export finished",
-                   f"Saved {result.rows:,} opt-outs to {path.name}. {result.marked_note()}".strip())
+                   f"Saved {plural(result.rows, 'opt-out')} to {path.name}. {result.marked_note()}".strip())
 
     def _tell(self, icon: QMessageBox.Icon, title: str, text: str) -> None:
         """A message box opened with open(), not exec(): a modal loop inside this coroutine would block the
