@@ -82,6 +82,10 @@ class DemoRun:
     account: str = DEMO_ACCOUNT_NAME
     _tmp: tempfile.TemporaryDirectory[str] | None = field(default=None, repr=False)
 
+    @property
+    def server(self) -> SandboxServer:
+        return self.demo.server
+
     async def close(self) -> None:
         """The sign-in, the sandbox and the temporary folder (the client closes with the Desk built on it)."""
         await self.demo.session.aclose()
