@@ -152,14 +152,14 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
             desk.scheduler.resume()
             window.show_notice("")
 
-        gate.on_signed_in_again = signed_in_again
+        gate.signed_in_again.connect(signed_in_again)
 
         def prefs_saved() -> None:
             record_identity(gate.prefs)
             account_menu.set_identity(account=gate.prefs.account_name or account, user=gate.prefs.cc_user,
                                       desk_name=gate.prefs.desk_name)
 
-        gate.on_prefs_saved = prefs_saved
+        gate.prefs_saved.connect(prefs_saved)
         gate.watch(signed_out)
         desk.worker.sign_in_required.connect(lambda message: gate.show_screen(
             f"{message} Your queued changes are kept.") if gate.screen is None else None)
