@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -11,8 +10,6 @@ from ccdesk.api import CCClient
 
 from .database_thread import DatabaseThread
 from .paging import PageReader
-
-log = logging.getLogger(__name__)
 
 NEXT_HREF = "full_pull.next_href"
 STARTED_AT = "full_pull.started_at"
