@@ -8,6 +8,7 @@ from pathlib import Path
 from ccdesk.services.database_thread import DatabaseThread
 from ccdesk.store.database import DeskDatabase
 from ccdesk.ui.activity_tab import ActivityTab
+from tests.db_helpers import on_file
 from tests.ui.waiting import until
 
 
@@ -18,7 +19,7 @@ def _failed(store: DatabaseThread) -> int:
         s.mark_failed(item_id, "Constant Contact refused the request: contact not found")
         return item_id
 
-    return store.call_sync(make)
+    return on_file(store, make)
 
 
 
