@@ -7,7 +7,6 @@ import asyncio
 import logging
 import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -76,11 +75,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
     """Build everything, show the window, and wait until the app quits."""
-    from ccdesk.api import CCClient
+    from ccdesk.bootstrap.account import record_identity
     from ccdesk.services.desk import Desk
     from ccdesk.store.database import DeskDatabase
     from ccdesk.ui.main_window import MainWindow
     from ccdesk.ui.single_instance import SingleInstance
+    from ccdesk.wording import is_are, plural
 
     instance = None
     if not args.smoke:
@@ -90,38 +90,24 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
             return 0
     demo = None
     gate = None
-    tmp: tempfile.TemporaryDirectory[str] | None = None
     if args.demo:
-        from ccdesk.services.demo import start_demo
+        from ccdesk.bootstrap.demo import open_demo
 
-        demo = await start_demo()
-        client = CCClient(demo.session, base_url=demo.server.api_base)
-        # The sandbox starts afresh every time, so the demo's cache does too.
-        tmp = tempfile.TemporaryDirectory(prefix="ccdesk-demo-")
-        db_path = args.db or Path(tmp.name) / "demo.sqlite3"
-        account = "Demo account (sandbox)"
+        demo = await open_demo(args.db)
+        client, db_path, account = demo.client, demo.db_path, demo.account
     else:
-        from ccdesk.preferences import Preferences
-        from ccdesk.store.sqlite_file import default_db_path
+        from ccdesk.bootstrap.account import account_client, cache_path, load_settings
         from ccdesk.ui.account_gate import AccountGate
 
-        prefs = Preferences.load()
-        if args.api_base:
-            prefs.api_base = args.api_base
-        if args.auth_base:
-            prefs.auth_base = args.auth_base
-        gate = AccountGate(prefs)
+        gate = AccountGate(load_settings(args))
         session = await gate.signed_in_session(quit_event)
         if session is None:
             return 0
-        from ccdesk.api.shared_budget import SharedBudget
-
-        # Every ccdesk process of this desk using this API key draws from one request budget.
-        client = CCClient(session, base_url=gate.prefs.api_base, rate_limiter=SharedBudget(session.config.client_id))
-        db_path = args.db or default_db_path()
+        client = account_client(session, gate.prefs)
+        db_path = cache_path(args)
         account = gate.prefs.account_name or "Constant Contact account"
     if gate is not None:
-        _record_identity(gate.prefs)
+        record_identity(gate.prefs)
     from ccdesk.ui.store_problem import open_or_explain
 
     opened = await open_or_explain(lambda: Desk(client, db_path, sync_interval_min=gate.prefs.sync_interval_min
@@ -130,12 +116,9 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
     async def release_session() -> None:
         """Sign-in sessions, the demo sandbox and the demo's temporary folder, whichever this run has."""
         if demo is not None:
-            await demo.session.aclose()
-            demo.stop()
+            await demo.close()
         if gate is not None and gate.session is not None:
             await gate.session.aclose()
-        if tmp is not None:
-            tmp.cleanup()
 
     if opened is None:  # the local data could not be opened and the user quit (the screen said why)
         await client.aclose()
@@ -161,21 +144,22 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
             desk.worker.pause(message)
             desk.scheduler.pause(message)
             waiting = len(reader.pending())
-            gate.show_screen(f"{message} Sign in again; your {waiting} queued change(s) are kept.")
+            gate.show_screen(f"{message} Sign in again; your {plural(waiting, 'queued change')} "
+                             f"{is_are(waiting)} kept.")
 
         def signed_in_again() -> None:
             desk.worker.resume()
             desk.scheduler.resume()
             window.show_notice("")
 
-        gate.on_signed_in_again = signed_in_again
+        gate.signed_in_again.connect(signed_in_again)
 
         def prefs_saved() -> None:
-            _record_identity(gate.prefs)
+            record_identity(gate.prefs)
             account_menu.set_identity(account=gate.prefs.account_name or account, user=gate.prefs.cc_user,
                                       desk_name=gate.prefs.desk_name)
 
-        gate.on_prefs_saved = prefs_saved
+        gate.prefs_saved.connect(prefs_saved)
         gate.watch(signed_out)
         desk.worker.sign_in_required.connect(lambda message: gate.show_screen(
             f"{message} Your queued changes are kept.") if gate.screen is None else None)
@@ -197,13 +181,6 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
         reader.close()
         await release_session()
     return 0
-
-
-def _record_identity(prefs: object) -> None:
-    """The desk name and Constant Contact user from Settings go into every journal row from now on."""
-    from ccdesk.store.audit import set_identity
-
-    set_identity(desk=getattr(prefs, "desk_name", ""), cc_user=getattr(prefs, "cc_user", ""))
 
 
 def _install_account_menu(window: Any, desk: Any, gate: Any, account: str) -> Any:

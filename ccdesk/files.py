@@ -39,6 +39,9 @@ class UnwritableTarget(OSError):
         super().__init__(errno_ or 0, message)
         self.message = message
 
+    def __str__(self) -> str:  # the message alone, never "[Errno 28] ..."
+        return self.message
+
 
 @dataclass(frozen=True)
 class AtomicResult:

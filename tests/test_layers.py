@@ -1,7 +1,8 @@
 """The layers of ccdesk, read from the imports of every module (docs/architecture.md draws the same picture).
 
 A module may import only the ccdesk packages its layer lists. Imports inside functions count too: a lazy
-import is still a dependency. Only `ccdesk/ui` and the composition root (`app.py`) may import Qt.
+import is still a dependency. Only `ccdesk/ui` and the composition root (`app.py`) may import Qt. Services need
+neither the sandbox nor the sign-in machinery: demo mode and the account's bootstrap live in `ccdesk/bootstrap`.
 """
 
 from __future__ import annotations
@@ -18,19 +19,23 @@ ALLOWED: dict[str, set[str]] = {
     "__init__": set(),
     "sandbox": set(),  # an emulator of the service: it must not know its client
     "files": set(),
+    "file_kinds": set(),
+    "events": set(),  # the one observer mechanism below the window
+    "wording": set(),  # counts, dates and statuses in words, for the window, the commands and the reports
     "logsetup": set(),
     "startup_time": set(),
     "resources": set(),
-    "store": {"files"},
+    "store": {"files", "file_kinds", "wording"},
     "api": {"files"},
-    "auth": {"api", "files"},
+    "auth": {"api", "files", "events", "wording"},
     "preferences": {"api", "auth", "files"},
-    "services": {"api", "store", "files", "auth", "sandbox"},
-    "cli": {"api", "auth", "files", "preferences", "services", "store", "logsetup", "demo"},
-    "ui": {"api", "auth", "files", "logsetup", "preferences", "services", "store", "startup_time"},
-    "demo": {"api", "auth", "sandbox", "services", "store", "files", "preferences"},
-    "app": {"api", "auth", "cli", "demo", "files", "logsetup", "preferences", "services", "startup_time",
-            "store", "ui", "resources"},
+    "services": {"api", "store", "files", "file_kinds", "events", "wording"},
+    "bootstrap": {"api", "auth", "files", "preferences", "sandbox", "store"},
+    "cli": {"api", "auth", "bootstrap", "files", "preferences", "services", "store", "logsetup", "wording"},
+    "ui": {"api", "auth", "events", "files", "logsetup", "preferences", "services", "store", "startup_time",
+           "wording"},
+    "app": {"api", "auth", "bootstrap", "cli", "files", "logsetup", "preferences", "services", "startup_time",
+            "store", "ui", "resources", "wording"},
     "__main__": {"app"},
 }
 QT_ALLOWED = {"ui", "app"}
@@ -68,7 +73,7 @@ def test_a_module_imports_only_what_its_layer_may(path: Path) -> None:
         parts = name.split(".")
         if parts[0] == "ccdesk" and len(parts) > 1 and parts[1] != layer and parts[1] not in ALLOWED[layer]:
             wrong.append(name)
-        if parts[0] == "PySide6" and layer not in QT_ALLOWED:
+        if parts[0] in ("PySide6", "qasync") and layer not in QT_ALLOWED:
             wrong.append(name)
     assert not wrong, f"{path.relative_to(ROOT)} ({layer}) imports {sorted(wrong)}"
 
@@ -79,3 +84,19 @@ def test_relative_and_lazy_imports_are_read(tmp_path: Path) -> None:
     module.parent.mkdir()
     module.write_text("def f():\n    from ..api import errors\n    from . import records\n", encoding="utf-8")
     assert _imports(module, tmp_path) == {"ccdesk.api", "ccdesk.sandbox"}
+
+
+def test_services_import_neither_the_sandbox_nor_the_sign_in() -> None:
+    """Stated on its own (the matrix says it too): demo wiring once made services import both."""
+    assert not {"sandbox", "auth", "bootstrap"} & ALLOWED["services"]
+    wrong = sorted(f"{path.relative_to(ROOT)}: {name}" for path in sorted((ROOT / "services").rglob("*.py"))
+                   for name in _imports(path) if name.startswith(("ccdesk.sandbox", "ccdesk.auth")))
+    assert wrong == []
+
+
+def test_one_observer_mechanism() -> None:
+    """Services and the sign-in announce through ccdesk/events.py; no package keeps its own listener lists."""
+    for package in ("api", "auth", "bootstrap", "cli", "services", "store"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            text = path.read_text(encoding="utf-8")
+            assert "_listeners" not in text and "add_listener" not in text, path

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -22,20 +21,17 @@ from PySide6.QtWidgets import QApplication
 
 
 async def shoot(out: Path) -> list[Path]:
-    from ccdesk.api import CCClient
-    from ccdesk.services.demo import start_demo
+    from ccdesk.bootstrap.demo import open_demo
     from ccdesk.services.desk import Desk
     from ccdesk.store import audit
     from ccdesk.store.database import DeskDatabase
     from ccdesk.ui.account_menu import install_account_menu
     from ccdesk.ui.main_window import MainWindow
 
-    demo = await start_demo()
-    tmp = tempfile.TemporaryDirectory(prefix="ccdesk-shots-")
-    db = Path(tmp.name) / "demo.sqlite3"
+    demo = await open_demo()  # the window's own demo mode: the sandbox, a sign-in, a cache of its own
     audit.set_identity(desk="Front desk", cc_user="events@example.org")
-    desk = Desk(CCClient(demo.session, base_url=demo.server.api_base), db)
-    reader = DeskDatabase(db)
+    desk = Desk(demo.client, demo.db_path)
+    reader = DeskDatabase(demo.db_path)
     window = MainWindow(desk, reader, account="Demo account (sandbox)", demo=True)
     window.confirm_quit_with_pending = False
     menu = install_account_menu(window, desk, account="Demo account (sandbox)", user="events@example.org",
@@ -83,9 +79,7 @@ async def shoot(out: Path) -> list[Path]:
         window.shutdown()
         await desk.close()
         reader.close()
-        await demo.session.aclose()
-        demo.stop()
-        tmp.cleanup()
+        await demo.close()
     return shots
 
 

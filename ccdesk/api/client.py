@@ -8,14 +8,12 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
 from .. import __version__
-from ..files import atomic_write
 from .contact_writes import ContactWrites
 from .errors import (
     ApiError,
@@ -221,11 +219,6 @@ class CCClient(ContactWrites):
             yield page
             url, query = page.next_href, None
 
-    async def iter_contacts(self, **filters: Any) -> AsyncIterator[Contact]:
-        async for page in self.iter_contact_pages(**filters):
-            for contact in page.contacts:
-                yield contact
-
     async def get_contact(self, contact_id: str, include: Sequence[str] = INCLUDES) -> Contact:
         data = await self._get_object(f"contacts/{contact_id}", {"include": _csv(include)} if include else None)
         return _contact(data)
@@ -273,10 +266,6 @@ class CCClient(ContactWrites):
                 yield ContactList(_expect_object(item))
             url, query = _next_href(data), None
 
-    async def get_list(self, list_id: str, include_membership_count: str | None = None) -> ContactList:
-        params = {"include_membership_count": include_membership_count} if include_membership_count else None
-        return ContactList(await self._get_object(f"contact_lists/{list_id}", params))
-
     # ---- activities --------------------------------------------------------------------------------------
 
     async def _post_activity(self, kind: str, body: JSON) -> Activity:
@@ -297,20 +286,6 @@ class CCClient(ContactWrites):
         return await self._post_activity("add_list_memberships",
                                          {"source": {"contact_ids": list(contact_ids)},
                                           "list_ids": list(list_ids)})
-
-    async def start_contact_export(self, *, status: str | None = None, list_ids: Sequence[str] | None = None,
-                                   contact_ids: Sequence[str] | None = None,
-                                   fields: Sequence[str] | None = None) -> Activity:
-        body: JSON = {}
-        if status:
-            body["status"] = status
-        if list_ids:
-            body["list_ids"] = list(list_ids)
-        if contact_ids:
-            body["contact_ids"] = list(contact_ids)
-        if fields:
-            body["fields"] = list(fields)
-        return await self._post_activity("contact_exports", body)
 
     async def get_activity(self, activity_id: str) -> Activity:
         return Activity(await self._get_object(f"activities/{activity_id}"))
@@ -333,39 +308,6 @@ class CCClient(ContactWrites):
             if on_progress:
                 on_progress(activity)
         return activity
-
-    async def download_export(self, results_href: str, dest: Path,
-                              on_bytes: Callable[[int], None] | None = None) -> Path:
-        """Stream an export's CSV into `dest` (whole or not at all: ccdesk/files.py)."""
-        attempt = 0
-        while True:
-            attempt += 1
-            token = await self._tokens.access_token()
-            await self.rate_limiter.acquire()
-            try:
-                async with self._http.stream("GET", self.url(results_href),
-                                             headers={"Authorization": f"Bearer {token}",
-                                                      "Accept": "text/csv"}) as response:
-                    if not response.is_success:
-                        await response.aread()
-                        raise error_from_response(response)
-                    written = 0
-                    with atomic_write(dest, text=False) as out:
-                        async for chunk in response.aiter_bytes():
-                            out.write(chunk)
-                            written += len(chunk)
-                            if on_bytes:
-                                on_bytes(written)
-                return dest
-            except (httpx.TransportError, ApiError) as exc:
-                error = exc if isinstance(exc, ApiError) else NetworkError(
-                    "The export download was interrupted; try again.")
-                if isinstance(error, Throttled):
-                    self.rate_limiter.throttled(error.retry_after)
-                if not self.retry.should_retry(error, idempotent=True, attempt=attempt):
-                    raise error from None
-                self.stats.retries += 1
-                await self._sleep(self.retry.delay(attempt, error=error))
 
 
 def _expect_object(data: Any) -> JSON:

@@ -21,9 +21,6 @@ INCLUDES = ("custom_fields", "list_memberships", "phone_numbers", "street_addres
 MAX_REASON_LENGTH = 255
 MAX_IDS_PER_ACTIVITY = 500
 
-# Core (non-sub-resource) fields a PUT replaces: omitting one from a PUT sets it to null on the server.
-CORE_WRITABLE = ("first_name", "last_name", "job_title", "company_name", "birthday_month", "birthday_day",
-                 "anniversary")
 # Read-only fields of a ContactResource that a PUT must not echo back.
 READ_ONLY = ("contact_id", "created_at", "updated_at", "deleted_at", "create_source", "update_source")
 # Sub-resources whose read shape equals their write shape: sent back exactly as read.

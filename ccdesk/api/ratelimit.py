@@ -42,11 +42,6 @@ class RateLimiter:
         pause = retry_after if retry_after is not None else PAUSE_AFTER_429_S
         self._paused_until = max(self._paused_until, self._clock() + pause)
 
-    async def acquire(self) -> float:
-        """Wait for a slot; returns how long this call waited."""
-        waited, _ = await self._take_slot()
-        return waited
-
     @contextlib.asynccontextmanager
     async def slot(self) -> AsyncIterator[float]:
         """Hold a slot for one request; yields how long it waited. When the answer is in, the slot is dated from

@@ -53,5 +53,3 @@ class RetryPolicy:
             cap = min(self.max_delay, self.base_delay * (2 ** min(attempt - 1, 16)))
         return (rng or random).uniform(cap / 2, cap)
 
-
-NO_RETRY = RetryPolicy(attempts=1)

@@ -101,7 +101,7 @@ class _Shared:
 class SharedBudget(RateLimiter):
     """A RateLimiter whose sliding window, pauses and daily count live in the desk's budget file.
 
-    `rate`, `window` and `acquire()` mean what they mean in RateLimiter; the window is shared by every process
+    `rate`, `window` and `slot()` mean what they mean in RateLimiter; the window is shared by every process
     using the same `api_key` and file. Times are wall-clock (`time.time`), the only clock processes share.
     """
 

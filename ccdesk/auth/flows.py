@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 import httpx
 
 from ccdesk.api.errors import ApiError, MalformedResponse
+from ccdesk.events import Event
 
 from .config import AuthConfig
 from .endpoint import OAuthEndpoint
@@ -130,7 +131,9 @@ class DeviceFlow:
         self.config = config
         self._endpoint = OAuthEndpoint(config, http=http)
         self._sleep, self._clock, self._now = sleep, clock, now
-        self._on_update = on_update
+        self.updated = Event()  # (DeviceFlow) its status changed
+        if on_update is not None:
+            self.updated.connect(on_update)
         self._cancelled = asyncio.Event()
         self._expires_at = 0.0
         self.code: DeviceCode | None = None
@@ -249,8 +252,4 @@ class DeviceFlow:
 
     def _set(self, status: DeviceStatus) -> None:
         self.status = status
-        if self._on_update is not None:
-            try:
-                self._on_update(self)
-            except Exception:
-                log.exception("A device-flow listener failed")
+        self.updated.emit(self)

@@ -17,6 +17,8 @@ import html
 import logging
 from urllib.parse import parse_qs, urlsplit
 
+from ccdesk.wording import plural, was_were
+
 from .errors import OAuthServerError, SignInDenied, SignInError, SignInTimeout
 from .pkce import states_match
 
@@ -78,7 +80,8 @@ class LoopbackListener:
         try:
             return await asyncio.wait_for(asyncio.shield(self._result), self.timeout_s)
         except TimeoutError:
-            ignored = (f" ({self.ignored} answer(s) that did not belong to this sign-in were ignored.)"
+            ignored = (f" ({plural(self.ignored, 'answer')} that did not belong to this sign-in "
+                       f"{was_were(self.ignored)} ignored.)"
                        if self.ignored else "")
             raise SignInTimeout(f"No answer from the browser within {_duration(self.timeout_s)}. "
                                 f"Try signing in again.{ignored}") from None
@@ -215,5 +218,5 @@ def _header(lines: list[str], name: str) -> str | None:
 def _duration(seconds: float) -> str:
     if seconds >= 60:
         minutes = round(seconds / 60)
-        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+        return plural(minutes, "minute")
     return f"{seconds:g} seconds"

@@ -20,7 +20,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from typing import Any, Literal, NoReturn
 import httpx
 
 from ccdesk.api.errors import ApiError, NetworkError, ServerError, SignInRequired, Throttled
+from ccdesk.events import Event
 
 from .chain_lock import ChainLock, ChainLockTimeout, NoLock
 from .config import AuthConfig
@@ -58,9 +58,6 @@ class SessionEvent:
     message: str
 
 
-SessionListener = Callable[[SessionEvent], None]
-
-
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -85,7 +82,7 @@ class AuthSession:
         self._now = now
         self.refresh_margin = refresh_margin
         self._inflight: asyncio.Future[TokenSet] | None = None
-        self._listeners: list[SessionListener] = []
+        self.events = Event()  # (SessionEvent) signed in, refreshed, signed out, could not save
         self.refresh_count = 0  # refresh requests actually sent
         self.store_problem: str | None = None  # why the keyring could not be read or written, in plain words
         self._lock_factory = lock
@@ -120,13 +117,6 @@ class AuthSession:
     def tokens(self) -> TokenSet | None:
         """The current TokenSet (its repr hides the values)."""
         return self._tokens
-
-    def add_listener(self, listener: SessionListener) -> None:
-        self._listeners.append(listener)
-
-    def remove_listener(self, listener: SessionListener) -> None:
-        with contextlib.suppress(ValueError):
-            self._listeners.remove(listener)
 
     async def sign_in(self, tokens: TokenSet) -> bool:
         """Start using a fresh sign-in. Returns whether it was saved for next time.
@@ -307,9 +297,4 @@ class AuthSession:
             log.warning("Could not remove the saved sign-in: %s", exc.message)
 
     def _emit(self, kind: EventKind, message: str) -> None:
-        event = SessionEvent(kind, message)
-        for listener in list(self._listeners):
-            try:
-                listener(event)
-            except Exception:
-                log.exception("A session listener failed on %s", kind)
+        self.events.emit(SessionEvent(kind, message))

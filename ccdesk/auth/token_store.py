@@ -121,12 +121,6 @@ class MemoryTokenStore(TokenStore):
         self.clear()
 
 
-def backend_usable(backend: keyring.backend.KeyringBackend) -> bool:
-    """False for keyring's fail/null backends, file-based ones (plaintext or "encrypted file"), and chains made
-    only of those: nothing would be kept, or not safely."""
-    return backend_problem(backend) is None
-
-
 class KeyringTokenStore(TokenStore):
     """The OS keyring (Windows Credential Manager, macOS Keychain, Secret Service) through `keyring`.
 

@@ -11,12 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ccdesk.api import CCClient
-from ccdesk.api.shared_budget import SharedBudget
 from ccdesk.auth.session import AuthSession
 from ccdesk.auth.token_store import KeyringTokenStore
+from ccdesk.bootstrap.account import account_client, cache_path, load_settings, record_identity
 from ccdesk.preferences import Preferences, preferences_path
-from ccdesk.store.audit import set_identity
-from ccdesk.store.sqlite_file import default_db_path
 
 HOW_TO_SIGN_IN = ("Run `ccdesk sign-in` (`ccdesk sign-in --device` on a computer without a browser), or open the "
                   "ccdesk window as this user and sign in there; then run the command again.")
@@ -41,12 +39,8 @@ def sign_in_keys(prefs: Preferences) -> list[str]:
 
 
 async def open_account(args: argparse.Namespace) -> Account:
-    prefs = Preferences.load()
-    set_identity(desk=prefs.desk_name, cc_user=prefs.cc_user)  # scheduled jobs are journaled like the window
-    if args.api_base:
-        prefs.api_base = args.api_base
-    if args.auth_base:
-        prefs.auth_base = args.auth_base
+    prefs = load_settings(args)
+    record_identity(prefs)  # scheduled jobs are journaled like the window
     keys = sign_in_keys(prefs)
     if not keys:
         raise NotSignedIn(f"ccdesk has no API key yet ({preferences_path()} has none). {HOW_TO_SIGN_IN}")
@@ -70,5 +64,4 @@ async def open_account(args: argparse.Namespace) -> Account:
             raise NotSignedIn(f"{session.store_problem} {HOW_TO_SIGN_IN}")
     if session is None or not session.signed_in:
         raise NotSignedIn(f"Not signed in to Constant Contact. {HOW_TO_SIGN_IN}")
-    client = CCClient(session, base_url=prefs.api_base, rate_limiter=SharedBudget(config.client_id))
-    return Account(session, client, args.db or default_db_path())
+    return Account(session, account_client(session, prefs), cache_path(args))

@@ -18,8 +18,9 @@ from ccdesk.auth.config import AuthConfig
 from ccdesk.auth.flows import DeviceCode, DeviceFlow, sign_in_pkce
 from ccdesk.auth.session import AuthSession
 from ccdesk.auth.token_store import KeyringTokenStore, TokenStoreError
+from ccdesk.bootstrap.account import cache_path, load_settings
 from ccdesk.preferences import Preferences, preferences_path
-from ccdesk.store.sqlite_file import default_db_path
+from ccdesk.wording import plural
 
 from .account import NotSignedIn, sign_in_keys
 from .exit_codes import Exit
@@ -45,15 +46,6 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser, epilog: str) -> None:
                    "requests today, last sync, changes waiting")
 
 
-def _prefs(args: argparse.Namespace) -> Preferences:
-    prefs = Preferences.load()
-    if args.api_base:
-        prefs.api_base = args.api_base
-    if args.auth_base:
-        prefs.auth_base = args.auth_base
-    return prefs
-
-
 async def run(args: argparse.Namespace, out: Output) -> int:
     handler = {"sign-in": sign_in, "sign-out": sign_out, "status": status}[args.command]
     return int(await handler(args, out))
@@ -62,7 +54,7 @@ async def run(args: argparse.Namespace, out: Output) -> int:
 # ---- sign-in -----------------------------------------------------------------------------------------------------
 
 async def sign_in(args: argparse.Namespace, out: Output) -> Exit:
-    prefs = _prefs(args)
+    prefs = load_settings(args)
     if args.client_id is not None:
         key = args.client_id.strip()
         if not key:
@@ -134,7 +126,7 @@ async def _device(config: AuthConfig, out: Output) -> Any:
                  f"    {code.user_code}"]
         if code.verification_uri_complete:
             lines.append(f"(or open {code.verification_uri_complete})")
-        lines.append(f"Waiting for approval; the code expires in {minutes} minute(s). Ctrl+C cancels.")
+        lines.append(f"Waiting for approval; the code expires in {plural(minutes, 'minute')}. Ctrl+C cancels.")
         text = "\n".join(lines)
         if out.json_mode:  # stdout holds only the one JSON result
             out.warn(text)
@@ -148,7 +140,7 @@ async def _device(config: AuthConfig, out: Output) -> Any:
 # ---- sign-out ----------------------------------------------------------------------------------------------------
 
 async def sign_out(args: argparse.Namespace, out: Output) -> Exit:
-    prefs = _prefs(args)
+    prefs = load_settings(args)
     removed: list[str] = []
     for key in sign_in_keys(prefs):
         store = KeyringTokenStore(key)
@@ -167,7 +159,7 @@ async def sign_out(args: argparse.Namespace, out: Output) -> Exit:
 # ---- status ------------------------------------------------------------------------------------------------------
 
 async def status(args: argparse.Namespace, out: Output) -> Exit:
-    prefs = _prefs(args)
+    prefs = load_settings(args)
     info: dict[str, Any] = {"command": "status", "signed_in": False, "api_key": None, "flow": None,
                             "keyring": None, "keyring_problem": None, "access_token_expires_at": None,
                             "browser_api_key": prefs.client_id or None, "device_api_key": prefs.device_client_id
@@ -188,7 +180,7 @@ async def status(args: argparse.Namespace, out: Output) -> Exit:
             info.update(signed_in=True, api_key=key, flow="device" if key != prefs.client_id else "browser",
                         access_token_expires_at=tokens.expires_at.isoformat())
             break
-    info.update(_store_figures(args.db or default_db_path(), info["api_key"] or prefs.client_id))
+    info.update(_store_figures(cache_path(args), info["api_key"] or prefs.client_id))
     info["ok"] = bool(info["signed_in"])
     info["exit_code"] = int(Exit.OK if info["signed_in"] else Exit.NOT_SIGNED_IN)
     for line in _status_lines(info):

@@ -19,10 +19,10 @@ from ccdesk.services.address_file import AddressFile, ReadCancelled, read_addres
 from ccdesk.services.bulk_send import SendProgress, SendSummary, see_through
 from ccdesk.services.desk import Desk
 from ccdesk.services.export import OptOutExporter
-from ccdesk.services.outbox import BULK_REMOVE
 from ccdesk.services.sync import SyncProgress, SyncResult
 from ccdesk.services.validation import validate_reason
-from ccdesk.store.rows import ContactRow, ListRow, OutboxKind
+from ccdesk.store.rows import LIST_REMOVALS, ContactRow, ListRow, OutboxKind
+from ccdesk.wording import is_are, moment, plural, was_were
 
 from .exit_codes import Exit
 from .output import Output
@@ -83,16 +83,16 @@ async def run_sync(ctx: Context) -> int:
         else:
             out.say(f"First sync: read all {result.contacts_read:,} contacts of the account.")
     else:
-        out.say(f"Synced: {result.contacts_read:,} contact(s) changed since the last sync; "
-                f"{len(new_rows):,} new opt-out(s).")
+        out.say(f"Synced: {plural(result.contacts_read, 'contact')} changed since the last sync; "
+                f"{plural(new_rows, 'new opt-out')}.")
     for row in new_rows[: ctx.args.show]:
-        when = row.opt_out_date.strftime("%Y-%m-%d %H:%M UTC") if row.opt_out_date else "date unknown"
+        when = moment(row.opt_out_date, "date unknown", utc=True)
         reason = f": {row.opt_out_reason}" if row.opt_out_reason else ""
         out.say(f"  {row.email}  opted out {when} ({row.opt_out_source or 'source unknown'}){reason}")
     if len(new_rows) > ctx.args.show:
         out.say(f"  ... and {len(new_rows) - ctx.args.show:,} more (use --json for all).")
     if waiting:
-        out.say(f"{waiting:,} change(s) made in ccdesk are still waiting to be sent.")
+        out.say(f"{plural(waiting, 'change')} made in ccdesk {is_are(waiting)} still waiting to be sent.")
     out.result({"command": "sync", "ok": True, "full_pull": result.full_pull,
                 "contacts_read": result.contacts_read, "new_optouts": [_optout_json(r) for r in new_rows],
                 "changes_waiting": waiting,
@@ -127,7 +127,7 @@ async def run_export(ctx: Context) -> int:
 
     if args.since is not None:
         since: datetime = args.since
-        what = f"opt-outs since {since.strftime('%Y-%m-%d %H:%M UTC')}"
+        what = f"opt-outs since {moment(since, utc=True)}"
         result = await exporter.export_rows(path, lambda s: s.optouts(since=since), on_progress=progress,
                                             spreadsheet_safe=safe)
     else:
@@ -135,7 +135,7 @@ async def run_export(ctx: Context) -> int:
         result = await exporter.export_do_not_mail(path, only_new=args.since_last, on_progress=progress,
                                                    spreadsheet_safe=safe)
     out.end_progress()
-    out.say(f"Wrote {result.rows:,} row(s) ({what}) to {path}.")
+    out.say(f"Wrote {plural(result.rows, 'row')} ({what}) to {path}.")
     if safe:
         out.say("Spreadsheet-safe: " + (result.marked_note()
                                         or "no cell needed marking; the email column is never changed."))
@@ -150,7 +150,7 @@ async def run_export(ctx: Context) -> int:
 def _print_preview(out: Output, preview: bulk.Preview, show: int, *, already_word: str) -> None:
     c = preview.counts()
     out.say(f"{c['rows']:,} address(es) in the file: {c['to_change']:,} to change, {c['already']:,} {already_word}, "
-            f"{c['unknown']:,} not in the account, {c['invalid']:,} not valid, {c['duplicates']:,} duplicate(s).")
+            f"{c['unknown']:,} not in the account, {c['invalid']:,} not valid, {plural(c['duplicates'], 'duplicate')}.")
     groups: list[tuple[str, list[str]]] = [
         ("to change", [r.email for r, _ in preview.to_change]),
         (already_word, [r.email for r, _ in preview.already]),
@@ -172,7 +172,7 @@ async def _send(ctx: Context, outbox_ids: Sequence[int]) -> SendSummary:
     # Running the command again means "try again now": items from an earlier run skip their back-off.
     await ctx.desk.db.call(lambda s: s.due_now(outbox_ids))
     def progress(p: SendProgress) -> None:
-        ctx.out.progress("sending", p.finished, p.total, unit="change(s)", seconds_left=p.seconds_left)
+        ctx.out.progress("sending", p.finished, p.total, unit="changes", seconds_left=p.seconds_left)
 
     summary = await see_through(ctx.desk, outbox_ids, send=True, wait_s=ctx.args.wait, on_progress=progress,
                                 cancel=ctx.interrupted)
@@ -197,7 +197,7 @@ async def _finish_bulk(ctx: Context, command: str, preview: bulk.Preview, queued
     code = Exit.OK
     if summary is not None and summary.stopped_for:
         out.warn(f"Stopped before the end ({summary.stopped_for}): {summary.message} "
-                 f"{len(summary.waiting):,} change(s) stay queued and are sent by the next run or by the window.")
+                 f"{plural(summary.waiting, 'change')} stay queued and are sent by the next run or by the window.")
         code = {"quota": Exit.QUOTA_EXHAUSTED, "sign_in": Exit.NOT_SIGNED_IN}.get(summary.stopped_for, Exit.PARTIAL)
     if code == Exit.OK and (failed or tally.get("waiting")):
         code = Exit.PARTIAL
@@ -215,9 +215,10 @@ def _stopped_by_local_data(ctx: Context, command: str, preview: bulk.Preview, su
     """The local file became unreadable mid-run: say how many were sent (not "nothing was changed")."""
     total = len(summary.done) + len(summary.failed) + len(summary.waiting)
     ctx.out.warn(f"Stopped: {summary.message.split(' Nothing was changed')[0]}")
-    ctx.out.say(f"{len(summary.done):,} of {total:,} change(s) were sent before that; {len(summary.failed):,} "
-                f"failed; {len(summary.waiting):,} stay queued and are sent by the next run or by the window (one "
-                "of them may already have reached Constant Contact: the next run checks and sends nothing twice). "
+    ctx.out.say(f"{len(summary.done):,} of {plural(total, 'change')} {was_were(summary.done)} sent before that; "
+                f"{len(summary.failed):,} failed; {len(summary.waiting):,} stay queued and are sent by the next run "
+                "or by the window (one of them may already have reached Constant Contact: the next run checks and "
+                "sends nothing twice). "
                 "No report could be written: the local data file could not be read.")
     ctx.out.result({"command": command, "ok": False, "exit_code": int(Exit.PARTIAL), "counts": preview.counts(),
                     "outcomes": {"sent": len(summary.done), "failed": len(summary.failed),
@@ -285,7 +286,8 @@ def _show_other_encoding(ctx: Context, file: AddressFile) -> None:
     if not file.other_encoding_lines:
         return
     shown = set(file.other_encoding_lines[: max(ctx.args.show, 0)])
-    ctx.out.say(f"  {len(file.other_encoding_lines):,} line(s) were not UTF-8 and were read as Windows-1252; "
+    ctx.out.say(f"  {plural(file.other_encoding_lines, 'line')} "
+                f"{was_were(file.other_encoding_lines)} not UTF-8 and read as Windows-1252; "
                 "check them as they will be sent:")
     for row in file.rows:
         if row.line in shown:
@@ -339,7 +341,7 @@ async def run_remove(ctx: Context) -> int:
     if args.dry_run:
         return _dry_run(ctx, "remove-from-list", preview, "removed", {"lists": names})
     queued = await bulk.queue_removals(ctx.desk, preview, list_ids)
-    queued = await bulk.with_earlier(ctx.desk, preview, queued, [OutboxKind.REMOVE_FROM_LISTS, BULK_REMOVE])
+    queued = await bulk.with_earlier(ctx.desk, preview, queued, list(LIST_REMOVALS))
     summary = await _send(ctx, queued.outbox_ids) if queued.outbox_ids else None
     return await _finish_bulk(ctx, "remove-from-list", preview, queued, summary, "removed")
 

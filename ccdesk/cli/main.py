@@ -24,7 +24,6 @@ from ccdesk.api import (
 )
 from ccdesk.files import UnwritableTarget
 from ccdesk.services.address_file import AddressFileError
-from ccdesk.services.export import ExportFailed
 from ccdesk.services.validation import InvalidInput, validate_reason
 from ccdesk.store.errors import SchemaTooNewError, StoreUnavailableError, StoreUnreadableError
 
@@ -117,7 +116,7 @@ def _code_for(exc: BaseException) -> tuple[Exit, str]:
         return Exit.UNAVAILABLE, f"{exc} Run the command again later; nothing is lost."
     if isinstance(exc, StoreUnavailableError | StoreUnreadableError | SchemaTooNewError):
         return Exit.LOCAL_DATA, str(getattr(exc, "message", exc))
-    if isinstance(exc, ApiError | AddressFileError | InvalidInput | ExportFailed | LookupError | UnwritableTarget):
+    if isinstance(exc, ApiError | AddressFileError | InvalidInput | LookupError | UnwritableTarget):
         return Exit.FAILED, str(getattr(exc, "message", exc) or exc)
     return Exit.FAILED, f"ccdesk stopped because of an unexpected problem ({type(exc).__name__}); see the log."
 
@@ -173,7 +172,7 @@ def main(argv: Sequence[str]) -> int:
         out.result({"command": args.command, "ok": False, "exit_code": int(code), "error": message})
     except Exception as exc:
         code, message = _code_for(exc)
-        if code == Exit.FAILED and not isinstance(exc, ApiError | AddressFileError | InvalidInput | ExportFailed
+        if code == Exit.FAILED and not isinstance(exc, ApiError | AddressFileError | InvalidInput
                                                   | LookupError | NotSignedIn | StoreUnavailableError
                                                   | StoreUnreadableError | SchemaTooNewError | UnwritableTarget):
             log.exception("command %s failed", args.command)

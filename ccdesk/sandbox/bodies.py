@@ -34,20 +34,17 @@ NOTE = Obj(
     {"note_id": UUID, "created_at": Str(fmt="date-time"), "content": Str(max_len=2000, min_len=1)},
     required=("content",),
 )
+# One SMS consent: the contact resource's fields; the sign-up form asks for more of them.
+_SMS_CONSENT = {
+    "sms_consent_permission": Str(enum=SMS_CONSENT_PERMISSIONS),
+    "consent_type": Str(min_len=1),
+    "consent_medium_details": Str(),
+}
 SMS_CHANNEL = Obj(
     {
         "full_sms_address": Str(min_len=1, max_len=25),
-        "sms_channel_consents": Arr(
-            Obj(
-                {
-                    "sms_consent_permission": Str(enum=SMS_CONSENT_PERMISSIONS),
-                    "consent_type": Str(min_len=1),
-                    "consent_medium_details": Str(),
-                },
-                required=("sms_consent_permission", "consent_type"),
-            ),
-            min_items=1,
-        ),
+        "sms_channel_consents": Arr(Obj(_SMS_CONSENT, required=("sms_consent_permission", "consent_type")),
+                                    min_items=1),
     },
     required=("full_sms_address", "sms_channel_consents"),
 )
@@ -93,15 +90,8 @@ JMML_SMS = Obj(
         "country_code": Str(min_len=2, max_len=2),
         "sms_channel_consents": Arr(
             Obj(
-                {
-                    "sms_consent_permission": Str(enum=SMS_CONSENT_PERMISSIONS),
-                    "consent_type": Str(min_len=1),
-                    "consent_medium_details": Str(),
-                    "consent_medium_type": Str(),
-                    "consent_medium_url": Str(),
-                    "advertised_frequency": Int(),
-                    "advertised_interval": Str(),
-                },
+                {**_SMS_CONSENT, "consent_medium_type": Str(), "consent_medium_url": Str(),
+                 "advertised_frequency": Int(), "advertised_interval": Str()},
                 required=("consent_medium_details", "consent_medium_type", "consent_medium_url", "consent_type",
                           "sms_consent_permission"),
             ),

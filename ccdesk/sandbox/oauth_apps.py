@@ -23,7 +23,6 @@ from starlette.responses import JSONResponse, Response
 from .oauth_web import NO_STORE, OAuthError
 
 Flow = Literal["pkce", "device"]
-TokenFault = Literal["429", "temporarily_unavailable"]
 TOKEN_FAULTS: tuple[str, ...] = ("429", "temporarily_unavailable")
 
 

@@ -7,6 +7,7 @@ index columns and the email/SMS lookups in step.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 
 from . import data
 from .ids import ContactIds
@@ -60,22 +61,23 @@ class ContactRecords:
 
     def seq_by_email(self, address: str) -> int | None:
         key = address.strip().lower()
-        if key in self._by_email:
-            return self._by_email[key]
-        seq = data.seq_from_email(key)
-        if seq is None or seq >= self.n_seeded or seq in self._records:
-            return None
-        rec = self.view(seq)
-        return seq if rec.email is not None and rec.email.address.lower() == key else None
+        return self._seq_by(key, self._by_email, data.seq_from_email,
+                            lambda rec: rec.email is not None and rec.email.address.lower() == key)
 
     def seq_by_sms(self, sms_address: str) -> int | None:
-        if sms_address in self._by_sms:
-            return self._by_sms[sms_address]
-        seq = data.seq_from_sms(sms_address)
+        return self._seq_by(sms_address, self._by_sms, data.seq_from_sms,
+                            lambda rec: rec.sms is not None and rec.sms.sms_address == sms_address)
+
+    def _seq_by(self, key: str, index: dict[str, int], seq_from: Callable[[str], int | None],
+                matches: Callable[[ContactRecord], bool]) -> int | None:
+        """A record by a unique key: one written since the seed is in `index`; a seeded one that was never
+        changed is found from the key itself (the seed derives the key from the record number)."""
+        if key in index:
+            return index[key]
+        seq = seq_from(key)
         if seq is None or seq >= self.n_seeded or seq in self._records:
             return None
-        rec = self.view(seq)
-        return seq if rec.sms is not None and rec.sms.sms_address == sms_address else None
+        return seq if matches(self.view(seq)) else None
 
     # ---- writing ------------------------------------------------------------------------------------
 

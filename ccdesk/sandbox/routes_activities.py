@@ -3,44 +3,37 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from . import bodies, errors
-from .activities import LIST_KINDS
+from .activities import LIST_KINDS, ActivityJob, ActivityQueue
+from .validation import Obj
 from .web import json_body, query, sandbox_of
 
+Endpoint = Callable[[Request], Awaitable[Response]]
+Start = Callable[[ActivityQueue, dict[str, Any], int], ActivityJob]
 
-def _list_activity(kind: str) -> Callable[[Request], Awaitable[Response]]:
+
+def _queues(schema: Obj, start: Start) -> Endpoint:
+    """A POST that queues an activity: the body checked against `schema`, 201 with the activity's short form."""
+
     async def endpoint(request: Request) -> Response:
         sb = sandbox_of(request)
         query(request, ())
-        body = await json_body(request, bodies.LIST_ACTIVITY)
+        body = await json_body(request, schema)
         with sb.lock:
-            act = sb.activities.list_activity(kind, body, sb.now_ms())
+            act = start(sb.activities, body, sb.now_ms())
             return JSONResponse(sb.activities.as_json(act, act.created_ms, detailed=False), status_code=201)
 
     return endpoint
 
 
-async def contact_delete(request: Request) -> Response:
-    sb = sandbox_of(request)
-    query(request, ())
-    body = await json_body(request, bodies.CONTACT_DELETE)
-    with sb.lock:
-        act = sb.activities.delete_activity(body, sb.now_ms())
-        return JSONResponse(sb.activities.as_json(act, act.created_ms, detailed=False), status_code=201)
-
-
-async def contact_exports(request: Request) -> Response:
-    sb = sandbox_of(request)
-    query(request, ())
-    body = await json_body(request, bodies.CONTACT_EXPORT)
-    with sb.lock:
-        act = sb.activities.export_activity(body, sb.now_ms())
-        return JSONResponse(sb.activities.as_json(act, act.created_ms, detailed=False), status_code=201)
+def _list_activity(kind: str) -> Endpoint:
+    return _queues(bodies.LIST_ACTIVITY, lambda queue, body, now: queue.list_activity(kind, body, now))
 
 
 async def get_activity(request: Request) -> Response:
@@ -63,8 +56,10 @@ async def get_export(request: Request) -> Response:
 
 routes = [
     *(Route(f"/activities/{kind}", _list_activity(kind), methods=["POST"]) for kind in LIST_KINDS),
-    Route("/activities/contact_delete", contact_delete, methods=["POST"]),
-    Route("/activities/contact_exports", contact_exports, methods=["POST"]),
+    Route("/activities/contact_delete", _queues(bodies.CONTACT_DELETE, ActivityQueue.delete_activity),
+          methods=["POST"]),
+    Route("/activities/contact_exports", _queues(bodies.CONTACT_EXPORT, ActivityQueue.export_activity),
+          methods=["POST"]),
     Route("/activities/{activity_id}", get_activity, methods=["GET"]),
     Route("/contact_exports/{file_export_id}", get_export, methods=["GET"]),
 ]

@@ -40,12 +40,18 @@ async def get_contact(request: Request) -> Response:
         return JSONResponse(contact_json(sb.records.view(seq), contact_id, include))
 
 
-async def put_contact(request: Request) -> Response:
+def _named_contact(request: Request) -> tuple[Any, str, int]:
+    """The sandbox, the contact id in the path and its record number (404 before the body is read), for a
+    write that takes no query parameters."""
     sb = sandbox_of(request)
     query(request, ())
     contact_id = request.path_params["contact_id"]
     with sb.lock:
-        seq = sb.rules.seq(contact_id)
+        return sb, contact_id, sb.rules.seq(contact_id)
+
+
+async def put_contact(request: Request) -> Response:
+    sb, contact_id, seq = _named_contact(request)
     body = await json_body(request, bodies.CONTACT_PUT)
     with sb.lock:
         rec = sb.rules.put(seq, body)
@@ -53,11 +59,7 @@ async def put_contact(request: Request) -> Response:
 
 
 async def delete_contact(request: Request) -> Response:
-    sb = sandbox_of(request)
-    query(request, ())
-    contact_id = request.path_params["contact_id"]
-    with sb.lock:
-        seq = sb.rules.seq(contact_id)
+    sb, _contact_id, seq = _named_contact(request)
     await no_body(request)
     with sb.lock:
         sb.rules.delete(seq)
@@ -84,10 +86,7 @@ async def sign_up_form(request: Request) -> Response:
 
 
 async def resubscribe(request: Request) -> Response:
-    sb = sandbox_of(request)
-    query(request, ())
-    with sb.lock:
-        seq = sb.rules.seq(request.path_params["contact_id"])
+    sb, _contact_id, seq = _named_contact(request)
     body = await json_body(request, bodies.RESUBSCRIBE)
     with sb.lock:
         sb.rules.resubscribe(seq, body)

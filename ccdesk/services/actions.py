@@ -12,7 +12,7 @@ from ccdesk.store.database import DeskDatabase
 from ccdesk.store.rows import OutboxKind
 
 from .database_thread import DatabaseThread
-from .outbox import ALREADY_SENT, BULK_REMOVE, OutboxWorker
+from .outbox import ALREADY_SENT, OutboxWorker
 from .validation import InvalidInput, validate_reason
 
 AskedBy = Literal["Contact", "Account"]
@@ -102,7 +102,7 @@ class ContactActions:
                 else:
                     for start in range(0, len(members), MAX_IDS_PER_ACTIVITY):
                         batch = members[start:start + MAX_IDS_PER_ACTIVITY]
-                        ids.append(s.enqueue(BULK_REMOVE, None, {"contact_ids": batch, "list_ids": targets}))
+                        ids.append(s.enqueue(OutboxKind.BULK_REMOVE, None, {"contact_ids": batch, "list_ids": targets}))
             return Queued(ids, skipped)
 
         return self._queued(await self._db.call(enqueue))

@@ -11,12 +11,12 @@ from collections.abc import Sequence
 
 from ccdesk.api import CCClient, Contact, ValidationError, build_put_body
 from ccdesk.store.database import DeskDatabase
+from ccdesk.store.rows import OutboxKind
 
 from .actions import Queued
 from .desk import Desk
 from .validation import InvalidInput
 
-ADD_TO_LISTS = "add_to_lists"
 NOT_FOR_UNSUBSCRIBED = ("This contact is unsubscribed. Only the contact can opt back in (by signing up again or "
                         "through a resubscribe email); ccdesk does not add them to lists.")
 
@@ -44,9 +44,9 @@ async def queue_add_back(desk: Desk, contact_id: str, list_ids: Sequence[str]) -
             if row is None or str(row.status) in ("unsubscribed", "deleted"):
                 raise InvalidInput(NOT_FOR_UNSUBSCRIBED if row is not None and str(row.status) == "unsubscribed"
                                    else "This contact cannot be added to lists (deleted or unknown).")
-            if s.pending(contact_id, ADD_TO_LISTS):
+            if s.pending(contact_id, OutboxKind.ADD_TO_LISTS):
                 return Queued([], [contact_id])
-            return Queued([s.enqueue(ADD_TO_LISTS, contact_id, {"list_ids": list(list_ids)})], [])
+            return Queued([s.enqueue(OutboxKind.ADD_TO_LISTS, contact_id, {"list_ids": list(list_ids)})], [])
 
     queued = await desk.db.call(enqueue)
     if queued.outbox_ids:

@@ -15,6 +15,7 @@ from datetime import date
 
 from ccdesk.api import CCClient, Conflict, Contact, ValidationError
 from ccdesk.store.database import DeskDatabase
+from ccdesk.store.rows import OutboxKind
 
 from .actions import AskedBy, Queued
 from .address_file import AddressRow
@@ -23,7 +24,6 @@ from .validation import InvalidInput, validate_reason
 
 log = logging.getLogger(__name__)
 
-ADD_UNSUBSCRIBED = "add_unsubscribed"
 
 
 async def add_unsubscribed(client: CCClient, email: str, reason: str | None, source: AskedBy) -> Contact:
@@ -53,7 +53,7 @@ async def queue_add_unsubscribed(desk: Desk, rows: Sequence[AddressRow], default
 
     def enqueue(s: DeskDatabase) -> Queued:
         ids, skipped = [], []
-        waiting = {str(item.payload.get("email")) for item in s.pending(kind=ADD_UNSUBSCRIBED)}
+        waiting = {str(item.payload.get("email")) for item in s.pending(kind=OutboxKind.ADD_UNSUBSCRIBED)}
         with s.transaction():
             for row in rows:
                 if row.email in waiting:
@@ -64,7 +64,7 @@ async def queue_add_unsubscribed(desk: Desk, rows: Sequence[AddressRow], default
                 except InvalidInput:
                     reason = default  # an unusable reason in the file: ours instead
                 received = row.received.date() if row.received is not None else (received_on or date.today())
-                ids.append(s.enqueue(ADD_UNSUBSCRIBED, None, {
+                ids.append(s.enqueue(OutboxKind.ADD_UNSUBSCRIBED, None, {
                     "email": row.email, "reason": reason, "update_source": asked_by,
                     "received_on": received.isoformat()}))
         return Queued(ids, skipped)

@@ -22,6 +22,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from ccdesk.file_kinds import known_kind
+from ccdesk.wording import plural
+
 from .validation import is_valid_email
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
@@ -106,12 +109,9 @@ def _wide_without_bom(head: bytes) -> str | None:
 
 def _binary_kind(head: bytes) -> str | None:
     """What a file that is not text looks like, or None for text (UTF-16/32 have NULs too, so they pass)."""
-    if head.startswith(b"PK\x03\x04"):
-        return "an Excel workbook or another zip file"
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
-        return "an old Excel (.xls) or Word file"
-    if head.startswith(b"%PDF"):
-        return "a PDF"
+    known = known_kind(head)
+    if known is not None:
+        return known
     if b"\x00" in head and not detect_encoding(head).startswith(("utf-16", "utf-32")):
         return "a binary file"
     return None
@@ -160,7 +160,7 @@ class _Decoding:
             return "utf-8" if self.label == FALLBACK else self.label
         if not self.utf8_beyond_ascii:
             return FALLBACK
-        return f"utf-8 with {len(self.fallback_lines):,} line(s) in Windows-1252 (cp1252)"
+        return f"utf-8 with {plural(self.fallback_lines, 'line')} in Windows-1252 (cp1252)"
 
 
 def _decoded_lines(raw: io.BufferedReader, encoding: str, used: _Decoding, path: Path,

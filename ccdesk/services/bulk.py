@@ -8,21 +8,20 @@ longer on the list) are reported as such and skipped.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date
+from datetime import date
 from pathlib import Path
 
-from ccdesk.files import write_atomically
 from ccdesk.store.database import DeskDatabase
 from ccdesk.store.rows import ContactRow, OutboxState
+from ccdesk.wording import moment
 
 from .actions import AskedBy, Queued
 from .address_file import AddressFile, AddressRow
 from .cache_pull import COMPLETED_AT
+from .csv_writer import neutralise, write_csv
 from .desk import Desk
-from .export import neutralise
 from .validation import InvalidInput, validate_reason
 
 
@@ -188,7 +187,7 @@ async def report(desk: Desk, preview: Preview, queued: Queued, *, done_word: str
             continue
         state = {OutboxState.DONE: done_word, OutboxState.FAILED: "failed",
                  OutboxState.DISCARDED: "cancelled"}.get(item.state, "waiting")
-        message = {done_word: f"sent {item.updated_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC",
+        message = {done_word: f"sent {moment(item.updated_at, utc=True)}",
                    "cancelled": "stopped before it was sent; nothing was changed",
                    "waiting": f"queued; will be sent when possible{': ' if item.last_error else ''}"
                               f"{item.last_error or ''}"}.get(state, item.last_error or "")
@@ -252,14 +251,8 @@ def preview_lines(preview: Preview, *, change_word: str) -> list[ReportLine]:
 
 
 def save_report(path: Path, lines: Sequence[ReportLine]) -> None:
-    """Written whole or not at all (ccdesk/files.py); raises files.UnwritableTarget with a plain message.
+    """Written whole or not at all (csv_writer.py); raises files.UnwritableTarget with a plain message.
     Addresses are never altered; other text that a spreadsheet would run as a formula is marked."""
-
-    def fill(out) -> None:  # type: ignore[no-untyped-def]
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(["address", "outcome", "message"])
-        for line in lines:
-            writer.writerow([neutralise(line.address), line.outcome, neutralise(line.message)])
-
-    write_atomically(path, fill, encoding="utf-8-sig")
+    write_csv(path, ("address", "outcome", "message"),
+              ([neutralise(line.address), line.outcome, neutralise(line.message)] for line in lines))
 

@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from ccdesk.store.errors import StoreUnavailableError
-from ccdesk.store.rows import OutboxState
+from ccdesk.store.rows import OutboxKind, OutboxState
 
 from .desk import Desk
-from .outbox import BULK_REMOVE, ItemOutcome
+from .outbox import ItemOutcome
 
 # Requests one outbox item costs: GET + PUT for a contact; POST + a few status polls for a bulk activity.
-REQUESTS_PER_ITEM = {BULK_REMOVE: 4, "add_unsubscribed": 3}  # POST, GET, PUT
+REQUESTS_PER_ITEM = {OutboxKind.BULK_REMOVE: 4, OutboxKind.ADD_UNSUBSCRIBED: 3}  # POST, GET, PUT
 DEFAULT_REQUESTS_PER_ITEM = 2
 
 

@@ -34,10 +34,6 @@ class DatabaseThread:
         """Run `fn(store)` on the store thread. A locked file or a full disk raises StoreUnavailableError."""
         return await asyncio.get_running_loop().run_in_executor(self._executor, _translated, fn, self._db)
 
-    def call_sync(self, fn: Callable[[DeskDatabase], T]) -> T:
-        """For start-up and shutdown code that has no running loop."""
-        return self._executor.submit(_translated, fn, self._db).result()
-
     def close(self) -> None:
         try:
             self._executor.submit(self._db.close).result()

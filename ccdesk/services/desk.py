@@ -11,7 +11,6 @@ from ccdesk.api import CCClient
 from ccdesk.store.rows import ContactRow
 
 from .actions import ContactActions
-from .cache_pull import CachePull
 from .database_thread import DatabaseThread
 from .outbox import OutboxWorker
 from .scheduler import QuotaMeter, SyncScheduler
@@ -20,7 +19,8 @@ from .sync import SyncEngine
 
 
 class Desk:
-    """The store (on its own thread), the API client, the outbox sender, the actions and the cache pull."""
+    """The store (on its own thread), the API client, the outbox sender, the actions and the sync (whose first
+    run is the full pull)."""
 
     def __init__(self, client: CCClient, db_path: str | os.PathLike[str], *, sync_interval_min: float = 15) -> None:
         self.client = client
@@ -28,7 +28,6 @@ class Desk:
         self.db = DatabaseThread(db_path)
         self.worker = OutboxWorker(self.db, client)
         self.actions = ContactActions(self.db, self.worker)
-        self.pull = CachePull(self.db, client)
         self.sync = SyncEngine(self.db, client)
         self.quota = QuotaMeter(self.db, client)
         self.scheduler = SyncScheduler(self.sync, self.quota, interval=timedelta(minutes=sync_interval_min))
@@ -54,9 +53,6 @@ class Desk:
         now = datetime.now(UTC)
         await self.db.call(lambda s: s.upsert_contacts([contact.raw], now))
         return await self.db.call(lambda s: s.get_contact(contact.contact_id))
-
-    async def has_cache(self) -> bool:
-        return bool(await self.db.call(lambda s: s.count()))
 
     async def close(self) -> None:
         await self.sender.stop()

@@ -16,52 +16,23 @@ full disk, a cancel or a second writer never leaves half a file under the chosen
 from __future__ import annotations
 
 import asyncio
-import csv
 import hashlib
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
-from ccdesk.files import UnwritableTarget, atomic_write
 from ccdesk.store.database import DeskDatabase
 from ccdesk.store.journal import JournalEntry
 from ccdesk.store.rows import ContactRow
+from ccdesk.wording import plural
 
+from .csv_writer import iso_seconds, neutralise, write_csv
 from .database_thread import DatabaseThread
-from .validation import is_valid_email
 
 COLUMNS = ("email", "first_name", "last_name", "company", "opt_out_date", "opt_out_source", "opt_out_reason",
            "lists", "status")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-PROGRESS_EVERY = 2000
-
-
-class ExportCancelled(Exception):
-    pass
-
-
-class ExportFailed(Exception):
-    """Writing the file failed (disk full, no permission...); nothing was left under the target name."""
-
-
-def neutralise(value: str) -> str:
-    """Keep spreadsheets from treating data as a formula (OWASP CSV injection guidance). A valid email address
-    is never changed: it is data another system matches on."""
-    if value.startswith(FORMULA_STARTS) and not is_valid_email(value):
-        return "'" + value
-    return value
-
-
-def iso_seconds(value: datetime | None) -> str:
-    """ISO 8601 in whole seconds with the offset: ``2026-05-01T09:30:00+00:00`` ("" for no date)."""
-    if value is None:
-        return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.replace(microsecond=0).isoformat()
-
 
 
 def contact_cells(row: ContactRow, list_names: dict[str, str], *, spreadsheet_safe: bool = True) -> list[str]:
@@ -84,35 +55,8 @@ class ExportResult:
         """What the spreadsheet-safe variant changed, in words ("" when it changed nothing)."""
         if not self.marked:
             return ""
-        return (f"{self.marked:,} cell(s) starting with = + - or @ got a leading apostrophe so a spreadsheet "
+        return (f"{plural(self.marked, 'cell')} starting with = + - or @ got a leading apostrophe so a spreadsheet "
                 "does not run them; the email column is never changed.")
-
-
-def write_csv(path: Path, header: Iterable[str], rows: Iterable[list[str]], *,
-              on_progress: Callable[[int], None] | None = None, cancel: threading.Event | None = None,
-              saved: list[int] | None = None) -> int:
-    """Stream rows into `path` atomically (see ccdesk/files.py). Returns the number of data rows; `saved`
-    receives when the file was put in place."""
-    count = 0
-    placed: list = []
-    try:
-        with atomic_write(path, encoding="utf-8-sig", result=placed) as out:
-            writer = csv.writer(out, dialect="excel", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-            writer.writerow(list(header))
-            for row in rows:
-                if cancel is not None and cancel.is_set():
-                    raise ExportCancelled()
-                writer.writerow(row)
-                count += 1
-                if on_progress and count % PROGRESS_EVERY == 0:
-                    on_progress(count)
-    except UnwritableTarget as exc:
-        raise ExportFailed(exc.message) from exc
-    if saved is not None:
-        saved.extend(p.saved_ns for p in placed)
-    if on_progress:
-        on_progress(count)
-    return count
 
 
 def export_key(path: Path) -> str:
@@ -168,7 +112,6 @@ class OptOutExporter:
                 names = {lst.list_id: lst.name for lst in reader.lists(include_deleted=True)}
                 newest: list[datetime] = []
                 marked = [0]
-                saved: list[int] = []
 
                 source = iter(rows(reader))
 
@@ -184,13 +127,13 @@ class OptOutExporter:
                         yield out
 
                 try:
-                    n = write_csv(path, COLUMNS, cells(), on_progress=progress, cancel=cancel, saved=saved)
+                    written = write_csv(path, COLUMNS, cells(), on_progress=progress, cancel=cancel)
                 finally:
                     # Finish the SQLite cursor here, on its own thread, before the connection closes.
                     close = getattr(source, "close", None)
                     if close is not None:
                         close()
-                return ExportResult(path, n, newest[0] if newest else None, marked[0], saved[0] if saved else 0)
+                return ExportResult(path, written.rows, newest[0] if newest else None, marked[0], written.saved_ns)
 
         return await asyncio.to_thread(work)
 
@@ -210,4 +153,17 @@ EVIDENCE_COLUMNS = ("kind", "what", "when", "who_or_source", "reason", "asked_by
 
 
 def export_evidence(path: Path, contact: ContactRow, journal: Iterable[JournalEntry]) -> int:
-    return write_csv(path, EVIDENCE_COLUMNS, evidence_rows(contact, journal))
+    return write_csv(path, EVIDENCE_COLUMNS, evidence_rows(contact, journal)).rows
+
+
+JOURNAL_COLUMNS = ("asked_at", "os_login", "desk", "cc_user", "action", "contact_id", "email", "reason", "asked_by",
+                   "received_on", "outcome", "outcome_at", "message")
+
+
+def export_journal(path: Path, journal: Iterable[JournalEntry]) -> int:
+    """One row per action with its outcome (plus failed attempts), in the order given (newest first from the
+    store), whole-second ISO dates, text a spreadsheet would run as a formula marked. Returns the rows."""
+    rows = ([iso_seconds(e.at), neutralise(e.actor), neutralise(e.desk), neutralise(e.cc_user), e.action,
+             e.contact_id or "", e.email or "", neutralise(e.reason), e.asked_by, e.received_on, e.outcome,
+             iso_seconds(e.outcome_at), neutralise(e.message)] for e in journal)
+    return write_csv(path, JOURNAL_COLUMNS, rows).rows

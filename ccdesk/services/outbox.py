@@ -29,12 +29,13 @@ from ccdesk.api import (
     ValidationError,
 )
 from ccdesk.api.models import Activity
+from ccdesk.events import Event
 from ccdesk.store.database import DeskDatabase
 from ccdesk.store.errors import StoreUnavailableError
 from ccdesk.store.rows import OutboxItem, OutboxKind
+from ccdesk.wording import plural
 
 from .database_thread import DatabaseThread
-from .events import Event
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +45,6 @@ STORE_RETRY_S = 5.0  # how soon to look again when the local file was locked or 
 # BUSY_LIMIT while it sends (the client's timeouts and retries end a request well before that).
 STALL_GRACE_S = 15.0
 BUSY_LIMIT_S = 600.0
-# Many contacts off some lists at once: one remove_list_memberships activity per outbox entry (<= 500 ids).
-# Re-posting it after a lost answer is harmless: removing a membership twice has the same effect as once.
-BULK_REMOVE = "remove_from_lists_bulk"
 READ_BACK = ("list_memberships",)  # what a re-read needs for the cache (the status depends on the lists)
 ALREADY_SENT = "A confirmation email was already sent; only the contact can finish it (by clicking its link)."
 ACCOUNT_OPTOUT_KEPT = ("Already unsubscribed by our team (source Account); Constant Contact kept that record, so "
@@ -221,24 +219,24 @@ class OutboxWorker:
             return "Unsubscribed in Constant Contact", contact
         if item.kind == OutboxKind.REMOVE_FROM_LISTS:  # one contact: an activity too (no read-modify-write PUT)
             await self._remove(item, [cid], payload["list_ids"])
-            return f"Removed from {len(payload['list_ids'])} list(s)", None
+            return f"Removed from {plural(payload['list_ids'], 'list')}", None
         if item.kind == OutboxKind.RESUBSCRIBE_REQUEST:
             return await self._resubscribe(item, cid)
-        if item.kind == BULK_REMOVE:
+        if item.kind == OutboxKind.BULK_REMOVE:
             contact_ids, list_ids = payload["contact_ids"], payload["list_ids"]
             await self._remove(item, contact_ids, list_ids)
-            return f"Removed {len(contact_ids)} contact(s) from {len(list_ids)} list(s)", None
-        if item.kind == "add_unsubscribed":  # an address not in the account, suppressed
+            return f"Removed {plural(contact_ids, 'contact')} from {plural(list_ids, 'list')}", None
+        if item.kind == OutboxKind.ADD_UNSUBSCRIBED:  # an address not in the account, suppressed
             from .add_unsubscribed import add_unsubscribed  # (imports actions, which imports this module)
 
             contact = await add_unsubscribed(self._client, payload["email"], payload.get("reason") or None,
                                              payload.get("update_source", "Account"))
             return "Added to the account as unsubscribed", contact
-        if item.kind == "add_to_lists":  # back to lists it was removed from; never for the unsubscribed
+        if item.kind == OutboxKind.ADD_TO_LISTS:  # back to lists it was removed from; never for the unsubscribed
             from .add_back import add_to_lists
 
             contact = await add_to_lists(self._client, cid, payload["list_ids"])
-            return f"Added back to {len(payload['list_ids'])} list(s)", contact
+            return f"Added back to {plural(payload['list_ids'], 'list')}", contact
         raise ValueError(f"unknown outbox action {item.kind!r}")
 
     async def _resubscribe(self, item: OutboxItem, cid: str) -> tuple[str, Contact | None]:

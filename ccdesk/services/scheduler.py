@@ -11,10 +11,10 @@ from datetime import UTC, datetime, timedelta
 
 from ccdesk.api import ApiError, CCClient, QuotaExceeded, SignInRequired, Unauthorized
 from ccdesk.api.shared_budget import SharedBudget
+from ccdesk.events import Event
 from ccdesk.store.errors import StoreUnavailableError
 
 from .database_thread import DatabaseThread
-from .events import Event
 from .sync import SyncEngine, SyncResult
 
 log = logging.getLogger(__name__)

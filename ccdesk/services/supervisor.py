@@ -17,7 +17,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from .events import Event
+from ccdesk.events import Event
 
 log = logging.getLogger(__name__)
 

@@ -24,20 +24,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ccdesk.api import CCClient, ValidationError
+from ccdesk.events import Event
 from ccdesk.store.database import DeskDatabase
 
 from . import sync_once
 from .cache_pull import COMPLETED_AT, STARTED_AT, CachePull
 from .database_thread import DatabaseThread
-from .events import Event
+from .paging import PageReader
 from .reconcile import LAST_COMPARE, Reconciler
 
 log = logging.getLogger(__name__)
 
 OVERLAP = timedelta(minutes=10)
-PAGE_SIZE = 500
 LAST_RUN = "sync.last_run_at"
-INCLUDE = ["list_memberships"]
 
 
 @dataclass(frozen=True)
@@ -60,10 +59,6 @@ class SyncResult:
     reconcile_requests: int = 0  # requests spent catching email-only changes
     reconciled: list[str] = field(default_factory=list)  # contacts re-read for an email-only change
     reused: bool = False  # another process's sync, finished while this one waited for it
-
-
-class _LinkRefused(Exception):
-    """A next-page link (stored or just received) was refused with 400."""
 
 
 @dataclass(frozen=True)
@@ -201,55 +196,27 @@ class SyncEngine:
         if since is not None:
             filters[p.param] = since.astimezone(UTC).replace(microsecond=0)
         fallback = False
+        reader = PageReader(self._db, self._client, self._clock, p.next_href)
+
+        def on_page(read: int, total: int | None) -> None:
+            if on_progress:
+                on_progress(SyncProgress(p.name, read, total))
+
         try:
-            try:
-                read, new = await self._pages(p, filters, resume, on_progress)
-            except _LinkRefused:
-                # Expired (or otherwise refused) link: forget it and read again from the checkpoint. The
-                # pass's start time stays the earlier one, so nothing between the two is skipped.
-                log.warning("sync %s: the stored paging link was refused; starting the pass again", p.name)
-                if result is not None:
-                    result.links_refused += 1
-                await self._db.call(lambda s: s.set_state(p.next_href, None))
-                read, new = await self._pages(p, filters, None, on_progress, retry_links=False)
+            # An expired (or otherwise refused) link is forgotten and the pass reads again from the checkpoint;
+            # its start time stays the earlier one, so nothing between the two is skipped.
+            pages = await reader.read(filters, resume, on_page)
         except ValidationError:
             if p is not OPTOUTS:
                 raise
             # The service refused optout_after: read every unsubscribed contact instead.
             log.warning("optout_after was refused; reading every unsubscribed contact instead")
             fallback = True
-            read, new = await self._pages(p, {"status": "unsubscribed"}, None, on_progress)
+            pages = await reader.read({"status": "unsubscribed"}, None, on_page)
+        if result is not None:
+            result.links_refused += pages.link_refused
         await self._db.call(lambda s: _set_many(s, {p.checkpoint: started, p.started: None, p.next_href: None}))
-        return read, new, fallback
-
-    async def _pages(self, p: _Pass, filters: dict[str, Any], resume: str | None,
-                     on_progress: Callable[[SyncProgress], None] | None, *,
-                     retry_links: bool = True) -> tuple[int, list[str]]:
-        """Read and store the pages, each with the link to the next. A 400 on a link (not on the first,
-        filtered request) raises _LinkRefused when `retry_links`, so the caller can start again."""
-        read = 0
-        new: list[str] = []
-        total: int | None = None
-        following = resume is not None
-        pages = self._client.iter_contact_pages(include=INCLUDE, include_count=resume is None, limit=PAGE_SIZE,
-                                                start_href=resume, **filters)
-        try:
-            async for page in pages:
-                following = True
-                total = page.contacts_count if page.contacts_count is not None else total
-                raw = [c.raw for c in page.contacts]
-                upsert = functools.partial(DeskDatabase.upsert_contacts, contacts=raw, fetched_at=self._clock(),
-                                           state={p.next_href: page.next_href})
-                outcome = await self._db.call(upsert)
-                new.extend(outcome.new_optouts)
-                read += len(raw)
-                if on_progress:
-                    on_progress(SyncProgress(p.name, read, total))
-        except ValidationError:
-            if following and retry_links:
-                raise _LinkRefused() from None
-            raise
-        return read, new
+        return pages.read, pages.new_optouts, fallback
 
 
 def _set_many(s: DeskDatabase, values: dict[str, str | None]) -> None:

@@ -32,8 +32,8 @@ from ccdesk.store.file_check import opening_error
 from ccdesk.store.journal import JournalEntry
 from ccdesk.store.name_order import NameOrder
 from ccdesk.store.rows import AuditRow, ContactRow, ListRow, OutboxItem, OutboxState, UpsertResult
-from ccdesk.store.schema import migrate, user_version
-from ccdesk.store.sqlite_file import Transactions, connect, default_db_path
+from ccdesk.store.schema import migrate
+from ccdesk.store.sqlite_file import Transactions, connect
 from ccdesk.store.timeutil import dt_to_db, to_utc, utcnow
 
 
@@ -70,10 +70,6 @@ class DeskDatabase:
             self._conn.close()
             raise
 
-    @classmethod
-    def open_default(cls, **kwargs: Any) -> DeskDatabase:
-        return cls(default_db_path(), **kwargs)
-
     # -- lifecycle ---------------------------------------------------------------------------------
     def close(self) -> None:
         self._conn.close()
@@ -85,10 +81,6 @@ class DeskDatabase:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
-
-    @property
-    def schema_version(self) -> int:
-        return user_version(self._conn)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[DeskDatabase]:

@@ -12,6 +12,8 @@ import sqlite3
 import stat
 from pathlib import Path
 
+from ccdesk.file_kinds import known_kind
+
 from .errors import StoreUnreadableError
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -21,12 +23,9 @@ WHAT_TO_DO = ("Point --db at another file (or at none, to use the default), or m
 
 
 def _looks_like(head: bytes) -> str:
-    if head.startswith(b"PK\x03\x04"):
-        return "a ZIP archive (an Excel or LibreOffice file, perhaps)"
-    if head.startswith(b"%PDF"):
-        return "a PDF document"
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
-        return "an old Microsoft Office document"
+    known = known_kind(head)
+    if known is not None:
+        return known
     try:
         text = head.decode("utf-8")
     except UnicodeDecodeError:

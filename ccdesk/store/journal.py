@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from ccdesk.store.rows import AuditRow, Outcome
+from ccdesk.wording import day
 
 ASKED_BY_WORDS = {"Contact": "the contact", "Account": "our team"}
 OUTCOME_WORDS = {Outcome.QUEUED: "waiting to send", Outcome.SENT: "sent", Outcome.FAILED: "failed",
@@ -52,7 +53,7 @@ class JournalEntry:
             parts.append(f"asked by {ASKED_BY_WORDS.get(self.asked_by, self.asked_by)}")
         if self.received_on:
             try:
-                parts.append(f"received {datetime.fromisoformat(self.received_on):%d %b %Y}")
+                parts.append(f"received {day(datetime.fromisoformat(self.received_on))}")
             except ValueError:
                 parts.append(f"received {self.received_on}")
         return "; ".join(parts)

@@ -138,6 +138,16 @@ def next_attempt_at(conn: sqlite3.Connection) -> datetime | None:
     return db_to_dt(row[0])
 
 
+def _item_in(conn: sqlite3.Connection, item_id: int, state: OutboxState) -> OutboxItem:
+    """The item, which must be in `state` (InvalidStateError otherwise: gone, or changed meanwhile)."""
+    current = get_item(conn, item_id)
+    if current is None:
+        raise InvalidStateError(f"outbox item {item_id} does not exist")
+    if current.state is not state:
+        raise InvalidStateError(f"outbox item {item_id} is {current.state}, not {state}")
+    return current
+
+
 def _transition(
     conn: sqlite3.Connection,
     item_id: int,
@@ -149,11 +159,7 @@ def _transition(
     next_at: datetime | None = None,
     error: str | None = None,
 ) -> OutboxItem:
-    current = get_item(conn, item_id)
-    if current is None:
-        raise InvalidStateError(f"outbox item {item_id} does not exist")
-    if current.state is not OutboxState.IN_PROGRESS:
-        raise InvalidStateError(f"outbox item {item_id} is {current.state}, not in_progress")
+    current = _item_in(conn, item_id, OutboxState.IN_PROGRESS)
     conn.execute(
         "UPDATE outbox SET state = ?, updated_at = ?, claimed_by = NULL, "
         "last_error = coalesce(?, last_error), next_attempt_at = coalesce(?, next_attempt_at) "
@@ -271,11 +277,7 @@ def release_own_claims(conn: sqlite3.Connection, now: datetime) -> list[int]:
 
 def _staff_transition(conn: sqlite3.Connection, item_id: int, state: OutboxState, outcome: Outcome, actor: str,
                       message: str, now: datetime) -> None:
-    current = get_item(conn, item_id)
-    if current is None:
-        raise InvalidStateError(f"outbox item {item_id} does not exist")
-    if current.state is not OutboxState.FAILED:
-        raise InvalidStateError(f"outbox item {item_id} is {current.state}, not failed")
+    current = _item_in(conn, item_id, OutboxState.FAILED)
     conn.execute(
         "UPDATE outbox SET state = ?, updated_at = ?, next_attempt_at = ?, claimed_by = NULL WHERE id = ?",
         (str(state), dt_to_db(now), dt_to_db(now), item_id),

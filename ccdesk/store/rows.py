@@ -32,6 +32,15 @@ class OutboxKind(StrEnum):
     UNSUBSCRIBE = "unsubscribe"
     RESUBSCRIBE_REQUEST = "resubscribe_request"
     REMOVE_FROM_LISTS = "remove_from_lists"
+    # Many contacts off some lists at once: one remove_list_memberships activity per item (<= 500 ids).
+    # Re-posting it after a lost answer is harmless: removing a membership twice has the same effect as once.
+    BULK_REMOVE = "remove_from_lists_bulk"
+    ADD_UNSUBSCRIBED = "add_unsubscribed"  # an address not in the account, added as unsubscribed
+    ADD_TO_LISTS = "add_to_lists"  # back to lists it was removed from
+
+
+# Both kinds that take contacts off lists (one contact, or a batch of up to 500).
+LIST_REMOVALS = (OutboxKind.REMOVE_FROM_LISTS, OutboxKind.BULK_REMOVE)
 
 
 class Outcome(StrEnum):

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QWidget
 from ccdesk.auth.config import AuthConfig
 from ccdesk.auth.session import AuthSession, SessionEvent
 from ccdesk.auth.token_store import KeyringTokenStore, TokenStore
+from ccdesk.events import Event
 from ccdesk.preferences import Preferences
 
 from .preferences_dialog import PreferencesDialog
@@ -33,8 +34,8 @@ class AccountGate:
         self._browser_session: AuthSession | None = None
         self.config: AuthConfig | None = None
         self.screen: SignInScreen | None = None
-        self.on_signed_in_again: Callable[[], None] | None = None
-        self.on_prefs_saved: Callable[[], None] | None = None
+        self.signed_in_again = Event()  # () signed in on the screen shown after a sign-out
+        self.prefs_saved = Event()  # () Settings were saved
         self._tasks: set[asyncio.Task[None]] = set()
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
@@ -100,8 +101,8 @@ class AccountGate:
             self.screen = None
             if done is not None:
                 done.set()
-            elif self.on_signed_in_again is not None:
-                self.on_signed_in_again()
+            else:
+                self.signed_in_again.emit()
 
         screen.signed_in.connect(finished)
         screen.show()
@@ -117,8 +118,7 @@ class AccountGate:
                 return
             self.prefs = replace(result)
             self.prefs.save()
-            if self.on_prefs_saved is not None:
-                self.on_prefs_saved()
+            self.prefs_saved.emit()
             self._spawn(self._reconfigure())
 
         dialog.accepted.connect(saved)
@@ -149,4 +149,4 @@ class AccountGate:
             if event.kind == "signed_out":
                 on_signed_out(event.message)
 
-        self.session.add_listener(listener)
+        self.session.events.connect(listener)

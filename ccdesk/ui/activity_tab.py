@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,19 +21,18 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
-from ccdesk.files import atomic_write
+from ccdesk.files import UnwritableTarget
 from ccdesk.services.database_thread import DatabaseThread
-from ccdesk.services.export import iso_seconds, neutralise
+from ccdesk.services.export import export_journal
 from ccdesk.store.database import DeskDatabase
 from ccdesk.store.errors import InvalidStateError
 from ccdesk.store.rows import OutboxItem
+from ccdesk.wording import moment, plural
 
-from .messages import inform
+from .messages import inform, warn
 
 QUEUE_COLUMNS = ("Queued", "Action", "Contact", "State", "Tries", "Last error")
 JOURNAL_COLUMNS = ("When", "Who", "Action", "Contact", "Outcome", "Reason, who asked, received", "Message")
-JOURNAL_CSV = ("asked_at", "os_login", "desk", "cc_user", "action", "contact_id", "email", "reason", "asked_by",
-               "received_on", "outcome", "outcome_at", "message")
 STATE_LABELS = {"pending": "Waiting", "in_progress": "Sending", "failed": "Failed"}
 
 
@@ -109,15 +107,15 @@ class ActivityTab(QWidget):
         for i, item in enumerate(self._items):
             who = self.reader.get_contact(item.contact_id) if item.contact_id else None
             contact = (who.email if who else None) or item.contact_id or item.payload.get("email") or \
-                f"{len(item.payload.get('contact_ids', []))} contacts"
-            values = (f"{item.created_at.astimezone():%Y-%m-%d %H:%M}", item.kind.replace("_", " "), contact,
+                plural(item.payload.get('contact_ids', []), 'contact')
+            values = (moment(item.created_at), item.kind.replace("_", " "), contact,
                       STATE_LABELS.get(str(item.state), str(item.state)), str(item.attempts), item.last_error or "")
             for j, value in enumerate(values):
                 cell = QTableWidgetItem(value)
                 cell.setData(Qt.ItemDataRole.UserRole, item.id)
                 self.queue.setItem(i, j, cell)
         rows = self.reader.journal(limit=500)
-        self.summary.setText(f"Journal of this desk: the latest {len(rows)} entries")
+        self.summary.setText(f"Journal of this desk: the latest {plural(rows, 'entry', 'entries')}")
         self.table.setRowCount(len(rows))
         for i, row in enumerate(rows):
             values = (f"{row.at.astimezone():%Y-%m-%d %H:%M:%S}", row.who, row.action.replace("_", " "),
@@ -160,20 +158,15 @@ class ActivityTab(QWidget):
 
     def export_journal(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export the journal", "ccdesk-journal.csv", "CSV files (*.csv)")
-        if path:
+        if not path:
+            return
+        try:
             n = self.write_journal(path)
-            inform(self, "Journal exported", f"Saved {n:,} journal entries to {path}.")
+        except UnwritableTarget as exc:
+            warn(self, "Export failed", exc.message)
+            return
+        inform(self, "Journal exported", f"Saved {plural(n, 'journal entry', 'journal entries')} to {path}.")
 
     def write_journal(self, path: str) -> int:
-        """One row per action with its outcome (plus failed attempts), newest first, as CSV: UTF-8 with BOM,
-        whole-second ISO dates, formula cells neutralised."""
-        entries = self.reader.journal(limit=None)
-        with atomic_write(Path(path), encoding="utf-8-sig") as out:  # whole or not at all, never via a link
-            writer = csv.writer(out, lineterminator="\r\n")
-            writer.writerow(JOURNAL_CSV)
-            for e in entries:
-                writer.writerow([iso_seconds(e.at), neutralise(e.actor), neutralise(e.desk), neutralise(e.cc_user),
-                                 e.action, e.contact_id or "", e.email or "", neutralise(e.reason),
-                                 e.asked_by, e.received_on, e.outcome, iso_seconds(e.outcome_at),
-                                 neutralise(e.message)])
-        return len(entries)
+        """The whole journal as CSV (services/export.py); raises files.UnwritableTarget with a plain message."""
+        return export_journal(Path(path), self.reader.journal(limit=None))

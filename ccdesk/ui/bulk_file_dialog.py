@@ -41,10 +41,10 @@ from ccdesk.services.add_unsubscribed import queue_add_unsubscribed
 from ccdesk.services.address_file import AddressFileError, read_address_file
 from ccdesk.services.bulk_send import SendProgress, SendSummary, cancel_rest, see_through
 from ccdesk.services.desk import Desk
-from ccdesk.services.outbox import BULK_REMOVE
 from ccdesk.services.validation import MAX_REASON_LENGTH, InvalidInput, validate_reason
-from ccdesk.store.rows import OutboxKind
-from ccdesk.ui.dialogs import Notice, bold, checkable_list, checked_ids, heading, plural, wrapped
+from ccdesk.store.rows import LIST_REMOVALS, OutboxKind
+from ccdesk.ui.dialogs import Notice, bold, checkable_list, checked_ids, heading, wrapped
+from ccdesk.wording import plural
 
 from .bulk_reason import IMPORT_REASON, AddUnknownBox, BulkReasonForm
 
@@ -248,7 +248,7 @@ class BulkFileDialog(QDialog):
     async def _read(self) -> None:
         try:
             file = await asyncio.to_thread(read_address_file, self.path, self._stop_reading)
-            self.reading_label.setText(f"Matching {file.total_lines:,} rows with the account's contacts…")
+            self.reading_label.setText(f"Matching {plural(file.total_lines, 'row')} with the account's contacts…")
 
             def progress(done: int, total: int) -> None:
                 self.reading_bar.setRange(0, total)
@@ -268,7 +268,7 @@ class BulkFileDialog(QDialog):
         own = sum(1 for r in file.rows if r.reason or r.received)
         extra = f" {plural(own, 'row')} bring their own reason or date." if self.mode is BulkMode.IMPORT and own else ""
         column = file.column if file.column.startswith("column ") else f"column \u201c{file.column}\u201d"
-        self.file_label.setText(f"{file.total_lines:,} rows read from {self.path} ({encoding}, addresses from "
+        self.file_label.setText(f"{plural(file.total_lines, 'row')} read from {self.path} ({encoding}, addresses from "
                                 f"{column}).{extra}")
         self._reclassify()
         self._show_stage("preview")
@@ -368,7 +368,7 @@ class BulkFileDialog(QDialog):
         try:
             if self.mode is BulkMode.REMOVE:
                 queued = await bulk.queue_removals(self.desk, self.preview, self.target_lists())
-                kinds = [OutboxKind.REMOVE_FROM_LISTS, BULK_REMOVE]
+                kinds = list(LIST_REMOVALS)
             else:
                 asked_by: bulk.AskedBy = "Contact" if self.contact_radio.isChecked() else "Account"
                 received = self.reason_form.received_on()

@@ -27,6 +27,7 @@ from ccdesk.ui.dialogs.unsubscribe import (
     due_text,
     received_date_edit,
 )
+from ccdesk.wording import plural
 
 IMPORT_REASON = "Imported from another system's Do Not Mail list"
 
@@ -122,7 +123,7 @@ class AddUnknownBox(QWidget):
         self.note.hide()
 
     def set_count(self, n: int) -> None:
-        self.check.setText(f"Also add the {n:,} address{'es' if n != 1 else ''} not in the account, as "
+        self.check.setText(f"Also add the {plural(n, 'address', 'addresses')} not in the account, as "
                            "&unsubscribed contacts")
         self.setVisible(n > 0)
         if not n:

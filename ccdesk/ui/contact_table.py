@@ -9,8 +9,8 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
-from ccdesk.services.status_text import STATUS_LABELS
 from ccdesk.store.rows import ContactRow
+from ccdesk.wording import STATUS_LABELS, moment
 
 BATCH = 200
 # Counting every match of a short query in a million contacts takes far longer than finding the first page,
@@ -37,7 +37,7 @@ class Column:
 
 
 def _when(row: ContactRow) -> str:
-    return row.opt_out_date.astimezone().strftime("%Y-%m-%d %H:%M") if row.opt_out_date else ""
+    return moment(row.opt_out_date, zone=False)  # a narrow column
 
 
 COLUMNS = (

@@ -18,9 +18,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ccdesk.services.status_text import Badge, Tone, describe
 from ccdesk.store.journal import JournalEntry
 from ccdesk.store.rows import ContactRow, OutboxItem, OutboxKind
+from ccdesk.wording import Badge, Tone, clock, describe, moment
 
 TONE_STYLE = {
     Tone.OK: "background:#e8f5e9; color:#1b5e20; border:1px solid #81c784;",
@@ -46,7 +46,7 @@ def queued_badge(row: ContactRow, pending: Sequence[OutboxItem]) -> Badge | None
         return None
     for item in pending:
         if item.kind == OutboxKind.UNSUBSCRIBE:
-            detail = (f"Asked for on {item.created_at.astimezone():%d %b %Y %H:%M}. Do not mail this contact; "
+            detail = (f"Asked for on {moment(item.created_at)}. Do not mail this contact; "
                       "ccdesk sends the unsubscribe to Constant Contact as soon as it can (see the Activity tab).")
             if item.last_error:
                 detail += f" Last try: {item.last_error}"
@@ -57,8 +57,8 @@ def queued_badge(row: ContactRow, pending: Sequence[OutboxItem]) -> Badge | None
 def history_line(entry: JournalEntry) -> str:
     """Three short lines: "01 Dec 2026 10:15  unsubscribe — sent 10:16" / "by alice (Front desk)" / the
     evidence (reason, who asked, date received) and the server's message."""
-    done = f" {entry.outcome_at.astimezone():%H:%M}" if entry.outcome_at != entry.at else ""
-    lines = [f"{entry.at.astimezone():%d %b %Y %H:%M}  {entry.action.replace('_', ' ')} — {entry.outcome}{done}",
+    done = f" {clock(entry.outcome_at)}" if entry.outcome_at != entry.at else ""
+    lines = [f"{moment(entry.at)}  {entry.action.replace('_', ' ')} — {entry.outcome}{done}",
              f"by {entry.who}"]
     lines += [x for x in (entry.evidence, entry.message) if x]
     return "\n".join(lines)
@@ -68,7 +68,7 @@ def _fmt(value: object) -> str:
     if value is None or value == "":
         return "—"
     if hasattr(value, "astimezone"):
-        return value.astimezone().strftime("%d %b %Y %H:%M %Z")  # type: ignore[union-attr]
+        return moment(value)  # type: ignore[arg-type]
     return str(value)
 
 

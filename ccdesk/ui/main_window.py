@@ -39,8 +39,10 @@ from qasync import asyncSlot
 
 from ccdesk import __version__
 from ccdesk.api import ApiError
+from ccdesk.files import UnwritableTarget
+from ccdesk.services.csv_writer import ExportCancelled
 from ccdesk.services.desk import Desk
-from ccdesk.services.export import ExportCancelled, ExportFailed, OptOutExporter, export_evidence
+from ccdesk.services.export import OptOutExporter, export_evidence
 from ccdesk.services.outbox import ItemOutcome
 from ccdesk.services.sync import SyncProgress, SyncResult
 from ccdesk.services.validation import InvalidInput, is_valid_email
@@ -48,6 +50,7 @@ from ccdesk.store.database import DeskDatabase
 from ccdesk.store.errors import StoreUnavailableError
 from ccdesk.store.name_order import NameOrder
 from ccdesk.store.rows import ContactRow
+from ccdesk.wording import clock, is_are, noun, plural
 
 from .activity_tab import ActivityTab
 from .bulk_file_dialog import TITLES, BulkFileDialog, BulkMode
@@ -272,7 +275,7 @@ class MainWindow(QMainWindow):
     def _update_result_label(self) -> None:
         total = self.model.total
         more = "+" if self.model.capped else ""
-        self.result_label.setText(f"{total:,}{more} contact{'s' if total != 1 or more else ''}")
+        self.result_label.setText(f"{total:,}{more} {'contacts' if more else noun(total, 'contact')}")
 
     def _update_filter_counts(self, query: ContactQuery) -> None:
         """Counts per status and per list for the filter boxes. With search text they count every match, which
@@ -414,7 +417,7 @@ class MainWindow(QMainWindow):
             warn(self, "Nothing was queued", exc.message)
             return
         n = len(queued.outbox_ids)
-        text = f"Queued {n} {what}{'s' if n != 1 else ''}; sending to Constant Contact…" if n else \
+        text = f"Queued {plural(n, what)}; sending to Constant Contact…" if n else \
             f"Nothing to send: the selected contacts need no {what}."
         if queued.skipped:
             text += f" {len(queued.skipped)} skipped (already done or already queued)."
@@ -467,7 +470,7 @@ class MainWindow(QMainWindow):
                                                    if i.kind == "unsubscribe" and i.contact_id)
         self.table.viewport().update()
         n = len(pending)
-        self.pending_label.setText(f"{n} change{'s' if n != 1 else ''} waiting to send" if n else "All changes sent")
+        self.pending_label.setText(f"{plural(n, 'change')} waiting to send" if n else "All changes sent")
 
     def _on_store_problem(self, message: str) -> None:
         text = f"{message} Queued changes are kept and sent once the file can be written again."
@@ -489,7 +492,7 @@ class MainWindow(QMainWindow):
         rows = [r for r in (self.reader.get_contact(cid) for cid in contact_ids[:3]) if r is not None]
         names = ", ".join(r.email or r.display_name for r in rows)
         more = f" and {n - len(rows)} more" if n > len(rows) else ""
-        self.notice.show_message(f"{n} new opt-out{'s' if n != 1 else ''} since {since}: {names}{more}.",
+        self.notice.show_message(f"{plural(n, 'new opt-out')} since {since}: {names}{more}.",
                                  kind="info", action="Show them", on_action=self.show_recent_optouts)
 
     def show_recent_optouts(self) -> None:
@@ -593,13 +596,13 @@ class MainWindow(QMainWindow):
             text = f"Local copy up to date: {result.contacts_read:,} contacts read."
         else:
             n = len(result.new_optouts)
-            text = f"Up to date. {n} new opt-out{'s' if n != 1 else ''} since the last check." if n else \
+            text = f"Up to date. {plural(n, 'new opt-out')} since the last check." if n else \
                 "Up to date. No new opt-outs since the last check."
             if n:
                 self.show_new_optouts(list(result.new_optouts), self._last_checked or "the last check")
                 self.new_optouts.emit(list(result.new_optouts))
         self.statusBar().showMessage(text, 15000)
-        self._last_checked = f"{datetime.now():%H:%M}"
+        self._last_checked = clock(datetime.now().astimezone())
         self.last_sync_label.setText(f"Last checked {self._last_checked}")
 
     def _on_pull_progress(self, progress: SyncProgress) -> None:
@@ -646,7 +649,7 @@ class MainWindow(QMainWindow):
         except ExportCancelled:
             self.statusBar().showMessage("Export cancelled; no file was written.", 8000)
             return
-        except ExportFailed as exc:
+        except UnwritableTarget as exc:
             warn(self, "Export failed", str(exc))
             return
         finally:
@@ -668,10 +671,11 @@ class MainWindow(QMainWindow):
             return
         try:
             n = export_evidence(Path(path), row, self.reader.journal(row.contact_id, limit=None))
-        except ExportFailed as exc:
+        except UnwritableTarget as exc:
             warn(self, "Export failed", str(exc))
             return
-        self.statusBar().showMessage(f"Saved the opt-out record and {n - 1} journal entries to {path}.", 10000)
+        entries = plural(n - 1, "journal entry", "journal entries")
+        self.statusBar().showMessage(f"Saved the opt-out record and {entries} to {path}.", 10000)
 
     # --- desktop citizenship: help, remembered layout -------------------------------------------------------
     def show_log(self) -> None:
@@ -743,7 +747,7 @@ class MainWindow(QMainWindow):
         if waiting and self.confirm_quit_with_pending:
             answer = QMessageBox.question(
                 self, "Changes still waiting",
-                f"{waiting} change{'s are' if waiting != 1 else ' is'} still waiting to be sent to Constant "
+                f"{plural(waiting, 'change')} {is_are(waiting)} still waiting to be sent to Constant "
                 "Contact. They are kept and sent the next time you start ccdesk.\n\nQuit now?",
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
             if answer != QMessageBox.StandardButton.Yes:

@@ -25,12 +25,14 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
+from ccdesk.files import UnwritableTarget
 from ccdesk.services.desk import Desk
-from ccdesk.services.export import ExportFailed, OptOutExporter
+from ccdesk.services.export import OptOutExporter
 from ccdesk.services.optout_stats import OptOutStats, optout_stats
 from ccdesk.services.sync import SyncResult
 from ccdesk.store.database import DeskDatabase
 from ccdesk.store.rows import ContactRow
+from ccdesk.wording import clock, day, moment, plural
 
 from .window_ux import open_contact
 
@@ -71,7 +73,7 @@ class OptOutModel(QAbstractTableModel):
         if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return None
         r = self.rows[index.row()]
-        when = r.opt_out_date.astimezone().strftime("%Y-%m-%d %H:%M %Z") if r.opt_out_date else ""
+        when = moment(r.opt_out_date)
         who = {"Contact": "The contact", "Account": "Our team"}.get(r.opt_out_source or "", "—")
         lists = ", ".join(sorted(self.list_names.get(lid, lid) for lid in r.list_ids))
         return (when, r.email or "", r.display_name, who, r.opt_out_reason or "", lists)[index.column()]
@@ -222,12 +224,12 @@ class OptOutsTab(QWidget):
         if self.chart is not None:
             self.chart.show_stats(self.stats)
         total = len(shown) + rest
-        span = f"from {p.since:%d %b %Y} to {p.until:%d %b %Y}"
+        span = f"from {day(p.since)} to {day(p.until)}"
         if self._from_check() and self.last_check is not None:
-            span = f"found by the check at {self.last_check:%H:%M}" + (
-                f" (new since {self.previous_check:%H:%M})" if self.previous_check else "")
+            span = f"found by the check at {clock(self.last_check)}" + (
+                f" (new since {clock(self.previous_check)})" if self.previous_check else "")
         self.summary.setText(
-            f"{total:,} opt-out{'s' if total != 1 else ''} {span}: "
+            f"{plural(total, 'opt-out')} {span}: "
             f"{self.stats.contact_total:,} by the contact, {self.stats.account_total:,} by our team."
             + (f" The table shows the newest {SHOWN_MAX:,}; export for all of them." if rest else ""))
 
@@ -281,11 +283,11 @@ class OptOutsTab(QWidget):
 
         try:
             result = await OptOutExporter(self.desk.db).export_rows(path, rows)
-        except ExportFailed as exc:
+        except UnwritableTarget as exc:
             self._tell(QMessageBox.Icon.Warning, "Export failed", str(exc))
             return
         self._tell(QMessageBox.Icon.Information, "Export finished",
-                   f"Saved {result.rows:,} opt-outs to {path.name}. {result.marked_note()}".strip())
+                   f"Saved {plural(result.rows, 'opt-out')} to {path.name}. {result.marked_note()}".strip())
 
     def _tell(self, icon: QMessageBox.Icon, title: str, text: str) -> None:
         """A message box opened with open(), not exec(): a modal loop inside this coroutine would block the

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from ccdesk.preferences import Preferences, redirect_problem
-from ccdesk.ui.plain_words import where_sign_in_is_kept
+from ccdesk.wording import where_sign_in_is_kept
 
 LOCKED_TIP = "Set for this computer by your organisation (IT); ask them to change it."
 # The text settings, in order: (preference field, label, placeholder, note under it). One line per setting.

@@ -27,9 +27,6 @@ class ActionMessages(QObject):
         self._waiting = set(item_ids)
         self.bar.showMessage(text, 0 if self._waiting else DONE_MS)
 
-    def tracks(self, item_id: int) -> bool:
-        return item_id in self._waiting
-
     def finished(self, outcome: ItemOutcome) -> None:
         """The sender's word on one item; replaces the "sending…" message it belongs to (or any message)."""
         if not outcome.final:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
+from ccdesk.wording import plural
+
 from .main_window import MainWindow
 
 
@@ -23,7 +25,7 @@ def install_tray(window: MainWindow, icon: QIcon) -> QSystemTrayIcon | None:
 
     def notify(contact_ids: list[str]) -> None:
         n = len(contact_ids)
-        tray.showMessage("New opt-outs", f"{n} new opt-out{'s' if n != 1 else ''} in Constant Contact.",
+        tray.showMessage("New opt-outs", f"{plural(n, 'new opt-out')} in Constant Contact.",
                          QSystemTrayIcon.MessageIcon.Information, 10_000)
 
     window.new_optouts.connect(notify)

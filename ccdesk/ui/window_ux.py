@@ -16,9 +16,8 @@ from PySide6.QtWidgets import QBoxLayout, QFrame, QLabel, QScrollArea, QSizePoli
 from qasync import asyncSlot
 
 from ccdesk.services.add_back import queue_add_back
-from ccdesk.services.outbox import BULK_REMOVE
 from ccdesk.services.validation import InvalidInput
-from ccdesk.store.rows import OutboxKind, OutboxState
+from ccdesk.store.rows import LIST_REMOVALS, OutboxState
 
 from .contact_table import COLUMNS
 from .dialogs.add_lists import AddBackDialog
@@ -219,7 +218,7 @@ class AddBack(QObject):
         """Lists this desk took the contact off (the recent removals sent from here), ticked to start with."""
         removed: set[str] = set()
         for item in self.window.reader.outbox_items(str(OutboxState.DONE), limit=2000):
-            if item.kind in (OutboxKind.REMOVE_FROM_LISTS, BULK_REMOVE) and (
+            if item.kind in LIST_REMOVALS and (
                     item.contact_id == contact_id or contact_id in (item.payload.get("contact_ids") or [])):
                 removed.update(item.payload.get("list_ids") or [])
         return removed

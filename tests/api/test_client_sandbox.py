@@ -24,6 +24,7 @@ from ccdesk.api import (
 )
 from ccdesk.sandbox.app import SandboxConfig
 from ccdesk.sandbox.server import SandboxServer
+from tests.api.client_extras import download_export, iter_contacts, start_contact_export
 from tests.contract.schemas import request_definition, validate
 
 TOKEN = "api-test-token"
@@ -70,7 +71,7 @@ def client_for(server: SandboxServer, transport: httpx.AsyncBaseTransport | None
 async def test_paging_returns_every_contact_exactly_once(start, n: int) -> None:
     server = start(contacts=n)
     async with client_for(server) as client:
-        ids = [c.contact_id async for c in client.iter_contacts(status="all", limit=500)]
+        ids = [c.contact_id async for c in iter_contacts(client, status="all", limit=500)]
     assert len(ids) == len(set(ids)) == n
     assert set(ids) == set(server.sandbox.contact_ids(status="all"))
 
@@ -80,13 +81,13 @@ async def test_filters_match_the_sandbox(start) -> None:
     sb = server.sandbox
     async with client_for(server) as client:
         for status in ("unsubscribed", "deleted", "active", "all"):
-            got = {c.contact_id async for c in client.iter_contacts(status=status)}
+            got = {c.contact_id async for c in iter_contacts(client, status=status)}
             assert got == set(sb.contact_ids(status=status)), status
         lid = sb.lists()[0]["list_id"]
-        on_list = [c async for c in client.iter_contacts(lists=[lid], include=["list_memberships"])]
+        on_list = [c async for c in iter_contacts(client, lists=[lid], include=["list_memberships"])]
         assert on_list and all(lid in c.list_memberships for c in on_list)
         since = datetime.now(UTC) - timedelta(days=90)
-        recent = [c async for c in client.iter_contacts(status="all", optout_after=since)]
+        recent = [c async for c in iter_contacts(client, status="all", optout_after=since)]
         assert recent and all(c.email_address.opt_out_date >= since for c in recent)
         page = await anext(client.iter_contact_pages(status="unsubscribed", include_count=True, limit=10))
         assert page.contacts_count == len(sb.contact_ids(status="unsubscribed"))
@@ -217,9 +218,9 @@ async def test_activity_bodies_are_contract_valid_and_activities_complete(start,
         added = await client.wait_for_activity(await client.add_list_memberships(ids, [lid]), poll_s=0.05)
         assert added.succeeded
         export = await client.wait_for_activity(
-            await client.start_contact_export(status="unsubscribed", fields=["email_address",
+            await start_contact_export(client, status="unsubscribed", fields=["email_address",
                                                                              "email_optout_date"]), poll_s=0.05)
-        path = await client.download_export(export.results_href, tmp_path / "export.csv")
+        path = await download_export(client, export.results_href, tmp_path / "export.csv")
     assert path.read_text(encoding="utf-8").count("\n") >= 2
     for request in transport.sent:
         if request.method == "POST":

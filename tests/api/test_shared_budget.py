@@ -16,6 +16,12 @@ from ccdesk.sandbox.app import SandboxConfig
 from ccdesk.sandbox.server import SandboxServer
 
 
+async def acquire(limiter: RateLimiter) -> float:
+    """Take one slot (as a request does) and return how long it waited."""
+    async with limiter.slot() as waited:
+        return waited
+
+
 class Clock:
     def __init__(self) -> None:
         self.now = 1_800_000_000.0
@@ -37,8 +43,8 @@ async def test_two_processes_share_one_window(tmp_path: Path) -> None:
     clock = Clock()
     window, cli = budget(tmp_path / "b.sqlite3", clock), budget(tmp_path / "b.sqlite3", clock)
     for limiter in (window, cli, window, cli):
-        assert await limiter.acquire() == 0
-    assert await cli.acquire() == pytest.approx(1.0)  # the fifth waits for the window, whoever asks
+        assert await acquire(limiter) == 0
+    assert await acquire(cli) == pytest.approx(1.0)  # the fifth waits for the window, whoever asks
     assert requests_used_today("key-1", tmp_path / "b.sqlite3", clock.now) == 5
 
 
@@ -47,21 +53,21 @@ async def test_other_keys_and_files_are_separate(tmp_path: Path) -> None:
     one, other_key = budget(tmp_path / "b.sqlite3", clock), budget(tmp_path / "b.sqlite3", clock, key="key-2")
     other_file = budget(tmp_path / "c.sqlite3", clock)
     for _ in range(4):
-        await one.acquire()
-    assert await other_key.acquire() == 0
-    assert await other_file.acquire() == 0
+        await acquire(one)
+    assert await acquire(other_key) == 0
+    assert await acquire(other_file) == 0
     assert requests_used_today("key-2", tmp_path / "b.sqlite3", clock.now) == 1
 
 
 async def test_a_429_pauses_and_slows_every_process_then_recovers(tmp_path: Path) -> None:
     clock = Clock()
     window, cli = budget(tmp_path / "b.sqlite3", clock), budget(tmp_path / "b.sqlite3", clock)
-    await window.acquire()
-    await cli.acquire()
+    await acquire(window)
+    await acquire(cli)
     window.throttled(None)   # another desk's burst
     cli.throttled(None)      # the same burst seen by the other process: halves once, not twice
     assert cli.current_rate() == pytest.approx(2.0)
-    assert await cli.acquire() == pytest.approx(1.0)  # paused a second, in the other process too
+    assert await acquire(cli) == pytest.approx(1.0)  # paused a second, in the other process too
     assert requests_used_today("key-1", tmp_path / "b.sqlite3", clock.now) == 1  # the two refused do not count
     clock.now += 10
     assert window.current_rate() == pytest.approx(4.0)
@@ -71,7 +77,7 @@ async def test_retry_after_sets_the_pause(tmp_path: Path) -> None:
     clock = Clock()
     limiter = budget(tmp_path / "b.sqlite3", clock)
     limiter.throttled(7.0)
-    assert await limiter.acquire() == pytest.approx(7.0)
+    assert await acquire(limiter) == pytest.approx(7.0)
 
 
 async def test_an_unusable_file_falls_back_to_a_budget_of_its_own(tmp_path: Path) -> None:
@@ -79,8 +85,8 @@ async def test_an_unusable_file_falls_back_to_a_budget_of_its_own(tmp_path: Path
     (tmp_path / "dir").mkdir()
     limiter = budget(tmp_path / "dir", clock)  # a folder where the file should be
     for _ in range(4):
-        assert await limiter.acquire() == 0
-    assert await limiter.acquire() > 0
+        assert await acquire(limiter) == 0
+    assert await acquire(limiter) > 0
 
 
 def test_budget_dir_can_be_shared(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -152,7 +158,7 @@ def test_concurrent_acquires_in_one_process_queue(tmp_path: Path) -> None:
     limiter = budget(tmp_path / "b.sqlite3", clock)
 
     async def go() -> list[float]:
-        return list(await asyncio.gather(*(limiter.acquire() for _ in range(8))))
+        return list(await asyncio.gather(*(acquire(limiter) for _ in range(8))))
 
     waits = asyncio.run(go())
     assert sorted(waits) == [0] * 7 + [pytest.approx(1.0)]  # 4 at once, the 5th a window later, 6-8 with it

@@ -17,10 +17,10 @@ from pathlib import Path
 import httpx
 
 from ccdesk.auth.token_store import KeyringTokenStore
+from ccdesk.bootstrap.demo import signed_in_to_sandbox
 from ccdesk.preferences import Preferences
 from ccdesk.sandbox.app import SandboxConfig
 from ccdesk.sandbox.server import SandboxServer
-from ccdesk.services.demo import signed_in_to_sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT_ID = "ccdesk-multiprocess"

@@ -36,7 +36,7 @@ async def test_sign_in_then_api_calls_survive_expiry_and_end_on_revocation(serve
     store = KeyringTokenStore(CLIENT_ID, backend=backend)
     session = AuthSession(config, store)
     events: list[SessionEvent] = []
-    session.add_listener(events.append)
+    session.events.connect(events.append)
     assert await session.sign_in(tokens)
 
     async with CCClient(session, base_url=server.api_base, rate_limiter=RateLimiter(0)) as api:

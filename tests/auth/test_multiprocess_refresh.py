@@ -58,7 +58,7 @@ def test_a_chain_ended_elsewhere_says_what_to_do(tmp_path: Path, secret_service:
     import asyncio
     import time
 
-    from ccdesk.services.demo import signed_in_to_sandbox
+    from ccdesk.bootstrap.demo import signed_in_to_sandbox
 
     from .multiprocess_desk import CLIENT_ID
 

@@ -98,7 +98,7 @@ async def test_rotated_refresh_token_is_saved_before_use(sandbox: Sandbox, spy: 
     old = session.tokens
     assert old is not None
     events: list[SessionEvent] = []
-    session.add_listener(events.append)
+    session.events.connect(events.append)
     new_access = await session.refresh(old.access_token)
     saved, in_memory_then = spy.saves[-1]
     assert in_memory_then is old  # the store got the new set while the session still held the old one
@@ -131,7 +131,7 @@ async def test_long_lived_refresh_token_is_kept(sandbox: Sandbox, spy: SpyStore)
 async def test_invalid_grant_signs_out(sandbox: Sandbox, spy: SpyStore) -> None:
     session = await _signed_in(sandbox, spy)
     events: list[SessionEvent] = []
-    session.add_listener(events.append)
+    session.events.connect(events.append)
     sandbox.oauth.invalidate_refresh_tokens()
     sandbox.clock.advance(86400)
     calls = await asyncio.gather(*(session.access_token() for _ in range(5)), return_exceptions=True)
@@ -212,7 +212,7 @@ async def test_keyring_save_failure_keeps_the_session(sandbox: Sandbox) -> None:
     tokens = await sign_in_pkce(config, browser.open, timeout_s=10, now=sandbox.clock.now)
     await asyncio.gather(*browser.tasks)
     session = AuthSession(config, store, now=sandbox.clock.now)
-    session.add_listener(events.append)
+    session.events.connect(events.append)
     assert await session.sign_in(tokens) is False
     assert isinstance(session.store, MemoryTokenStore) and session.store.load() is tokens
     assert [e.kind for e in events] == ["save_failed", "signed_in"]
@@ -229,7 +229,7 @@ async def test_refresh_save_failure_keeps_new_tokens(sandbox: Sandbox) -> None:
     store.save(session.tokens)  # the keyring held the sign-in...
     session.store = store
     events: list[SessionEvent] = []
-    session.add_listener(events.append)
+    session.events.connect(events.append)
     backend.max_chars = 10  # the keyring starts refusing (locked, gone...)
     old = session.tokens
     assert old is not None
@@ -246,7 +246,7 @@ async def test_restore_and_sign_out(sandbox: Sandbox) -> None:
     restored = await AuthSession.restore(first.config, store, now=sandbox.clock.now)
     assert restored.signed_in and restored.tokens == first.tokens
     events: list[SessionEvent] = []
-    restored.add_listener(events.append)
+    restored.events.connect(events.append)
     await restored.sign_out()
     assert store.load() is None and not restored.signed_in and events[0].kind == "signed_out"
     empty = await AuthSession.restore(first.config, store)

@@ -104,7 +104,7 @@ async def test_invalid_grant_rereads_and_retries_once(sandbox: Sandbox) -> None:
 
     late = _session(sandbox, StaleOnce(), original)
     events: list[SessionEvent] = []
-    late.add_listener(events.append)
+    late.events.connect(events.append)
     token = await late.refresh(original.access_token)
     assert first.tokens is not None and token == first.tokens.access_token and late.signed_in
     assert sandbox.oauth.token_requests["refresh_token"] == 2  # its own try (refused), then no other request
@@ -119,7 +119,7 @@ async def test_a_gone_chain_signs_out_plainly_and_clears_only_the_failed_set(san
     sandbox.oauth.invalidate_refresh_tokens()
     sandbox.clock.advance(86400)
     events: list[SessionEvent] = []
-    session.add_listener(events.append)
+    session.events.connect(events.append)
     with pytest.raises(SignInRequired, match="ccdesk sign-in") as caught:
         await session.access_token()
     assert "expired or was revoked" in caught.value.message and "--device" in caught.value.message

@@ -213,7 +213,7 @@ async def test_a_plaintext_keyring_means_this_session_only(tmp_path: object) -> 
     path = os.path.join(str(tmp_path), "keyring_pass.cfg")
     session = AuthSession(AuthConfig(CLIENT), KeyringTokenStore(CLIENT, backend=PlaintextFileKeyring(path)))
     events: list[str] = []
-    session.add_listener(lambda e: events.append(e.message))
+    session.events.connect(lambda e: events.append(e.message))
     assert await session.sign_in(_tokens()) is False
     assert isinstance(session.store, MemoryTokenStore) and session.signed_in
     assert "this session only" in events[-1] and "keeps passwords in a file" in (session.store_problem or "")

@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 
 from ccdesk.auth.token_store import KeyringTokenStore
+from ccdesk.bootstrap.demo import signed_in_to_sandbox
 from ccdesk.preferences import Preferences
 from ccdesk.sandbox.app import SandboxConfig
 from ccdesk.sandbox.server import SandboxServer
-from ccdesk.services.demo import signed_in_to_sandbox
 from tests.auth.conftest import SecretService, secret_service  # noqa: F401 - the fixture, shared
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 
 from ccdesk.auth.token_store import KeyringTokenStore
+from ccdesk.bootstrap.demo import signed_in_to_sandbox
 from ccdesk.preferences import Preferences
 from ccdesk.sandbox.app import SandboxConfig
 from ccdesk.sandbox.server import SandboxServer
-from ccdesk.services.demo import signed_in_to_sandbox
 from tests.auth.conftest import SecretService, secret_service  # noqa: F401 - the fixture, shared
 from tests.cli.conftest import CLIENT_ID, Cli, cli_env
 

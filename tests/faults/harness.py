@@ -33,9 +33,9 @@ from typing import Any
 from ccdesk.api import CCClient, RateLimiter, RetryPolicy, StaticTokenProvider
 from ccdesk.auth.session import AuthSession
 from ccdesk.auth.token_store import MemoryTokenStore
+from ccdesk.bootstrap.demo import signed_in_to_sandbox
 from ccdesk.sandbox.app import SandboxConfig
 from ccdesk.sandbox.server import SandboxServer
-from ccdesk.services.demo import signed_in_to_sandbox
 from ccdesk.services.desk import Desk
 from ccdesk.services.outbox import ItemOutcome
 from ccdesk.store.database import DeskDatabase

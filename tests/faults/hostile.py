@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from ccdesk.cli.output import Output
+from ccdesk.files import UnwritableTarget
 from ccdesk.services.address_file import AddressFileError, read_address_file
-from ccdesk.services.export import ExportFailed, write_csv
+from ccdesk.services.csv_writer import write_csv
 from ccdesk.services.validation import is_valid_email
 from ccdesk.store import DeskDatabase
 
@@ -285,7 +286,7 @@ def check_target(entry: Hostile, folder: Path) -> str | None:
         path.chmod(0o600)
     try:  # what export-optouts, reports and evidence files go through
         write_csv(path, ["email"], [["alice@example.com"]])
-    except ExportFailed as exc:
+    except UnwritableTarget as exc:
         if entry.expect is None or entry.expect not in str(exc):
             return f"refused: {exc}"
         return _terminal_problem(str(exc))

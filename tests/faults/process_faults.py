@@ -16,10 +16,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ccdesk.api import CCClient, RateLimiter, RetryPolicy, StaticTokenProvider
+from ccdesk.files import UnwritableTarget
 from ccdesk.sandbox.app import SandboxConfig
 from ccdesk.sandbox.server import SandboxServer
 from ccdesk.services.desk import Desk
-from ccdesk.services.export import ExportFailed, OptOutExporter
+from ccdesk.services.export import OptOutExporter
 from ccdesk.store import sqlite_file as store_db
 from ccdesk.store.errors import StoreUnavailableError
 
@@ -222,7 +223,7 @@ async def disk_full_export(seed: int, workdir: Path) -> RunResult:
                 try:
                     await OptOutExporter(desk.db).export_do_not_mail(target)
                     seen, problem = "", "the export reported success on a full disk"
-                except ExportFailed as exc:
+                except UnwritableTarget as exc:
                     seen, problem = str(exc), ""
                 if target.read_bytes() != b"the previous export\r\n":
                     problem = "the previous export was damaged"

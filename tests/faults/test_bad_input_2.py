@@ -19,7 +19,7 @@ import pytest
 
 from ccdesk import logsetup
 from ccdesk.services.address_file import ReadCancelled, read_address_file
-from ccdesk.services.export import iso_seconds
+from ccdesk.services.csv_writer import iso_seconds
 from ccdesk.store import DeskDatabase
 from tests.cli.conftest import Cli, signed_in_cli  # noqa: F401 - the fixture, shared
 from tests.faults.hostile import REASON, Hostile, catalogue, check, search_store
@@ -330,7 +330,7 @@ def test_preferences_are_written_owner_only_and_never_through_a_planted_link(tmp
 
 def test_a_new_export_follows_the_umask_and_an_existing_one_keeps_its_mode(tmp_path: Path) -> None:
     """12.5: the writer never changes the umask to read it (that would race with other threads creating files)."""
-    from ccdesk.services.export import write_csv
+    from ccdesk.services.csv_writer import write_csv
 
     old = os.umask(0o027)
     try:

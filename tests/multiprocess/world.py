@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ccdesk.auth.token_store import KeyringTokenStore
+from ccdesk.bootstrap.demo import signed_in_to_sandbox
 from ccdesk.preferences import Preferences
 from ccdesk.sandbox.app import SandboxConfig
 from ccdesk.sandbox.server import SandboxServer
-from ccdesk.services.demo import signed_in_to_sandbox
 from tests.auth.keyring_service import KeyringUnavailable, private_secret_service
 
 ROOT = Path(__file__).resolve().parents[2]

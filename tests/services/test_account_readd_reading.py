@@ -18,7 +18,7 @@ from ccdesk.services.desk import Desk
 async def test_the_desk_adds_nobody_back(desk: Desk, server: SandboxServer, readd: bool) -> None:
     sb = server.sandbox
     sb.set_readings({"account_optout_readd": readd})
-    await desk.pull.run()
+    await desk.sync.run()
     on_lists = [c for c in sb.contact_ids("active") if len(sb.contact_json(c)["list_memberships"]) >= 2][:4]
     seeded = [c for c in sb.contact_ids("unsubscribed")
               if sb.contact_json(c)["email_address"]["opt_out_source"] == "Account"][:2]
@@ -33,7 +33,7 @@ async def test_the_desk_adds_nobody_back(desk: Desk, server: SandboxServer, read
         await desk.actions.remove_from_lists([cid], lists_before[cid][:1])
     await desk.actions.request_resubscribe(seeded[1], [sb.list_id("Newsletter")])
     await desk.worker.drain()
-    await desk.pull.run()
+    await desk.sync.full_resync()
 
     for cid in [*on_lists, *seeded]:
         e = sb.contact_json(cid)["email_address"]

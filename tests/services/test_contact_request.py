@@ -18,7 +18,7 @@ pytestmark = BOTH_READINGS
 async def test_the_contacts_request_on_a_team_opt_out(desk: Desk, server: SandboxServer, overrides: bool) -> None:
     sb = server.sandbox
     sb.set_readings({"contact_optout_overrides_account": overrides})
-    await desk.pull.run()
+    await desk.sync.run()
     cid = next(c for c in sb.contact_ids("unsubscribed")
                if sb.contact_json(c)["email_address"]["opt_out_source"] == "Account")
     by_team = await desk.actions.unsubscribe([cid], "Asked again", "Account")

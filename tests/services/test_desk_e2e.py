@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from ccdesk.sandbox.server import SandboxServer
-from ccdesk.services.cache_pull import NEXT_HREF, CachePull
+from ccdesk.services.cache_pull import NEXT_HREF
 from ccdesk.services.desk import Desk
 from ccdesk.services.outbox import ALREADY_SENT
 from ccdesk.services.validation import InvalidInput
@@ -36,10 +36,10 @@ def mailable_with_lists(server: SandboxServer) -> str:
 
 
 async def test_full_pull_caches_every_contact_once_with_deleted_ones(desk: Desk, server: SandboxServer) -> None:
-    result = await desk.pull.run()
+    result = await desk.sync.run()
     sb = sandbox_of(server)
     everyone = sb.contact_ids(status="all")
-    assert result.contacts == len(everyone) == 300
+    assert result.full_pull and result.contacts_read == len(everyone) == 300
     assert await desk.db.call(lambda s: s.count()) == 300
     deleted = sb.contact_ids(status="deleted")
     counts = await desk.db.call(lambda s: s.status_counts())
@@ -64,14 +64,14 @@ async def test_cancelled_pull_resumes_from_the_stored_page(start_server, tmp_pat
             if pages_seen == 2 and task is not None:
                 task.cancel()
 
-        task = asyncio.ensure_future(desk.pull.run(progress))
+        task = asyncio.ensure_future(desk.sync.run(progress))
         with pytest.raises(asyncio.CancelledError):
             await task
         assert await desk.db.call(lambda s: s.count()) == 1000
         assert await desk.db.call(lambda s: s.get_state(NEXT_HREF))
         sandbox_of(server).reset_request_counts()
-        result = await CachePull(desk.db, desk.client).run()
-        assert result.resumed and result.contacts == 234
+        result = await desk.sync.run()
+        assert result.full_pull and result.contacts_read == 234  # resumed: the 1000 stored are not read again
         assert sandbox_of(server).requests_matching("GET", "/v3/contacts") == 1
         assert await desk.db.call(lambda s: s.count()) == 1234
         assert await desk.db.call(lambda s: s.get_state(NEXT_HREF)) is None
@@ -92,7 +92,7 @@ def _strip_volatile(contact: dict) -> dict:
 
 
 async def test_unsubscribe_through_the_outbox_changes_nothing_else(desk: Desk, server: SandboxServer) -> None:
-    await desk.pull.run()
+    await desk.sync.run()
     sb = sandbox_of(server)
     cid = mailable_with_lists(server)
     before = sb.contact_json(cid)
@@ -117,7 +117,7 @@ async def test_unsubscribing_a_contact_deleted_meanwhile_fails_and_does_not_rest
         desk: Desk, server: SandboxServer) -> None:
     """Found by the property suite: the outbox's PUT restored a contact deleted in Constant Contact after our
     last sync. Now the item fails with a plain message and the contact stays as it was."""
-    await desk.pull.run()
+    await desk.sync.run()
     sb = sandbox_of(server)
     cid = mailable_with_lists(server)
     await desk.actions.unsubscribe([cid], "Asked by phone", "Account")
@@ -131,7 +131,7 @@ async def test_unsubscribing_a_contact_deleted_meanwhile_fails_and_does_not_rest
 
 
 async def test_second_unsubscribe_of_the_same_contact_is_skipped(desk: Desk, server: SandboxServer) -> None:
-    await desk.pull.run()
+    await desk.sync.run()
     cid = mailable_with_lists(server)
     first = await desk.actions.unsubscribe([cid], "x", "Contact")
     second = await desk.actions.unsubscribe([cid], "x", "Contact")
@@ -139,7 +139,7 @@ async def test_second_unsubscribe_of_the_same_contact_is_skipped(desk: Desk, ser
 
 
 async def test_invalid_reason_is_refused_before_anything_is_queued(desk: Desk, server: SandboxServer) -> None:
-    await desk.pull.run()
+    await desk.sync.run()
     cid = mailable_with_lists(server)
     with pytest.raises(InvalidInput):
         await desk.actions.unsubscribe([cid], "x" * 256, "Contact")
@@ -148,7 +148,7 @@ async def test_invalid_reason_is_refused_before_anything_is_queued(desk: Desk, s
 
 async def test_server_errors_keep_the_action_queued_and_it_goes_through_later(
         desk: Desk, server: SandboxServer) -> None:
-    await desk.pull.run()
+    await desk.sync.run()
     sb = sandbox_of(server)
     cid = mailable_with_lists(server)
     sb.faults.update({"error_next": 50, "error_status": 503})
@@ -169,7 +169,7 @@ async def test_server_errors_keep_the_action_queued_and_it_goes_through_later(
 
 
 async def test_expired_sign_in_pauses_the_outbox_and_keeps_the_action(desk: Desk, server: SandboxServer) -> None:
-    await desk.pull.run()
+    await desk.sync.run()
     sb = sandbox_of(server)
     cid = mailable_with_lists(server)
     told: list[str] = []
@@ -184,7 +184,7 @@ async def test_expired_sign_in_pauses_the_outbox_and_keeps_the_action(desk: Desk
 
 
 async def test_refused_action_fails_with_the_server_message(desk: Desk, server: SandboxServer) -> None:
-    await desk.pull.run()
+    await desk.sync.run()
     sb = sandbox_of(server)
     cid = sb.contact_ids(status="unsubscribed")[0]
     # Meanwhile the contact rejoined by themselves (a resubscribe email from Constant Contact's own UI, confirmed):
@@ -201,7 +201,7 @@ async def test_refused_action_fails_with_the_server_message(desk: Desk, server: 
 async def test_resubscribe_already_pending_counts_as_sent(desk: Desk, server: SandboxServer) -> None:
     """The one resubscribe email already went out (an earlier attempt whose answer was lost, or from Constant
     Contact's own UI): the request is done and recorded, so ccdesk does not offer it again."""
-    await desk.pull.run()
+    await desk.sync.run()
     sb = sandbox_of(server)
     cid = sb.contact_ids(status="unsubscribed")[0]
     await desk.client.request_resubscribe(cid, [sb.lists()[0]["list_id"]])
@@ -215,7 +215,7 @@ async def test_resubscribe_already_pending_counts_as_sent(desk: Desk, server: Sa
 
 
 async def test_resubscribe_whose_answer_was_lost_is_not_reported_as_refused(desk: Desk, server: SandboxServer) -> None:
-    await desk.pull.run()
+    await desk.sync.run()
     sb = sandbox_of(server)
     cid = sb.contact_ids(status="unsubscribed")[0]
     await desk.actions.request_resubscribe(cid, [sb.lists()[0]["list_id"]])
@@ -227,7 +227,7 @@ async def test_resubscribe_whose_answer_was_lost_is_not_reported_as_refused(desk
 
 
 async def test_resubscribe_request_is_recorded_once(desk: Desk, server: SandboxServer) -> None:
-    await desk.pull.run()
+    await desk.sync.run()
     sb = sandbox_of(server)
     cid = sb.contact_ids(status="unsubscribed")[0]
     lid = sb.lists()[0]["list_id"]
@@ -240,7 +240,7 @@ async def test_resubscribe_request_is_recorded_once(desk: Desk, server: SandboxS
 
 
 async def test_remove_from_lists_keeps_the_contact_subscribed(desk: Desk, server: SandboxServer) -> None:
-    await desk.pull.run()
+    await desk.sync.run()
     sb = sandbox_of(server)
     cid = mailable_with_lists(server)
     before = sb.contact_json(cid)
@@ -268,7 +268,7 @@ async def test_bulk_remove_uses_activities_of_at_most_500(start_server, tmp_path
     sb = sandbox_of(server)
     desk = Desk(make_client(server), tmp_path / "c.sqlite3")
     try:
-        await desk.pull.run()
+        await desk.sync.run()
         lid = sb.lists()[0]["list_id"]
         members = [r.contact_id for r in await desk.db.call(lambda s: s.search("", None, lid, limit=2000))]
         assert len(members) > 500, "the seed should put more than 500 contacts on the first list"

@@ -10,15 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from ccdesk.files import UnwritableTarget
+from ccdesk.services.csv_writer import ExportCancelled, neutralise
 from ccdesk.services.database_thread import DatabaseThread
-from ccdesk.services.export import (
-    COLUMNS,
-    ExportCancelled,
-    ExportFailed,
-    OptOutExporter,
-    export_evidence,
-    neutralise,
-)
+from ccdesk.services.export import COLUMNS, OptOutExporter, export_evidence
+from tests.db_helpers import on_file
 
 LIST = {"list_id": "11111111-1111-1111-1111-111111111111", "name": "Newsletter"}
 BASE = datetime(2026, 5, 1, 9, 30, tzinfo=UTC)
@@ -41,11 +37,11 @@ def contact(i: int, *, unsubscribed: bool = True, first: str | None = None, reas
 @pytest.fixture
 def store(tmp_path: Path):
     st = DatabaseThread(tmp_path / "c.sqlite3")
-    st.call_sync(lambda s: s.upsert_lists([LIST]))
+    on_file(st, lambda s: s.upsert_lists([LIST]))
     rows = [contact(i) for i in range(5)] + [contact(5, unsubscribed=False), contact(6, deleted=True)]
     rows[1] = contact(1, first="=HYPERLINK(\"http://evil\",\"x\")", reason="+1 call me")
     rows[2] = contact(2, first="@SUM(A1)", reason="-2\nlines, \"quoted\"")
-    st.call_sync(lambda s: s.upsert_contacts(rows))
+    on_file(st, lambda s: s.upsert_contacts(rows))
     yield st
     st.close()
 
@@ -80,7 +76,7 @@ async def test_only_new_since_last_export_is_remembered_per_file(store: Database
     assert (await exporter.export_do_not_mail(feed, only_new=True)).rows == 6
     assert (await exporter.export_do_not_mail(feed, only_new=True)).rows == 0
     later = BASE + timedelta(days=30)
-    store.call_sync(lambda s: s.upsert_contacts([contact(9, when=later)]))
+    on_file(store, lambda s: s.upsert_contacts([contact(9, when=later)]))
     again = await exporter.export_do_not_mail(feed, only_new=True)
     assert again.rows == 1 and read(feed)[1][0] == "p9@example.com"
     assert (await exporter.export_do_not_mail(other, only_new=True)).rows == 7
@@ -93,8 +89,9 @@ async def test_a_full_disk_leaves_no_file_and_says_what_to_do(store: DatabaseThr
 
     monkeypatch.setattr("ccdesk.files.os.fsync", full)
     out = tmp_path / "dnm.csv"
-    with pytest.raises(ExportFailed, match="No space left"):
+    with pytest.raises(UnwritableTarget, match="No space left") as failed:
         await OptOutExporter(store).export_do_not_mail(out)
+    assert str(failed.value).startswith("Could not write dnm.csv in ")  # the message as shown, no "[Errno 28]"
     assert list(tmp_path.glob("*.csv*")) == [] and not list(tmp_path.glob(".ccdesk-*"))
 
 
@@ -107,9 +104,9 @@ async def test_cancel_leaves_no_file(store: DatabaseThread, tmp_path: Path) -> N
 
 
 def test_evidence_for_one_contact(store: DatabaseThread, tmp_path: Path) -> None:
-    row = store.call_sync(lambda s: s.get_contact(contact(1)["contact_id"]))
-    store.call_sync(lambda s: s.add_audit("unsubscribe", "sent", contact_id=row.contact_id, message="=cmd|x"))
-    journal = store.call_sync(lambda s: s.journal(row.contact_id))
+    row = on_file(store, lambda s: s.get_contact(contact(1)["contact_id"]))
+    on_file(store, lambda s: s.add_audit("unsubscribe", "sent", contact_id=row.contact_id, message="=cmd|x"))
+    journal = on_file(store, lambda s: s.journal(row.contact_id))
     out = tmp_path / "evidence.csv"
     assert export_evidence(out, row, journal) == 2
     rows = read(out)

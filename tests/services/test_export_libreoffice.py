@@ -12,6 +12,7 @@ import pytest
 
 from ccdesk.services.database_thread import DatabaseThread
 from ccdesk.services.export import OptOutExporter
+from tests.db_helpers import on_file
 
 from .test_export import LIST, contact
 
@@ -36,10 +37,10 @@ def to_xlsx_cells(csv_path: Path, work: Path) -> tuple[list[str], str]:
 async def test_no_formula_is_evaluated_from_exported_data(tmp_path: Path) -> None:
     store = DatabaseThread(tmp_path / "c.sqlite3")
     try:
-        store.call_sync(lambda s: s.upsert_lists([LIST]))
+        on_file(store, lambda s: s.upsert_lists([LIST]))
         rows = [contact(1, first='=HYPERLINK("http://evil","click")', reason="+1 555 0100"),
                 contact(2, first="@SUM(A1)", reason="-2+3"), contact(3, first="=1+1")]
-        store.call_sync(lambda s: s.upsert_contacts(rows))
+        on_file(store, lambda s: s.upsert_contacts(rows))
         out = tmp_path / "dnm.csv"
         await OptOutExporter(store).export_do_not_mail(out)
     finally:

@@ -33,7 +33,7 @@ async def test_only_the_resubscribe_emails_asked_for_are_sent(desk: Desk, server
     for cid in (d, e):  # opted out by clicking a link in an email, long before
         sb.contact_unsubscribes(cid, "Too many emails")
     before = {cid: sb.contact_json(cid) for cid in (a, b, c, d, e, f)}
-    await desk.pull.run()
+    await desk.sync.run()
     lists_of = {cid: before[cid]["list_memberships"] for cid in before}
     vip = sb.list_id("VIP")
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 
 from ccdesk.sandbox.server import SandboxServer
-from ccdesk.services.cache_pull import NEXT_HREF, CachePull
+from ccdesk.services.cache_pull import NEXT_HREF
 from ccdesk.services.desk import Desk
 from ccdesk.services.reconcile import LAST_COMPARE
 from ccdesk.services.sync import CHANGES, OPTOUTS, SyncEngine
@@ -70,8 +70,8 @@ async def test_a_refused_stored_link_restarts_the_full_pull(server: SandboxServe
     try:
         href = await _stale_link(desk, server)
         await desk.db.call(lambda s: s.set_state(NEXT_HREF, href))  # a pull that died after a page
-        result = await CachePull(desk.db, desk.client).run()  # one page of 500: no link to expire
-        assert result.contacts == 300 and not result.resumed
+        result = await desk.sync.run()  # the full pull, one page of 500: no link to expire
+        assert result.full_pull and result.contacts_read == 300
         assert await desk.db.call(lambda s: s.count()) == 300
         assert await desk.db.call(lambda s: s.get_state(NEXT_HREF)) is None
     finally:

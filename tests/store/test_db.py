@@ -70,7 +70,7 @@ def test_default_path_uses_platformdirs(monkeypatch: pytest.MonkeyPatch, tmp_pat
 
 
 def test_new_database_is_at_current_version(store: DeskDatabase, db_path: Path) -> None:
-    assert store.schema_version == SCHEMA_VERSION == len(MIGRATIONS)
+    assert user_version(store.connection) == SCHEMA_VERSION == len(MIGRATIONS)
     tables = {r[0] for r in store.connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"contacts", "lists", "memberships", "sync_state", "outbox", "audit", "contacts_fts"} <= tables
 
@@ -79,7 +79,7 @@ def test_reopen_keeps_data_and_version(db_path: Path) -> None:
     with DeskDatabase(db_path) as s:
         s.upsert_contacts([make_contact(1)])
     with DeskDatabase(db_path) as s:
-        assert s.schema_version == SCHEMA_VERSION
+        assert user_version(s.connection) == SCHEMA_VERSION
         assert s.count() == 1
 
 

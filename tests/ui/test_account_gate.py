@@ -53,6 +53,12 @@ async def test_sign_in_then_restore_then_signed_out_brings_the_screen_back(serve
     again.watch(told.append)
     await again.sign_out()
     assert told and again.session is not None and not again.session.signed_in
+    back: list[str] = []  # the window resumes the sender and the sync on this event
+    again.signed_in_again.connect(lambda: back.append("resumed"))
+    again.show_screen(told[0])
+    again.screen.start_browser()
+    await until(lambda: back == ["resumed"])
+    assert again.session.signed_in and again.screen is None
     await again.session.aclose()
     await session.aclose()
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from ccdesk.services.database_thread import DatabaseThread
 from ccdesk.store.database import DeskDatabase
 from ccdesk.ui.activity_tab import ActivityTab
+from tests.db_helpers import on_file
 from tests.ui.waiting import until
 
 
@@ -18,7 +19,7 @@ def _failed(store: DatabaseThread) -> int:
         s.mark_failed(item_id, "Constant Contact refused the request: contact not found")
         return item_id
 
-    return store.call_sync(make)
+    return on_file(store, make)
 
 
 
@@ -63,3 +64,20 @@ def test_journal_exports_every_entry(tmp_path: Path, qtbot) -> None:
             rows = list(csv.reader(f))
     # An address is never altered, even one starting with "=" (issue 14 item 2); other cells would be marked.
     assert len(rows) == 1204 and rows[1][6].startswith("=p")
+
+
+def test_a_journal_that_cannot_be_written_is_explained_not_raised(tmp_path: Path, qtbot, monkeypatch) -> None:
+    """One error policy for every CSV (csv_writer.py): the message names the file and says what to do."""
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+    target = tmp_path / "no-such-folder" / "journal.csv"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    with DeskDatabase(tmp_path / "c.sqlite3") as s:
+        s.add_audit("unsubscribe", "sent", contact_id="c1", email="a@example.com", actor="alice")
+        tab = ActivityTab(s)
+        qtbot.addWidget(tab)
+        tab.export_journal()
+        boxes = tab.findChildren(QMessageBox)
+    assert [b.windowTitle() for b in boxes] == ["Export failed"]
+    assert str(target.parent) in boxes[0].text() and "does not exist" in boxes[0].text()
+    assert not target.parent.exists()

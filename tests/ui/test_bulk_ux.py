@@ -9,6 +9,7 @@ from pathlib import Path
 from ccdesk.sandbox.server import SandboxServer
 from ccdesk.ui.bulk_file_dialog import BulkMode
 from ccdesk.ui.dialogs.unsubscribe import PRESET_REASONS
+from tests.db_helpers import on_file
 from tests.ui.test_bulk_file_dialog import _email, _mailable, _preview
 from tests.ui.test_window_e2e import running, sb, server  # noqa: F401 - the fixture
 from tests.ui.waiting import until
@@ -82,7 +83,7 @@ def test_the_activity_tab_names_the_address_being_added(tmp_path: Path, qtbot) -
     store = DatabaseThread(db)
     reader = DeskDatabase(db)
     try:
-        store.call_sync(lambda s: s.enqueue("add_unsubscribed", None, {"email": "not.yet@elsewhere.example"}))
+        on_file(store, lambda s: s.enqueue("add_unsubscribed", None, {"email": "not.yet@elsewhere.example"}))
         tab = ActivityTab(reader, store, on_changed=lambda: None)
         qtbot.addWidget(tab)
         cells = [tab.queue.item(0, c).text() for c in range(tab.queue.columnCount())]

@@ -312,11 +312,6 @@ def isolate(text: str) -> str:
     return f"\u2068{text}\u2069"
 
 
-def plural(n: int, one: str, many: str | None = None) -> str:
-    """``1 contact``, ``12 contacts``."""
-    return f"{n} {one if n == 1 else (many or one + 's')}"
-
-
 def join_and(items: Sequence[str]) -> str:
     """``a``, ``a and b``, ``a, b and c``."""
     if len(items) <= 1:

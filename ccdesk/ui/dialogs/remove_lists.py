@@ -20,10 +20,10 @@ from ccdesk.ui.dialogs import (
     heading,
     isolate,
     muted_color,
-    plural,
     set_text_color,
     wrapped,
 )
+from ccdesk.wording import is_are, plural
 
 
 def membership_counts(contacts: Sequence[ContactChoice]) -> dict[str, int]:
@@ -93,7 +93,7 @@ class RemoveFromListsDialog(QDialog):
         if self._bulk and self._targets:
             layout.addWidget(contact_list(self._targets, "Contacts to remove from lists"))
         if self._skipped and self._bulk:
-            verb = "is" if len(self._skipped) == 1 else "are"
+            verb = is_are(self._skipped)
             layout.addWidget(bold(f"{plural(len(self._skipped), 'deleted contact')} {verb} skipped "
                                   "(deleted contacts are on no list)"))
             layout.addWidget(contact_list(self._skipped, "Skipped contacts"))

@@ -41,10 +41,10 @@ from ccdesk.ui.dialogs import (
     isolate,
     join_and,
     muted_color,
-    plural,
     set_text_color,
     wrapped,
 )
+from ccdesk.wording import is_are, plural
 
 PRESET_REASONS: tuple[str, ...] = (
     "Asked by phone",
@@ -248,7 +248,7 @@ class UnsubscribeDialog(QDialog):
                     "unsubscribe deleted contacts (that would bring them back).")
             layout.addWidget(Notice("info", text))
             return
-        verb = "is" if len(self._skipped) == 1 else "are"
+        verb = is_are(self._skipped)
         layout.addWidget(bold(f"{plural(len(self._skipped), 'contact')} {verb} skipped: already unsubscribed "
                               "or deleted"))
         notes = [SKIPPED_STATUSES[c.status] for c in self._skipped]

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 
+from ccdesk.api import CCClient
 from ccdesk.auth.config import AuthConfig
 from ccdesk.auth.flows import sign_in_pkce
 from ccdesk.auth.session import AuthSession
@@ -21,6 +24,7 @@ log = logging.getLogger(__name__)
 DEMO_CLIENT_ID = "ccdesk-demo"
 DEMO_CONTACTS = 2500
 DEMO_SEED = 7
+DEMO_ACCOUNT_NAME = "Demo account (sandbox)"
 
 
 @dataclass
@@ -65,3 +69,35 @@ async def start_demo(contacts: int = DEMO_CONTACTS, seed: int = DEMO_SEED) -> De
         raise
     log.info("demo: signed in to the sandbox at %s", server.base_url)
     return DemoAccount(server, session)
+
+
+@dataclass
+class DemoRun:
+    """What the window needs for demo mode: the signed-in sandbox, a client on it, and a cache file of its own
+    (the sandbox starts afresh every time, so the demo's cache does too)."""
+
+    demo: DemoAccount
+    client: CCClient
+    db_path: Path
+    account: str = DEMO_ACCOUNT_NAME
+    _tmp: tempfile.TemporaryDirectory[str] | None = field(default=None, repr=False)
+
+    @property
+    def server(self) -> SandboxServer:
+        return self.demo.server
+
+    async def close(self) -> None:
+        """The sign-in, the sandbox and the temporary folder (the client closes with the Desk built on it)."""
+        await self.demo.session.aclose()
+        self.demo.stop()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+
+async def open_demo(db_path: Path | None = None) -> DemoRun:
+    demo = await start_demo()
+    client = CCClient(demo.session, base_url=demo.server.api_base)
+    if db_path is not None:
+        return DemoRun(demo, client, db_path)
+    tmp = tempfile.TemporaryDirectory(prefix="ccdesk-demo-")
+    return DemoRun(demo, client, Path(tmp.name) / "demo.sqlite3", _tmp=tmp)

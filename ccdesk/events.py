@@ -1,4 +1,5 @@
-"""A tiny Qt-free observer, so services can announce things and the UI can adapt them to Qt signals."""
+"""The one observer mechanism below the window: a tiny Qt-free event. Services and the sign-in announce things
+with it (`sync.finished`, `session.events`, ...) and the UI adapts them to Qt signals."""
 
 from __future__ import annotations
 

@@ -1,0 +1,39 @@
+"""The settings and the API client of a signed-in account, the same for the window and every command."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ccdesk.api import CCClient
+from ccdesk.api.shared_budget import SharedBudget
+from ccdesk.auth.session import AuthSession
+from ccdesk.preferences import Preferences
+from ccdesk.store.audit import set_identity
+from ccdesk.store.sqlite_file import default_db_path
+
+
+def load_settings(args: argparse.Namespace) -> Preferences:
+    """The saved settings, with this run's `--api-base`/`--auth-base` (not saved: they are for this run)."""
+    prefs = Preferences.load()
+    if getattr(args, "api_base", None):
+        prefs.api_base = args.api_base
+    if getattr(args, "auth_base", None):
+        prefs.auth_base = args.auth_base
+    return prefs
+
+
+def record_identity(prefs: Preferences) -> None:
+    """The desk name and Constant Contact user from Settings go into every journal row from now on."""
+    set_identity(desk=prefs.desk_name, cc_user=prefs.cc_user)
+
+
+def account_client(session: AuthSession, prefs: Preferences) -> CCClient:
+    """The API client over a sign-in. Every ccdesk process of this desk using this API key draws from one
+    request budget (api/shared_budget.py)."""
+    return CCClient(session, base_url=prefs.api_base, rate_limiter=SharedBudget(session.config.client_id))
+
+
+def cache_path(args: argparse.Namespace) -> Path:
+    """`--db`, or the cache file in the user data directory."""
+    return Path(args.db) if getattr(args, "db", None) else default_db_path()

@@ -1,0 +1,93 @@
+"""The one paging loop: read contact pages and store each with the link to the next, in one transaction.
+
+Used by the full pull (cache_pull.py) and the sync passes (sync.py). A crash resumes at the first page not
+stored; a stored link the service refuses (400: links can expire) is dropped and the read starts again from
+its bookmark (the top, or the pass's checkpoint).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ccdesk.api import CCClient, ValidationError
+from ccdesk.store.database import DeskDatabase
+
+from .database_thread import DatabaseThread
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 500
+INCLUDE = ["list_memberships"]
+
+
+@dataclass
+class PagesRead:
+    read: int = 0
+    total: int | None = None  # the server's count, when it gave one
+    new_optouts: list[str] = field(default_factory=list)
+    link_refused: bool = False  # a stored link was refused and the read started again
+
+
+class _LinkRefused(Exception):
+    """A next-page link (stored or just received) was refused with 400."""
+
+
+@dataclass(frozen=True)
+class PageReader:
+    """Where the pages go: `link_key` is the state key holding the next-page link; `last_page_state` adds
+    state written with the last page (e.g. when a full pull completed)."""
+
+    db: DatabaseThread
+    client: CCClient
+    clock: Callable[[], datetime]
+    link_key: str
+    last_page_state: Callable[[], dict[str, str | None]] = dict
+
+    async def read(self, filters: dict[str, Any], resume: str | None,
+                   on_page: Callable[[int, int | None], None] | None = None, *,
+                   restarted: Callable[[], Awaitable[None]] | None = None) -> PagesRead:
+        """Every page from `resume` (a stored link) or from the first filtered request. A refused stored link
+        is forgotten, `restarted()` runs (the caller moves its bookmark), and the read starts again once."""
+        try:
+            return await self._pages(filters, resume, on_page, retry_links=True)
+        except _LinkRefused:
+            log.warning("%s: the stored paging link was refused; reading again from the start", self.link_key)
+            await self.db.call(lambda s: s.set_state(self.link_key, None))
+            if restarted is not None:
+                await restarted()
+            result = await self._pages(filters, None, on_page, retry_links=False)
+            result.link_refused = True
+            return result
+
+    async def _pages(self, filters: dict[str, Any], resume: str | None,
+                     on_page: Callable[[int, int | None], None] | None, *, retry_links: bool) -> PagesRead:
+        result = PagesRead()
+        following = resume is not None
+        pages = self.client.iter_contact_pages(include=INCLUDE, include_count=resume is None, limit=PAGE_SIZE,
+                                               start_href=resume, **filters)
+        try:
+            async for page in pages:
+                following = True
+                result.total = page.contacts_count if page.contacts_count is not None else result.total
+                raw = [c.raw for c in page.contacts]
+                # No next link (the last page) clears the link: the next read starts from its bookmark.
+                state: dict[str, str | None] = {self.link_key: page.next_href}
+                if page.next_href is None:
+                    state.update(self.last_page_state())
+                outcome = await self.db.call(functools.partial(
+                    DeskDatabase.upsert_contacts, contacts=raw, fetched_at=self.clock(), state=state))
+                result.new_optouts.extend(outcome.new_optouts)
+                result.read += len(raw)
+                if on_page:
+                    on_page(result.read, result.total)
+        except ValidationError:
+            # A 400 on a link (not on the first, filtered request) means the link is refused.
+            if following and retry_links:
+                raise _LinkRefused() from None
+            raise
+        return result
