@@ -200,8 +200,8 @@ def test_random_operations_keep_counters_and_index_consistent(store: DeskDatabas
 
 
 def test_many_addresses_at_once_match_one_by_one(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from ccdesk.store import bench
     from ccdesk.store.database import DeskDatabase
+    from tests.benchmarks import store_fill as bench
 
     with DeskDatabase(tmp_path / "many.sqlite3") as store:
         bench.fill(store, 500, seed=4)

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from ccdesk.store import bench
 from ccdesk.store import name_order as name_order_module
 from ccdesk.store import search as search_module
 from ccdesk.store.database import DeskDatabase
+from tests.benchmarks import store_fill as bench
 
 QUERIES = ["a", "ja", "son", "smith", "gmail", "corp", "lopez", "xyz-none", "jo gmail", "an", "e"]
 
