@@ -247,6 +247,8 @@ async def test_real_rate_limit_is_respected_by_the_client(start) -> None:
     async with client_for(server, rate_limiter=RateLimiter(rate=4), retry=RetryPolicy(attempts=1)) as client:
         for _ in range(10):
             await client.get_contact(cid)  # any 429 would raise: retries are off
+        assert (client.stats.requests, client.stats.retries) == (10, 0)
+    assert server.sandbox.requests_matching("GET", f"/v3/contacts/{cid}") == 10
 
 
 async def test_malformed_bodies_give_the_malformed_response_error(start) -> None:
