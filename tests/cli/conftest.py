@@ -9,7 +9,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,6 @@ import pytest
 from ccdesk.auth.token_store import KeyringTokenStore
 from ccdesk.bootstrap.demo import signed_in_to_sandbox
 from ccdesk.preferences import Preferences
-from ccdesk.sandbox.app import SandboxConfig
 from ccdesk.sandbox.server import SandboxServer
 from tests.auth.conftest import SecretService, secret_service  # noqa: F401 - the fixture, shared
 
@@ -61,21 +60,19 @@ def cli_env(home: Path, **extra: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def signed_in_cli(tmp_path: Path, secret_service: SecretService) -> Iterator[Cli]:  # noqa: F811
+def signed_in_cli(tmp_path: Path, secret_service: SecretService,  # noqa: F811
+                  start_sandbox: Callable[..., SandboxServer]) -> Iterator[Cli]:
     """A sandbox (300 contacts, real rate limit), the window's preferences, and a sign-in in the keyring."""
     from keyring.backends import SecretService as secret_service_backend
 
-    server = SandboxServer(SandboxConfig(contacts=300, seed=11, auto_approve=True, activity_seconds=0.2)).start()
-    try:
-        _config, tokens = asyncio.run(signed_in_to_sandbox(server, CLIENT_ID))
-        home = tmp_path / "home"
-        env = cli_env(home, PYTHON_KEYRING_BACKEND="keyring.backends.SecretService.Keyring",
-                      DBUS_SESSION_BUS_ADDRESS=secret_service.bus_address)
-        Preferences(client_id=CLIENT_ID, auth_base=server.base_url, api_base=server.api_base).save(
-            home / "config" / "ccdesk" / "preferences.json")
-        store = KeyringTokenStore(CLIENT_ID, backend=secret_service_backend.Keyring())
-        store.save(tokens)
-        yield Cli(server, home, env, home / "data" / "ccdesk" / "ccdesk.sqlite3")
-        store.clear()
-    finally:
-        server.stop()
+    server = start_sandbox(contacts=300, seed=11, auto_approve=True, activity_seconds=0.2)
+    _config, tokens = asyncio.run(signed_in_to_sandbox(server, CLIENT_ID))
+    home = tmp_path / "home"
+    env = cli_env(home, PYTHON_KEYRING_BACKEND="keyring.backends.SecretService.Keyring",
+                  DBUS_SESSION_BUS_ADDRESS=secret_service.bus_address)
+    Preferences(client_id=CLIENT_ID, auth_base=server.base_url, api_base=server.api_base).save(
+        home / "config" / "ccdesk" / "preferences.json")
+    store = KeyringTokenStore(CLIENT_ID, backend=secret_service_backend.Keyring())
+    store.save(tokens)
+    yield Cli(server, home, env, home / "data" / "ccdesk" / "ccdesk.sqlite3")
+    store.clear()

@@ -11,6 +11,7 @@ import pytest_asyncio
 
 from ccdesk.sandbox.app import SandboxConfig, create_app
 from ccdesk.sandbox.state import Sandbox
+from tests.sandboxes import FakeClock, asgi_client
 
 from .schemas import (
     definition_of,
@@ -24,21 +25,13 @@ TOKEN = "contract-token"
 ALL = "custom_fields,list_memberships,phone_numbers,street_addresses,taggings,notes"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_790_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def sandbox_app(clock: Clock) -> Any:
+def sandbox_app(clock: FakeClock) -> Any:
     return create_app(SandboxConfig(contacts=600, seed=11, rate_limit=0, tokens=[TOKEN], clock=clock))
 
 
@@ -50,8 +43,7 @@ def sandbox(sandbox_app: Any) -> Sandbox:
 
 @pytest_asyncio.fixture
 async def client(sandbox_app: Any) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox_app), base_url="http://sandbox.test",
-                                 headers={"Authorization": f"Bearer {TOKEN}"}) as c:
+    async with asgi_client(sandbox_app, TOKEN) as c:
         yield c
 
 
@@ -141,7 +133,7 @@ async def test_lists(client: httpx.AsyncClient, sandbox: Sandbox) -> None:
         check("/contact_lists/{list_id}", "get", r, 200)
 
 
-async def test_activities_in_every_state(client: httpx.AsyncClient, sandbox: Sandbox, clock: Clock) -> None:
+async def test_activities_in_every_state(client: httpx.AsyncClient, sandbox: Sandbox, clock: FakeClock) -> None:
     vip, contact = sandbox.list_id("VIP"), sandbox.contact_ids(limit=1)[0]
     requests = {
         "/activities/add_list_memberships": ("ListActivityAddContacts",

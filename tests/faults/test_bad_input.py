@@ -19,8 +19,8 @@ from tests.services.conftest import make_client
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def desk_and_sandbox(start_server, tmp_path: Path):  # type: ignore[no-untyped-def]
-    server: SandboxServer = start_server(contacts=200, seed=9)
+async def desk_and_sandbox(start_sandbox, tmp_path: Path):  # type: ignore[no-untyped-def]
+    server: SandboxServer = start_sandbox(contacts=200, seed=9)
     desk = Desk(make_client(server), tmp_path / "bad-input.sqlite3")
     await desk.sync.run()
     yield desk, server.sandbox

@@ -93,14 +93,14 @@ async def test_bulk_removal_from_a_list(desk: Desk, server: SandboxServer, tmp_p
     assert [line.outcome for line in lines].count("removed") == 6
 
 
-async def test_ten_thousand_addresses_preview_exactly_and_removal_matches(start_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+async def test_ten_thousand_addresses_preview_exactly_and_removal_matches(start_sandbox, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """10,000 rows (half of them in the account) from Excel's UTF-16: the preview counts each group exactly,
     and the removal (activities of <= 500) changes exactly the contacts the preview said it would."""
     from ccdesk.services.bulk import classify_remove, match
     from ccdesk.services.desk import Desk
     from tests.services.conftest import make_client
 
-    server = start_server(contacts=6_000, seed=8)
+    server = start_sandbox(contacts=6_000, seed=8)
     sb = server.sandbox
     lid = sb.lists()[0]["list_id"]
     active = sb.contact_ids(status="active")[:5_000]

@@ -67,8 +67,8 @@ async def test_other_changes_and_deletes_are_caught(server: SandboxServer, tmp_p
         await desk.close()
 
 
-async def test_a_pass_interrupted_after_a_page_resumes_there(start_server, tmp_path: Path) -> None:
-    server = start_server(contacts=1200)
+async def test_a_pass_interrupted_after_a_page_resumes_there(start_sandbox, tmp_path: Path) -> None:
+    server = start_sandbox(contacts=1200)
     desk, engine = await _synced_desk(server, tmp_path)
     try:
         sb = server.sandbox
@@ -110,8 +110,8 @@ async def test_account_opt_outs_and_deleted_ones_appear_exactly_once(server: San
         await desk.close()
 
 
-async def test_throttling_and_server_errors_mid_sync_are_survived(start_server, tmp_path: Path) -> None:
-    server = start_server(contacts=1600)
+async def test_throttling_and_server_errors_mid_sync_are_survived(start_sandbox, tmp_path: Path) -> None:
+    server = start_sandbox(contacts=1600)
     desk, engine = await _synced_desk(server, tmp_path)
     try:
         sb = server.sandbox
@@ -144,8 +144,8 @@ async def test_full_resync_drops_contacts_the_account_no_longer_has(server: Sand
         await desk.close()
 
 
-async def test_an_opt_out_made_during_a_sync_is_reported_exactly_once(start_server, tmp_path: Path) -> None:
-    server = start_server(contacts=2000)
+async def test_an_opt_out_made_during_a_sync_is_reported_exactly_once(start_sandbox, tmp_path: Path) -> None:
+    server = start_sandbox(contacts=2000)
     desk, engine = await _synced_desk(server, tmp_path)
     try:
         sb = server.sandbox
@@ -164,8 +164,8 @@ async def test_an_opt_out_made_during_a_sync_is_reported_exactly_once(start_serv
         await desk.close()
 
 
-async def test_a_sync_killed_halfway_ends_with_the_same_cache(start_server, tmp_path: Path) -> None:
-    server = start_server(contacts=1800)
+async def test_a_sync_killed_halfway_ends_with_the_same_cache(start_sandbox, tmp_path: Path) -> None:
+    server = start_sandbox(contacts=1800)
     whole = Desk(make_client(server), tmp_path / "whole.sqlite3")
     broken = Desk(make_client(server), tmp_path / "broken.sqlite3")
     try:
