@@ -12,6 +12,7 @@ import httpx
 
 from ccdesk.sandbox.app import SandboxConfig
 from ccdesk.sandbox.server import SandboxServer
+from ccdesk.sandbox.state import Sandbox
 
 START = 1_790_000_000.0  # 2026-09-21T14:13:20Z
 
@@ -27,6 +28,12 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+
+def subscribed(sb: Sandbox) -> list[str]:
+    """The sandbox's active contacts that are not unsubscribed (ones an unsubscribe would change)."""
+    return [c for c in sb.contact_ids(status="active")
+            if sb.contact_json(c)["email_address"]["permission_to_send"] != "unsubscribed"]
 
 
 @contextmanager

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-import pytest_asyncio
 
-from ccdesk.sandbox.app import SandboxConfig, create_app
 from ccdesk.sandbox.state import Sandbox
-from tests.sandboxes import FakeClock, asgi_client
+from tests.sandboxes import FakeClock
 
 from .schemas import (
     definition_of,
@@ -21,30 +18,7 @@ from .schemas import (
     validate_response,
 )
 
-TOKEN = "contract-token"
 ALL = "custom_fields,list_memberships,phone_numbers,street_addresses,taggings,notes"
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def sandbox_app(clock: FakeClock) -> Any:
-    return create_app(SandboxConfig(contacts=600, seed=11, rate_limit=0, tokens=[TOKEN], clock=clock))
-
-
-@pytest.fixture
-def sandbox(sandbox_app: Any) -> Sandbox:
-    sb: Sandbox = sandbox_app.state.sandbox
-    return sb
-
-
-@pytest_asyncio.fixture
-async def client(sandbox_app: Any) -> AsyncIterator[httpx.AsyncClient]:
-    async with asgi_client(sandbox_app, TOKEN) as c:
-        yield c
 
 
 def check(path: str, method: str, response: httpx.Response, status: int) -> Any:

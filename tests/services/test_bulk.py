@@ -18,13 +18,13 @@ from ccdesk.services.bulk import (
     save_report,
 )
 from ccdesk.services.desk import Desk
+from tests.sandboxes import subscribed
 from tests.services.conftest import TOKEN
 
 
 def _file(tmp_path: Path, server: SandboxServer) -> tuple[Path, list[str], list[str]]:
     sb = server.sandbox
-    mailable = [c for c in sb.contact_ids(status="active")
-                if sb.contact_json(c)["email_address"]["permission_to_send"] != "unsubscribed"][:8]
+    mailable = subscribed(sb)[:8]
     unsub = sb.contact_ids(status="unsubscribed")[:3]
     emails = [sb.contact_json(c)["email_address"]["address"] for c in mailable + unsub]
     lines = ["Email,Name"] + [f" {e.upper()} ,x" for e in emails] + [f"{emails[0]},dup", "nobody@nowhere.example,",

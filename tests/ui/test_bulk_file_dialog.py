@@ -10,14 +10,14 @@ from PySide6.QtCore import Qt
 from ccdesk.sandbox.server import SandboxServer
 from ccdesk.store.rows import OutboxState
 from ccdesk.ui.bulk_file_dialog import IMPORT_REASON, BulkFileDialog, BulkMode
+from tests.sandboxes import subscribed
 from tests.ui.test_window_e2e import App, running, sb, server  # noqa: F401 - the fixture
 from tests.ui.waiting import until
 
 
 def _mailable(srv: SandboxServer, n: int) -> list[str]:
     s = sb(srv)
-    return [c for c in s.contact_ids(status="active")
-            if s.contact_json(c)["email_address"]["permission_to_send"] != "unsubscribed"][:n]
+    return subscribed(s)[:n]
 
 
 def _email(srv: SandboxServer, cid: str) -> str:
