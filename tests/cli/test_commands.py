@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import Cli, cli_env
+from tests.desk_home import user_env
+
+from .conftest import Cli
 
 pytestmark = pytest.mark.keyring
 
@@ -62,7 +64,7 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 
 def test_without_a_sign_in_every_command_says_how_to_sign_in(tmp_path: Path) -> None:
-    env = cli_env(tmp_path / "home", PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
+    env = user_env(tmp_path / "home", PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
     for args in (["sync"], ["export-optouts", "--out", str(tmp_path / "x.csv")],
                  ["remove-from-list", "--list", "A", "--file", str(tmp_path / "none.csv")]):
         proc = subprocess.run([sys.executable, "-m", "ccdesk", *args], env=env, capture_output=True, text=True,

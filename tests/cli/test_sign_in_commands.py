@@ -21,8 +21,7 @@ from ccdesk.preferences import Preferences
 from ccdesk.sandbox.app import SandboxConfig
 from ccdesk.sandbox.server import SandboxServer
 from tests.auth.conftest import SecretService, secret_service  # noqa: F401 - the fixture, shared
-
-from .conftest import ROOT, cli_env
+from tests.desk_home import ROOT, user_env
 
 pytestmark = pytest.mark.keyring
 
@@ -65,9 +64,8 @@ def desk(tmp_path: Path, secret_service: SecretService) -> Iterator[Desk]:  # no
     server = SandboxServer(config).start()
     server.sandbox.tokens.oauth.device_interval_s = 1.0
     home = tmp_path / "home"
-    env = cli_env(home, PYTHON_KEYRING_BACKEND="keyring.backends.SecretService.Keyring",
-                  DBUS_SESSION_BUS_ADDRESS=secret_service.bus_address,
-                  BROWSER=f"{sys.executable} {ROOT / 'tests' / 'cli' / 'fake_browser.py'} %s")
+    env = user_env(home, secret_service.bus_address,
+                   BROWSER=f"{sys.executable} {ROOT / 'tests' / 'cli' / 'fake_browser.py'} %s")
     Preferences(redirect_uri=redirect).save(home / "config" / "ccdesk" / "preferences.json")
     try:
         yield Desk(server, home, env, redirect)
