@@ -90,6 +90,7 @@ def test_wrong_encoding_is_still_read(tmp_path: Path) -> None:
     assert result.invalid == [(3, "bad-address")]
 
 
+@pytest.mark.slow  # writes a 1,000,000-line file
 def test_a_million_rows_are_refused_quickly_with_a_way_out(tmp_path: Path) -> None:
     path = tmp_path / "huge.csv"
     with open(path, "w", encoding="utf-8") as f:
