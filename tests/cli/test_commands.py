@@ -203,6 +203,7 @@ def test_quota_exhausted_and_service_down_have_their_own_codes(signed_in_cli: Cl
     assert code == 4 and "00:00 UTC" in result["error"], result
 
 
+@pytest.mark.slow  # ~12 s
 def test_temporary_failures_leave_the_rest_queued_with_code_5_and_the_next_run_sends_it(signed_in_cli: Cli,
                                                                                        tmp_path: Path) -> None:
     cli = signed_in_cli
@@ -229,6 +230,7 @@ def test_progress_is_plain_lines_when_not_a_terminal(signed_in_cli: Cli) -> None
     assert os.environ.get("DISPLAY") is None or "DISPLAY" not in signed_in_cli.env
 
 
+@pytest.mark.slow  # ~12 s
 def test_interrupted_halfway_then_run_again_sends_nothing_twice(signed_in_cli: Cli, tmp_path: Path) -> None:
     cli = signed_in_cli
     sb = cli.server.sandbox

@@ -100,6 +100,7 @@ def _device_sign_in(desk: Desk, *extra: str) -> subprocess.CompletedProcess[str]
     return subprocess.CompletedProcess(proc.args, proc.returncode, shown + out, err)
 
 
+@pytest.mark.slow  # ~15-30 s
 def test_device_sign_in_status_sync_sign_out(desk: Desk) -> None:
     code, before = desk.status()
     assert code == 3 and not before["signed_in"] and before["device_api_key"] is None
@@ -125,6 +126,7 @@ def test_device_sign_in_status_sync_sign_out(desk: Desk) -> None:
     assert again.returncode == 3 and "ccdesk sign-in" in again.stderr
 
 
+@pytest.mark.slow  # ~15-30 s
 def test_browser_sign_in_with_a_localhost_redirect(desk: Desk) -> None:
     done = desk.run("sign-in", "--client-id", BROWSER_KEY)
     assert done.returncode == 0, done.stderr

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 
 from ccdesk.sandbox.server import SandboxServer
 from ccdesk.services.address_file import read_address_file
@@ -93,6 +94,7 @@ async def test_bulk_removal_from_a_list(desk: Desk, server: SandboxServer, tmp_p
     assert [line.outcome for line in lines].count("removed") == 6
 
 
+@pytest.mark.slow  # 10,000 addresses against 6,000 contacts: ~20 s
 async def test_ten_thousand_addresses_preview_exactly_and_removal_matches(start_sandbox, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """10,000 rows (half of them in the account) from Excel's UTF-16: the preview counts each group exactly,
     and the removal (activities of <= 500) changes exactly the contacts the preview said it would."""
