@@ -36,7 +36,7 @@ install -m 0644 packaging/linux/ccdesk.desktop "$DEB/usr/share/applications/ccde
 for size in 16 24 32 48 64 128 256 512; do
   install -D -m 0644 "resources/ccdesk-$size.png" "$DEB/usr/share/icons/hicolor/${size}x${size}/apps/ccdesk.png"
 done
-install -D -m 0644 resources/ccdesk.svg "$DEB/usr/share/icons/hicolor/scalable/apps/ccdesk.svg"
+install -D -m 0644 ccdesk/resources/ccdesk.svg "$DEB/usr/share/icons/hicolor/scalable/apps/ccdesk.svg"
 install -m 0755 packaging/linux/postinst packaging/linux/postrm "$DEB/DEBIAN/"
 find "$DEB/opt/ccdesk" -type d -exec chmod 0755 {} +
 find "$DEB/opt/ccdesk" -type f -exec chmod u+rw,go+r {} +

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 KEYS = {"search_p50_ms_100k", "search_p95_ms_100k", "search_p95_ms_1m", "pull_contacts_per_s_unthrottled",
         "pull_fraction_of_ceiling", "naive_pull_contacts_per_s", "incremental_sync_s_100k", "gui_max_stall_ms",
@@ -19,6 +21,7 @@ KEYS |= {"multiprocess_signed_out"}  # issue 12 (tests/benchmarks/bench_multipro
 KEYS |= {"bad_inputs_tried", "bad_inputs_mishandled"}  # issue 14 (tests/benchmarks/bench_bad_input.py)
 
 
+@pytest.mark.slow  # every benchmark at its smallest: ~100 s
 def test_selftest_writes_every_key(tmp_path: Path) -> None:
     out = tmp_path / "figures.json"
     run = subprocess.run([sys.executable, str(ROOT / "tests/benchmarks/run.py"), "--selftest", "--json", str(out)],

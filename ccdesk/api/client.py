@@ -202,11 +202,11 @@ class CCClient(ContactWrites):
         for name, value in (("status", status), ("lists", lists), ("tags", tags), ("include", include)):
             if value:
                 params[name] = _csv(value)
-        for name, value in (("updated_after", updated_after), ("updated_before", updated_before),
+        for name, when in (("updated_after", updated_after), ("updated_before", updated_before),
                             ("created_after", created_after), ("created_before", created_before),
                             ("optout_after", optout_after), ("optout_before", optout_before)):
-            if value is not None:
-                params[name] = _iso(value)
+            if when is not None:
+                params[name] = _iso(when)
         if email:
             params["email"] = email
         if include_count:

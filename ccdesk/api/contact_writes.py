@@ -11,7 +11,7 @@ Each sends as little as the service needs, because Constant Contact acts on what
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .errors import ValidationError
@@ -31,7 +31,9 @@ class ContactWrites:
         async def get_contact(self, contact_id: str, include: Sequence[str] = ...) -> Contact: ...
         async def put_contact(self, contact_id: str, body: JSON) -> Contact: ...
         async def remove_list_memberships(self, contact_ids: Sequence[str], list_ids: Sequence[str]) -> Activity: ...
-        async def wait_for_activity(self, activity: Activity, **kwargs: Any) -> Activity: ...
+        async def wait_for_activity(self, activity: Activity, *, poll_s: float = ..., max_poll_s: float = ...,
+                                    timeout_s: float = ...,
+                                    on_progress: Callable[[Activity], None] | None = ...) -> Activity: ...
 
     async def unsubscribe(self, contact_id: str, reason: str | None, source: UpdateSource) -> Contact:
         """Opt a contact out, changing nothing else (see the module docstring for the body).

@@ -40,7 +40,7 @@ class RetryPolicy:
         return idempotent
 
     def _throttled_cap(self, attempt: int) -> float:
-        return min(self.max_delay, self.max_throttled_delay, self.base_delay * (2 ** min(attempt - 1, 16)))
+        return min(self.max_delay, self.max_throttled_delay, self.base_delay * (2.0 ** min(attempt - 1, 16)))
 
     def delay(self, attempt: int, rng: random.Random | None = None, error: ApiError | None = None) -> float:
         """Seconds to wait before attempt number `attempt + 1` (attempt counts from 1): the server's Retry-After

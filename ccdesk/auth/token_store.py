@@ -25,6 +25,7 @@ from contextlib import contextmanager, suppress
 import keyring
 import keyring.backend
 import keyring.errors
+from keyring.backend import KeyringBackend
 
 from .keyring_health import backend_label, backend_problem, failure_cause
 from .tokenset import TokenSet
@@ -128,7 +129,7 @@ class KeyringTokenStore(TokenStore):
     """
 
     def __init__(self, client_id: str, *, service: str = SERVICE,
-                 backend: keyring.backend.KeyringBackend | None = None) -> None:
+                 backend: KeyringBackend | None = None) -> None:
         super().__init__()
         if not client_id:
             raise ValueError("client_id is required")
@@ -136,7 +137,7 @@ class KeyringTokenStore(TokenStore):
         self.service = service
         self._backend = backend
 
-    def keyring(self) -> keyring.backend.KeyringBackend:
+    def keyring(self) -> KeyringBackend:
         """The backend to use; TokenStoreError (with the real cause) when none can be loaded or it is refused."""
         with _keyring_errors("open"):
             backend = self._backend or keyring.get_keyring()
@@ -218,7 +219,7 @@ class KeyringTokenStore(TokenStore):
         split = _split_header(head) if head else None
         return [self._part_name(split[0], i) for i in range(split[1])] if split else []
 
-    def _delete_quietly(self, kr: keyring.backend.KeyringBackend, names: list[str]) -> None:
+    def _delete_quietly(self, kr: KeyringBackend, names: list[str]) -> None:
         for name in names:
             with suppress(keyring.errors.PasswordDeleteError):
                 kr.delete_password(self.service, name)

@@ -63,7 +63,8 @@ class DeviceEndpoints:
     def _new_sign_in(self, client_id: str) -> None:
         raise NotImplementedError
 
-    def _issue(self, client_id: str, scope: str, request: Request, **kw: Any) -> dict[str, Any]:
+    def _issue(self, client_id: str, scope: str, request: Request, *, record: Any = None,
+               reuse_refresh: str | None = None, refresh_scope: str | None = None) -> dict[str, Any]:
         raise NotImplementedError
 
     def device_grants(self) -> list[DeviceGrant]:
@@ -143,7 +144,7 @@ class DeviceEndpoints:
         """The page where the user types (or arrives with) the user code and approves or denies it."""
         if request.method == "POST":
             form = parse_form(await request.body())
-            decision = "approved" if form.get("decision") == "approve" else "denied"
+            decision: DeviceStatus = "approved" if form.get("decision") == "approve" else "denied"
             try:
                 self._decide_device(form.get("user_code", ""), decision)
             except KeyError:

@@ -320,8 +320,8 @@ def _read(path: Path, encoding: str, text: Iterator[str]) -> AddressFile:
     email_col = _find(headers, EMAIL_HEADERS)
     has_header = email_col is not None or not any(is_valid_email(c.strip()) for c in headers)
     sample = [first] if not has_header else []
-    for cells in reader:  # a sample, to find the address column when no header names it
-        sample.append(cells)
+    for record in reader:  # a sample, to find the address column when no header names it
+        sample.append(record)
         if len(sample) >= 50:
             break
     if email_col is None:

@@ -17,7 +17,8 @@ from ccdesk.store.database import DeskDatabase
 from ccdesk.store.rows import ContactRow, OutboxState
 from ccdesk.wording import moment
 
-from .actions import AskedBy, Queued
+from .actions import AskedBy as AskedBy  # re-exported: the window and the CLI name them bulk.*
+from .actions import Queued as Queued
 from .address_file import AddressFile, AddressRow
 from .cache_pull import COMPLETED_AT
 from .csv_writer import neutralise, write_csv

@@ -22,7 +22,7 @@ from .desk import Desk
 from .outbox import ItemOutcome
 
 # Requests one outbox item costs: GET + PUT for a contact; POST + a few status polls for a bulk activity.
-REQUESTS_PER_ITEM = {OutboxKind.BULK_REMOVE: 4, OutboxKind.ADD_UNSUBSCRIBED: 3}  # POST, GET, PUT
+REQUESTS_PER_ITEM: dict[str, int] = {OutboxKind.BULK_REMOVE: 4, OutboxKind.ADD_UNSUBSCRIBED: 3}  # POST, GET, PUT
 DEFAULT_REQUESTS_PER_ITEM = 2
 
 

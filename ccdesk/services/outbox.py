@@ -274,7 +274,7 @@ class OutboxWorker:
             contact = await self._client.get_contact(cid)  # only to refresh the cache; the next sync also will
         except ApiError as exc:
             log.info("could not re-read %s after the resubscribe email: %s", cid, exc)
-            contact = None
+            return message, None
         return message, contact
 
     async def _remove(self, item: OutboxItem, contact_ids: list[str], list_ids: list[str]) -> None:

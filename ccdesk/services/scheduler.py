@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from ccdesk.api import ApiError, CCClient, QuotaExceeded, SignInRequired, Unauthorized
 from ccdesk.api.shared_budget import SharedBudget
 from ccdesk.events import Event
+from ccdesk.store.database import DeskDatabase
 from ccdesk.store.errors import StoreUnavailableError
 
 from .database_thread import DatabaseThread
@@ -72,7 +73,7 @@ class QuotaMeter:
         delta, self._seen = now_total - self._seen, now_total
         key = self._key()
 
-        def add(s) -> int:  # type: ignore[no-untyped-def]
+        def add(s: DeskDatabase) -> int:
             with s.transaction():
                 used = int(s.get_state(key) or 0) + delta
                 s.set_state(key, str(used))

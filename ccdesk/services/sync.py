@@ -191,7 +191,8 @@ class SyncEngine:
         started = state[p.started] if resume and state[p.started] else self._clock().isoformat()
         if not resume:
             await self._db.call(lambda s: s.set_state(p.started, started))
-        since = datetime.fromisoformat(state[p.checkpoint]) - OVERLAP if state[p.checkpoint] else None
+        checkpoint = state[p.checkpoint]
+        since = datetime.fromisoformat(checkpoint) - OVERLAP if checkpoint else None
         filters: dict[str, Any] = {"status": "all"}
         if since is not None:
             filters[p.param] = since.astimezone(UTC).replace(microsecond=0)

@@ -17,7 +17,7 @@ from ccdesk.store.rows import AuditRow, Outcome
 from ccdesk.wording import day
 
 ASKED_BY_WORDS = {"Contact": "the contact", "Account": "our team"}
-OUTCOME_WORDS = {Outcome.QUEUED: "waiting to send", Outcome.SENT: "sent", Outcome.FAILED: "failed",
+OUTCOME_WORDS: dict[str, str] = {Outcome.QUEUED: "waiting to send", Outcome.SENT: "sent", Outcome.FAILED: "failed",
                  Outcome.DISCARDED: "discarded", Outcome.REQUEUED: "waiting to send", Outcome.RETRY: "attempt failed"}
 FINAL = {Outcome.SENT, Outcome.FAILED, Outcome.DISCARDED, Outcome.REQUEUED, Outcome.QUEUED}
 

@@ -247,6 +247,7 @@ def count(
         if known is not None:
             return known if cap is None else min(known, cap)
     driver, _ = _driver(conn, f, DRIVE_CAP)
+    params: list[Any]
     if driver in ("", "fts") and f.status is None and f.list_id is None:
         # Text only: count the FTS matches without touching contact rows.
         inner, params = "SELECT 1 FROM contacts_fts WHERE contacts_fts MATCH ?", [fts_expression(f.needles)]

@@ -276,8 +276,10 @@ class BulkFileDialog(QDialog):
 
     def _fit_width(self) -> None:
         """Big enough for every group's tab title, the preset buttons and the texts, within the screen."""
-        self.layout().activate()
-        margins = self.layout().contentsMargins()
+        layout = self.layout()
+        assert layout is not None  # set in __init__
+        layout.activate()
+        margins = layout.contentsMargins()
         width = max(self.groups.tabBar().sizeHint().width() + margins.left() + margins.right() + 24,
                     self.sizeHint().width(), self.width())
         height = max(self.sizeHint().height(), self.height())

@@ -93,7 +93,8 @@ class BulkReasonForm(QWidget):
         v.addWidget(self.due_label)
 
     def received_on(self) -> date:
-        return self.received_edit.date().toPython()  # type: ignore[no-any-return]
+        picked = self.received_edit.date()
+        return date(picked.year(), picked.month(), picked.day())
 
     def _use_preset(self, preset: str) -> None:
         self.reason_edit.setText(apply_preset(self.reason_edit.text(), preset))

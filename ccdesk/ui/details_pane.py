@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
+from datetime import datetime
 from html import escape
 
 from PySide6.QtCore import Qt, Signal
@@ -67,8 +68,8 @@ def history_line(entry: JournalEntry) -> str:
 def _fmt(value: object) -> str:
     if value is None or value == "":
         return "—"
-    if hasattr(value, "astimezone"):
-        return moment(value)  # type: ignore[arg-type]
+    if isinstance(value, datetime):
+        return moment(value)
     return str(value)
 
 
@@ -163,9 +164,9 @@ class DetailsPane(QWidget):
                         else None)
         names = list_names or {}
         unsubscribed = str(row.status) == "unsubscribed"
-        queued = any(item.kind == OutboxKind.UNSUBSCRIBE for item in pending)
+        unsubscribe_queued = any(item.kind == OutboxKind.UNSUBSCRIBE for item in pending)
         team_opt_out = unsubscribed and row.opt_out_source == "Account"  # the contact's own request is still news
-        self.unsubscribe_button.setEnabled((not unsubscribed or team_opt_out) and not queued
+        self.unsubscribe_button.setEnabled((not unsubscribed or team_opt_out) and not unsubscribe_queued
                                            and str(row.status) != "deleted")
         self.unsubscribe_button.setToolTip(
             "An unsubscribe is already waiting to send" if queued else

@@ -4,6 +4,7 @@ desk is named in the journal, sign-out. Settings IT fixed for the machine are sh
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -115,7 +116,8 @@ class PreferencesDialog(QDialog):
     def accept(self) -> None:
         if redirect_problem(self.redirect.text().strip()):
             return
-        texts = {name: edit.text().strip() for name, edit in self.edits.items() if name not in self._prefs.locked}
+        texts: dict[str, Any] = {name: edit.text().strip() for name, edit in self.edits.items()
+                                 if name not in self._prefs.locked}
         self._result = replace(self._prefs, **texts, sync_interval_min=self.interval.value())
         super().accept()
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import httpx
 from PySide6.QtCore import Qt, QTimer, QUrl, Signal
@@ -271,10 +271,10 @@ class SignInScreen(QWidget):
             self.new_code_button.setVisible(True)
 
     # --- common --------------------------------------------------------------------------------------------
-    async def _run(self, flow: object, session: AuthSession | None = None) -> None:
+    async def _run(self, flow: Awaitable[object], session: AuthSession | None = None) -> None:
         session = session or self.session
         assert session is not None
-        self._task = asyncio.ensure_future(flow)  # type: ignore[arg-type]
+        self._task = asyncio.ensure_future(flow)
         try:
             tokens = await self._task
         except (asyncio.CancelledError, SignInCancelled):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
@@ -99,7 +99,8 @@ async def _ask(screen: StoreProblemScreen, quit_event: asyncio.Event) -> bool:
     screen.quit.connect(on_quit)
     closing = asyncio.ensure_future(quit_event.wait())
     try:
-        await asyncio.wait({choice, closing}, return_when=asyncio.FIRST_COMPLETED)
+        waiting: set[asyncio.Future[Any]] = {choice, closing}
+        await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
     finally:
         closing.cancel()
         screen.retry.disconnect(on_retry)

@@ -17,7 +17,13 @@ def install_tray(window: MainWindow, icon: QIcon) -> QSystemTrayIcon | None:
     tray = QSystemTrayIcon(icon, window)
     tray.setToolTip("ccdesk")
     menu = QMenu(window)
-    menu.addAction("Show ccdesk", lambda: (window.showNormal(), window.raise_(), window.activateWindow()))
+
+    def show() -> None:
+        window.showNormal()
+        window.raise_()
+        window.activateWindow()
+
+    menu.addAction("Show ccdesk", show)
     menu.addAction("Sync now", window.start_pull)
     menu.addSeparator()
     menu.addAction("Quit", window.close)  # like File > Quit: asks about waiting changes, then shuts down cleanly

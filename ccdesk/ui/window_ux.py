@@ -112,7 +112,7 @@ def install_window_ux(window: Any) -> None:
 def _guard_unsortable_columns(table: QTableView) -> None:
     """Clicking a header the store cannot sort by (Company) keeps the arrow where the sort really is."""
     header = table.horizontalHeader()
-    state = {"column": header.sortIndicatorSection(), "order": header.sortIndicatorOrder()}
+    state: dict[str, Any] = {"column": header.sortIndicatorSection(), "order": header.sortIndicatorOrder()}
 
     def changed(column: int, order: Qt.SortOrder) -> None:
         if 0 <= column < len(COLUMNS) and COLUMNS[column].sort_key is None:

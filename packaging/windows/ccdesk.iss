@@ -18,6 +18,7 @@ Compression=lzma2
 SolidCompression=yes
 WizardStyle=modern
 UninstallDisplayIcon={app}\ccdesk.exe
+SetupIconFile=..\..\resources\ccdesk.ico
 ArchitecturesInstallIn64BitMode=x64compatible
 
 [Files]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,7 +21,6 @@ from ccdesk.api import (
     StaticTokenProvider,
     ValidationError,
 )
-from ccdesk.sandbox.app import SandboxConfig
 from ccdesk.sandbox.server import SandboxServer
 from tests.api.client_extras import download_export, iter_contacts, start_contact_export
 from tests.contract.schemas import request_definition, validate
@@ -44,20 +42,11 @@ class RecordingTransport(httpx.AsyncHTTPTransport):
 
 
 @pytest.fixture(params=["pending_confirmation", "unsubscribed"])
-def start(request: pytest.FixtureRequest) -> Iterator[Callable[..., SandboxServer]]:
+def sandbox_options(request: pytest.FixtureRequest) -> dict[str, Any]:
     """Sandboxes under each reading of the state after a resubscribe request (`--resubscribe-state`)."""
-    servers: list[SandboxServer] = []
+    return {"contacts": 60, "seed": 5, "rate_limit": 0, "tokens": [TOKEN], "activity_seconds": 0.05,
+            "resubscribe_state": request.param}
 
-    def go(**overrides: Any) -> SandboxServer:
-        server = SandboxServer(SandboxConfig(**{"contacts": 60, "seed": 5, "rate_limit": 0, "tokens": [TOKEN],
-                                                "activity_seconds": 0.05, "resubscribe_state": request.param,
-                                                **overrides})).start()
-        servers.append(server)
-        return server
-
-    yield go
-    for server in servers:
-        server.stop()
 
 
 def client_for(server: SandboxServer, transport: httpx.AsyncBaseTransport | None = None,
@@ -68,16 +57,16 @@ def client_for(server: SandboxServer, transport: httpx.AsyncBaseTransport | None
 
 
 @pytest.mark.parametrize("n", [0, 1, 499, 500, 501, 12_345])
-async def test_paging_returns_every_contact_exactly_once(start, n: int) -> None:
-    server = start(contacts=n)
+async def test_paging_returns_every_contact_exactly_once(start_sandbox, n: int) -> None:
+    server = start_sandbox(contacts=n)
     async with client_for(server) as client:
         ids = [c.contact_id async for c in iter_contacts(client, status="all", limit=500)]
     assert len(ids) == len(set(ids)) == n
     assert set(ids) == set(server.sandbox.contact_ids(status="all"))
 
 
-async def test_filters_match_the_sandbox(start) -> None:
-    server = start(contacts=400)
+async def test_filters_match_the_sandbox(start_sandbox) -> None:
+    server = start_sandbox(contacts=400)
     sb = server.sandbox
     async with client_for(server) as client:
         for status in ("unsubscribed", "deleted", "active", "all"):
@@ -113,8 +102,8 @@ def _rich_contact(server: SandboxServer) -> str:
     pytest.fail("the seed has no contact with every sub-resource")
 
 
-async def test_unsubscribe_changes_nothing_else_and_sends_contract_valid_bodies(start) -> None:
-    server = start(contacts=300)
+async def test_unsubscribe_changes_nothing_else_and_sends_contract_valid_bodies(start_sandbox) -> None:
+    server = start_sandbox(contacts=300)
     cid = _rich_contact(server)
     before = server.sandbox.contact_json(cid)
     transport = RecordingTransport()
@@ -147,8 +136,8 @@ async def test_unsubscribe_changes_nothing_else_and_sends_contract_valid_bodies(
     assert server.sandbox.emails_json() == []
 
 
-async def test_unsubscribing_an_unsubscribed_contact_sends_nothing(start) -> None:
-    server = start()
+async def test_unsubscribing_an_unsubscribed_contact_sends_nothing(start_sandbox) -> None:
+    server = start_sandbox()
     cid = server.sandbox.contact_ids(status="unsubscribed")[0]
     transport = RecordingTransport()
     async with client_for(server, transport) as client:
@@ -157,10 +146,10 @@ async def test_unsubscribing_an_unsubscribed_contact_sends_nothing(start) -> Non
 
 
 @pytest.mark.parametrize("source", ["Account", "Contact"])
-async def test_a_deleted_contact_is_not_unsubscribed_nor_restored(start, source: str) -> None:
+async def test_a_deleted_contact_is_not_unsubscribed_nor_restored(start_sandbox, source: str) -> None:
     """Found by the property suite: any PUT restores a deleted contact (reference §2), so unsubscribing one
     brought it back (update_source Account) or failed with the service's restore error (Contact)."""
-    server = start()
+    server = start_sandbox()
     sb = server.sandbox
     cid = next(c for c in sb.contact_ids(status="deleted")
                if sb.contact_json(c)["email_address"]["permission_to_send"] != "unsubscribed")
@@ -175,8 +164,8 @@ async def test_a_deleted_contact_is_not_unsubscribed_nor_restored(start, source:
     assert sb.contact_json(cid) == before
 
 
-async def test_remove_from_lists_keeps_everything_else(start) -> None:
-    server = start(contacts=300)
+async def test_remove_from_lists_keeps_everything_else(start_sandbox) -> None:
+    server = start_sandbox(contacts=300)
     cid = _rich_contact(server)
     before = server.sandbox.contact_json(cid)
     drop = before["list_memberships"][0]
@@ -189,8 +178,8 @@ async def test_remove_from_lists_keeps_everything_else(start) -> None:
     assert after == before
 
 
-async def test_resubscribe_once_then_refused_with_a_clear_error(start) -> None:
-    server = start()
+async def test_resubscribe_once_then_refused_with_a_clear_error(start_sandbox) -> None:
+    server = start_sandbox()
     cid = server.sandbox.contact_ids(status="unsubscribed")[0]
     lid = server.sandbox.lists()[0]["list_id"]
     transport = RecordingTransport()
@@ -205,8 +194,8 @@ async def test_resubscribe_once_then_refused_with_a_clear_error(start) -> None:
     validate("ContactResubscribeRequest", body)
 
 
-async def test_activity_bodies_are_contract_valid_and_activities_complete(start, tmp_path) -> None:
-    server = start()
+async def test_activity_bodies_are_contract_valid_and_activities_complete(start_sandbox, tmp_path) -> None:
+    server = start_sandbox()
     sb = server.sandbox
     ids = sb.contact_ids(status="active", limit=5)
     lid = sb.lists()[0]["list_id"]
@@ -228,8 +217,8 @@ async def test_activity_bodies_are_contract_valid_and_activities_complete(start,
             validate(request_definition(path_pattern, "post"), json.loads(request.content))
 
 
-async def test_429_bursts_and_5xx_are_retried_and_succeed(start) -> None:
-    server = start()
+async def test_429_bursts_and_5xx_are_retried_and_succeed(start_sandbox) -> None:
+    server = start_sandbox()
     cid = server.sandbox.contact_ids()[0]
     async with client_for(server) as client:
         server.sandbox.faults.update({"throttle_next": 3})
@@ -241,16 +230,18 @@ async def test_429_bursts_and_5xx_are_retried_and_succeed(start) -> None:
         assert client.stats.retries == 7
 
 
-async def test_real_rate_limit_is_respected_by_the_client(start) -> None:
-    server = start(rate_limit=4)
+async def test_real_rate_limit_is_respected_by_the_client(start_sandbox) -> None:
+    server = start_sandbox(rate_limit=4)
     cid = server.sandbox.contact_ids()[0]
     async with client_for(server, rate_limiter=RateLimiter(rate=4), retry=RetryPolicy(attempts=1)) as client:
         for _ in range(10):
             await client.get_contact(cid)  # any 429 would raise: retries are off
+        assert (client.stats.requests, client.stats.retries) == (10, 0)
+    assert server.sandbox.requests_matching("GET", f"/v3/contacts/{cid}") == 10
 
 
-async def test_malformed_bodies_give_the_malformed_response_error(start) -> None:
-    server = start()
+async def test_malformed_bodies_give_the_malformed_response_error(start_sandbox) -> None:
+    server = start_sandbox()
     cid = server.sandbox.contact_ids()[0]
     async with client_for(server, retry=RetryPolicy(attempts=2, base_delay=0.01)) as client:
         server.sandbox.faults.update({"malformed_next": 2})
@@ -262,8 +253,8 @@ async def test_malformed_bodies_give_the_malformed_response_error(start) -> None
         assert "502" in str(info.value) or isinstance(info.value, MalformedResponse)
 
 
-async def test_quota_exceeded_is_reported_not_retried(start) -> None:
-    server = start(daily_quota=3)
+async def test_quota_exceeded_is_reported_not_retried(start_sandbox) -> None:
+    server = start_sandbox(daily_quota=3)
     cid = server.sandbox.contact_ids()[0]
     async with client_for(server) as client:
         for _ in range(3):

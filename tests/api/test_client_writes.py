@@ -5,14 +5,13 @@ sent blindly twice, and activity polling that slows down."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
 from ccdesk.api import CCClient, NetworkError, RateLimiter, RetryPolicy, ServerError, StaticTokenProvider
-from ccdesk.sandbox.app import SandboxConfig
 from ccdesk.sandbox.server import SandboxServer
 from ccdesk.sandbox.state import RESUBSCRIBE_STATES
 
@@ -38,11 +37,9 @@ class MeddlingTransport(httpx.AsyncHTTPTransport):
 
 
 @pytest.fixture(params=RESUBSCRIBE_STATES)
-def server(request: pytest.FixtureRequest) -> Iterator[SandboxServer]:
-    config = SandboxConfig(contacts=300, seed=5, rate_limit=0, tokens=[TOKEN], activity_seconds=0.05,
-                           resubscribe_state=request.param)
-    with SandboxServer(config) as s:
-        yield s
+def sandbox_options(request: pytest.FixtureRequest) -> dict[str, Any]:
+    return {"contacts": 300, "seed": 5, "rate_limit": 0, "tokens": [TOKEN], "activity_seconds": 0.05,
+            "resubscribe_state": request.param}
 
 
 def client_for(server: SandboxServer, transport: httpx.AsyncBaseTransport | None = None, **kw: Any) -> CCClient:

@@ -8,22 +8,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from ccdesk.api import (
-    CCClient,
-    Conflict,
-    Forbidden,
-    MalformedResponse,
-    NetworkError,
-    NotFound,
-    QuotaExceeded,
-    RateLimiter,
-    RetryPolicy,
-    ServerError,
-    SignInRequired,
-    StaticTokenProvider,
-    Throttled,
-    ValidationError,
-)
+from ccdesk.api import CCClient, RateLimiter, RetryPolicy, StaticTokenProvider, errors
 from tests.api.client_extras import iter_contacts
 
 BASE = "https://api.example.test/v3"
@@ -62,13 +47,14 @@ CONTACT = {"contact_id": "c1", "email_address": {"address": "a@example.com", "pe
 
 
 @pytest.mark.parametrize(("status", "body", "error_type", "key"), [
-    (400, [{"error_key": "contacts.api.validation.error", "error_message": "bad reason"}], ValidationError,
+    (400, [{"error_key": "contacts.api.validation.error", "error_message": "bad reason"}], errors.ValidationError,
      "contacts.api.validation.error"),
-    (403, [{"error_key": "forbidden", "error_message": "no privilege"}], Forbidden, "forbidden"),
-    (404, [{"error_key": "contacts.api.not_found", "error_message": "gone"}], NotFound, "contacts.api.not_found"),
-    (409, [{"error_key": "contacts.api.conflict", "error_message": "Email already exists"}], Conflict,
+    (403, [{"error_key": "forbidden", "error_message": "no privilege"}], errors.Forbidden, "forbidden"),
+    (404, [{"error_key": "contacts.api.not_found", "error_message": "gone"}], errors.NotFound,
+     "contacts.api.not_found"),
+    (409, [{"error_key": "contacts.api.conflict", "error_message": "Email already exists"}], errors.Conflict,
      "contacts.api.conflict"),
-    (429, {"error_key": "quota_exceeded", "error_message": "Limit Exceeded"}, QuotaExceeded, "quota_exceeded"),
+    (429, {"error_key": "quota_exceeded", "error_message": "Limit Exceeded"}, errors.QuotaExceeded, "quota_exceeded"),
 ])
 async def test_error_bodies_map_to_the_hierarchy(status, body, error_type, key) -> None:
     handler = scripted(j(status, body))
@@ -83,14 +69,14 @@ async def test_error_bodies_map_to_the_hierarchy(status, body, error_type, key) 
 async def test_server_message_reaches_the_user() -> None:
     handler = scripted(j(400, [{"error_key": "k", "error_message": "opt_out_reason is too long"}]))
     async with make_client(handler) as client:
-        with pytest.raises(ValidationError, match="opt_out_reason is too long"):
+        with pytest.raises(errors.ValidationError, match="opt_out_reason is too long"):
             await client.get_contact("c1")
 
 
 async def test_quota_exceeded_says_when_it_resets_and_is_not_retried() -> None:
     handler = scripted(j(429, {"error_key": "quota_exceeded", "error_message": "Limit Exceeded"}))
     async with make_client(handler) as client:
-        with pytest.raises(QuotaExceeded) as info:
+        with pytest.raises(errors.QuotaExceeded) as info:
             await client.get_contact("c1")
     assert "UTC" in info.value.message
     assert info.value.resets_at.hour == 0 and info.value.resets_at.minute == 0
@@ -118,7 +104,7 @@ async def test_idempotent_calls_are_retried_until_they_succeed(failure) -> None:
 async def test_retries_give_up_with_the_last_error() -> None:
     handler = scripted(*[j(503, [])] * 3)
     async with make_client(handler, retry=RetryPolicy(attempts=3)) as client:
-        with pytest.raises(ServerError, match="503"):
+        with pytest.raises(errors.ServerError, match="503"):
             await client.get_contact("c1")
     assert len(handler.seen) == 3
 
@@ -127,7 +113,7 @@ async def test_malformed_body_is_reported_not_crashed_on() -> None:
     html = httpx.Response(200, text="<html>maintenance</html>", headers={"content-type": "text/html"})
     handler = scripted(html, html)
     async with make_client(handler, retry=RetryPolicy(attempts=2)) as client:
-        with pytest.raises(MalformedResponse):
+        with pytest.raises(errors.MalformedResponse):
             await client.get_contact("c1")
 
 
@@ -135,7 +121,7 @@ async def test_post_is_not_blindly_retried_on_5xx_or_network_errors() -> None:
     for failure in (j(500, []), httpx.ReadTimeout("lost answer")):
         handler = scripted(failure, j(201, {"activity_id": "a1", "state": "processing"}))
         async with make_client(handler) as client:
-            with pytest.raises((ServerError, NetworkError)):
+            with pytest.raises((errors.ServerError, errors.NetworkError)):
                 await client.remove_list_memberships(["c1"], ["l1"])
         assert len(handler.seen) == 1
 
@@ -161,7 +147,7 @@ class CountingTokens:
     async def refresh(self, rejected: str) -> str:
         self.refreshed_from.append(rejected)
         if self.fail_refresh:
-            raise SignInRequired("sign in again")
+            raise errors.SignInRequired("sign in again")
         self.token = "new"
         return self.token
 
@@ -180,7 +166,7 @@ async def test_401_after_refresh_means_sign_in_again() -> None:
     unauthorized = j(401, {"error_key": "unauthorized", "error_message": "Unauthorized"})
     handler = scripted(unauthorized, unauthorized, unauthorized)  # renewed twice (see client._send), then out
     async with make_client(handler, tokens=CountingTokens()) as client:
-        with pytest.raises(SignInRequired):
+        with pytest.raises(errors.SignInRequired):
             await client.get_contact("c1")
     assert len(handler.seen) == 3
 
@@ -188,7 +174,7 @@ async def test_401_after_refresh_means_sign_in_again() -> None:
 async def test_failed_refresh_surfaces_sign_in_required() -> None:
     handler = scripted(j(401, {"error_key": "unauthorized", "error_message": "Unauthorized"}))
     async with make_client(handler, tokens=CountingTokens(fail_refresh=True)) as client:
-        with pytest.raises(SignInRequired):
+        with pytest.raises(errors.SignInRequired):
             await client.get_contact("c1")
 
 
@@ -196,7 +182,7 @@ async def test_next_links_to_another_host_are_not_followed() -> None:
     page = {"contacts": [CONTACT], "_links": {"next": {"href": "https://evil.example/v3/contacts?cursor=x"}}}
     handler = scripted(j(200, page))
     async with make_client(handler) as client:
-        with pytest.raises(MalformedResponse, match="another host"):
+        with pytest.raises(errors.MalformedResponse, match="another host"):
             async for _ in iter_contacts(client):
                 pass
     assert len(handler.seen) == 1
@@ -228,7 +214,7 @@ def test_error_messages_are_plain_words() -> None:
     from ccdesk.api.errors import error_from_response
 
     err = error_from_response(httpx.Response(502, text="<html/>", headers={"content-type": "text/html"}))
-    assert isinstance(err, ServerError) and "Try again" in err.message
+    assert isinstance(err, errors.ServerError) and "Try again" in err.message
     err = error_from_response(httpx.Response(429, json={"error_key": "throttled"}))
-    assert isinstance(err, Throttled)
+    assert isinstance(err, errors.Throttled)
     assert json.dumps(err.message)  # a plain string

@@ -7,12 +7,12 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from ccdesk.api import CCClient, RateLimiter, RetryPolicy, StaticTokenProvider, Throttled
 from ccdesk.api.shared_budget import SharedBudget, budget_path, requests_used_today
-from ccdesk.sandbox.app import SandboxConfig
 from ccdesk.sandbox.server import SandboxServer
 
 
@@ -97,10 +97,8 @@ def test_budget_dir_can_be_shared(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
 # ---- the client against the sandbox over loopback ------------------------------------------------------------
 
 @pytest.fixture
-def server():
-    srv = SandboxServer(SandboxConfig(contacts=5, seed=1, tokens=["t"], rate_limit=0)).start()
-    yield srv
-    srv.stop()
+def sandbox_options() -> dict[str, Any]:
+    return {"contacts": 5, "seed": 1, "tokens": ["t"], "rate_limit": 0}
 
 
 def _client(server: SandboxServer, slept: list[float], **kw) -> CCClient:

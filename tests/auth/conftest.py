@@ -16,13 +16,13 @@ import keyring.backend
 import keyring.errors
 import pytest
 import pytest_asyncio
-import uvicorn
 
 from ccdesk.auth import AuthConfig
 from ccdesk.sandbox.app import create_app
 from ccdesk.sandbox.config import SandboxConfig
 from ccdesk.sandbox.oauth import OAuthServer
 from ccdesk.sandbox.tokens import TokenRegistry
+from tests.sandboxes import sandboxes
 
 from .keyring_service import KeyringUnavailable, SecretService, private_secret_service
 
@@ -43,30 +43,6 @@ class FakeClock:
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.t, UTC)
-
-
-class _ThreadedUvicorn:
-    """An ASGI app under uvicorn on 127.0.0.1:<free port>, in a daemon thread."""
-
-    def __init__(self, app: Any) -> None:
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                                                    lifespan="off", loop="asyncio", access_log=False))
-        self.thread = threading.Thread(target=self.server.run, name="oauth-sandbox", daemon=True)
-
-    def __enter__(self) -> str:
-        self.thread.start()
-        for _ in range(500):
-            if self.server.started:
-                break
-            self.thread.join(0.01)
-        else:
-            raise RuntimeError("the sandbox did not start")
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}"
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
 
 
 @dataclass
@@ -104,7 +80,7 @@ def clock() -> FakeClock:
 class _SwappableApp:
     """One uvicorn for the whole session; each test mounts a fresh sandbox app (fresh state, config, clock).
 
-    (ccdesk.sandbox.server.SandboxServer starts a uvicorn per instance, ~0.2 s each: test_end_to_end.py uses it.)"""
+    (A uvicorn per test costs ~0.2 s: test_end_to_end.py starts its own.)"""
 
     def __init__(self) -> None:
         self.app: Any = None
@@ -116,8 +92,8 @@ class _SwappableApp:
 @pytest.fixture(scope="session")
 def _oauth_host() -> Iterator[tuple[_SwappableApp, str]]:
     holder = _SwappableApp()
-    with _ThreadedUvicorn(holder) as base_url:
-        yield holder, base_url
+    with sandboxes(contacts=0) as start:
+        yield holder, start(app=holder).base_url
 
 
 @pytest.fixture

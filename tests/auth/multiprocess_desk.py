@@ -4,8 +4,6 @@ after the access token expired. Shared by the test and the benchmark (no pytest 
 
 from __future__ import annotations
 
-import asyncio
-import os
 import subprocess
 import sys
 import time
@@ -16,13 +14,10 @@ from pathlib import Path
 
 import httpx
 
-from ccdesk.auth.token_store import KeyringTokenStore
-from ccdesk.bootstrap.demo import signed_in_to_sandbox
-from ccdesk.preferences import Preferences
-from ccdesk.sandbox.app import SandboxConfig
 from ccdesk.sandbox.server import SandboxServer
+from tests.desk_home import ROOT, signed_in, user_env
+from tests.sandboxes import sandboxes
 
-ROOT = Path(__file__).resolve().parents[2]
 CLIENT_ID = "ccdesk-multiprocess"
 
 
@@ -75,33 +70,12 @@ class SharedDesk:
         return int(self.server.sandbox.tokens.oauth.token_requests["refresh_token"])
 
 
-def desk_env(home: Path, bus_address: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "PYTHON_KEYRING"))}
-    env.update({"HOME": str(home), "XDG_CONFIG_HOME": str(home / "config"), "XDG_DATA_HOME": str(home / "data"),
-                "XDG_STATE_HOME": str(home / "state"), "XDG_CACHE_HOME": str(home / "cache"),
-                "PYTHONPATH": str(ROOT), "PYTHON_KEYRING_BACKEND": "keyring.backends.SecretService.Keyring",
-                "DBUS_SESSION_BUS_ADDRESS": bus_address})
-    for var in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
-        env.pop(var, None)
-    return env
-
-
 @contextmanager
 def shared_desk(home: Path, bus_address: str, *, contacts: int = 30, token_rate_limit: float = 1.0,
                 new_sign_in_expires_old: bool = True) -> Iterator[SharedDesk]:
     """A signed-in desk (the sign-in saved in the Secret Service at `bus_address`) on a fresh sandbox."""
-    from keyring.backends import SecretService as secret_service_backend
-
-    config = SandboxConfig(contacts=contacts, seed=21, auto_approve=True, refresh_tokens="rotating",
-                           token_rate_limit=token_rate_limit, new_sign_in_expires_old=new_sign_in_expires_old)
-    server = SandboxServer(config).start()
-    store = KeyringTokenStore(CLIENT_ID, backend=secret_service_backend.Keyring())
-    try:
-        _config, tokens = asyncio.run(signed_in_to_sandbox(server, CLIENT_ID))
-        Preferences(client_id=CLIENT_ID, auth_base=server.base_url, api_base=server.api_base).save(
-            home / "config" / "ccdesk" / "preferences.json")
-        store.save(tokens)
-        yield SharedDesk(server, home, desk_env(home, bus_address))
-    finally:
-        store.clear()
-        server.stop()
+    with sandboxes() as start:
+        server = start(contacts=contacts, seed=21, auto_approve=True, refresh_tokens="rotating",
+                       token_rate_limit=token_rate_limit, new_sign_in_expires_old=new_sign_in_expires_old)
+        with signed_in(server, home, CLIENT_ID):
+            yield SharedDesk(server, home, user_env(home, bus_address))

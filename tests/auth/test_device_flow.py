@@ -33,6 +33,20 @@ class FakeSleep:
         await asyncio.sleep(0)
 
 
+class DecideOn:
+    """A FakeSleep hook: at sleep number `call`, the person approves (or denies) `flow`'s code in the sandbox."""
+
+    def __init__(self, sandbox: Sandbox, call: int, *, approve: bool = True) -> None:
+        self.sandbox, self.call, self.approve = sandbox, call, approve
+        self.flow: DeviceFlow | None = None
+
+    def __call__(self, call: int) -> None:
+        if call == self.call:
+            assert self.flow is not None and self.flow.code is not None
+            oauth = self.sandbox.oauth
+            (oauth.approve_device if self.approve else oauth.deny_device)(self.flow.code.user_code)
+
+
 def _flow(sandbox: Sandbox, sleep: FakeSleep, **kw: object) -> DeviceFlow:
     return DeviceFlow(sandbox.auth_config(), sleep=sleep, clock=sandbox.clock, now=sandbox.clock.now, **kw)
 
@@ -42,12 +56,9 @@ async def test_pending_then_approved_from_python(sandbox: Sandbox) -> None:
     sandbox.config.auto_approve = False
     updates: list[str] = []
 
-    def approve_on_third_sleep(call: int) -> None:
-        if call == 3:
-            sandbox.oauth.approve_device(flow.code.user_code)  # type: ignore[union-attr]
-
+    approve_on_third_sleep = DecideOn(sandbox, 3)
     sleep = FakeSleep(sandbox.clock, approve_on_third_sleep)
-    flow = _flow(sandbox, sleep, on_update=lambda f: updates.append(f.status))
+    flow = approve_on_third_sleep.flow = _flow(sandbox, sleep, on_update=lambda f: updates.append(f.status))
     code = await flow.start()
     assert code.verification_uri == f"{sandbox.base_url}/activate"
     assert code.verification_uri_complete == f"{sandbox.base_url}/activate?user_code={code.user_code}"
@@ -73,13 +84,10 @@ async def test_auto_approve_answers_the_first_poll(sandbox: Sandbox) -> None:
 async def test_slow_down_adds_five_seconds(sandbox: Sandbox) -> None:
     sandbox.config.auto_approve = False
 
-    def approve_late(call: int) -> None:
-        if call == 4:
-            sandbox.oauth.approve_device(flow.code.user_code)  # type: ignore[union-attr]
-
+    approve_late = DecideOn(sandbox, 4)
     # The second pause is cut short (a suspended laptop waking up, say): that poll comes too early.
     sleep = FakeSleep(sandbox.clock, approve_late, override=lambda n, s: 1.0 if n == 2 else s)
-    flow = _flow(sandbox, sleep, on_update=lambda f: None)
+    flow = approve_late.flow = _flow(sandbox, sleep, on_update=lambda f: None)
     await flow.start()
     await flow.wait()
     assert sleep.calls == [5, 5, 10, 10]  # after slow_down the flow waits interval + 5
@@ -135,11 +143,8 @@ async def test_local_expiry_stops_polling(sandbox: Sandbox) -> None:
 async def test_denied(sandbox: Sandbox) -> None:
     sandbox.config.auto_approve = False
 
-    def deny(call: int) -> None:
-        if call == 2:
-            sandbox.oauth.deny_device(flow.code.user_code)  # type: ignore[union-attr]
-
-    flow = _flow(sandbox, FakeSleep(sandbox.clock, deny))
+    deny = DecideOn(sandbox, 2, approve=False)
+    flow = deny.flow = _flow(sandbox, FakeSleep(sandbox.clock, deny))
     await flow.start()
     with pytest.raises(SignInDenied, match="You declined access"):
         await flow.wait()

@@ -10,17 +10,17 @@ import pytest
 
 from ccdesk.api import CCClient, RateLimiter, SignInRequired
 from ccdesk.auth import AuthConfig, AuthSession, KeyringTokenStore, SessionEvent, sign_in_pkce
-from ccdesk.sandbox.config import SandboxConfig
 from ccdesk.sandbox.oauth import OAuthServer
 from ccdesk.sandbox.server import SandboxServer
+from tests.sandboxes import sandboxes
 
 from .conftest import CLIENT_ID, MemoryKeyring, ScriptedBrowser
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[SandboxServer]:
-    with SandboxServer(SandboxConfig(contacts=25, rate_limit=0, auto_approve=True)) as srv:
-        yield srv
+    with sandboxes(contacts=25, rate_limit=0, auto_approve=True) as start:
+        yield start()
 
 
 @pytest.mark.asyncio

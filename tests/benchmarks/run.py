@@ -34,9 +34,9 @@ from ccdesk.sandbox.app import SandboxConfig  # noqa: E402
 from ccdesk.sandbox.server import SandboxServer  # noqa: E402
 from ccdesk.services.cache_pull import CachePull  # noqa: E402
 from ccdesk.services.database_thread import DatabaseThread  # noqa: E402
-from ccdesk.store import bench as store_bench  # noqa: E402
 from ccdesk.store.database import DeskDatabase  # noqa: E402
 from ccdesk.ui.contact_table import COUNT_CAP  # noqa: E402
+from tests.benchmarks import store_fill as store_bench  # noqa: E402
 from tests.benchmarks.bench_bad_input import bench_bad_input  # noqa: E402
 from tests.benchmarks.bench_multiprocess_auth import bench_multiprocess_auth  # noqa: E402
 from tests.benchmarks.bench_multiprocess_budget import bench_multiprocess_budget  # noqa: E402

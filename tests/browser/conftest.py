@@ -21,7 +21,6 @@ import pytest
 from ccdesk.auth.token_store import KeyringTokenStore
 from ccdesk.auth.tokenset import TokenSet
 from ccdesk.preferences import Preferences
-from ccdesk.sandbox.app import SandboxConfig
 from ccdesk.sandbox.server import SandboxServer
 from tests.auth.conftest import SecretService, secret_service  # noqa: F401 - the fixture, shared
 from tests.browser.desktop import DefaultBrowser, Xvfb, missing_tools, stop_process
@@ -48,11 +47,9 @@ def xvfb() -> Iterator[Xvfb]:
 
 
 @pytest.fixture
-def sandbox() -> Iterator[SandboxServer]:
+def sandbox(start_sandbox: Callable[..., SandboxServer]) -> SandboxServer:
     """The sandbox's OAuth server and API; sign-ins wait for a person's answer (no auto-approve)."""
-    server = SandboxServer(SandboxConfig(contacts=CONTACTS, seed=5, rate_limit=0, auto_approve=False)).start()
-    yield server
-    server.stop()
+    return start_sandbox(contacts=CONTACTS, seed=5, rate_limit=0, auto_approve=False)
 
 
 def free_port() -> int:

@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import Cli, cli_env
+from tests.desk_home import user_env
+
+from .conftest import Cli
 
 pytestmark = pytest.mark.keyring
 
@@ -62,7 +64,7 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 
 def test_without_a_sign_in_every_command_says_how_to_sign_in(tmp_path: Path) -> None:
-    env = cli_env(tmp_path / "home", PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
+    env = user_env(tmp_path / "home", PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
     for args in (["sync"], ["export-optouts", "--out", str(tmp_path / "x.csv")],
                  ["remove-from-list", "--list", "A", "--file", str(tmp_path / "none.csv")]):
         proc = subprocess.run([sys.executable, "-m", "ccdesk", *args], env=env, capture_output=True, text=True,
@@ -201,6 +203,7 @@ def test_quota_exhausted_and_service_down_have_their_own_codes(signed_in_cli: Cl
     assert code == 4 and "00:00 UTC" in result["error"], result
 
 
+@pytest.mark.slow  # ~12 s
 def test_temporary_failures_leave_the_rest_queued_with_code_5_and_the_next_run_sends_it(signed_in_cli: Cli,
                                                                                        tmp_path: Path) -> None:
     cli = signed_in_cli
@@ -227,6 +230,7 @@ def test_progress_is_plain_lines_when_not_a_terminal(signed_in_cli: Cli) -> None
     assert os.environ.get("DISPLAY") is None or "DISPLAY" not in signed_in_cli.env
 
 
+@pytest.mark.slow  # ~12 s
 def test_interrupted_halfway_then_run_again_sends_nothing_twice(signed_in_cli: Cli, tmp_path: Path) -> None:
     cli = signed_in_cli
     sb = cli.server.sandbox

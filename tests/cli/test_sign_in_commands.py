@@ -21,8 +21,7 @@ from ccdesk.preferences import Preferences
 from ccdesk.sandbox.app import SandboxConfig
 from ccdesk.sandbox.server import SandboxServer
 from tests.auth.conftest import SecretService, secret_service  # noqa: F401 - the fixture, shared
-
-from .conftest import ROOT, cli_env
+from tests.desk_home import ROOT, user_env
 
 pytestmark = pytest.mark.keyring
 
@@ -65,9 +64,8 @@ def desk(tmp_path: Path, secret_service: SecretService) -> Iterator[Desk]:  # no
     server = SandboxServer(config).start()
     server.sandbox.tokens.oauth.device_interval_s = 1.0
     home = tmp_path / "home"
-    env = cli_env(home, PYTHON_KEYRING_BACKEND="keyring.backends.SecretService.Keyring",
-                  DBUS_SESSION_BUS_ADDRESS=secret_service.bus_address,
-                  BROWSER=f"{sys.executable} {ROOT / 'tests' / 'cli' / 'fake_browser.py'} %s")
+    env = user_env(home, secret_service.bus_address,
+                   BROWSER=f"{sys.executable} {ROOT / 'tests' / 'cli' / 'fake_browser.py'} %s")
     Preferences(redirect_uri=redirect).save(home / "config" / "ccdesk" / "preferences.json")
     try:
         yield Desk(server, home, env, redirect)
@@ -102,6 +100,7 @@ def _device_sign_in(desk: Desk, *extra: str) -> subprocess.CompletedProcess[str]
     return subprocess.CompletedProcess(proc.args, proc.returncode, shown + out, err)
 
 
+@pytest.mark.slow  # ~15-30 s
 def test_device_sign_in_status_sync_sign_out(desk: Desk) -> None:
     code, before = desk.status()
     assert code == 3 and not before["signed_in"] and before["device_api_key"] is None
@@ -127,6 +126,7 @@ def test_device_sign_in_status_sync_sign_out(desk: Desk) -> None:
     assert again.returncode == 3 and "ccdesk sign-in" in again.stderr
 
 
+@pytest.mark.slow  # ~15-30 s
 def test_browser_sign_in_with_a_localhost_redirect(desk: Desk) -> None:
     done = desk.run("sign-in", "--client-id", BROWSER_KEY)
     assert done.returncode == 0, done.stderr

@@ -8,10 +8,10 @@ import pytest
 from ccdesk.sandbox.state import Sandbox
 
 from .schemas import undeclared_properties, validate
-from .test_sandbox_contract import check, client, clock, sandbox, sandbox_app  # noqa: F401  (fixtures)
+from .test_sandbox_contract import check
 
 
-async def test_custom_fields_every_page_and_each_one(client: httpx.AsyncClient, sandbox: Sandbox) -> None:  # noqa: F811
+async def test_custom_fields_every_page_and_each_one(client: httpx.AsyncClient, sandbox: Sandbox) -> None:
     r = await client.get("/v3/contact_custom_fields", params={"limit": 1})
     seen = []
     while True:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-import pytest_asyncio
 
-from ccdesk.sandbox.app import SandboxConfig, create_app
 from ccdesk.sandbox.state import Sandbox
+from tests.sandboxes import FakeClock
 
 from .schemas import (
     definition_of,
@@ -20,39 +18,7 @@ from .schemas import (
     validate_response,
 )
 
-TOKEN = "contract-token"
 ALL = "custom_fields,list_memberships,phone_numbers,street_addresses,taggings,notes"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_790_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def sandbox_app(clock: Clock) -> Any:
-    return create_app(SandboxConfig(contacts=600, seed=11, rate_limit=0, tokens=[TOKEN], clock=clock))
-
-
-@pytest.fixture
-def sandbox(sandbox_app: Any) -> Sandbox:
-    sb: Sandbox = sandbox_app.state.sandbox
-    return sb
-
-
-@pytest_asyncio.fixture
-async def client(sandbox_app: Any) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox_app), base_url="http://sandbox.test",
-                                 headers={"Authorization": f"Bearer {TOKEN}"}) as c:
-        yield c
 
 
 def check(path: str, method: str, response: httpx.Response, status: int) -> Any:
@@ -141,7 +107,7 @@ async def test_lists(client: httpx.AsyncClient, sandbox: Sandbox) -> None:
         check("/contact_lists/{list_id}", "get", r, 200)
 
 
-async def test_activities_in_every_state(client: httpx.AsyncClient, sandbox: Sandbox, clock: Clock) -> None:
+async def test_activities_in_every_state(client: httpx.AsyncClient, sandbox: Sandbox, clock: FakeClock) -> None:
     vip, contact = sandbox.list_id("VIP"), sandbox.contact_ids(limit=1)[0]
     requests = {
         "/activities/add_list_memberships": ("ListActivityAddContacts",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import signal
 import sqlite3
@@ -11,13 +10,11 @@ import sys
 import time
 from pathlib import Path
 
-from ccdesk.auth.token_store import KeyringTokenStore
-from ccdesk.bootstrap.demo import signed_in_to_sandbox
-from ccdesk.preferences import Preferences
-from ccdesk.sandbox.app import SandboxConfig
 from ccdesk.sandbox.server import SandboxServer
 from tests.auth.conftest import SecretService, secret_service  # noqa: F401 - the fixture, shared
-from tests.cli.conftest import CLIENT_ID, Cli, cli_env
+from tests.cli.conftest import CLIENT_ID, Cli
+from tests.desk_home import signed_in, user_env
+from tests.sandboxes import sandboxes
 
 
 def mailable(cli: Cli, n: int) -> list[str]:
@@ -52,39 +49,31 @@ def _cached(db: Path) -> int:
 def interrupted_then_resumed(tmp_path: Path, keyring: SecretService, contacts: int = 2_000) -> tuple[int, str]:
     """A first `ccdesk sync` stopped with Ctrl+C after its first pages, then run again to the end: returns the
     account's contact count and what the second run printed."""
-    from keyring.backends import SecretService as secret_service_backend
+    home = tmp_path / "home"
+    env = user_env(home, keyring.bus_address)
+    with sandboxes() as start:
+        server = start(contacts=contacts, seed=5, auto_approve=True, activity_seconds=0.2)
+        with signed_in(server, home, CLIENT_ID):
+            return _interrupt_then_resume(server, home, env, contacts)
 
-    server = SandboxServer(SandboxConfig(contacts=contacts, seed=5, auto_approve=True, activity_seconds=0.2)).start()
-    store: KeyringTokenStore | None = None
+
+def _interrupt_then_resume(server: SandboxServer, home: Path, env: dict[str, str], contacts: int) -> tuple[int, str]:
+    db = home / "data" / "ccdesk" / "ccdesk.sqlite3"
+    proc = subprocess.Popen([sys.executable, "-m", "ccdesk", "sync"], env=env, cwd=home,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        _config, tokens = asyncio.run(signed_in_to_sandbox(server, CLIENT_ID))
-        home = tmp_path / "home"
-        env = cli_env(home, PYTHON_KEYRING_BACKEND="keyring.backends.SecretService.Keyring",
-                      DBUS_SESSION_BUS_ADDRESS=keyring.bus_address)
-        Preferences(client_id=CLIENT_ID, auth_base=server.base_url, api_base=server.api_base).save(
-            home / "config" / "ccdesk" / "preferences.json")
-        store = KeyringTokenStore(CLIENT_ID, backend=secret_service_backend.Keyring())
-        store.save(tokens)
-        db = home / "data" / "ccdesk" / "ccdesk.sqlite3"
-        proc = subprocess.Popen([sys.executable, "-m", "ccdesk", "sync"], env=env, cwd=home,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
-            deadline = time.monotonic() + 120
-            while _cached(db) == 0 and proc.poll() is None and time.monotonic() < deadline:
-                time.sleep(0.02)
-            proc.send_signal(signal.SIGINT)
-            proc.communicate(timeout=120)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.communicate()
-        assert proc.returncode == 130, "the first sync was meant to be interrupted part-way"
-        assert 0 < _cached(db) < contacts
-        again = subprocess.run([sys.executable, "-m", "ccdesk", "sync"], env=env, cwd=home, capture_output=True,
-                               text=True, timeout=300)
-        assert again.returncode == 0, again.stderr
-        return len(server.sandbox.contact_ids("all")), again.stdout
+        deadline = time.monotonic() + 120
+        while _cached(db) == 0 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=120)
     finally:
-        if store is not None:
-            store.clear()
-        server.stop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, "the first sync was meant to be interrupted part-way"
+    assert 0 < _cached(db) < contacts
+    again = subprocess.run([sys.executable, "-m", "ccdesk", "sync"], env=env, cwd=home, capture_output=True,
+                           text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    return len(server.sandbox.contact_ids("all")), again.stdout

@@ -1,3 +1,3 @@
-"""Shared fixtures: the services tests' sandbox starter."""
+"""Shared fixtures: the services tests' sandbox options (tests/conftest.py starts the sandboxes)."""
 
-from tests.services.conftest import resubscribe_state, start_server  # noqa: F401 - re-exported fixtures
+from tests.services.conftest import resubscribe_state, sandbox_options  # noqa: F401 - re-exported fixtures

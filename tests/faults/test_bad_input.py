@@ -19,8 +19,8 @@ from tests.services.conftest import make_client
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def desk_and_sandbox(start_server, tmp_path: Path):  # type: ignore[no-untyped-def]
-    server: SandboxServer = start_server(contacts=200, seed=9)
+async def desk_and_sandbox(start_sandbox, tmp_path: Path):  # type: ignore[no-untyped-def]
+    server: SandboxServer = start_sandbox(contacts=200, seed=9)
     desk = Desk(make_client(server), tmp_path / "bad-input.sqlite3")
     await desk.sync.run()
     yield desk, server.sandbox
@@ -90,6 +90,7 @@ def test_wrong_encoding_is_still_read(tmp_path: Path) -> None:
     assert result.invalid == [(3, "bad-address")]
 
 
+@pytest.mark.slow  # writes a 1,000,000-line file
 def test_a_million_rows_are_refused_quickly_with_a_way_out(tmp_path: Path) -> None:
     path = tmp_path / "huge.csv"
     with open(path, "w", encoding="utf-8") as f:

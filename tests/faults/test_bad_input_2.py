@@ -156,6 +156,7 @@ def test_a_named_pipe_as_the_address_file_is_refused_at_once(signed_in_cli: Cli,
     assert proc.returncode == 1 and "named pipe" in proc.stderr and "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow  # ~14 s
 @pytest_keyring
 def test_two_exports_to_one_file_at_once_leave_the_last_one_whole(signed_in_cli: Cli, tmp_path: Path) -> None:  # noqa: F811
     """14.5 / 12.5: two processes export different sets to one file at once, several rounds: the file is always

@@ -15,6 +15,7 @@ import pytest
 from ccdesk.store import sqlite_file as store_db
 from ccdesk.store.database import DeskDatabase
 from ccdesk.store.errors import StoreUnavailableError
+from tests.sandboxes import subscribed
 
 from .world import desk_world
 
@@ -106,8 +107,7 @@ async def test_a_run_stopped_by_a_locked_database_tells_how_many_were_sent(tmp_p
     try:
         await desk.sync.run()
         sb = server.sandbox
-        targets = [c for c in sb.contact_ids(status="active")
-                   if sb.contact_json(c)["email_address"]["permission_to_send"] != "unsubscribed"][:40]
+        targets = subscribed(sb)[:40]
         ids = [await desk.db.call(lambda s, c=c: s.enqueue("unsubscribe", c, {"reason": "phone",
                                                                                   "update_source": "Account"}))
                for c in targets]

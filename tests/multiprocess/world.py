@@ -4,25 +4,19 @@ multi-process tests and by tests/benchmarks/bench_multiprocess_budget.py."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ccdesk.auth.token_store import KeyringTokenStore
-from ccdesk.bootstrap.demo import signed_in_to_sandbox
-from ccdesk.preferences import Preferences
-from ccdesk.sandbox.app import SandboxConfig
 from ccdesk.sandbox.server import SandboxServer
 from tests.auth.keyring_service import KeyringUnavailable, private_secret_service
+from tests.desk_home import signed_in, user_env
+from tests.sandboxes import sandboxes
 
-ROOT = Path(__file__).resolve().parents[2]
 CLIENT_ID = "ccdesk-multiprocess-test"
-KEYRING = "keyring.backends.SecretService.Keyring"
 
 
 NoKeyring = KeyringUnavailable  # dbus-daemon or gnome-keyring-daemon is missing or did not start
@@ -73,31 +67,11 @@ class World:
         return found
 
 
-def user_env(home: Path, bus_address: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "PYTHON_KEYRING", "CCDESK_"))}
-    env.update({"HOME": str(home), "XDG_CONFIG_HOME": str(home / "config"), "XDG_DATA_HOME": str(home / "data"),
-                "XDG_STATE_HOME": str(home / "state"), "XDG_CACHE_HOME": str(home / "cache"),
-                "PYTHONPATH": str(ROOT), "PYTHON_KEYRING_BACKEND": KEYRING, "DBUS_SESSION_BUS_ADDRESS": bus_address})
-    for var in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
-        env.pop(var, None)
-    return env
-
-
 @contextlib.contextmanager
 def desk_world(home: Path, bus_address: str, *, contacts: int, rate_limit: float = 4.0) -> Iterator[World]:
     """A sandbox at `rate_limit` per API key and a desk user signed in to it (the keyring holds the tokens)."""
-    from keyring.backends import SecretService
-
-    server = SandboxServer(SandboxConfig(contacts=contacts, seed=11, auto_approve=True, activity_seconds=0.2,
-                                         rate_limit=rate_limit, daily_quota=0)).start()
-    store = KeyringTokenStore(CLIENT_ID, backend=SecretService.Keyring())
-    try:
-        _config, tokens = asyncio.run(signed_in_to_sandbox(server, CLIENT_ID))
-        Preferences(client_id=CLIENT_ID, auth_base=server.base_url, api_base=server.api_base).save(
-            home / "config" / "ccdesk" / "preferences.json")
-        store.save(tokens)
-        yield World(server, home, user_env(home, bus_address))
-    finally:
-        with contextlib.suppress(Exception):
-            store.clear()
-        server.stop()
+    with sandboxes() as start:
+        server = start(contacts=contacts, seed=11, auto_approve=True, activity_seconds=0.2, rate_limit=rate_limit,
+                       daily_quota=0)
+        with signed_in(server, home, CLIENT_ID):
+            yield World(server, home, user_env(home, bus_address))

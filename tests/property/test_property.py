@@ -13,6 +13,7 @@ from ccdesk.api import contact_writes as client_module
 from .runner import changed_fields, run_property_suite
 
 
+@pytest.mark.slow  # 150 examples against a sandbox: 30-45 s each
 @pytest.mark.parametrize("resubscribe_state", ["pending_confirmation", "unsubscribed"])
 def test_actions_change_only_the_fields_they_own(resubscribe_state: str) -> None:
     figures = run_property_suite(150, resubscribe_state=resubscribe_state)
@@ -21,6 +22,7 @@ def test_actions_change_only_the_fields_they_own(resubscribe_state: str) -> None
     assert figures["property_fields_lost"] == 0, figures["lost_paths"]
 
 
+@pytest.mark.slow  # ~15 s
 def test_the_check_sees_a_put_that_drops_custom_fields_and_notes(monkeypatch: pytest.MonkeyPatch) -> None:
     real = client_module.build_put_body
 

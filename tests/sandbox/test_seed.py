@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 import time
 
+import pytest
+
 from ccdesk.sandbox.app import SandboxConfig
 from ccdesk.sandbox.state import Sandbox
 
@@ -63,6 +65,7 @@ def test_small_sizes() -> None:
     assert len(make(1).contact_ids(status="all")) == 1
 
 
+@pytest.mark.slow  # seeds 1,000,000 contacts
 def test_a_million_contacts_start_fast_and_small() -> None:
     started = time.perf_counter()
     sb = make(1_000_000)

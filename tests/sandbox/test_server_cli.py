@@ -34,8 +34,8 @@ def test_server_context_manager() -> None:
         _ = server.base_url
 
 
-def test_sandbox_server_fixture(sandbox_server: SandboxServer) -> None:
-    r = httpx.get(sandbox_server.api_base + "/contacts/counts", headers=AUTH)
+def test_sandbox_server_fixture(server: SandboxServer) -> None:
+    r = httpx.get(server.api_base + "/contacts/counts", headers=AUTH)
     assert r.status_code == 200 and r.json()["total"] > 150
 
 

@@ -10,62 +10,17 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import constant_contact_api_client as cc
-import httpx
 import pytest
+
+from tests.sandboxes import SandboxProcess, sandbox_child
 
 TOKEN = "sdk-token"
 ALL_INCLUDES = ("custom_fields", "list_memberships", "phone_numbers", "street_addresses", "taggings", "notes")
-
-
-@dataclass
-class SandboxProcess:
-    """`python -m ccdesk.sandbox ARGS` as a child process; `api_base` is read from its first stdout line."""
-
-    args: list[str]
-    proc: subprocess.Popen[str] = field(init=False)
-    api_base: str = field(init=False, default="")
-
-    def __post_init__(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "ccdesk.sandbox", "--port", "0", *self.args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ),
-        )
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()  # "ccdesk sandbox serving http://127.0.0.1:PORT/v3 (...)"
-        if "serving " not in line:
-            self.stop()
-            raise RuntimeError(f"the sandbox did not start: {line!r}")
-        self.api_base = line.split("serving ", 1)[1].split()[0]
-
-    @property
-    def base_url(self) -> str:
-        return self.api_base.removesuffix("/v3")
-
-    def control(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        r = httpx.request(method, f"{self.base_url}/_sandbox{path}", json=body, timeout=10)
-        r.raise_for_status()
-        return r.json() if r.content else None
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        for stream in (self.proc.stdout, self.proc.stderr):
-            if stream is not None:
-                stream.close()
 
 
 class Sdk:
@@ -113,11 +68,8 @@ def jwt_claims(token: str) -> dict[str, Any]:
 
 
 def start(*args: str) -> Iterator[SandboxProcess]:
-    process = SandboxProcess(list(args))
-    try:
+    with sandbox_child(*args) as process:
         yield process
-    finally:
-        process.stop()
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +10,6 @@ import pytest
 import pytest_asyncio
 
 from ccdesk.api import CCClient, RateLimiter, RetryPolicy, StaticTokenProvider
-from ccdesk.sandbox.app import SandboxConfig
 from ccdesk.sandbox.server import SandboxServer
 from ccdesk.services.desk import Desk
 
@@ -30,19 +29,10 @@ def resubscribe_state(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def start_server(resubscribe_state: str) -> Iterator[Callable[..., SandboxServer]]:
-    servers: list[SandboxServer] = []
-
-    def start(**overrides: Any) -> SandboxServer:
-        options: dict[str, Any] = {"contacts": 300, "seed": 3, "rate_limit": 0, "tokens": [TOKEN],
-                                   "activity_seconds": 0.1, "resubscribe_state": resubscribe_state, **overrides}
-        server = SandboxServer(SandboxConfig(**options)).start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
+def sandbox_options(resubscribe_state: str) -> dict[str, Any]:
+    """`start_sandbox` and `server` (tests/conftest.py) here: 300 contacts, no rate limit, fast activities."""
+    return {"contacts": 300, "seed": 3, "rate_limit": 0, "tokens": [TOKEN], "activity_seconds": 0.1,
+            "resubscribe_state": resubscribe_state}
 
 
 async def _no_wait(_: float) -> None:
@@ -53,11 +43,6 @@ def make_client(server: SandboxServer, token: str = TOKEN, **kw: Any) -> CCClien
     return CCClient(StaticTokenProvider(token), base_url=server.api_base,
                     rate_limiter=kw.pop("rate_limiter", RateLimiter(rate=0)),
                     retry=kw.pop("retry", RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.05)), **kw)
-
-
-@pytest.fixture
-def server(start_server: Callable[..., SandboxServer]) -> SandboxServer:
-    return start_server()
 
 
 @pytest_asyncio.fixture

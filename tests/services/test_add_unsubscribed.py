@@ -10,6 +10,7 @@ from ccdesk.services.add_unsubscribed import add_unsubscribed, queue_add_unsubsc
 from ccdesk.services.address_file import read_address_file
 from ccdesk.services.bulk import preview_unsubscribe, queue_import, report
 from ccdesk.services.desk import Desk
+from tests.sandboxes import subscribed
 
 
 def _contact_by_email(server: SandboxServer, email: str) -> dict | None:
@@ -25,8 +26,7 @@ async def test_unknown_addresses_are_added_as_unsubscribed(desk: Desk, server: S
                                                            tmp_path: Path) -> None:
     await desk.sync.run()
     sb = server.sandbox
-    known = next(c for c in sb.contact_ids(status="active")
-                 if sb.contact_json(c)["email_address"]["permission_to_send"] != "unsubscribed")
+    known = subscribed(sb)[0]
     new = ["first.new@elsewhere.example", "second.new@elsewhere.example"]
     path = tmp_path / "dnm.csv"
     path.write_text("email,reason\n" + sb.contact_json(known)["email_address"]["address"] + ",\n"

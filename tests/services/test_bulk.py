@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 
 from ccdesk.sandbox.server import SandboxServer
 from ccdesk.services.address_file import read_address_file
@@ -18,13 +19,13 @@ from ccdesk.services.bulk import (
     save_report,
 )
 from ccdesk.services.desk import Desk
+from tests.sandboxes import subscribed
 from tests.services.conftest import TOKEN
 
 
 def _file(tmp_path: Path, server: SandboxServer) -> tuple[Path, list[str], list[str]]:
     sb = server.sandbox
-    mailable = [c for c in sb.contact_ids(status="active")
-                if sb.contact_json(c)["email_address"]["permission_to_send"] != "unsubscribed"][:8]
+    mailable = subscribed(sb)[:8]
     unsub = sb.contact_ids(status="unsubscribed")[:3]
     emails = [sb.contact_json(c)["email_address"]["address"] for c in mailable + unsub]
     lines = ["Email,Name"] + [f" {e.upper()} ,x" for e in emails] + [f"{emails[0]},dup", "nobody@nowhere.example,",
@@ -93,14 +94,15 @@ async def test_bulk_removal_from_a_list(desk: Desk, server: SandboxServer, tmp_p
     assert [line.outcome for line in lines].count("removed") == 6
 
 
-async def test_ten_thousand_addresses_preview_exactly_and_removal_matches(start_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.slow  # 10,000 addresses against 6,000 contacts: ~20 s
+async def test_ten_thousand_addresses_preview_exactly_and_removal_matches(start_sandbox, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """10,000 rows (half of them in the account) from Excel's UTF-16: the preview counts each group exactly,
     and the removal (activities of <= 500) changes exactly the contacts the preview said it would."""
     from ccdesk.services.bulk import classify_remove, match
     from ccdesk.services.desk import Desk
     from tests.services.conftest import make_client
 
-    server = start_server(contacts=6_000, seed=8)
+    server = start_sandbox(contacts=6_000, seed=8)
     sb = server.sandbox
     lid = sb.lists()[0]["list_id"]
     active = sb.contact_ids(status="active")[:5_000]

@@ -51,8 +51,8 @@ async def test_full_pull_caches_every_contact_once_with_deleted_ones(desk: Desk,
     assert len(await desk.db.call(lambda s: s.lists())) == len(live_lists)
 
 
-async def test_cancelled_pull_resumes_from_the_stored_page(start_server, tmp_path: Path) -> None:
-    server = start_server(contacts=1234)
+async def test_cancelled_pull_resumes_from_the_stored_page(start_sandbox, tmp_path: Path) -> None:
+    server = start_sandbox(contacts=1234)
     desk = Desk(make_client(server), tmp_path / "c.sqlite3")
     try:
         pages_seen = 0
@@ -263,8 +263,8 @@ async def test_lookup_of_an_address_not_in_the_cache(desk: Desk, server: Sandbox
     assert await desk.lookup_email("nobody-here@example.org") is None
 
 
-async def test_bulk_remove_uses_activities_of_at_most_500(start_server, tmp_path: Path) -> None:
-    server = start_server(contacts=1500)
+async def test_bulk_remove_uses_activities_of_at_most_500(start_sandbox, tmp_path: Path) -> None:
+    server = start_sandbox(contacts=1500)
     sb = sandbox_of(server)
     desk = Desk(make_client(server), tmp_path / "c.sqlite3")
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,26 +14,31 @@ import httpx
 from ccdesk.sandbox.server import SandboxServer
 from ccdesk.services.desk import Desk
 from ccdesk.services.sync import OPTOUTS, SyncEngine
+from tests.sandboxes import subscribed
 
 from .conftest import BOTH_READINGS, TOKEN, make_client
 
 pytestmark = BOTH_READINGS
 
 
-async def _synced_desk(server: SandboxServer, tmp_path: Path) -> tuple[Desk, SyncEngine]:
+@contextlib.asynccontextmanager
+async def synced_desk(server: SandboxServer, tmp_path: Path) -> AsyncIterator[tuple[Desk, SyncEngine]]:
+    """A desk whose cache had its first full pull (which reports no 'new' opt-outs), and its sync engine."""
     desk = Desk(make_client(server), tmp_path / "c.sqlite3")
-    engine = SyncEngine(desk.db, desk.client)
-    first = await engine.run()
-    assert first.full_pull and not first.new_optouts, "the first pull reports no 'new' opt-outs"
-    return desk, engine
+    try:
+        engine = SyncEngine(desk.db, desk.client)
+        first = await engine.run()
+        assert first.full_pull and not first.new_optouts, "the first pull reports no 'new' opt-outs"
+        yield desk, engine
+    finally:
+        await desk.close()
+
 
 
 async def test_opt_out_by_the_contact_is_caught_once(server: SandboxServer, tmp_path: Path) -> None:
-    desk, engine = await _synced_desk(server, tmp_path)
-    try:
+    async with synced_desk(server, tmp_path) as (desk, engine):
         sb = server.sandbox
-        cid = next(c for c in sb.contact_ids(status="active")
-                   if sb.contact_json(c)["email_address"]["permission_to_send"] != "unsubscribed")
+        cid = subscribed(sb)[0]
         sb.contact_unsubscribes(cid, "Too many emails")
         result = await engine.run()
         assert not result.full_pull
@@ -41,13 +47,10 @@ async def test_opt_out_by_the_contact_is_caught_once(server: SandboxServer, tmp_
         assert str(row.status) == "unsubscribed" and row.opt_out_reason == "Too many emails"
         again = await engine.run()
         assert again.new_optouts == []
-    finally:
-        await desk.close()
 
 
 async def test_other_changes_and_deletes_are_caught(server: SandboxServer, tmp_path: Path) -> None:
-    desk, engine = await _synced_desk(server, tmp_path)
-    try:
+    async with synced_desk(server, tmp_path) as (desk, engine):
         sb = server.sandbox
         alive = sb.contact_ids(status="active")
         renamed, deleted = alive[3], alive[4]
@@ -63,14 +66,11 @@ async def test_other_changes_and_deletes_are_caught(server: SandboxServer, tmp_p
         assert row.first_name == "Renamed"
         gone = await desk.db.call(lambda s: s.get_contact(deleted))
         assert gone.deleted_at is not None
-    finally:
-        await desk.close()
 
 
-async def test_a_pass_interrupted_after_a_page_resumes_there(start_server, tmp_path: Path) -> None:
-    server = start_server(contacts=1200)
-    desk, engine = await _synced_desk(server, tmp_path)
-    try:
+async def test_a_pass_interrupted_after_a_page_resumes_there(start_sandbox, tmp_path: Path) -> None:
+    server = start_sandbox(contacts=1200)
+    async with synced_desk(server, tmp_path) as (desk, engine):
         sb = server.sandbox
         # Pretend a previous run stored one page of an opt-out pass and then died.
         pages = desk.client.iter_contact_pages(status="all", limit=500, include=["list_memberships"])
@@ -84,16 +84,12 @@ async def test_a_pass_interrupted_after_a_page_resumes_there(start_server, tmp_p
         assert result.contacts_read >= 700  # the remaining pages of the resumed pass
         assert await desk.db.call(lambda s: s.get_state(OPTOUTS.next_href)) is None
         assert await desk.db.call(lambda s: s.get_state(OPTOUTS.checkpoint)) == "2026-01-01T00:00:00+00:00"
-    finally:
-        await desk.close()
 
 
 async def test_account_opt_outs_and_deleted_ones_appear_exactly_once(server: SandboxServer, tmp_path: Path) -> None:
-    desk, engine = await _synced_desk(server, tmp_path)
-    try:
+    async with synced_desk(server, tmp_path) as (desk, engine):
         sb = server.sandbox
-        alive = [c for c in sb.contact_ids(status="active")
-                 if sb.contact_json(c)["email_address"]["permission_to_send"] != "unsubscribed"]
+        alive = subscribed(sb)
         by_account, then_deleted = alive[10], alive[11]
         await desk.client.unsubscribe(by_account, "No longer a customer", "Account")
         await desk.client.unsubscribe(then_deleted, "Asked by phone", "Contact")
@@ -106,30 +102,23 @@ async def test_account_opt_outs_and_deleted_ones_appear_exactly_once(server: San
         row = await desk.db.call(lambda s: s.get_contact(then_deleted))
         assert str(row.status) == "unsubscribed" and row.deleted_at is not None
         assert (await engine.run()).new_optouts == []
-    finally:
-        await desk.close()
 
 
-async def test_throttling_and_server_errors_mid_sync_are_survived(start_server, tmp_path: Path) -> None:
-    server = start_server(contacts=1600)
-    desk, engine = await _synced_desk(server, tmp_path)
-    try:
+async def test_throttling_and_server_errors_mid_sync_are_survived(start_sandbox, tmp_path: Path) -> None:
+    server = start_sandbox(contacts=1600)
+    async with synced_desk(server, tmp_path) as (desk, engine):
         sb = server.sandbox
-        victims = [c for c in sb.contact_ids(status="active")
-                   if sb.contact_json(c)["email_address"]["permission_to_send"] != "unsubscribed"][:30]
+        victims = subscribed(sb)[:30]
         for cid in victims:
             sb.contact_unsubscribes(cid, "mid-sync faults")
         sb.faults.update({"throttle_next": 1, "error_next": 2, "error_status": 502, "only": "^GET /v3/contacts"})
         result = await engine.run()
         assert sorted(result.new_optouts) == sorted(victims)
         assert desk.client.stats.retries >= 3
-    finally:
-        await desk.close()
 
 
 async def test_full_resync_drops_contacts_the_account_no_longer_has(server: SandboxServer, tmp_path: Path) -> None:
-    desk, engine = await _synced_desk(server, tmp_path)
-    try:
+    async with synced_desk(server, tmp_path) as (desk, engine):
         phantom = {"contact_id": "99999999-9999-4999-8999-999999999999", "first_name": "Gone",
                    "email_address": {"address": "gone@example.com", "permission_to_send": "explicit"},
                    "created_at": "2020-01-01T00:00:00Z", "updated_at": "2020-01-01T00:00:00Z"}
@@ -140,17 +129,13 @@ async def test_full_resync_drops_contacts_the_account_no_longer_has(server: Sand
         assert result.forgotten == 1
         assert await desk.db.call(lambda s: s.get_contact(phantom["contact_id"])) is None
         assert await desk.db.call(lambda s: s.count()) == before - 1 == len(server.sandbox.contact_ids("all"))
-    finally:
-        await desk.close()
 
 
-async def test_an_opt_out_made_during_a_sync_is_reported_exactly_once(start_server, tmp_path: Path) -> None:
-    server = start_server(contacts=2000)
-    desk, engine = await _synced_desk(server, tmp_path)
-    try:
+async def test_an_opt_out_made_during_a_sync_is_reported_exactly_once(start_sandbox, tmp_path: Path) -> None:
+    server = start_sandbox(contacts=2000)
+    async with synced_desk(server, tmp_path) as (_desk, engine):
         sb = server.sandbox
-        cid = next(c for c in sb.contact_ids(status="active")
-                   if sb.contact_json(c)["email_address"]["permission_to_send"] != "unsubscribed")
+        cid = subscribed(sb)[0]
         sb.faults.update({"latency_ms": 40})
         running = asyncio.ensure_future(engine.run())
         await asyncio.sleep(0.1)  # the sync is under way
@@ -160,12 +145,10 @@ async def test_an_opt_out_made_during_a_sync_is_reported_exactly_once(start_serv
         after = await engine.run()
         assert (during.new_optouts + after.new_optouts).count(cid) == 1
         assert (await engine.run()).new_optouts == []
-    finally:
-        await desk.close()
 
 
-async def test_a_sync_killed_halfway_ends_with_the_same_cache(start_server, tmp_path: Path) -> None:
-    server = start_server(contacts=1800)
+async def test_a_sync_killed_halfway_ends_with_the_same_cache(start_sandbox, tmp_path: Path) -> None:
+    server = start_sandbox(contacts=1800)
     whole = Desk(make_client(server), tmp_path / "whole.sqlite3")
     broken = Desk(make_client(server), tmp_path / "broken.sqlite3")
     try:

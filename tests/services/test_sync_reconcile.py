@@ -125,8 +125,8 @@ async def test_email_only_changes_are_caught_by_one_sync(server: SandboxServer, 
         await desk.close()
 
 
-async def test_a_refused_link_while_comparing_lists_the_unsubscribed_again(start_server, tmp_path: Path) -> None:
-    server = start_server(contacts=4500)  # more than 500 unsubscribed: the listing has a next link
+async def test_a_refused_link_while_comparing_lists_the_unsubscribed_again(start_sandbox, tmp_path: Path) -> None:
+    server = start_sandbox(contacts=4500)  # more than 500 unsubscribed: the listing has a next link
     desk, engine = await _synced(server, tmp_path)
     try:
         sb = server.sandbox

@@ -90,7 +90,7 @@ def _try(store: DeskDatabase, out: list[BaseException]) -> None:
 
 @pytest.mark.parametrize("n", [3000])
 def test_bench_runs_small(tmp_path: Path, n: int) -> None:
-    from ccdesk.store import bench
+    from tests.benchmarks import store_fill as bench
 
     with DeskDatabase(tmp_path / "b.sqlite3") as s:
         rate = bench.fill(s, n)

@@ -99,17 +99,9 @@ def test_raw_json_roundtrip_exact(store: DeskDatabase) -> None:
 def test_columns_from_json(store: DeskDatabase) -> None:
     store.upsert_contacts(
         [
-            make_contact(
-                1,
-                first="Ann",
-                last="Lee",
-                company="Acme",
-                permission="unsubscribed",
-                opt_out_date="2024-03-01T10:00:00-05:00",
-                opt_out_source="Account",
-                opt_out_reason="asked by phone",
-                job_title="CTO",
-            )
+            make_contact(1, first="Ann", last="Lee", company="Acme", permission="unsubscribed",
+                         opt_out_date="2024-03-01T10:00:00-05:00", opt_out_source="Account",
+                         opt_out_reason="asked by phone", job_title="CTO")
         ],
         T0,
     )
@@ -179,16 +171,9 @@ def test_random_operations_keep_counters_and_index_consistent(store: DeskDatabas
             version += 1
             n = rnd.randint(1, 40)
             lists_choice = rnd.choice([None, [], [LIST_A], [LIST_A, LIST_B], [LIST_C]])
-            page.append(
-                make_contact(
-                    n,
-                    first=rnd.choice(names),
-                    permission=rnd.choice(perms),
-                    lists=lists_choice,
-                    deleted_at=rnd.choice([None, None, "2024-01-02"]),
-                    updated_at=(T0 + timedelta(seconds=version)).isoformat(),
-                )
-            )
+            page.append(make_contact(n, first=rnd.choice(names), permission=rnd.choice(perms), lists=lists_choice,
+                                     deleted_at=rnd.choice([None, None, "2024-01-02"]),
+                                     updated_at=(T0 + timedelta(seconds=version)).isoformat()))
         store.upsert_contacts(page, T0)
     assert_consistent(store)
     counts = store.status_counts()
@@ -200,8 +185,8 @@ def test_random_operations_keep_counters_and_index_consistent(store: DeskDatabas
 
 
 def test_many_addresses_at_once_match_one_by_one(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from ccdesk.store import bench
     from ccdesk.store.database import DeskDatabase
+    from tests.benchmarks import store_fill as bench
 
     with DeskDatabase(tmp_path / "many.sqlite3") as store:
         bench.fill(store, 500, seed=4)

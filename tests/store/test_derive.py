@@ -100,17 +100,9 @@ def test_parse_query() -> None:
 
 
 def test_derive_columns() -> None:
-    c = make_contact(
-        7,
-        first="Zoë",
-        last="Ó Brien",
-        company="Acme",
-        permission="Unsubscribed",
-        opt_out_date="2024-03-01T10:00:00-05:00",
-        opt_out_reason="Too many",
-        deleted_at="2024-04-01",
-        lists=["b", "a", "b"],
-    )
+    c = make_contact(7, first="Zoë", last="Ó Brien", company="Acme", permission="Unsubscribed",
+                     opt_out_date="2024-03-01T10:00:00-05:00", opt_out_reason="Too many", deleted_at="2024-04-01",
+                     lists=["b", "a", "b"])
     c["email_address"]["address"] = " Zoe@Example.COM "
     d = derive(c)
     assert d.email == "Zoe@Example.COM" and d.email_lower == "zoe@example.com"

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from ccdesk.store import bench
 from ccdesk.store import name_order as name_order_module
 from ccdesk.store import search as search_module
 from ccdesk.store.database import DeskDatabase
+from tests.benchmarks import store_fill as bench
 
 QUERIES = ["a", "ja", "son", "smith", "gmail", "corp", "lopez", "xyz-none", "jo gmail", "an", "e"]
 
@@ -97,7 +98,17 @@ def test_many_changes_rebuild_the_ranks(filled: DeskDatabase, monkeypatch: pytes
 
 def test_too_many_matches_fall_back_to_the_index_walk(filled: DeskDatabase, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(search_module, "RANK_CAP", 50)
+    ranked = search_module._ranked_page
+    answers: list[bool] = []  # per ranked attempt: did the ranks give the page?
+
+    def spy(*args: Any, **kw: Any) -> list[Any] | None:
+        page = ranked(*args, **kw)
+        answers.append(page is not None)
+        return page
+
+    monkeypatch.setattr(search_module, "_ranked_page", spy)
     _same_everywhere(filled)
+    assert False in answers and True in answers  # both paths served pages, and both agreed with SQL
 
 
 def test_the_count_reuses_the_page_only_while_nothing_changed(filled: DeskDatabase) -> None:

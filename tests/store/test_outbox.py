@@ -7,6 +7,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -127,21 +128,23 @@ def test_credentials_are_refused(cstore: DeskDatabase) -> None:
     assert cstore.outbox_items() == [] and cstore.audit() == []
 
 
-def test_crash_recovery_in_progress_back_to_pending(db_path: Path) -> None:
+def _one_queued(db_path: Path) -> int:
     with DeskDatabase(db_path) as s:
         s.upsert_contacts([make_contact(1)])
-        item_id = s.enqueue("unsubscribe", cid(1), {"reason": "x"}, actor="a")
+        return s.enqueue("unsubscribe", cid(1), {"reason": "x"}, actor="a")
+
+
+def _claimer(db_path: Path, then: str) -> dict[str, Any]:
+    """Popen/run arguments for another process that claims the next due item of `db_path`, then runs `then`."""
+    code = (f"import os, sys\nfrom ccdesk.store import DeskDatabase\ns = DeskDatabase({str(db_path)!r})\n"
+            f"assert s.next_due() is not None\n{then}")
+    return {"args": [sys.executable, "-c", code], "env": {**os.environ, "PYTHONPATH": str(ROOT)}}
+
+
+def test_crash_recovery_in_progress_back_to_pending(db_path: Path) -> None:
+    item_id = _one_queued(db_path)
     # Another process claims the item and dies without finishing it.
-    code = (
-        "import os, sys\n"
-        "from ccdesk.store import DeskDatabase\n"
-        f"s = DeskDatabase({str(db_path)!r})\n"
-        "item = s.next_due()\n"
-        "assert item is not None\n"
-        "os._exit(0)\n"
-    )
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=60)
+    subprocess.run(**_claimer(db_path, "os._exit(0)\n"), check=True, timeout=60)
     with DeskDatabase(db_path, recover=False) as peek:
         assert peek.get_outbox_item(item_id).state is OutboxState.IN_PROGRESS  # type: ignore[union-attr]
     with DeskDatabase(db_path) as s:
@@ -155,20 +158,9 @@ def test_crash_recovery_in_progress_back_to_pending(db_path: Path) -> None:
 def test_claim_of_a_live_process_is_not_taken(db_path: Path) -> None:
     """The window and a scheduled `ccdesk unsubscribe` share the file: opening it must not requeue an item the
     other (running) process is sending, or it would be sent twice."""
-    with DeskDatabase(db_path) as s:
-        s.upsert_contacts([make_contact(1)])
-        item_id = s.enqueue("unsubscribe", cid(1), {"reason": "x"}, actor="a")
-    code = (
-        "import sys\n"
-        "from ccdesk.store import DeskDatabase\n"
-        f"s = DeskDatabase({str(db_path)!r})\n"
-        "assert s.next_due() is not None\n"
-        "print('claimed', flush=True)\n"
-        "sys.stdin.readline()\n"
-    )
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    other = subprocess.Popen([sys.executable, "-c", code], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                             text=True)
+    item_id = _one_queued(db_path)
+    other = subprocess.Popen(**_claimer(db_path, "print('claimed', flush=True)\nsys.stdin.readline()\n"),
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert other.stdout is not None and other.stdout.readline().strip() == "claimed"
         with DeskDatabase(db_path) as s:

@@ -39,20 +39,9 @@ PEOPLE = [
 
 @pytest.fixture
 def people(store: DeskDatabase) -> DeskDatabase:
-    page = [
-        make_contact(
-            n,
-            first=first,
-            last=last,
-            company=company,
-            email=email,
-            permission=perm,
-            lists=lists,
-            deleted_at=deleted,
-            opt_out_date=out,
-        )
-        for n, first, last, company, email, perm, lists, deleted, out in PEOPLE
-    ]
+    page = [make_contact(n, first=first, last=last, company=company, email=email, permission=perm, lists=lists,
+                         deleted_at=deleted, opt_out_date=out)
+            for n, first, last, company, email, perm, lists, deleted, out in PEOPLE]
     store.upsert_contacts(page, T0)
     return store
 
@@ -185,18 +174,11 @@ def test_bad_arguments(people: DeskDatabase) -> None:
 
 def test_many_rows_both_plans_agree(store: DeskDatabase, monkeypatch: pytest.MonkeyPatch) -> None:
     firsts = ["Ann", "Bob", "Cleo", "Dörte", "Eve"]
-    page = [
-        make_contact(
-            i,
-            first=firsts[i % 5],
-            last=f"Name{i % 37}",
-            email=f"u{i}@d{i % 7}.example",
-            permission="unsubscribed" if i % 11 == 0 else "implicit",
-            opt_out_date=f"2024-01-{1 + i % 28:02d}T00:00:00Z" if i % 11 == 0 else None,
-            lists=[LIST_A] if i % 3 else [LIST_B],
-        )
-        for i in range(1, 601)
-    ]
+    page = [make_contact(i, first=firsts[i % 5], last=f"Name{i % 37}", email=f"u{i}@d{i % 7}.example",
+                         permission="unsubscribed" if i % 11 == 0 else "implicit",
+                         opt_out_date=f"2024-01-{1 + i % 28:02d}T00:00:00Z" if i % 11 == 0 else None,
+                         lists=[LIST_A] if i % 3 else [LIST_B])
+            for i in range(1, 601)]
     store.upsert_contacts(page, T0)
     cases = [
         ("", None, None),

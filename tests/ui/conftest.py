@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import qasync
 from PySide6.QtWidgets import QApplication
-
-from ccdesk.sandbox.app import SandboxConfig
-from ccdesk.sandbox.server import SandboxServer
 
 
 def _qasync_loop() -> qasync.QEventLoop:
@@ -24,10 +21,8 @@ def pytest_asyncio_loop_factories(config, item):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def server() -> Iterator[SandboxServer]:
-    """A small sandbox for window tests (modules with their own `server` fixture use theirs)."""
+def sandbox_options() -> dict[str, Any]:
+    """A small sandbox for window tests (`server`, tests/conftest.py); a module may override these options."""
     from tests.ui.test_window_e2e import TOKEN
 
-    srv = SandboxServer(SandboxConfig(contacts=200, seed=5, rate_limit=0, tokens=[TOKEN])).start()
-    yield srv
-    srv.stop()
+    return {"contacts": 200, "seed": 5, "rate_limit": 0, "tokens": [TOKEN]}

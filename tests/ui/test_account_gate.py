@@ -4,23 +4,21 @@ sign-in screen (with a message) when the session ends."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import httpx
 import pytest
 
 from ccdesk.auth.token_store import MemoryTokenStore
 from ccdesk.preferences import Preferences
-from ccdesk.sandbox.app import SandboxConfig
 from ccdesk.sandbox.server import SandboxServer
 from ccdesk.ui.account_gate import AccountGate
 from tests.ui.waiting import until
 
 
 @pytest.fixture
-def server():
-    srv = SandboxServer(SandboxConfig(contacts=5, auto_approve=True)).start()
-    yield srv
-    srv.stop()
+def sandbox_options() -> dict[str, Any]:
+    return {"contacts": 5, "auto_approve": True}
 
 
 async def test_sign_in_then_restore_then_signed_out_brings_the_screen_back(server: SandboxServer, qtbot) -> None:

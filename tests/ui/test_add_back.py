@@ -11,11 +11,11 @@ from ccdesk.sandbox.server import SandboxServer
 from ccdesk.services.add_back import add_to_lists, queue_add_back
 from ccdesk.services.validation import InvalidInput
 from ccdesk.ui.dialogs.add_lists import AddBackDialog
-from tests.ui.test_window_e2e import find, mailable_with_lists, running, sb, server  # noqa: F401 - fixture
+from tests.ui.test_window_e2e import find, mailable_with_lists, running, sandbox_options, sb  # noqa: F401 - fixture
 from tests.ui.waiting import until
 
 
-async def test_a_removed_contact_is_added_back(server: SandboxServer, tmp_path: Path) -> None:  # noqa: F811
+async def test_a_removed_contact_is_added_back(server: SandboxServer, tmp_path: Path) -> None:
     async with running(server, tmp_path / "cache.sqlite3") as app:
         contact = mailable_with_lists(server)
         cid, lists = contact["contact_id"], contact["list_memberships"]
@@ -34,7 +34,7 @@ async def test_a_removed_contact_is_added_back(server: SandboxServer, tmp_path: 
         assert after["email_address"]["permission_to_send"] == contact["email_address"]["permission_to_send"]
 
 
-async def test_never_for_an_unsubscribed_contact(server: SandboxServer, tmp_path: Path) -> None:  # noqa: F811
+async def test_never_for_an_unsubscribed_contact(server: SandboxServer, tmp_path: Path) -> None:
     async with running(server, tmp_path / "cache.sqlite3") as app:
         contact = mailable_with_lists(server)
         cid = contact["contact_id"]

@@ -6,10 +6,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tests.ui.test_window_e2e import server  # noqa: F401 - the fixture
+from tests.ui.test_window_e2e import sandbox_options  # noqa: F401 - the fixture
 
 
-async def test_the_file_dialog_refuses_a_pipe_and_closing_it_stops_the_read(server, tmp_path: Path,  # noqa: F811
+async def test_the_file_dialog_refuses_a_pipe_and_closing_it_stops_the_read(server, tmp_path: Path,
                                                                             monkeypatch) -> None:
     """14.4 in the window: a named pipe is refused at once (the read thread used to block for ever and quitting
     hung); closing the dialog while a large file is read stops the read thread."""

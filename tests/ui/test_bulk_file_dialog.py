@@ -10,14 +10,14 @@ from PySide6.QtCore import Qt
 from ccdesk.sandbox.server import SandboxServer
 from ccdesk.store.rows import OutboxState
 from ccdesk.ui.bulk_file_dialog import IMPORT_REASON, BulkFileDialog, BulkMode
-from tests.ui.test_window_e2e import App, running, sb, server  # noqa: F401 - the fixture
+from tests.sandboxes import subscribed
+from tests.ui.test_window_e2e import App, running, sandbox_options, sb  # noqa: F401 - the fixture
 from tests.ui.waiting import until
 
 
 def _mailable(srv: SandboxServer, n: int) -> list[str]:
     s = sb(srv)
-    return [c for c in s.contact_ids(status="active")
-            if s.contact_json(c)["email_address"]["permission_to_send"] != "unsubscribed"][:n]
+    return subscribed(s)[:n]
 
 
 def _email(srv: SandboxServer, cid: str) -> str:
@@ -31,7 +31,7 @@ async def _preview(app: App, mode: BulkMode, path: Path) -> BulkFileDialog:
     return dialog
 
 
-async def test_unsubscribe_from_file_preview_send_report(server: SandboxServer, tmp_path: Path) -> None:  # noqa: F811
+async def test_unsubscribe_from_file_preview_send_report(server: SandboxServer, tmp_path: Path) -> None:
     targets = _mailable(server, 6)
     already = sb(server).contact_ids(status="unsubscribed")[:2]
     path = tmp_path / "from-excel.csv"
@@ -71,7 +71,7 @@ async def test_unsubscribe_from_file_preview_send_report(server: SandboxServer, 
         dialog.accept()
 
 
-async def test_remove_from_lists_by_file_follows_the_chosen_lists(server: SandboxServer,  # noqa: F811
+async def test_remove_from_lists_by_file_follows_the_chosen_lists(server: SandboxServer,
                                                                  tmp_path: Path) -> None:
     s = sb(server)
     lst = s.lists()[0]
@@ -99,7 +99,7 @@ async def test_remove_from_lists_by_file_follows_the_chosen_lists(server: Sandbo
         dialog.accept()
 
 
-async def test_import_do_not_mail_list_keeps_each_rows_reason(server: SandboxServer, tmp_path: Path) -> None:  # noqa: F811
+async def test_import_do_not_mail_list_keeps_each_rows_reason(server: SandboxServer, tmp_path: Path) -> None:
     targets = _mailable(server, 3)
     path = tmp_path / "dnm.csv"
     path.write_text("email,reason,date\n"
@@ -120,7 +120,7 @@ async def test_import_do_not_mail_list_keeps_each_rows_reason(server: SandboxSer
         dialog.accept()
 
 
-async def test_bad_files_say_what_is_wrong_and_send_nothing(server: SandboxServer, tmp_path: Path) -> None:  # noqa: F811
+async def test_bad_files_say_what_is_wrong_and_send_nothing(server: SandboxServer, tmp_path: Path) -> None:
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")
     wrong = tmp_path / "wrong.csv"
@@ -144,7 +144,7 @@ async def test_bad_files_say_what_is_wrong_and_send_nothing(server: SandboxServe
         assert sb(server).requests_matching("PUT") == before
 
 
-async def test_stop_cancels_what_was_not_sent(server: SandboxServer, tmp_path: Path) -> None:  # noqa: F811
+async def test_stop_cancels_what_was_not_sent(server: SandboxServer, tmp_path: Path) -> None:
     targets = _mailable(server, 4)
     path = tmp_path / "a.txt"
     path.write_text("\n".join(_email(server, c) for c in targets), encoding="utf-8")

@@ -11,11 +11,11 @@ from ccdesk.ui.bulk_file_dialog import BulkMode
 from ccdesk.ui.dialogs.unsubscribe import PRESET_REASONS
 from tests.db_helpers import on_file
 from tests.ui.test_bulk_file_dialog import _email, _mailable, _preview
-from tests.ui.test_window_e2e import running, sb, server  # noqa: F401 - the fixture
+from tests.ui.test_window_e2e import running, sandbox_options, sb  # noqa: F401 - the fixture
 from tests.ui.waiting import until
 
 
-async def test_bulk_has_presets_date_received_and_the_clock(server: SandboxServer,  # noqa: F811
+async def test_bulk_has_presets_date_received_and_the_clock(server: SandboxServer,
                                                             tmp_path: Path) -> None:
     targets = _mailable(server, 3)
     path = tmp_path / "asked.csv"
@@ -51,7 +51,7 @@ async def test_bulk_has_presets_date_received_and_the_clock(server: SandboxServe
         dialog.accept()
 
 
-async def test_addresses_not_in_the_account_can_be_added_as_unsubscribed(server: SandboxServer,  # noqa: F811
+async def test_addresses_not_in_the_account_can_be_added_as_unsubscribed(server: SandboxServer,
                                                                          tmp_path: Path) -> None:
     target = _mailable(server, 1)[0]
     path = tmp_path / "dnm.csv"

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from ccdesk.sandbox.server import SandboxServer
-from tests.ui.test_window_e2e import running, sb, server  # noqa: F401 - the sandbox fixture
+from tests.ui.test_window_e2e import running, sandbox_options, sb  # noqa: F401 - the sandbox fixture
 from tests.ui.waiting import until
 
 
-async def test_not_found_is_asked_again(server: SandboxServer, tmp_path: Path) -> None:  # noqa: F811
+async def test_not_found_is_asked_again(server: SandboxServer, tmp_path: Path) -> None:
     address = "new.person@late-signup.example"
     async with running(server, tmp_path / "cache.sqlite3") as app:
         window = app.window

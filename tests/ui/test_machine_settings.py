@@ -17,8 +17,6 @@ from ccdesk.ui.preferences_dialog import PreferencesDialog
 def machine(tmp_path: Path, monkeypatch) -> Path:
     """The Linux machine-wide folder (platformdirs' site_config_dir follows XDG_CONFIG_DIRS, /etc/xdg by default)."""
     monkeypatch.setenv("XDG_CONFIG_DIRS", str(tmp_path / "etc-xdg"))
-    # A user config folder of its own: other tests of the session save their preferences in the shared one.
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "user-config"))
     path = tmp_path / "etc-xdg" / "ccdesk" / "preferences.json"
     path.parent.mkdir(parents=True)
     path.write_text(json.dumps({"client_id": "org-key", "redirect_uri": "http://127.0.0.1:31000/callback",

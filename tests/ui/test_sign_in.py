@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 from pathlib import Path
+from typing import Any
 
 import httpx
 import keyring.backends.fail
@@ -15,7 +16,6 @@ from ccdesk.auth.config import AuthConfig
 from ccdesk.auth.session import AuthSession
 from ccdesk.auth.token_store import KeyringTokenStore, MemoryTokenStore
 from ccdesk.preferences import Preferences, redirect_problem
-from ccdesk.sandbox.app import SandboxConfig
 from ccdesk.sandbox.server import SandboxServer
 from ccdesk.ui.sign_in import SignInScreen
 from tests.ui.waiting import until
@@ -26,10 +26,8 @@ CLIENT = "ccdesk-ui-test"
 
 
 @pytest.fixture
-def server():
-    srv = SandboxServer(SandboxConfig(contacts=5, auto_approve=True)).start()
-    yield srv
-    srv.stop()
+def sandbox_options() -> dict[str, Any]:
+    return {"contacts": 5, "auto_approve": True}
 
 
 def config_for(server: SandboxServer) -> AuthConfig:

@@ -7,13 +7,13 @@ import contextlib
 import copy
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialog
 
 from ccdesk.api import CCClient, RateLimiter, RetryPolicy, StaticTokenProvider
-from ccdesk.sandbox.app import SandboxConfig
 from ccdesk.sandbox.server import SandboxServer
 from ccdesk.services.desk import Desk
 from ccdesk.store.database import DeskDatabase
@@ -47,11 +47,8 @@ class App:
 
 
 @pytest.fixture
-def server() -> SandboxServer:
-    srv = SandboxServer(SandboxConfig(contacts=400, seed=11, rate_limit=0, tokens=[TOKEN],
-                                      activity_seconds=0.1)).start()
-    yield srv
-    srv.stop()
+def sandbox_options() -> dict[str, Any]:
+    return {"contacts": 400, "seed": 11, "rate_limit": 0, "tokens": [TOKEN], "activity_seconds": 0.1}
 
 
 @contextlib.asynccontextmanager

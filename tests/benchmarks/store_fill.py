@@ -1,4 +1,4 @@
-"""Benchmark the store on a synthetic account: ``python -m ccdesk.store.bench --n 1000000``.
+"""Benchmark the store on a synthetic account: ``python -m tests.benchmarks.store_fill --n 1000000``.
 
 Fills a fresh database through the real ``upsert_contacts`` path (pages of 500) and times typical
 table-view queries: first page (limit 200) and the matching count, warm cache, median of runs.
