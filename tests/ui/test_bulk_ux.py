@@ -9,7 +9,6 @@ from pathlib import Path
 from ccdesk.sandbox.server import SandboxServer
 from ccdesk.ui.bulk_file_dialog import BulkMode
 from ccdesk.ui.dialogs.unsubscribe import PRESET_REASONS
-from tests.db_helpers import on_file
 from tests.ui.test_bulk_file_dialog import _email, _mailable, _preview
 from tests.ui.test_window_e2e import running, sandbox_options, sb  # noqa: F401 - the fixture
 from tests.ui.waiting import until
@@ -75,19 +74,18 @@ async def test_addresses_not_in_the_account_can_be_added_as_unsubscribed(server:
 
 
 def test_the_activity_tab_names_the_address_being_added(tmp_path: Path, qtbot) -> None:
-    from ccdesk.services.database_thread import DatabaseThread
-    from ccdesk.store.database import DeskDatabase
+    from ccdesk.api import CCClient, StaticTokenProvider
+    from ccdesk.services.desk import Desk
     from ccdesk.ui.activity_tab import ActivityTab
 
-    db = tmp_path / "c.sqlite3"
-    store = DatabaseThread(db)
-    reader = DeskDatabase(db)
+    desk = Desk(CCClient(StaticTokenProvider("unused"), base_url="http://127.0.0.1:9/v3"), tmp_path / "c.sqlite3")
     try:
-        on_file(store, lambda s: s.enqueue("add_unsubscribed", None, {"email": "not.yet@elsewhere.example"}))
-        tab = ActivityTab(reader, store, on_changed=lambda: None)
+        desk.db.call_sync(lambda s: s.enqueue("add_unsubscribed", None, {"email": "not.yet@elsewhere.example"}))
+        tab = ActivityTab(desk)
         qtbot.addWidget(tab)
+        tab.refresh()
         cells = [tab.queue.item(0, c).text() for c in range(tab.queue.columnCount())]
         assert "not.yet@elsewhere.example" in cells and "add unsubscribed" in cells
     finally:
-        reader.close()
-        store.close()
+        desk.reads.close()
+        desk.db.close()
