@@ -12,6 +12,7 @@ from ccdesk.api import CCClient, StaticTokenProvider
 from ccdesk.services.desk import Desk
 from ccdesk.store.database import DeskDatabase
 from ccdesk.ui.activity_tab import ActivityTab
+from tests.db_helpers import on_file
 from tests.ui.waiting import until
 
 
@@ -31,7 +32,7 @@ def _failed(desk: Desk) -> int:
         s.mark_failed(item_id, "Constant Contact refused the request: contact not found")
         return item_id
 
-    return desk.db.call_sync(make)
+    return on_file(desk.db, make)
 
 
 async def test_retry_and_discard_failed_changes(desk: Desk, qtbot) -> None:
@@ -61,7 +62,7 @@ async def test_journal_exports_every_entry(desk: Desk, tmp_path: Path, qtbot) ->
         for i in range(1203):
             s.add_audit("unsubscribe", "sent", contact_id=f"c{i}", email=f"=p{i}@example.com", actor="alice")
 
-    desk.db.call_sync(fill)
+    on_file(desk.db, fill)
     tab = ActivityTab(desk)
     qtbot.addWidget(tab)
     out = tmp_path / "journal.csv"
@@ -72,18 +73,20 @@ async def test_journal_exports_every_entry(desk: Desk, tmp_path: Path, qtbot) ->
     assert len(rows) == 1204 and rows[1][6].startswith("=p")
 
 
-def test_a_journal_that_cannot_be_written_is_explained_not_raised(tmp_path: Path, qtbot, monkeypatch) -> None:
+async def test_a_journal_that_cannot_be_written_is_explained_not_raised(desk: Desk, tmp_path: Path, qtbot,
+                                                                       monkeypatch) -> None:
     """One error policy for every CSV (csv_writer.py): the message names the file and says what to do."""
     from PySide6.QtWidgets import QFileDialog, QMessageBox
 
     target = tmp_path / "no-such-folder" / "journal.csv"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
-    with DeskDatabase(tmp_path / "c.sqlite3") as s:
-        s.add_audit("unsubscribe", "sent", contact_id="c1", email="a@example.com", actor="alice")
-        tab = ActivityTab(s)
-        qtbot.addWidget(tab)
-        tab.export_journal()
-        boxes = tab.findChildren(QMessageBox)
+    on_file(desk.db, lambda s: s.add_audit("unsubscribe", "sent", contact_id="c1", email="a@example.com",
+                                           actor="alice"))
+    tab = ActivityTab(desk)
+    qtbot.addWidget(tab)
+    tab.export_journal()  # written on the database thread; the message comes when it failed
+    await until(lambda: tab.findChildren(QMessageBox))
+    boxes = tab.findChildren(QMessageBox)
     assert [b.windowTitle() for b in boxes] == ["Export failed"]
     assert str(target.parent) in boxes[0].text() and "does not exist" in boxes[0].text()
     assert not target.parent.exists()

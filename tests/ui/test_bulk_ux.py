@@ -9,6 +9,7 @@ from pathlib import Path
 from ccdesk.sandbox.server import SandboxServer
 from ccdesk.ui.bulk_file_dialog import BulkMode
 from ccdesk.ui.dialogs.unsubscribe import PRESET_REASONS
+from tests.db_helpers import on_file
 from tests.ui.test_bulk_file_dialog import _email, _mailable, _preview
 from tests.ui.test_window_e2e import running, sandbox_options, sb  # noqa: F401 - the fixture
 from tests.ui.waiting import until
@@ -80,7 +81,7 @@ def test_the_activity_tab_names_the_address_being_added(tmp_path: Path, qtbot) -
 
     desk = Desk(CCClient(StaticTokenProvider("unused"), base_url="http://127.0.0.1:9/v3"), tmp_path / "c.sqlite3")
     try:
-        desk.db.call_sync(lambda s: s.enqueue("add_unsubscribed", None, {"email": "not.yet@elsewhere.example"}))
+        on_file(desk.db, lambda s: s.enqueue("add_unsubscribed", None, {"email": "not.yet@elsewhere.example"}))
         tab = ActivityTab(desk)
         qtbot.addWidget(tab)
         tab.refresh()

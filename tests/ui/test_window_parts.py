@@ -18,6 +18,7 @@ from ccdesk.store.database import DeskDatabase
 from ccdesk.ui.actions_part import ActionsPart
 from ccdesk.ui.contacts_part import ContactsPart
 from ccdesk.ui.status_part import StatusPart
+from tests.db_helpers import on_file
 from tests.ui.waiting import until
 
 LISTS = [{"list_id": "L1", "name": "Newsletter"}, {"list_id": "L2", "name": "Events"}]
@@ -60,7 +61,7 @@ def test_the_contacts_part_searches_selects_and_says_so(desk: Desk, qtbot) -> No
 def test_the_contacts_part_refreshes_during_a_sync(desk: Desk, qtbot) -> None:
     part = ContactsPart(desk)
     qtbot.addWidget(part)
-    desk.db.call_sync(lambda s: s.upsert_contacts([contact(i) for i in range(30, 40)]))
+    on_file(desk.db, lambda s: s.upsert_contacts([contact(i) for i in range(30, 40)]))
     part.on_sync_progress(SyncProgress("full pull", 40, 100))
     assert part.model.total == 40 and part.status_filter.itemText(0) == "All statuses (40)"
     part.shutdown()
@@ -89,7 +90,7 @@ def test_the_status_part_shows_the_queue_and_the_sync(desk: Desk, qtbot) -> None
     status = StatusPart(desk)
     qtbot.addWidget(status)
     assert status.pending_label.text() == "All changes sent"
-    desk.db.call_sync(lambda s: s.enqueue("unsubscribe", "c0001", {"reason": "x"}))
+    on_file(desk.db, lambda s: s.enqueue("unsubscribe", "c0001", {"reason": "x"}))
     with qtbot.waitSignal(status.unsubscribe_waiting) as waiting:
         status.refresh_pending()
     assert waiting.args == [frozenset({"c0001"})] and status.pending_label.text() == "1 change waiting to send"
