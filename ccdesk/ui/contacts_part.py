@@ -304,4 +304,4 @@ class ContactsPart(QSplitter):
         self._warm_search.stop()
         for future in list(self._pending):
             future.cancel()
-        self.table.setModel(None)  # type: ignore[arg-type]
+        self.table.setModel(None)
