@@ -106,7 +106,7 @@ class ActivityTab(QWidget):
             who = reads.contact(item.contact_id) if item.contact_id else None
             contact = (who.email if who else None) or item.contact_id or item.payload.get("email") or \
                 plural(item.payload.get('contact_ids', []), 'contact')
-            values = (moment(item.created_at), item.kind.replace("_", " "), contact,
+            values: tuple[str, ...] = (moment(item.created_at), item.kind.replace("_", " "), str(contact),
                       STATE_LABELS.get(str(item.state), str(item.state)), str(item.attempts), item.last_error or "")
             for j, value in enumerate(values):
                 cell = QTableWidgetItem(value)
