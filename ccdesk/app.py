@@ -77,7 +77,6 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
     """Build everything, show the window, and wait until the app quits."""
     from ccdesk.bootstrap.account import record_identity
     from ccdesk.services.desk import Desk
-    from ccdesk.store.database import DeskDatabase
     from ccdesk.ui.main_window import MainWindow
     from ccdesk.ui.single_instance import SingleInstance
     from ccdesk.wording import is_are, plural
@@ -125,8 +124,7 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
         await release_session()
         return 1 if args.smoke else 0
     desk = opened
-    reader = DeskDatabase(db_path, recover=False)  # the desk's store recovered already; this one only reads
-    window = MainWindow(desk, reader, account=account, demo=args.demo)
+    window = MainWindow(desk, account=account, demo=args.demo)
     if instance is not None:
         instance.raise_requested.connect(window.bring_to_front)
     account_menu = _install_account_menu(window, desk, gate, account)
@@ -143,14 +141,14 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
             # Nothing queued is lost: the sender and the sync pause until someone signs in again.
             desk.worker.pause(message)
             desk.scheduler.pause(message)
-            waiting = len(reader.pending())
+            waiting = len(desk.reads.pending())
             gate.show_screen(f"{message} Sign in again; your {plural(waiting, 'queued change')} "
                              f"{is_are(waiting)} kept.")
 
         def signed_in_again() -> None:
             desk.worker.resume()
             desk.scheduler.resume()
-            window.show_notice("")
+            window.status.show_notice("")
 
         gate.signed_in_again.connect(signed_in_again)
 
@@ -178,7 +176,6 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
     finally:
         window.shutdown()
         await desk.close()
-        reader.close()
         await release_session()
     return 0
 

@@ -100,3 +100,20 @@ def test_one_observer_mechanism() -> None:
         for path in sorted((ROOT / package).rglob("*.py")):
             text = path.read_text(encoding="utf-8")
             assert "_listeners" not in text and "add_listener" not in text, path
+
+
+WINDOW_PARTS = ("contacts_part", "actions_part", "status_part", "optouts_tab", "activity_tab")
+
+
+@pytest.mark.parametrize("part", WINDOW_PARTS)
+def test_no_part_of_the_window_imports_another_or_the_window(part: str) -> None:
+    """The window wires its parts (README, Architecture): a part that imported a sibling would call it."""
+    imported = {name.split(".")[2] for name in _imports(ROOT / "ui" / f"{part}.py") if name.startswith("ccdesk.ui.")}
+    assert not imported & {*WINDOW_PARTS, "main_window"} - {part}, sorted(imported)
+
+
+def test_the_window_reads_only_through_the_desk() -> None:
+    """No DeskDatabase built in ui/ (reads go through desk.reads) and no store lambda run from it."""
+    for path in (ROOT / "ui").rglob("*.py"):
+        assert "ccdesk.store.database" not in _imports(path), path.name
+        assert ".db.call(" not in path.read_text(encoding="utf-8"), path.name

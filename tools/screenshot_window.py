@@ -24,15 +24,13 @@ async def shoot(out: Path) -> list[Path]:
     from ccdesk.bootstrap.demo import open_demo
     from ccdesk.services.desk import Desk
     from ccdesk.store import audit
-    from ccdesk.store.database import DeskDatabase
     from ccdesk.ui.account_menu import install_account_menu
     from ccdesk.ui.main_window import MainWindow
 
     demo = await open_demo()  # the window's own demo mode: the sandbox, a sign-in, a cache of its own
     audit.set_identity(desk="Front desk", cc_user="events@example.org")
     desk = Desk(demo.client, demo.db_path)
-    reader = DeskDatabase(demo.db_path)
-    window = MainWindow(desk, reader, account="Demo account (sandbox)", demo=True)
+    window = MainWindow(desk, account="Demo account (sandbox)", demo=True)
     window.confirm_quit_with_pending = False
     menu = install_account_menu(window, desk, account="Demo account (sandbox)", user="events@example.org",
                                 desk_name="Front desk")
@@ -49,18 +47,18 @@ async def shoot(out: Path) -> list[Path]:
         email = sb.contact_json(cid)["email_address"]["address"]
         # The sender is not started: the unsubscribe stays queued, as when the connection is down.
         await desk.actions.unsubscribe([cid], "Asked by phone to stop all emails", "Contact")
-        window.search_edit.setText(email)
-        window.apply_query()
-        window._debounce.stop()
-        window.table.selectRow(0)
+        window.contacts.search_edit.setText(email)
+        window.contacts.apply_query()
+        window.contacts._debounce.stop()
+        window.contacts.table.selectRow(0)
         await asyncio.sleep(0.3)
-        window._after_change()
+        window.after_change()
         window.statusBar().showMessage("Queued 1 unsubscribe; sending to Constant Contact…")
         await asyncio.sleep(0.3)
         shots.append(out / "main-window.png")
         window.grab().save(str(shots[-1]))
         shots.append(out / "details-queued.png")
-        window.details.grab().save(str(shots[-1]))
+        window.contacts.details.grab().save(str(shots[-1]))
         menu.menu().aboutToShow.emit()
         await asyncio.sleep(0.5)
         popup = menu.menu()
@@ -78,7 +76,6 @@ async def shoot(out: Path) -> list[Path]:
     finally:
         window.shutdown()
         await desk.close()
-        reader.close()
         await demo.close()
     return shots
 

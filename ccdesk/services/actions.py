@@ -107,6 +107,15 @@ class ContactActions:
 
         return self._queued(await self._db.call(enqueue))
 
+    async def retry_failed(self, item_id: int) -> None:
+        """Send a failed change again (raises InvalidStateError if it is no longer failed)."""
+        await self._db.call(lambda s: s.retry_failed(item_id))
+        self._queued(Queued([item_id], []))
+
+    async def discard_failed(self, item_id: int) -> None:
+        """Give up on a failed change; it stays in the journal (raises InvalidStateError if no longer failed)."""
+        await self._db.call(lambda s: s.discard_failed(item_id))
+
     def _queued(self, queued: Queued) -> Queued:
         if self._worker is not None and queued.outbox_ids:
             self._worker.queue_changed.emit()

@@ -18,7 +18,8 @@ T = TypeVar("T")
 class DatabaseThread:
     """Owns the writer DeskDatabase. sqlite3 connections belong to their thread, so every call runs on this one.
 
-    The GUI opens its own read-only-in-practice DeskDatabase for the table (WAL lets it read while this writes).
+    The window's page-sized reads go through `DeskReads` (services/reads.py), which owns a query-only
+    connection of its own (WAL lets it read while this writes).
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -32,7 +33,11 @@ class DatabaseThread:
 
     async def call(self, fn: Callable[[DeskDatabase], T]) -> T:
         """Run `fn(store)` on the store thread. A locked file or a full disk raises StoreUnavailableError."""
-        return await asyncio.get_running_loop().run_in_executor(self._executor, _translated, fn, self._db)
+        return await self.submit(fn)
+
+    def submit(self, fn: Callable[[DeskDatabase], T]) -> asyncio.Future[T]:
+        """Like `call`, as a plain future (for a caller that takes the result in a done callback)."""
+        return asyncio.get_running_loop().run_in_executor(self._executor, _translated, fn, self._db)
 
     def close(self) -> None:
         try:

@@ -13,6 +13,7 @@ from ccdesk.store.rows import ContactRow
 from .actions import ContactActions
 from .database_thread import DatabaseThread
 from .outbox import OutboxWorker
+from .reads import DeskReads
 from .scheduler import QuotaMeter, SyncScheduler
 from .supervisor import Supervisor
 from .sync import SyncEngine
@@ -26,6 +27,7 @@ class Desk:
         self.client = client
         self.db_path = db_path
         self.db = DatabaseThread(db_path)
+        self.reads = DeskReads(self.db, db_path)  # what the window shows; its connection opens on first read
         self.worker = OutboxWorker(self.db, client)
         self.actions = ContactActions(self.db, self.worker)
         self.sync = SyncEngine(self.db, client)
@@ -63,4 +65,5 @@ class Desk:
                 await task
         self._tasks.clear()
         await self.client.aclose()
+        self.reads.close()
         self.db.close()

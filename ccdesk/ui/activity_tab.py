@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -22,10 +22,8 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from ccdesk.files import UnwritableTarget
-from ccdesk.services.database_thread import DatabaseThread
-from ccdesk.services.export import export_journal
-from ccdesk.store.database import DeskDatabase
-from ccdesk.store.errors import InvalidStateError
+from ccdesk.services.desk import Desk
+from ccdesk.store.errors import InvalidStateError, StoreUnavailableError
 from ccdesk.store.rows import OutboxItem
 from ccdesk.wording import moment, plural
 
@@ -50,12 +48,11 @@ def _table(columns: tuple[str, ...], name: str) -> QTableWidget:
 
 
 class ActivityTab(QWidget):
-    def __init__(self, reader: DeskDatabase, store: DatabaseThread | None = None, *,
-                 on_changed: Callable[[], None] | None = None, parent: QWidget | None = None) -> None:
+    changed = Signal()  # a failed change was retried or discarded
+
+    def __init__(self, desk: Desk, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.reader = reader
-        self.store = store
-        self.on_changed = on_changed
+        self.desk = desk
         self._items: list[OutboxItem] = []
         layout = QVBoxLayout(self)
         split = QSplitter(Qt.Orientation.Vertical)
@@ -98,23 +95,24 @@ class ActivityTab(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        self._items = self.reader.pending() + self.reader.outbox_items("failed", limit=1000)
+        reads = self.desk.reads
+        self._items = reads.waiting_and_failed()
         waiting = sum(1 for i in self._items if str(i.state) != "failed")
         failed = len(self._items) - waiting
         self.queue_summary.setText(f"{waiting} waiting to send · {failed} failed" if self._items
                                    else "Nothing waiting: every change was sent.")
         self.queue.setRowCount(len(self._items))
         for i, item in enumerate(self._items):
-            who = self.reader.get_contact(item.contact_id) if item.contact_id else None
+            who = reads.contact(item.contact_id) if item.contact_id else None
             contact = (who.email if who else None) or item.contact_id or item.payload.get("email") or \
                 plural(item.payload.get('contact_ids', []), 'contact')
-            values = (moment(item.created_at), item.kind.replace("_", " "), contact,
+            values: tuple[str, ...] = (moment(item.created_at), item.kind.replace("_", " "), str(contact),
                       STATE_LABELS.get(str(item.state), str(item.state)), str(item.attempts), item.last_error or "")
             for j, value in enumerate(values):
                 cell = QTableWidgetItem(value)
                 cell.setData(Qt.ItemDataRole.UserRole, item.id)
                 self.queue.setItem(i, j, cell)
-        rows = self.reader.journal(limit=500)
+        rows = reads.journal(limit=500)
         self.summary.setText(f"Journal of this desk: the latest {plural(rows, 'entry', 'entries')}")
         self.table.setRowCount(len(rows))
         for i, row in enumerate(rows):
@@ -132,41 +130,45 @@ class ActivityTab(QWidget):
         return item if str(item.state) == "failed" else None
 
     def _update_buttons(self) -> None:
-        enabled = self.selected_failed() is not None and self.store is not None
+        enabled = self.selected_failed() is not None
         self.retry_button.setEnabled(enabled)
         self.discard_button.setEnabled(enabled)
 
     @asyncSlot()
     async def retry_selected(self) -> None:
-        await self._staff_action("retry_failed")
+        if (item := self.selected_failed()) is not None:
+            await self._staff_action(self.desk.actions.retry_failed(item.id))
 
     @asyncSlot()
     async def discard_selected(self) -> None:
-        await self._staff_action("discard_failed")
+        if (item := self.selected_failed()) is not None:
+            await self._staff_action(self.desk.actions.discard_failed(item.id))
 
-    async def _staff_action(self, method: str) -> None:
-        item = self.selected_failed()
-        if item is None or self.store is None:
-            return
+    async def _staff_action(self, work: Awaitable[None]) -> None:
         try:
-            await self.store.call(lambda s: getattr(s, method)(item.id))
+            await work
         except InvalidStateError:
             inform(self, "Already changed", "That change is no longer marked as failed.")
+        except StoreUnavailableError as exc:
+            warn(self, "Nothing was changed", exc.message)
         self.refresh()
-        if self.on_changed:
-            self.on_changed()
+        self.changed.emit()
 
     def export_journal(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export the journal", "ccdesk-journal.csv", "CSV files (*.csv)")
-        if not path:
-            return
+        if path:
+            self._export_journal(Path(path))
+
+    @asyncSlot()
+    async def _export_journal(self, path: Path) -> None:
         try:
-            n = self.write_journal(path)
+            n = await self.write_journal(path)
         except UnwritableTarget as exc:
             warn(self, "Export failed", exc.message)
             return
         inform(self, "Journal exported", f"Saved {plural(n, 'journal entry', 'journal entries')} to {path}.")
 
-    def write_journal(self, path: str) -> int:
-        """The whole journal as CSV (services/export.py); raises files.UnwritableTarget with a plain message."""
-        return export_journal(Path(path), self.reader.journal(limit=None))
+    async def write_journal(self, path: Path) -> int:
+        """The whole journal as CSV (services/export.py), written off the GUI thread; raises
+        files.UnwritableTarget with a plain message."""
+        return await self.desk.reads.export_journal(path)

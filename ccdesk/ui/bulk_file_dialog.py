@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import threading
 from collections.abc import Callable, Sequence
-from enum import StrEnum
 from pathlib import Path
 
 from PySide6.QtCore import QStringListModel, Qt, Signal
@@ -43,22 +42,15 @@ from ccdesk.services.bulk_send import SendProgress, SendSummary, cancel_rest, se
 from ccdesk.services.desk import Desk
 from ccdesk.services.validation import MAX_REASON_LENGTH, InvalidInput, validate_reason
 from ccdesk.store.rows import LIST_REMOVALS, OutboxKind
-from ccdesk.ui.dialogs import Notice, bold, checkable_list, checked_ids, heading, wrapped
 from ccdesk.wording import plural
 
+from .bulk_modes import TITLES, BulkMode
 from .bulk_reason import IMPORT_REASON, AddUnknownBox, BulkReasonForm
+from .dialogs.widgets import Notice, bold, checkable_list, checked_ids, heading, wrapped
 
 __all__ = ["IMPORT_REASON", "TITLES", "BulkFileDialog", "BulkMode"]
 
 
-class BulkMode(StrEnum):
-    UNSUBSCRIBE = "unsubscribe"
-    REMOVE = "remove"
-    IMPORT = "import"  # a Do Not Mail list from another system: unsubscribes, each row's own reason and date
-
-
-TITLES = {BulkMode.UNSUBSCRIBE: "Unsubscribe from file", BulkMode.REMOVE: "Remove from lists by file",
-          BulkMode.IMPORT: "Import a Do Not Mail list"}
 SHOWN_ROWS_MAX = 100_000
 
 
@@ -118,9 +110,20 @@ class BulkFileDialog(QDialog):
             row.addWidget(b)
         return row
 
-    def _build_reading(self) -> None:
+    def _add_page(self, widgets: Sequence[QWidget], buttons: Sequence[QPushButton],
+                  grow: QWidget | None = None) -> None:
+        """A page of `widgets` above a row of `buttons` on the right; `grow` takes the spare height (else a
+        stretch below the widgets does)."""
         page = QWidget()
         v = QVBoxLayout(page)
+        for w in widgets:
+            v.addWidget(w, 1 if w is grow else 0)
+        if grow is None:
+            v.addStretch(1)
+        v.addLayout(self._buttons(*buttons))
+        self.pages.addWidget(page)
+
+    def _build_reading(self) -> None:
         self.reading_label = wrapped(f"Reading {self.path.name}…")
         self.reading_bar = QProgressBar()
         self.reading_bar.setRange(0, 0)
@@ -129,12 +132,7 @@ class BulkFileDialog(QDialog):
         self.reading_cancel.clicked.connect(self.reject)
         self.reading_error = Notice("error", "")
         self.reading_error.hide()
-        v.addWidget(self.reading_label)
-        v.addWidget(self.reading_bar)
-        v.addWidget(self.reading_error)
-        v.addStretch(1)
-        v.addLayout(self._buttons(self.reading_cancel))
-        self.pages.addWidget(page)
+        self._add_page([self.reading_label, self.reading_bar, self.reading_error], [self.reading_cancel])
 
     def _build_preview(self) -> None:
         page = QWidget()
@@ -191,25 +189,17 @@ class BulkFileDialog(QDialog):
         v.addWidget(form)
 
     def _build_sending(self) -> None:
-        page = QWidget()
-        v = QVBoxLayout(page)
         self.sending_label = wrapped()
         self.sending_label.setAccessibleDescription("Sending progress")
         self.sending_bar = QProgressBar()
         self.stop_button = QPushButton("Stop")
         self.stop_button.setToolTip("Changes not sent yet are cancelled; the ones already sent stay done.")
         self.stop_button.clicked.connect(self.stop)
-        v.addWidget(self.sending_label)
-        v.addWidget(self.sending_bar)
-        v.addWidget(wrapped("You can keep working in the main window meanwhile. Closing this dialog does not stop "
-                            "the sending: the changes stay queued and are listed in the Activity tab."))
-        v.addStretch(1)
-        v.addLayout(self._buttons(self.stop_button))
-        self.pages.addWidget(page)
+        note = wrapped("You can keep working in the main window meanwhile. Closing this dialog does not stop the "
+                       "sending: the changes stay queued and are listed in the Activity tab.")
+        self._add_page([self.sending_label, self.sending_bar, note], [self.stop_button])
 
     def _build_report(self) -> None:
-        page = QWidget()
-        v = QVBoxLayout(page)
         self.report_label = bold("")
         self.report_label.setAccessibleDescription("Result")
         self.report_model = QStandardItemModel(0, 3, self)
@@ -229,10 +219,8 @@ class BulkFileDialog(QDialog):
         self.save_button.clicked.connect(self._choose_report_file)
         self.close_button = QPushButton("Close")
         self.close_button.clicked.connect(self.accept)
-        v.addWidget(self.report_label)
-        v.addWidget(self.report_view, 1)
-        v.addLayout(self._buttons(self.save_button, self.close_button))
-        self.pages.addWidget(page)
+        self._add_page([self.report_label, self.report_view], [self.save_button, self.close_button],
+                       grow=self.report_view)
 
     def _show_stage(self, stage: str) -> None:
         self.stage = stage
@@ -433,11 +421,16 @@ class BulkFileDialog(QDialog):
         path, _ = QFileDialog.getSaveFileName(self, "Save the report", str(self.path.with_name(name)),
                                               "CSV files (*.csv)")
         if path:
-            self.save_report(Path(path))
+            self._save_report(Path(path))
 
-    def save_report(self, path: Path) -> None:
+    @asyncSlot()
+    async def _save_report(self, path: Path) -> None:
+        await self.save_report(path)
+
+    async def save_report(self, path: Path) -> None:
+        """Write the report CSV on a worker thread (a long report is not written on the GUI thread)."""
         try:
-            bulk.save_report(path, self.report_lines)
+            await asyncio.to_thread(bulk.save_report, path, list(self.report_lines))
         except OSError as exc:  # files.UnwritableTarget: its message says what and what to do
             self.report_label.setText(getattr(exc, "message", None) or f"Could not save the report to {path}: "
                                       f"{exc.strerror or exc}. Choose another folder.")

@@ -19,14 +19,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ccdesk.ui.dialogs import Notice, bold, error_color, set_text_color
 from ccdesk.ui.dialogs.unsubscribe import (
     PRESET_REASONS,
+    add_received_row,
     apply_preset,
-    due_date_label,
     due_text,
-    received_date_edit,
 )
+from ccdesk.ui.dialogs.widgets import Notice, bold, error_color, set_text_color
 from ccdesk.wording import plural
 
 IMPORT_REASON = "Imported from another system's Do Not Mail list"
@@ -80,17 +79,9 @@ class BulkReasonForm(QWidget):
         self._refresh_due()
 
     def _build_received(self, v: QVBoxLayout, importing: bool) -> None:
-        row = QHBoxLayout()
-        label = QLabel("Requests received &on:" if not importing else "Received on (rows without a date):")
-        self.received_edit = received_date_edit(self._today, "Date the requests were received")
-        self.received_edit.dateChanged.connect(self._refresh_due)
-        label.setBuddy(self.received_edit)
-        row.addWidget(label)
-        row.addWidget(self.received_edit)
-        row.addStretch(1)
-        v.addLayout(row)
-        self.due_label = due_date_label()
-        v.addWidget(self.due_label)
+        text = "Requests received &on:" if not importing else "Received on (rows without a date):"
+        self.received_edit, self.due_label = add_received_row(v, self._today, text, "Date the requests were received",
+                                                              self._refresh_due)
 
     def received_on(self) -> date:
         picked = self.received_edit.date()

@@ -9,6 +9,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
+from ccdesk.services.reads import ContactQuery, DeskReads
 from ccdesk.store.rows import ContactRow
 from ccdesk.wording import STATUS_LABELS, moment
 
@@ -18,15 +19,6 @@ BATCH = 200
 COUNT_CAP = 10_000
 
 Index = QModelIndex | QPersistentModelIndex
-
-
-@dataclass(frozen=True)
-class ContactQuery:
-    text: str = ""
-    status: str | None = None
-    list_id: str | None = None
-    sort: str = "name"
-    descending: bool = False
 
 
 @dataclass(frozen=True)
@@ -53,15 +45,14 @@ STATUS_COLOURS = {"unsubscribed": "#c62828", "mailable": "#2e7d32", "removed": "
 
 
 class ContactTableModel(QAbstractTableModel):
-    """Rows come from `search(query, offset, limit)`; the view pulls more as it scrolls (fetchMore)."""
+    """Rows come from the desk's reads a page at a time; the view pulls more as it scrolls (fetchMore)."""
 
     unsubscribe_waiting: frozenset[str] = frozenset()  # contact ids with an unsubscribe queued, set by the window
 
-    def __init__(self, search: Callable[[ContactQuery, int, int], list[ContactRow]],
-                 count: Callable[[ContactQuery, int], int], parent: Any = None) -> None:
+    def __init__(self, reads: DeskReads, parent: Any = None) -> None:
         super().__init__(parent)
-        self._search = search
-        self._count = count
+        self._search = reads.search
+        self._count = reads.count
         self._query = ContactQuery()
         self._rows: list[ContactRow] = []
         self._total = 0

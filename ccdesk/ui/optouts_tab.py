@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import itertools
-from dataclasses import dataclass
+import asyncio
+import logging
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,29 +27,19 @@ from qasync import asyncSlot
 
 from ccdesk.files import UnwritableTarget
 from ccdesk.services.desk import Desk
-from ccdesk.services.export import OptOutExporter
-from ccdesk.services.optout_stats import OptOutStats, optout_stats
+from ccdesk.services.optout_stats import OptOutStats
+from ccdesk.services.reads import SHOWN_MAX, Period, RecentOptOuts
 from ccdesk.services.sync import SyncResult
-from ccdesk.store.database import DeskDatabase
 from ccdesk.store.rows import ContactRow
 from ccdesk.wording import clock, day, moment, plural
 
-from .window_ux import open_contact
+log = logging.getLogger(__name__)
 
-SHOWN_MAX = 10_000  # rows kept for the table; the chart, counts and export cover the whole period
 PRESETS = (("since_last", "Since last check"), ("7", "Last 7 days"), ("30", "Last 30 days"),
            ("365", "Last 12 months"), ("custom", "Custom dates"))
 SOURCES = (("", "By anyone"), ("Contact", "By the contact"), ("Account", "By our team"))
 COLUMNS = ("Opted out", "Email", "Name", "Who", "Reason", "Lists")
 Index = QModelIndex | QPersistentModelIndex
-
-
-@dataclass(frozen=True)
-class Period:
-    since: datetime
-    until: datetime
-    source: str | None
-    reason: str | None
 
 
 class OptOutModel(QAbstractTableModel):
@@ -85,17 +75,12 @@ class OptOutModel(QAbstractTableModel):
         return None
 
 
-def _matches(row: ContactRow, reason: str | None) -> bool:
-    return reason is None or (row.opt_out_reason or "").strip() == reason or (
-        reason == "(no reason given)" and not (row.opt_out_reason or "").strip())
-
-
 class OptOutsTab(QWidget):
     contact_requested = Signal(str)  # a row was opened (double-click or Enter): show that contact
 
-    def __init__(self, reader: DeskDatabase, desk: Desk, parent: QWidget | None = None) -> None:
+    def __init__(self, desk: Desk, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.reader, self.desk = reader, desk
+        self.desk, self.reads = desk, desk.reads
         self.last_check: datetime | None = None
         # What the latest check found new: exactly the opt-outs its "N new opt-outs" notice announced.
         self.found_by_check: list[str] | None = None
@@ -158,6 +143,7 @@ class OptOutsTab(QWidget):
         split.setSizes([260, 340])
         layout.addWidget(split, 1)
         self.stats = OptOutStats()
+        self._reading: asyncio.Future[RecentOptOuts] | None = None
         self.preset.currentIndexChanged.connect(lambda _i: self.refresh())
         self.source.currentIndexChanged.connect(lambda _i: self.refresh())
         self.reason.activated.connect(lambda _i: self.refresh())
@@ -188,7 +174,8 @@ class OptOutsTab(QWidget):
             start = datetime.combine(self.from_edit.date().toPython(), time.min).astimezone()
             end = datetime.combine(self.to_edit.date().toPython(), time.max).astimezone()
         elif key == "since_last" and self.found_by_check is not None:
-            found = [r.opt_out_date for r in self._found_rows() if r.opt_out_date is not None]
+            found = [r.opt_out_date for r in self.reads.found_optouts(self.found_by_check)
+                     if r.opt_out_date is not None]
             start = min([*found, self.previous_check or self.last_check or now]).astimezone()
             end = max([*found, self.last_check or now]).astimezone()
         elif key == "since_last":
@@ -198,32 +185,46 @@ class OptOutsTab(QWidget):
         return Period(start, end, self.source.currentData() or None, self.reason.currentData() or None)
 
     # --- data ----------------------------------------------------------------------------------------------
-    def _found_rows(self) -> list[ContactRow]:
-        rows = [r for r in (self.reader.get_contact(cid) for cid in self.found_by_check or []) if r is not None]
-        return [r for r in rows if str(r.status) == "unsubscribed" or r.opt_out_date is not None]
-
     def _from_check(self) -> bool:
         return self.preset.currentData() == "since_last" and self.found_by_check is not None
 
     def refresh(self) -> None:
+        """Read the period again: on the database thread when the loop runs (a whole period can be many rows),
+        at once otherwise (a synchronous test)."""
         p = self.period()
         self._update_custom(p)
-        if self._from_check():
-            rows_iter = iter(sorted((r for r in self._found_rows() if (p.source is None or r.opt_out_source == p.source)
-                                     and _matches(r, p.reason)),
-                                    key=lambda r: r.opt_out_date or p.since, reverse=True))
-        else:
-            rows_iter = (r for r in self.reader.optouts(p.since, p.until, p.source, newest_first=True)
-                         if _matches(r, p.reason))
-        shown = list(itertools.islice(rows_iter, SHOWN_MAX))
-        rest = sum(1 for _ in rows_iter)
-        everything = list(self.reader.optouts(p.since, p.until, p.source)) if rest else shown
-        self.stats = optout_stats([r for r in everything if _matches(r, p.reason)], p.since, p.until)
-        self.model.set_rows(shown, {lst.list_id: lst.name for lst in self.reader.lists(include_deleted=True)})
+        found = self.found_by_check if self._from_check() else None
+        if self._reading is not None:
+            self._reading.cancel()  # an older period's figures are not wanted any more
+            self._reading = None
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            self._show_view(self.reads.recent_optouts(p, found), p)
+            return
+        self._reading = reading = self.reads.recent_optouts_later(p, found)
+        reading.add_done_callback(lambda f: self._view_ready(f, p))
+
+    def _view_ready(self, future: asyncio.Future[RecentOptOuts], p: Period) -> None:
+        if future is self._reading:
+            self._reading = None
+        if future.cancelled():
+            return
+        if (exc := future.exception()) is not None:
+            log.warning("recent opt-outs not read: %s", type(exc).__name__)
+            why = getattr(exc, "message", None) or "an unexpected problem (see Help → Show log)."
+            self.summary.setText(f"The opt-outs could not be read just now: {why} They are read again after the "
+                                 "next check.")
+            return
+        self._show_view(future.result(), p)
+
+    def _show_view(self, view: RecentOptOuts, p: Period) -> None:
+        self.stats = view.stats
+        self.model.set_rows(view.shown, view.list_names)
         self._fill_reasons(p)
         if self.chart is not None:
             self.chart.show_stats(self.stats)
-        total = len(shown) + rest
+        total = view.total
         span = f"from {day(p.since)} to {day(p.until)}"
         if self._from_check() and self.last_check is not None:
             span = f"found by the check at {clock(self.last_check)}" + (
@@ -231,7 +232,7 @@ class OptOutsTab(QWidget):
         self.summary.setText(
             f"{plural(total, 'opt-out')} {span}: "
             f"{self.stats.contact_total:,} by the contact, {self.stats.account_total:,} by our team."
-            + (f" The table shows the newest {SHOWN_MAX:,}; export for all of them." if rest else ""))
+            + (f" The table shows the newest {SHOWN_MAX:,}; export for all of them." if view.more_than_shown else ""))
 
     def _fill_reasons(self, p: Period) -> None:
         current = self.reason.currentData()
@@ -266,6 +267,10 @@ class OptOutsTab(QWidget):
             self.found_by_check = []  # the first full read: nothing is "new" yet
         self.refresh()
 
+    def shutdown(self) -> None:
+        if self._reading is not None:
+            self._reading.cancel()
+
     def _open_row(self, index: QModelIndex) -> None:
         if 0 <= index.row() < len(self.model.rows):
             self.contact_requested.emit(self.model.rows[index.row()].contact_id)
@@ -278,11 +283,8 @@ class OptOutsTab(QWidget):
 
     @asyncSlot()
     async def _export(self, path: Path, p: Period) -> None:
-        def rows(store: DeskDatabase):  # type: ignore[no-untyped-def]
-            return (r for r in store.optouts(p.since, p.until, p.source, newest_first=True) if _matches(r, p.reason))
-
         try:
-            result = await OptOutExporter(self.desk.db).export_rows(path, rows)
+            result = await self.reads.export_optouts(path, p)
         except UnwritableTarget as exc:
             self._tell(QMessageBox.Icon.Warning, "Export failed", str(exc))
             return
@@ -296,13 +298,3 @@ class OptOutsTab(QWidget):
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
         self.message_box = box
-
-
-def install_optouts(window: Any) -> OptOutsTab:
-    """Add the tab after Contacts and keep it current after every sync."""
-    tab = OptOutsTab(window.reader, window.desk)
-    window.tabs.insertTab(1, tab, "Recent &opt-outs")  # Alt+R is Request resubscribe
-    window.desk.sync.finished.connect(tab.on_sync_finished)
-    tab.contact_requested.connect(lambda contact_id: open_contact(window, contact_id))
-    tab.refresh()
-    return tab

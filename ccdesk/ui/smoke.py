@@ -24,29 +24,30 @@ async def run_smoke(window: MainWindow, timeout_s: float = 60.0) -> str:
     """Wait for the first pull, search, open and cancel the unsubscribe dialog. Returns a one-line summary."""
     await _until(lambda: window.isVisible(), 10, "the main window to show")
     await _until(lambda: window.pull_finished, timeout_s, "the first pull of the account")
-    total = window.model.total
+    contacts = window.contacts
+    total = contacts.model.total
     if total == 0:
         raise SmokeFailure("the first pull finished but the cache is empty")
-    first = window.model.row(0)
+    first = contacts.model.row(0)
     assert first is not None
     term = (first.last_name or first.email or "a")[:4]
-    window.search_edit.setText(term)
-    window.apply_query()
-    found = window.model.total
+    contacts.search_edit.setText(term)
+    contacts.apply_query()
+    found = contacts.model.total
     if found == 0:
         raise SmokeFailure(f"searching for {term!r} found nothing")
-    window.table.selectRow(0)
+    contacts.table.selectRow(0)
     await asyncio.sleep(0)
-    rows = window.selected_rows()
+    rows = window.actions_part.selected_rows()
     if len(rows) != 1:
         raise SmokeFailure("selecting a search result did not select one contact")
-    dialog = window.unsubscribe_dialog(rows)
+    dialog = window.actions_part.unsubscribe_dialog(rows)
     dialog.show()
     await _until(dialog.isVisible, 5, "the unsubscribe dialog to open")
     dialog.reject()
     if dialog.result_request() is not None:
         raise SmokeFailure("the cancelled unsubscribe dialog still returned a request")
-    if window.reader.pending():
+    if window.desk.reads.pending():
         raise SmokeFailure("cancelling the dialog queued an action")
     started = getattr(window, "started_in_s", None)
     shown = f" {started:.2f} s after launch" if started is not None else ""

@@ -53,7 +53,7 @@ def state() -> dict[str, Any]:
         }
     if window is not None:
         out["main"] = {"title": window.windowTitle(), "pull_finished": window.pull_finished,
-                       "contacts": window.model.total}
+                       "contacts": window.contacts.model.total}
     return out
 
 

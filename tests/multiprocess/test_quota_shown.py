@@ -10,7 +10,6 @@ from pathlib import Path
 from ccdesk.api import CCClient, StaticTokenProvider
 from ccdesk.api.shared_budget import SharedBudget, requests_used_today
 from ccdesk.services.desk import Desk
-from ccdesk.store.database import DeskDatabase
 from ccdesk.ui.main_window import MainWindow
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,18 +34,17 @@ def test_status_bar_counts_the_other_processes_requests(qtbot, tmp_path: Path) -
                       rate_limiter=SharedBudget("the-key", budget_file))
     db = tmp_path / "cache.sqlite3"
     desk = Desk(client, db)
-    reader = DeskDatabase(db)
-    window = MainWindow(desk, reader, account="Test")
+    window = MainWindow(desk, account="Test")
     window.show()
     try:
         subprocess.run([sys.executable, "-c", SEND_THREE, str(budget_file)], cwd=ROOT, check=True, timeout=60)
         assert requests_used_today("the-key", budget_file) == 3
-        qtbot.waitUntil(lambda: window.quota_label.text() == "Constant Contact allowance used today: 3 of 10,000",
-                        timeout=8000)
+        label = window.status.quota_label
+        qtbot.waitUntil(lambda: label.text() == "Constant Contact allowance used today: 3 of 10,000", timeout=8000)
         window.grab().save(str(tmp_path / "quota.png"))
     finally:
         window.shutdown()
         window.close()
         window.deleteLater()
-        reader.close()
+        desk.reads.close()
         desk.db.close()

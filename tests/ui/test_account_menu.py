@@ -29,8 +29,8 @@ async def test_account_menu_shows_who_where_and_a_moving_request_count(server: S
         before = used(menu)
         contact = mailable_with_lists(server)
         find(app, contact["email_address"]["address"])
-        app.window._debounce.stop()
-        fill_unsubscribe(app.window.unsubscribe_selected(), "Asked by phone")
+        app.window.contacts._debounce.stop()
+        fill_unsubscribe(app.window.actions_part.unsubscribe_selected(), "Asked by phone")
         await until(lambda: used(menu) > before)  # moves after the change is sent, without reopening the menu
         with qtbot.waitSignal(menu.settings_requested, timeout=1000):
             menu.settings_action.trigger()

@@ -22,8 +22,8 @@ async def test_a_removed_contact_is_added_back(server: SandboxServer, tmp_path: 
         await app.desk.actions.remove_from_lists([cid], [lists[0]])
         await until(lambda: lists[0] not in app.reader.get_contact(cid).list_ids)  # sent, and the copy updated
         find(app, contact["email_address"]["address"])
-        await until(lambda: app.window.details.add_back_button.isEnabled())
-        dialog = app.window.add_back.open()
+        await until(lambda: app.window.contacts.details.add_back_button.isEnabled())
+        dialog = app.window.actions_part.add_back_selected()
         assert isinstance(dialog, AddBackDialog)
         assert dialog.chosen_ids() == (lists[0],)  # the list this desk removed starts ticked
         assert dialog.ok_button.isEnabled()
@@ -41,8 +41,8 @@ async def test_never_for_an_unsubscribed_contact(server: SandboxServer, tmp_path
         spare = next(lst["list_id"] for lst in sb(server).lists() if lst["list_id"] not in contact["list_memberships"])
         unsub = sb(server).contact_ids(status="unsubscribed")[0]
         find(app, sb(server).contact_json(unsub)["email_address"]["address"])
-        assert not app.window.details.add_back_button.isEnabled()
-        assert app.window.add_back.open() is None
+        assert not app.window.contacts.details.add_back_button.isEnabled()
+        assert app.window.actions_part.add_back_selected() is None
         with pytest.raises(InvalidInput):
             await queue_add_back(app.desk, unsub, [spare])
         # The local copy says mailable, but the contact has just unsubscribed: the server's word wins.

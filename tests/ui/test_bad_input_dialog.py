@@ -43,13 +43,13 @@ async def test_the_file_dialog_refuses_a_pipe_and_closing_it_stops_the_read(serv
 
     try:
         async with running(server, tmp_path / "c.sqlite3") as app:
-            dialog = app.window.open_bulk_file(BulkMode.UNSUBSCRIBE, fifo)
+            dialog = app.window.actions_part.open_bulk_file(BulkMode.UNSUBSCRIBE, fifo)
             await until(lambda: dialog.error is not None, 10)
             assert "named pipe" in dialog.error and dialog.reading_error.isVisible()
             dialog.grab().save(str(tmp_path / "fifo-refused.png"))
             dialog.reject()
             monkeypatch.setattr(bulk_file_dialog, "read_address_file", watched)
-            dialog = app.window.open_bulk_file(BulkMode.UNSUBSCRIBE, big)
+            dialog = app.window.actions_part.open_bulk_file(BulkMode.UNSUBSCRIBE, big)
             await until(started.is_set, 10)
             dialog.reject()  # while the 150,000 rows are being read
             await until(done.is_set, 30)

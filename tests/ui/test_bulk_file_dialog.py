@@ -25,7 +25,7 @@ def _email(srv: SandboxServer, cid: str) -> str:
 
 
 async def _preview(app: App, mode: BulkMode, path: Path) -> BulkFileDialog:
-    dialog = app.window.open_bulk_file(mode, path)
+    dialog = app.window.actions_part.open_bulk_file(mode, path)
     assert dialog is not None
     await until(lambda: dialog.stage == "preview" or dialog.error, 30)
     return dialog
@@ -63,7 +63,7 @@ async def test_unsubscribe_from_file_preview_send_report(server: SandboxServer, 
             assert (email["permission_to_send"], email["opt_out_reason"], email["opt_out_source"]) == (
                 "unsubscribed", "Asked by phone", "Contact")
         assert dialog.report_model.rowCount() == 11  # one per row of the file, the repeated one included
-        dialog.save_report(tmp_path / "report.csv")
+        await dialog.save_report(tmp_path / "report.csv")
         with open(tmp_path / "report.csv", encoding="utf-8-sig", newline="") as f:
             saved = list(csv.DictReader(f))
         assert [r["outcome"] for r in saved].count("unsubscribed") == 6

@@ -75,19 +75,18 @@ async def test_addresses_not_in_the_account_can_be_added_as_unsubscribed(server:
 
 
 def test_the_activity_tab_names_the_address_being_added(tmp_path: Path, qtbot) -> None:
-    from ccdesk.services.database_thread import DatabaseThread
-    from ccdesk.store.database import DeskDatabase
+    from ccdesk.api import CCClient, StaticTokenProvider
+    from ccdesk.services.desk import Desk
     from ccdesk.ui.activity_tab import ActivityTab
 
-    db = tmp_path / "c.sqlite3"
-    store = DatabaseThread(db)
-    reader = DeskDatabase(db)
+    desk = Desk(CCClient(StaticTokenProvider("unused"), base_url="http://127.0.0.1:9/v3"), tmp_path / "c.sqlite3")
     try:
-        on_file(store, lambda s: s.enqueue("add_unsubscribed", None, {"email": "not.yet@elsewhere.example"}))
-        tab = ActivityTab(reader, store, on_changed=lambda: None)
+        on_file(desk.db, lambda s: s.enqueue("add_unsubscribed", None, {"email": "not.yet@elsewhere.example"}))
+        tab = ActivityTab(desk)
         qtbot.addWidget(tab)
+        tab.refresh()
         cells = [tab.queue.item(0, c).text() for c in range(tab.queue.columnCount())]
         assert "not.yet@elsewhere.example" in cells and "add unsubscribed" in cells
     finally:
-        reader.close()
-        store.close()
+        desk.reads.close()
+        desk.db.close()

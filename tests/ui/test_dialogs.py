@@ -28,10 +28,9 @@ from ccdesk.ui.dialogs import (
     ResubscribeRequest,
     UnsubscribeDialog,
     UnsubscribeRequest,
-    error_color,
-    format_day,
 )
 from ccdesk.ui.dialogs.unsubscribe import PRESET_REASONS, WARNING_TEXT, apply_preset
+from ccdesk.ui.dialogs.widgets import error_color, format_day
 
 TODAY = date(2025, 11, 21)  # a Friday
 NEWS, FREE, EVENTS = ("l-news", "Newsletter"), ("l-free", "Free members"), ("l-events", "Events & webinars")

@@ -37,13 +37,13 @@ async def test_reason_who_and_date_received_are_shown_and_exported(server, tmp_p
         await until(lambda: unsubscribed(server, cid))
         await until(lambda: not app.reader.pending(cid))
         find(app, contact["email_address"]["address"])
-        history = app.window.details.history.item(0).text()
+        history = app.window.contacts.details.history.item(0).text()
         assert "Front desk, signed in as events@example.org" in history
         assert "unsubscribe — sent" in history
         assert "Reason: Asked by phone; asked by the contact; received 30 Nov 2026" in history
-        assert app.window.details.history.count() == 1, "one line per action, not queued + sent"
+        assert app.window.contacts.details.history.count() == 1, "one line per action, not queued + sent"
 
-        app.window.activity.write_journal(str(tmp_path / "journal.csv"))
+        await app.window.activity.write_journal(tmp_path / "journal.csv")
         (row,) = [r for r in read(tmp_path / "journal.csv") if r["contact_id"] == cid]
         assert (row["reason"], row["asked_by"], row["received_on"], row["outcome"]) == (
             "Asked by phone", "Contact", "2026-11-30", "sent")

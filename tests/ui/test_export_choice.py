@@ -36,11 +36,11 @@ async def test_a_feed_never_overwrites_a_full_export(window: MainWindow, tmp_pat
     monkeypatch.setattr(QFileDialog, "getSaveFileName", save_name)
     monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text: warned.append(text))
     monkeypatch.setattr("ccdesk.ui.messages.show_message", lambda _p, _t, text, _icon=None: told.append(text))
-    window.export_do_not_mail(only_new=False)
+    window.actions_part.export_do_not_mail(only_new=False)
     await until(lambda: told)
     full_text = full.read_text(encoding="utf-8-sig")
     assert full_text.count("\n") == 2  # header + the one unsubscribed contact
-    window.export_do_not_mail(only_new=True)
+    window.actions_part.export_do_not_mail(only_new=True)
     await until(lambda: len(told) == 2)
     assert suggested[0] == FULL_NAME and suggested[1] == FEED_NAME
     assert len(warned) == 1 and "full Do Not Mail list" in warned[0]

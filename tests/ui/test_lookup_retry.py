@@ -13,14 +13,14 @@ async def test_not_found_is_asked_again(server: SandboxServer, tmp_path: Path) -
     address = "new.person@late-signup.example"
     async with running(server, tmp_path / "cache.sqlite3") as app:
         window = app.window
-        window.search_edit.setText(address)
-        window.apply_query()
+        window.contacts.search_edit.setText(address)
+        window.contacts.apply_query()
         await until(lambda: "No contact with the address" in window.statusBar().currentMessage())
         contact_id = sb(server).add_contact(email_address={"address": address, "permission_to_send": "implicit"})
         window.statusBar().clearMessage()
-        window.search_edit.setText("new.person")  # the user edits the search, then types the address again
-        window.apply_query()
-        window.search_edit.setText(address)
-        window.apply_query()
-        await until(lambda: window.model.total == 1)
-        assert window.model.row(0).contact_id == contact_id
+        window.contacts.search_edit.setText("new.person")  # the user edits the search, then types the address again
+        window.contacts.apply_query()
+        window.contacts.search_edit.setText(address)
+        window.contacts.apply_query()
+        await until(lambda: window.contacts.model.total == 1)
+        assert window.contacts.model.row(0).contact_id == contact_id

@@ -43,59 +43,58 @@ def window(qtbot, tmp_path: Path):
         s.upsert_contacts(contacts[500:])
     client = CCClient(StaticTokenProvider("unused"), base_url="http://127.0.0.1:9/v3")
     desk = Desk(client, db)
-    reader = DeskDatabase(db)
-    w = MainWindow(desk, reader, account="Test")
+    w = MainWindow(desk, account="Test")
     qtbot.addWidget(w)
     w.show()
     yield w
-    reader.close()
+    desk.reads.close()
     desk.db.close()
 
 
 def test_table_loads_in_batches_not_all_at_once(window: MainWindow) -> None:
-    assert window.model.total == 600
-    assert window.model.rowCount() == BATCH
-    window.model.fetchMore()
-    assert window.model.rowCount() == 2 * BATCH
-    assert "600 contacts" in window.result_label.text()
+    assert window.contacts.model.total == 600
+    assert window.contacts.model.rowCount() == BATCH
+    window.contacts.model.fetchMore()
+    assert window.contacts.model.rowCount() == 2 * BATCH
+    assert "600 contacts" in window.contacts.result_label.text()
 
 
 def test_search_as_you_type_by_part_of_name_and_email(window: MainWindow, qtbot) -> None:
-    qtbot.keyClicks(window.search_edit, "person12")
-    qtbot.waitUntil(lambda: window.model.total == 11)  # person12, person120..129
-    window.search_edit.setText("example2")
-    qtbot.waitUntil(lambda: window.model.total == 200)
+    qtbot.keyClicks(window.contacts.search_edit, "person12")
+    qtbot.waitUntil(lambda: window.contacts.model.total == 11)  # person12, person120..129
+    window.contacts.search_edit.setText("example2")
+    qtbot.waitUntil(lambda: window.contacts.model.total == 200)
 
 
 def test_status_filter_shows_counts_and_filters(window: MainWindow, qtbot) -> None:
-    texts = [window.status_filter.itemText(i) for i in range(window.status_filter.count())]
+    texts = [window.contacts.status_filter.itemText(i) for i in range(window.contacts.status_filter.count())]
     assert "Unsubscribed (2)" in texts
     assert "All statuses (600)" in texts
-    window.status_filter.setCurrentIndex(window.status_filter.findData("unsubscribed"))
-    assert window.model.total == 2
+    window.contacts.status_filter.setCurrentIndex(window.contacts.status_filter.findData("unsubscribed"))
+    assert window.contacts.model.total == 2
 
 
 def test_details_show_the_badge_with_date_source_and_reason(window: MainWindow, qtbot) -> None:
-    window.search_edit.setText("person7@")
-    qtbot.waitUntil(lambda: window.model.total == 1)
-    window.table.selectRow(0)
-    badge = window.details.badge.text()
+    window.contacts.search_edit.setText("person7@")
+    qtbot.waitUntil(lambda: window.contacts.model.total == 1)
+    window.contacts.table.selectRow(0)
+    badge = window.contacts.details.badge.text()
     assert "Unsubscribed on" in badge and "by the contact" in badge and "Too many emails" in badge
-    assert not window.details.unsubscribe_button.isEnabled()
-    assert window.details.resubscribe_button.isEnabled()
+    assert not window.contacts.details.unsubscribe_button.isEnabled()
+    assert window.contacts.details.resubscribe_button.isEnabled()
 
 
 def test_mailable_contact_can_be_unsubscribed_not_resubscribed(window: MainWindow, qtbot) -> None:
-    window.search_edit.setText("person10@")
-    qtbot.waitUntil(lambda: window.model.total == 1)
-    window.table.selectRow(0)
-    assert window.details.badge.text() == "Can be mailed"
-    assert window.details.unsubscribe_button.isEnabled()
-    assert not window.details.resubscribe_button.isEnabled()
-    assert "Newsletter" in window.details.fields["lists"].text()
+    window.contacts.search_edit.setText("person10@")
+    qtbot.waitUntil(lambda: window.contacts.model.total == 1)
+    window.contacts.table.selectRow(0)
+    assert window.contacts.details.badge.text() == "Can be mailed"
+    assert window.contacts.details.unsubscribe_button.isEnabled()
+    assert not window.contacts.details.resubscribe_button.isEnabled()
+    assert "Newsletter" in window.contacts.details.fields["lists"].text()
 
 
 def test_sorting_by_opt_out_date(window: MainWindow) -> None:
-    window.model.sort(4, Qt.SortOrder.DescendingOrder)
-    first = window.model.row(0)
+    window.contacts.model.sort(4, Qt.SortOrder.DescendingOrder)
+    first = window.contacts.model.row(0)
     assert first is not None and first.email == "person7@example1.com"

@@ -37,13 +37,12 @@ def tab(qtbot, tmp_path: Path):
     with DeskDatabase(db) as s:
         s.upsert_contacts(rows)
     desk = Desk(CCClient(StaticTokenProvider("x"), base_url="http://127.0.0.1:9/v3"), db)
-    reader = DeskDatabase(db)
-    widget = OptOutsTab(reader, desk)
+    widget = OptOutsTab(desk)
     qtbot.addWidget(widget)
     widget.show()
     widget.refresh()
     yield widget
-    reader.close()
+    desk.reads.close()
     desk.db.close()
 
 
@@ -107,3 +106,15 @@ async def test_export_this_view(tab: OptOutsTab, tmp_path: Path, monkeypatch) ->
     tab.message_box.close()
     with open(out, encoding="utf-8-sig", newline="") as f:
         assert len(list(csv.reader(f))) == 11
+
+
+async def test_a_period_is_read_on_the_database_thread(tab: OptOutsTab) -> None:
+    """With the loop running, the period's rows and figures are read off the GUI thread and shown when ready."""
+    tab.preset.setCurrentIndex(tab.preset.findData("7"))  # a refresh: the rows come later
+    assert tab._reading is not None
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while tab._reading is not None:
+        assert loop.time() < deadline
+        await asyncio.sleep(0.02)
+    assert tab.model.rowCount() == 3 and tab.summary.text().startswith("3 opt-outs from")

@@ -20,7 +20,7 @@ def test_since_last_check_lists_what_the_notice_announced(tab: OptOutsTab, tmp_p
     tab.on_sync_finished(SyncResult(full_pull=True))
     # Three opt-outs the next check finds: one made two days ago (seen late), two made just now.
     late = [optout(900 + i, days_ago=d, source="Contact", reason="Moved away") for i, d in enumerate((2, 0, 0))]
-    with DeskDatabase(tab.reader.path) as s:
+    with DeskDatabase(tab.reads.path) as s:
         s.upsert_contacts(late)
     tab.on_sync_finished(SyncResult(new_optouts=[c["contact_id"] for c in late]))
     tab.preset.setCurrentIndex(tab.preset.findData("since_last"))
@@ -43,7 +43,7 @@ def test_an_empty_period_draws_no_negative_axis(tab: OptOutsTab) -> None:  # noq
 def _eight_reasons(tab: OptOutsTab) -> None:  # noqa: F811
     rows = [optout(2000 + i, days_ago=i % 20, source="Contact", reason=f"Reason number {i % 8} " + "long " * (i % 8))
             for i in range(80)]
-    with DeskDatabase(tab.reader.path) as s:
+    with DeskDatabase(tab.reads.path) as s:
         s.upsert_contacts(rows)
     tab.preset.setCurrentIndex(tab.preset.findData("30"))
     tab.refresh()
@@ -76,12 +76,12 @@ def test_an_opt_out_row_opens_its_contact(window: MainWindow, qtbot) -> None:  #
     tabs.setCurrentWidget(window.optouts)
     window.optouts.preset.setCurrentIndex(window.optouts.preset.findData("365"))
     assert window.optouts.model.rowCount() == 1
-    assert not window.search_edit.isVisible()  # the contacts search does nothing here: hidden
+    assert not window.contacts.search_edit.isVisible()  # the contacts search does nothing here: hidden
     table = window.optouts.table
     table.setCurrentIndex(window.optouts.model.index(0, 1))
     table.setFocus()
     qtbot.keyClick(table, Qt.Key.Key_Return)
-    assert tabs.currentWidget() is window.contacts_split
-    assert window.search_edit.isVisible()
-    assert [r.contact_id for r in window.selected_rows()] == ["00000000-0000-0000-0000-000000000007"]
-    assert "Too many emails" in window.details.badge.text()
+    assert tabs.currentWidget() is window.contacts
+    assert window.contacts.search_edit.isVisible()
+    assert [r.contact_id for r in window.contacts.selected_rows()] == ["00000000-0000-0000-0000-000000000007"]
+    assert "Too many emails" in window.contacts.details.badge.text()

@@ -36,7 +36,7 @@ async def test_an_unreachable_server_is_said_without_class_names() -> None:
 
 def test_the_daily_allowance_in_plain_words(window: MainWindow) -> None:  # noqa: F811
     window.desk.scheduler.quota.emit(QuotaStatus(used=1234, limit=10000))
-    text = window.quota_label.text()
+    text = window.status.quota_label.text()
     assert "1,234" in text and "10,000" in text
     assert "requests today" not in text
 

@@ -44,7 +44,7 @@ async def test_unsubscribe_is_sent_while_export_finished_box_stays_open(server: 
     stop_loop_if_stuck(hold_s + 30, done)
     async with running(server, tmp_path / "cache.sqlite3") as app:
         contact = mailable_with_lists(server)
-        app.window._run_export(tmp_path / "do-not-mail.csv", False)
+        app.window.actions_part._run_export(tmp_path / "do-not-mail.csv", False)
         await until(lambda: open_box("Export finished") is not None)
         box = open_box("Export finished")
         loop = asyncio.get_running_loop()
@@ -52,7 +52,7 @@ async def test_unsubscribe_is_sent_while_export_finished_box_stays_open(server: 
         # The long hold lets the sender's idle poll (30 s) come round while the box is open, then queues.
         await asyncio.sleep(max(0.0, hold_s - 15))
         find(app, contact["email_address"]["address"])
-        fill_unsubscribe(app.window.unsubscribe_selected(), "Asked by phone")
+        fill_unsubscribe(app.window.actions_part.unsubscribe_selected(), "Asked by phone")
         await until(lambda: unsubscribed(server, contact["contact_id"]), timeout=10)
         await asyncio.sleep(max(0.0, opened + hold_s - loop.time()))
         assert box.isVisible(), "the box stayed open the whole time"
@@ -80,9 +80,9 @@ async def test_a_stuck_sender_is_replaced_and_shown(server: SandboxServer, tmp_p
             loop.set_exception_handler(handler)
         await until(lambda: unsubscribed(server, contact["contact_id"]), timeout=30)
         assert app.desk.sender.restarts == 1 and app.desk.sender.task is not stuck
-        assert "sender stopped responding" in app.window.notice.label.text()
+        assert "sender stopped responding" in app.window.status.notice.label.text()
         find(app, contact["email_address"]["address"])
-        await until(lambda: "Unsubscribed" in app.window.details.badge.text())
+        await until(lambda: "Unsubscribed" in app.window.contacts.details.badge.text())
     forget_refused_tasks(stuck)
 
 

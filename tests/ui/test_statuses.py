@@ -18,17 +18,17 @@ async def test_a_queued_unsubscribe_shows_waiting_to_send_until_sent(server: San
         await until(lambda: app.window.pull_finished, 30)
         contact = mailable_with_lists(server)
         find(app, contact["email_address"]["address"])
-        app.window._debounce.stop()  # the search's own re-run would clear the selection made by find()
-        assert app.window.details.badge.text() == "Can be mailed"
-        fill_unsubscribe(app.window.unsubscribe_selected(), "Asked by phone")
-        await until(lambda: app.window.details.badge.text() == "Unsubscribe waiting to send")
-        assert "Do not mail" in app.window.details.badge_detail.text()
-        assert "unsubscribe (waiting to send)" in app.window.details.fields["pending"].text()
-        assert app.window.model.data(app.window.model.index(0, 3)) == "Unsubscribe waiting to send"
-        assert not app.window.details.unsubscribe_button.isEnabled()
+        app.window.contacts._debounce.stop()  # the search's own re-run would clear the selection made by find()
+        assert app.window.contacts.details.badge.text() == "Can be mailed"
+        fill_unsubscribe(app.window.actions_part.unsubscribe_selected(), "Asked by phone")
+        await until(lambda: app.window.contacts.details.badge.text() == "Unsubscribe waiting to send")
+        assert "Do not mail" in app.window.contacts.details.badge_detail.text()
+        assert "unsubscribe (waiting to send)" in app.window.contacts.details.fields["pending"].text()
+        assert app.window.contacts.model.data(app.window.contacts.model.index(0, 3)) == "Unsubscribe waiting to send"
+        assert not app.window.contacts.details.unsubscribe_button.isEnabled()
         app.desk.start(background_sync=False)
         await until(lambda: unsubscribed(server, contact["contact_id"]))
-        await until(lambda: "Unsubscribed on" in app.window.details.badge.text())
+        await until(lambda: "Unsubscribed on" in app.window.contacts.details.badge.text())
     finally:
         await app.close()
 
@@ -39,11 +39,11 @@ async def test_sending_message_is_replaced_when_the_send_fails(server: SandboxSe
         try:
             contact = mailable_with_lists(server)
             find(app, contact["email_address"]["address"])
-            app.window._debounce.stop()
-            fill_unsubscribe(app.window.unsubscribe_selected(), "Asked by phone")
+            app.window.contacts._debounce.stop()
+            fill_unsubscribe(app.window.actions_part.unsubscribe_selected(), "Asked by phone")
             await until(lambda: "sending" in app.window.statusBar().currentMessage())
             await until(lambda: "Not sent yet" in app.window.statusBar().currentMessage(), 20)
             assert "sending" not in app.window.statusBar().currentMessage()
-            assert app.window.details.badge.text() == "Unsubscribe waiting to send"
+            assert app.window.contacts.details.badge.text() == "Unsubscribe waiting to send"
         finally:
             sb(server).faults.update({"error_next": 0, "only": ""})

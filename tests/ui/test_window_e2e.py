@@ -34,7 +34,7 @@ class App:
                           retry=RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.02))
         self.desk = Desk(client, db)
         self.reader = DeskDatabase(db)
-        self.window = MainWindow(self.desk, self.reader, account="e2e")
+        self.window = MainWindow(self.desk, account="e2e")
         self.window.confirm_quit_with_pending = False
         self.window.show()
 
@@ -69,10 +69,10 @@ def sb(server: SandboxServer):
 
 
 def find(app: App, text: str) -> None:
-    app.window.search_edit.setText(text)
-    app.window.apply_query()
-    assert app.window.model.total >= 1
-    app.window.table.selectRow(0)
+    app.window.contacts.search_edit.setText(text)
+    app.window.contacts.apply_query()
+    assert app.window.contacts.model.total >= 1
+    app.window.contacts.table.selectRow(0)
 
 
 def mailable_with_lists(server: SandboxServer) -> dict:
@@ -93,12 +93,13 @@ def fill_unsubscribe(dialog: UnsubscribeDialog, reason: str) -> None:
 async def test_search_by_partial_name_and_filter(server: SandboxServer, tmp_path: Path) -> None:
     async with running(server, tmp_path / "cache.sqlite3") as app:
         contact = mailable_with_lists(server)
-        app.window.search_edit.setText(contact["last_name"][:3].lower())
-        app.window.apply_query()
-        ids = {app.window.model.row(i).contact_id for i in range(app.window.model.rowCount())}
+        app.window.contacts.search_edit.setText(contact["last_name"][:3].lower())
+        app.window.contacts.apply_query()
+        ids = {app.window.contacts.model.row(i).contact_id for i in range(app.window.contacts.model.rowCount())}
         assert contact["contact_id"] in ids
-        app.window.status_filter.setCurrentIndex(app.window.status_filter.findData("unsubscribed"))
-        assert all(str(app.window.model.row(i).status) == "unsubscribed" for i in range(app.window.model.rowCount()))
+        app.window.contacts.status_filter.setCurrentIndex(app.window.contacts.status_filter.findData("unsubscribed"))
+        model = app.window.contacts.model
+        assert all(str(model.row(i).status) == "unsubscribed" for i in range(model.rowCount()))
 
 
 async def test_unsubscribe_with_reason_changes_only_the_opt_out(server: SandboxServer, tmp_path: Path) -> None:
@@ -106,7 +107,7 @@ async def test_unsubscribe_with_reason_changes_only_the_opt_out(server: SandboxS
         contact = mailable_with_lists(server)
         before = copy.deepcopy(contact)
         find(app, contact["email_address"]["address"])
-        dialog = app.window.unsubscribe_selected()
+        dialog = app.window.actions_part.unsubscribe_selected()
         assert isinstance(dialog, UnsubscribeDialog)
         fill_unsubscribe(dialog, "Asked by phone on Monday")
         await until(lambda: sb(server).contact_json(contact["contact_id"])["email_address"]["permission_to_send"]
@@ -124,28 +125,28 @@ async def test_unsubscribe_with_reason_changes_only_the_opt_out(server: SandboxS
         before.pop("list_memberships")
         assert after == before
         assert sb(server).emails_json() == []
-        await until(lambda: "Unsubscribed" in app.window.details.badge.text())
-        assert not app.window.details.unsubscribe_button.isEnabled()
+        await until(lambda: "Unsubscribed" in app.window.contacts.details.badge.text())
+        assert not app.window.contacts.details.unsubscribe_button.isEnabled()
 
 
 async def test_resubscribe_request_once_then_refused_in_the_ui(server: SandboxServer, tmp_path: Path) -> None:
     async with running(server, tmp_path / "cache.sqlite3") as app:
         cid = sb(server).contact_ids(status="unsubscribed")[0]
         find(app, sb(server).contact_json(cid)["email_address"]["address"])
-        assert app.window.details.resubscribe_button.isEnabled()
-        dialog = app.window.resubscribe_selected()
+        assert app.window.contacts.details.resubscribe_button.isEnabled()
+        dialog = app.window.actions_part.resubscribe_selected()
         assert isinstance(dialog, ResubscribeDialog)
         dialog.lists_widget.item(0).setCheckState(Qt.CheckState.Checked)
         dialog.permission_check.setChecked(True)
         dialog.accept()
         # 30 s: on a loaded machine the re-read after the email and the details refresh took over 10 s (1 run in 10)
         await until(lambda: app.reader.resubscribe_requested_at(cid) is not None, 30)
-        await until(lambda: "Resubscribe requested" in app.window.details.badge.text(), 30)
-        assert not app.window.details.resubscribe_button.isEnabled()
+        await until(lambda: "Resubscribe requested" in app.window.contacts.details.badge.text(), 30)
+        assert not app.window.contacts.details.resubscribe_button.isEnabled()
         # not mailable until the contact confirms, in either reading of the service
         assert sb(server).contact_json(cid)["email_address"]["permission_to_send"] in (
             "unsubscribed", "pending_confirmation")
-        second = app.window.resubscribe_selected()
+        second = app.window.actions_part.resubscribe_selected()
         assert isinstance(second, ResubscribeDialog) and not second.ok_button.isEnabled()
         second.reject()
 
@@ -154,7 +155,7 @@ async def test_remove_one_contact_from_a_list(server: SandboxServer, tmp_path: P
     async with running(server, tmp_path / "cache.sqlite3") as app:
         contact = mailable_with_lists(server)
         find(app, contact["email_address"]["address"])
-        dialog = app.window.remove_selected()
+        dialog = app.window.actions_part.remove_selected()
         assert isinstance(dialog, RemoveFromListsDialog)
         dialog.lists_widget.item(0).setCheckState(Qt.CheckState.Checked)
         dialog.accept()
@@ -167,17 +168,17 @@ async def test_remove_one_contact_from_a_list(server: SandboxServer, tmp_path: P
 async def test_remove_a_selection_from_a_list_in_bulk(server: SandboxServer, tmp_path: Path) -> None:
     async with running(server, tmp_path / "cache.sqlite3") as app:
         lid = sb(server).lists()[0]["list_id"]
-        app.window.search_edit.setText("")
-        app.window.list_filter.setCurrentIndex(app.window.list_filter.findData(lid))
-        app.window.apply_query()
-        n = min(5, app.window.model.rowCount())
+        app.window.contacts.search_edit.setText("")
+        app.window.contacts.list_filter.setCurrentIndex(app.window.contacts.list_filter.findData(lid))
+        app.window.contacts.apply_query()
+        n = min(5, app.window.contacts.model.rowCount())
         assert n >= 2
+        selection = app.window.contacts.table.selectionModel()
         for row in range(n):
-            app.window.table.selectionModel().select(
-                app.window.model.index(row, 0), app.window.table.selectionModel().SelectionFlag.Select |
-                app.window.table.selectionModel().SelectionFlag.Rows)
-        chosen = [r.contact_id for r in app.window.selected_rows()]
-        dialog = app.window.remove_selected()
+            selection.select(app.window.contacts.model.index(row, 0),
+                             selection.SelectionFlag.Select | selection.SelectionFlag.Rows)
+        chosen = [r.contact_id for r in app.window.contacts.selected_rows()]
+        dialog = app.window.actions_part.remove_selected()
         assert isinstance(dialog, RemoveFromListsDialog)
         for i in range(dialog.lists_widget.count()):
             item = dialog.lists_widget.item(i)
@@ -193,11 +194,11 @@ async def test_action_queued_during_503_is_sent_after_recovery(server: SandboxSe
         contact = mailable_with_lists(server)
         sb(server).faults.update({"error_next": 1000, "error_status": 503, "only": "^(GET|PUT) /v3/contacts/"})
         find(app, contact["email_address"]["address"])
-        fill_unsubscribe(app.window.unsubscribe_selected(), "Asked by email")
+        fill_unsubscribe(app.window.actions_part.unsubscribe_selected(), "Asked by email")
         # The first attempt has finished (failed, back in the queue with the error) ...
         await until(lambda: bool(app.reader.pending()) and app.reader.pending()[0].state == "pending"
                     and app.reader.pending()[0].last_error is not None)
-        assert "waiting" in app.window.pending_label.text()
+        assert "waiting" in app.window.status.pending_label.text()
         sb(server).faults.update({"error_next": 0, "only": ""})
         item = app.reader.pending()[0]
         # Make the retry due now instead of after the backoff.
@@ -216,7 +217,7 @@ async def test_action_queued_then_app_closed_is_sent_after_reopening(server: San
     await until(lambda: first.window.pull_finished, 30)
     contact = mailable_with_lists(server)
     find(first, contact["email_address"]["address"])
-    fill_unsubscribe(first.window.unsubscribe_selected(), "Asked in person")
+    fill_unsubscribe(first.window.actions_part.unsubscribe_selected(), "Asked in person")
     await until(lambda: len(first.reader.pending()) == 1)
     await until(lambda: "Queued" in first.window.statusBar().currentMessage())  # the slot has finished too
     await first.close()  # the outbox worker was never started: the action is only on disk
@@ -246,12 +247,12 @@ async def test_new_opt_outs_are_announced_and_listed_newest_first(server: Sandbo
         app.window.start_pull()
         await until(lambda: bool(announced))
         assert announced == [[contact["contact_id"]]]
-        assert app.window.notice.isVisible() and "1 new opt-out" in app.window.notice.label.text()
-        assert contact["email_address"]["address"] in app.window.notice.label.text()
-        app.window.notice.action_button.click()
-        first = app.window.model.row(0)
+        assert app.window.status.notice.isVisible() and "1 new opt-out" in app.window.status.notice.label.text()
+        assert contact["email_address"]["address"] in app.window.status.notice.label.text()
+        app.window.status.notice.action_button.click()
+        first = app.window.contacts.model.row(0)
         assert first is not None and first.contact_id == contact["contact_id"]
-        assert not app.window.notice.isVisible()
+        assert not app.window.status.notice.isVisible()
 
 
 async def test_export_do_not_mail_from_the_file_menu(server: SandboxServer, tmp_path: Path, monkeypatch) -> None:
@@ -264,7 +265,7 @@ async def test_export_do_not_mail_from_the_file_menu(server: SandboxServer, tmp_
     told: list[str] = []
     monkeypatch.setattr("ccdesk.ui.messages.show_message", lambda _p, _t, text, _icon=None: told.append(text))
     async with running(server, tmp_path / "cache.sqlite3") as app:
-        app.window.export_do_not_mail(only_new=False)
+        app.window.actions_part.export_do_not_mail(only_new=False)
         await until(lambda: bool(told))
         with open(out, encoding="utf-8-sig", newline="") as f:
             rows = list(csv.reader(f))
@@ -285,8 +286,8 @@ async def test_the_contacts_own_request_on_a_team_opt_out(server: SandboxServer,
         cid = next(c for c in sb(server).contact_ids(status="unsubscribed")
                    if sb(server).contact_json(c)["email_address"]["opt_out_source"] == "Account")
         find(app, sb(server).contact_json(cid)["email_address"]["address"])
-        assert app.window.details.unsubscribe_button.isEnabled()
-        dialog = app.window.unsubscribe_selected()
+        assert app.window.contacts.details.unsubscribe_button.isEnabled()
+        dialog = app.window.actions_part.unsubscribe_selected()
         assert isinstance(dialog, UnsubscribeDialog) and dialog.contact_radio.isChecked()
         dialog.reason_edit.setPlainText("Asked by phone")
         dialog.accept()

@@ -30,8 +30,7 @@ MNEMONIC = re.compile(r"&([^&])")
 def opened(qtbot, db: Path, *, demo: bool = False) -> Iterator[MainWindow]:
     """A window on `db`, closed before its store is (closing reads the store)."""
     desk = Desk(CCClient(StaticTokenProvider("unused"), base_url="http://127.0.0.1:9/v3"), db)
-    reader = DeskDatabase(db)
-    w = MainWindow(desk, reader, account="Test", demo=demo)
+    w = MainWindow(desk, account="Test", demo=demo)
     w.confirm_quit_with_pending = False
     qtbot.addWidget(w)
     w.show()
@@ -40,7 +39,7 @@ def opened(qtbot, db: Path, *, demo: bool = False) -> Iterator[MainWindow]:
     finally:
         w.shutdown()
         w.close()
-        reader.close()
+        desk.reads.close()
         desk.db.close()
 
 
@@ -70,26 +69,26 @@ def focus_chain(start, count: int = 3000) -> list:
 
 
 def select_mailable(window: MainWindow, qtbot) -> None:
-    window.search_edit.setText("person10@")
-    window.apply_query()
-    window.table.selectRow(0)
+    window.contacts.search_edit.setText("person10@")
+    window.contacts.apply_query()
+    window.contacts.table.selectRow(0)
 
 
 def test_tab_leaves_the_table_for_the_details_and_its_buttons(window: MainWindow, qtbot) -> None:
     select_mailable(window, qtbot)
-    assert not window.table.tabKeyNavigation()
-    after_table = focus_chain(window.table)
-    assert after_table[0] is window.details.unsubscribe_button
+    assert not window.contacts.table.tabKeyNavigation()
+    after_table = focus_chain(window.contacts.table)
+    assert after_table[0] is window.contacts.details.unsubscribe_button
 
 
 def test_focus_and_down_select_a_contact(window: MainWindow, qtbot) -> None:
     window.activateWindow()
-    window.search_edit.setFocus()
-    qtbot.keyClick(window.search_edit, Qt.Key.Key_Down)
-    assert [i.row() for i in window.table.selectionModel().selectedRows()] == [0]
-    assert window.details.title.text() == window.model.row(0).display_name
-    qtbot.keyClick(window.table, Qt.Key.Key_Down)
-    assert [i.row() for i in window.table.selectionModel().selectedRows()] == [1]
+    window.contacts.search_edit.setFocus()
+    qtbot.keyClick(window.contacts.search_edit, Qt.Key.Key_Down)
+    assert [i.row() for i in window.contacts.table.selectionModel().selectedRows()] == [0]
+    assert window.contacts.details.title.text() == window.contacts.model.row(0).display_name
+    qtbot.keyClick(window.contacts.table, Qt.Key.Key_Down)
+    assert [i.row() for i in window.contacts.table.selectionModel().selectedRows()] == [1]
 
 
 def test_no_two_things_share_an_alt_key(window: MainWindow) -> None:
@@ -110,13 +109,13 @@ def test_request_resubscribe_has_a_shortcut(window: MainWindow) -> None:
 
 def test_a_screen_reader_hears_the_values(window: MainWindow, qtbot) -> None:
     select_mailable(window, qtbot)
-    labels = [window.details.badge, *window.details.fields.values()]
+    labels = [window.contacts.details.badge, *window.contacts.details.fields.values()]
     for label in labels:
         assert label.text()
         spoken = QAccessible.queryAccessibleInterface(label)
         heard = spoken.text(QAccessible.Text.Name) + " " + spoken.text(QAccessible.Text.Value)
         assert label.text() in heard, (label.text(), heard)
-    email = QAccessible.queryAccessibleInterface(window.details.fields["email"])
+    email = QAccessible.queryAccessibleInterface(window.contacts.details.fields["email"])
     assert email.text(QAccessible.Text.Description) == "Email"
 
 
@@ -137,22 +136,23 @@ def test_unsubscribe_dialog_presets_come_before_cancel(qtbot) -> None:
 
 
 def test_company_header_does_not_pretend_to_sort(window: MainWindow, qtbot) -> None:
-    header = window.table.horizontalHeader()
-    first = window.model.row(0).contact_id
+    header = window.contacts.table.horizontalHeader()
+    first = window.contacts.model.row(0).contact_id
     qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton,
                      pos=QPoint(header.sectionViewportPosition(2) + 10, 5))
     assert header.sortIndicatorSection() == 0
-    assert window.model.row(0).contact_id == first
-    assert window.model.headerData(2, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
+    assert window.contacts.model.row(0).contact_id == first
+    assert window.contacts.model.headerData(2, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
 
 
 def test_several_selected_says_what_the_buttons_do(window: MainWindow) -> None:
+    selection = window.contacts.table.selectionModel()
     for row in range(3):
-        window.table.selectionModel().select(window.model.index(row, 0), window.table.selectionModel().SelectionFlag
-                                             .Select | window.table.selectionModel().SelectionFlag.Rows)
-    assert window.details.title.text() == "3 contacts selected"
-    assert "Search for a contact" not in window.details.badge.text()
-    assert "all 3" in window.details.badge.text()
+        selection.select(window.contacts.model.index(row, 0),
+                         selection.SelectionFlag.Select | selection.SelectionFlag.Rows)
+    assert window.contacts.details.title.text() == "3 contacts selected"
+    assert "Search for a contact" not in window.contacts.details.badge.text()
+    assert "all 3" in window.contacts.details.badge.text()
 
 
 def test_status_counts_follow_the_first_sync(qtbot, tmp_path: Path) -> None:
@@ -161,11 +161,12 @@ def test_status_counts_follow_the_first_sync(qtbot, tmp_path: Path) -> None:
     with opened(qtbot, db) as w:
         with DeskDatabase(db) as s:  # the first page of the full pull arrives
             s.upsert_contacts([contact(i) for i in range(500)])
-        w._on_pull_progress(SyncProgress("full pull", 500, 2500))
-        assert w.model.total == 500
-        assert w.status_filter.itemText(0) == "All statuses (500)"
-        assert w.progress.format() == "Reading all contacts: 500 of 2,500"
-        assert w.progress.minimumWidth() > w.progress.fontMetrics().horizontalAdvance(w.progress.format())
+        w.desk.sync.progress.emit(SyncProgress("full pull", 500, 2500))
+        assert w.contacts.model.total == 500
+        assert w.contacts.status_filter.itemText(0) == "All statuses (500)"
+        assert w.status.progress.format() == "Reading all contacts: 500 of 2,500"
+        progress = w.status.progress
+        assert progress.minimumWidth() > progress.fontMetrics().horizontalAdvance(progress.format())
 
 
 def test_demo_mode_says_so_inside_the_window(qtbot, tmp_path: Path) -> None:
@@ -176,7 +177,7 @@ def test_demo_mode_says_so_inside_the_window(qtbot, tmp_path: Path) -> None:
         assert w.demo_marker.isVisible() and "Demo" in w.demo_marker.text()
         w.resize(1024, 640)
         QApplication.processEvents()
-        assert w.width() <= 1024 and w.search_edit.width() >= 200  # the marker squeezes nothing
+        assert w.width() <= 1024 and w.contacts.search_edit.width() >= 200  # the marker squeezes nothing
         w.tabs.setCurrentWidget(w.optouts)
         assert w.demo_marker.isVisible()
 
@@ -186,36 +187,37 @@ def test_small_screen_keeps_the_buttons_whole(window: MainWindow, qtbot) -> None
     window.resize(1024, 640)
     QApplication.processEvents()
     assert window.width() <= 1024
-    for button in (window.details.unsubscribe_button, window.details.resubscribe_button,
-                   window.details.remove_button):
+    for button in (window.contacts.details.unsubscribe_button, window.contacts.details.resubscribe_button,
+                   window.contacts.details.remove_button):
         assert button.width() >= button.sizeHint().width()
         seen = button.visibleRegion().boundingRect()
         assert seen.width() == button.width(), (button.text(), seen, button.rect())
-    history = window.details.history.visibleRegion().boundingRect()
-    assert history.height() > 0 or window.details_area.verticalScrollBar().maximum() > 0  # reachable by scrolling
+    history = window.contacts.details.history.visibleRegion().boundingRect()
+    # reachable by scrolling
+    assert history.height() > 0 or window.contacts.details_area.verticalScrollBar().maximum() > 0
 
 
 def test_spare_width_goes_to_the_email_column(window: MainWindow) -> None:
     window.resize(1920, 1040)
     QApplication.processEvents()
-    header = window.table.horizontalHeader()
+    header = window.contacts.table.horizontalHeader()
     assert header.sectionSize(4) <= 200
     assert header.sectionSize(1) > 300
     window.resize(1024, 640)
     QApplication.processEvents()
-    assert header.sectionSize(1) >= window.table.fontMetrics().horizontalAdvance("person123@example1.com")
+    assert header.sectionSize(1) >= window.contacts.table.fontMetrics().horizontalAdvance("person123@example1.com")
 
 
 def test_an_arabic_reason_is_laid_out_right_to_left(window: MainWindow, qtbot, tmp_path: Path) -> None:
-    row = window.reader.get_contact("00000000-0000-0000-0000-000000000007")
+    row = window.desk.reads.contact("00000000-0000-0000-0000-000000000007")
     reason = "رسائل كثيرة جدا ولا أريدها بعد الآن شكرا لكم على كل شيء"
-    window.details.show_contact(dataclasses.replace(row, opt_out_reason=reason))
-    text = window.details.badge.text()
+    window.contacts.details.show_contact(dataclasses.replace(row, opt_out_reason=reason))
+    text = window.contacts.details.badge.text()
     doc = QTextDocument()
     doc.setHtml(text)
     blocks = [doc.begin(), doc.begin().next()]
     assert blocks[0].text().startswith("Unsubscribed on")
     assert blocks[1].text() == reason
     assert blocks[1].textDirection() == Qt.LayoutDirection.RightToLeft
-    heard = QAccessible.queryAccessibleInterface(window.details.badge).text(QAccessible.Text.Name)
+    heard = QAccessible.queryAccessibleInterface(window.contacts.details.badge).text(QAccessible.Text.Name)
     assert "Unsubscribed on" in heard and reason in heard and "<p" not in heard

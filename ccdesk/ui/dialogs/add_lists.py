@@ -4,29 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialogButtonBox, QVBoxLayout, QWidget
 
-from ccdesk.ui.dialogs import (
-    DIALOG_WIDTH_CHARS,
-    ContactChoice,
-    Notice,
-    checkable_list,
-    checked_ids,
-    heading,
-    isolate,
-    wrapped,
-)
+from .base import ActionDialog
+from .requests import ContactChoice
+from .widgets import Notice, checkable_list, checked_ids, heading, isolate, wrapped
 
 
-class AddBackDialog(QDialog):
-    """Tick lists the contact is not on (the ones this desk removed start ticked); ``chosen_ids()`` gives them."""
+class AddBackDialog(ActionDialog):
+    """Tick lists the contact is not on (the ones this desk removed start ticked); ``result_request()`` gives
+    the ticked list ids."""
 
     def __init__(self, contact: ContactChoice, lists: Sequence[tuple[str, str]],
                  parent: QWidget | None = None, *, ticked: Collection[str] = ()) -> None:
-        super().__init__(parent)
+        super().__init__("Add back to lists", parent)
         self.contact = contact
-        self.setWindowTitle("Add back to lists")
-        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * DIALOG_WIDTH_CHARS)
         layout = QVBoxLayout(self)
         layout.addWidget(heading(f"Add {isolate(contact.short_name)} back to lists"))
         layout.addWidget(wrapped("They can be mailed again through the lists you tick. Use this only for someone "
@@ -49,3 +41,6 @@ class AddBackDialog(QDialog):
 
     def chosen_ids(self) -> tuple[str, ...]:
         return checked_ids(self.lists_widget)
+
+    def build_request(self) -> tuple[str, ...] | None:
+        return self.chosen_ids() or None

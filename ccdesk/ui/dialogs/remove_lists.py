@@ -4,26 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QEvent, QSize, Qt
-from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QCheckBox, QVBoxLayout, QWidget
 
-from ccdesk.ui.dialogs import (
-    DIALOG_WIDTH_CHARS,
-    ContactChoice,
+from ccdesk.wording import is_are, plural
+
+from .base import ActionDialog
+from .requests import ContactChoice, RemoveFromListsRequest
+from .widgets import (
     Notice,
-    RemoveFromListsRequest,
     bold,
     checkable_list,
     checked_ids,
     contact_list,
-    fitted_size_hint,
     heading,
     isolate,
     muted_color,
     set_text_color,
     wrapped,
 )
-from ccdesk.wording import is_are, plural
 
 
 def membership_counts(contacts: Sequence[ContactChoice]) -> dict[str, int]:
@@ -43,7 +42,7 @@ def _count_text(count: int, total: int) -> str:
     return f"{count} of the {total} contacts"
 
 
-class RemoveFromListsDialog(QDialog):
+class RemoveFromListsDialog(ActionDialog):
     """Pick lists to take contacts off; ``result_request()`` gives a :class:`RemoveFromListsRequest`.
 
     One contact: its own lists are offered. Several: all lists, each with how many of them are on it. Deleted
@@ -52,16 +51,13 @@ class RemoveFromListsDialog(QDialog):
 
     def __init__(self, contacts: Sequence[ContactChoice], lists: Sequence[tuple[str, str]],
                  parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__("Remove from lists", parent)
         self._contacts = tuple(contacts)
         self._targets = tuple(c for c in self._contacts if c.status != "deleted")
         self._skipped = tuple(c for c in self._contacts if c.status == "deleted")
         self._bulk = len(self._contacts) > 1
-        self._request: RemoveFromListsRequest | None = None
         self._saved_checks: tuple[str, ...] = ()
         self._rows = self._list_rows(lists)
-        self.setWindowTitle("Remove from lists")
-        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * DIALOG_WIDTH_CHARS)
         self._build()
         self._refresh()
 
@@ -130,22 +126,7 @@ class RemoveFromListsDialog(QDialog):
         body.addWidget(self.all_check)
         self.all_note = Notice("info", self._all_lists_text())
         body.addWidget(self.all_note)
-        layout.addWidget(self.body, 1)
-        self.body.setVisible(not nothing)
-        if nothing:
-            layout.addStretch(1)  # spare height goes here, not between the lines of text
-        layout.addSpacing(self.fontMetrics().height() // 2)
-
-        self.hint_label = wrapped()
-        self.hint_label.setAccessibleDescription("What is still needed")
-        layout.addWidget(self.hint_label)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.cancel_button = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
-        self.cancel_button.setText("&Close" if nothing else "&Cancel")
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        layout.addWidget(self.buttons)
+        self._add_body_and_buttons(layout, self.body, shown=not nothing)
         (self.cancel_button if nothing else self.lists_widget).setFocus()
 
     def _nothing_to_do(self) -> str:
@@ -205,26 +186,10 @@ class RemoveFromListsDialog(QDialog):
             self.hint_label.setText("")
             self.ok_button.setEnabled(True)
 
-    def sizeHint(self) -> QSize:
-        return fitted_size_hint(self, super().sizeHint())
 
-    def changeEvent(self, event: QEvent) -> None:
-        super().changeEvent(event)
-        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
-            self._refresh()
-
-    def accept(self) -> None:
+    def build_request(self) -> RemoveFromListsRequest | None:
         list_ids = checked_ids(self.lists_widget)
         if self._nothing_to_do() or not list_ids:
-            self._refresh()
-            return
-        self._request = RemoveFromListsRequest(
-            contact_ids=tuple(c.contact_id for c in self._targets),
-            list_ids=list_ids,
-            all_lists=self._all_checked(),
-        )
-        super().accept()
-
-    def result_request(self) -> RemoveFromListsRequest | None:
-        """The request if the user pressed Remove, else None."""
-        return self._request if self.result() == QDialog.DialogCode.Accepted else None
+            return None
+        return RemoveFromListsRequest(contact_ids=tuple(c.contact_id for c in self._targets), list_ids=list_ids,
+                                      all_lists=self._all_checked())

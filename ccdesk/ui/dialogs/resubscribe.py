@@ -5,19 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from PySide6.QtCore import QEvent, QSize
-from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QLabel, QVBoxLayout, QWidget
 
-from ccdesk.ui.dialogs import (
-    DIALOG_WIDTH_CHARS,
-    STATUS_LABELS,
-    ContactChoice,
+from .base import ActionDialog
+from .requests import STATUS_LABELS, ContactChoice, ResubscribeRequest
+from .widgets import (
     Notice,
-    ResubscribeRequest,
     bold,
     checkable_list,
     checked_ids,
-    fitted_size_hint,
     format_day,
     heading,
     isolate,
@@ -33,21 +29,18 @@ LAW_TEXT = ("Neither ccdesk nor anyone on your account may opt a contact back in
             "(CAN-SPAM, CASL) and Constant Contact's rules.")
 
 
-class ResubscribeDialog(QDialog):
+class ResubscribeDialog(ActionDialog):
     """Pick the lists an unsubscribed contact rejoins if they confirm; ``result_request()`` gives a
     :class:`ResubscribeRequest`. Refuses (OK disabled, reason shown) when the contact is not unsubscribed or a
     resubscribe email was already sent (``already_requested_on``)."""
 
     def __init__(self, contact: ContactChoice, lists: Sequence[tuple[str, str]], already_requested_on: date | None,
                  parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__("Send a resubscribe email", parent)
         self._contact = contact
         self._already = already_requested_on
-        self._request: ResubscribeRequest | None = None
         self._blocked = already_requested_on is not None or contact.status != "unsubscribed"
         self._lists = self._merge_lists(lists)
-        self.setWindowTitle("Send a resubscribe email")
-        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * DIALOG_WIDTH_CHARS)
         self._build()
         self._refresh()
 
@@ -114,23 +107,7 @@ class ResubscribeDialog(QDialog):
         self.permission_check.setAccessibleName("The contact has asked to get our emails again")
         self.permission_check.toggled.connect(self._refresh)
         body.addWidget(self.permission_check)
-        layout.addWidget(self.body, 1)
-        self.body.setVisible(not self._blocked)
-        if self._blocked:
-            layout.addStretch(1)  # spare height goes here, not between the lines of text
-        layout.addSpacing(self.fontMetrics().height() // 2)
-
-        self.hint_label = wrapped()
-        self.hint_label.setAccessibleDescription("What is still needed")
-        layout.addWidget(self.hint_label)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.ok_button.setText("&Send resubscribe email")
-        self.cancel_button = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
-        self.cancel_button.setText("&Close" if self._blocked else "&Cancel")
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        layout.addWidget(self.buttons)
+        self._add_body_and_buttons(layout, self.body, shown=not self._blocked, ok_text="&Send resubscribe email")
         if self._blocked:
             self.cancel_button.setFocus()
         else:
@@ -160,22 +137,8 @@ class ResubscribeDialog(QDialog):
         self.hint_label.setText("To continue, " + join_and(missing) + "." if missing else "")
         self.ok_button.setEnabled(not missing)
 
-    def sizeHint(self) -> QSize:
-        return fitted_size_hint(self, super().sizeHint())
 
-    def changeEvent(self, event: QEvent) -> None:
-        super().changeEvent(event)
-        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
-            self._refresh()
-
-    def accept(self) -> None:
+    def build_request(self) -> ResubscribeRequest | None:
         if self._blocked or self._missing():
-            self._refresh()
-            return
-        self._request = ResubscribeRequest(contact_id=self._contact.contact_id,
-                                           list_ids=checked_ids(self.lists_widget))
-        super().accept()
-
-    def result_request(self) -> ResubscribeRequest | None:
-        """The request if the user pressed Send, else None."""
-        return self._request if self.result() == QDialog.DialogCode.Accepted else None
+            return None
+        return ResubscribeRequest(contact_id=self._contact.contact_id, list_ids=checked_ids(self.lists_widget))

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Literal
 
-from PySide6.QtCore import QDate, QEvent, QLocale, QSize, Qt, Signal
+from PySide6.QtCore import QDate, QLocale, QSize, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QDateEdit,
-    QDialog,
-    QDialogButtonBox,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -27,15 +25,15 @@ from PySide6.QtWidgets import (
 
 from ccdesk.services.compliance import OPT_OUT_BUSINESS_DAYS, business_days_left, compliance_due_date
 from ccdesk.services.validation import MAX_REASON_LENGTH, InvalidInput, clean_reason, validate_reason
-from ccdesk.ui.dialogs import (
-    DIALOG_WIDTH_CHARS,
-    ContactChoice,
+from ccdesk.wording import is_are, plural
+
+from .base import ActionDialog
+from .requests import ContactChoice, UnsubscribeRequest
+from .widgets import (
     Notice,
-    UnsubscribeRequest,
     bold,
     contact_list,
     error_color,
-    fitted_size_hint,
     format_day,
     heading,
     isolate,
@@ -44,7 +42,6 @@ from ccdesk.ui.dialogs import (
     set_text_color,
     wrapped,
 )
-from ccdesk.wording import is_are, plural
 
 PRESET_REASONS: tuple[str, ...] = (
     "Asked by phone",
@@ -139,6 +136,23 @@ def received_date_edit(today: date, accessible_name: str) -> QDateEdit:
     return edit
 
 
+def add_received_row(v: QVBoxLayout, today: date, text: str, accessible_name: str,
+                     on_change: Callable[[], None]) -> tuple[QDateEdit, QLabel]:
+    """A "received on" label and date box on one row, with the compliance clock below; returns both widgets."""
+    row = QHBoxLayout()
+    label = QLabel(text)
+    edit = received_date_edit(today, accessible_name)
+    edit.dateChanged.connect(lambda _d: on_change())
+    label.setBuddy(edit)
+    row.addWidget(label)
+    row.addWidget(edit)
+    row.addStretch(1)
+    v.addLayout(row)
+    due = due_date_label()
+    v.addWidget(due)
+    return edit, due
+
+
 def due_date_label() -> QLabel:
     """The compliance clock's label (its text comes from due_text)."""
     label = wrapped()
@@ -148,7 +162,7 @@ def due_date_label() -> QLabel:
     return label
 
 
-class UnsubscribeDialog(QDialog):
+class UnsubscribeDialog(ActionDialog):
     """Ask for what an unsubscribe needs; ``result_request()`` gives an :class:`UnsubscribeRequest`.
 
     Contacts already unsubscribed or deleted are listed as skipped and left out of the request.
@@ -156,7 +170,7 @@ class UnsubscribeDialog(QDialog):
 
     def __init__(self, contacts: Sequence[ContactChoice], parent: QWidget | None = None,
                  today: date | None = None) -> None:
-        super().__init__(parent)
+        super().__init__("Unsubscribe", parent)
         self._today = today or date.today()
         self._contacts = tuple(contacts)
         self._bulk = len(self._contacts) > 1
@@ -165,9 +179,6 @@ class UnsubscribeDialog(QDialog):
         self._targets = tuple(c for c in self._contacts
                               if c.status not in SKIPPED_STATUSES or self._contact_request)
         self._skipped = tuple(c for c in self._contacts if c not in self._targets)
-        self._request: UnsubscribeRequest | None = None
-        self.setWindowTitle("Unsubscribe")
-        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * DIALOG_WIDTH_CHARS)
         self._build()
         self._refresh()
         if self._targets:
@@ -200,26 +211,10 @@ class UnsubscribeDialog(QDialog):
         self._build_reason(form)
         self._build_who(form)
         self._build_received(form)
-        layout.addWidget(self.form, 1)
-        self.form.setVisible(bool(self._targets))
-        if not self._targets:
-            layout.addStretch(1)  # spare height goes here, not between the lines of text
-        layout.addSpacing(self.fontMetrics().height() // 2)
-
-        self.hint_label = wrapped()
-        self.hint_label.setAccessibleDescription("What is still needed")
-        layout.addWidget(self.hint_label)
-
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         n = len(self._targets)
-        self.ok_button.setText(f"&Unsubscribe {plural(n, 'contact')}" if self._bulk else
-                               "Record the&ir request" if self._contact_request else "&Unsubscribe")
-        self.cancel_button = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
-        self.cancel_button.setText("&Cancel" if self._targets else "&Close")
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        layout.addWidget(self.buttons)
+        self._add_body_and_buttons(layout, self.form, shown=bool(self._targets),
+                                   ok_text=f"&Unsubscribe {plural(n, 'contact')}" if self._bulk else
+                                   "Record the&ir request" if self._contact_request else "&Unsubscribe")
         # Tab follows the page: presets, reason (where focus starts; Shift+Tab reaches the presets), who asked,
         # the date, then Unsubscribe and Cancel last.
         chain = [*self.preset_buttons, self.reason_edit, self.contact_radio, self.account_radio,
@@ -315,17 +310,8 @@ class UnsubscribeDialog(QDialog):
 
     def _build_received(self, form: QVBoxLayout) -> None:
         form.addWidget(bold("When did the request reach you?"))
-        row = QHBoxLayout()
-        label = QLabel("Received &on:")
-        self.received_edit = received_date_edit(self._today, "Date the request was received")
-        self.received_edit.dateChanged.connect(self._refresh)
-        label.setBuddy(self.received_edit)
-        row.addWidget(label)
-        row.addWidget(self.received_edit)
-        row.addStretch(1)
-        form.addLayout(row)
-        self.due_label = due_date_label()
-        form.addWidget(self.due_label)
+        self.received_edit, self.due_label = add_received_row(form, self._today, "Received &on:",
+                                                              "Date the request was received", self._refresh)
 
     # ------------------------------------------------------------------------------------------------- state
 
@@ -398,36 +384,16 @@ class UnsubscribeDialog(QDialog):
         set_text_color(self.due_label, error_color(self.palette()) if overdue else None)
         self.due_label.setText(text)
 
-    def sizeHint(self) -> QSize:
-        return fitted_size_hint(self, super().sizeHint())
-
-    def changeEvent(self, event: QEvent) -> None:
-        """Re-pick the error and muted colours when the palette changes (light/dark switch)."""
-        super().changeEvent(event)
-        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
-            self._refresh()
 
     # ------------------------------------------------------------------------------------------------ result
 
-    def accept(self) -> None:
-        """Check everything once more and build the request; stay open if something is wrong."""
+    def build_request(self) -> UnsubscribeRequest | None:
         asked_by = self.asked_by()
         if not self._targets or asked_by is None or self.received_on() > self._today:
-            self._refresh()
-            return
+            return None
         try:
             reason = validate_reason(self.reason_edit.toPlainText())
         except InvalidInput:
-            self._refresh()
-            return
-        self._request = UnsubscribeRequest(
-            contact_ids=tuple(c.contact_id for c in self._targets),
-            reason=reason,
-            asked_by=asked_by,
-            received_on=self.received_on(),
-        )
-        super().accept()
-
-    def result_request(self) -> UnsubscribeRequest | None:
-        """The request if the user pressed Unsubscribe, else None."""
-        return self._request if self.result() == QDialog.DialogCode.Accepted else None
+            return None
+        return UnsubscribeRequest(contact_ids=tuple(c.contact_id for c in self._targets), reason=reason,
+                                  asked_by=asked_by, received_on=self.received_on())

@@ -1,0 +1,61 @@
+"""The desk's read service: the window's reads, on a connection that cannot write."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from ccdesk.services.database_thread import DatabaseThread
+from ccdesk.services.reads import NO_REASON, ContactQuery, DeskReads, Period
+from ccdesk.store.database import DeskDatabase
+
+NOW = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
+
+
+def optout(i: int, days_ago: float, source: str, reason: str | None) -> dict:
+    email = {"address": f"p{i}@example.com", "permission_to_send": "unsubscribed", "opt_out_source": source,
+             "opt_out_date": (NOW - timedelta(days=days_ago)).isoformat()}
+    if reason:
+        email["opt_out_reason"] = reason
+    return {"contact_id": f"c{i}", "first_name": f"P{i}", "email_address": email, "list_memberships": [],
+            "created_at": (NOW - timedelta(days=900)).isoformat(), "updated_at": NOW.isoformat()}
+
+
+@pytest.fixture
+def reads(tmp_path: Path) -> Iterator[DeskReads]:
+    db = tmp_path / "c.sqlite3"
+    with DeskDatabase(db) as s:
+        s.upsert_contacts([optout(i, i, "Contact" if i % 2 else "Account", None if i % 3 == 0 else "Moved")
+                           for i in range(12)])
+    writer = DatabaseThread(db)
+    reads = DeskReads(writer, db)
+    yield reads
+    reads.close()
+    writer.close()
+
+
+def test_the_read_connection_cannot_write(reads: DeskReads) -> None:
+    assert reads.count(ContactQuery(), 100) == 12  # opens it
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        reads._now.connection.execute("DELETE FROM contacts")
+    assert reads.count(ContactQuery(), 100) == 12
+
+
+def test_recent_optouts_filter_by_who_and_reason_and_count_them_all(reads: DeskReads) -> None:
+    period = Period(NOW - timedelta(days=30), NOW + timedelta(days=1))
+    everyone = reads.recent_optouts(period)
+    assert everyone.total == 12 and everyone.stats.total == 12 and not everyone.more_than_shown
+    assert [r.contact_id for r in everyone.shown][:2] == ["c0", "c1"]  # newest first
+    by_team = reads.recent_optouts(Period(period.since, period.until, "Account", NO_REASON))
+    assert {r.contact_id for r in by_team.shown} == {"c0", "c6"}  # even ids, and no reason: 0, 6
+    found = reads.recent_optouts(period, found_ids=["c3", "gone", "c1"])
+    assert [r.contact_id for r in found.shown] == ["c1", "c3"] and found.total == 2
+
+
+async def test_filter_counts_for_a_search_text_come_from_the_database_thread(reads: DeskReads) -> None:
+    per_status, _per_list = await reads.filter_counts(ContactQuery(text="p1"))
+    assert per_status["unsubscribed"] == 3 and sum(per_status.values()) == 3  # p1, p10, p11
