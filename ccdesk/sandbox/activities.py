@@ -13,7 +13,7 @@ from . import counts, errors
 from .bodies import LIST_ACTIVITY_SOURCE
 from .contacts import ContactRules
 from .export import build_csv
-from .filters import ContactQuery, predicate
+from .filters import ContactFilter, predicate
 from .records import ContactRecords
 from .timefmt import iso_z
 from .validation import without_defaults
@@ -142,7 +142,7 @@ class ActivityQueue:
         errs: list[str] = []
         cat = self.records.catalog
         status = body.get("status")
-        q = ContactQuery.for_status(status)
+        q = ContactFilter.for_status(status)
         if "contact_ids" in body:
             seqs = self._seqs(body["contact_ids"], errs)
         elif "list_ids" in body:

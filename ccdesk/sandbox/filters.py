@@ -27,7 +27,7 @@ DEFAULT_LIMIT = 50
 
 
 @dataclass(frozen=True)
-class ContactQuery:
+class ContactFilter:
     params: dict[str, str]  # as given, re-validated when read back from a cursor
     statuses: tuple[str, ...] | None
     email: str | None
@@ -40,12 +40,12 @@ class ContactQuery:
     limit: int
 
     @classmethod
-    def for_status(cls, status: str | None) -> ContactQuery:
+    def for_status(cls, status: str | None) -> ContactFilter:
         """Only a `status` filter (None = the default, not deleted), as exports and bulk selections use."""
         return cls({}, (status,) if status else None, None, None, None, (), None, (), False, MAX_LIMIT)
 
 
-def parse_query(q: QueryParams) -> ContactQuery:
+def parse_query(q: QueryParams) -> ContactFilter:
     if "segment_id" in q:
         if set(q.params) - {"segment_id", "limit"}:
             raise errors.validation("segment_id may only be combined with limit.")
@@ -61,7 +61,7 @@ def parse_query(q: QueryParams) -> ContactQuery:
     statuses = q.csv("status", STATUSES)
     lists, tags = q.uuids("lists", 25), q.uuids("tags", 50)
     sms = q.csv("sms_status", SMS_STATUSES)
-    return ContactQuery(
+    return ContactFilter(
         params=dict(q.params),
         statuses=tuple(statuses) if statuses is not None else None,
         email=email,
@@ -101,7 +101,7 @@ def _between(col: array[int], after: int | None, before: int | None, skip_zero: 
     return check
 
 
-def predicate(records: ContactRecords, q: ContactQuery) -> Callable[[int], bool]:
+def predicate(records: ContactRecords, q: ContactFilter) -> Callable[[int], bool]:
     ix = records.index
     cat = records.catalog
     table = _status_table(q.statuses)
@@ -132,7 +132,7 @@ def predicate(records: ContactRecords, q: ContactQuery) -> Callable[[int], bool]
     return matches
 
 
-def candidates(records: ContactRecords, q: ContactQuery, after: int) -> Iterator[int]:
+def candidates(records: ContactRecords, q: ContactFilter, after: int) -> Iterator[int]:
     """Sequence numbers > after, in order, that may match (a superset; the predicate decides)."""
     ix = records.index
     if q.email is not None:
@@ -152,7 +152,7 @@ def candidates(records: ContactRecords, q: ContactQuery, after: int) -> Iterator
     yield from range(after + 1, len(ix))
 
 
-def scan(records: ContactRecords, q: ContactQuery, after: int) -> tuple[list[int], int | None]:
+def scan(records: ContactRecords, q: ContactFilter, after: int) -> tuple[list[int], int | None]:
     """One page: up to `limit` matching seqs after `after`, and the position to continue from (or None)."""
     match = predicate(records, q)
     found: list[int] = []
@@ -164,6 +164,6 @@ def scan(records: ContactRecords, q: ContactQuery, after: int) -> tuple[list[int
     return found, None
 
 
-def count(records: ContactRecords, q: ContactQuery) -> int:
+def count(records: ContactRecords, q: ContactFilter) -> int:
     match = predicate(records, q)
     return sum(1 for seq in candidates(records, q, -1) if match(seq))

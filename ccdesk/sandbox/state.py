@@ -19,7 +19,7 @@ from .config import SandboxConfig
 from .contacts import ContactRules
 from .emails import EmailLog
 from .faults import Faults
-from .filters import ContactQuery, candidates, count, predicate
+from .filters import ContactFilter, candidates, count, predicate
 from .paging import Cursors
 from .ratelimit import ServiceRateLimit
 from .records import ContactRecords
@@ -113,7 +113,7 @@ class Sandbox:
         with self.lock:
             self.activities.advance(self.now_ms())
 
-    def cached_count(self, q: ContactQuery) -> int:
+    def cached_count(self, q: ContactFilter) -> int:
         key = (self.records.version, tuple(sorted((k, v) for k, v in q.params.items()
                                                if k not in ("limit", "include", "include_count"))))
         if key not in self._count_cache:
@@ -174,7 +174,7 @@ class Sandbox:
     def contact_ids(self, status: str | None = None, limit: int | None = None) -> list[str]:
         """Ids of contacts in creation order, filtered like GET /contacts?status=... (default: not deleted)."""
         with self.lock:
-            q = ContactQuery.for_status(status)
+            q = ContactFilter.for_status(status)
             match = predicate(self.records, q)
             out: list[str] = []
             for seq in candidates(self.records, q, -1):
