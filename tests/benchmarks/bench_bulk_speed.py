@@ -96,7 +96,7 @@ async def _bulk_run(n: int, workdir: Path) -> dict[str, Any]:
             stop.set()
             other_requests = await other
             seen = sum(server.sandbox.request_counts.values()) - other_requests
-            states = await desk.store.call(lambda s: s.outbox_states(queued.outbox_ids))
+            states = await desk.db.call(lambda s: s.outbox_states(queued.outbox_ids))
             done = sum(1 for _i, _k, st in states if st is OutboxState.DONE)
             lost = sum(1 for cid, name in wrote.items() if server.sandbox.contact_json(cid)["first_name"] != name)
             return {"contacts": done, "seconds": seconds, "requests": seen, "edits": len(wrote), "lost": lost,
@@ -152,13 +152,13 @@ from PySide6.QtWidgets import QApplication
 import qasync, asyncio
 from ccdesk.api import CCClient, RateLimiter, StaticTokenProvider
 from ccdesk.services.desk import Desk
-from ccdesk.store.store import Store
+from ccdesk.store.database import DeskDatabase
 from ccdesk.ui.main_window import MainWindow
 app = QApplication([])
 loop = qasync.QEventLoop(app); asyncio.set_event_loop(loop)
 desk = Desk(CCClient(StaticTokenProvider("t"), base_url="http://127.0.0.1:9/v3", rate_limiter=RateLimiter(0)),
             sys.argv[2])
-reader = Store(sys.argv[2])
+reader = DeskDatabase(sys.argv[2])
 window = MainWindow(desk, reader); window.show(); app.processEvents()
 cold = seconds_since_process_start()
 bar, model = window.table.verticalScrollBar(), window.model
@@ -179,10 +179,10 @@ os._exit(0)
 
 def bench_big_cache(n: int, workdir: Path, scroll_s: float = 300.0) -> list[Row]:
     from ccdesk.store import bench as store_bench
-    from ccdesk.store.store import Store
+    from ccdesk.store.database import DeskDatabase
 
     path = workdir / f"big-{n}.sqlite3"
-    with Store(path) as store:
+    with DeskDatabase(path) as store:
         fill = store_bench.fill(store, n)
     label = "" if n == 1_000_000 else f" (at {n:,} contacts)"
     rows: list[Row] = [("store_fill_rows_per_s_1m", fill, "rows/s", ">= 20,000",
