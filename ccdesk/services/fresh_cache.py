@@ -16,6 +16,14 @@ an answer whose `updated_at` differs from the one read means the contact changed
 then says so (journal + Activity tab) so staff can check the contact. Edits made before the read are in the
 PUT (nothing lost); edits after the PUT are untouched (the service keeps them).
 
+The other way round, a client that read the contact before the unsubscribe and writes it after (a web form left
+open) sends back the permission it read. Where the service lets the account add back its own opt-out (the
+default reading, docs/sandbox.md), that write makes the contact mailable again; the next batch read sees it
+(the write moved `updated_at`) and the unsubscribe is sent again, built from that read, so the other client's
+fields stay and the opt-out is restored (journal: `unsubscribe` / `restored`). Only a write by the account
+(`update_source: Account`) is undone this way: a contact who signs up again is left subscribed. Under the
+stricter reading the service refuses that write and there is nothing to restore.
+
 Reads use the service's own clock: the next `updated_after` is the newest `updated_at` seen minus a margin,
 so clock skew between this PC and the service cannot skip a change. The first read of a run starts from the
 sync's checkpoint (minus its overlap). Without a completed full pull the cache cannot be trusted and each
@@ -29,7 +37,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from ccdesk.api import CCClient, Contact
 from ccdesk.api.models import UpdateSource
@@ -46,6 +54,9 @@ MARGIN = timedelta(seconds=2)  # below the newest updated_at seen (second-resolu
 PAGE_SIZE = 500
 SYNC_CHECKPOINT = "sync.changes.checkpoint"  # the sync's `updated_after` checkpoint (services/sync.py)
 SYNC_OVERLAP = timedelta(minutes=10)
+RESTORE_S = 600.0  # how long after its PUT an unsubscribe undone by a stale write is sent again
+RESTORED = ("Unsubscribed again: another client saved this contact from a copy read before the unsubscribe, "
+            "which made it mailable again; its other changes were kept.")
 CHANGED_IN_WINDOW = ("Unsubscribed. Someone else edited this contact in Constant Contact while the run was sending "
                      "(within {window:.0f} s before the unsubscribe, which carried the name and company as read): "
                      "check its details.")
@@ -57,6 +68,7 @@ class FreshStats:
     puts: int = 0  # PUTs built from the cache
     read_first: int = 0  # contacts sent with a GET first (no usable cache)
     changed_in_window: int = 0
+    restored: int = 0  # unsubscribes a stale write by another client undid, sent again
 
 
 class FreshCache:
@@ -73,6 +85,7 @@ class FreshCache:
         self._read_at: float | None = None  # monotonic time of the last read's request
         self._left = 0  # PUTs the last read still covers
         self.stats = FreshStats()
+        self._sent: dict[str, tuple[str | None, UpdateSource, float]] = {}  # recent PUTs: reason, source, when
 
     async def unsubscribe(self, contact_id: str, reason: str | None, source: UpdateSource) -> tuple[Contact, str]:
         """Unsubscribe one contact of a bulk run. Returns the contact as the service has it now and, when it
@@ -90,6 +103,7 @@ class FreshCache:
             return answer, ""  # nothing sent (already unsubscribed)
         self.stats.puts += 1
         self._left -= 1
+        self._sent[contact_id] = (reason, source, self._monotonic())
         if answer.updated_at != read.updated_at:
             self.stats.changed_in_window += 1
             log.warning("contact %s changed inside the bulk window (updated_at %s -> %s)", contact_id,
@@ -110,21 +124,42 @@ class FreshCache:
             self._since = since
         started = self._monotonic()
         newest: datetime | None = None
+        undone: list[Contact] = []
         async for page in self._client.iter_contact_pages(status="all", updated_after=self._since,
                                                           include=["list_memberships"], limit=PAGE_SIZE):
             self.stats.reads += 1
             raw = [c.raw for c in page.contacts]
             if raw:
                 await self._db.call(functools.partial(DeskDatabase.upsert_contacts, contacts=raw,
-                                                         fetched_at=datetime.now().astimezone()))
+                                                         fetched_at=datetime.now(UTC)))
             for c in page.contacts:
                 if c.updated_at is not None and (newest is None or c.updated_at > newest):
                     newest = c.updated_at
+                # Only the account's own write: a contact who signs up again (update_source Contact) is not undone.
+                if (c.contact_id in self._sent and not c.is_unsubscribed and not c.is_deleted
+                        and c.raw.get("update_source") == "Account"):
+                    undone.append(c)
         if newest is not None:
             # The read took a while: a page read early may miss a change a later page's clock already passed.
             self._since = max(self._since, newest - MARGIN - timedelta(seconds=self._monotonic() - started))
         self._read_at, self._left = started, self.batch
+        for contact in undone:
+            await self._restore(contact)
+        horizon = self._monotonic() - RESTORE_S
+        self._sent = {cid: v for cid, v in self._sent.items() if v[2] >= horizon}
         return True
+
+    async def _restore(self, contact: Contact) -> None:
+        """Send again an unsubscribe another client's stale write undid (see the module docstring)."""
+        reason, source, _at = self._sent.pop(contact.contact_id)
+        answer = await self._client.unsubscribe_as_read(contact, reason, source)
+        self.stats.restored += 1
+        log.warning("contact %s was made mailable again by a write based on an older read; unsubscribed again",
+                    contact.contact_id)
+        raw = answer.raw
+        await self._db.call(lambda s: (s.upsert_contacts([raw], datetime.now(UTC)), s.add_audit(
+            "unsubscribe", "restored", contact_id=contact.contact_id, details={"reason": reason, "source": source},
+            message=RESTORED)))
 
 
 def _start_point(s: DeskDatabase) -> datetime | None:

@@ -131,3 +131,44 @@ async def test_a_read_older_than_the_window_is_repeated(desk: Desk, server: Sand
     desk.worker.item_finished.connect(tick)
     await desk.worker.drain()
     assert desk.worker.fresh.stats.reads == 2 and desk.worker.fresh.stats.puts == 4
+
+
+@pytest.mark.parametrize("server", [True, False], indirect=True, ids=["account-may-readd", "account-optout-final"])
+async def test_a_stale_write_that_undoes_the_unsubscribe_is_repaired(desk: Desk, server: SandboxServer) -> None:
+    """Another client reads a contact before its unsubscribe and saves it (a new name, the permission it read)
+    after. Where the account may add back its own opt-out, that save makes the contact mailable: the next batch
+    read sees it and the unsubscribe is sent again, keeping the new name. Where it may not, the save is refused."""
+    await desk.sync.run()
+    sb = server.sandbox
+    ids = _mailable(server, 40)
+    other = OtherClient(server)
+    target = ids[10]
+    stale: dict[str, Any] = {}
+    refused: list[int] = []
+
+    def during(outcome: ItemOutcome) -> None:
+        k = len(stale.setdefault("done", [])) + 1
+        stale["done"].append(k)
+        if k == 10:  # read before the target's unsubscribe
+            stale["contact"] = other.http.get(f"/contacts/{target}").json()
+        if k == 11:  # saved after it, from that read
+            c = stale["contact"]
+            body = {"first_name": "Stale", "last_name": c.get("last_name"), "update_source": "Account",
+                    "email_address": {"address": c["email_address"]["address"],
+                                      "permission_to_send": c["email_address"]["permission_to_send"]}}
+            response = other.http.put(f"/contacts/{target}", json=body)
+            if response.status_code != 200:
+                refused.append(response.status_code)
+
+    await desk.actions.unsubscribe(ids, "Asked by phone", "Account", bulk=True)
+    desk.worker.item_finished.connect(during)
+    await desk.worker.drain()
+    final = sb.contact_json(target)
+    assert final["email_address"]["permission_to_send"] == "unsubscribed"
+    readd = sb.readings()["account_optout_readd"]
+    if readd:
+        assert final["first_name"] == "Stale" and desk.worker.fresh.stats.restored == 1
+        rows = await desk.db.call(lambda s: s.audit(target))
+        assert [r.message for r in rows if r.outcome == "restored"] == [fresh_cache.RESTORED]
+    else:
+        assert refused == [400] and desk.worker.fresh.stats.restored == 0
