@@ -107,16 +107,19 @@ def fill(store: DeskDatabase, n: int, seed: int = 1, page: int = 500) -> float:
     rnd = random.Random(seed)
     lists = [str(uuid.UUID(int=rnd.getrandbits(128), version=4)) for _ in range(25)]
     store.upsert_lists([{"list_id": lid, "name": f"List {i}"} for i, lid in enumerate(lists)])
-    t0 = time.perf_counter()
+    elapsed = 0.0  # the store's time only: making up the contacts is not part of it
     batch: list[dict[str, Any]] = []
     for contact in synthetic_contacts(n, lists, seed):
         batch.append(contact)
         if len(batch) == page:
+            t0 = time.perf_counter()
             store.upsert_contacts(batch)
+            elapsed += time.perf_counter() - t0
             batch = []
     if batch:
+        t0 = time.perf_counter()
         store.upsert_contacts(batch)
-    elapsed = time.perf_counter() - t0
+        elapsed += time.perf_counter() - t0
     store.optimize()
     return n / elapsed
 
