@@ -49,6 +49,7 @@ from .database_thread import DatabaseThread
 log = logging.getLogger(__name__)
 
 BATCH = 25  # contacts per incremental read: 1 + 1/25 = 1.04 requests per contact
+BULK_REQUESTS_PER_CONTACT = 1 + 1 / BATCH  # what sending a bulk unsubscribe costs, read included
 WINDOW_S = 8.0  # the longest a PUT is built from a read
 MARGIN = timedelta(seconds=2)  # below the newest updated_at seen (second-resolution filters, writes in flight)
 PAGE_SIZE = 500
