@@ -162,17 +162,20 @@ reader = DeskDatabase(sys.argv[2])
 window = MainWindow(desk, reader); window.show(); app.processEvents()
 cold = seconds_since_process_start()
 bar, model = window.table.verticalScrollBar(), window.model
-deadline, steps = time.monotonic() + float(sys.argv[3]), 0
-while time.monotonic() < deadline:  # end to end: page after page until the last row is shown
-    bar.setValue(bar.maximum()); app.processEvents(); steps += 1
-    if not model.canFetchMore() and bar.value() == bar.maximum():
-        break
+deadline = time.monotonic() + float(sys.argv[3])
+view = window.table.viewport()
+while model.canFetchMore() and time.monotonic() < deadline:  # a table that grows as it scrolls: to its end
+    bar.setValue(bar.maximum()); view.grab(); app.processEvents()
+t0 = time.monotonic()
+for i in range(401):  # end to end, painting the rows in view at each of 400 positions
+    bar.setValue(bar.maximum() * i // 400); view.grab(); app.processEvents()
+sweep_s = time.monotonic() - t0
 reached = model.rowCount()
 for q in ("smith", "gmail", "jo", "maria garcia", "zzqxj", ""):
     window.search_edit.setText(q); window.apply_query(); app.processEvents()
     bar.setValue(bar.maximum()); app.processEvents()
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"cold_s": cold, "peak_mb": peak, "rows": reached, "total": reader.count()}))
+print(json.dumps({"cold_s": cold, "peak_mb": peak, "rows": reached, "total": reader.count(), "sweep_s": sweep_s}))
 os._exit(0)
 """
 
@@ -192,8 +195,8 @@ def bench_big_cache(n: int, workdir: Path, scroll_s: float = 300.0) -> list[Row]
                              capture_output=True, text=True, timeout=1800, check=True)
         f = json.loads(out.stdout.strip().splitlines()[-1])
         rows += [("window_rss_mb_1m", f["peak_mb"], "MB", "<= 300",
-                  f"table scrolled to row {f['rows']:,} of {f['total']:,} (end to end, or {scroll_s:.0f} s) and "
-                  f"searched, offscreen{label}"),
+                  f"table of {f['rows']:,} rows (of {f['total']:,}) scrolled end to end, 400 positions painted "
+                  f"in {f['sweep_s']:.1f} s, then searched; offscreen{label}"),
                  ("cold_start_s_1m", f["cold_s"], "s", "<= 1.5", f"process start to the table shown{label}")]
     except (subprocess.SubprocessError, ValueError, IndexError) as exc:
         rows += [(k, None, u, g, f"error: {type(exc).__name__}") for k, u, g in
