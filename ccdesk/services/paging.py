@@ -18,6 +18,7 @@ from typing import Any
 
 from ccdesk.api import CCClient, ContactPage, ValidationError
 from ccdesk.store.database import DeskDatabase
+from ccdesk.store.rows import UpsertResult
 
 from .database_thread import DatabaseThread
 
@@ -49,6 +50,7 @@ class PageReader:
     clock: Callable[[], datetime]
     link_key: str
     last_page_state: Callable[[], dict[str, str | None]] = dict
+    last_page_also: Callable[[DeskDatabase], object] | None = None  # run in the last page's transaction
 
     async def read(self, filters: dict[str, Any], resume: str | None,
                    on_page: Callable[[int, int | None], None] | None = None, *,
@@ -101,12 +103,22 @@ class PageReader:
         state: dict[str, str | None] = {self.link_key: page.next_href}
         if page.next_href is None:
             state.update(self.last_page_state())
-        outcome = await self.db.call(functools.partial(
-            DeskDatabase.upsert_contacts, contacts=raw, fetched_at=self.clock(), state=state))
+        store = functools.partial(DeskDatabase.upsert_contacts, contacts=raw, fetched_at=self.clock(), state=state)
+        if page.next_href is None and self.last_page_also is not None:
+            store = functools.partial(_with, store, self.last_page_also)
+        outcome = await self.db.call(store)
         result.new_optouts.extend(outcome.new_optouts)
         result.read += len(raw)
         if on_page:
             on_page(result.read, result.total)
+
+
+def _with(store: Callable[[DeskDatabase], UpsertResult], also: Callable[[DeskDatabase], object],
+          s: DeskDatabase) -> UpsertResult:
+    with s.transaction():
+        result = store(s)
+        also(s)
+    return result
 
 
 async def _settle(storing: asyncio.Future[None] | None) -> None:
