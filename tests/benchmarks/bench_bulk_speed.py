@@ -186,10 +186,10 @@ def bench_big_cache(n: int, workdir: Path, scroll_s: float = 300.0) -> list[Row]
 
     path = workdir / f"big-{n}.sqlite3"
     with DeskDatabase(path) as store:
-        fill = store_bench.fill(store, n)
+        fill = store_bench.fill(store, n, first_read=True)
     label = "" if n == 1_000_000 else f" (at {n:,} contacts)"
     rows: list[Row] = [("store_fill_rows_per_s_1m", fill, "rows/s", ">= 20,000",
-                        f"upsert pages of 500 through the full-read path{label}")]
+                        f"pages of 500 as the first full read stores them, its index builds included{label}")]
     try:
         out = subprocess.run([sys.executable, "-c", WINDOW_CHILD, str(ROOT), str(path), str(scroll_s)],
                              capture_output=True, text=True, timeout=1800, check=True)
