@@ -39,7 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from ccdesk.api import CCClient, Contact
+from ccdesk.api import ApiError, CCClient, Contact
 from ccdesk.api.models import UpdateSource
 from ccdesk.store.database import DeskDatabase
 
@@ -58,6 +58,8 @@ SYNC_OVERLAP = timedelta(minutes=10)
 RESTORE_S = 600.0  # how long after its PUT an unsubscribe undone by a stale write is sent again
 RESTORED = ("Unsubscribed again: another client saved this contact from a copy read before the unsubscribe, "
             "which made it mailable again; its other changes were kept.")
+RESTORE_FAILED = ("Another client's save from an older copy made this contact mailable again, and unsubscribing it "
+                  "again failed; unsubscribe it again from here.")
 CHANGED_IN_WINDOW = ("Unsubscribed. Someone else edited this contact in Constant Contact while the run was sending "
                      "(within {window:.0f} s before the unsubscribe, which carried the name and company as read): "
                      "check its details.")
@@ -153,7 +155,13 @@ class FreshCache:
     async def _restore(self, contact: Contact) -> None:
         """Send again an unsubscribe another client's stale write undid (see the module docstring)."""
         reason, source, _at = self._sent.pop(contact.contact_id)
-        answer = await self._client.unsubscribe_as_read(contact, reason, source)
+        try:
+            answer = await self._client.unsubscribe_as_read(contact, reason, source)
+        except ApiError as exc:  # not this item's failure: said in the journal, the run goes on
+            log.warning("could not unsubscribe %s again: %s", contact.contact_id, exc.message)
+            await self._db.call(lambda s: s.add_audit("unsubscribe", "restore failed", contact_id=contact.contact_id,
+                                                      message=f"{RESTORE_FAILED} {exc.message}"))
+            return
         self.stats.restored += 1
         log.warning("contact %s was made mailable again by a write based on an older read; unsubscribed again",
                     contact.contact_id)
