@@ -158,9 +158,10 @@ class FreshCache:
         try:
             answer = await self._client.unsubscribe_as_read(contact, reason, source)
         except ApiError as exc:  # not this item's failure: said in the journal, the run goes on
+            text = f"{RESTORE_FAILED} {exc.message}"
             log.warning("could not unsubscribe %s again: %s", contact.contact_id, exc.message)
             await self._db.call(lambda s: s.add_audit("unsubscribe", "restore failed", contact_id=contact.contact_id,
-                                                      message=f"{RESTORE_FAILED} {exc.message}"))
+                                                      message=text))
             return
         self.stats.restored += 1
         log.warning("contact %s was made mailable again by a write based on an older read; unsubscribed again",
