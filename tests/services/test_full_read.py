@@ -3,6 +3,7 @@ meanwhile, and a later full read keeps them."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -55,3 +56,24 @@ async def test_the_first_read_builds_two_indexes_at_its_end_and_search_works_mea
             kept.append({n for (n,) in again.connection.execute("SELECT name FROM sqlite_master WHERE type='index'")})
         await CachePull(desk.db, desk.client).run(watch)
     assert all(set(DEFERRED) <= names for names in kept)
+
+
+async def test_the_next_page_is_read_while_this_one_is_stored(desk: Desk, server: SandboxServer,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    stored: list[tuple[float, float]] = []
+    upsert = DeskDatabase.upsert_contacts
+
+    def slow_upsert(self: DeskDatabase, *args: object, **kwargs: object) -> object:
+        started = time.monotonic()
+        time.sleep(0.3)  # a slow disk
+        result = upsert(self, *args, **kwargs)  # type: ignore[arg-type]
+        stored.append((started, time.monotonic()))
+        return result
+
+    monkeypatch.setattr(DeskDatabase, "upsert_contacts", slow_upsert)
+    server.sandbox.reset_request_counts()
+    await CachePull(desk.db, desk.client).run()
+    pages = sorted(t for t in server.sandbox.arrivals)[-3:]  # the three page requests (after the lists)
+    assert len(stored) == 3
+    assert pages[1] < stored[0][1] and pages[2] < stored[1][1], "each page was asked for while the previous was stored"
+    assert stored[0][1] <= stored[1][0] and stored[1][1] <= stored[2][0], "pages are stored one after the other"
