@@ -40,8 +40,8 @@ class ContactActions:
             raise InvalidInput("Say who asked for the unsubscribe: the contact or our team.")
         if not contact_ids:
             raise InvalidInput("No contact is selected.")
-        payload = {"reason": clean, "update_source": asked_by,
-                   "received_on": (received_on or date.today()).isoformat()}
+        payload: dict[str, str | bool] = {"reason": clean, "update_source": asked_by,
+                                          "received_on": (received_on or date.today()).isoformat()}
         if bulk:
             payload["bulk"] = True
 

@@ -324,7 +324,7 @@ class BulkFileDialog(QDialog):
             if not self.target_lists():
                 problems.append("Choose at least one list.")
             verb = f"Remove {plural(n, 'contact')} from the lists"
-            requests = 4 * -(-n // 500) if n > 1 else 2
+            requests: float = 4 * -(-n // 500) if n > 1 else 2
         else:
             text = self.reason_edit.text()
             self.reason_counter.setText(f"{len(text.strip())}/{MAX_REASON_LENGTH}")

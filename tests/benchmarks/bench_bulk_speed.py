@@ -187,8 +187,8 @@ os._exit(0)
 
 
 def bench_big_cache(n: int, workdir: Path, scroll_s: float = 300.0) -> list[Row]:
-    from ccdesk.store import bench as store_bench
     from ccdesk.store.database import DeskDatabase
+    from tests.benchmarks import store_fill as store_bench
 
     path = workdir / f"big-{n}.sqlite3"
     with DeskDatabase(path) as store:
