@@ -21,9 +21,9 @@ OTHER = "another-client-token"
 
 
 @pytest.fixture
-def server(start_server: Callable[..., SandboxServer], request: pytest.FixtureRequest) -> SandboxServer:
+def server(start_sandbox: Callable[..., SandboxServer], request: pytest.FixtureRequest) -> SandboxServer:
     readd = getattr(request, "param", True)
-    return start_server(contacts=400, tokens=["services-test-token", OTHER], account_optout_readd=readd)
+    return start_sandbox(contacts=400, tokens=["services-test-token", OTHER], account_optout_readd=readd)
 
 
 class OtherClient:

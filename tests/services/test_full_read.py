@@ -17,8 +17,8 @@ from ccdesk.store.full_read import DEFERRED
 
 
 @pytest.fixture
-def server(start_server: Callable[..., SandboxServer]) -> SandboxServer:
-    return start_server(contacts=1_300)  # three pages of 500
+def server(start_sandbox: Callable[..., SandboxServer]) -> SandboxServer:
+    return start_sandbox(contacts=1_300)  # three pages of 500
 
 
 def _indexes(db: Path) -> set[str]:
