@@ -45,6 +45,7 @@ from ccdesk.store.database import DeskDatabase
 
 from .cache_pull import COMPLETED_AT
 from .database_thread import DatabaseThread
+from .sync import CHANGES, OVERLAP
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +54,6 @@ BULK_REQUESTS_PER_CONTACT = 1 + 1 / BATCH  # what sending a bulk unsubscribe cos
 WINDOW_S = 8.0  # the longest a PUT is built from a read
 MARGIN = timedelta(seconds=2)  # below the newest updated_at seen (second-resolution filters, writes in flight)
 PAGE_SIZE = 500
-SYNC_CHECKPOINT = "sync.changes.checkpoint"  # the sync's `updated_after` checkpoint (services/sync.py)
-SYNC_OVERLAP = timedelta(minutes=10)
 RESTORE_S = 600.0  # how long after its PUT an unsubscribe undone by a stale write is sent again
 RESTORED = ("Unsubscribed again: another client saved this contact from a copy read before the unsubscribe, "
             "which made it mailable again; its other changes were kept.")
@@ -175,7 +174,7 @@ class FreshCache:
 def _start_point(s: DeskDatabase) -> datetime | None:
     if s.get_state(COMPLETED_AT) is None:
         return None
-    checkpoint = s.get_state(SYNC_CHECKPOINT)
+    checkpoint = s.get_state(CHANGES.checkpoint)  # the sync's own `updated_after` bookmark
     stamp = datetime.fromisoformat(checkpoint) if checkpoint else datetime.fromisoformat(s.get_state(COMPLETED_AT)
                                                                                           or "")
-    return stamp - SYNC_OVERLAP
+    return stamp - OVERLAP
