@@ -19,6 +19,9 @@ KEYS |= {"reconcile_requests_100k", "reconcile_stale_contacts"}  # issue 13 (tes
 KEYS |= {"multiprocess_429_seen", "multiprocess_fraction_of_ceiling"}  # issue 12 (bench_multiprocess_budget.py)
 KEYS |= {"multiprocess_signed_out"}  # issue 12 (tests/benchmarks/bench_multiprocess_auth.py)
 KEYS |= {"bad_inputs_tried", "bad_inputs_mishandled"}  # issue 14 (tests/benchmarks/bench_bad_input.py)
+KEYS |= {"bulk_unsubscribe_requests_per_contact", "naive_bulk_requests_per_contact",  # issue 17
+         "bulk_unsubscribe_fraction_of_ceiling", "bulk_lost_core_fields", "store_fill_rows_per_s_1m",
+         "window_rss_mb_1m", "cold_start_s_1m"}  # (tests/benchmarks/bench_bulk_speed.py)
 
 
 @pytest.mark.slow  # every benchmark at its smallest: ~100 s

@@ -22,6 +22,12 @@ DELETED_CONTACT_REFUSED = ("This contact was deleted in Constant Contact. Unsubs
                            "unsubscribed.")
 
 
+def check_reason(reason: str | None) -> None:
+    if reason is not None and len(reason) > MAX_REASON_LENGTH:
+        raise ValidationError(f"The reason is {len(reason)} characters long; Constant Contact accepts at "
+                              f"most {MAX_REASON_LENGTH}.")
+
+
 class ContactWrites:
     """Mixin for CCClient (which provides the methods declared below)."""
 
@@ -44,10 +50,14 @@ class ContactWrites:
         recorded it (`opt_out_source`). A deleted contact is refused (ValidationError, nothing sent): any PUT
         restores a deleted contact (or, with update_source Contact, is refused by the service).
         """
-        if reason is not None and len(reason) > MAX_REASON_LENGTH:
-            raise ValidationError(f"The reason is {len(reason)} characters long; Constant Contact accepts at "
-                                  f"most {MAX_REASON_LENGTH}.")
-        contact = await self.get_contact(contact_id, include=())
+        check_reason(reason)
+        return await self.unsubscribe_as_read(await self.get_contact(contact_id, include=()), reason, source)
+
+    async def unsubscribe_as_read(self, contact: Contact, reason: str | None, source: UpdateSource) -> Contact:
+        """`unsubscribe` for a contact already read (a bulk run builds it from a freshly synced cache): one
+        PUT, or none when there is nothing to do. The PUT carries the core fields as `contact` has them."""
+        check_reason(reason)
+        contact_id = contact.contact_id
         email = contact.email_address
         if contact.is_unsubscribed and not (source == "Contact" and email and email.opt_out_source == "Account"):
             return contact

@@ -32,14 +32,18 @@ class ContactActions:
         self._worker = worker
 
     async def unsubscribe(self, contact_ids: Sequence[str], reason: str, asked_by: AskedBy,
-                          received_on: date | None = None) -> Queued:
+                          received_on: date | None = None, *, bulk: bool = False) -> Queued:
+        """`bulk`: sent by one PUT each, built from a cache read fresh per batch (fresh_cache.py); a contact
+        on its own is read first (GET+PUT)."""
         clean = validate_reason(reason)
         if asked_by not in ("Contact", "Account"):
             raise InvalidInput("Say who asked for the unsubscribe: the contact or our team.")
         if not contact_ids:
             raise InvalidInput("No contact is selected.")
-        payload = {"reason": clean, "update_source": asked_by,
-                   "received_on": (received_on or date.today()).isoformat()}
+        payload: dict[str, str | bool] = {"reason": clean, "update_source": asked_by,
+                                          "received_on": (received_on or date.today()).isoformat()}
+        if bulk:
+            payload["bulk"] = True
 
         def enqueue(s: DeskDatabase) -> Queued:
             ids, skipped = [], []

@@ -139,7 +139,7 @@ async def queue_import(desk: Desk, preview: Preview, default_reason: str, asked_
     ids: list[int] = []
     skipped: list[str] = []
     for (reason, received), contact_ids in groups.items():
-        queued = await desk.actions.unsubscribe(contact_ids, reason, asked_by, received_on=received)
+        queued = await desk.actions.unsubscribe(contact_ids, reason, asked_by, received_on=received, bulk=True)
         ids += queued.outbox_ids
         skipped += queued.skipped
     return Queued(ids, skipped)

@@ -19,10 +19,13 @@ from ccdesk.store.errors import StoreUnavailableError
 from ccdesk.store.rows import OutboxKind, OutboxState
 
 from .desk import Desk
+from .fresh_cache import BULK_REQUESTS_PER_CONTACT
 from .outbox import ItemOutcome
 
-# Requests one outbox item costs: GET + PUT for a contact; POST + a few status polls for a bulk activity.
-REQUESTS_PER_ITEM: dict[str, int] = {OutboxKind.BULK_REMOVE: 4, OutboxKind.ADD_UNSUBSCRIBED: 3}  # POST, GET, PUT
+# Requests one outbox item costs: GET + PUT for a contact read first; POST + a few status polls for a bulk activity.
+# An unsubscribe of a bulk run: one PUT plus its share of the batch read (fresh_cache.py).
+REQUESTS_PER_ITEM: dict[str, float] = {OutboxKind.BULK_REMOVE: 4, OutboxKind.ADD_UNSUBSCRIBED: 3,  # POST, GET, PUT
+                                       OutboxKind.UNSUBSCRIBE: BULK_REQUESTS_PER_CONTACT}
 DEFAULT_REQUESTS_PER_ITEM = 2
 
 

@@ -36,6 +36,7 @@ from ccdesk.store.rows import OutboxItem, OutboxKind
 from ccdesk.wording import plural
 
 from .database_thread import DatabaseThread
+from .fresh_cache import FreshCache
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,7 @@ class OutboxWorker:
         self.beat = time.monotonic()      # last sign of life of run(), for the supervisor
         self.busy = False                 # True while run() is sending (a request may take a while)
         self._release_claims = False      # set when a stopped run() is replaced: it may have left a claim
+        self.fresh = FreshCache(db, client)  # bulk unsubscribes: one request per contact
 
     def wake(self) -> None:
         """Something was queued, or we are signed in again: look at the queue now."""
@@ -212,11 +214,15 @@ class OutboxWorker:
         cid = item.contact_id or ""
         if item.kind == OutboxKind.UNSUBSCRIBE:
             source = payload.get("update_source", "Account")
-            contact = await self._client.unsubscribe(cid, payload.get("reason") or None, source)
+            note = ""
+            if payload.get("bulk"):  # built from the cache, read fresh once per batch (fresh_cache.py)
+                contact, note = await self.fresh.unsubscribe(cid, payload.get("reason") or None, source)
+            else:
+                contact = await self._client.unsubscribe(cid, payload.get("reason") or None, source)
             email = contact.email_address
             if source == "Contact" and email is not None and email.opt_out_source == "Account":
                 return ACCOUNT_OPTOUT_KEPT, contact
-            return "Unsubscribed in Constant Contact", contact
+            return note or "Unsubscribed in Constant Contact", contact
         if item.kind == OutboxKind.REMOVE_FROM_LISTS:  # one contact: an activity too (no read-modify-write PUT)
             await self._remove(item, [cid], payload["list_ids"])
             return f"Removed from {plural(payload['list_ids'], 'list')}", None

@@ -7,6 +7,8 @@ its bookmark (the top, or the pass's checkpoint).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import logging
 from collections.abc import Awaitable, Callable
@@ -14,8 +16,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ccdesk.api import CCClient, ValidationError
+from ccdesk.api import CCClient, ContactPage, ValidationError
 from ccdesk.store.database import DeskDatabase
+from ccdesk.store.rows import UpsertResult
 
 from .database_thread import DatabaseThread
 
@@ -47,6 +50,7 @@ class PageReader:
     clock: Callable[[], datetime]
     link_key: str
     last_page_state: Callable[[], dict[str, str | None]] = dict
+    last_page_also: Callable[[DeskDatabase], object] | None = None  # run in the last page's transaction
 
     async def read(self, filters: dict[str, Any], resume: str | None,
                    on_page: Callable[[int, int | None], None] | None = None, *,
@@ -70,24 +74,55 @@ class PageReader:
         following = resume is not None
         pages = self.client.iter_contact_pages(include=INCLUDE, include_count=resume is None, limit=PAGE_SIZE,
                                                start_href=resume, **filters)
+        # The next page is read while this one is stored (issue 17: reading then storing took the sum of both;
+        # SQLite releases the GIL). Pages are still stored one after the other, each with the link to the next.
+        storing: asyncio.Future[None] | None = None
         try:
             async for page in pages:
                 following = True
-                result.total = page.contacts_count if page.contacts_count is not None else result.total
-                raw = [c.raw for c in page.contacts]
-                # No next link (the last page) clears the link: the next read starts from its bookmark.
-                state: dict[str, str | None] = {self.link_key: page.next_href}
-                if page.next_href is None:
-                    state.update(self.last_page_state())
-                outcome = await self.db.call(functools.partial(
-                    DeskDatabase.upsert_contacts, contacts=raw, fetched_at=self.clock(), state=state))
-                result.new_optouts.extend(outcome.new_optouts)
-                result.read += len(raw)
-                if on_page:
-                    on_page(result.read, result.total)
+                if storing is not None:
+                    await storing
+                storing = asyncio.ensure_future(self._store(page, result, on_page))
+            if storing is not None:
+                await storing
         except ValidationError:
             # A 400 on a link (not on the first, filtered request) means the link is refused.
             if following and retry_links:
+                await _settle(storing)
                 raise _LinkRefused() from None
             raise
+        finally:
+            await _settle(storing)
         return result
+
+    async def _store(self, page: ContactPage, result: PagesRead,
+                     on_page: Callable[[int, int | None], None] | None) -> None:
+        result.total = page.contacts_count if page.contacts_count is not None else result.total
+        raw = [c.raw for c in page.contacts]
+        # No next link (the last page) clears the link: the next read starts from its bookmark.
+        state: dict[str, str | None] = {self.link_key: page.next_href}
+        if page.next_href is None:
+            state.update(self.last_page_state())
+        store = functools.partial(DeskDatabase.upsert_contacts, contacts=raw, fetched_at=self.clock(), state=state)
+        if page.next_href is None and self.last_page_also is not None:
+            store = functools.partial(_with, store, self.last_page_also)
+        outcome = await self.db.call(store)
+        result.new_optouts.extend(outcome.new_optouts)
+        result.read += len(raw)
+        if on_page:
+            on_page(result.read, result.total)
+
+
+def _with(store: Callable[[DeskDatabase], UpsertResult], also: Callable[[DeskDatabase], object],
+          s: DeskDatabase) -> UpsertResult:
+    with s.transaction():
+        result = store(s)
+        also(s)
+    return result
+
+
+async def _settle(storing: asyncio.Future[None] | None) -> None:
+    """Let a page being stored finish (it commits with its link either way) before leaving the read."""
+    if storing is not None and not storing.done():
+        with contextlib.suppress(Exception):
+            await asyncio.shield(storing)

@@ -115,7 +115,8 @@ class DeskReads:
     def search(self, q: ContactQuery, offset: int, limit: int) -> list[ContactRow]:
         return self._now.search(q.text, q.status, q.list_id, q.sort, q.descending, offset, limit)
 
-    def count(self, q: ContactQuery, cap: int) -> int:
+    def count(self, q: ContactQuery, cap: int | None) -> int:
+        """Matching contacts, counted up to `cap`; None: exact (only cheap without search text: the facets)."""
         return self._now.count(q.text, q.status, q.list_id, cap=cap)
 
     def filter_counts_now(self, q: ContactQuery) -> tuple[dict[str, int], dict[str, int]]:

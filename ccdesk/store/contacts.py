@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -161,10 +162,11 @@ _COLUMNS = (
     "opt_out_reason", "confirm_status", "created_at", "updated_at", "email_updated_at", "deleted_at",
     "lists_known", "sort_name", "search_doc", "fetched_at", "change_seq",
 )  # fmt: skip
-_INSERT = (
-    f"INSERT INTO contacts (contact_id, {', '.join(_COLUMNS)}) "
-    f"VALUES ({', '.join('?' * (len(_COLUMNS) + 1))}) RETURNING id"
-)
+# Rowids are given, not returned: a page of new contacts goes in with one executemany.
+_INSERT = (f"INSERT INTO contacts (id, contact_id, {', '.join(_COLUMNS)}) "
+           f"VALUES ({', '.join('?' * (len(_COLUMNS) + 2))})")
+_FACET_ADD = ("INSERT INTO facet_counts (list_id, status, n) VALUES (?, ?, ?) "
+              "ON CONFLICT DO UPDATE SET n = n + excluded.n")
 _UPDATE = f"UPDATE contacts SET {', '.join(c + ' = ?' for c in _COLUMNS)} WHERE id = ?"
 
 
@@ -194,11 +196,18 @@ def upsert_contacts(
         return UpsertResult()
     stored = _load_stored(conn, list(page))
     seq = int(conn.execute("SELECT coalesce(max(change_seq), 0) + 1 FROM contacts").fetchone()[0])
+    next_id = int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM contacts").fetchone()[0])
     inserted = updated = unchanged = stale = 0
     new_optouts: list[str] = []
     touched: list[tuple[str, int]] = []
     fts_delete: list[tuple[int, str]] = []
     fts_insert: list[tuple[int, str]] = []
+    new_rows: list[tuple[Any, ...]] = []
+    new_json: list[tuple[int, str]] = []
+    new_members: list[tuple[str, int]] = []
+    # Contacts and memberships added, counted here per page (schema v4): one upsert per (list, status) instead
+    # of a trigger statement per row. Status changes and deletes keep their triggers (rare, and need the old row).
+    facets: Counter[tuple[str, str]] = Counter()
     for cid, d in page.items():
         old = stored.get(cid)
         if old is not None and old.raw_json == d.raw_json:
@@ -215,24 +224,28 @@ def upsert_contacts(
             new_optouts.append(cid)
         values = _values(d, status, lists_known, fetched, seq)
         if old is None:
-            rowid = conn.execute(_INSERT, (cid, *values)).fetchone()[0]
-            conn.execute("INSERT INTO contact_json (id, raw_json) VALUES (?, ?)", (rowid, d.raw_json))
+            rowid, next_id = next_id, next_id + 1
+            new_rows.append((rowid, cid, *values))
+            new_json.append((rowid, d.raw_json))
             inserted += 1
             fts_insert.append((rowid, d.search_doc))
-            added, removed = list_ids, set[str]()
-        else:
-            rowid = old.rowid
-            conn.execute(_UPDATE, (*values, rowid))
-            conn.execute(
-                "INSERT INTO contact_json (id, raw_json) VALUES (?, ?) "
-                "ON CONFLICT (id) DO UPDATE SET raw_json = excluded.raw_json",
-                (rowid, d.raw_json),
-            )
-            updated += 1
-            if old.search_doc != d.search_doc:
-                fts_delete.append((rowid, old.search_doc))
-                fts_insert.append((rowid, d.search_doc))
-            added, removed = list_ids - old.list_ids, old.list_ids - list_ids
+            facets["", str(status)] += 1
+            for lid in sorted(list_ids):
+                new_members.append((lid, rowid))
+                facets[lid, str(status)] += 1
+            continue
+        rowid = old.rowid
+        conn.execute(_UPDATE, (*values, rowid))
+        conn.execute(
+            "INSERT INTO contact_json (id, raw_json) VALUES (?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET raw_json = excluded.raw_json",
+            (rowid, d.raw_json),
+        )
+        updated += 1
+        if old.search_doc != d.search_doc:
+            fts_delete.append((rowid, old.search_doc))
+            fts_insert.append((rowid, d.search_doc))
+        added, removed = list_ids - old.list_ids, old.list_ids - list_ids
         # Memberships after the contact row, so the facet triggers see the new status.
         if removed:
             conn.executemany(
@@ -244,6 +257,14 @@ def upsert_contacts(
                 "INSERT INTO memberships (list_id, contact_rowid) VALUES (?, ?)",
                 [(lid, rowid) for lid in sorted(added)],
             )
+            for lid in added:
+                facets[lid, str(status)] += 1
+    if new_rows:
+        conn.executemany(_INSERT, new_rows)
+        conn.executemany("INSERT INTO contact_json (id, raw_json) VALUES (?, ?)", new_json)
+        conn.executemany("INSERT INTO memberships (list_id, contact_rowid) VALUES (?, ?)", new_members)
+    if facets:
+        conn.executemany(_FACET_ADD, [(lid, st, n) for (lid, st), n in facets.items()])
     if touched:
         conn.executemany("UPDATE contacts SET fetched_at = ? WHERE id = ?", touched)
     # Search index, explicitly (see schema.py for why not by trigger): deletes first, with old text.

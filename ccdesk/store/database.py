@@ -21,6 +21,7 @@ from typing import Any
 
 from ccdesk.store import audit as _audit
 from ccdesk.store import contacts as _contacts
+from ccdesk.store import full_read as _full_read
 from ccdesk.store import journal as _journal
 from ccdesk.store import lists as _lists
 from ccdesk.store import optouts as _optouts
@@ -125,6 +126,16 @@ class DeskDatabase:
             for key, value in (state or {}).items():
                 _state.set_state(conn, key, value, self._now())
         return result
+
+    def begin_full_read(self) -> None:
+        """The first full read starts: two indexes wait for its end (store/full_read.py)."""
+        with self._tx() as conn:
+            _full_read.begin(conn)
+
+    def end_full_read(self) -> None:
+        """Build the indexes `begin_full_read` dropped; call inside the transaction of the read's last page."""
+        with self._tx() as conn:
+            _full_read.end(conn)
 
     def forget_contacts_not_fetched_since(self, cutoff: datetime) -> int:
         """Drop cached contacts a complete full pull that started at `cutoff` did not return (purged from the

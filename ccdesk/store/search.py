@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from ccdesk.store import full_read
 from ccdesk.store.contacts import CONTACT_SELECT, row_to_contact
 from ccdesk.store.name_order import NameOrder
 from ccdesk.store.rows import ContactRow, Status
@@ -195,7 +196,7 @@ def search(
     direction = " DESC" if descending else ""
     order = ", ".join(col + direction for col in (*order_cols, "c.id"))
     sql = f"SELECT {CONTACT_SELECT} FROM {src.from_sql}{src.where_sql()} ORDER BY {order} LIMIT ? OFFSET ?"
-    return [row_to_contact(row) for row in conn.execute(sql, [*src.params, limit, offset])]
+    return [row_to_contact(row) for row in conn.execute(full_read.usable(conn, sql), [*src.params, limit, offset])]
 
 
 def _ranked_page(conn: sqlite3.Connection, f: _Filter, order: NameOrder, descending: bool, offset: int,
@@ -257,7 +258,7 @@ def count(
     if cap is not None:
         inner += " LIMIT ?"
         params.append(cap)
-    return int(conn.execute(f"SELECT count(*) FROM ({inner})", params).fetchone()[0])
+    return int(conn.execute(full_read.usable(conn, f"SELECT count(*) FROM ({inner})"), params).fetchone()[0])
 
 
 def status_counts(conn: sqlite3.Connection, query: str | None = "", list_id: str | None = None) -> dict[str, int]:
@@ -272,7 +273,8 @@ def status_counts(conn: sqlite3.Connection, query: str | None = "", list_id: str
         driver, _ = _driver(conn, f, DRIVE_CAP)
         src = _source(f, driver or "fts", None)
         rows = conn.execute(
-            f"SELECT c.status, count(*) FROM {src.from_sql}{src.where_sql()} GROUP BY c.status", src.params
+            full_read.usable(conn, f"SELECT c.status, count(*) FROM {src.from_sql}{src.where_sql()} GROUP BY c.status"),
+            src.params,
         ).fetchall()
     for st, n in rows:
         if st in result:
@@ -294,8 +296,8 @@ def list_counts(conn: sqlite3.Connection, query: str | None = "", status: str | 
         driver, _ = _driver(conn, f, DRIVE_CAP)
         src = _source(f, driver or "fts", None)
         rows = conn.execute(
-            f"SELECT m.list_id, count(*) FROM {src.from_sql} "
-            f"JOIN memberships AS m ON m.contact_rowid = c.id{src.where_sql()} GROUP BY m.list_id",
+            full_read.usable(conn, f"SELECT m.list_id, count(*) FROM {src.from_sql} "
+                             f"JOIN memberships AS m ON m.contact_rowid = c.id{src.where_sql()} GROUP BY m.list_id"),
             src.params,
         ).fetchall()
     return {lid: int(n) for lid, n in rows if n}

@@ -40,6 +40,7 @@ from ccdesk.services.add_unsubscribed import queue_add_unsubscribed
 from ccdesk.services.address_file import AddressFileError, read_address_file
 from ccdesk.services.bulk_send import SendProgress, SendSummary, cancel_rest, see_through
 from ccdesk.services.desk import Desk
+from ccdesk.services.fresh_cache import BULK_REQUESTS_PER_CONTACT
 from ccdesk.services.validation import MAX_REASON_LENGTH, InvalidInput, validate_reason
 from ccdesk.store.rows import LIST_REMOVALS, OutboxKind
 from ccdesk.wording import plural
@@ -323,7 +324,7 @@ class BulkFileDialog(QDialog):
             if not self.target_lists():
                 problems.append("Choose at least one list.")
             verb = f"Remove {plural(n, 'contact')} from the lists"
-            requests = 4 * -(-n // 500) if n > 1 else 2
+            requests: float = 4 * -(-n // 500) if n > 1 else 2
         else:
             text = self.reason_edit.text()
             self.reason_counter.setText(f"{len(text.strip())}/{MAX_REASON_LENGTH}")
@@ -336,7 +337,7 @@ class BulkFileDialog(QDialog):
             self.add_unknown.set_count(len(self.preview.unknown))
             added = len(self.preview.unknown) if self.add_unknown.wanted() else 0
             verb = f"Unsubscribe {plural(n, 'contact')}" + (f", add {added:,} as unsubscribed" if added else "")
-            requests = 2 * n + 3 * added
+            requests = BULK_REQUESTS_PER_CONTACT * n + 3 * added  # one PUT each + the batch reads
             n += added
         if n == 0:
             problems.insert(0, "Nothing to send: no address in the file needs this change.")

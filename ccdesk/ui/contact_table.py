@@ -1,9 +1,10 @@
-"""The contact table: a Qt model that reads rows from SQLite in batches, never the whole account."""
+"""The contact table: a Qt model that reads rows from SQLite a page at a time, never the whole account."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
@@ -17,6 +18,7 @@ BATCH = 200
 # Counting every match of a short query in a million contacts takes far longer than finding the first page,
 # so the count stops here; the table still scrolls past it, and the label says "10,000+".
 COUNT_CAP = 10_000
+MAX_PAGES = 30  # pages kept in memory (6,000 rows, a few MB), the most recently shown ones
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -45,7 +47,11 @@ STATUS_COLOURS = {"unsubscribed": "#c62828", "mailable": "#2e7d32", "removed": "
 
 
 class ContactTableModel(QAbstractTableModel):
-    """Rows come from the desk's reads a page at a time; the view pulls more as it scrolls (fetchMore)."""
+    """Rows come from `search(query, offset, limit)` a page at a time, and only the pages near what the view
+    shows stay in memory (`MAX_PAGES`): scrolling a million contacts end to end never holds more than a few
+    thousand rows (issue 17). Without search text the count is exact (a lookup in the facet counts), so the
+    table has every row from the start and a page is read when it comes into view; with text the count stops at
+    `COUNT_CAP` and the view pulls more as it scrolls past it (fetchMore)."""
 
     unsubscribe_waiting: frozenset[str] = frozenset()  # contact ids with an unsubscribe queued, set by the window
 
@@ -54,8 +60,11 @@ class ContactTableModel(QAbstractTableModel):
         self._search = reads.search
         self._count = reads.count
         self._query = ContactQuery()
-        self._rows: list[ContactRow] = []
+        self._pages: OrderedDict[int, list[ContactRow]] = OrderedDict()  # page number -> rows, most recent last
+        self._rows = 0  # rows the table has (the view scrolls over these)
         self._total = 0
+        self._exact = True
+        self._recent: list[int] = []  # pages in view before the last refresh
 
     # --- the query -------------------------------------------------------------------------------------
     @property
@@ -67,62 +76,101 @@ class ContactTableModel(QAbstractTableModel):
         return self._total
 
     @property
+    def pages_in_memory(self) -> int:
+        return len(self._pages)
+
+    @property
     def capped(self) -> bool:
         """True when there are at least `total` matches, possibly more."""
-        return self._total >= COUNT_CAP
+        return not self._exact and self._total >= COUNT_CAP
 
     def set_query(self, query: ContactQuery) -> None:
+        self._recent = []
         self.beginResetModel()
         self._query = query
-        self._total = self._count(query, COUNT_CAP)
-        self._rows = self._search(query, 0, min(BATCH, self._total)) if self._total else []
+        self._load_count(BATCH)
         self.endResetModel()
 
     def refresh(self) -> None:
-        """Re-read after the cache changed, keeping as many rows loaded as before."""
-        loaded = max(len(self._rows), BATCH)
+        """Re-read after the cache changed, keeping the table as long as before."""
+        recent = list(self._pages)[-3:]  # where the view was: a selection there is found again (row_of)
         self.beginResetModel()
-        self._total = self._count(self._query, max(COUNT_CAP, loaded))
-        self._rows = self._search(self._query, 0, min(loaded, self._total)) if self._total else []
+        self._load_count(self._rows)
         self.endResetModel()
+        self._recent = [n for n in recent if n * BATCH < self._rows]
+
+    def _load_count(self, rows: int) -> None:
+        self._pages.clear()
+        self._exact = not self._query.text
+        self._total = self._count(self._query, None if self._exact else max(COUNT_CAP, rows))
+        self._rows = self._total if self._exact else min(max(rows, BATCH), self._total)
+        if self._rows:
+            self._page(0)  # the first page now: the window shows it at once
+
+    def _page(self, number: int) -> list[ContactRow]:
+        rows = self._pages.get(number)
+        if rows is None:
+            start = number * BATCH
+            if self._exact and start > self._total // 2:
+                # The far half is read from its own end, the order reversed: SQLite walks OFFSET rows one by one,
+                # so the last page of a million costs what the 200th row does, not the millionth.
+                end = min(start + BATCH, self._total)
+                flipped = replace(self._query, descending=not self._query.descending)
+                rows = self._search(flipped, self._total - end, end - start)[::-1]
+            else:
+                rows = self._search(self._query, start, BATCH)
+            self._pages[number] = rows
+            while len(self._pages) > MAX_PAGES:
+                self._pages.popitem(last=False)
+        else:
+            self._pages.move_to_end(number)
+        return rows
 
     def row(self, index: int) -> ContactRow | None:
-        return self._rows[index] if 0 <= index < len(self._rows) else None
+        if not 0 <= index < self._rows:
+            return None
+        rows = self._page(index // BATCH)
+        offset = index % BATCH
+        return rows[offset] if offset < len(rows) else None
 
     def row_of(self, contact_id: str) -> int:
-        for i, r in enumerate(self._rows):
-            if r.contact_id == contact_id:
-                return i
+        """The row of a contact among the pages in memory or shown just before a refresh; -1 if not there."""
+        for number in [*self._pages, *(n for n in self._recent if n not in self._pages)]:
+            for i, r in enumerate(self._page(number)):
+                if r.contact_id == contact_id:
+                    return number * BATCH + i
         return -1
 
     # --- Qt model API ----------------------------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's own default
-        return 0 if parent.isValid() else len(self._rows)
+        return 0 if parent.isValid() else self._rows
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(COLUMNS)
 
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
-        return not parent.isValid() and len(self._rows) < self._total
+        return not parent.isValid() and self._rows < self._total
 
     def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
         if parent.isValid():
             return
-        start = len(self._rows)
-        more = self._search(self._query, start, BATCH)
+        start = self._rows
+        more = self._page(start // BATCH)[start % BATCH:] if start % BATCH else self._page(start // BATCH)
         if not more:
             self._total = start
             return
-        if start + len(more) >= self._total and len(more) == BATCH:
+        if start + len(more) >= self._total and len(more) == BATCH - start % BATCH:
             self._total = start + len(more) + 1  # past the capped count: there may be more
         self.beginInsertRows(QModelIndex(), start, start + len(more) - 1)
-        self._rows.extend(more)
+        self._rows += len(more)
         self.endInsertRows()
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
-        row = self._rows[index.row()]
+        row = self.row(index.row())
+        if row is None:  # the cache changed under a page read earlier: refresh() follows
+            return None
         column = COLUMNS[index.column()]
         # A queued unsubscribe outranks the cached status: never "Can be mailed" once it is asked for.
         waiting = column.sort_key == "status" and row.contact_id in self.unsubscribe_waiting \

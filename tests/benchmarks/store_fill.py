@@ -102,21 +102,29 @@ def _median_ms(fn: Callable[[], object], runs: int) -> float:
     return statistics.median(times)
 
 
-def fill(store: DeskDatabase, n: int, seed: int = 1, page: int = 500) -> float:
-    """Fill through the real upsert path; returns rows per second."""
+def fill(store: DeskDatabase, n: int, seed: int = 1, page: int = 500, *, first_read: bool = False) -> float:
+    """Fill through the real upsert path; returns rows per second. `first_read`: as the account's first full
+    read does it (two indexes built at the end, timed too)."""
     rnd = random.Random(seed)
     lists = [str(uuid.UUID(int=rnd.getrandbits(128), version=4)) for _ in range(25)]
     store.upsert_lists([{"list_id": lid, "name": f"List {i}"} for i, lid in enumerate(lists)])
-    t0 = time.perf_counter()
+    elapsed = 0.0  # the store's time only: making up the contacts is not part of it
+    if first_read:
+        store.begin_full_read()
     batch: list[dict[str, Any]] = []
     for contact in synthetic_contacts(n, lists, seed):
         batch.append(contact)
         if len(batch) == page:
+            t0 = time.perf_counter()
             store.upsert_contacts(batch)
+            elapsed += time.perf_counter() - t0
             batch = []
+    t0 = time.perf_counter()
     if batch:
         store.upsert_contacts(batch)
-    elapsed = time.perf_counter() - t0
+    if first_read:
+        store.end_full_read()
+    elapsed += time.perf_counter() - t0
     store.optimize()
     return n / elapsed
 

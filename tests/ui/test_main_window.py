@@ -10,8 +10,8 @@ from PySide6.QtCore import Qt
 
 from ccdesk.api import CCClient, StaticTokenProvider
 from ccdesk.services.desk import Desk
+from ccdesk.services.reads import ContactQuery
 from ccdesk.store.database import DeskDatabase
-from ccdesk.ui.contact_table import BATCH
 from ccdesk.ui.main_window import MainWindow
 
 LISTS = [{"list_id": "11111111-1111-1111-1111-111111111111", "name": "Newsletter"},
@@ -51,11 +51,12 @@ def window(qtbot, tmp_path: Path):
     desk.db.close()
 
 
-def test_table_loads_in_batches_not_all_at_once(window: MainWindow) -> None:
-    assert window.contacts.model.total == 600
-    assert window.contacts.model.rowCount() == BATCH
-    window.contacts.model.fetchMore()
-    assert window.contacts.model.rowCount() == 2 * BATCH
+def test_table_reads_pages_as_they_come_into_view_not_all_at_once(window: MainWindow) -> None:
+    model = window.contacts.model
+    assert model.total == 600 and model.rowCount() == 600  # without text the count is exact
+    assert model.pages_in_memory == 1
+    assert model.row(450) is not None and model.pages_in_memory == 2
+    assert model.row(450) == window.desk.reads.search(ContactQuery(), 450, 1)[0]
     assert "600 contacts" in window.contacts.result_label.text()
 
 
