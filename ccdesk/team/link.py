@@ -19,8 +19,8 @@ from typing import Any, TypeVar
 
 import psycopg
 
-from ccdesk.services.database_thread import DatabaseThread
 from ccdesk.events import Event
+from ccdesk.services.database_thread import DatabaseThread
 from ccdesk.store.database import DeskDatabase
 
 from . import desks, replica, schema

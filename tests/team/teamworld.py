@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from ccdesk.auth.token_store import KeyringTokenStore
+from ccdesk.bootstrap.demo import signed_in_to_sandbox
 from ccdesk.preferences import Preferences
 from ccdesk.sandbox.app import SandboxConfig
 from ccdesk.sandbox.server import SandboxServer
-from ccdesk.services.demo import signed_in_to_sandbox
 from tests.auth.keyring_service import KeyringUnavailable, SecretService, private_secret_service
 from tests.multiprocess.world import user_env
 
