@@ -71,7 +71,7 @@ def publish_lists(conn: psycopg.Connection[Any], raws: Iterable[Mapping[str, Any
 def lists_after(conn: psycopg.Connection[Any], after: datetime | None) -> list[tuple[dict[str, Any], datetime]]:
     sql = "SELECT raw, fetched_at FROM ccdesk.lists"
     if after is None:
-        return [(r, at) for r, at in conn.execute(sql)]  # type: ignore[arg-type]
+        return [(r, at) for r, at in conn.execute(sql)]
     return [(r, at) for r, at in conn.execute(sql + " WHERE fetched_at > %s", (after,))]
 
 

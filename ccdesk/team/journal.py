@@ -38,10 +38,11 @@ def rows(conn: psycopg.Connection[Any], contact_id: str | None = None) -> Iterat
     if contact_id:
         sql, params = sql + " WHERE j.contact_id = %s", (contact_id,)
     with conn.cursor() as cur:
-        cur.execute(sql + " ORDER BY j.at, j.id", params)  # type: ignore[arg-type]
+        cur.execute(sql + " ORDER BY j.at, j.id", params)
         for at, desk, actor, action, cid, email, outcome, details, message in cur:
             d = details if isinstance(details, dict) else json.loads(details or "{}")
-            p = d.get("payload") if isinstance(d.get("payload"), dict) else {}
+            payload = d.get("payload")
+            p: dict[str, Any] = payload if isinstance(payload, dict) else {}
             yield {"at": at.isoformat(), "desk": desk, "actor": actor, "action": action, "contact_id": cid,
                    "email": email, "outcome": outcome, "reason": p.get("reason"),
                    "asked_by": p.get("update_source"), "received_on": p.get("received_on"), "message": message}

@@ -125,6 +125,13 @@ class TeamLink:
                 return self._guard(work, self._drop_control)
         return await asyncio.to_thread(call)
 
+    async def _control_do(self, fn: Callable[[psycopg.Connection[Any]], object]) -> bool:
+        """Run a statement that returns nothing; True when it ran (the database answered)."""
+        def run(c: psycopg.Connection[Any]) -> bool:
+            fn(c)
+            return True
+        return bool(await self._control_call(run))
+
     # ---- the desk's seam (ccdesk/services/team_seam.py) ---------------------------------------------------
     def outbox_worker(self, db: DatabaseThread, client: Any) -> Any:
         from .wiring import TeamOutboxWorker
@@ -176,7 +183,7 @@ class TeamLink:
 
     async def release_lease(self) -> None:
         if self.holds_lease:
-            await self._control_call(lambda c: desks.release_lease(c, self.desk_id))
+            await self._control_do(lambda c: desks.release_lease(c, self.desk_id))
             self.holds_lease = False
 
     async def claim(self, local_id: int, kind: str, contact_id: str | None, payload: dict[str, Any],
@@ -185,16 +192,16 @@ class TeamLink:
                                                                 payload, created_by, created_at))
 
     async def finish(self, local_id: int, state: str, message: str) -> bool:
-        done = await self._control_call(lambda c: _outbox.finish(c, self.desk_id, local_id, state, message))
-        if done is not None:
+        done = await self._control_do(lambda c: _outbox.finish(c, self.desk_id, local_id, state, message))
+        if done:
             self.kick()
-        return done is not None or self.online
+        return done
 
     async def claim_orphan(self, gone_after_s: float) -> _outbox.Orphan | _outbox.Claim | None:
         return await self._control_call(lambda c: _outbox.claim_orphan(c, self.desk_id, gone_after_s))
 
     async def finish_action(self, aid: str, state: str, message: str) -> bool:
-        return await self._control_call(lambda c: _outbox.finish_action(c, aid, state, message)) is not None
+        return await self._control_do(lambda c: _outbox.finish_action(c, aid, state, message))
 
     async def heartbeat(self) -> None:
         """Say this desk is alive (at most every 10 s): a command-line desk runs no background loop, and its
@@ -206,12 +213,11 @@ class TeamLink:
             if first:  # a desk IT put in the team (machine-wide settings) may never have run `team join`
                 await self.register()
             else:
-                await self._control_call(lambda c: desks.seen(c, self.desk_id))
+                await self._control_do(lambda c: desks.seen(c, self.desk_id))
 
     async def register(self) -> bool:
         s = self.settings
-        return await self._control_call(lambda c: desks.register(c, s.desk_id, s.desk_name, s.os_user)) is not None \
-            or self.online
+        return await self._control_do(lambda c: desks.register(c, s.desk_id, s.desk_name, s.os_user))
 
     def kick(self) -> None:
         """Exchange with the team now (something was sent, queued or announced)."""
@@ -229,7 +235,8 @@ class TeamLink:
                 self._kick.clear()
                 got = await self.exchange(store)
                 if got is not None:
-                    await self._control_call(lambda c, seq=got.team_seq: desks.seen(c, self.desk_id, seq))
+                    seq = got.team_seq
+                    await self._control_do(lambda c: desks.seen(c, self.desk_id, seq))  # noqa: B023 - awaited here
                     if self.holds_lease and not await self.take_lease():
                         log.info("team: the sync lease went to another desk")
                     if on_outcomes is not None:

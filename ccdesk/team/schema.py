@@ -153,10 +153,10 @@ def migrate(conn: psycopg.Connection[Any], migrations: list[str] | None = None) 
                 check(conn, known)
             if current >= target:
                 continue
-            conn.execute(steps[target - 1])  # type: ignore[arg-type]
+            conn.execute(steps[target - 1])
             conn.execute("INSERT INTO ccdesk.meta (key, value) VALUES ('schema_version', %s) "
                          "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (str(target),))
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))  # concurrent GRANTs collide
-        conn.execute(GRANTS)  # type: ignore[arg-type]
+        conn.execute(GRANTS)
     return before, found_version(conn)
