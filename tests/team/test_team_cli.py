@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from ccdesk.team import schema
 from ccdesk.team.dsn import connect
 
@@ -19,6 +21,7 @@ from .conftest import DESK_PASSWORD
 from .pgserver import PgServer
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
 
 
 def _env(home: Path) -> dict[str, str]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from ccdesk.api import CCClient, RateLimiter, RetryPolicy, StaticTokenProvider
 from ccdesk.sandbox.app import SandboxConfig
 from ccdesk.sandbox.server import SandboxServer
@@ -19,6 +21,7 @@ from tests.team.conftest import pg, team_db, team_dsn  # noqa: F401 - the fixtur
 from tests.ui.waiting import until
 
 TOKEN = "team-window-token"
+pytestmark = pytest.mark.slow
 
 
 def _client(server: SandboxServer) -> CCClient:
