@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ccdesk.wording import plural
+
 from .team_settings import team_status_text
 
 
@@ -18,15 +20,15 @@ def install_team_view(window: Any, desk: Any, gate: Any = None) -> None:
         return team_status_text(team.online, team.problem, team.holds_lease, team.settings.desk_name)
 
     def changed(exchanged: Any) -> None:
-        window._after_change()
+        window.after_change()
         n = len(exchanged.changed)
-        window.statusBar().showMessage(f"{n:,} change(s) from the team applied to this desk's copy.", 8000)
+        window.statusBar().showMessage(f"{plural(n, 'change')} from the team applied to this desk's copy.", 8000)
 
     def reachability() -> None:
         if team.problem:
-            window.show_notice(status())
+            window.status.show_notice(status())
         else:
-            window.show_notice("")
+            window.status.show_notice("")
             window.statusBar().showMessage(status(), 8000)
 
     team.changed.connect(changed)

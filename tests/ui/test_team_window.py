@@ -12,7 +12,6 @@ from ccdesk.api import CCClient, RateLimiter, RetryPolicy, StaticTokenProvider
 from ccdesk.sandbox.app import SandboxConfig
 from ccdesk.sandbox.server import SandboxServer
 from ccdesk.services.desk import Desk
-from ccdesk.store.database import DeskDatabase
 from ccdesk.team.config import TeamSettings
 from ccdesk.team.link import TeamLink
 from ccdesk.ui.main_window import MainWindow
@@ -34,8 +33,7 @@ async def test_window_follows_the_team(team_dsn: str, tmp_path: Path) -> None:  
     sb = server.app.state.sandbox
     other = Desk(_client(server), tmp_path / "b.sqlite3", team=TeamLink(TeamSettings(team_dsn, "B", "Desk B", "bob")))
     desk = Desk(_client(server), tmp_path / "a.sqlite3", team=TeamLink(TeamSettings(team_dsn, "A", "Desk A", "ann")))
-    reader = DeskDatabase(tmp_path / "a.sqlite3")
-    window = MainWindow(desk, reader, account="team")
+    window = MainWindow(desk, account="team")
     window.confirm_quit_with_pending = False
     install_team_view(window, desk)
     window.show()
@@ -45,7 +43,8 @@ async def test_window_follows_the_team(team_dsn: str, tmp_path: Path) -> None:  
         sb.reset_request_counts()
         window.start_pull()
         await until(lambda: window.pull_finished, 60)
-        assert window.model.total == 300
+        model = window.contacts.model
+        assert model.total == 300
         assert sb.requests_matching(None, "/v3/") == 0  # the window's first sync read PostgreSQL only
         desk.start(background_sync=False)
 
@@ -54,16 +53,15 @@ async def test_window_follows_the_team(team_dsn: str, tmp_path: Path) -> None:  
         await other.actions.unsubscribe([cid], "asked on the phone", "Contact")
 
         def shown_unsubscribed() -> bool:
-            row = window.model.row(window.model.row_of(cid)) if window.model.row_of(cid) >= 0 else None
+            row = model.row(model.row_of(cid)) if model.row_of(cid) >= 0 else None
             return row is not None and str(row.status) == "unsubscribed"
 
         await until(shown_unsubscribed, 20)  # no sync asked for: the team's notification brought it
-        assert "from the team" in window.statusBar().currentMessage()
+        assert "from the team applied" in window.statusBar().currentMessage()
     finally:
         window.shutdown()
         window.close()
         await desk.close()
         await other.close()
-        reader.close()
         await asyncio.sleep(0.05)
         server.stop()
