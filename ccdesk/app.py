@@ -89,28 +89,30 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
             return 0
     demo = None
     gate = None
+    team = None  # team mode: this desk's TeamLink (ccdesk/team)
     if args.demo:
         from ccdesk.bootstrap.demo import open_demo
 
         demo = await open_demo(args.db)
         client, db_path, account = demo.client, demo.db_path, demo.account
     else:
-        from ccdesk.bootstrap.account import account_client, cache_path, load_settings
+        from ccdesk.bootstrap.account import account_client, cache_path, load_settings, team_link
         from ccdesk.ui.account_gate import AccountGate
 
         gate = AccountGate(load_settings(args))
         session = await gate.signed_in_session(quit_event)
         if session is None:
             return 0
-        client = account_client(session, gate.prefs)
+        client = account_client(session, gate.prefs)  # in team mode it draws from the team's request budget
         db_path = cache_path(args)
+        team = team_link(gate.prefs)
         account = gate.prefs.account_name or "Constant Contact account"
     if gate is not None:
         record_identity(gate.prefs)
     from ccdesk.ui.store_problem import open_or_explain
 
     opened = await open_or_explain(lambda: Desk(client, db_path, sync_interval_min=gate.prefs.sync_interval_min
-                                                if gate else 15), quit_event, smoke=args.smoke)
+                                                if gate else 15, team=team), quit_event, smoke=args.smoke)
 
     async def release_session() -> None:
         """Sign-in sessions, the demo sandbox and the demo's temporary folder, whichever this run has."""
@@ -128,6 +130,9 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
     if instance is not None:
         instance.raise_requested.connect(window.bring_to_front)
     account_menu = _install_account_menu(window, desk, gate, account)
+    from ccdesk.ui.team_view import install_team_view
+
+    install_team_view(window, desk, gate)
     window.restore_layout()
     window.show()
     from ccdesk.startup_time import seconds_since_process_start

@@ -88,6 +88,7 @@ class Preferences:
     desk_name: str = ""        # how this desk is named in the journal ("Front desk", "Events team")
     cc_user: str = ""          # the Constant Contact user who signs in here, for the journal and the account menu
     account_name: str = ""     # the organisation's Constant Contact account, as the account menu shows it
+    team_dsn: str = ""         # team mode: the team's PostgreSQL, without its password (docs/team.md)
     # Settings IT fixed in the machine file: the user's file cannot change them (not saved, greyed in Settings).
     locked: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
 

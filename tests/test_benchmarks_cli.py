@@ -22,6 +22,8 @@ KEYS |= {"bad_inputs_tried", "bad_inputs_mishandled"}  # issue 14 (tests/benchma
 KEYS |= {"bulk_unsubscribe_requests_per_contact", "naive_bulk_requests_per_contact",  # issue 17
          "bulk_unsubscribe_fraction_of_ceiling", "bulk_lost_core_fields", "store_fill_rows_per_s_1m",
          "window_rss_mb_1m", "cold_start_s_1m"}  # (tests/benchmarks/bench_bulk_speed.py)
+KEYS |= {"team_second_desk_requests_fraction", "team_visibility_ms", "team_requests_fraction_5_desks",
+         "team_search_p95_ms_1m", "team_partition_lost_actions", "team_duplicate_sends"}  # issue 18 (bench_team.py)
 
 
 @pytest.mark.slow  # every benchmark at its smallest: ~100 s

@@ -30,12 +30,14 @@ ALLOWED: dict[str, set[str]] = {
     "auth": {"api", "files", "events", "wording"},
     "preferences": {"api", "auth", "files"},
     "services": {"api", "store", "files", "file_kinds", "events", "wording"},
-    "bootstrap": {"api", "auth", "files", "preferences", "sandbox", "store"},
-    "cli": {"api", "auth", "bootstrap", "files", "preferences", "services", "store", "logsetup", "wording"},
+    # team mode on PostgreSQL: a layer beside services (services reach it only through services/team_seam.py)
+    "team": {"api", "store", "services", "files", "preferences", "events", "wording"},
+    "bootstrap": {"api", "auth", "files", "preferences", "sandbox", "store", "team"},
+    "cli": {"api", "auth", "bootstrap", "files", "preferences", "services", "store", "logsetup", "wording", "team"},
     "ui": {"api", "auth", "events", "files", "logsetup", "preferences", "services", "store", "startup_time",
-           "wording"},
+           "wording", "team"},
     "app": {"api", "auth", "bootstrap", "cli", "files", "logsetup", "preferences", "services", "startup_time",
-            "store", "ui", "resources", "wording"},
+            "store", "ui", "resources", "wording", "team"},
     "__main__": {"app"},
 }
 QT_ALLOWED = {"ui", "app"}

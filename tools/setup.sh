@@ -10,7 +10,8 @@ QT_RUNTIME="libglib2.0-0 libgl1 libegl1 libx11-6 libxkbcommon0 libfontconfig1 li
 TEST_TOOLS="xvfb xauth dbus gnome-keyring libsecret-tools python3-venv desktop-file-utils"
 # Only for the test suite (bash tools/setup.sh --test): a real spreadsheet to open the exports with, and a real
 # browser (Chromium driven by Selenium through chromedriver; xdg-utils opens it as the default browser).
-[ "${1:-}" = "--test" ] && TEST_TOOLS="$TEST_TOOLS libreoffice-calc-nogui chromium chromium-driver xdg-utils"
+# PostgreSQL: tests/team start a throwaway server from the Debian package (team mode, docs/team.md).
+[ "${1:-}" = "--test" ] && TEST_TOOLS="$TEST_TOOLS libreoffice-calc-nogui chromium chromium-driver xdg-utils postgresql"
 
 missing=()
 for pkg in $QT_RUNTIME $TEST_TOOLS; do

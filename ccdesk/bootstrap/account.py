@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from ccdesk.api import CCClient
 from ccdesk.api.shared_budget import SharedBudget
@@ -30,8 +31,27 @@ def record_identity(prefs: Preferences) -> None:
 
 def account_client(session: AuthSession, prefs: Preferences) -> CCClient:
     """The API client over a sign-in. Every ccdesk process of this desk using this API key draws from one
-    request budget (api/shared_budget.py)."""
-    return CCClient(session, base_url=prefs.api_base, rate_limiter=SharedBudget(session.config.client_id))
+    request budget (api/shared_budget.py); in team mode, every desk of the team (team/budget.py)."""
+    if prefs.team_dsn.strip():
+        from ccdesk.team.config import current
+        from ccdesk.team.wiring import rate_limiter
+
+        limiter = rate_limiter(session.config.client_id, current(prefs))
+    else:
+        limiter = SharedBudget(session.config.client_id)
+    return CCClient(session, base_url=prefs.api_base, rate_limiter=limiter)
+
+
+def team_link(prefs: Preferences) -> Any:
+    """This desk's TeamLink when it is in a team (Settings → Team, `ccdesk team join`, or IT's machine-wide
+    `team_dsn`), else None: a single desk never imports team mode."""
+    if not prefs.team_dsn.strip():
+        return None
+    from ccdesk.team.config import current
+    from ccdesk.team.link import TeamLink
+
+    settings = current(prefs)
+    return TeamLink(settings) if settings is not None else None
 
 
 def cache_path(args: argparse.Namespace) -> Path:

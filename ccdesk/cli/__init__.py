@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-COMMANDS = ("export-optouts", "unsubscribe", "remove-from-list", "sync", "sign-in", "sign-out", "status")
+COMMANDS = ("export-optouts", "unsubscribe", "remove-from-list", "sync", "sign-in", "sign-out", "status", "team")
 
 
 def is_command(argv: Sequence[str]) -> bool:

@@ -9,11 +9,12 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ccdesk.api import CCClient
 from ccdesk.auth.session import AuthSession
 from ccdesk.auth.token_store import KeyringTokenStore
-from ccdesk.bootstrap.account import account_client, cache_path, load_settings, record_identity
+from ccdesk.bootstrap.account import account_client, cache_path, load_settings, record_identity, team_link
 from ccdesk.preferences import Preferences, preferences_path
 
 HOW_TO_SIGN_IN = ("Run `ccdesk sign-in` (`ccdesk sign-in --device` on a computer without a browser), or open the "
@@ -31,6 +32,11 @@ class Account:
     session: AuthSession
     client: CCClient
     db_path: Path  # the client is closed with the Desk built on it; the session by the caller
+    prefs: Preferences | None = None
+
+    def team_link(self) -> Any:
+        """A TeamLink for the Desk in team mode (docs/team.md), else None."""
+        return team_link(self.prefs) if self.prefs is not None else None
 
 
 def sign_in_keys(prefs: Preferences) -> list[str]:
@@ -64,4 +70,4 @@ async def open_account(args: argparse.Namespace) -> Account:
             raise NotSignedIn(f"{session.store_problem} {HOW_TO_SIGN_IN}")
     if session is None or not session.signed_in:
         raise NotSignedIn(f"Not signed in to Constant Contact. {HOW_TO_SIGN_IN}")
-    return Account(session, account_client(session, prefs), cache_path(args))
+    return Account(session, account_client(session, prefs), cache_path(args), prefs)

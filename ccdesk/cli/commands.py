@@ -82,6 +82,9 @@ async def run_sync(ctx: Context) -> int:
                     f"({result.contacts_read:,} read now, the rest by the earlier, interrupted run).")
         else:
             out.say(f"First sync: read all {result.contacts_read:,} contacts of the account.")
+    elif result.from_team:
+        out.say(f"Brought up to date from the team's copy (no request to Constant Contact): "
+                f"{plural(result.contacts_read, 'contact')} changed; {plural(new_rows, 'new opt-out')}.")
     else:
         out.say(f"Synced: {plural(result.contacts_read, 'contact')} changed since the last sync; "
                 f"{plural(new_rows, 'new opt-out')}.")
@@ -93,7 +96,7 @@ async def run_sync(ctx: Context) -> int:
         out.say(f"  ... and {len(new_rows) - ctx.args.show:,} more (use --json for all).")
     if waiting:
         out.say(f"{plural(waiting, 'change')} made in ccdesk {is_are(waiting)} still waiting to be sent.")
-    out.result({"command": "sync", "ok": True, "full_pull": result.full_pull,
+    out.result({"command": "sync", "ok": True, "full_pull": result.full_pull, "from_team": result.from_team,
                 "contacts_read": result.contacts_read, "new_optouts": [_optout_json(r) for r in new_rows],
                 "changes_waiting": waiting,
                 "finished_at": result.finished_at.isoformat() if result.finished_at else None})

@@ -26,8 +26,9 @@ from ccdesk.files import UnwritableTarget
 from ccdesk.services.address_file import AddressFileError
 from ccdesk.services.validation import InvalidInput, validate_reason
 from ccdesk.store.errors import SchemaTooNewError, StoreUnavailableError, StoreUnreadableError
+from ccdesk.team.errors import TeamError, TeamUnreachable
 
-from . import account_commands
+from . import account_commands, team_commands
 from .account import HOW_TO_SIGN_IN, NotSignedIn, open_account
 from .commands import COMMANDS, Context, Interrupted, parse_since
 from .exit_codes import Exit
@@ -101,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "(default 900)")
         cmd.add_argument("--no-sync", action="store_true", help="match addresses against the cache without syncing")
     account_commands.add_parsers(sub, common, EPILOG)
+    team_commands.add_parsers(sub, common, EPILOG)
     return p
 
 
@@ -112,6 +114,10 @@ def _code_for(exc: BaseException) -> tuple[Exit, str]:
         return Exit.NOT_SIGNED_IN, text if "ccdesk sign-in" in text else f"{text} {HOW_TO_SIGN_IN}"
     if isinstance(exc, QuotaExceeded):
         return Exit.QUOTA_EXHAUSTED, f"{exc} Run the command again after 00:00 UTC; nothing is lost."
+    if isinstance(exc, TeamUnreachable):
+        return Exit.UNAVAILABLE, exc.message
+    if isinstance(exc, TeamError):
+        return Exit.FAILED, exc.message
     if isinstance(exc, NetworkError | ServerError | Throttled | MalformedResponse | TimeoutError):
         return Exit.UNAVAILABLE, f"{exc} Run the command again later; nothing is lost."
     if isinstance(exc, StoreUnavailableError | StoreUnreadableError | SchemaTooNewError):
@@ -126,9 +132,11 @@ async def _run(args: argparse.Namespace, out: Output) -> int:
 
     if args.command in account_commands.ACCOUNT_COMMANDS:
         return await account_commands.run(args, out)
+    if args.command == team_commands.TEAM_COMMAND:
+        return await team_commands.run(args, out)
 
     account = await open_account(args)
-    desk = Desk(account.client, account.db_path)
+    desk = Desk(account.client, account.db_path, team=account.team_link())
     ctx = Context(args, out, desk)
     _stop_between_steps_on_ctrl_c(ctx)
     try:
@@ -160,7 +168,7 @@ def main(argv: Sequence[str]) -> int:
 
     logsetup.configure(to_stderr=False)
     out = Output(json_mode=args.json, quiet=args.quiet)
-    log.info("command %s started", args.command)
+    log.info("command %s started", args.command if args.command != "team" else f"team {args.team_command}")
     try:
         if args.command == "unsubscribe":
             args.reason = validate_reason(args.reason)  # a bad reason costs nothing, not even a sign-in check
@@ -174,7 +182,8 @@ def main(argv: Sequence[str]) -> int:
         code, message = _code_for(exc)
         if code == Exit.FAILED and not isinstance(exc, ApiError | AddressFileError | InvalidInput
                                                   | LookupError | NotSignedIn | StoreUnavailableError
-                                                  | StoreUnreadableError | SchemaTooNewError | UnwritableTarget):
+                                                  | StoreUnreadableError | SchemaTooNewError | UnwritableTarget
+                                                  | TeamError):
             log.exception("command %s failed", args.command)
         else:
             log.warning("command %s: %s", args.command, message)

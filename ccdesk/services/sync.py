@@ -59,6 +59,7 @@ class SyncResult:
     reconcile_requests: int = 0  # requests spent catching email-only changes
     reconciled: list[str] = field(default_factory=list)  # contacts re-read for an email-only change
     reused: bool = False  # another process's sync, finished while this one waited for it
+    from_team: bool = False  # team mode: brought up to date from the team's copy, not from Constant Contact
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from ccdesk.preferences import Preferences
 
 from .preferences_dialog import PreferencesDialog
 from .sign_in import SignInScreen
+from .team_settings import save_team_password
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ class AccountGate:
         self.screen: SignInScreen | None = None
         self.signed_in_again = Event()  # () signed in on the screen shown after a sign-out
         self.prefs_saved = Event()  # () Settings were saved
+        self.team_status: Callable[[], str] = lambda: ""  # Settings → Team shows it (set by the app in team mode)
         self._tasks: set[asyncio.Task[None]] = set()
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
@@ -110,7 +112,7 @@ class AccountGate:
     def open_settings(self, parent: QWidget | None = None) -> None:
         backend = self.session.store.backend_name() if self.session and self.session.signed_in else ""
         dialog = PreferencesDialog(self.prefs, signed_in_as="you" if backend else None, keyring_backend=backend,
-                                   parent=parent or self.screen)
+                                   team_status=self.team_status(), parent=parent or self.screen)
 
         def saved() -> None:
             result = dialog.result_preferences()
@@ -118,6 +120,8 @@ class AccountGate:
                 return
             self.prefs = replace(result)
             self.prefs.save()
+            if dialog.team_password and self.prefs.team_dsn:
+                save_team_password(self.prefs.team_dsn, dialog.team_password)
             self.prefs_saved.emit()
             self._spawn(self._reconfigure())
 

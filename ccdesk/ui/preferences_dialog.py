@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from ccdesk.preferences import Preferences, redirect_problem
+from ccdesk.ui.team_settings import TeamSettingsBox
 from ccdesk.wording import where_sign_in_is_kept
 
 LOCKED_TIP = "Set for this computer by your organisation (IT); ask them to change it."
@@ -40,11 +41,12 @@ class PreferencesDialog(QDialog):
     sign_out_requested = Signal()
 
     def __init__(self, prefs: Preferences, *, signed_in_as: str | None = None, keyring_backend: str = "",
-                 parent: QWidget | None = None) -> None:
+                 team_status: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("ccdesk settings")
         self._prefs = prefs
         self._result: Preferences | None = None
+        self.team_password: str | None = None  # for the keyring (the caller saves it), never for the settings file
         layout = QVBoxLayout(self)
         form = QFormLayout()
         self.edits: dict[str, QLineEdit] = {}
@@ -73,6 +75,9 @@ class PreferencesDialog(QDialog):
         self._lock(self.interval, "sync_interval_min")
         form.addRow("Check for opt-outs &every:", self.interval)
         layout.addLayout(form)
+        self.team = TeamSettingsBox(prefs, status=team_status)
+        self.team.dsn.textChanged.connect(self._validate)
+        layout.addWidget(self.team)
         if prefs.locked:
             managed = QLabel("Greyed settings are managed by your organisation.")
             managed.setWordWrap(True)
@@ -107,17 +112,21 @@ class PreferencesDialog(QDialog):
         problem = redirect_problem(self.redirect.text().strip())
         self.problem.setText(problem or "")
         self.problem.setVisible(bool(problem))
-        self.buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(problem is None)
+        team_problem = self.team.check()
+        self.team.show_problem(team_problem)
+        self.buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(problem is None and team_problem is None)
 
     def _sign_out(self) -> None:
         self.sign_out_requested.emit()
         self.sign_out_button.setEnabled(False)
 
     def accept(self) -> None:
-        if redirect_problem(self.redirect.text().strip()):
+        if redirect_problem(self.redirect.text().strip()) or self.team.check():
             return
         texts: dict[str, Any] = {name: edit.text().strip() for name, edit in self.edits.items()
                                  if name not in self._prefs.locked}
+        if "team_dsn" not in self._prefs.locked:
+            texts["team_dsn"], self.team_password = self.team.chosen()
         self._result = replace(self._prefs, **texts, sync_interval_min=self.interval.value())
         super().accept()
 

@@ -43,6 +43,7 @@ from tests.benchmarks.bench_bulk_speed import bench_bulk_speed  # noqa: E402
 from tests.benchmarks.bench_multiprocess_auth import bench_multiprocess_auth  # noqa: E402
 from tests.benchmarks.bench_multiprocess_budget import bench_multiprocess_budget  # noqa: E402
 from tests.benchmarks.bench_reconcile import bench_reconcile  # noqa: E402
+from tests.benchmarks.bench_team import bench_team  # noqa: E402
 
 TOKEN = "bench-token"
 Row = tuple[str, float | None, str, str, str]  # key, value, unit, goal, note
@@ -473,6 +474,10 @@ def main(argv: list[str] | None = None) -> int:
              ["bulk_unsubscribe_requests_per_contact", "naive_bulk_requests_per_contact",
               "bulk_unsubscribe_fraction_of_ceiling", "bulk_lost_core_fields", "store_fill_rows_per_s_1m",
               "window_rss_mb_1m", "cold_start_s_1m"]),
+            ("team", lambda: bench_team(2_000 if tiny else 20_000 if quick else 100_000,
+                                        2_000 if tiny else 50_000 if quick else 1_000_000, rounds=2 if tiny else 4),
+             ["team_second_desk_requests_fraction", "team_visibility_ms", "team_requests_fraction_5_desks",
+              "team_search_p95_ms_1m", "team_partition_lost_actions", "team_duplicate_sends"]),
         ]
         for name, run, keys in plan:
             if args.only and name not in args.only:

@@ -1,0 +1,78 @@
+"""A desk's SQLite store as a replica of the team copy: what one desk stores reaches the other through
+PostgreSQL (never through Constant Contact here: there is no client at all), an older read never undoes a newer
+one, and nothing a desk applied from the team goes back to the team."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ccdesk.store.database import DeskDatabase
+from ccdesk.team import replica
+from ccdesk.team.dsn import connect
+from tests.store.conftest import cid, make_contact
+
+from .conftest import DESK_PASSWORD
+from .pgserver import PgServer
+
+
+def _desk_conn(pg: PgServer, dsn: str, user: str):  # type: ignore[no-untyped-def]
+    dbname = dsn.split("dbname=")[1].split()[0]
+    return connect(pg.dsn(user=user, password=DESK_PASSWORD, dbname=dbname), autocommit=True)
+
+
+def test_changes_travel_between_desks_through_the_team_copy(pg: PgServer, team_dsn: str, tmp_path: Path) -> None:
+    a, b = DeskDatabase(tmp_path / "a.sqlite3"), DeskDatabase(tmp_path / "b.sqlite3")
+    ca, cb = _desk_conn(pg, team_dsn, "desk_a"), _desk_conn(pg, team_dsn, "desk_b")
+    try:
+        a.upsert_contacts([make_contact(n, last=f"Person{n}") for n in range(1, 2501)])  # > one exchange page
+        out = replica.exchange(a, ca, "A")
+        assert out.published == 2500
+        assert replica.exchange(a, ca, "A").published == 0  # what it applied from the team is not sent back
+
+        got = replica.exchange(b, cb, "B")
+        assert got.applied == 2500 and b.count() == 2500
+        assert b.search("person17", limit=5)[0].contact_id == cid(17)
+
+        # Desk B learns of an opt-out (a newer version of the contact); desk A sees it after its next exchange.
+        optout = make_contact(17, last="Person17", permission="unsubscribed", opt_out_date="2024-02-01T10:00:00Z",
+                              opt_out_source="Contact", updated_at="2024-02-01T10:00:00Z",
+                              email_updated_at="2024-02-01T10:00:00Z")
+        b.upsert_contacts([optout])
+        assert replica.exchange(b, cb, "B").published == 1
+        seen = replica.exchange(a, ca, "A")
+        assert seen.applied == 1 and seen.new_optouts == [cid(17)]
+        row = a.get_contact(cid(17))
+        assert row is not None and row.status == "unsubscribed"
+
+        # A desk publishing an older read (say it was offline) does not undo the opt-out in the team copy.
+        c = DeskDatabase(tmp_path / "c.sqlite3")
+        c.upsert_contacts([make_contact(17, last="Person17")])
+        replica.exchange(c, ca, "C")
+        raw = ca.execute("SELECT raw FROM ccdesk.contacts WHERE contact_id = %s", (cid(17),)).fetchone()[0]
+        assert raw["email_address"]["permission_to_send"] == "unsubscribed"
+        row = c.get_contact(cid(17))
+        assert row is not None and row.status == "unsubscribed"  # and C's copy caught up instead
+        c.close()
+    finally:
+        for s in (a, b):
+            s.close()
+        ca.close()
+        cb.close()
+
+
+def test_bookmarks_follow_the_team(pg: PgServer, team_dsn: str, tmp_path: Path) -> None:
+    from ccdesk.services.cache_pull import COMPLETED_AT
+
+    a, b = DeskDatabase(tmp_path / "a.sqlite3"), DeskDatabase(tmp_path / "b.sqlite3")
+    ca, cb = _desk_conn(pg, team_dsn, "desk_a"), _desk_conn(pg, team_dsn, "desk_b")
+    try:
+        assert replica.adopt_bookmarks(b, cb) is False  # nobody has read the account yet
+        a.set_state(COMPLETED_AT, "2024-03-01T00:00:00+00:00")
+        replica.save_bookmarks(a, ca)
+        assert replica.adopt_bookmarks(b, cb) is True
+        assert b.get_state(COMPLETED_AT) == "2024-03-01T00:00:00+00:00"
+    finally:
+        for s in (a, b):
+            s.close()
+        ca.close()
+        cb.close()

@@ -1,0 +1,223 @@
+"""Team mode end to end: desks are separate processes with separate homes and keyrings, one sandbox, one real
+PostgreSQL. `ccdesk team init/join/status` as a user runs them; window-like desks (tests/team/desk_driver.py)."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import time
+from pathlib import Path
+
+import pytest
+
+from .pgserver import PgServer
+from .proxy import CuttableProxy
+from .teamworld import TeamWorld, team_world
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def world(tmp_path: Path, pg: PgServer) -> TeamWorld:  # type: ignore[misc]
+    try:
+        with team_world(tmp_path, pg, f"team_{tmp_path.name[-20:].lower()}", desks=2, contacts=1200) as w:
+            yield w
+    except Exception as exc:  # no keyring daemons on this machine
+        if "gnome-keyring" in str(exc) or "dbus" in str(exc):
+            pytest.skip(str(exc))
+        raise
+
+
+def _join(world: TeamWorld, port: int | None = None) -> None:
+    a, b = world.desks
+    code, out = a.run_json("team", "init", world.owner_dsn())
+    assert code == 0 and out["schema_version"] >= 1, out
+    for desk, user in ((a, "desk_a"), (b, "desk_b")):
+        code, out = desk.run_json("team", "join", world.desk_dsn(user, port if desk is b else None))
+        assert code == 0, out
+        saved = (desk.home / "config" / "ccdesk" / "preferences.json").read_text()
+        assert "desk-role-password" not in saved and "team_dsn" in saved  # the password went to the keyring
+
+
+def test_second_desk_reads_the_team_copy_not_constant_contact(world: TeamWorld) -> None:
+    _join(world)
+    a, b = world.desks
+    desk_a = a.driver()
+    first = desk_a.ask("sync")
+    assert first["ok"] and first["full_pull"] and not first["from_team"], first
+    full_read = world.requests("GET", "/v3/contacts")
+    assert full_read >= 3  # 1,200 contacts: three pages of 500
+
+    # Desk A stays open and holds the sync; desk B's first sync (a command) comes from PostgreSQL.
+    world.server.sandbox.reset_request_counts()
+    code, out = b.run_json("sync")
+    assert code == 0 and out["from_team"] and out["contacts_read"] == 1200, out
+    assert world.requests() == 0, world.server.sandbox.request_counts  # not one request to Constant Contact
+    code, status = b.run_json("team", "status")
+    assert code == 0 and len(status["desks"]) == 2 and status["contacts"] == 1200
+    assert status["sync_holder"] is not None and status["requests_today"] >= full_read
+    holder = [d["name"] for d in status["desks"] if d["syncing"]]
+    assert holder == ["Desk A"]
+
+    from ccdesk.store.database import DeskDatabase
+
+    with DeskDatabase(b.db) as store:
+        assert store.count() == 1200
+    dump = world.database_text()
+    assert "@" in dump and len(world.secrets) >= 4  # contacts are there...
+    assert not [s for s in world.secrets if s in dump]  # ...and no Constant Contact token, ever
+    assert "desk-role-password" not in dump
+
+
+def test_the_same_opt_out_on_two_desks_is_sent_once_and_seen_everywhere(world: TeamWorld) -> None:
+    _join(world)
+    a, b = world.desks
+    desk_a, desk_b = a.driver(), b.driver()
+    assert desk_a.ask("sync")["ok"]
+    assert desk_b.ask("sync")["from_team"]
+    cid = next(c for c in world.server.sandbox.contact_ids(status="active")
+               if world.server.sandbox.contact_json(c)["email_address"].get("permission_to_send") != "unsubscribed")
+    world.server.sandbox.reset_request_counts()
+    desk_a.send(f"unsubscribe {cid}")
+    desk_b.send(f"unsubscribe {cid}")
+    assert desk_a.read()["queued"] and desk_b.read()["queued"]
+    for d in (desk_a, desk_b):
+        assert d.ask(f"wait {cid} unsubscribed 30")["ok"]
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        items = [d.ask("outbox")["items"] for d in (desk_a, desk_b)]
+        if all(i and i[0][1] == "done" for i in items):
+            break
+        time.sleep(0.2)
+    assert all(i[0][1] == "done" for i in items), items
+    assert world.requests("PUT", f"/v3/contacts/{cid}") == 1  # sent once, by one desk
+    import psycopg
+
+    with psycopg.connect(world.owner_dsn()) as conn:
+        states = sorted(r[0] for r in conn.execute("SELECT state FROM ccdesk.outbox WHERE contact_id = %s", (cid,)))
+    assert states == ["done", "merged"]  # the other desk's action was merged into the one sent
+
+    # One journal: desk B exports the team's, desk A's rows included (who, why, who asked, when received).
+    out_file = b.home / "team-journal.csv"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        code, out = b.run_json("team", "journal", "--out", str(out_file))
+        assert code == 0, out
+        rows = [r for r in csv.DictReader(out_file.open(encoding="utf-8-sig")) if r["contact_id"] == cid]
+        if {r["desk"] for r in rows if r["outcome"] == "queued"} == {"Desk A", "Desk B"}:
+            break
+        time.sleep(1)
+    queued = [r for r in rows if r["outcome"] == "queued"]
+    assert {r["desk"] for r in queued} == {"Desk A", "Desk B"}, rows
+    assert all(r["reason"] == "asked at the front desk" and r["asked_by"] == "Contact"
+               and r["received_on"] == datetime.date.today().isoformat() for r in queued), queued
+
+
+def test_a_desk_cut_off_keeps_its_actions_and_hands_them_over(world: TeamWorld) -> None:
+    proxy = CuttableProxy(world.pg.port)
+    try:
+        _join(world, port=proxy.port)
+        a, b = world.desks
+        desk_a, desk_b = a.driver(), b.driver()
+        assert desk_a.ask("sync")["ok"]
+        assert desk_b.ask("sync")["from_team"]
+        sb = world.server.sandbox
+        cids = [c for c in sb.contact_ids(status="active")
+                if sb.contact_json(c)["email_address"].get("permission_to_send") != "unsubscribed"][:3]
+
+        proxy.cut()  # desk B loses the team database
+        world.server.sandbox.reset_request_counts()
+        for cid in cids:
+            assert desk_b.ask(f"unsubscribe {cid}")["queued"]
+        assert desk_a.ask(f"unsubscribe {cids[0]}")["queued"]  # the same opt-out, on the desk still connected
+        assert desk_a.ask(f"wait {cids[0]} unsubscribed 30")["ok"]
+        time.sleep(2)
+        items = desk_b.ask("outbox")["items"]
+        assert len(items) == 3 and all(state == "pending" for _, state, _ in items), items  # kept, not sent
+        assert not desk_b.ask("online")["online"]
+        assert sum(world.requests("PUT", f"/v3/contacts/{c}") for c in cids[1:]) == 0
+
+        proxy.restore()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            items = desk_b.ask("outbox")["items"]
+            if all(state == "done" for _, state, _ in items):
+                break
+            time.sleep(0.3)
+        assert all(state == "done" for _, state, _ in items), items
+        for cid in cids:
+            assert world.requests("PUT", f"/v3/contacts/{cid}") == 1, cid  # nothing sent twice
+            assert desk_a.ask(f"wait {cid} unsubscribed 20")["ok"]  # and every desk sees it
+        code, status = b.run_json("team", "status")
+        assert code == 0 and status["items_waiting"] == 0
+    finally:
+        proxy.close()
+
+
+def test_the_sync_is_taken_over_when_its_desk_goes_away(world: TeamWorld) -> None:
+    for desk in world.desks:
+        desk.env["CCDESK_TEAM_LEASE_S"] = "3"
+        desk.env["CCDESK_TEAM_FRESH_S"] = "0"
+    _join(world)
+    a, b = world.desks
+    desk_a = a.driver()
+    assert desk_a.ask("sync")["full_pull"]
+    desk_b = b.driver()
+    time.sleep(4)  # longer than the lease: desk A, alive, keeps renewing it
+    world.server.sandbox.reset_request_counts()
+    assert desk_b.ask("sync")["from_team"] and world.requests() == 0
+
+    desk_a.proc.kill()  # desk A goes away without a word
+    desk_a.proc.wait(10)
+    time.sleep(4)  # its lease lapses
+    world.server.sandbox.reset_request_counts()
+    took = desk_b.ask("sync")
+    assert took["ok"] and not took["from_team"] and not took["full_pull"], took  # continues from the team's bookmarks
+    assert world.requests("GET", "/v3/contacts") > 0 and took["contacts_read"] < 1200  # incremental, not a full read
+    code, status = b.run_json("team", "status")
+    assert code == 0 and [d["name"] for d in status["desks"] if d["syncing"]] == ["Desk B"]
+
+
+def test_actions_of_a_desk_that_went_away_are_sent_once_by_another(world: TeamWorld) -> None:
+    import psycopg
+
+    for desk in world.desks:
+        desk.env["CCDESK_TEAM_GONE_S"] = "3"
+    _join(world)
+    a, b = world.desks
+    desk_a = a.driver()
+    assert desk_a.ask("sync")["ok"]
+    desk_b = b.driver()
+    assert desk_b.ask("sync")["from_team"]
+    cid = next(c for c in world.server.sandbox.contact_ids(status="active")
+               if world.server.sandbox.contact_json(c)["email_address"].get("permission_to_send") != "unsubscribed")
+    assert desk_a.ask("pause")["ok"]  # desk A's sender stops (say its sign-in expired)...
+    assert desk_a.ask(f"unsubscribe {cid}")["queued"]  # ...so this waits, handed over to the team
+    deadline = time.monotonic() + 30
+    with psycopg.connect(world.owner_dsn(), autocommit=True) as conn:
+        while time.monotonic() < deadline and not conn.execute(
+                "SELECT 1 FROM ccdesk.outbox WHERE contact_id = %s", (cid,)).fetchone():
+            time.sleep(0.2)
+        desk_a.proc.kill()  # and then desk A goes away
+        desk_a.proc.wait(10)
+        assert desk_b.ask(f"wait {cid} unsubscribed 60")["ok"]  # desk B sent it for desk A
+        deadline = time.monotonic() + 20  # (its local copy changes a moment before the team outbox is told)
+        while True:
+            row = conn.execute("SELECT state, claimed_by, message FROM ccdesk.outbox WHERE contact_id = %s",
+                               (cid,)).fetchone()
+            if (row and row[0] == "done") or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+    assert row is not None and row[0] == "done" and "which was away" in row[2]
+    assert world.requests("PUT", f"/v3/contacts/{cid}") == 1
+
+    # Desk A comes back: its own copy of the action ends done, and nothing is sent again.
+    desk_a = a.driver()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        items = desk_a.ask("outbox")["items"]
+        if items and items[0][1] == "done":
+            break
+        time.sleep(0.3)
+    assert items[0][1] == "done", items
+    assert world.requests("PUT", f"/v3/contacts/{cid}") == 1

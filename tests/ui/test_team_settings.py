@@ -1,0 +1,47 @@
+"""Settings → Team: the address is saved without its password (which goes to the keyring), a wrong address keeps
+Save disabled with a sentence, and an address IT deployed is greyed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QDialogButtonBox
+
+from ccdesk.preferences import Preferences
+from ccdesk.ui.preferences_dialog import PreferencesDialog
+from ccdesk.ui.team_settings import team_status_text
+
+
+def test_address_without_password_and_password_for_the_keyring(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    dialog = PreferencesDialog(Preferences(client_id="key"), team_status="")
+    qtbot.addWidget(dialog)
+    dialog.team.dsn.setText("postgresql://desk:s3cret@db.example.org:5432/ccdesk?sslmode=verify-full")
+    dialog.accept()
+    result = dialog.result_preferences()
+    assert result is not None and "s3cret" not in result.team_dsn
+    assert "sslmode=verify-full" in result.team_dsn and "host=db.example.org" in result.team_dsn
+    assert dialog.team_password == "s3cret"
+
+
+def test_a_wrong_address_keeps_save_disabled(qtbot) -> None:  # type: ignore[no-untyped-def]
+    dialog = PreferencesDialog(Preferences(client_id="key"))
+    qtbot.addWidget(dialog)
+    save = dialog.buttons.button(QDialogButtonBox.StandardButton.Save)
+    dialog.team.dsn.setText("host=db port=notanumber =")
+    assert not save.isEnabled() and "not a PostgreSQL address" in dialog.team.problem.text()
+    dialog.team.dsn.setText("")
+    assert save.isEnabled()  # empty: no team
+    dialog.accept()
+    result = dialog.result_preferences()
+    assert result is not None and result.team_dsn == ""
+
+
+def test_it_deployed_team_is_greyed(qtbot) -> None:  # type: ignore[no-untyped-def]
+    prefs = Preferences(client_id="key", team_dsn="host=db dbname=ccdesk", locked=frozenset({"team_dsn"}))
+    dialog = PreferencesDialog(prefs, team_status=team_status_text(True, "", True, "Front desk"))
+    qtbot.addWidget(dialog)
+    assert not dialog.team.dsn.isEnabled() and "organisation" in dialog.team.dsn.toolTip()
+    assert "reads Constant Contact for the team" in dialog.team.status.text()
+    dialog.accept()
+    result = dialog.result_preferences()
+    assert result is not None and result.team_dsn == "host=db dbname=ccdesk"
