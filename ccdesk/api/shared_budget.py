@@ -98,6 +98,27 @@ class _Shared:
     rowid: int
 
 
+
+def pace_now(row: tuple[float, float, float] | None, full_rate: float, now: float) -> tuple[float, float, float]:
+    """(rate now, when it was last reduced, paused until) from a stored pace row: a halved rate grows back by
+    RECOVERY_PER_S a second up to the full rate. The desk's file and the team's table keep the same row."""
+    if row is None:
+        return full_rate, 0.0, 0.0
+    rate, reduced_at, paused_until = row
+    return min(full_rate, rate + max(0.0, now - reduced_at) * RECOVERY_PER_S), reduced_at, paused_until
+
+
+def slot_windows(base_window: float, full_rate: float, rate: float) -> tuple[float, float]:
+    """(the window `limit` sends fit in at the current rate, the longest window any rate can need)."""
+    return base_window * full_rate / rate, base_window * full_rate / MIN_RATE
+
+
+def wait_for_slot(recent: list[float], limit: int, window: float, now: float) -> float:
+    """0 if a send may go now, given the sorted send times of the last `window` seconds; else how long to wait."""
+    if len(recent) < limit:
+        return 0.0
+    return max(0.001, recent[len(recent) - limit] + window - now)
+
 class SharedBudget(RateLimiter):
     """A RateLimiter whose sliding window, pauses and daily count live in the desk's budget file.
 
@@ -164,23 +185,19 @@ class SharedBudget(RateLimiter):
         """(current rate, when it was last reduced, paused until) for our key."""
         row = conn.execute("SELECT rate, reduced_at, paused_until FROM pace WHERE key = ?",
                            (self.api_key,)).fetchone()
-        if row is None:
-            return self.rate, 0.0, 0.0
-        rate, reduced_at, paused_until = row
-        return min(self.rate, rate + max(0.0, now - reduced_at) * RECOVERY_PER_S), reduced_at, paused_until
+        return pace_now(row, self.rate, now)
 
     def _take(self, conn: sqlite3.Connection, now: float) -> tuple[float, int | None]:
         """Take a slot: (0, its row id), or (how long to wait before asking again, None)."""
         rate, _, paused_until = self._pace(conn, now)
         if paused_until > now:
             return paused_until - now, None
-        window = self.window * self.rate / rate
-        longest = self.window * self.rate / MIN_RATE
+        window, longest = slot_windows(self.window, self.rate, rate)
         conn.execute("DELETE FROM sends WHERE key = ? AND (at <= ? OR at > ?)", (self.api_key, now - longest, now + 1))
         recent = [at for (at,) in conn.execute(
             "SELECT at FROM sends WHERE key = ? AND at > ? ORDER BY at", (self.api_key, now - window))]
-        if len(recent) >= self._limit:
-            return max(0.001, recent[len(recent) - self._limit] + window - now), None
+        if wait := wait_for_slot(recent, self._limit, window, now):
+            return wait, None
         rowid = conn.execute("INSERT INTO sends (key, at) VALUES (?, ?)", (self.api_key, now)).lastrowid
         conn.execute("INSERT INTO days (key, day, used) VALUES (?, ?, 1) "
                      "ON CONFLICT (key, day) DO UPDATE SET used = used + 1", (self.api_key, _utc_day(now)))

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import psycopg
 
 from ccdesk.api.ratelimit import PAUSE_AFTER_429_S, RateLimiter
-from ccdesk.api.shared_budget import MIN_RATE, RECOVERY_PER_S, SharedBudget
+from ccdesk.api.shared_budget import MIN_RATE, SharedBudget, pace_now, slot_windows, wait_for_slot
 
 from . import dsn as _dsn
 from .errors import TeamUnreachable
@@ -82,23 +82,19 @@ class TeamBudget(RateLimiter):
     def _pace(self, conn: psycopg.Connection[Any], now: float) -> tuple[float, float, float]:
         row = conn.execute("SELECT rate, reduced_at, paused_until FROM ccdesk.budget_pace WHERE key = %s",
                            (self.api_key,)).fetchone()
-        if row is None:
-            return self.rate, 0.0, 0.0
-        rate, reduced_at, paused_until = row
-        return min(self.rate, rate + max(0.0, now - reduced_at) * RECOVERY_PER_S), reduced_at, paused_until
+        return pace_now(row, self.rate, now)
 
     def _take(self, conn: psycopg.Connection[Any], now: float) -> tuple[float, int | None]:
         rate, _, paused_until = self._pace(conn, now)
         if paused_until > now:
             return paused_until - now, None
-        window = self.window * self.rate / rate
-        longest = self.window * self.rate / MIN_RATE
+        window, longest = slot_windows(self.window, self.rate, rate)
         conn.execute("DELETE FROM ccdesk.budget_sends WHERE key = %s AND (at <= %s OR at > %s)",
                      (self.api_key, now - longest, now + 1))
         recent = [at for (at,) in conn.execute("SELECT at FROM ccdesk.budget_sends WHERE key = %s AND at > %s "
                                                "ORDER BY at", (self.api_key, now - window))]
-        if len(recent) >= self._limit:
-            return max(0.001, recent[len(recent) - self._limit] + window - now), None
+        if wait := wait_for_slot(recent, self._limit, window, now):
+            return wait, None
         row = conn.execute("INSERT INTO ccdesk.budget_sends (key, at) VALUES (%s, %s) RETURNING id",
                            (self.api_key, now)).fetchone()
         conn.execute("INSERT INTO ccdesk.budget_days (key, day, used) VALUES (%s, (to_timestamp(%s) AT TIME ZONE "

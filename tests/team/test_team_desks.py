@@ -28,8 +28,11 @@ def world(tmp_path: Path, pg: PgServer) -> TeamWorld:  # type: ignore[misc]
         raise
 
 
-def _join(world: TeamWorld, port: int | None = None) -> None:
+def _join(world: TeamWorld, port: int | None = None, **env: str) -> None:
+    """Both desks join the team (desk B through `port` if given), each with `env` in its environment."""
     a, b = world.desks
+    for desk in world.desks:
+        desk.env.update(env)
     code, out = a.run_json("team", "init", world.owner_dsn())
     assert code == 0 and out["schema_version"] >= 1, out
     for desk, user in ((a, "desk_a"), (b, "desk_b")):
@@ -155,10 +158,7 @@ def test_a_desk_cut_off_keeps_its_actions_and_hands_them_over(world: TeamWorld) 
 
 
 def test_the_sync_is_taken_over_when_its_desk_goes_away(world: TeamWorld) -> None:
-    for desk in world.desks:
-        desk.env["CCDESK_TEAM_LEASE_S"] = "3"
-        desk.env["CCDESK_TEAM_FRESH_S"] = "0"
-    _join(world)
+    _join(world, CCDESK_TEAM_LEASE_S="3", CCDESK_TEAM_FRESH_S="0")
     a, b = world.desks
     desk_a = a.driver()
     assert desk_a.ask("sync")["full_pull"]
@@ -181,9 +181,7 @@ def test_the_sync_is_taken_over_when_its_desk_goes_away(world: TeamWorld) -> Non
 def test_actions_of_a_desk_that_went_away_are_sent_once_by_another(world: TeamWorld) -> None:
     import psycopg
 
-    for desk in world.desks:
-        desk.env["CCDESK_TEAM_GONE_S"] = "3"
-    _join(world)
+    _join(world, CCDESK_TEAM_GONE_S="3")
     a, b = world.desks
     desk_a = a.driver()
     assert desk_a.ask("sync")["ok"]
