@@ -21,8 +21,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ccdesk.store import bench as store_bench
 from ccdesk.store.database import DeskDatabase
+from tests.benchmarks import store_fill as store_bench
 from tests.team.pgserver import PgServer, postgres_server
 from tests.team.proxy import CuttableProxy
 from tests.team.teamworld import TeamWorld, team_world
