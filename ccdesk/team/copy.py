@@ -26,12 +26,18 @@ def version_of(raw: Mapping[str, Any]) -> str:
     return max(stamps, default="")
 
 
+PUBLISH_LOCK = 0x63636473_6571  # pg_advisory_xact_lock key ("ccdseq") serialising the numbering of changes
+
 def publish_contacts(conn: psycopg.Connection[Any], raws: Iterable[Mapping[str, Any]], fetched_at: datetime,
                      desk_id: str) -> int:
     """Write contacts into the team copy (caller's transaction); returns how many changed. NOTIFY on commit."""
     rows = [(str(r["contact_id"]), version_of(r), Jsonb(dict(r)), fetched_at, desk_id) for r in raws]
     if not rows:
         return 0
+    # Readers follow `seq > bookmark`, so a change must never commit below a number already visible. Numbers
+    # are taken only under this lock, held until the transaction ends: committed changes are always a prefix
+    # of the sequence, and a page still being written cannot be overtaken by a later, smaller transaction.
+    conn.execute("SELECT pg_advisory_xact_lock(%s)", (PUBLISH_LOCK,))
     with conn.cursor() as cur:
         cur.executemany(
             "INSERT INTO ccdesk.contacts AS c (contact_id, seq, version, raw, fetched_at, written_by) "

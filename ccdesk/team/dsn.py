@@ -73,6 +73,9 @@ def _password(dsn: str) -> str | None:
         return None
 
 
+KEEPALIVE = {"keepalives": "1", "keepalives_idle": "20", "keepalives_interval": "10", "keepalives_count": "3",
+             "tcp_user_timeout": "60000"}  # libpq names; tcp_user_timeout is in milliseconds
+
 def conninfo(dsn: str) -> str:
     """The full connection string: the saved DSN, the keyring's password (unless the DSN has one; libpq still
     reads ~/.pgpass and PGPASSWORD when neither does) and a connect timeout."""
@@ -80,6 +83,10 @@ def conninfo(dsn: str) -> str:
     if "password" not in params and (password := _password(dsn)):
         params["password"] = password
     params.setdefault("connect_timeout", CONNECT_TIMEOUT_S)
+    # A link that dies mid-query (VPN, Wi-Fi) must fail in about a minute, not after the OS's ~15-minute TCP
+    # timeout: the replica exchange runs on the store's thread and would hold the desk's searches meanwhile.
+    for name, value in KEEPALIVE.items():
+        params.setdefault(name, value)
     params.setdefault("application_name", "ccdesk")
     return make_conninfo("", **params)
 

@@ -76,3 +76,36 @@ def test_bookmarks_follow_the_team(pg: PgServer, team_dsn: str, tmp_path: Path) 
             s.close()
         ca.close()
         cb.close()
+
+
+def test_a_reader_never_skips_a_change_committed_after_a_later_one(pg: PgServer, team_dsn: str) -> None:
+    """A page still being published holds lower numbers than a change another desk commits meanwhile: a reader
+    that followed `seq > bookmark` past that change would never see the page. Numbering under one lock keeps the
+    committed changes a prefix, so the bookmark reader gets every change."""
+    import threading
+    from datetime import UTC, datetime
+
+    from ccdesk.team import copy
+
+    now = datetime.now(UTC)
+    slow, quick, reader = (_desk_conn(pg, team_dsn, u) for u in ("desk_a", "desk_b", "desk_a"))
+    try:
+        slow.autocommit = False
+        copy.publish_contacts(slow, [make_contact(n) for n in range(1, 4)], now, "A")  # not committed yet
+
+        def quick_desk() -> None:
+            copy.publish_contacts(quick, [make_contact(9)], now, "B")  # autocommit: commits at once
+
+        t = threading.Thread(target=quick_desk)
+        t.start()
+        t.join(1.0)
+        first = copy.changes_since(reader, 0, 100)  # what a desk catching up sees now
+        bookmark = max((seq for seq, _, _ in first), default=0)
+        slow.commit()
+        t.join(10)
+        then = copy.changes_since(reader, bookmark, 100)  # its next catch-up, from its bookmark
+        seen = {raw["contact_id"] for _, raw, _ in first + then if raw}
+        assert seen == {cid(n) for n in (1, 2, 3, 9)}, f"bookmark {bookmark}: a change committed below it was skipped"
+    finally:
+        for c in (slow, quick, reader):
+            c.close()
