@@ -137,6 +137,7 @@ def claim_orphan(conn: psycopg.Connection[Any], desk_id: str, gone_after_s: floa
             "SELECT o.action_id, o.desk_id, o.kind, o.contact_id, o.payload, o.created_by, o.created_at, "
             "o.dedupe_key FROM ccdesk.outbox o JOIN ccdesk.desks d ON d.desk_id = o.desk_id "
             "WHERE o.state = 'pending' AND o.desk_id <> %s AND d.last_seen < now() - make_interval(secs => %s) "
+            "AND d.left_at IS NULL "  # a desk that left sends its own actions alone: taking them would send twice
             "ORDER BY o.created_at LIMIT 1 FOR UPDATE OF o SKIP LOCKED", (desk_id, gone_after_s)).fetchone()
         if row is None:
             return None

@@ -131,3 +131,15 @@ def test_an_orphan_whose_twin_was_sent_is_merged(pg: PgServer, team_dsn: str) ->
         ob.finish(b, "B", 9, "done", "Unsubscribed")
         merged = ob.claim_orphan(b, "B", 60)
         assert isinstance(merged, ob.Claim) and merged.verdict == ob.MERGED
+
+
+def test_the_actions_of_a_desk_that_left_the_team_are_not_taken_over(pg: PgServer, team_dsn: str) -> None:
+    """After `ccdesk team leave` the desk sends what it queued itself, as a desk alone: another desk taking
+    those actions over when the leaver stops being seen would send them a second time."""
+    now = datetime.now(UTC)
+    a, b = (_desk(pg, team_dsn, u) for u in ("desk_a", "desk_b"))
+    with a, b:
+        ob.hand_over(a, "A", [(7, "unsubscribe", "c-7", {"reason": "r"}, "ann", now)])
+        _gone(a, "A")
+        desks.leave(a, "A")
+        assert ob.claim_orphan(b, "B", 60) is None
