@@ -119,6 +119,22 @@ def wait_for_slot(recent: list[float], limit: int, window: float, now: float) ->
         return 0.0
     return max(0.001, recent[len(recent) - limit] + window - now)
 
+
+async def wait_for_shared_slot(limiter: RateLimiter, take: Callable[[], Awaitable[tuple[float, int | None] | None]]
+                               ) -> tuple[float, int | None]:
+    """Ask `take` for a slot in a shared table until it gives one: (seconds waited, its row id), or (seconds
+    waited, None) when the table is out of reach and the caller falls back to a budget of its own."""
+    waited = 0.0
+    async with limiter._lock:
+        while (taken := await take()) is not None:
+            delay, rowid = taken
+            if rowid is not None:
+                limiter.waited_s += waited
+                return waited, rowid
+            waited += delay
+            await limiter._sleep(delay)
+    return waited, None
+
 class SharedBudget(RateLimiter):
     """A RateLimiter whose sliding window, pauses and daily count live in the desk's budget file.
 
@@ -206,18 +222,13 @@ class SharedBudget(RateLimiter):
     async def _take_slot(self) -> tuple[float, object]:
         if self.rate <= 0:
             return 0.0, None
-        waited = 0.0
-        async with self._lock:
-            while True:
-                taken = self._write(self._take)
-                if taken is None:  # the file is unusable: this process's own window from now on
-                    break
-                delay, rowid = taken
-                if rowid is not None:
-                    self.waited_s += waited
-                    return waited, _Shared(rowid)
-                waited += delay
-                await self._sleep(delay)
+
+        async def take() -> tuple[float, int | None] | None:  # None: the file is unusable, our own window now
+            return self._write(self._take)
+
+        waited, rowid = await wait_for_shared_slot(self, take)
+        if rowid is not None:
+            return waited, _Shared(rowid)
         own_wait, handle = await super()._take_slot()
         return waited + own_wait, handle
 

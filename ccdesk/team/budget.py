@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import psycopg
 
 from ccdesk.api.ratelimit import PAUSE_AFTER_429_S, RateLimiter
-from ccdesk.api.shared_budget import MIN_RATE, SharedBudget, pace_now, slot_windows, wait_for_slot
+from ccdesk.api.shared_budget import MIN_RATE, SharedBudget, pace_now, slot_windows, wait_for_shared_slot, wait_for_slot
 
 from . import dsn as _dsn
 from .errors import TeamUnreachable
@@ -105,19 +105,14 @@ class TeamBudget(RateLimiter):
     async def _take_slot(self) -> tuple[float, object]:
         if self.rate <= 0:
             return 0.0, None
-        waited = 0.0
-        async with self._lock:
-            while True:
-                taken = await asyncio.to_thread(self._run, self._take)
-                if taken is None:  # no database: the desk's own budget for now
-                    break
-                delay, rowid = taken
-                if rowid is not None:
-                    self.waited_s += waited
-                    self.requests_here += 1
-                    return waited, ("team", rowid)
-                waited += delay
-                await self._sleep(delay)
+
+        async def take() -> tuple[float, int | None] | None:  # None: no database, the desk's own budget for now
+            return await asyncio.to_thread(self._run, self._take)
+
+        waited, rowid = await wait_for_shared_slot(self, take)
+        if rowid is not None:
+            self.requests_here += 1
+            return waited, ("team", rowid)
         own_wait, handle = await self._fallback._take_slot()
         return waited + own_wait, ("desk", handle)
 
