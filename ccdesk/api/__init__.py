@@ -9,6 +9,7 @@ from .errors import (
     NetworkError,
     NotFound,
     QuotaExceeded,
+    ReadTooOld,
     ServerError,
     SignInRequired,
     Throttled,
@@ -23,6 +24,6 @@ from .tokens import StaticTokenProvider, TokenProvider
 __all__ = [
     "DEFAULT_BASE_URL", "Activity", "ApiError", "CCClient", "ClientStats", "Conflict", "Contact", "ContactCounts",
     "ContactList", "ContactPage", "EmailAddress", "Forbidden", "MalformedResponse", "NetworkError", "NotFound",
-    "QuotaExceeded", "RateLimiter", "RetryPolicy", "ServerError", "SignInRequired", "StaticTokenProvider",
+    "QuotaExceeded", "RateLimiter", "ReadTooOld", "RetryPolicy", "ServerError", "SignInRequired", "StaticTokenProvider",
     "Throttled", "TokenProvider", "Unauthorized", "ValidationError", "build_put_body",
 ]

@@ -19,6 +19,7 @@ from .errors import (
     ApiError,
     MalformedResponse,
     NetworkError,
+    ReadTooOld,
     SignInRequired,
     Throttled,
     Unauthorized,
@@ -110,9 +111,12 @@ class CCClient(ContactWrites):
         return f"{self.base_url}/{path_or_href}"
 
     async def _send(self, method: str, url: str, *, params: dict[str, Any] | None = None,
-                    body: Any = None, parse: bool = True, idempotent: bool | None = None) -> Any:
+                    body: Any = None, parse: bool = True, idempotent: bool | None = None,
+                    still_valid: Callable[[], bool] | None = None) -> Any:
         """One logical request: rate limit, bearer token, one refresh on 401, retries by policy
-        (`idempotent=False` retries only what the service refused before acting, e.g. a PUT that sends email)."""
+        (`idempotent=False` retries only what the service refused before acting, e.g. a PUT that sends email).
+        `still_valid` is asked once the slot is granted, before each attempt goes out: False raises `ReadTooOld`
+        (a body built from a read that has aged past its window while waiting for the slot or a retry)."""
         attempt = 0
         refreshed = 0
         idempotent = method in IDEMPOTENT if idempotent is None else idempotent
@@ -124,6 +128,8 @@ class CCClient(ContactWrites):
             error: ApiError
             try:
                 async with self.rate_limiter.slot():  # the desk's shared budget; the slot is dated from the answer
+                    if still_valid is not None and not still_valid():
+                        raise ReadTooOld()
                     self.stats.requests += 1
                     response = await self._http.request(
                         method, target, params=params, json=body,
@@ -235,8 +241,9 @@ class CCClient(ContactWrites):
         """POST /contacts (409 Conflict when the address is already in the account, deleted ones included)."""
         return _contact(await self._send("POST", "contacts", body=body))
 
-    async def put_contact(self, contact_id: str, body: JSON) -> Contact:
-        data = await self._send("PUT", f"contacts/{contact_id}", body=body)
+    async def put_contact(self, contact_id: str, body: JSON, *, still_valid: Callable[[], bool] | None = None
+                          ) -> Contact:
+        data = await self._send("PUT", f"contacts/{contact_id}", body=body, still_valid=still_valid)
         return _contact(data)
 
     async def contact_counts(self, include_new_subscriber: bool = False) -> ContactCounts:

@@ -35,7 +35,8 @@ class ContactWrites:
         async def _send(self, method: str, url: str, *, params: dict[str, Any] | None = None, body: Any = None,
                         parse: bool = True, idempotent: bool | None = None) -> Any: ...
         async def get_contact(self, contact_id: str, include: Sequence[str] = ...) -> Contact: ...
-        async def put_contact(self, contact_id: str, body: JSON) -> Contact: ...
+        async def put_contact(self, contact_id: str, body: JSON, *, still_valid: Callable[[], bool] | None = ...
+                              ) -> Contact: ...
         async def remove_list_memberships(self, contact_ids: Sequence[str], list_ids: Sequence[str]) -> Activity: ...
         async def wait_for_activity(self, activity: Activity, *, poll_s: float = ..., max_poll_s: float = ...,
                                     timeout_s: float = ...,
@@ -53,9 +54,11 @@ class ContactWrites:
         check_reason(reason)
         return await self.unsubscribe_as_read(await self.get_contact(contact_id, include=()), reason, source)
 
-    async def unsubscribe_as_read(self, contact: Contact, reason: str | None, source: UpdateSource) -> Contact:
+    async def unsubscribe_as_read(self, contact: Contact, reason: str | None, source: UpdateSource, *,
+                                  still_valid: Callable[[], bool] | None = None) -> Contact:
         """`unsubscribe` for a contact already read (a bulk run builds it from a freshly synced cache): one
-        PUT, or none when there is nothing to do. The PUT carries the core fields as `contact` has them."""
+        PUT, or none when there is nothing to do. The PUT carries the core fields as `contact` has them;
+        `still_valid` (see `_send`) refuses to send it once that read is too old."""
         check_reason(reason)
         contact_id = contact.contact_id
         email = contact.email_address
@@ -66,7 +69,7 @@ class ContactWrites:
         # opt_out_reason is sent as null when there is none (the guide's wording: "may be null").
         changes: JSON = {"permission_to_send": "unsubscribed", "opt_out_reason": reason or None}
         body = build_put_body(contact, source, email_changes=changes, sub_resources=False)
-        return await self.put_contact(contact_id, body)
+        return await self.put_contact(contact_id, body, still_valid=still_valid)
 
     async def remove_from_lists(self, contact_ids: str | Sequence[str], list_ids: Iterable[str],
                                 **wait: Any) -> Activity:

@@ -168,3 +168,8 @@ def _error_for(response: httpx.Response) -> ApiError:
                            status=status, error_key=key)
     return ApiError(f"Unexpected answer from Constant Contact ({status}){detail}", status=status,
                     error_key=key)
+
+
+class ReadTooOld(Exception):
+    """A request built from an earlier read would have gone out after that read's window (its rate-limit slot
+    came too late). Raised before anything is sent: the caller reads again and rebuilds the request."""

@@ -6,7 +6,9 @@ before each batch of at most `BATCH` contacts, one incremental read (`status=all
 500: one request covers up to 500 changed contacts) stores every contact changed since the previous read, and
 the batch's PUTs are built from the cache. **The window** between that read and a PUT built from it is at most
 `WINDOW_S` seconds: `BATCH` PUTs at the API's 4 requests/s take about 6 s, and a read older than `WINDOW_S`
-(a slow network, retries, other processes sharing the budget) is repeated before the next PUT.
+(a slow network, retries, other processes sharing the budget) is repeated before the next PUT. The bound is
+checked again when the PUT's rate-limit slot is granted, before each attempt goes out: a PUT whose slot (or
+retry) comes later is not sent but rebuilt from a new read.
 
 A contact changed by someone else inside the window: an edit to a core field (name, company...) made after the
 read and before the PUT is replaced by the values read, like any read-modify-write without a conditional PUT
@@ -39,7 +41,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from ccdesk.api import ApiError, CCClient, Contact
+from ccdesk.api import ApiError, CCClient, Contact, ReadTooOld
 from ccdesk.api.models import UpdateSource
 from ccdesk.store.database import DeskDatabase
 
@@ -51,7 +53,8 @@ log = logging.getLogger(__name__)
 
 BATCH = 25  # contacts per incremental read: 1 + 1/25 = 1.04 requests per contact
 BULK_REQUESTS_PER_CONTACT = 1 + 1 / BATCH  # what sending a bulk unsubscribe costs, read included
-WINDOW_S = 8.0  # the longest a PUT is built from a read
+WINDOW_S = 8.0  # the longest a PUT is built from a read: checked when its rate-limit slot is granted
+STALE_TRIES = 3  # reads for one PUT whose slot keeps coming too late; then it is read first (GET+PUT)
 MARGIN = timedelta(seconds=2)  # below the newest updated_at seen (second-resolution filters, writes in flight)
 PAGE_SIZE = 500
 RESTORE_S = 600.0  # how long after its PUT an unsubscribe undone by a stale write is sent again
@@ -70,6 +73,7 @@ class FreshStats:
     puts: int = 0  # PUTs built from the cache
     read_first: int = 0  # contacts sent with a GET first (no usable cache)
     changed_in_window: int = 0
+    too_old: int = 0  # PUTs rebuilt because their slot came after the window
     restored: int = 0  # unsubscribes a stale write by another client undid, sent again
 
 
@@ -92,15 +96,29 @@ class FreshCache:
     async def unsubscribe(self, contact_id: str, reason: str | None, source: UpdateSource) -> tuple[Contact, str]:
         """Unsubscribe one contact of a bulk run. Returns the contact as the service has it now and, when it
         was changed by someone else inside the window, a message that says so (else "")."""
-        if not await self._fresh():
-            self.stats.read_first += 1
-            return await self._client.unsubscribe(contact_id, reason, source), ""
-        row = await self._db.call(lambda s: s.get_contact(contact_id))
-        if row is None or not row.raw:
-            self.stats.read_first += 1
-            return await self._client.unsubscribe(contact_id, reason, source), ""
-        read = Contact(row.raw)
-        answer = await self._client.unsubscribe_as_read(read, reason, source)
+        for _attempt in range(STALE_TRIES):
+            if not await self._fresh():
+                break
+            row = await self._db.call(lambda s: s.get_contact(contact_id))
+            if row is None or not row.raw:
+                break
+            read = Contact(row.raw)
+            try:
+                answer = await self._client.unsubscribe_as_read(read, reason, source, still_valid=self._in_window)
+            except ReadTooOld:  # the slot (or a retry) came after the window: read again, rebuild, then send
+                self.stats.too_old += 1
+                self._left = 0
+                continue
+            return self._sent_as_read(contact_id, reason, source, read, answer)
+        self.stats.read_first += 1
+        return await self._client.unsubscribe(contact_id, reason, source), ""
+
+    def _in_window(self) -> bool:
+        """Asked when the PUT's rate-limit slot is granted: is the read it was built from still young enough?"""
+        return self._read_at is not None and self._monotonic() - self._read_at <= self.window_s
+
+    def _sent_as_read(self, contact_id: str, reason: str | None, source: UpdateSource, read: Contact,
+                      answer: Contact) -> tuple[Contact, str]:
         if answer is read:
             return answer, ""  # nothing sent (already unsubscribed)
         self.stats.puts += 1

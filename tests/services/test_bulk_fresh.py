@@ -5,12 +5,14 @@ inside it is reported, and the sandbox sees at most 1.05 requests per unsubscrib
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
 import pytest
 
+from ccdesk.api import ReadTooOld
 from ccdesk.sandbox.server import SandboxServer
 from ccdesk.services import fresh_cache
 from ccdesk.services.desk import Desk
@@ -133,6 +135,52 @@ async def test_a_read_older_than_the_window_is_repeated(desk: Desk, server: Sand
     desk.worker.item_finished.connect(tick)
     await desk.worker.drain()
     assert desk.worker.fresh.stats.reads == 2 and desk.worker.fresh.stats.puts == 4
+
+
+async def test_a_put_whose_slot_comes_after_the_window_is_rebuilt_from_a_new_read(
+        desk: Desk, server: SandboxServer) -> None:
+    """The bound holds when the PUT goes out, not only when it is built: a rate-limit slot that comes late
+    (a budget shared with other processes, a retry) must not send a PUT built from a read older than the window."""
+    await desk.sync.run()
+    now = [0.0]
+    desk.worker.fresh = fresh_cache.FreshCache(desk.db, desk.client, window_s=8.0, monotonic=lambda: now[0])
+    ids = _mailable(server, 5)
+    await desk.actions.unsubscribe(ids, "x", "Account", bulk=True)
+    sb = server.sandbox
+    sb.reset_request_counts()
+    limiter = desk.client.rate_limiter
+    real_slot = limiter.slot
+    granted: list[float] = []  # the (simulated) time each slot was granted, in request order
+
+    @contextlib.asynccontextmanager
+    async def slow_slot() -> AsyncIterator[float]:
+        async with real_slot() as waited:
+            now[0] += 3.0  # each slot is granted 3 s after it was asked for
+            granted.append(now[0])
+            try:
+                yield waited
+            except ReadTooOld:  # nothing went out on this slot
+                granted.pop()
+                raise
+
+    limiter.slot = slow_slot  # type: ignore[method-assign]
+    await desk.worker.drain()
+
+    log = list(sb.request_log)
+    assert len(granted) == len(log) > 0
+    sent = [(t, m, p) for t, (m, p, _q) in zip(granted, log, strict=True)]
+    read_at: float | None = None
+    puts = 0
+    for t, method, path in sent:
+        if method == "GET" and path.rstrip("/").endswith("/contacts"):
+            read_at = t - 3.0  # the read's window starts before its own slot
+        elif method == "PUT":
+            puts += 1
+            assert read_at is not None and t - read_at <= 8.0, f"a PUT went out {t - read_at:.0f} s after its read"
+    assert puts == 5
+    assert desk.worker.fresh.stats.too_old >= 1
+    for cid in ids:
+        assert sb.contact_json(cid)["email_address"]["permission_to_send"] == "unsubscribed"
 
 
 @pytest.mark.parametrize("server", [True, False], indirect=True, ids=["account-may-readd", "account-optout-final"])
