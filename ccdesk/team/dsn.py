@@ -18,6 +18,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from .errors import TeamError, TeamUnreachable
+from .redact import remember
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +28,11 @@ CONNECT_TIMEOUT_S = "5"
 
 def parse(dsn: str) -> dict[str, Any]:
     """The DSN's parameters; TeamError with a plain message when it is not a DSN."""
+    remember(dsn)  # before libpq may quote it back in an error
     try:
         params = conninfo_to_dict(dsn.strip())
     except psycopg.ProgrammingError as exc:
-        raise TeamError(f"This is not a PostgreSQL address ({exc}). Write it like "
+        raise TeamError(f"This is not a PostgreSQL address ({str(exc).strip()}). Write it like "
                         "postgresql://USER@HOST:5432/DATABASE?sslmode=require") from None
     if not params.get("dbname") and not params.get("host"):
         raise TeamError("The address names no database server. Write it like "
@@ -67,7 +69,9 @@ def forget_password(dsn: str) -> None:
 
 def _password(dsn: str) -> str | None:
     try:
-        return keyring.get_password(KEYRING_SERVICE, keyring_user(dsn))
+        password = keyring.get_password(KEYRING_SERVICE, keyring_user(dsn))
+        remember(password=password)
+        return password
     except keyring.errors.KeyringError as exc:
         log.info("no team database password from the keyring (%s); libpq's own sources apply", type(exc).__name__)
         return None
