@@ -100,11 +100,11 @@ def test_a_reader_never_skips_a_change_committed_after_a_later_one(pg: PgServer,
         t.start()
         t.join(1.0)
         first = copy.changes_since(reader, 0, 100)  # what a desk catching up sees now
-        bookmark = max((seq for seq, _, _ in first), default=0)
+        bookmark = max((seq for seq, *_ in first), default=0)
         slow.commit()
         t.join(10)
         then = copy.changes_since(reader, bookmark, 100)  # its next catch-up, from its bookmark
-        seen = {raw["contact_id"] for _, raw, _ in first + then if raw}
+        seen = {raw["contact_id"] for _, raw, *_ in first + then if raw}
         assert seen == {cid(n) for n in (1, 2, 3, 9)}, f"bookmark {bookmark}: a change committed below it was skipped"
     finally:
         for c in (slow, quick, reader):
