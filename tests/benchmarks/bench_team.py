@@ -157,11 +157,18 @@ def bench_replica_search(pg: PgServer, n: int, workdir: Path, n_queries: int = 2
             t0 = time.perf_counter()
             replica.catch_up(store, conn, replica.Exchanged(), "replica")
             rate = n / (time.perf_counter() - t0)
-    times = window_search_ms(path, typed_queries(n_queries))
+    # The same contacts in a store filled as a single desk's is, searched in the same run (the machine's load
+    # moves these figures more than anything else): the replica against the store it should match.
+    with DeskDatabase(workdir / "single-desk.sqlite3") as single:
+        store_bench.fill(single, n)
+    typed = typed_queries(n_queries)
+    replica_ms, single_ms = window_search_ms(path, typed), window_search_ms(workdir / "single-desk.sqlite3", typed)
     load = os.getloadavg()[0]
-    return [("team_search_p95_ms_1m", percentile(times, 0.95), "ms", "<= 20",
+    return [("team_search_p95_ms_1m", percentile(replica_ms, 0.95), "ms", "<= 20",
              f"replica of {n:,} contacts filled by catch-up from PostgreSQL; {n_queries} keystrokes as "
-             f"search_p95_ms_* (p50 {statistics.median(times):.1f} ms; load {load:.1f})"),
+             f"search_p95_ms_* (p50 {statistics.median(replica_ms):.1f} ms; load {load:.1f})"),
+            ("team_search_p95_ms_single_desk_same_run", percentile(single_ms, 0.95), "ms", "",
+             f"the same {n:,} contacts in a store filled as a single desk's, same keystrokes, same run"),
             ("team_catch_up_contacts_per_s", rate, "contacts/s", "", f"{n:,} contacts from the team copy")]
 
 
