@@ -52,11 +52,31 @@ def time_keystroke(fn: Callable[[str], object], typed: list[str]) -> list[float]
 
 def window_search_ms(path: Path, typed: list[str]) -> list[float]:
     """Per keystroke on the store at `path`, through DeskReads as the window reads it."""
-    writer = DatabaseThread(path)
-    reads = DeskReads(writer, path)
+    return window_search_ms_side_by_side([path], typed)[0]
+
+
+def window_search_ms_side_by_side(paths: list[Path], typed: list[str]) -> list[list[float]]:
+    """window_search_ms for several stores, keystroke by keystroke in turn, so a change in the machine's load
+    weighs on each store alike (two stores measured one after the other differ by more than their speeds)."""
+    opened = [(DatabaseThread(p), p) for p in paths]
+    readers = [DeskReads(writer, p) for writer, p in opened]
     try:
-        return time_keystroke(lambda q: (reads.search(ContactQuery(q), 0, 200),
-                                         reads.count(ContactQuery(q), COUNT_CAP)), typed)
+        def keystroke(reads: DeskReads, q: str) -> None:
+            reads.search(ContactQuery(q), 0, 200)
+            reads.count(ContactQuery(q), COUNT_CAP)
+
+        for q in typed[:10]:  # warm each store's page cache and search ranks
+            for reads in readers:
+                keystroke(reads, q)
+        times: list[list[float]] = [[] for _ in readers]
+        for q in typed:
+            for reads, out in zip(readers, times, strict=True):
+                t0 = time.perf_counter()
+                keystroke(reads, q)
+                out.append((time.perf_counter() - t0) * 1000)
+        return times
     finally:
-        reads.close()
-        writer.close()
+        for reads in readers:
+            reads.close()
+        for writer, _ in opened:
+            writer.close()
