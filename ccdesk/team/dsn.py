@@ -102,12 +102,21 @@ def describe(dsn: str) -> str:
     return f"{p.get('user', '')}@{where}" if p.get("user") else where
 
 
+def failure(exc: Exception) -> str:
+    """libpq's reason without its framing: 'Connection refused', 'FATAL:  password authentication failed ...'
+    (its first line ends with it; the next ones are hints such as 'Is the server running ...?')."""
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    return lines[0].rsplit(" failed: ", 1)[-1].replace("FATAL:  ", "")
+
+
 def connect(dsn: str, *, autocommit: bool = False) -> psycopg.Connection[Any]:
     """A connection, or TeamUnreachable saying why (no password in the message)."""
     try:
         return psycopg.connect(conninfo(dsn), autocommit=autocommit)
     except psycopg.OperationalError as exc:
-        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        reason = failure(exc)
         raise TeamUnreachable(f"The team database {describe(dsn)} cannot be reached ({reason}). ccdesk keeps "
                               "working from this desk's own copy and sends its changes when the database is "
                               "back.") from None
