@@ -68,3 +68,11 @@ def test_a_team_change_says_it_applies_at_the_next_start(qtbot, tmp_path: Path) 
     alone.show()
     alone.team.dsn.setText("postgresql://desk@db.example.org:5432/ccdesk")
     assert alone.team.restart_note.isVisible() and "on its own" in alone.team.restart_note.text()
+
+
+def test_a_malformed_address_is_refused_without_showing_its_password(qtbot) -> None:  # type: ignore[no-untyped-def]
+    dialog = PreferencesDialog(Preferences(client_id="key"))
+    qtbot.addWidget(dialog)
+    dialog.team.dsn.setText("postgresql://desk:Hx9-team-secret@[::1/ccdesk")  # libpq quotes this one whole
+    shown = dialog.team.problem.text()
+    assert "not a PostgreSQL address" in shown and "Hx9-team-secret" not in shown and "Hx9" not in shown
