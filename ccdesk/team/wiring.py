@@ -126,16 +126,18 @@ class TeamOutboxWorker(OutboxWorker):
         """Tell the team what became of this desk's actions it still sees open: finished while the database was
         away, cancelled here, or left in progress by a send that stopped. Only this store's: an action is matched
         by its local id and the time it was queued (another store of this desk has the same ids)."""
-        ids = [o.local_id for o in still_open]
-        items = await self._db.call(lambda s: {i: s.get_outbox_item(i) for i in ids})
         to_team = {OutboxState.DONE: "done", OutboxState.FAILED: "failed", OutboxState.DISCARDED: "cancelled",
                    OutboxState.PENDING: "pending"}
-        for seen in still_open:
+        states = await self._db.call(lambda s: s.outbox_states([o.local_id for o in still_open]))
+        here = {item_id: to_team.get(state) for item_id, _kind, state in states}
+        differ = [o for o in still_open if here.get(o.local_id) not in (None, o.state)]  # one query when none do
+        if not differ:
+            return
+        items = await self._db.call(lambda s: {o.local_id: s.get_outbox_item(o.local_id) for o in differ})
+        for seen in differ:
             item = items.get(seen.local_id)
-            if item is None or item.created_at != seen.created_at:
-                continue
-            wanted = to_team.get(item.state)
-            if wanted is not None and wanted != seen.state:
+            wanted = here.get(seen.local_id)
+            if item is not None and wanted is not None and item.created_at == seen.created_at:
                 await self._team.finish_action(seen.action_id, wanted, item.last_error or "")
 
 
