@@ -20,7 +20,7 @@ class TeamSeam(Protocol):
     def sync_engine(self, db: DatabaseThread, client: CCClient) -> SyncEngine:
         """The sync that reads Constant Contact for the team, or catches up from the team's copy."""
 
-    async def run(self, db: DatabaseThread, on_outcomes: Callable[[dict[int, str]], Awaitable[Any]] | None = None
+    async def run(self, db: DatabaseThread, on_outcomes: Callable[[list[Any]], Awaitable[Any]] | None = None
                   ) -> None:
         """Until cancelled: keep this desk's copy and the team's in step."""
 

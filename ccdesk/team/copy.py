@@ -51,14 +51,27 @@ def publish_contacts(conn: psycopg.Connection[Any], raws: Iterable[Mapping[str, 
     return max(0, changed)
 
 
+Stamps = tuple[str, str | None, str | None]  # (contact id, updated_at, email_address.updated_at) as in the JSON
+
+
 def changes_since(conn: psycopg.Connection[Any], seq: int, limit: int, desk_id: str = ""
-                  ) -> list[tuple[int, dict[str, Any] | None, datetime]]:
-    """(seq, raw, fetched_at) of contacts changed after `seq`, oldest change first, at most `limit`. Rows this desk
-    wrote itself come without their JSON (None): it has them already."""
-    return [(int(s), None if raw is None else raw if isinstance(raw, dict) else json.loads(raw), at)
-            for s, raw, at in conn.execute(
-                "SELECT seq, CASE WHEN written_by = %s THEN NULL ELSE raw END, fetched_at FROM ccdesk.contacts "
-                "WHERE seq > %s ORDER BY seq LIMIT %s", (desk_id, seq, limit))]
+                  ) -> list[tuple[int, dict[str, Any] | None, datetime, Stamps | None]]:
+    """(seq, raw, fetched_at, stamps) of contacts changed after `seq`, oldest change first, at most `limit`. Rows
+    this desk wrote itself come without their JSON (raw None) but with their stamps: the store that wrote them has
+    them already; another store of the same desk (a new one, a restored backup) fetches them (`contacts_by_id`)."""
+    return [(int(s), None if raw is None else raw if isinstance(raw, dict) else json.loads(raw), at,
+             None if raw is not None else (cid, updated, email_updated))
+            for s, raw, at, cid, updated, email_updated in conn.execute(
+                "SELECT seq, CASE WHEN written_by = %s THEN NULL ELSE raw END, fetched_at, contact_id, "
+                "CASE WHEN written_by = %s THEN raw->>'updated_at' END, "
+                "CASE WHEN written_by = %s THEN raw->'email_address'->>'updated_at' END FROM ccdesk.contacts "
+                "WHERE seq > %s ORDER BY seq LIMIT %s", (desk_id, desk_id, desk_id, seq, limit))]
+
+
+def contacts_by_id(conn: psycopg.Connection[Any], contact_ids: list[str]) -> list[tuple[dict[str, Any], datetime]]:
+    """(raw, fetched_at) of these contacts as the team copy has them now."""
+    return [(raw if isinstance(raw, dict) else json.loads(raw), at) for raw, at in conn.execute(
+        "SELECT raw, fetched_at FROM ccdesk.contacts WHERE contact_id = ANY(%s)", (contact_ids,))]
 
 
 def latest_seq(conn: psycopg.Connection[Any]) -> int:

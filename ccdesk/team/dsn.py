@@ -18,6 +18,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from .errors import TeamError, TeamUnreachable
+from .redact import remember
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +28,11 @@ CONNECT_TIMEOUT_S = "5"
 
 def parse(dsn: str) -> dict[str, Any]:
     """The DSN's parameters; TeamError with a plain message when it is not a DSN."""
+    remember(dsn)  # before libpq may quote it back in an error
     try:
         params = conninfo_to_dict(dsn.strip())
     except psycopg.ProgrammingError as exc:
-        raise TeamError(f"This is not a PostgreSQL address ({exc}). Write it like "
+        raise TeamError(f"This is not a PostgreSQL address ({str(exc).strip()}). Write it like "
                         "postgresql://USER@HOST:5432/DATABASE?sslmode=require") from None
     if not params.get("dbname") and not params.get("host"):
         raise TeamError("The address names no database server. Write it like "
@@ -67,7 +69,9 @@ def forget_password(dsn: str) -> None:
 
 def _password(dsn: str) -> str | None:
     try:
-        return keyring.get_password(KEYRING_SERVICE, keyring_user(dsn))
+        password = keyring.get_password(KEYRING_SERVICE, keyring_user(dsn))
+        remember(password=password)
+        return password
     except keyring.errors.KeyringError as exc:
         log.info("no team database password from the keyring (%s); libpq's own sources apply", type(exc).__name__)
         return None
@@ -98,12 +102,21 @@ def describe(dsn: str) -> str:
     return f"{p.get('user', '')}@{where}" if p.get("user") else where
 
 
+def failure(exc: Exception) -> str:
+    """libpq's reason without its framing: 'Connection refused', 'FATAL:  password authentication failed ...'
+    (its first line ends with it; the next ones are hints such as 'Is the server running ...?')."""
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    return lines[0].rsplit(" failed: ", 1)[-1].replace("FATAL:  ", "")
+
+
 def connect(dsn: str, *, autocommit: bool = False) -> psycopg.Connection[Any]:
     """A connection, or TeamUnreachable saying why (no password in the message)."""
     try:
         return psycopg.connect(conninfo(dsn), autocommit=autocommit)
     except psycopg.OperationalError as exc:
-        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        reason = failure(exc)
         raise TeamUnreachable(f"The team database {describe(dsn)} cannot be reached ({reason}). ccdesk keeps "
                               "working from this desk's own copy and sends its changes when the database is "
                               "back.") from None

@@ -7,6 +7,9 @@ class TeamError(Exception):
     """A team-mode problem; `message` says what happened and what to do."""
 
     def __init__(self, message: str) -> None:
+        from .redact import redact  # a password a malformed address carried is never shown nor logged
+
+        message = redact(message)
         super().__init__(message)
         self.message = message
 

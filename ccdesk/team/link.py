@@ -191,8 +191,9 @@ class TeamLink:
         return await self._control_call(lambda c: _outbox.claim(c, self.desk_id, local_id, kind, contact_id,
                                                                 payload, created_by, created_at))
 
-    async def finish(self, local_id: int, state: str, message: str) -> bool:
-        done = await self._control_do(lambda c: _outbox.finish(c, self.desk_id, local_id, state, message))
+    async def finish(self, local_id: int, created_at: Any, state: str, message: str) -> bool:
+        done = await self._control_do(lambda c: _outbox.finish(c, self.desk_id, local_id, created_at, state,
+                                                                message))
         if done:
             self.kick()
         return done
@@ -201,7 +202,13 @@ class TeamLink:
         return await self._control_call(lambda c: _outbox.claim_orphan(c, self.desk_id, gone_after_s))
 
     async def finish_action(self, aid: str, state: str, message: str) -> bool:
-        return await self._control_do(lambda c: _outbox.finish_action(c, aid, state, message))
+        return await self._control_do(lambda c: _outbox.finish_action(c, aid, state, message, self.desk_id))
+
+    async def keep_claim(self, aid: str) -> None:
+        """Until cancelled: renew this desk's claim on `aid` (it is being sent), so no desk takes it over."""
+        while True:
+            await asyncio.sleep(_outbox.CLAIM_S / 4)
+            await self._control_do(lambda c: _outbox.renew(c, aid, self.desk_id))
 
     async def heartbeat(self) -> None:
         """Say this desk is alive (at most every 10 s): a command-line desk runs no background loop, and its
@@ -224,7 +231,8 @@ class TeamLink:
         self._kick.set()
 
     # ---- background ---------------------------------------------------------------------------------------
-    async def run(self, store: DatabaseThread, on_outcomes: Callable[[dict[int, str]], Any] | None = None) -> None:
+    async def run(self, store: DatabaseThread, on_outcomes: Callable[[list[_outbox.Open]], Any] | None = None
+                  ) -> None:
         """Until cancelled: listen, exchange on every notification (or every poll_s), renew the lease while held,
         say this desk is alive, and report outcomes of this desk's actions the team has not heard yet."""
         self._loop = asyncio.get_running_loop()

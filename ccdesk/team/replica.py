@@ -21,7 +21,7 @@ from ccdesk.services.reconcile import LAST_COMPARE
 from ccdesk.services.sync import CHANGES, LAST_RUN, OPTOUTS
 from ccdesk.store.database import DeskDatabase
 from ccdesk.store.rows import AuditRow
-from ccdesk.store.timeutil import db_to_dt, dt_to_db
+from ccdesk.store.timeutil import api_to_db, db_to_dt, dt_to_db
 
 from . import copy, journal, outbox
 
@@ -114,7 +114,11 @@ def catch_up(s: DeskDatabase, conn: psycopg.Connection[Any], out: Exchanged, des
             out.team_seq = seq
             return True
         seq = changes[-1][0]
-        theirs = [(raw, at) for _, raw, at in changes if raw is not None]
+        theirs = [(raw, at) for _, raw, at, _ in changes if raw is not None]
+        missing = not_here(s, [stamps for _, _, _, stamps in changes if stamps is not None])
+        if missing:  # this desk's own changes, which this store does not have (a new store, a restored backup)
+            theirs += copy.contacts_by_id(conn, missing)
+        conn.rollback()
         with s.transaction():
             if theirs:
                 result = s.upsert_contacts([raw for raw, _ in theirs], max(at for _, at in theirs))
@@ -128,6 +132,26 @@ def catch_up(s: DeskDatabase, conn: psycopg.Connection[Any], out: Exchanged, des
         pages += 1
     out.team_seq = seq
     return False
+
+
+def not_here(s: DeskDatabase, own: list[copy.Stamps]) -> list[str]:
+    """Of this desk's own changes, the contacts this store lacks or has older: it did not write them itself."""
+    if not own:
+        return []
+    have: dict[str, tuple[str | None, str | None]] = {}
+    ids = [cid for cid, _, _ in own]
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        have.update((cid, (updated, email_updated)) for cid, updated, email_updated in s.connection.execute(
+            f"SELECT contact_id, updated_at, email_updated_at FROM contacts WHERE contact_id IN "
+            f"({','.join('?' * len(chunk))})", chunk))
+
+    def older(mine: str | None, team: str | None) -> bool:
+        theirs = api_to_db(team)
+        return theirs is not None and (mine is None or mine < theirs)
+
+    return [cid for cid, updated, email_updated in own
+            if cid not in have or older(have[cid][0], updated) or older(have[cid][1], email_updated)]
 
 
 def exchange(s: DeskDatabase, conn: psycopg.Connection[Any], desk_id: str, *,

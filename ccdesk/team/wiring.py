@@ -7,8 +7,9 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import datetime, timedelta
+from typing import Any
 
 from ccdesk.api import ApiError, CCClient, QuotaExceeded, SignInRequired, Unauthorized
 from ccdesk.api.ratelimit import RateLimiter
@@ -69,9 +70,11 @@ class TeamOutboxWorker(OutboxWorker):
             await self._db.call(lambda s: s.mark_done(item.id, text))
             self._team.kick()  # fetch the contact as the other desk left it
             return self._finish(item, True, text, final=True)
-        outcome = await super()._run_item(item)
+        async with _renewing(self._team.keep_claim(_outbox.action_id(self._team.desk_id, item.id,
+                                                                      item.created_at))):
+            outcome = await super()._run_item(item)
         state = "done" if outcome.ok else ("failed" if outcome.final else "pending")
-        await self._team.finish(item.id, state, outcome.message)
+        await self._team.finish(item.id, item.created_at, state, outcome.message)
         return outcome
 
     async def drain(self) -> list[ItemOutcome]:
@@ -90,7 +93,8 @@ class TeamOutboxWorker(OutboxWorker):
         item = OutboxItem(0, orphan.kind, orphan.contact_id, orphan.payload, OutboxState.IN_PROGRESS, 0, now, None,
                           orphan.created_at, now, orphan.created_by)
         try:
-            message, contact = await self._perform(item)
+            async with _renewing(self._team.keep_claim(orphan.action_id)):
+                message, contact = await self._perform(item)
         except ApiError as exc:
             retry = exc.retryable or isinstance(exc, QuotaExceeded | SignInRequired | Unauthorized)
             await self._team.finish_action(orphan.action_id, "pending" if retry else "failed", exc.message)
@@ -118,18 +122,35 @@ class TeamOutboxWorker(OutboxWorker):
             self.contact_changed.emit(orphan.contact_id)
         return True
 
-    async def report_outcomes(self, still_open: dict[int, str]) -> None:
-        """Tell the team what became of this desk's actions it still sees open ({local id: team state}): finished
-        while the database was away, cancelled here, or left in progress by a send that stopped."""
-        items = await self._db.call(lambda s: s.outbox_states(list(still_open)))
+    async def report_outcomes(self, still_open: list[_outbox.Open]) -> None:
+        """Tell the team what became of this desk's actions it still sees open: finished while the database was
+        away, cancelled here, or left in progress by a send that stopped. Only this store's: an action is matched
+        by its local id and the time it was queued (another store of this desk has the same ids)."""
         to_team = {OutboxState.DONE: "done", OutboxState.FAILED: "failed", OutboxState.DISCARDED: "cancelled",
                    OutboxState.PENDING: "pending"}
-        for item_id, _kind, state in items:
-            wanted = to_team.get(state)
-            if wanted is None or wanted == still_open[item_id]:
-                continue
-            got = await self._db.call(lambda s, i=item_id: s.get_outbox_item(i))  # type: ignore[misc]
-            await self._team.finish(item_id, wanted, (got.last_error if got else None) or "")
+        states = await self._db.call(lambda s: s.outbox_states([o.local_id for o in still_open]))
+        here = {item_id: to_team.get(state) for item_id, _kind, state in states}
+        differ = [o for o in still_open if here.get(o.local_id) not in (None, o.state)]  # one query when none do
+        if not differ:
+            return
+        items = await self._db.call(lambda s: {o.local_id: s.get_outbox_item(o.local_id) for o in differ})
+        for seen in differ:
+            item = items.get(seen.local_id)
+            wanted = here.get(seen.local_id)
+            if item is not None and wanted is not None and item.created_at == seen.created_at:
+                await self._team.finish_action(seen.action_id, wanted, item.last_error or "")
+
+
+@contextlib.asynccontextmanager
+async def _renewing(keep: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
+    """Run `keep` (a renewal loop) while the body runs."""
+    task = asyncio.ensure_future(keep)
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 class TeamSyncEngine(SyncEngine):
@@ -158,13 +179,8 @@ class TeamSyncEngine(SyncEngine):
             await self._db.call(lambda s: s.set_state(LAST_RUN, finished.isoformat()) if not fresh else None)
             return SyncResult(contacts_read=caught.applied, new_optouts=list(dict.fromkeys(caught.new_optouts)),
                               started_at=started, finished_at=finished, from_team=True)
-        renew = asyncio.ensure_future(self._renew())
-        try:
+        async with _renewing(self._renew()):
             result = await super()._run(on_progress)
-        finally:
-            renew.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renew
         await self._team.exchange(self._db)  # what was read goes to the team copy
         await self._team.publish_sync(self._db)
         return result

@@ -1,7 +1,8 @@
 """Settings → Team: which team database this desk shares its work through (team mode, docs/team.md).
 
 The address is saved without its password (the password goes to the OS keyring). IT can set `team_dsn` in the
-organisation's machine-wide settings; it is then shown greyed. A change takes effect when ccdesk next starts.
+organisation's machine-wide settings; it is then shown greyed. A change takes effect when ccdesk next starts, and
+the box says so in bold as soon as the address differs from the one in use.
 """
 
 from __future__ import annotations
@@ -37,10 +38,18 @@ class TeamSettingsBox(QGroupBox):
         form.addRow("Team &database:", self.dsn)
         form.addRow("Pass&word:", self.password)
         note = QLabel("Desks in a team share one copy of the account, one outbox, one journal and one request "
-                      "budget. Leave the address empty to work on this desk alone. Takes effect when ccdesk next "
-                      "starts.")
+                      "budget. Leave the address empty to work on this desk alone.")
         note.setWordWrap(True)
         form.addRow("", note)
+        # Joining, leaving or changing the team rebuilds the desk's sender and sync: it applies at the next start,
+        # and says so as soon as the address differs from the one in use (not only in a note read once).
+        self.restart_note = QLabel()
+        self.restart_note.setWordWrap(True)
+        self.restart_note.setStyleSheet("font-weight: bold;")
+        self.restart_note.setAccessibleName("When the team change applies")
+        self.restart_note.setVisible(False)
+        form.addRow("", self.restart_note)
+        self.dsn.textChanged.connect(self._note_restart)
         self.status = QLabel(status or ("Not in a team." if not prefs.team_dsn else ""))
         self.status.setWordWrap(True)
         self.status.setAccessibleName("Team status")
@@ -50,6 +59,13 @@ class TeamSettingsBox(QGroupBox):
         self.problem.setStyleSheet("color: #c62828;")
         self.problem.setVisible(False)
         form.addRow("", self.problem)
+
+    def _note_restart(self) -> None:
+        self.restart_note.setText(restart_note(self._prefs.team_dsn, self.dsn.text()))
+        self.restart_note.setVisible(bool(self.restart_note.text()))
+        window = self.window()
+        if window is not self and window.isVisible() and window.height() < window.sizeHint().height():
+            window.resize(window.width(), window.sizeHint().height())  # room for the note: nothing clipped
 
     def check(self) -> str | None:
         """Why the address cannot be used, or None (an empty one means: no team)."""
@@ -78,6 +94,28 @@ class TeamSettingsBox(QGroupBox):
 
         saved, in_address = without_password(text)
         return saved, self.password.text() or in_address
+
+
+def restart_note(in_use: str, typed: str) -> str:
+    """What saving `typed` does to the team this window works with (`in_use`): "" when nothing changes."""
+    from ccdesk.team.dsn import parse
+    from ccdesk.team.errors import TeamError
+
+    def params(dsn: str) -> dict[str, object]:
+        return {k: v for k, v in parse(dsn).items() if k != "password"} if dsn.strip() else {}
+
+    typed = typed.strip()
+    try:
+        changed = params(typed) != params(in_use)
+    except TeamError:
+        return ""  # the problem line says what is wrong with it
+    if not changed:
+        return ""
+    if not typed:
+        return ("Applies when ccdesk next starts: until you quit and start ccdesk again, this window keeps working "
+                "with the team.")
+    now = "with its current team" if in_use.strip() else "on its own"
+    return f"Applies when ccdesk next starts: until you quit and start ccdesk again, this window keeps working {now}."
 
 
 def save_team_password(dsn: str, password: str) -> None:

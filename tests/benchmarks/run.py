@@ -34,7 +34,6 @@ from ccdesk.sandbox.app import SandboxConfig  # noqa: E402
 from ccdesk.sandbox.server import SandboxServer  # noqa: E402
 from ccdesk.services.cache_pull import CachePull  # noqa: E402
 from ccdesk.services.database_thread import DatabaseThread  # noqa: E402
-from ccdesk.services.reads import ContactQuery, DeskReads  # noqa: E402
 from ccdesk.store.database import DeskDatabase  # noqa: E402
 from ccdesk.ui.contact_table import COUNT_CAP  # noqa: E402
 from tests.benchmarks import store_fill as store_bench  # noqa: E402
@@ -44,44 +43,11 @@ from tests.benchmarks.bench_multiprocess_auth import bench_multiprocess_auth  # 
 from tests.benchmarks.bench_multiprocess_budget import bench_multiprocess_budget  # noqa: E402
 from tests.benchmarks.bench_reconcile import bench_reconcile  # noqa: E402
 from tests.benchmarks.bench_team import bench_team  # noqa: E402
+from tests.benchmarks.search_timing import percentile, time_keystroke, window_search_ms  # noqa: E402
+from tests.benchmarks.search_timing import queries as typed_queries  # noqa: E402
 
 TOKEN = "bench-token"
 Row = tuple[str, float | None, str, str, str]  # key, value, unit, goal, note
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
-
-
-# --- local search ---------------------------------------------------------------------------------------------
-
-def _queries(n: int, seed: int = 7) -> list[str]:
-    rnd = random.Random(seed)
-    out: list[str] = []
-    for _ in range(n):
-        kind = rnd.randrange(4)
-        if kind == 0:
-            name = rnd.choice(store_bench.FIRST)
-            out.append(name[: rnd.randint(1, 4)].lower())
-        elif kind == 1:
-            out.append(rnd.choice(store_bench.LAST).lower())
-        elif kind == 2:
-            out.append(rnd.choice(["gmail", "yahoo", "corp1", "example", "outlook.com", "smith1"]))
-        else:
-            out.append(rnd.choice(store_bench.COMPANY).lower())
-    return out
-
-
-def _time_keystroke(fn: Callable[[str], object], queries: list[str]) -> list[float]:
-    for q in queries[:10]:
-        fn(q)  # warm the page cache
-    times = []
-    for q in queries:
-        t0 = time.perf_counter()
-        fn(q)
-        times.append((time.perf_counter() - t0) * 1000)
-    return times
 
 
 def _naive_like(conn: sqlite3.Connection, q: str) -> None:
@@ -95,18 +61,9 @@ def bench_search(n: int, label: str, workdir: Path, n_queries: int) -> list[Row]
     path = workdir / f"search-{n}.sqlite3"
     with DeskDatabase(path) as store:
         fill_rate = store_bench.fill(store, n)
-        queries = _queries(n_queries)
-        naive = _time_keystroke(lambda q: _naive_like(store.connection, q), queries[: max(20, n_queries // 5)])
-    # What the table does per keystroke, through the desk's read service as the window does: the first page of
-    # 200 and the match count (capped at 10,000).
-    writer = DatabaseThread(path)
-    reads = DeskReads(writer, path)
-    try:
-        times = _time_keystroke(lambda q: (reads.search(ContactQuery(q), 0, 200), reads.count(ContactQuery(q),
-                                                                                              COUNT_CAP)), queries)
-    finally:
-        reads.close()
-        writer.close()
+        queries = typed_queries(n_queries)
+        naive = time_keystroke(lambda q: _naive_like(store.connection, q), queries[: max(20, n_queries // 5)])
+    times = window_search_ms(path, queries)  # what the table does per keystroke, as the window does it
     rows: list[Row] = [
         (f"search_p50_ms_{label}", statistics.median(times), "ms", "",
          f"{n_queries} keystrokes: page of 200 + count capped at {COUNT_CAP:,}"),
@@ -475,7 +432,8 @@ def main(argv: list[str] | None = None) -> int:
               "bulk_unsubscribe_fraction_of_ceiling", "bulk_lost_core_fields", "store_fill_rows_per_s_1m",
               "window_rss_mb_1m", "cold_start_s_1m"]),
             ("team", lambda: bench_team(2_000 if tiny else 20_000 if quick else 100_000,
-                                        2_000 if tiny else 50_000 if quick else 1_000_000, rounds=2 if tiny else 4),
+                                        2_000 if tiny else 50_000 if quick else 1_000_000, rounds=2 if tiny else 4,
+                                        n_queries=sizes["queries"]),
              ["team_second_desk_requests_fraction", "team_visibility_ms", "team_requests_fraction_5_desks",
               "team_search_p95_ms_1m", "team_partition_lost_actions", "team_duplicate_sends"]),
         ]

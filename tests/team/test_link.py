@@ -4,12 +4,15 @@ reaches the team."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ccdesk.services.database_thread import DatabaseThread
+from ccdesk.team import outbox as ob
 from ccdesk.team.config import TeamSettings
 from ccdesk.team.dsn import connect
 from ccdesk.team.link import TeamLink
+from ccdesk.team.outbox import local_id_of
 from ccdesk.team.wiring import TeamOutboxWorker
 
 from .conftest import DESK_PASSWORD
@@ -28,12 +31,20 @@ async def test_cancelled_here_is_cancelled_for_the_team(pg: PgServer, team_dsn: 
         assert got is not None and got.handed_over == 3
         await db.call(lambda s: s.cancel_pending(ids[:2]))
         worker = TeamOutboxWorker(db, None, link)  # type: ignore[arg-type]  # no request is made here
-        await worker.report_outcomes({i: "pending" for i in ids})
         with connect(team_dsn, autocommit=True) as conn:
-            states = dict(conn.execute("SELECT action_id, state FROM ccdesk.outbox").fetchall())
+            # The same local id from another store of this desk (`--db`, a store replaced): not this store's to end.
+            other = ob.action_id("deskA", ids[0], datetime(2026, 1, 2, tzinfo=UTC))
+            conn.execute("INSERT INTO ccdesk.outbox (action_id, desk_id, kind, contact_id, payload, dedupe_key, "
+                         "created_at) VALUES (%s, 'deskA', 'unsubscribe', 'c-other', '{}', 'x', '2026-01-02Z')",
+                         (other,))
+            still_open = ob.open_of_mine(conn, "deskA")
+            assert sorted(o.local_id for o in still_open) == sorted([*ids, ids[0]])
+            await worker.report_outcomes(still_open)
+            states = {aid: state for aid, state in conn.execute("SELECT action_id, state FROM ccdesk.outbox")}
             journal = conn.execute("SELECT count(*) FROM ccdesk.journal WHERE desk_id = 'deskA'").fetchone()[0]
-        assert states == {f"deskA:{ids[0]}": "cancelled", f"deskA:{ids[1]}": "cancelled",
-                          f"deskA:{ids[2]}": "pending"}
+        assert states.pop(other) == "pending"
+        assert {local_id_of(aid, "deskA"): state for aid, state in states.items()} == {
+            ids[0]: "cancelled", ids[1]: "cancelled", ids[2]: "pending"}
         assert journal == 3  # the three 'queued' rows of this desk's journal, copied by the exchange
     finally:
         await db.call(link.close_replica)

@@ -28,14 +28,14 @@ def test_the_same_opt_out_on_two_desks_is_sent_once(pg: PgServer, team_dsn: str)
         second = ob.claim(b, "B", 3, "unsubscribe", "c-1", {"reason": "email"}, "bob", now)
         assert first.verdict == ob.SEND
         assert second.verdict == ob.BUSY  # A is sending it
-        ob.finish(a, "A", 7, "done", "Unsubscribed in Constant Contact")
+        ob.finish(a, "A", 7, now, "done", "Unsubscribed in Constant Contact")
         again = ob.claim(b, "B", 3, "unsubscribe", "c-1", {"reason": "email"}, "bob", now)
         assert again.verdict == ob.MERGED and "not sent again" in again.message
         # A hand-over repeated after a lost answer changes nothing; A's own retry is told it is finished.
         assert ob.hand_over(a, "A", [(7, "unsubscribe", "c-1", {}, "ann", now)]) == 0
         assert ob.claim(a, "A", 7, "unsubscribe", "c-1", {}, "ann", now).verdict == ob.FINISHED
         states = dict(a.execute("SELECT action_id, state FROM ccdesk.outbox").fetchall())
-        assert states == {"A:7": "done", "B:3": "merged"}
+        assert states == {ob.action_id("A", 7, now): "done", ob.action_id("B", 3, now): "merged"}
 
 
 def test_racing_claims_send_once(pg: PgServer, team_dsn: str) -> None:
@@ -91,11 +91,12 @@ def test_a_desk_that_went_away_has_its_actions_sent_once_by_another(pg: PgServer
         assert ob.claim_orphan(b, "B", 60) is None  # desk A was seen a moment ago (or never registered)
         _gone(a, "A")
         taken = ob.claim_orphan(b, "B", 60)
-        assert isinstance(taken, ob.Orphan) and taken.action_id == "A:5" and taken.payload == {"reason": "r"}
+        assert isinstance(taken, ob.Orphan) and taken.action_id == ob.action_id("A", 5, now)
+        assert taken.payload == {"reason": "r"}
         assert ob.claim_orphan(c, "C", 60) is None  # one desk sends it
         # Desk A comes back meanwhile: its own claim waits for desk B, then learns it is done.
         assert ob.claim(a, "A", 5, "unsubscribe", "c-5", {}, "ann", now).verdict == ob.BUSY
-        ob.finish_action(b, "A:5", "done", "Unsubscribed in Constant Contact (sent for desk A)")
+        ob.finish_action(b, ob.action_id("A", 5, now), "done", "Unsubscribed (sent for desk A)", "B")
         back = ob.claim(a, "A", 5, "unsubscribe", "c-5", {}, "ann", now)
         assert back.verdict == ob.FINISHED and "sent for desk A" in back.message
 
@@ -128,7 +129,7 @@ def test_an_orphan_whose_twin_was_sent_is_merged(pg: PgServer, team_dsn: str) ->
         ob.hand_over(a, "A", [(1, "unsubscribe", "c-1", {}, "ann", now)])
         assert ob.claim(b, "B", 9, "unsubscribe", "c-1", {}, "bob", now).verdict == ob.SEND
         assert ob.claim_orphan(b, "B", 60) is None  # the twin is on its way
-        ob.finish(b, "B", 9, "done", "Unsubscribed")
+        ob.finish(b, "B", 9, now, "done", "Unsubscribed")
         merged = ob.claim_orphan(b, "B", 60)
         assert isinstance(merged, ob.Claim) and merged.verdict == ob.MERGED
 

@@ -100,12 +100,43 @@ def test_a_reader_never_skips_a_change_committed_after_a_later_one(pg: PgServer,
         t.start()
         t.join(1.0)
         first = copy.changes_since(reader, 0, 100)  # what a desk catching up sees now
-        bookmark = max((seq for seq, _, _ in first), default=0)
+        bookmark = max((seq for seq, *_ in first), default=0)
         slow.commit()
         t.join(10)
         then = copy.changes_since(reader, bookmark, 100)  # its next catch-up, from its bookmark
-        seen = {raw["contact_id"] for _, raw, _ in first + then if raw}
+        seen = {raw["contact_id"] for _, raw, *_ in first + then if raw}
         assert seen == {cid(n) for n in (1, 2, 3, 9)}, f"bookmark {bookmark}: a change committed below it was skipped"
     finally:
         for c in (slow, quick, reader):
             c.close()
+
+
+def test_a_new_store_of_a_desk_gets_the_desks_own_changes(pg: PgServer, team_dsn: str, tmp_path: Path) -> None:
+    """The store that published a desk's rows does not fetch them back; another store of the same desk (a new one,
+    `--db`, a restored backup) does, and one that has an older version of a contact gets the newer one."""
+    first = DeskDatabase(tmp_path / "first.sqlite3")
+    conn = _desk_conn(pg, team_dsn, "desk_a")
+    try:
+        first.upsert_contacts([make_contact(n, last=f"Person{n}") for n in range(1, 301)])
+        assert replica.exchange(first, conn, "A").published == 300
+        again = replica.exchange(first, conn, "A")
+        assert again.applied == 0 and again.caught_up  # its own rows: nothing to fetch
+
+        backup = tmp_path / "backup.sqlite3"
+        first.connection.execute("VACUUM INTO ?", (str(backup),))  # the store as it is now
+        newer = make_contact(7, last="Person7", permission="unsubscribed", opt_out_date="2024-02-01T10:00:00Z",
+                             opt_out_source="Contact", updated_at="2024-02-01T10:00:00Z",
+                             email_updated_at="2024-02-01T10:00:00Z")
+        first.upsert_contacts([newer])
+        assert replica.exchange(first, conn, "A").published == 1
+
+        with DeskDatabase(tmp_path / "new.sqlite3") as new:
+            got = replica.exchange(new, conn, "A")
+            assert got.applied == 300 and new.count() == 300
+            assert str(new.get_contact(cid(7)).status) == "unsubscribed"  # type: ignore[union-attr]
+        with DeskDatabase(backup) as restored:  # behind the team by the opt-out its desk sent since
+            got = replica.exchange(restored, conn, "A")
+            assert got.applied == 1 and str(restored.get_contact(cid(7)).status) == "unsubscribed"  # type: ignore[union-attr]
+    finally:
+        first.close()
+        conn.close()

@@ -93,3 +93,23 @@ def test_sslmode_is_honoured_and_failures_are_sentences(pg: PgServer, team_dsn: 
         conn.execute("UPDATE ccdesk.meta SET value = '99' WHERE key = 'schema_version'")
     code, out, _ = ccdesk(tmp_path, "team", "join", _url(pg, db))
     assert code == 1 and "newer ccdesk" in out["error"] and "Update ccdesk" in out["error"]
+
+
+def test_a_malformed_address_never_shows_its_password(pg: PgServer, tmp_path: Path) -> None:
+    """libpq quotes what it cannot parse, sometimes the whole address: neither the terminal, the JSON answer nor
+    the log may show the password it carried."""
+    secret = "Zq7-secret-Pw"
+    malformed = [f"postgresql://desk_a:{secret}@[::1/ccdesk?sslmode=disable",   # quoted whole by libpq
+                 f"postgresql://desk_a:{secret}%zz@127.0.0.1/ccdesk",            # the bad token is the password
+                 f"host=127.0.0.1 password='{secret} dbname=ccdesk",
+                 f"host=127.0.0.1 dbname=ccdesk password={secret} {secret}x"]
+    for dsn in malformed:
+        for step in ("join", "init"):
+            proc = subprocess.run([sys.executable, "-m", "ccdesk", "team", step, dsn, *(["--json"] if step == "join"
+                                   else [])], env=_env(tmp_path), cwd=tmp_path, capture_output=True, text=True,
+                                  timeout=120)
+            shown = proc.stdout + proc.stderr
+            assert proc.returncode == 1 and "not a PostgreSQL address" in shown, shown
+            assert secret not in shown and "Zq7" not in shown, shown
+    logs = [p for p in tmp_path.rglob("*") if p.is_file() and "log" in p.name]
+    assert logs and not [p for p in logs if secret in p.read_text(errors="replace")]

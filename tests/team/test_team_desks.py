@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import json
 import time
 from pathlib import Path
 
@@ -211,6 +212,86 @@ def test_actions_of_a_desk_that_went_away_are_sent_once_by_another(world: TeamWo
 
     # Desk A comes back: its own copy of the action ends done, and nothing is sent again.
     desk_a = a.driver()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        items = desk_a.ask("outbox")["items"]
+        if items and items[0][1] == "done":
+            break
+        time.sleep(0.3)
+    assert items[0][1] == "done", items
+    assert world.requests("PUT", f"/v3/contacts/{cid}") == 1
+
+
+def _address(world: TeamWorld, cid: str) -> str:
+    return str(world.server.sandbox.contact_json(cid)["email_address"]["address"])
+
+
+def test_a_new_local_store_sends_its_actions(world: TeamWorld, tmp_path: Path) -> None:
+    """A desk that starts a new local store (`--db`, a reinstall, a restored backup) numbers its actions from 1
+    again; its first opt-out must reach Constant Contact, not be taken for the one the old store sent."""
+    _join(world)
+    a, _b = world.desks
+    x, y = _mailable(world, 2)
+    for n, (cid, db) in enumerate(((x, None), (y, tmp_path / "new-store.sqlite3"))):
+        code, out = a.run_json("sync", *(["--db", str(db)] if db else []))
+        assert code == 0, out
+        addresses = tmp_path / f"addresses-{n}.csv"
+        addresses.write_text(f"email\n{_address(world, cid)}\n", encoding="utf-8")
+        code, out = a.run_json("unsubscribe", "--file", str(addresses), "--reason", "asked by phone",
+                               *(["--db", str(db)] if db else []))
+        assert code == 0, out
+        assert world.requests("PUT", f"/v3/contacts/{cid}") == 1, (cid, json.dumps(out))
+        assert world.server.sandbox.contact_json(cid)["email_address"]["permission_to_send"] == "unsubscribed"
+
+
+def _mailable(world: TeamWorld, n: int) -> list[str]:
+    sb = world.server.sandbox
+    return [c for c in sb.contact_ids(status="active")
+            if sb.contact_json(c)["email_address"].get("permission_to_send") != "unsubscribed"][:n]
+
+
+def test_an_action_whose_sender_was_killed_mid_send_is_sent_once_by_another(world: TeamWorld) -> None:
+    """Desk A claims an opt-out and is killed while its request is on the way (the sandbox holds it): the team
+    outbox row stays in progress under A's claim. Once the claim is not renewed for CCDESK_TEAM_CLAIM_S, desk B
+    takes it over and sends it, once; desk A, back, finds it done."""
+    import psycopg
+
+    _join(world, CCDESK_TEAM_GONE_S="3", CCDESK_TEAM_CLAIM_S="4")
+    a, b = world.desks
+    desk_a = a.driver()
+    assert desk_a.ask("sync")["ok"]
+    desk_b = b.driver()
+    assert desk_b.ask("sync")["from_team"]
+    (cid,) = _mailable(world, 1)
+    sb = world.server.sandbox
+    sb.faults.update({"latency_ms": 60_000, "only": f"/v3/contacts/{cid}"})  # A's read of the contact hangs
+    try:
+        assert desk_a.ask(f"unsubscribe {cid}")["queued"]
+        with psycopg.connect(world.owner_dsn(), autocommit=True) as conn:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and not conn.execute(
+                    "SELECT 1 FROM ccdesk.outbox WHERE contact_id = %s AND state = 'in_progress'", (cid,)).fetchone():
+                time.sleep(0.1)
+            time.sleep(0.5)
+            desk_a.proc.kill()  # mid-send: its claim stays
+            desk_a.proc.wait(10)
+            assert conn.execute("SELECT state FROM ccdesk.outbox WHERE contact_id = %s", (cid,)).fetchone() == (
+                "in_progress",)
+    finally:
+        sb.faults.reset()
+    assert desk_b.ask(f"wait {cid} unsubscribed 60")["ok"]  # desk B took it over and sent it
+    with psycopg.connect(world.owner_dsn(), autocommit=True) as conn:
+        deadline = time.monotonic() + 20
+        while True:
+            row = conn.execute("SELECT state, claimed_by, message FROM ccdesk.outbox WHERE contact_id = %s",
+                               (cid,)).fetchone()
+            if (row and row[0] == "done") or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+    assert row is not None and row[0] == "done" and "which was away" in row[2], row
+    assert world.requests("PUT", f"/v3/contacts/{cid}") == 1
+
+    desk_a = a.driver()  # desk A comes back: its interrupted action ends done, not sent again
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         items = desk_a.ask("outbox")["items"]

@@ -45,3 +45,34 @@ def test_it_deployed_team_is_greyed(qtbot) -> None:  # type: ignore[no-untyped-d
     dialog.accept()
     result = dialog.result_preferences()
     assert result is not None and result.team_dsn == "host=db dbname=ccdesk"
+
+
+def test_a_team_change_says_it_applies_at_the_next_start(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Joining, changing or leaving the team applies when ccdesk next starts: the box says so, plainly, as soon as
+    the address differs from the one in use (and not when it is the same one, written with its password)."""
+    in_use = "host=db.example.org port=5432 user=desk dbname=ccdesk"
+    dialog = PreferencesDialog(Preferences(client_id="key", team_dsn=in_use))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    note = dialog.team.restart_note
+    assert not note.isVisible()
+    dialog.team.dsn.setText("postgresql://desk:pw@db.example.org:5432/ccdesk")  # the same team, password added
+    assert not note.isVisible()
+    dialog.team.dsn.setText("postgresql://desk@db2.example.org:5432/ccdesk")
+    assert note.isVisible() and "next starts" in note.text() and "with its current team" in note.text()
+    dialog.grab().save(str(tmp_path / "team-change.png"))
+    dialog.team.dsn.setText("")
+    assert note.isVisible() and "keeps working with the team" in note.text()
+    alone = PreferencesDialog(Preferences(client_id="key"))
+    qtbot.addWidget(alone)
+    alone.show()
+    alone.team.dsn.setText("postgresql://desk@db.example.org:5432/ccdesk")
+    assert alone.team.restart_note.isVisible() and "on its own" in alone.team.restart_note.text()
+
+
+def test_a_malformed_address_is_refused_without_showing_its_password(qtbot) -> None:  # type: ignore[no-untyped-def]
+    dialog = PreferencesDialog(Preferences(client_id="key"))
+    qtbot.addWidget(dialog)
+    dialog.team.dsn.setText("postgresql://desk:Hx9-team-secret@[::1/ccdesk")  # libpq quotes this one whole
+    shown = dialog.team.problem.text()
+    assert "not a PostgreSQL address" in shown and "Hx9-team-secret" not in shown and "Hx9" not in shown
