@@ -26,9 +26,10 @@ from ccdesk.services.desk import Desk
 from ccdesk.services.export import OptOutExporter
 from ccdesk.services.validation import InvalidInput
 from ccdesk.store.errors import StoreUnavailableError
-from ccdesk.store.rows import ContactRow
+from ccdesk.store.rows import ContactRow, OutboxKind
 from ccdesk.wording import plural
 
+from .action_rules import UNSUBSCRIBE_WAITING
 from .bulk_modes import TITLES, BulkMode
 from .dialogs import (
     ActionDialog,
@@ -103,6 +104,9 @@ class ActionsPart(QObject):
         if len(self._rows) != 1 or str(self._rows[0].status) not in ("mailable", "removed"):
             return None
         row = self._rows[0]
+        if any(item.kind == OutboxKind.UNSUBSCRIBE for item in self.desk.reads.pending(row.contact_id)):
+            self.message.emit(f"Not added back: {UNSUBSCRIBE_WAITING}.", 10000)  # the Contact menu's way in
+            return None
         dialog = AddBackDialog(self.choices([row])[0], self._lists(leave_out=row.list_ids), self.host,
                                ticked=self.desk.reads.removed_here(row.contact_id))
         return self._open(dialog, lambda list_ids: queue_add_back(self.desk, row.contact_id, list_ids),

@@ -23,6 +23,8 @@ from ccdesk.store.journal import JournalEntry
 from ccdesk.store.rows import ContactRow, OutboxItem, OutboxKind
 from ccdesk.wording import Badge, Tone, clock, describe, moment
 
+from .action_rules import add_back_state
+
 TONE_STYLE = {
     Tone.OK: "background:#e8f5e9; color:#1b5e20; border:1px solid #81c784;",
     Tone.STOP: "background:#ffebee; color:#b71c1c; border:1px solid #e57373;",
@@ -105,7 +107,6 @@ class DetailsPane(QWidget):
         self.resubscribe_button = QPushButton("Request &resubscribe…")
         self.remove_button = QPushButton("Remove from &lists…")
         self.add_back_button = QPushButton("Add &back to lists…")
-        self.add_back_button.setToolTip("For a contact taken off lists, not for an unsubscribed one")
         for i, (button, signal) in enumerate(((self.unsubscribe_button, self.unsubscribe_requested),
                                               (self.resubscribe_button, self.resubscribe_requested),
                                               (self.remove_button, self.remove_requested),
@@ -169,7 +170,7 @@ class DetailsPane(QWidget):
         self.unsubscribe_button.setEnabled((not unsubscribed or team_opt_out) and not unsubscribe_queued
                                            and str(row.status) != "deleted")
         self.unsubscribe_button.setToolTip(
-            "An unsubscribe is already waiting to send" if queued else
+            "An unsubscribe is already waiting to send" if unsubscribe_queued else
             "Unsubscribed by our team: record that the contact asked too (then only they can undo it)"
             if team_opt_out else "Already unsubscribed by the contact" if unsubscribed else "")
         can_resub = (unsubscribed and row.resubscribe_requested_at is None and not resubscribe_requested
@@ -179,9 +180,10 @@ class DetailsPane(QWidget):
             "Only for unsubscribed contacts, and only once per contact" if not can_resub else
             "Constant Contact emails the contact; they are resubscribed only if they confirm")
         self.remove_button.setEnabled(bool(row.list_ids))
-        # The way back from "Remove from lists": only for a contact who may be mailed (never the unsubscribed).
-        self.add_back_button.setEnabled(str(row.status) in ("mailable", "removed")
-                                        and bool(set(names) - set(row.list_ids)))
+        self.remove_button.setToolTip("" if row.list_ids else "This contact is not on any list")
+        enabled, why = add_back_state(row, names, unsubscribe_queued)
+        self.add_back_button.setEnabled(enabled)
+        self.add_back_button.setToolTip(why)
         self.fields["email"].setText(row.email or "—")
         self.fields["company"].setText(row.company or "—")
         self.fields["opt_in"].setText(f"{_fmt(row.opt_in_date)} by {row.opt_in_source or '—'}"

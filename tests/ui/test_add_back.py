@@ -55,3 +55,25 @@ async def test_never_for_an_unsubscribed_contact(server: SandboxServer, tmp_path
         with pytest.raises(ValidationError):
             await add_to_lists(app.desk.client, cid, [spare])
         assert spare not in sb(server).contact_json(cid)["list_memberships"]
+
+
+async def test_greyed_while_an_unsubscribe_is_waiting(server: SandboxServer, tmp_path: Path) -> None:
+    """An unsubscribe queued and not sent yet outranks the cached 'mailable': no way to add them back meanwhile,
+    neither the button (greyed, the tooltip says why) nor the Contact menu (a status-bar message says why)."""
+    async with running(server, tmp_path / "cache.sqlite3") as app:
+        contact = mailable_with_lists(server)
+        cid = contact["contact_id"]
+        find(app, contact["email_address"]["address"])
+        details = app.window.contacts.details
+        assert details.add_back_button.isEnabled()  # on two lists of several: there is a list to add back to
+        app.desk.worker.pause("held by the test")  # the unsubscribe stays queued
+        await app.desk.actions.unsubscribe([cid], "Asked by phone", "Contact")
+        app.window.after_change()
+        assert str(app.reader.get_contact(cid).status) == "mailable"  # the copy still says mailable
+        assert not details.add_back_button.isEnabled()
+        assert "unsubscribe of this contact is waiting" in details.add_back_button.toolTip()
+        said: list[str] = []
+        app.window.actions_part.message.connect(lambda text, _ms: said.append(text))
+        assert app.window.actions_part.add_back_selected() is None
+        assert said and "waiting to send" in said[0]
+        assert not app.reader.pending(cid, "add_to_lists")
