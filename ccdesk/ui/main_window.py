@@ -177,8 +177,10 @@ class MainWindow(QMainWindow):
         self.contacts.open_contact(contact_id)
 
     def show_recent_optouts(self) -> None:
-        self.tabs.setCurrentWidget(self.contacts)
-        self.contacts.show_unsubscribed_newest()
+        """ "Show them" on the new-opt-outs notice (and the tray's message): the Recent opt-outs tab, listing
+        exactly what the latest check found."""
+        self.tabs.setCurrentWidget(self.optouts)
+        self.optouts.show_found_by_last_check()
 
     # --- sync: background runs and "Sync now" both go through desk.sync; the status part shows it -----------
     @asyncSlot()

@@ -85,3 +85,23 @@ def test_an_opt_out_row_opens_its_contact(window: MainWindow, qtbot) -> None:  #
     assert window.contacts.search_edit.isVisible()
     assert [r.contact_id for r in window.contacts.selected_rows()] == ["00000000-0000-0000-0000-000000000007"]
     assert "Too many emails" in window.contacts.details.badge.text()
+
+
+def test_show_them_opens_recent_optouts_with_what_the_check_found(window: MainWindow, qtbot) -> None:  # noqa: F811
+    """ "Show them" on the new-opt-outs notice lists exactly the opt-outs it announced, in Recent opt-outs (it
+    used to open Contacts filtered to every unsubscribed contact), whatever filters that tab was left with."""
+    window.desk.sync.finished.emit(SyncResult(full_pull=True))
+    window.optouts.source.setCurrentIndex(window.optouts.source.findData("Account"))  # left on "By our team"
+    new = [optout(950 + i, days_ago=0, source="Contact", reason="Moved away") for i in range(2)]
+    with DeskDatabase(window.desk.reads.path) as s:
+        s.upsert_contacts(new)
+    window.desk.sync.finished.emit(SyncResult(new_optouts=[c["contact_id"] for c in new]))
+    notice = window.status.notice
+    assert notice.isVisible() and notice.label.text().startswith("2 new opt-outs since")
+    qtbot.mouseClick(notice.action_button, Qt.MouseButton.LeftButton)
+    assert window.tabs.currentWidget() is window.optouts
+    recent = window.optouts
+    assert recent.preset.currentData() == "since_last" and recent.source.currentData() == ""
+    assert sorted(r.contact_id for r in recent.model.rows) == sorted(c["contact_id"] for c in new)
+    assert recent.summary.text().startswith("2 opt-outs found by the check at")
+    assert not notice.isVisible()
