@@ -1,0 +1,39 @@
+"""What a new user trips on, fixed: the Contact menu offers what the details' buttons offer (greyed with the same
+reason), and the details speak staff words, not Constant Contact's field values."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from ccdesk.ui.main_window import MainWindow
+from tests.ui.test_window_ux import window  # noqa: F401 - the window fixture
+
+UNSUBSCRIBED = "00000000-0000-0000-0000-000000000007"
+
+
+def test_the_contact_menu_follows_the_details_buttons(window: MainWindow) -> None:  # noqa: F811
+    menu, details = window.contact_actions, window.contacts.details
+    assert not menu["unsubscribe"].isEnabled() and not menu["add_back"].isEnabled()  # nobody selected yet
+    assert menu["sync"].isEnabled()
+    window.open_contact(UNSUBSCRIBED)
+    assert not details.unsubscribe_button.isEnabled() and details.resubscribe_button.isEnabled()
+    assert not menu["unsubscribe"].isEnabled() and menu["resubscribe"].isEnabled()
+    why = details.unsubscribe_button.toolTip()
+    assert menu["unsubscribe"].toolTip() == why == "Already unsubscribed by the contact"
+    assert "only they can opt back in" in menu["add_back"].toolTip()
+    window.contacts.search_edit.setText("person10@")
+    window.contacts.apply_query()
+    window.contacts.table.selectRow(0)
+    assert menu["unsubscribe"].isEnabled() and not menu["resubscribe"].isEnabled()
+    window.contacts.table.selectAll()  # several: the details say what the buttons do to all of them
+    assert menu["unsubscribe"].isEnabled() and menu["remove"].isEnabled() and not menu["resubscribe"].isEnabled()
+
+
+def test_who_opted_in_is_said_in_staff_words(window: MainWindow) -> None:  # noqa: F811
+    row = window.desk.reads.contact(UNSUBSCRIBED)
+    details = window.contacts.details
+    details.show_contact(dataclasses.replace(row, opt_in_source="Account"))
+    assert details.fields["opt_in"].text().endswith("by our team")
+    details.show_contact(dataclasses.replace(row, opt_in_source="Contact"))
+    assert details.fields["opt_in"].text().endswith("by the contact")
+    assert details.fields["opt_out"].text().endswith("by the contact")
