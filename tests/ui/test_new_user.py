@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 
+from PySide6.QtWidgets import QApplication, QLabel
+
+from ccdesk.preferences import Preferences
 from ccdesk.ui.main_window import MainWindow
+from ccdesk.ui.preferences_dialog import PreferencesDialog
 from tests.ui.test_window_ux import window  # noqa: F401 - the window fixture
 
 UNSUBSCRIBED = "00000000-0000-0000-0000-000000000007"
@@ -37,3 +41,17 @@ def test_who_opted_in_is_said_in_staff_words(window: MainWindow) -> None:  # noq
     details.show_contact(dataclasses.replace(row, opt_in_source="Contact"))
     assert details.fields["opt_in"].text().endswith("by the contact")
     assert details.fields["opt_out"].text().endswith("by the contact")
+
+
+def test_settings_opens_with_no_text_cut(qtbot) -> None:
+    """Every label of Settings is as tall as its text needs when the dialog opens (the notes under the fields
+    were given one line's height for two, and cut in half)."""
+    dialog = PreferencesDialog(Preferences(), signed_in_as="events@example.org")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    QApplication.processEvents()
+    labels = [label for label in dialog.findChildren(QLabel) if label.isVisible() and label.text()]
+    assert any(label.text().startswith("Register this exact address") for label in labels)
+    for label in labels:
+        needed = label.heightForWidth(label.width()) if label.wordWrap() else label.sizeHint().height()
+        assert label.height() >= needed, f"cut: {label.text()!r} ({label.height()} of {needed} px)"
