@@ -105,3 +105,20 @@ def test_show_them_opens_recent_optouts_with_what_the_check_found(window: MainWi
     assert sorted(r.contact_id for r in recent.model.rows) == sorted(c["contact_id"] for c in new)
     assert recent.summary.text().startswith("2 opt-outs found by the check at")
     assert not notice.isVisible()
+
+
+def test_week_labels_never_overlap_and_counts_are_whole(tab: OptOutsTab, qtbot) -> None:  # noqa: F811
+    """At 1024 px, 13 weeks of labels ran into each other ("07 Sep14 Sep21 Sep..."); the axis counted people in
+    halves (0.5, 1.5)."""
+    tab.resize(1000, 600)
+    for preset in ("30", "365"):
+        tab.preset.setCurrentIndex(tab.preset.findData(preset))
+        QApplication.processEvents()
+        chart = tab.chart
+        ticks, width = chart.week_ticks, chart.weeks_plot.width()
+        label = chart.fontMetrics().horizontalAdvance("30 Sep")
+        assert ticks and len(ticks) * (label + 8) <= width, (len(ticks), width)
+        assert all(spacing >= 1 for spacing, _offset in chart.weeks_plot.getAxis("left").tickSpacing(0, 3, 200))
+    tab.resize(1800, 600)
+    QApplication.processEvents()
+    assert len(tab.chart.week_ticks) > len(ticks)  # wider: more labels fit
