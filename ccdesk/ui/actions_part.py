@@ -187,9 +187,8 @@ class ActionsPart(QObject):
             return
         finally:
             progress.close()
-        what = "new opt-outs since the last export to this file" if only_new else "opt-outs"
-        inform(self.host, "Export finished",
-               f"Saved {result.rows:,} {what} to {path.name}. {result.marked_note()}".strip())
+        inform(self.host, "Export finished", export_finished_text(result.rows, path.name, only_new,
+                                                                  result.marked_note()))
 
     def export_evidence(self) -> None:
         if len(self._rows) != 1:
@@ -211,6 +210,15 @@ class ActionsPart(QObject):
         if n is not None:
             entries = plural(n - 1, "journal entry", "journal entries")
             self.message.emit(f"Saved the opt-out record and {entries} to {path}.", 10000)
+
+
+def export_finished_text(rows: int, name: str, only_new: bool, note: str = "") -> str:
+    """ "Saved 12 opt-outs to dnm.csv." - a feed says which ones (the first export to a file has them all)."""
+    text = f"Saved {plural(rows, 'opt-out')} to {name}."
+    if only_new:
+        text = (f"Saved {plural(rows, 'new opt-out')} to {name}: the ones since the last export to that file "
+                "(every opt-out, the first time).")
+    return f"{text} {note}".strip()
 
 
 def queued_text(queued: Queued, what: str) -> str:

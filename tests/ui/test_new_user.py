@@ -8,6 +8,7 @@ import dataclasses
 from PySide6.QtWidgets import QApplication, QLabel
 
 from ccdesk.preferences import Preferences
+from ccdesk.ui.actions_part import export_finished_text
 from ccdesk.ui.main_window import MainWindow
 from ccdesk.ui.preferences_dialog import PreferencesDialog
 from tests.ui.test_window_ux import window  # noqa: F401 - the window fixture
@@ -55,3 +56,10 @@ def test_settings_opens_with_no_text_cut(qtbot) -> None:
     for label in labels:
         needed = label.heightForWidth(label.width()) if label.wordWrap() else label.sizeHint().height()
         assert label.height() >= needed, f"cut: {label.text()!r} ({label.height()} of {needed} px)"
+
+
+def test_export_finished_says_what_was_saved_in_one_plain_sentence() -> None:
+    assert export_finished_text(1, "dnm.csv", False) == "Saved 1 opt-out to dnm.csv."
+    feed = export_finished_text(317, "feed.csv", True)
+    assert feed.startswith("Saved 317 new opt-outs to feed.csv: the ones since the last export to that file")
+    assert "to this file to" not in feed and "(every opt-out, the first time)" in feed
