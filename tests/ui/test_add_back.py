@@ -66,8 +66,9 @@ async def test_greyed_while_an_unsubscribe_is_waiting(server: SandboxServer, tmp
         find(app, contact["email_address"]["address"])
         details = app.window.contacts.details
         assert details.add_back_button.isEnabled()  # on two lists of several: there is a list to add back to
+        outcomes = Outcomes(app.desk.worker)
         app.desk.worker.pause("held by the test")  # the unsubscribe stays queued
-        await app.desk.actions.unsubscribe([cid], "Asked by phone", "Contact")
+        queued = await app.desk.actions.unsubscribe([cid], "Asked by phone", "Contact")
         app.window.after_change()
         assert str(app.reader.get_contact(cid).status) == "mailable"  # the copy still says mailable
         assert not details.add_back_button.isEnabled()
@@ -77,3 +78,5 @@ async def test_greyed_while_an_unsubscribe_is_waiting(server: SandboxServer, tmp
         assert app.window.actions_part.add_back_selected() is None
         assert said and "waiting to send" in said[0]
         assert not app.reader.pending(cid, "add_to_lists")
+        app.desk.worker.resume()  # sent now (a paused sender left running at close would outlive the test)
+        assert (await outcomes.of(queued.outbox_ids[0])).ok
