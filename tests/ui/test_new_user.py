@@ -8,6 +8,7 @@ import dataclasses
 from PySide6.QtWidgets import QApplication, QLabel
 
 from ccdesk.preferences import Preferences
+from ccdesk.ui.account_menu import install_account_menu
 from ccdesk.ui.actions_part import export_finished_text
 from ccdesk.ui.main_window import MainWindow
 from ccdesk.ui.preferences_dialog import PreferencesDialog
@@ -63,3 +64,10 @@ def test_export_finished_says_what_was_saved_in_one_plain_sentence() -> None:
     feed = export_finished_text(317, "feed.csv", True)
     assert feed.startswith("Saved 317 new opt-outs to feed.csv: the ones since the last export to that file")
     assert "to this file to" not in feed and "(every opt-out, the first time)" in feed
+
+
+def test_the_account_button_leaves_room_for_its_menu_arrow(window: MainWindow) -> None:  # noqa: F811
+    """The arrow of the account button was drawn over the end of the address ("events@example.or⌄g")."""
+    button = install_account_menu(window, window.desk, account="Example Org", user="events@example.org")
+    text = button.fontMetrics().horizontalAdvance(button.text())
+    assert button.sizeHint().width() - text >= 24
