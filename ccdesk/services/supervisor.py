@@ -96,7 +96,14 @@ class Supervisor:
             if timer is not None:
                 timer.cancel()
         task, self.task = self.task, None
-        if task is not None:
+        if task is None:
+            return
+        # Cancelled again until it ends: a cancel that lands as the task's wake-up completes can be swallowed
+        # (Python 3.11's wait_for), and the task would run on, unseen, after the desk closed.
+        deadline = asyncio.get_running_loop().time() + 5
+        while not task.done() and asyncio.get_running_loop().time() < deadline:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await asyncio.wait_for(asyncio.shield(task), 5)
+            await asyncio.wait({task}, timeout=0.05)
+        if task.done() and not task.cancelled():
+            with contextlib.suppress(Exception):
+                task.result()  # retrieved: no "exception was never retrieved" at exit

@@ -78,5 +78,5 @@ async def test_greyed_while_an_unsubscribe_is_waiting(server: SandboxServer, tmp
         assert app.window.actions_part.add_back_selected() is None
         assert said and "waiting to send" in said[0]
         assert not app.reader.pending(cid, "add_to_lists")
-        app.desk.worker.resume()  # sent now (a paused sender left running at close would outlive the test)
+        app.desk.worker.resume()  # and once the sender goes on, the unsubscribe is sent
         assert (await outcomes.of(queued.outbox_ids[0])).ok
