@@ -2,6 +2,8 @@
 and the account menu open. Runs the demo sandbox (nothing leaves this machine).
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python tools/screenshot_window.py [OUT_DIR]   # default docs/images
+
+OUT_DIR is made if missing; a picture that cannot be written stops the tool with a message and exit status 1.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import qasync
 from PySide6.QtCore import QPoint
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QApplication
+from shot_window import ShotNotWritten, out_folder, save_shot
 
 
 async def shoot(out: Path) -> list[Path]:
@@ -55,10 +58,8 @@ async def shoot(out: Path) -> list[Path]:
         window.after_change()
         window.statusBar().showMessage("Queued 1 unsubscribe; sending to Constant Contact…")
         await asyncio.sleep(0.3)
-        shots.append(out / "main-window.png")
-        window.grab().save(str(shots[-1]))
-        shots.append(out / "details-queued.png")
-        window.contacts.details.grab().save(str(shots[-1]))
+        shots.append(save_shot(window.grab(), out / "main-window.png"))
+        shots.append(save_shot(window.contacts.details.grab(), out / "details-queued.png"))
         menu.menu().aboutToShow.emit()
         await asyncio.sleep(0.5)
         popup = menu.menu()
@@ -71,8 +72,7 @@ async def shoot(out: Path) -> list[Path]:
         painter.drawPixmap(x, corner.y(), popup.grab())
         painter.end()
         popup.hide()
-        shots.append(out / "account-menu.png")
-        picture.save(str(shots[-1]))
+        shots.append(save_shot(picture, out / "account-menu.png"))
     finally:
         window.shutdown()
         await desk.close()
@@ -82,11 +82,15 @@ async def shoot(out: Path) -> list[Path]:
 
 def main() -> None:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent.parent / "docs" / "images"
-    app = QApplication.instance() or QApplication([])
-    loop = qasync.QEventLoop(app)
-    with loop:
-        for path in loop.run_until_complete(shoot(out)):
-            print(path)
+    try:
+        out_folder(out)  # before the demo starts: a folder that cannot be made stops the tool at once
+        app = QApplication.instance() or QApplication([])
+        loop = qasync.QEventLoop(app)
+        with loop:
+            for path in loop.run_until_complete(shoot(out)):
+                print(path)
+    except ShotNotWritten as exc:
+        sys.exit(str(exc))
 
 
 if __name__ == "__main__":

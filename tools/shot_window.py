@@ -1,6 +1,6 @@
 """What the screenshot tools share: the real window on an in-process sandbox, pulled and ready, then shut down.
 
-    from shot_window import run, until, window_on_sandbox   # tools/ is on sys.path when a tool runs
+    from shot_window import run, save_shot, until, window_on_sandbox   # tools/ is on sys.path when a tool runs
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 
 import qasync
+from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QApplication
 
 from ccdesk.api import CCClient, RateLimiter, StaticTokenProvider
@@ -33,6 +34,32 @@ async def until(predicate: Callable[[], object], timeout: float = 120) -> None:
         if loop.time() > end:
             raise TimeoutError
         await asyncio.sleep(0.05)
+
+
+class ShotNotWritten(Exception):
+    """A picture that could not be written: the tool stops with this message (exit status 1), no traceback."""
+
+    def __init__(self, path: Path, why: str) -> None:
+        super().__init__(f"Could not write the screenshot {path}: {why}")
+
+
+def out_folder(folder: Path) -> Path:
+    """The output folder, made if missing; stops with a clear message if it cannot be."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ShotNotWritten(folder, exc.strerror or str(exc)) from None
+    return folder
+
+
+def save_shot(picture: QPixmap | QImage, path: Path) -> Path:
+    """Save a PNG (its folder made if missing) or stop with a clear message: never a silent nothing."""
+    out_folder(path.parent)
+    if picture.isNull():
+        raise ShotNotWritten(path, "the picture is empty (was the window shown?)")
+    if not picture.save(str(path), "PNG"):
+        raise ShotNotWritten(path, "Qt could not save it there (is the folder writable?)")
+    return path
 
 
 @contextlib.asynccontextmanager
@@ -64,4 +91,7 @@ def run(main: Callable[[Path], Awaitable[None]], default_out: Path) -> None:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     with loop:
-        loop.run_until_complete(main(Path(sys.argv[1]) if len(sys.argv) > 1 else default_out))
+        try:
+            loop.run_until_complete(main(Path(sys.argv[1]) if len(sys.argv) > 1 else default_out))
+        except ShotNotWritten as exc:
+            sys.exit(str(exc))

@@ -25,6 +25,7 @@ from ccdesk.store.rows import LIST_REMOVALS, ContactRow, ListRow, OutboxKind
 from ccdesk.wording import is_are, moment, plural, was_were
 
 from .exit_codes import Exit
+from .other_process import sync_holder
 from .output import Output
 
 
@@ -34,6 +35,7 @@ class Context:
     out: Output
     desk: Desk
     interrupted: asyncio.Event = field(default_factory=asyncio.Event)  # Ctrl+C: stop after the current step
+    waited_for: str = ""  # the other process whose sync this one waited for (and reused), in words
 
 
 class Interrupted(Exception):
@@ -52,7 +54,13 @@ async def bring_up_to_date(ctx: Context) -> SyncResult:
     """One incremental sync (a full pull the first time), with progress."""
 
     def progress(p: SyncProgress) -> None:
-        ctx.out.progress(f"sync ({p.stage})", p.done, p.total, unit="contacts")
+        if p.stage.startswith("waiting"):  # another process syncs this cache: its result is used here
+            ctx.waited_for = sync_holder(ctx.desk.db)
+            ctx.out.note(f"Waiting for {ctx.waited_for} to finish syncing this cache; its result is used here…")
+        elif p.total is None and not p.done:  # a step that counts nothing (yet): no "0 contacts"
+            ctx.out.note(f"sync ({p.stage})…")
+        else:
+            ctx.out.progress(f"sync ({p.stage})", p.done, p.total, unit="contacts")
 
     sync = asyncio.ensure_future(ctx.desk.sync.run(progress))
     stop = asyncio.ensure_future(ctx.interrupted.wait())
@@ -75,7 +83,12 @@ async def run_sync(ctx: Context) -> int:
     new_rows = [r for r in new if r is not None]
     waiting = len(await ctx.desk.db.call(lambda s: s.pending()))
     out = ctx.out
-    if result.full_pull:
+    if result.reused:  # another process synced this cache meanwhile: what it found is this command's result
+        did = (f"read all {result.contacts_read:,} contacts of the account" if result.full_pull else
+               f"found {plural(result.contacts_read, 'contact')} changed and {plural(new_rows, 'new opt-out')}")
+        out.say(f"Waited for {ctx.waited_for or 'another ccdesk process'}, which synced this cache meanwhile: "
+                f"it {did}.")
+    elif result.full_pull:
         cached = await ctx.desk.db.call(lambda s: s.count())
         if cached > result.contacts_read:  # a pull resumed after an interruption: part was read before
             out.say(f"First sync finished: all {cached:,} contacts of the account are in the cache "
@@ -97,6 +110,7 @@ async def run_sync(ctx: Context) -> int:
     if waiting:
         out.say(f"{plural(waiting, 'change')} made in ccdesk {is_are(waiting)} still waiting to be sent.")
     out.result({"command": "sync", "ok": True, "full_pull": result.full_pull, "from_team": result.from_team,
+                "synced_by_other_process": ctx.waited_for if result.reused else None,
                 "contacts_read": result.contacts_read, "new_optouts": [_optout_json(r) for r in new_rows],
                 "changes_waiting": waiting,
                 "finished_at": result.finished_at.isoformat() if result.finished_at else None})

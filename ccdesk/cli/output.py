@@ -85,6 +85,16 @@ class Output:
                              + (f" {unit}" if unit else ""))
         if seconds_left is not None and not finished:
             text += f", about {_duration(seconds_left)} left"
+        self._write_progress(text)
+
+    def note(self, text: str) -> None:
+        """A progress line without figures ("Waiting for ..."), shown once: it replaces the line on a terminal."""
+        if self.quiet or text == self._last_stage:
+            return
+        self._last_shown, self._last_stage = self.clock(), text
+        self._write_progress(terminal_safe(text))
+
+    def _write_progress(self, text: str) -> None:
         if self.tty:
             self.err.write("\r\x1b[2K" + text)
             self._line_open = True

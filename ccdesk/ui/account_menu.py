@@ -22,6 +22,8 @@ class AccountMenu(QToolButton):
         super().__init__(parent)
         self.desk = desk
         self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        # Room for the menu arrow: an instant-popup button draws it over the end of its text ("example.or⌄g").
+        self.setStyleSheet("QToolButton { padding-right: 14px; }")
         self.setAccessibleName("Account menu")
         menu = QMenu(self)
         self.signed_in = menu.addAction("")

@@ -26,9 +26,10 @@ from ccdesk.services.desk import Desk
 from ccdesk.services.export import OptOutExporter
 from ccdesk.services.validation import InvalidInput
 from ccdesk.store.errors import StoreUnavailableError
-from ccdesk.store.rows import ContactRow
+from ccdesk.store.rows import ContactRow, OutboxKind
 from ccdesk.wording import plural
 
+from .action_rules import UNSUBSCRIBE_WAITING
 from .bulk_modes import TITLES, BulkMode
 from .dialogs import (
     ActionDialog,
@@ -103,6 +104,9 @@ class ActionsPart(QObject):
         if len(self._rows) != 1 or str(self._rows[0].status) not in ("mailable", "removed"):
             return None
         row = self._rows[0]
+        if any(item.kind == OutboxKind.UNSUBSCRIBE for item in self.desk.reads.pending(row.contact_id)):
+            self.message.emit(f"Not added back: {UNSUBSCRIBE_WAITING}.", 10000)  # the Contact menu's way in
+            return None
         dialog = AddBackDialog(self.choices([row])[0], self._lists(leave_out=row.list_ids), self.host,
                                ticked=self.desk.reads.removed_here(row.contact_id))
         return self._open(dialog, lambda list_ids: queue_add_back(self.desk, row.contact_id, list_ids),
@@ -183,9 +187,8 @@ class ActionsPart(QObject):
             return
         finally:
             progress.close()
-        what = "new opt-outs since the last export to this file" if only_new else "opt-outs"
-        inform(self.host, "Export finished",
-               f"Saved {result.rows:,} {what} to {path.name}. {result.marked_note()}".strip())
+        inform(self.host, "Export finished", export_finished_text(result.rows, path.name, only_new,
+                                                                  result.marked_note()))
 
     def export_evidence(self) -> None:
         if len(self._rows) != 1:
@@ -207,6 +210,15 @@ class ActionsPart(QObject):
         if n is not None:
             entries = plural(n - 1, "journal entry", "journal entries")
             self.message.emit(f"Saved the opt-out record and {entries} to {path}.", 10000)
+
+
+def export_finished_text(rows: int, name: str, only_new: bool, note: str = "") -> str:
+    """ "Saved 12 opt-outs to dnm.csv." - a feed says which ones (the first export to a file has them all)."""
+    text = f"Saved {plural(rows, 'opt-out')} to {name}."
+    if only_new:
+        text = (f"Saved {plural(rows, 'new opt-out')} to {name}: the ones since the last export to that file "
+                "(every opt-out, the first time).")
+    return f"{text} {note}".strip()
 
 
 def queued_text(queued: Queued, what: str) -> str:

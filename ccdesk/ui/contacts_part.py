@@ -42,7 +42,6 @@ log = logging.getLogger(__name__)
 
 STATUS_FILTERS = (("", "All statuses"), ("mailable", "Can be mailed"), ("unsubscribed", "Unsubscribed"),
                   ("removed", "Removed from all lists"), ("deleted", "Deleted"), ("pending", "Not confirmed"))
-OPTED_OUT_COLUMN = 4
 
 
 class ContactsPart(QSplitter):
@@ -241,13 +240,6 @@ class ContactsPart(QSplitter):
         self.apply_query()
         self.select_contact(contact_id)
         self.table.setFocus()
-
-    def show_unsubscribed_newest(self) -> None:
-        """Every unsubscribed contact, the latest opt-out first."""
-        self.search_edit.clear()
-        self.status_filter.setCurrentIndex(max(0, self.status_filter.findData("unsubscribed")))
-        self.apply_query()
-        self.table.sortByColumn(OPTED_OUT_COLUMN, Qt.SortOrder.DescendingOrder)
 
     # --- after changes -----------------------------------------------------------------------------------
     def refresh(self) -> None:

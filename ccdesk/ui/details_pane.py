@@ -23,6 +23,8 @@ from ccdesk.store.journal import JournalEntry
 from ccdesk.store.rows import ContactRow, OutboxItem, OutboxKind
 from ccdesk.wording import Badge, Tone, clock, describe, moment
 
+from .action_rules import add_back_state
+
 TONE_STYLE = {
     Tone.OK: "background:#e8f5e9; color:#1b5e20; border:1px solid #81c784;",
     Tone.STOP: "background:#ffebee; color:#b71c1c; border:1px solid #e57373;",
@@ -65,6 +67,11 @@ def history_line(entry: JournalEntry) -> str:
     return "\n".join(lines)
 
 
+def by_whom(source: str | None) -> str:
+    """Constant Contact's update source in staff words: "Contact" is the contact, "Account" is our team."""
+    return {"Contact": "the contact", "Account": "our team"}.get(source or "", source or "someone unknown")
+
+
 def _fmt(value: object) -> str:
     if value is None or value == "":
         return "—"
@@ -78,6 +85,7 @@ class DetailsPane(QWidget):
     resubscribe_requested = Signal()
     remove_requested = Signal()
     add_back_requested = Signal()
+    buttons_changed = Signal()  # the buttons' enabled state or tooltips changed (the Contact menu follows them)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -105,7 +113,6 @@ class DetailsPane(QWidget):
         self.resubscribe_button = QPushButton("Request &resubscribe…")
         self.remove_button = QPushButton("Remove from &lists…")
         self.add_back_button = QPushButton("Add &back to lists…")
-        self.add_back_button.setToolTip("For a contact taken off lists, not for an unsubscribed one")
         for i, (button, signal) in enumerate(((self.unsubscribe_button, self.unsubscribe_requested),
                                               (self.resubscribe_button, self.resubscribe_requested),
                                               (self.remove_button, self.remove_requested),
@@ -143,6 +150,11 @@ class DetailsPane(QWidget):
     def show_contact(self, row: ContactRow | None, *, list_names: dict[str, str] | None = None,
                      history: Sequence[JournalEntry] = (), pending: Sequence[OutboxItem] = (),
                      resubscribe_requested: bool = False) -> None:
+        self._show_contact(row, list_names or {}, history, pending, resubscribe_requested)
+        self.buttons_changed.emit()
+
+    def _show_contact(self, row: ContactRow | None, names: dict[str, str], history: Sequence[JournalEntry],
+                      pending: Sequence[OutboxItem], resubscribe_requested: bool) -> None:
         enabled = row is not None
         for w in (self.unsubscribe_button, self.remove_button, self.resubscribe_button, self.add_back_button):
             w.setEnabled(enabled)
@@ -162,14 +174,13 @@ class DetailsPane(QWidget):
         queued = queued_badge(row, pending)  # a queued unsubscribe outranks the cached status
         self._set_badge(queued or badge, reason=row.opt_out_reason if not queued and with_reason.label != badge.label
                         else None)
-        names = list_names or {}
         unsubscribed = str(row.status) == "unsubscribed"
         unsubscribe_queued = any(item.kind == OutboxKind.UNSUBSCRIBE for item in pending)
         team_opt_out = unsubscribed and row.opt_out_source == "Account"  # the contact's own request is still news
         self.unsubscribe_button.setEnabled((not unsubscribed or team_opt_out) and not unsubscribe_queued
                                            and str(row.status) != "deleted")
         self.unsubscribe_button.setToolTip(
-            "An unsubscribe is already waiting to send" if queued else
+            "An unsubscribe is already waiting to send" if unsubscribe_queued else
             "Unsubscribed by our team: record that the contact asked too (then only they can undo it)"
             if team_opt_out else "Already unsubscribed by the contact" if unsubscribed else "")
         can_resub = (unsubscribed and row.resubscribe_requested_at is None and not resubscribe_requested
@@ -179,15 +190,15 @@ class DetailsPane(QWidget):
             "Only for unsubscribed contacts, and only once per contact" if not can_resub else
             "Constant Contact emails the contact; they are resubscribed only if they confirm")
         self.remove_button.setEnabled(bool(row.list_ids))
-        # The way back from "Remove from lists": only for a contact who may be mailed (never the unsubscribed).
-        self.add_back_button.setEnabled(str(row.status) in ("mailable", "removed")
-                                        and bool(set(names) - set(row.list_ids)))
+        self.remove_button.setToolTip("" if row.list_ids else "This contact is not on any list")
+        enabled, why = add_back_state(row, names, unsubscribe_queued)
+        self.add_back_button.setEnabled(enabled)
+        self.add_back_button.setToolTip(why)
         self.fields["email"].setText(row.email or "—")
         self.fields["company"].setText(row.company or "—")
-        self.fields["opt_in"].setText(f"{_fmt(row.opt_in_date)} by {row.opt_in_source or '—'}"
+        self.fields["opt_in"].setText(f"{_fmt(row.opt_in_date)} by {by_whom(row.opt_in_source)}"
                                       if row.opt_in_date else "—")
-        self.fields["opt_out"].setText(f"{_fmt(row.opt_out_date)} by "
-                                       f"{'the contact' if row.opt_out_source == 'Contact' else 'our team'}"
+        self.fields["opt_out"].setText(f"{_fmt(row.opt_out_date)} by {by_whom(row.opt_out_source)}"
                                        if row.opt_out_date else "—")
         self.fields["reason"].setText(row.opt_out_reason or "—")
         self.fields["lists"].setText(", ".join(sorted(names.get(lid, lid) for lid in row.list_ids))
@@ -207,6 +218,11 @@ class DetailsPane(QWidget):
         self._set_badge(Badge(f"Unsubscribe or Remove from lists acts on all {n} of them.", Tone.NEUTRAL))
         self.unsubscribe_button.setEnabled(True)
         self.remove_button.setEnabled(True)
+        self.buttons_changed.emit()
+
+    def action_buttons(self) -> dict[str, QPushButton]:
+        return {"unsubscribe": self.unsubscribe_button, "resubscribe": self.resubscribe_button,
+                "remove": self.remove_button, "add_back": self.add_back_button}
 
     def _set_badge(self, badge: Badge, reason: str | None = None) -> None:
         """The reason is a paragraph of its own, laid out in its own direction: an Arabic or Hebrew reason

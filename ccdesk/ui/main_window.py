@@ -64,6 +64,7 @@ class MainWindow(QMainWindow):
         self._build()
         self._build_menus()
         self._connect()
+        self._follow_details_buttons()
         self.optouts.refresh()
 
     # --- layout ------------------------------------------------------------------------------------------
@@ -107,14 +108,18 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction("&Quit", self.close, QKeySequence.StandardKey.Quit)
         menu = self.menuBar().addMenu("&Contact")
-        for text, slot, keys in (("&Unsubscribe…", actions.unsubscribe_selected, "Ctrl+U"),
-                                 ("Request &resubscribe…", actions.resubscribe_selected, "Ctrl+R"),
-                                 ("Remove from &lists…", actions.remove_selected, "Ctrl+L"),
-                                 ("Add &back to lists…", actions.add_back_selected, None),
-                                 ("&Sync now", self.start_pull, "F5"),
-                                 ("Re-read the &whole account", self.start_full_resync, None)):
+        menu.setToolTipsVisible(True)  # a greyed entry says why, like its button in the details
+        self.contact_actions: dict[str, QAction] = {}
+        for key, text, slot, keys in (
+                ("unsubscribe", "&Unsubscribe…", actions.unsubscribe_selected, "Ctrl+U"),
+                ("resubscribe", "Request &resubscribe…", actions.resubscribe_selected, "Ctrl+R"),
+                ("remove", "Remove from &lists…", actions.remove_selected, "Ctrl+L"),
+                ("add_back", "Add &back to lists…", actions.add_back_selected, None),
+                ("sync", "&Sync now", self.start_pull, "F5"),
+                ("resync", "Re-read the &whole account", self.start_full_resync, None)):
             action = menu.addAction(text)
             action.triggered.connect(slot)
+            self.contact_actions[key] = action
             if keys:
                 action.setShortcut(QKeySequence(keys))
         help_menu = self.menuBar().addMenu("&Help")
@@ -131,6 +136,7 @@ class MainWindow(QMainWindow):
         details.resubscribe_requested.connect(actions.resubscribe_selected)
         details.remove_requested.connect(actions.remove_selected)
         details.add_back_requested.connect(actions.add_back_selected)
+        details.buttons_changed.connect(self._follow_details_buttons)
         actions.queued.connect(status.show_queued)
         actions.bulk_queued.connect(status.track_bulk)
         actions.message.connect(status.showMessage)
@@ -149,6 +155,12 @@ class MainWindow(QMainWindow):
         self.tabs.currentChanged.connect(lambda _i: self._show_search_bar())
         self._show_search_bar()
         status.refresh_pending()
+
+    def _follow_details_buttons(self) -> None:
+        """The Contact menu's entries (and their shortcuts) are available exactly when the details' buttons are."""
+        for key, button in self.contacts.details.action_buttons().items():
+            self.contact_actions[key].setEnabled(button.isEnabled())
+            self.contact_actions[key].setToolTip(button.toolTip() or button.text().replace("&", ""))
 
     def after_change(self) -> None:
         """A change was queued or sent, or the cache changed: every part shows it."""
@@ -177,8 +189,10 @@ class MainWindow(QMainWindow):
         self.contacts.open_contact(contact_id)
 
     def show_recent_optouts(self) -> None:
-        self.tabs.setCurrentWidget(self.contacts)
-        self.contacts.show_unsubscribed_newest()
+        """ "Show them" on the new-opt-outs notice (and the tray's message): the Recent opt-outs tab, listing
+        exactly what the latest check found."""
+        self.tabs.setCurrentWidget(self.optouts)
+        self.optouts.show_found_by_last_check()
 
     # --- sync: background runs and "Sync now" both go through desk.sync; the status part shows it -----------
     @asyncSlot()

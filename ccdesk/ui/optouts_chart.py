@@ -8,8 +8,11 @@ offscreen in tests, and follows the palette. Matplotlib would pull in a second r
 
 from __future__ import annotations
 
+import math
+from datetime import date
+
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ccdesk.services.optout_stats import OptOutStats
@@ -42,8 +45,24 @@ class OptOutChart(QWidget):
         column.addWidget(self.legend)
         column.addWidget(self.weeks_plot, 1)
         self.reasons = ReasonBars()
+        self._weeks: list[date] = []
+        self.week_ticks: list[tuple[int, str]] = []
+        self.weeks_plot.installEventFilter(self)  # the labels that fit depend on the plot's width
         layout.addWidget(weeks, 3)
         layout.addWidget(self.reasons, 2)
+
+    def _label_weeks(self) -> None:
+        """As many week labels as fit side by side at the plot's width (13 weeks at 1024 px overlapped)."""
+        label = self.fontMetrics().horizontalAdvance("30 Sep") + 24
+        room = max(label, self.weeks_plot.width() - 60)  # less the left axis
+        step = max(1, math.ceil(len(self._weeks) * label / room))
+        self.week_ticks = [(i, w.strftime("%d %b")) for i, w in enumerate(self._weeks)][::step]
+        self.weeks_plot.getAxis("bottom").setTicks([self.week_ticks])
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.weeks_plot and event.type() == QEvent.Type.Resize:
+            self._label_weeks()
+        return super().eventFilter(watched, event)
 
     def show_stats(self, stats: OptOutStats) -> None:
         plot = self.weeks_plot
@@ -55,10 +74,12 @@ class OptOutChart(QWidget):
                                   brush=pg.mkBrush(*ACCOUNT_COLOUR), name="By our team")
         plot.addItem(contact)
         plot.addItem(account)
-        step = max(1, len(x) // 8)
-        plot.getAxis("bottom").setTicks([[(i, w.strftime("%d %b")) for i, w in enumerate(stats.weeks)][::step]])
+        self._weeks = list(stats.weeks)
+        self._label_weeks()
         # Fixed ranges: no opt-outs (or none yet) would otherwise autorange to a meaningless -3...3.
         highest = max((c + a for c, a in zip(stats.by_contact, stats.by_account, strict=True)), default=0)
+        whole = max(1, math.ceil(highest / 5))  # people are counted in whole numbers: no 0.5 or 1.5 on the axis
+        plot.getAxis("left").setTickSpacing(whole, whole)
         plot.setYRange(0, max(highest, 1) * 1.1, padding=0)
         plot.setXRange(-0.5, max(len(x), 1) - 0.5, padding=0)
         self.reasons.set_reasons(stats.reasons)

@@ -267,6 +267,14 @@ class OptOutsTab(QWidget):
             self.found_by_check = []  # the first full read: nothing is "new" yet
         self.refresh()
 
+    def show_found_by_last_check(self) -> None:
+        """What the new-opt-outs notice announced: "Since last check", by anyone, for any reason."""
+        for combo, key in ((self.source, ""), (self.reason, ""), (self.preset, "since_last")):
+            combo.blockSignals(True)
+            combo.setCurrentIndex(max(0, combo.findData(key)))
+            combo.blockSignals(False)
+        self.refresh()
+
     def shutdown(self) -> None:
         if self._reading is not None:
             self._reading.cancel()

@@ -57,10 +57,8 @@ class PreferencesDialog(QDialog):
             self._lock(edit, name)
             self.edits[name] = edit
             form.addRow(label, edit)
-            if note:
-                hint = QLabel(note)
-                hint.setWordWrap(True)
-                form.addRow("", hint)
+            if note:  # one line, never wrapped: a wrapped label in a form row is given one line's height and
+                form.addRow("", QLabel(note))  # cut in half when the dialog opens (its width sets the dialog's)
         self.client_id, self.redirect = self.edits["client_id"], self.edits["redirect_uri"]
         self.device_client_id = self.edits["device_client_id"]
         self.client_id.setAccessibleName("API key (client id)")

@@ -12,23 +12,28 @@ from ccdesk.services.add_back import add_to_lists, queue_add_back
 from ccdesk.services.validation import InvalidInput
 from ccdesk.ui.dialogs.add_lists import AddBackDialog
 from tests.ui.test_window_e2e import find, mailable_with_lists, running, sandbox_options, sb  # noqa: F401 - fixture
-from tests.ui.waiting import until
+from tests.ui.waiting import Outcomes, until
 
 
 async def test_a_removed_contact_is_added_back(server: SandboxServer, tmp_path: Path) -> None:
     async with running(server, tmp_path / "cache.sqlite3") as app:
         contact = mailable_with_lists(server)
         cid, lists = contact["contact_id"], contact["list_memberships"]
-        await app.desk.actions.remove_from_lists([cid], [lists[0]])
-        await until(lambda: lists[0] not in app.reader.get_contact(cid).list_ids)  # sent, and the copy updated
+        outcomes = Outcomes(app.desk.worker)
+        removal = await app.desk.actions.remove_from_lists([cid], [lists[0]])
+        # The sender patches the copy before it marks the item done (two transactions): waiting for the copy
+        # alone let the dialog open before the removal counted as "done here", with nothing ticked (under load).
+        assert (await outcomes.of(removal.outbox_ids[0])).ok
+        assert lists[0] not in app.reader.get_contact(cid).list_ids
         find(app, contact["email_address"]["address"])
-        await until(lambda: app.window.contacts.details.add_back_button.isEnabled())
+        assert app.window.contacts.details.add_back_button.isEnabled()
         dialog = app.window.actions_part.add_back_selected()
         assert isinstance(dialog, AddBackDialog)
         assert dialog.chosen_ids() == (lists[0],)  # the list this desk removed starts ticked
         assert dialog.ok_button.isEnabled()
         dialog.accept()
-        await until(lambda: lists[0] in sb(server).contact_json(cid)["list_memberships"])
+        await until(lambda: len(outcomes.final) == 2)  # the add-back's own outcome (its id is the dialog's)
+        assert all(o.ok for o in outcomes.final.values())
         after = sb(server).contact_json(cid)
         assert sorted(after["list_memberships"]) == sorted(lists)
         assert after["email_address"]["permission_to_send"] == contact["email_address"]["permission_to_send"]
@@ -50,3 +55,28 @@ async def test_never_for_an_unsubscribed_contact(server: SandboxServer, tmp_path
         with pytest.raises(ValidationError):
             await add_to_lists(app.desk.client, cid, [spare])
         assert spare not in sb(server).contact_json(cid)["list_memberships"]
+
+
+async def test_greyed_while_an_unsubscribe_is_waiting(server: SandboxServer, tmp_path: Path) -> None:
+    """An unsubscribe queued and not sent yet outranks the cached 'mailable': no way to add them back meanwhile,
+    neither the button (greyed, the tooltip says why) nor the Contact menu (a status-bar message says why)."""
+    async with running(server, tmp_path / "cache.sqlite3") as app:
+        contact = mailable_with_lists(server)
+        cid = contact["contact_id"]
+        find(app, contact["email_address"]["address"])
+        details = app.window.contacts.details
+        assert details.add_back_button.isEnabled()  # on two lists of several: there is a list to add back to
+        outcomes = Outcomes(app.desk.worker)
+        app.desk.worker.pause("held by the test")  # the unsubscribe stays queued
+        queued = await app.desk.actions.unsubscribe([cid], "Asked by phone", "Contact")
+        app.window.after_change()
+        assert str(app.reader.get_contact(cid).status) == "mailable"  # the copy still says mailable
+        assert not details.add_back_button.isEnabled()
+        assert "unsubscribe of this contact is waiting" in details.add_back_button.toolTip()
+        said: list[str] = []
+        app.window.actions_part.message.connect(lambda text, _ms: said.append(text))
+        assert app.window.actions_part.add_back_selected() is None
+        assert said and "waiting to send" in said[0]
+        assert not app.reader.pending(cid, "add_to_lists")
+        app.desk.worker.resume()  # and once the sender goes on, the unsubscribe is sent
+        assert (await outcomes.of(queued.outbox_ids[0])).ok

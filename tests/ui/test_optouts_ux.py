@@ -85,3 +85,40 @@ def test_an_opt_out_row_opens_its_contact(window: MainWindow, qtbot) -> None:  #
     assert window.contacts.search_edit.isVisible()
     assert [r.contact_id for r in window.contacts.selected_rows()] == ["00000000-0000-0000-0000-000000000007"]
     assert "Too many emails" in window.contacts.details.badge.text()
+
+
+def test_show_them_opens_recent_optouts_with_what_the_check_found(window: MainWindow, qtbot) -> None:  # noqa: F811
+    """ "Show them" on the new-opt-outs notice lists exactly the opt-outs it announced, in Recent opt-outs (it
+    used to open Contacts filtered to every unsubscribed contact), whatever filters that tab was left with."""
+    window.desk.sync.finished.emit(SyncResult(full_pull=True))
+    window.optouts.source.setCurrentIndex(window.optouts.source.findData("Account"))  # left on "By our team"
+    new = [optout(950 + i, days_ago=0, source="Contact", reason="Moved away") for i in range(2)]
+    with DeskDatabase(window.desk.reads.path) as s:
+        s.upsert_contacts(new)
+    window.desk.sync.finished.emit(SyncResult(new_optouts=[c["contact_id"] for c in new]))
+    notice = window.status.notice
+    assert notice.isVisible() and notice.label.text().startswith("2 new opt-outs since")
+    qtbot.mouseClick(notice.action_button, Qt.MouseButton.LeftButton)
+    assert window.tabs.currentWidget() is window.optouts
+    recent = window.optouts
+    assert recent.preset.currentData() == "since_last" and recent.source.currentData() == ""
+    assert sorted(r.contact_id for r in recent.model.rows) == sorted(c["contact_id"] for c in new)
+    assert recent.summary.text().startswith("2 opt-outs found by the check at")
+    assert not notice.isVisible()
+
+
+def test_week_labels_never_overlap_and_counts_are_whole(tab: OptOutsTab, qtbot) -> None:  # noqa: F811
+    """At 1024 px, 13 weeks of labels ran into each other ("07 Sep14 Sep21 Sep..."); the axis counted people in
+    halves (0.5, 1.5)."""
+    tab.resize(1000, 600)
+    for preset in ("30", "365"):
+        tab.preset.setCurrentIndex(tab.preset.findData(preset))
+        QApplication.processEvents()
+        chart = tab.chart
+        ticks, width = chart.week_ticks, chart.weeks_plot.width()
+        label = chart.fontMetrics().horizontalAdvance("30 Sep")
+        assert ticks and len(ticks) * (label + 8) <= width, (len(ticks), width)
+        assert all(spacing >= 1 for spacing, _offset in chart.weeks_plot.getAxis("left").tickSpacing(0, 3, 200))
+    tab.resize(1800, 600)
+    QApplication.processEvents()
+    assert len(tab.chart.week_ticks) > len(ticks)  # wider: more labels fit
