@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ccdesk.api import CCClient
-from ccdesk.store.database import DeskDatabase
 
 from .database_thread import DatabaseThread
 from .paging import PageReader
@@ -52,12 +51,12 @@ class CachePull:
         if start_href is None:
             await self._mark_start()
         first = await self._db.call(lambda s: s.get_state(COMPLETED_AT)) is None
-        if first:  # the account's first read (or its resumption): two indexes are built at its end
+        if first:  # the account's first read (or its resumption): the search index and two indexes wait for its end
             await self._db.call(lambda s: s.begin_full_read())
         # A refused stored link (400: links can expire, e.g. a pull resumed days later) starts again at the top.
         reader = PageReader(self._db, self._client, self._clock, NEXT_HREF,
                             last_page_state=lambda: {COMPLETED_AT: self._clock().isoformat()},
-                            last_page_also=DeskDatabase.end_full_read if first else None)
+                            first_read=first)
         pages = await reader.read({"status": "all"}, start_href,
                                   (lambda done, total: on_progress(PullProgress(done, total))) if on_progress else None,
                                   restarted=self._mark_start)

@@ -1,32 +1,76 @@
-"""The first full read of an account: two indexes are built once at its end instead of row by row.
+"""The first full read of an account: the search index and two indexes are built once at its end.
 
 At a million contacts, keeping `contacts_email` (email_lower) and `contacts_status_name` (status, sort_name)
 up to date while pages arrive doubled the time a page took to store (issue 17): their keys are random, so
-every insert lands on a different page of a 1.5 GB file. The first full read drops them (`begin`) and builds
-each in one sorted pass when its last page is stored (`end`, in the same transaction, so no crash can leave
-them missing after the read has completed). Meanwhile queries that name them (search.py's `INDEXED BY`) run
-without (`usable`): correct, and slower only for a sort by email or status during that first read. The name
-index, which the table uses by default, and everything else stay.
+every insert lands on a different page of a 1.5 GB file. The trigram search index (FTS5) was worse: each
+page's commit flushed its trigrams as a new segment, and FTS5 kept merging those segments, so a page's commit
+took longer than its inserts. So the first full read:
+
+* drops the two indexes and the search index's delete trigger, and empties the search index (`begin`);
+* stores pages without writing the search index (contacts.upsert_contacts asks `search_ready`);
+* builds the two indexes in one sorted pass each, fills the search index from the contacts table in one pass
+  (FTS5 `rebuild`) and puts the trigger back (`end`), all in the transaction of the read's last page.
+
+The trigger's absence is the marker "search index not built yet": it lives in the file, so a first read that
+was interrupted (a crash, a cancel, a refused link) is still marked after a restart; the next full read starts
+with `begin` again (idempotent) and its last page builds everything. Meanwhile the window's queries run without
+them (`usable`, `search_ready`): text is matched with `instr` on the same folded document the index holds, so
+results are the same, only slower until the read completes. Everything else (the name index the table uses by
+default, memberships, facet counts) is kept up to date page by page.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+from collections.abc import Iterator
 
 DEFERRED = {
     "contacts_email": "CREATE INDEX IF NOT EXISTS contacts_email ON contacts (email_lower)",
     "contacts_status_name": "CREATE INDEX IF NOT EXISTS contacts_status_name ON contacts (status, sort_name)",
 }
+FTS_TRIGGER = "contacts_fts_ad"
+_CREATE_FTS_TRIGGER = f"""CREATE TRIGGER IF NOT EXISTS {FTS_TRIGGER} AFTER DELETE ON contacts BEGIN
+    INSERT INTO contacts_fts (contacts_fts, rowid, search_doc) VALUES ('delete', old.id, old.search_doc);
+END"""
 
 
 def begin(conn: sqlite3.Connection) -> None:
     for name in DEFERRED:
         conn.execute(f"DROP INDEX IF EXISTS {name}")
+    if search_ready(conn):
+        conn.execute(f"DROP TRIGGER {FTS_TRIGGER}")
+        conn.execute("INSERT INTO contacts_fts (contacts_fts) VALUES ('delete-all')")
 
 
 def end(conn: sqlite3.Connection) -> None:
     for sql in DEFERRED.values():
         conn.execute(sql)
+    if not search_ready(conn):
+        conn.execute("INSERT INTO contacts_fts (contacts_fts) VALUES ('rebuild')")
+        conn.execute(_CREATE_FTS_TRIGGER)
+
+
+@contextlib.contextmanager
+def bulk_pragmas(conn: sqlite3.Connection) -> Iterator[None]:
+    """Pages of a first full read commit without an fsync each (synchronous NORMAL: in WAL mode a crash still
+    leaves every commit whole, a power cut may lose the last pages, which the read then fetches again as the
+    link to them commits with them) and checkpoint less often; restored to ccdesk's settings (sqlite_file.py)
+    afterwards, so the outbox's writes keep their fsync. Call outside a transaction."""
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA wal_autocheckpoint = 16384")
+    try:
+        yield
+    finally:
+        conn.execute("PRAGMA wal_autocheckpoint = 1000")
+        conn.execute("PRAGMA synchronous = FULL")
+
+
+def search_ready(conn: sqlite3.Connection) -> bool:
+    """False while a first full read has not completed: the search index is empty or partial, not to be used
+    (nor written: its rows are all added by `end`)."""
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = ?",
+                        (FTS_TRIGGER,)).fetchone() is not None
 
 
 def usable(conn: sqlite3.Connection, sql: str) -> str:

@@ -61,7 +61,7 @@ async def test_the_first_read_builds_two_indexes_at_its_end_and_search_works_mea
 async def test_the_next_page_is_read_while_this_one_is_stored(desk: Desk, server: SandboxServer,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     stored: list[tuple[float, float]] = []
-    upsert = DeskDatabase.upsert_contacts
+    upsert = DeskDatabase.store_full_read_pages  # a first read's pages (one per transaction at this size)
 
     def slow_upsert(self: DeskDatabase, *args: object, **kwargs: object) -> object:
         started = time.monotonic()
@@ -70,7 +70,7 @@ async def test_the_next_page_is_read_while_this_one_is_stored(desk: Desk, server
         stored.append((started, time.monotonic()))
         return result
 
-    monkeypatch.setattr(DeskDatabase, "upsert_contacts", slow_upsert)
+    monkeypatch.setattr(DeskDatabase, "store_full_read_pages", slow_upsert)
     server.sandbox.reset_request_counts()
     await CachePull(desk.db, desk.client).run()
     pages = sorted(t for t in server.sandbox.arrivals)[-3:]  # the three page requests (after the lists)
