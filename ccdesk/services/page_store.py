@@ -13,10 +13,12 @@ fetching; pages that arrive meanwhile go into its next transaction together (up 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import os
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -61,23 +63,39 @@ class ThreadPageStore:
 
 
 class ProcessPageStore:
-    """In a spawned process of its own (see the module's docstring); `close` waits for it to end."""
+    """In a spawned process of its own (see the module's docstring). Starting it takes about a second (a Python
+    and ccdesk's imports); until it is ready, pages are stored by `meanwhile` (one store at a time either way, so
+    transactions still commit in page order). `close` waits for the process to end."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], meanwhile: PageStore) -> None:
         self.max_group = MAX_GROUP
+        self._meanwhile = meanwhile
         self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
                                          initializer=_open, initargs=(os.fspath(path),))
+        self._ready = self._pool.submit(_ready)
 
     async def store(self, pages: Pages, fetched_at: datetime, state: dict[str, str | None],
                     last: bool) -> UpsertResult:
+        if not self._ready.done() or self._ready.exception() is not None:
+            return await self._meanwhile.store(pages, fetched_at, state, last)
         plain = [list(page) for page in pages]
         return await asyncio.wrap_future(self._pool.submit(_store, plain, fetched_at, state, last))
 
     async def close(self) -> None:
         try:
-            await asyncio.wrap_future(self._pool.submit(_close))
+            with contextlib.suppress(BrokenProcessPool):  # it failed to start: the pages went to `meanwhile`
+                await asyncio.wrap_future(self._pool.submit(_close))
         finally:
             await asyncio.get_running_loop().run_in_executor(None, self._pool.shutdown)
+
+
+def page_store_for(db: DatabaseThread, *, first_read: bool, count: int | None, more: bool) -> PageStore:
+    """The process for a first read of `PROCESS_AT` contacts or more (`count` from the first page; None when a read
+    is resumed, which only a long read needs); the desk's thread otherwise."""
+    here = ThreadPageStore(db, first_read=first_read)
+    if first_read and more and (count is None or count >= PROCESS_AT):
+        return ProcessPageStore(db.path, meanwhile=here)
+    return here
 
 
 # --- in the worker process ------------------------------------------------------------------------------------
@@ -88,6 +106,10 @@ _db: DeskDatabase | None = None
 def _open(path: str) -> None:
     global _db
     _db = DeskDatabase(path, recover=False)  # the desk's process owns the outbox; this one only stores pages
+
+
+def _ready() -> bool:
+    return _db is not None
 
 
 def _store(pages: Pages, fetched_at: datetime, state: dict[str, str | None], last: bool) -> UpsertResult:

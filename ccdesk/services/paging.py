@@ -18,7 +18,7 @@ from typing import Any
 from ccdesk.api import CCClient, ContactPage, ValidationError
 
 from .database_thread import DatabaseThread
-from .page_store import PROCESS_AT, PageStore, ProcessPageStore, ThreadPageStore
+from .page_store import PageStore, page_store_for
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +69,8 @@ class PageReader:
             return result
 
     def _sink(self, first: ContactPage) -> PageStore:
-        count = first.contacts_count
-        if self.first_read and first.next_href is not None and (count is None or count >= PROCESS_AT):
-            return ProcessPageStore(self.db.path)
-        return ThreadPageStore(self.db, first_read=self.first_read)
+        return page_store_for(self.db, first_read=self.first_read, count=first.contacts_count,
+                              more=first.next_href is not None)
 
     async def _pages(self, filters: dict[str, Any], resume: str | None,
                      on_page: Callable[[int, int | None], None] | None, *, retry_links: bool) -> PagesRead:
