@@ -1,22 +1,24 @@
-"""The first full read of an account: the search index and two indexes are built once at its end.
+"""The first full read of an account: the search index and three indexes are built once at its end.
 
-At a million contacts, keeping `contacts_email` (email_lower) and `contacts_status_name` (status, sort_name)
-up to date while pages arrive doubled the time a page took to store (issue 17): their keys are random, so
-every insert lands on a different page of a 1.5 GB file. The trigram search index (FTS5) was worse: each
+At a million contacts, keeping `contacts_name` (sort_name), `contacts_email` (email_lower) and
+`contacts_status_name` (status, sort_name) up to date while pages arrive doubled the time a page took to store
+(issue 17): their keys are random, so every insert lands on a different page of a 1.5 GB file, and each commit
+wrote those pages again. The trigram search index (FTS5) was worse: each
 page's commit flushed its trigrams as a new segment, and FTS5 kept merging those segments, so a page's commit
 took longer than its inserts. So the first full read:
 
-* drops the two indexes and the search index's delete trigger, and empties the search index (`begin`);
+* drops the three indexes and the search index's delete trigger, and empties the search index (`begin`);
 * stores pages without writing the search index (contacts.upsert_contacts asks `search_ready`);
-* builds the two indexes in one sorted pass each, fills the search index from the contacts table in one pass
+* builds the three indexes in one sorted pass each, fills the search index from the contacts table in one pass
   (FTS5 `rebuild`) and puts the trigger back (`end`), all in the transaction of the read's last page.
 
 The trigger's absence is the marker "search index not built yet": it lives in the file, so a first read that
 was interrupted (a crash, a cancel, a refused link) is still marked after a restart; the next full read starts
 with `begin` again (idempotent) and its last page builds everything. Meanwhile the window's queries run without
 them (`usable`, `search_ready`): text is matched with `instr` on the same folded document the index holds, so
-results are the same, only slower until the read completes. Everything else (the name index the table uses by
-default, memberships, facet counts) is kept up to date page by page.
+results are the same, only slower until the read completes (the table's name order is a sort instead of an
+index walk). Everything else (memberships, facet counts, the opt-out date and change indexes) is kept up to date
+page by page.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import sqlite3
 from collections.abc import Iterator
 
 DEFERRED = {
+    "contacts_name": "CREATE INDEX IF NOT EXISTS contacts_name ON contacts (sort_name)",
     "contacts_email": "CREATE INDEX IF NOT EXISTS contacts_email ON contacts (email_lower)",
     "contacts_status_name": "CREATE INDEX IF NOT EXISTS contacts_status_name ON contacts (status, sort_name)",
 }
