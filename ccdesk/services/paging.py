@@ -123,8 +123,8 @@ class PageReader:
             state.update(self.last_page_state())
         outcome = await sink.store(raw, self.clock(), state, last)
         result.new_optouts.extend(outcome.new_optouts)
-        for page in raw:
-            result.read += len(page)
+        for contacts in raw:
+            result.read += len(contacts)
             if on_page:
                 on_page(result.read, result.total)
 

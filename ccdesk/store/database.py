@@ -144,8 +144,8 @@ class DeskDatabase:
                 _state.set_state(conn, key, value, self._now())
             if last:
                 _full_read.end(conn)
-        return UpsertResult(*(sum(getattr(r, f) for r in results) for f in ("inserted", "updated", "unchanged",
-                                                                             "stale")),
+        return UpsertResult(sum(r.inserted for r in results), sum(r.updated for r in results),
+                            sum(r.unchanged for r in results), sum(r.stale for r in results),
                             [cid for r in results for cid in r.new_optouts])
 
     def search_ready(self) -> bool:

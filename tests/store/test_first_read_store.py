@@ -112,3 +112,18 @@ def test_an_interrupted_first_read_stays_marked_and_the_next_one_builds_everythi
         db.upsert_contacts([{**renamed, "first_name": "Ximena", "updated_at": "2031-01-01T00:00:00Z"}])
         _integrity(db)
         assert db.search("quintessa") == [] and len(db.search("ximena")) == 1
+
+
+def test_first_read_pages_commit_without_fsync_and_the_outbox_keeps_its_own(tmp_path: Path) -> None:
+    lists, pages = _pages(200)
+    with DeskDatabase(tmp_path / "cache.sqlite3") as db:
+        db.upsert_lists(lists)
+        db.begin_full_read()
+        seen: list[int] = []
+        db.connection.set_trace_callback(lambda sql: seen.append(
+            int(db.connection.execute("PRAGMA synchronous").fetchone()[0])) if sql == "COMMIT" else None)
+        db.store_full_read_pages(pages, state={"link": None}, last=True)
+        db.connection.set_trace_callback(None)
+        assert seen == [1]  # NORMAL for the page's transaction
+        assert db.connection.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL again afterwards
+        assert db.connection.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
