@@ -152,10 +152,11 @@ class DeskDatabase:
         """False until the account's first full read has built the search index (store/full_read.py)."""
         return _full_read.search_ready(self._conn)
 
-    def begin_full_read(self) -> None:
-        """The first full read starts: two indexes and the search index wait for its end (store/full_read.py)."""
+    def begin_full_read(self, *, defer_search: bool = True) -> None:
+        """The first full read starts: three indexes and (`defer_search`) the search index wait for its end
+        (store/full_read.py)."""
         with self._tx() as conn:
-            _full_read.begin(conn)
+            _full_read.begin(conn, defer_search=defer_search)
 
     def end_full_read(self) -> None:
         """Build what `begin_full_read` deferred; call inside the transaction of the read's last page."""

@@ -7,7 +7,11 @@ wrote those pages again. The trigram search index (FTS5) was worse: each
 page's commit flushed its trigrams as a new segment, and FTS5 kept merging those segments, so a page's commit
 took longer than its inserts. So the first full read:
 
-* drops the three indexes and the search index's delete trigger, and empties the search index (`begin`);
+* drops the three indexes and, when pages may arrive faster than they are stored with it (services/cache_pull.py:
+  no rate limit, or one above 5 requests a second), the search index's delete trigger, and empties the search
+  index (`begin`); at Constant Contact's 4 requests a second the store keeps up with the search index written
+  page by page, so it is kept: search stays indexed during a long first read and its end holds the write lock
+  for seconds, not the ~17 s a rebuild takes at 1M;
 * stores pages without writing the search index (contacts.upsert_contacts asks `search_ready`);
 * builds the three indexes in one sorted pass each, fills the search index from the contacts table in one pass
   (FTS5 `rebuild`) and puts the trigger back (`end`), all in the transaction of the read's last page.
@@ -38,10 +42,12 @@ _CREATE_FTS_TRIGGER = f"""CREATE TRIGGER IF NOT EXISTS {FTS_TRIGGER} AFTER DELET
 END"""
 
 
-def begin(conn: sqlite3.Connection) -> None:
+def begin(conn: sqlite3.Connection, *, defer_search: bool = True) -> None:
+    """Drop the deferred indexes; with `defer_search`, stop writing the search index too (a first read resumed
+    after it was deferred keeps it deferred: the index is partial)."""
     for name in DEFERRED:
         conn.execute(f"DROP INDEX IF EXISTS {name}")
-    if search_ready(conn):
+    if defer_search and search_ready(conn):
         conn.execute(f"DROP TRIGGER {FTS_TRIGGER}")
         conn.execute("INSERT INTO contacts_fts (contacts_fts) VALUES ('delete-all')")
 
