@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import multiprocessing
 import os
 from collections.abc import Mapping, Sequence
@@ -26,6 +27,8 @@ from ccdesk.store.database import DeskDatabase
 from ccdesk.store.rows import UpsertResult
 
 from .database_thread import DatabaseThread, translated
+
+log = logging.getLogger(__name__)
 
 PROCESS_AT = 20_000  # contacts (the server's count) from which a first full read is stored by a process
 MAX_GROUP = 8  # pages stored in one transaction when they arrive faster than they are stored
@@ -73,13 +76,21 @@ class ProcessPageStore:
         self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
                                          initializer=_open, initargs=(os.fspath(path),))
         self._ready = self._pool.submit(_ready)
+        self._broken = False
 
     async def store(self, pages: Pages, fetched_at: datetime, state: dict[str, str | None],
                     last: bool) -> UpsertResult:
-        if not self._ready.done() or self._ready.exception() is not None:
+        if self._broken or not self._ready.done() or self._ready.exception() is not None:
             return await self._meanwhile.store(pages, fetched_at, state, last)
         plain = [list(page) for page in pages]
-        return await asyncio.wrap_future(self._pool.submit(_store, plain, fetched_at, state, last))
+        try:
+            return await asyncio.wrap_future(self._pool.submit(_store, plain, fetched_at, state, last))
+        except BrokenProcessPool:
+            # It died (killed, out of memory): its open transaction rolled back, so these pages are stored here,
+            # and so is the rest of the read. Storing a page again that it did commit changes nothing.
+            log.warning("the process storing the first full read ended; storing the rest here")
+            self._broken = True
+            return await self._meanwhile.store(pages, fetched_at, state, last)
 
     async def close(self) -> None:
         try:

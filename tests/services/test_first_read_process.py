@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from ccdesk.store.database import DeskDatabase
 from tests.services.conftest import TOKEN, make_client
 
 N = 3_000  # six pages of 500
+CREATED: list[page_store.ProcessPageStore] = []  # the storing processes the `writers` fixture saw started
 
 
 @pytest.fixture
@@ -37,6 +39,9 @@ def writers(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     def started(self: page_store.ProcessPageStore, *args: Any, **kwargs: Any) -> None:
         start(self, *args, **kwargs)
         assert self._ready.result(timeout=60)
+        CREATED.append(self)
+
+    CREATED.clear()
 
     monkeypatch.setattr(page_store.ProcessPageStore, "__init__", started)
     pids: list[int] = []
@@ -119,3 +124,19 @@ async def test_an_interrupted_first_read_is_resumed_and_completes(server: Sandbo
     finally:
         await desk.close()
     _check_complete(path, server)
+
+
+async def test_a_storing_process_that_dies_mid_read_leaves_the_rest_to_the_desk(desk: Desk, server: SandboxServer,
+                                                                              writers: list[int]) -> None:
+    killed: list[int] = []
+
+    def kill_after_first(p: PullProgress) -> None:
+        if not killed:
+            for pid in list(CREATED[0]._pool._processes):  # the real child
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+
+    result = await CachePull(desk.db, desk.client).run(kill_after_first)
+    assert killed and result.contacts == N
+    assert writers and all(pid == os.getpid() for pid in writers)  # the pages after the kill: stored here
+    _check_complete(Path(desk.db_path), server)
