@@ -37,7 +37,7 @@ class DatabaseThread:
 
     def submit(self, fn: Callable[[DeskDatabase], T]) -> asyncio.Future[T]:
         """Like `call`, as a plain future (for a caller that takes the result in a done callback)."""
-        return asyncio.get_running_loop().run_in_executor(self._executor, _translated, fn, self._db)
+        return asyncio.get_running_loop().run_in_executor(self._executor, translated, fn, self._db)
 
     def close(self) -> None:
         try:
@@ -46,7 +46,7 @@ class DatabaseThread:
             self._executor.shutdown(wait=True)
 
 
-def _translated(fn: Callable[[DeskDatabase], T], db: DeskDatabase) -> T:
+def translated(fn: Callable[[DeskDatabase], T], db: DeskDatabase) -> T:
     try:
         return fn(db)
     except sqlite3.OperationalError as exc:

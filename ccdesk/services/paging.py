@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -17,10 +16,9 @@ from datetime import datetime
 from typing import Any
 
 from ccdesk.api import CCClient, ContactPage, ValidationError
-from ccdesk.store.database import DeskDatabase
-from ccdesk.store.rows import UpsertResult
 
 from .database_thread import DatabaseThread
+from .page_store import PageStore, page_store_for
 
 log = logging.getLogger(__name__)
 
@@ -43,14 +41,16 @@ class _LinkRefused(Exception):
 @dataclass(frozen=True)
 class PageReader:
     """Where the pages go: `link_key` is the state key holding the next-page link; `last_page_state` adds
-    state written with the last page (e.g. when a full pull completed)."""
+    state written with the last page (e.g. when a full pull completed). `first_read`: the account's first full
+    read (store/full_read.py): its pages skip the search index, built with the last page, and a big account's
+    are stored by a process of its own (page_store.py)."""
 
     db: DatabaseThread
     client: CCClient
     clock: Callable[[], datetime]
     link_key: str
     last_page_state: Callable[[], dict[str, str | None]] = dict
-    last_page_also: Callable[[DeskDatabase], object] | None = None  # run in the last page's transaction
+    first_read: bool = False
 
     async def read(self, filters: dict[str, Any], resume: str | None,
                    on_page: Callable[[int, int | None], None] | None = None, *,
@@ -68,23 +68,37 @@ class PageReader:
             result.link_refused = True
             return result
 
+    def _sink(self, first: ContactPage) -> PageStore:
+        return page_store_for(self.db, first_read=self.first_read, count=first.contacts_count,
+                              more=first.next_href is not None)
+
     async def _pages(self, filters: dict[str, Any], resume: str | None,
                      on_page: Callable[[int, int | None], None] | None, *, retry_links: bool) -> PagesRead:
         result = PagesRead()
         following = resume is not None
         pages = self.client.iter_contact_pages(include=INCLUDE, include_count=resume is None, limit=PAGE_SIZE,
                                                start_href=resume, **filters)
-        # The next page is read while this one is stored (issue 17: reading then storing took the sum of both;
-        # SQLite releases the GIL). Pages are still stored one after the other, each with the link to the next.
+        # The next page is read while this one is stored (issue 17: reading then storing took the sum of both).
+        # Pages are stored one transaction after the other, each with the link to the page after it; pages that
+        # arrive while one is stored wait and go together (up to the sink's max_group).
+        sink: PageStore | None = None
         storing: asyncio.Future[None] | None = None
+        waiting: list[ContactPage] = []
         try:
             async for page in pages:
                 following = True
+                sink = sink or self._sink(page)
+                waiting.append(page)
+                if storing is not None and not storing.done() and len(waiting) < sink.max_group:
+                    continue
                 if storing is not None:
                     await storing
-                storing = asyncio.ensure_future(self._store(page, result, on_page))
+                storing = asyncio.ensure_future(self._store(sink, waiting, result, on_page))
+                waiting = []
             if storing is not None:
                 await storing
+            if waiting and sink is not None:
+                await self._store(sink, waiting, result, on_page)
         except ValidationError:
             # A 400 on a link (not on the first, filtered request) means the link is refused.
             if following and retry_links:
@@ -93,32 +107,26 @@ class PageReader:
             raise
         finally:
             await _settle(storing)
+            if sink is not None:
+                await sink.close()
         return result
 
-    async def _store(self, page: ContactPage, result: PagesRead,
+    async def _store(self, sink: PageStore, pages: list[ContactPage], result: PagesRead,
                      on_page: Callable[[int, int | None], None] | None) -> None:
-        result.total = page.contacts_count if page.contacts_count is not None else result.total
-        raw = [c.raw for c in page.contacts]
+        for page in pages:
+            result.total = page.contacts_count if page.contacts_count is not None else result.total
+        raw = [[c.raw for c in page.contacts] for page in pages]
         # No next link (the last page) clears the link: the next read starts from its bookmark.
-        state: dict[str, str | None] = {self.link_key: page.next_href}
-        if page.next_href is None:
+        last = pages[-1].next_href is None
+        state: dict[str, str | None] = {self.link_key: pages[-1].next_href}
+        if last:
             state.update(self.last_page_state())
-        store = functools.partial(DeskDatabase.upsert_contacts, contacts=raw, fetched_at=self.clock(), state=state)
-        if page.next_href is None and self.last_page_also is not None:
-            store = functools.partial(_with, store, self.last_page_also)
-        outcome = await self.db.call(store)
+        outcome = await sink.store(raw, self.clock(), state, last)
         result.new_optouts.extend(outcome.new_optouts)
-        result.read += len(raw)
-        if on_page:
-            on_page(result.read, result.total)
-
-
-def _with(store: Callable[[DeskDatabase], UpsertResult], also: Callable[[DeskDatabase], object],
-          s: DeskDatabase) -> UpsertResult:
-    with s.transaction():
-        result = store(s)
-        also(s)
-    return result
+        for contacts in raw:
+            result.read += len(contacts)
+            if on_page:
+                on_page(result.read, result.total)
 
 
 async def _settle(storing: asyncio.Future[None] | None) -> None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ccdesk.store import full_read
 from ccdesk.store.derive import Derived, derive
 from ccdesk.store.rows import ContactRow, Status, UpsertResult
 from ccdesk.store.timeutil import db_to_date, db_to_dt, dt_to_db
@@ -267,7 +268,10 @@ def upsert_contacts(
         conn.executemany(_FACET_ADD, [(lid, st, n) for (lid, st), n in facets.items()])
     if touched:
         conn.executemany("UPDATE contacts SET fetched_at = ? WHERE id = ?", touched)
-    # Search index, explicitly (see schema.py for why not by trigger): deletes first, with old text.
+    # Search index, explicitly (see schema.py for why not by trigger): deletes first, with old text. During the
+    # account's first full read it is not written at all: it is built in one pass at the read's end (full_read.py).
+    if not full_read.search_ready(conn):
+        fts_delete, fts_insert = [], []
     if fts_delete:
         conn.executemany(
             "INSERT INTO contacts_fts (contacts_fts, rowid, search_doc) VALUES ('delete', ?, ?)", fts_delete

@@ -13,7 +13,7 @@ import contextlib
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -127,13 +127,39 @@ class DeskDatabase:
                 _state.set_state(conn, key, value, self._now())
         return result
 
-    def begin_full_read(self) -> None:
-        """The first full read starts: two indexes wait for its end (store/full_read.py)."""
+    def store_full_read_pages(
+        self,
+        pages: Sequence[Iterable[Mapping[str, Any]]],
+        fetched_at: datetime | None = None,
+        *,
+        state: Mapping[str, str | None] | None = None,
+        last: bool = False,
+    ) -> UpsertResult:
+        """Pages of the account's first full read, in one transaction with `state` (the link to the next page);
+        `last` also builds what `begin_full_read` deferred. Committed without an fsync (full_read.bulk_pragmas)."""
+        context = contextlib.nullcontext() if self._tx.active else _full_read.bulk_pragmas(self._conn)
+        with context, self._tx() as conn:
+            results = [_contacts.upsert_contacts(conn, page, self._now(fetched_at)) for page in pages]
+            for key, value in (state or {}).items():
+                _state.set_state(conn, key, value, self._now())
+            if last:
+                _full_read.end(conn)
+        return UpsertResult(sum(r.inserted for r in results), sum(r.updated for r in results),
+                            sum(r.unchanged for r in results), sum(r.stale for r in results),
+                            [cid for r in results for cid in r.new_optouts])
+
+    def search_ready(self) -> bool:
+        """False until the account's first full read has built the search index (store/full_read.py)."""
+        return _full_read.search_ready(self._conn)
+
+    def begin_full_read(self, *, defer_search: bool = True) -> None:
+        """The first full read starts: three indexes and (`defer_search`) the search index wait for its end
+        (store/full_read.py)."""
         with self._tx() as conn:
-            _full_read.begin(conn)
+            _full_read.begin(conn, defer_search=defer_search)
 
     def end_full_read(self) -> None:
-        """Build the indexes `begin_full_read` dropped; call inside the transaction of the read's last page."""
+        """Build what `begin_full_read` deferred; call inside the transaction of the read's last page."""
         with self._tx() as conn:
             _full_read.end(conn)
 

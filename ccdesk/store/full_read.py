@@ -1,32 +1,85 @@
-"""The first full read of an account: two indexes are built once at its end instead of row by row.
+"""The first full read of an account: the search index and three indexes are built once at its end.
 
-At a million contacts, keeping `contacts_email` (email_lower) and `contacts_status_name` (status, sort_name)
-up to date while pages arrive doubled the time a page took to store (issue 17): their keys are random, so
-every insert lands on a different page of a 1.5 GB file. The first full read drops them (`begin`) and builds
-each in one sorted pass when its last page is stored (`end`, in the same transaction, so no crash can leave
-them missing after the read has completed). Meanwhile queries that name them (search.py's `INDEXED BY`) run
-without (`usable`): correct, and slower only for a sort by email or status during that first read. The name
-index, which the table uses by default, and everything else stay.
+At a million contacts, keeping `contacts_name` (sort_name), `contacts_email` (email_lower) and
+`contacts_status_name` (status, sort_name) up to date while pages arrive doubled the time a page took to store
+(issue 17): their keys are random, so every insert lands on a different page of a 1.5 GB file, and each commit
+wrote those pages again. The trigram search index (FTS5) was worse: each
+page's commit flushed its trigrams as a new segment, and FTS5 kept merging those segments, so a page's commit
+took longer than its inserts. So the first full read:
+
+* drops the three indexes and, when pages may arrive faster than they are stored with it (services/cache_pull.py:
+  no rate limit, or one above 5 requests a second), the search index's delete trigger, and empties the search
+  index (`begin`); at Constant Contact's 4 requests a second the store keeps up with the search index written
+  page by page, so it is kept: search stays indexed during a long first read and its end holds the write lock
+  for seconds, not the ~17 s a rebuild takes at 1M;
+* stores pages without writing the search index (contacts.upsert_contacts asks `search_ready`);
+* builds the three indexes in one sorted pass each, fills the search index from the contacts table in one pass
+  (FTS5 `rebuild`) and puts the trigger back (`end`), all in the transaction of the read's last page.
+
+The trigger's absence is the marker "search index not built yet": it lives in the file, so a first read that
+was interrupted (a crash, a cancel, a refused link) is still marked after a restart; the next full read starts
+with `begin` again (idempotent) and its last page builds everything. Meanwhile the window's queries run without
+them (`usable`, `search_ready`): text is matched with `instr` on the same folded document the index holds, so
+results are the same, only slower until the read completes (the table's name order is a sort instead of an
+index walk). Everything else (memberships, facet counts, the opt-out date and change indexes) is kept up to date
+page by page.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+from collections.abc import Iterator
 
 DEFERRED = {
+    "contacts_name": "CREATE INDEX IF NOT EXISTS contacts_name ON contacts (sort_name)",
     "contacts_email": "CREATE INDEX IF NOT EXISTS contacts_email ON contacts (email_lower)",
     "contacts_status_name": "CREATE INDEX IF NOT EXISTS contacts_status_name ON contacts (status, sort_name)",
 }
+FTS_TRIGGER = "contacts_fts_ad"
+_CREATE_FTS_TRIGGER = f"""CREATE TRIGGER IF NOT EXISTS {FTS_TRIGGER} AFTER DELETE ON contacts BEGIN
+    INSERT INTO contacts_fts (contacts_fts, rowid, search_doc) VALUES ('delete', old.id, old.search_doc);
+END"""
 
 
-def begin(conn: sqlite3.Connection) -> None:
+def begin(conn: sqlite3.Connection, *, defer_search: bool = True) -> None:
+    """Drop the deferred indexes; with `defer_search`, stop writing the search index too (a first read resumed
+    after it was deferred keeps it deferred: the index is partial)."""
     for name in DEFERRED:
         conn.execute(f"DROP INDEX IF EXISTS {name}")
+    if defer_search and search_ready(conn):
+        conn.execute(f"DROP TRIGGER {FTS_TRIGGER}")
+        conn.execute("INSERT INTO contacts_fts (contacts_fts) VALUES ('delete-all')")
 
 
 def end(conn: sqlite3.Connection) -> None:
     for sql in DEFERRED.values():
         conn.execute(sql)
+    if not search_ready(conn):
+        conn.execute("INSERT INTO contacts_fts (contacts_fts) VALUES ('rebuild')")
+        conn.execute(_CREATE_FTS_TRIGGER)
+
+
+@contextlib.contextmanager
+def bulk_pragmas(conn: sqlite3.Connection) -> Iterator[None]:
+    """Pages of a first full read commit without an fsync each (synchronous NORMAL: in WAL mode a crash still
+    leaves every commit whole, a power cut may lose the last pages, which the read then fetches again as the
+    link to them commits with them) and checkpoint less often; restored to ccdesk's settings (sqlite_file.py)
+    afterwards, so the outbox's writes keep their fsync. Call outside a transaction."""
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA wal_autocheckpoint = 16384")
+    try:
+        yield
+    finally:
+        conn.execute("PRAGMA wal_autocheckpoint = 1000")
+        conn.execute("PRAGMA synchronous = FULL")
+
+
+def search_ready(conn: sqlite3.Connection) -> bool:
+    """False while a first full read has not completed: the search index is empty or partial, not to be used
+    (nor written: its rows are all added by `end`)."""
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = ?",
+                        (FTS_TRIGGER,)).fetchone() is not None
 
 
 def usable(conn: sqlite3.Connection, sql: str) -> str:

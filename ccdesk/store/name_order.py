@@ -21,6 +21,8 @@ from typing import Any
 # would show as a stall in the window if it happened while the window is busy.
 import numpy as np
 
+from ccdesk.store import full_read
+
 REBUILD_AFTER = 50_000  # changed contacts after which rebuilding the ranks beats merging them
 _UNRANKED = 2**30  # above any rank (ranks are positions < 2**30); rowids stay below 2**32
 
@@ -51,8 +53,8 @@ class NameOrder:
 
     def _build(self, conn: sqlite3.Connection, seq: int) -> None:
         top = int(conn.execute("SELECT coalesce(max(id), 0) FROM contacts").fetchone()[0])
-        ordered = np.fromiter((rowid for (rowid,) in conn.execute(
-            "SELECT id FROM contacts INDEXED BY contacts_name ORDER BY sort_name, id")), dtype=np.int64)
+        ordered = np.fromiter((rowid for (rowid,) in conn.execute(full_read.usable(
+            conn, "SELECT id FROM contacts INDEXED BY contacts_name ORDER BY sort_name, id"))), dtype=np.int64)
         rank = np.full(top + 1, _UNRANKED, dtype=np.int64)
         rank[ordered] = np.arange(len(ordered), dtype=np.int64)
         self._rank, self._built_seq, self._seen_seq, self._changed = rank, seq, seq, {}

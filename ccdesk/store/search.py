@@ -128,11 +128,17 @@ def _driver(conn: sqlite3.Connection, f: _Filter, cap: int) -> tuple[str, int]:
         n = _facet(conn, None, f.status)
         if n < best[1]:
             best = ("status", n)
-    if f.needles:
+    if f.needles and full_read.search_ready(conn):
         n = _fts_estimate(conn, f.needles, min(best[1], cap))
         if n < best[1]:
             best = ("fts", n)
     return best
+
+
+def _text_driver(conn: sqlite3.Connection) -> str:
+    """Where text matches come from when no other filter is narrow: the search index, or (during the account's
+    first full read, before the index is built) a scan testing each row's folded document."""
+    return "fts" if full_read.search_ready(conn) else ""
 
 
 def _source(f: _Filter, driver: str, scan_index: str | None) -> _Source:
@@ -183,7 +189,8 @@ def search(
         raise ValueError("offset and limit must not be negative")
     key = normalize_sort(sort)
     f = _Filter.make(query, status, list_id)
-    if name_order is not None and key == "name" and f.needles and f.status is None and f.list_id is None:
+    if (name_order is not None and key == "name" and f.needles and f.status is None and f.list_id is None
+            and full_read.search_ready(conn)):
         page = _ranked_page(conn, f, name_order, descending, offset, limit)
         if page is not None:
             return page
@@ -243,17 +250,18 @@ def count(
     if not f.needles:
         n = _facet(conn, f.list_id, f.status)
         return n if cap is None else min(n, cap)
-    if name_order is not None and f.status is None and f.list_id is None:
+    ready = full_read.search_ready(conn)
+    if name_order is not None and f.status is None and f.list_id is None and ready:
         known = name_order.known_count(conn, fts_expression(f.needles))  # the page just read counted them
         if known is not None:
             return known if cap is None else min(known, cap)
     driver, _ = _driver(conn, f, DRIVE_CAP)
     params: list[Any]
-    if driver in ("", "fts") and f.status is None and f.list_id is None:
+    if driver in ("", "fts") and f.status is None and f.list_id is None and ready:
         # Text only: count the FTS matches without touching contact rows.
         inner, params = "SELECT 1 FROM contacts_fts WHERE contacts_fts MATCH ?", [fts_expression(f.needles)]
     else:
-        src = _source(f, driver or "fts", None)
+        src = _source(f, driver or _text_driver(conn), None)
         inner, params = f"SELECT 1 FROM {src.from_sql}{src.where_sql()}", list(src.params)
     if cap is not None:
         inner += " LIMIT ?"
@@ -271,7 +279,7 @@ def status_counts(conn: sqlite3.Connection, query: str | None = "", list_id: str
         ).fetchall()
     else:
         driver, _ = _driver(conn, f, DRIVE_CAP)
-        src = _source(f, driver or "fts", None)
+        src = _source(f, driver or _text_driver(conn), None)
         rows = conn.execute(
             full_read.usable(conn, f"SELECT c.status, count(*) FROM {src.from_sql}{src.where_sql()} GROUP BY c.status"),
             src.params,
@@ -294,7 +302,7 @@ def list_counts(conn: sqlite3.Connection, query: str | None = "", status: str | 
         rows = conn.execute(sql + " GROUP BY list_id", params).fetchall()
     else:
         driver, _ = _driver(conn, f, DRIVE_CAP)
-        src = _source(f, driver or "fts", None)
+        src = _source(f, driver or _text_driver(conn), None)
         rows = conn.execute(
             full_read.usable(conn, f"SELECT m.list_id, count(*) FROM {src.from_sql} "
                              f"JOIN memberships AS m ON m.contact_rowid = c.id{src.where_sql()} GROUP BY m.list_id"),

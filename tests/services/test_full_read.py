@@ -61,7 +61,7 @@ async def test_the_first_read_builds_two_indexes_at_its_end_and_search_works_mea
 async def test_the_next_page_is_read_while_this_one_is_stored(desk: Desk, server: SandboxServer,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     stored: list[tuple[float, float]] = []
-    upsert = DeskDatabase.upsert_contacts
+    upsert = DeskDatabase.store_full_read_pages  # a first read's pages (one per transaction at this size)
 
     def slow_upsert(self: DeskDatabase, *args: object, **kwargs: object) -> object:
         started = time.monotonic()
@@ -70,10 +70,43 @@ async def test_the_next_page_is_read_while_this_one_is_stored(desk: Desk, server
         stored.append((started, time.monotonic()))
         return result
 
-    monkeypatch.setattr(DeskDatabase, "upsert_contacts", slow_upsert)
+    monkeypatch.setattr(DeskDatabase, "store_full_read_pages", slow_upsert)
     server.sandbox.reset_request_counts()
     await CachePull(desk.db, desk.client).run()
     pages = sorted(t for t in server.sandbox.arrivals)[-3:]  # the three page requests (after the lists)
     assert len(stored) == 3
     assert pages[1] < stored[0][1] and pages[2] < stored[1][1], "each page was asked for while the previous was stored"
     assert stored[0][1] <= stored[1][0] and stored[1][1] <= stored[2][0], "pages are stored one after the other"
+
+
+async def test_at_the_real_rate_limit_the_first_read_keeps_the_search_index_page_by_page(
+        server: SandboxServer, tmp_path: Path) -> None:
+    """At 4 requests/s (2,000 contacts/s) the store keeps up with the search index written per page: search stays
+    indexed during the read and the last page does not rebuild it. Without a limit it waits for the end."""
+    from ccdesk.api import RateLimiter
+    from tests.services.conftest import make_client
+
+    for rate, path in ((4.0, tmp_path / "limited.sqlite3"), (0.0, tmp_path / "unlimited.sqlite3")):
+        desk = Desk(make_client(server, rate_limiter=RateLimiter(rate=rate)), path)
+        indexed: list[tuple[int, int, bool]] = []
+        reader = DeskDatabase(path)
+
+        def progress(p: PullProgress, reader: DeskDatabase = reader, indexed: list[tuple[int, int, bool]] = indexed
+                     ) -> None:
+            docs = reader.connection.execute("SELECT count(*) FROM contacts_fts_docsize").fetchone()[0]
+            indexed.append((p.done, int(docs), reader.search_ready()))
+
+        try:
+            await CachePull(desk.db, desk.client).run(progress)
+        finally:
+            reader.close()
+            await desk.close()
+        if rate:
+            assert indexed == [(500, 500, True), (1000, 1000, True), (1300, 1300, True)]
+        else:
+            assert indexed[:2] == [(500, 0, False), (1000, 0, False)] and indexed[2] == (1300, 1300, True)
+        with DeskDatabase(path) as db:
+            db.connection.execute("INSERT INTO contacts_fts (contacts_fts, rank) VALUES ('integrity-check', 1)")
+            some = db.search(limit=50)
+            assert len(some) == 50
+            assert all(c.contact_id in [r.contact_id for r in db.search(c.email or "")] for c in some)
