@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 
 DEMO_CLIENT_ID = "ccdesk-demo"
 DEMO_CONTACTS = 2500
+DEMO_CONTACTS_ENV = "CCDESK_DEMO_CONTACTS"  # try the demo at scale, e.g. 100000 (CI: a first read stored by a process)
 DEMO_SEED = 7
 DEMO_ACCOUNT_NAME = "Demo account (sandbox)"
 
@@ -94,8 +96,24 @@ class DemoRun:
             self._tmp.cleanup()
 
 
+def demo_contacts() -> int:
+    """How many made-up contacts the demo account has: DEMO_CONTACTS, or the number in $CCDESK_DEMO_CONTACTS."""
+    value = os.environ.get(DEMO_CONTACTS_ENV, "").strip()
+    if not value:
+        return DEMO_CONTACTS
+    try:
+        contacts = int(value)
+    except ValueError:
+        contacts = 0
+    if not 1 <= contacts <= 2_000_000:
+        log.warning("%s=%r is not a number of contacts from 1 to 2,000,000; the demo has %d", DEMO_CONTACTS_ENV,
+                    value[:40], DEMO_CONTACTS)
+        return DEMO_CONTACTS
+    return contacts
+
+
 async def open_demo(db_path: Path | None = None) -> DemoRun:
-    demo = await start_demo()
+    demo = await start_demo(demo_contacts())
     client = CCClient(demo.session, base_url=demo.server.api_base)
     if db_path is not None:
         return DemoRun(demo, client, db_path)

@@ -77,22 +77,31 @@ class ProcessPageStore:
                                          initializer=_open, initargs=(os.fspath(path),))
         self._ready = self._pool.submit(_ready)
         self._broken = False
+        self.pages_there = 0  # stored by the process
+        self.pages_here = 0  # stored by `meanwhile` (before it was up, or after it died)
 
     async def store(self, pages: Pages, fetched_at: datetime, state: dict[str, str | None],
                     last: bool) -> UpsertResult:
         if self._broken or not self._ready.done() or self._ready.exception() is not None:
+            self.pages_here += len(pages)
             return await self._meanwhile.store(pages, fetched_at, state, last)
         plain = [list(page) for page in pages]
         try:
-            return await asyncio.wrap_future(self._pool.submit(_store, plain, fetched_at, state, last))
+            result = await asyncio.wrap_future(self._pool.submit(_store, plain, fetched_at, state, last))
+            self.pages_there += len(pages)
+            return result
         except BrokenProcessPool:
             # It died (killed, out of memory): its open transaction rolled back, so these pages are stored here,
             # and so is the rest of the read. Storing a page again that it did commit changes nothing.
             log.warning("the process storing the first full read ended; storing the rest here")
             self._broken = True
+            self.pages_here += len(pages)
             return await self._meanwhile.store(pages, fetched_at, state, last)
 
     async def close(self) -> None:
+        # Said in the log (CI checks it on the installed app, whose child process is the frozen executable again).
+        log.info("first full read: %d pages stored by a separate process, %d by the desk's own thread",
+                 self.pages_there, self.pages_here)
         try:
             with contextlib.suppress(BrokenProcessPool):  # it failed to start: the pages went to `meanwhile`
                 await asyncio.wrap_future(self._pool.submit(_close))

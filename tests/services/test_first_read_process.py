@@ -4,6 +4,7 @@ interrupted one is resumed by the next pull, and search works on every row once 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 from collections.abc import Callable
@@ -84,11 +85,16 @@ def _check_complete(path: Path, server: SandboxServer) -> None:
 
 
 async def test_a_big_first_read_is_stored_by_another_process(desk: Desk, server: SandboxServer,
-                                                              writers: list[int]) -> None:
+                                                              writers: list[int],
+                                                              caplog: pytest.LogCaptureFixture) -> None:
     seen: list[int] = []
-    result = await CachePull(desk.db, desk.client).run(lambda p: seen.append(p.done))
+    with caplog.at_level(logging.INFO, logger="ccdesk.services.page_store"):
+        result = await CachePull(desk.db, desk.client).run(lambda p: seen.append(p.done))
     assert result.contacts == N and seen[-1] == N and seen == sorted(seen)
     assert writers == []  # every page was stored by the other process
+    # ... and the log says so (CI reads this line on the installed app, whose child is the frozen executable)
+    pages = -(-N // 500)
+    assert f"first full read: {pages} pages stored by a separate process, 0 by the desk's own thread" in caplog.text
     _check_complete(Path(desk.db_path), server)
 
 
