@@ -115,6 +115,15 @@ class DeskReads:
     def search(self, q: ContactQuery, offset: int, limit: int) -> list[ContactRow]:
         return self._now.search(q.text, q.status, q.list_id, q.sort, q.descending, offset, limit)
 
+    def first_page(self, q: ContactQuery, limit: int, cap: int | None) -> tuple[list[ContactRow], int]:
+        """What a new search shows at once: its first `limit` rows and the number of matches (up to `cap`, as
+        `count`). The page comes first: a page that is not full holds every match, so nothing is counted, and a
+        page of a text query ordered by name leaves its count behind for `count` to reuse."""
+        rows = self.search(q, 0, limit)
+        if len(rows) < limit:
+            return rows, len(rows)
+        return rows, self.count(q, cap)
+
     def count(self, q: ContactQuery, cap: int | None) -> int:
         """Matching contacts, counted up to `cap`; None: exact (only cheap without search text: the facets)."""
         return self._now.count(q.text, q.status, q.list_id, cap=cap)

@@ -45,6 +45,18 @@ def test_the_read_connection_cannot_write(reads: DeskReads) -> None:
     assert reads.count(ContactQuery(), 100) == 12
 
 
+def test_a_first_page_that_is_not_full_is_its_own_count(reads: DeskReads, monkeypatch: pytest.MonkeyPatch) -> None:
+    counted: list[ContactQuery] = []
+    real = reads.count
+    monkeypatch.setattr(reads, "count", lambda q, cap: counted.append(q) or real(q, cap))
+    rows, total = reads.first_page(ContactQuery(text="p1"), 5, 100)  # p1, p10, p11
+    assert total == len(rows) == 3 and counted == []
+    rows, total = reads.first_page(ContactQuery(), 5, 100)  # a full page: the rest are counted
+    assert len(rows) == 5 and total == 12 and counted == [ContactQuery()]
+    rows, total = reads.first_page(ContactQuery(), 5, 8)
+    assert total == 8  # capped, as count caps it
+
+
 def test_recent_optouts_filter_by_who_and_reason_and_count_them_all(reads: DeskReads) -> None:
     period = Period(NOW - timedelta(days=30), NOW + timedelta(days=1))
     everyone = reads.recent_optouts(period)

@@ -111,6 +111,38 @@ def test_too_many_matches_fall_back_to_the_index_walk(filled: DeskDatabase, monk
     assert False in answers and True in answers  # both paths served pages, and both agreed with SQL
 
 
+def test_every_plan_a_sample_chooses_gives_the_sql_page(filled: DeskDatabase,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Thresholds scaled to a 3,000-contact store so that each way of finding a text page in name order is taken:
+    the ranks; the ranks given up after reading the matches; and the index walk straight away, without reading the
+    matches, when the sample of the oldest contacts says the term is far too common (including a term common only
+    among the newest contacts, which the sample misses: the plan is slower then, the page the same)."""
+    monkeypatch.setattr(search_module, "RANK_CAP", 400)
+    monkeypatch.setattr(search_module, "SAMPLE_EXPECTED", 100)
+    late = list(bench.synthetic_contacts(600, ["list-x"] * 5, seed=21))
+    for i, c in enumerate(late):  # a surname only the newest contacts have, sorting last
+        c["contact_id"] = f"44444444-0000-4000-8000-{i:012d}"
+        c["last_name"] = "Zzyzx"
+    filled.upsert_contacts(late)
+    taken: list[tuple[str, bool]] = []
+    real = search_module._ranked_page
+
+    def spy(conn: Any, expression: str, *args: Any, **kw: Any) -> list[Any] | None:
+        page = real(conn, expression, *args, **kw)
+        taken.append((expression, page is not None))
+        return page
+
+    monkeypatch.setattr(search_module, "_ranked_page", spy)
+    _same_everywhere(filled)
+    for q in ("zzyzx", "zzz-none", "y"):  # common among the newest; no match at all; rare
+        for descending in (False, True):
+            assert _ranked(filled, q, descending, 0, 50) == _reference(filled, q, descending, 0, 50)
+    read = {expression for expression, _ in taken}
+    assert any(ok for _, ok in taken) and not all(ok for _, ok in taken)  # ranks used, and given up after reading
+    assert '"gmail"' not in read and '"corp"' not in read  # the sample sent these straight to the walk
+    assert ('"zzyzx"', False) in taken  # missed by the sample: read, found too many, walked
+
+
 def test_the_count_reuses_the_page_only_while_nothing_changed(filled: DeskDatabase) -> None:
     for q in QUERIES:
         filled.search(q, limit=200)

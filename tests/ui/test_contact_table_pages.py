@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from PySide6.QtWidgets import QTableView
 
-from ccdesk.services.reads import ContactQuery
+from ccdesk.services.reads import ContactQuery, DeskReads
 from ccdesk.store.rows import ContactRow, Status
 from ccdesk.ui.contact_table import BATCH, COUNT_CAP, MAX_PAGES, ContactTableModel
 
@@ -34,10 +34,12 @@ class FakeCache:
         n = N if not q.text else 3 * COUNT_CAP
         return n if cap is None else min(n, cap)
 
+    first_page = DeskReads.first_page  # the real one, over the fake search and count
+
 
 def test_scrolling_end_to_end_keeps_a_few_pages(qtbot) -> None:
     cache = FakeCache()
-    model = ContactTableModel(cache)  # type: ignore[arg-type]  # the reads it uses: search and count
+    model = ContactTableModel(cache)  # type: ignore[arg-type]  # the reads it uses: search and first_page
     model.set_query(ContactQuery())
     view = QTableView()
     qtbot.addWidget(view)
@@ -60,7 +62,7 @@ def test_scrolling_end_to_end_keeps_a_few_pages(qtbot) -> None:
 
 def test_with_text_the_table_grows_past_the_capped_count(qtbot) -> None:
     cache = FakeCache()
-    model = ContactTableModel(cache)  # type: ignore[arg-type]  # the reads it uses: search and count
+    model = ContactTableModel(cache)  # type: ignore[arg-type]  # the reads it uses: search and first_page
     model.set_query(ContactQuery(text="p"))
     assert model.total == COUNT_CAP and model.capped and model.rowCount() == BATCH
     while model.rowCount() < COUNT_CAP + BATCH and model.canFetchMore():
@@ -71,7 +73,7 @@ def test_with_text_the_table_grows_past_the_capped_count(qtbot) -> None:
 
 def test_a_contact_deep_in_the_table_is_found_again_after_a_refresh(qtbot) -> None:
     cache = FakeCache()
-    model = ContactTableModel(cache)  # type: ignore[arg-type]  # the reads it uses: search and count
+    model = ContactTableModel(cache)  # type: ignore[arg-type]  # the reads it uses: search and first_page
     model.set_query(ContactQuery())
     assert model.row(70_123) is not None
     model.refresh()  # the cache changed (a sync page, an action): only the first page is read again at once
