@@ -156,8 +156,7 @@ class ContactsPart(QSplitter):
         latter count every match, which can take a moment in a large account, so they are computed off the
         GUI thread and filled in when ready (if the query is still the same); without text they come from a
         small summary table."""
-        total, more = self.model.total, "+" if self.model.capped else ""
-        self.result_label.setText(f"{total:,}{more} {'contacts' if more else noun(total, 'contact')}")
+        self._show_total(self.model.total, self.model.capped)
         if query.text and self._has_loop():
             future = self.reads.filter_counts(query)
             self._pending.add(future)
@@ -175,7 +174,14 @@ class ContactsPart(QSplitter):
         elif self.current_query() == query:
             self._apply_filter_counts(*future.result())
 
+    def _show_total(self, total: int, at_least: bool) -> None:
+        more = "+" if at_least else ""
+        self.result_label.setText(f"{total:,}{more} {'contacts' if more else noun(total, 'contact')}")
+
     def _apply_filter_counts(self, counts: dict[str, int], per_list: dict[str, int]) -> None:
+        if self.model.capped:  # the table counted to its cap at once; these counted every match
+            status = self.model.query.status
+            self._show_total(counts.get(status, 0) if status else sum(counts.values()), False)
         current = self.status_filter.currentData()
         self.status_filter.blockSignals(True)
         self.status_filter.clear()

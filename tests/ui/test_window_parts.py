@@ -58,6 +58,24 @@ def test_the_contacts_part_searches_selects_and_says_so(desk: Desk, qtbot) -> No
     part.shutdown()
 
 
+async def test_a_capped_count_is_made_exact_by_the_counts_per_status(desk: Desk, qtbot,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from ccdesk.ui import contact_table
+
+    monkeypatch.setattr(contact_table, "COUNT_CAP", 10)
+    monkeypatch.setattr(contact_table, "BATCH", 5)
+    part = ContactsPart(desk)
+    qtbot.addWidget(part)
+    part.search_edit.setText("smith")  # all 30
+    part.apply_query()
+    assert part.model.capped and part.result_label.text() == "10+ contacts"  # at once: counted up to the cap
+    await until(lambda: part.result_label.text() == "30 contacts")  # then every match, off the GUI thread
+    part.search_edit.setText("person7@")  # one match: the first page holds it, exact at once
+    part.apply_query()
+    assert not part.model.capped and part.result_label.text() == "1 contact"
+    part.shutdown()
+
+
 def test_the_contacts_part_refreshes_during_a_sync(desk: Desk, qtbot) -> None:
     part = ContactsPart(desk)
     qtbot.addWidget(part)
