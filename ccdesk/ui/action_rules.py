@@ -3,7 +3,7 @@ entry always has a reason in its tooltip)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 from ccdesk.store.rows import ContactRow
 from ccdesk.wording import plural
@@ -24,18 +24,19 @@ def add_back_lists(row: ContactRow, list_names: dict[str, str], removed_here: Co
 
 
 def add_back_state(row: ContactRow, list_names: dict[str, str], unsubscribe_queued: bool,
-                   removed_here: Collection[str] = ()) -> tuple[bool, str]:
+                   removed_here: Callable[[], Collection[str]] = frozenset) -> tuple[bool, str]:
     """Whether "Add back to lists" may be used, and the tooltip that says why (not) - the way back from
     "Remove from lists", only for a contact who may be mailed (never the unsubscribed, nor one being
     unsubscribed) and who was taken off lists: in the "removed" state, or off lists this desk removed them
-    from (`removed_here`)."""
+    from. `removed_here` reads those lists; it is called only for a mailable contact (it reads the sent
+    removals, which a desk with large bulk removals holds many of: not on every click)."""
     if unsubscribe_queued:
         return False, UNSUBSCRIBE_WAITING
     if str(row.status) == "unsubscribed":
         return False, "This contact is unsubscribed: only they can opt back in"
     if str(row.status) not in ("mailable", "removed"):
         return False, "Only for a contact who may be mailed and was taken off lists"
-    offered = add_back_lists(row, list_names, removed_here)
+    offered = add_back_lists(row, list_names, () if str(row.status) == "removed" else removed_here())
     if str(row.status) == "removed":
         if not offered:
             return False, "There is no list in this account to add them back to"

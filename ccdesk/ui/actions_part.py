@@ -108,7 +108,7 @@ class ActionsPart(QObject):
         names = self.desk.reads.list_names()
         removed_here = self.desk.reads.removed_here(row.contact_id)
         waiting = any(item.kind == OutboxKind.UNSUBSCRIBE for item in self.desk.reads.pending(row.contact_id))
-        allowed, why = add_back_state(row, names, waiting, removed_here)
+        allowed, why = add_back_state(row, names, waiting, lambda: removed_here)
         if not allowed:
             self.message.emit(f"Not added back: {why}.", 10000)
             return None

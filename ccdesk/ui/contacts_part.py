@@ -224,7 +224,7 @@ class ContactsPart(QSplitter):
             self.details.show_contact(None)
             return
         self.details.show_contact(found.row, list_names=found.list_names, history=found.history,
-                                  pending=found.pending, removed_here=self.reads.removed_here(contact_id))
+                                  pending=found.pending, removed_here=lambda: self.reads.removed_here(contact_id))
 
     def select_contact(self, contact_id: str) -> None:
         index = self.model.row_of(contact_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from html import escape
 
@@ -149,15 +149,16 @@ class DetailsPane(QWidget):
 
     def show_contact(self, row: ContactRow | None, *, list_names: dict[str, str] | None = None,
                      history: Sequence[JournalEntry] = (), pending: Sequence[OutboxItem] = (),
-                     resubscribe_requested: bool = False, removed_here: Collection[str] = ()) -> None:
-        """`removed_here`: the lists this desk took the contact off (Add back to lists offers only those to a
-        contact still on lists)."""
+                     resubscribe_requested: bool = False,
+                     removed_here: Callable[[], Collection[str]] = frozenset) -> None:
+        """`removed_here` reads the lists this desk took the contact off (Add back to lists offers only those
+        to a contact still on lists); it is called only when needed."""
         self._show_contact(row, list_names or {}, history, pending, resubscribe_requested, removed_here)
         self.buttons_changed.emit()
 
     def _show_contact(self, row: ContactRow | None, names: dict[str, str], history: Sequence[JournalEntry],
                       pending: Sequence[OutboxItem], resubscribe_requested: bool,
-                      removed_here: Collection[str] = ()) -> None:
+                      removed_here: Callable[[], Collection[str]] = frozenset) -> None:
         enabled = row is not None
         for w in (self.unsubscribe_button, self.remove_button, self.resubscribe_button, self.add_back_button):
             w.setEnabled(enabled)
