@@ -1,6 +1,6 @@
 """The contact table's columns share the table's width, so a 1024x640 screen needs no sideways scrolling.
 
-Status and Opted out get what their values need (a status is a few words, a date a fixed width); Name, Email
+Status and Opted out get what their values and titles need (a status is a few words, a day a fixed width); Name, Email
 and Company share the rest: each has a comfortable width, a wider table shares what is left beyond (Email
 getting half), a narrower one takes the shortfall mostly from Company and least from Email, down to a floor.
 Long text is cut - an address in the middle, so its domain stays in view - and shown whole in the tooltip and
@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QTableView
 
 from ccdesk.wording import STATUS_LABELS
 
-from .contact_table import COLUMNS
+from .contact_table import COLUMNS, WAITING_LABEL
 from .elide import elide_in_the_middle
 
 NAME, EMAIL, COMPANY, STATUS, OPTED_OUT = (next(i for i, c in enumerate(COLUMNS) if c.title == t)
@@ -69,11 +69,11 @@ class _FitColumns(QObject):
 
     def fit(self) -> None:
         metrics = self.table.fontMetrics()
-        labels = [*STATUS_LABELS.values(), COLUMNS[STATUS].title]
+        statuses = (*STATUS_LABELS.values(), WAITING_LABEL, COLUMNS[STATUS].title)
+        days = ("2026-12-31", COLUMNS[OPTED_OUT].title)
         header = self.table.horizontalHeader()
         widths = column_widths(self.table.viewport().width(), metrics.averageCharWidth(),
-                               max(metrics.horizontalAdvance(text) for text in labels),
-                               metrics.horizontalAdvance("2026-12-31 23:59"))
+                               max(map(metrics.horizontalAdvance, statuses)), max(map(metrics.horizontalAdvance, days)))
         for col, width in widths.items():
             header.resizeSection(col, width)
 

@@ -221,8 +221,10 @@ def test_the_contact_columns_fit_without_scrolling_sideways(window: MainWindow, 
     assert table.horizontalScrollBar().maximum() == 0
     header, metrics = table.horizontalHeader(), table.fontMetrics()
     status = COLUMNS.index(next(c for c in COLUMNS if c.title == "Status"))
-    assert header.sectionSize(status) >= metrics.horizontalAdvance("Removed from all lists")
-    assert header.sectionSize(status + 1) >= metrics.horizontalAdvance("2026-12-31 23:59")
+    assert header.sectionSize(status) >= metrics.horizontalAdvance("Unsubscribe waiting to send")
+    assert header.sectionSize(status + 1) >= metrics.horizontalAdvance("2026-12-31")
+    unsubscribed = window.desk.reads.contact("00000000-0000-0000-0000-000000000007")
+    assert COLUMNS[status + 1].value(unsubscribed) == "2026-03-04"  # the day: the details give the time
     assert header.sectionSize(1) >= metrics.horizontalAdvance("person123@example1.com")
     assert window.contacts.details.unsubscribe_button.visibleRegion().boundingRect().width() > 0
     email = window.contacts.model.index(0, 1)
