@@ -127,6 +127,8 @@ class DetailsPane(QWidget):
         layout.addWidget(line)
 
         self.form = QFormLayout()
+        # A value too long to sit beside its label (a long address in a narrow pane) goes under it, whole.
+        self.form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         self.fields: dict[str, QLabel] = {}
         for key, label in (("email", "Email"), ("company", "Company"), ("opt_in", "Opted in"),
                            ("opt_out", "Opted out"), ("reason", "Reason"), ("lists", "Lists"),

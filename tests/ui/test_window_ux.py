@@ -233,6 +233,23 @@ def test_the_contact_columns_fit_without_scrolling_sideways(window: MainWindow, 
     assert option.textElideMode == Qt.TextElideMode.ElideMiddle
 
 
+def test_a_long_address_in_the_details_is_shown_whole_at_1024(window: MainWindow) -> None:
+    """The details take a third of a 1024-pixel window: an address too long to sit beside its label goes under
+    it, whole, instead of pushing the pane past its right edge (which cut every value on the right)."""
+    window.resize(1024, 640)
+    QApplication.processEvents()
+    row = window.desk.reads.contact("00000000-0000-0000-0000-000000000004")
+    address = "elizabeth_aguilar1586.events@silverlakefarm.com"
+    window.contacts.details.show_contact(dataclasses.replace(row, email=address))
+    QApplication.processEvents()
+    for key in ("email", "opt_in"):
+        label = window.contacts.details.fields[key]
+        seen = label.visibleRegion().boundingRect()
+        assert seen.width() == label.width(), (key, seen, label.rect())
+    email = window.contacts.details.fields["email"]
+    assert email.width() >= email.fontMetrics().horizontalAdvance(address)
+
+
 def test_column_widths_share_the_width_and_keep_their_floors() -> None:
     for available in (420, 560, 700, 1200, 1900):
         widths = column_widths(available, 7, 130, 100)
