@@ -10,7 +10,7 @@ the asyncio loop. The accepted request is then queued by an async slot.
 from __future__ import annotations
 
 import threading
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -70,8 +70,9 @@ class ActionsPart(QObject):
                               opt_out_source=r.opt_out_source)
                 for r in rows]
 
-    def _lists(self, leave_out: Sequence[str] = ()) -> list[tuple[str, str]]:
-        return [(lst.list_id, lst.name) for lst in self.desk.reads.lists() if lst.list_id not in leave_out]
+    def _lists(self, only: Collection[str] | None = None) -> list[tuple[str, str]]:
+        """(id, name) of the account's lists, or of those in `only`."""
+        return [(lst.list_id, lst.name) for lst in self.desk.reads.lists() if only is None or lst.list_id in only]
 
     # --- one contact or a selection ------------------------------------------------------------------
     def unsubscribe_dialog(self, rows: Sequence[ContactRow]) -> UnsubscribeDialog:
@@ -112,8 +113,7 @@ class ActionsPart(QObject):
         if not allowed:
             self.message.emit(f"Not added back: {why}.", 10000)
             return None
-        offered = set(add_back_lists(row, names, removed_here))
-        dialog = AddBackDialog(self.choices([row])[0], [pair for pair in self._lists() if pair[0] in offered],
+        dialog = AddBackDialog(self.choices([row])[0], self._lists(only=set(add_back_lists(row, names, removed_here))),
                                self.host, ticked=removed_here)
         return self._open(dialog, lambda list_ids: queue_add_back(self.desk, row.contact_id, list_ids),
                           "add back", quiet=True)
