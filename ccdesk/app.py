@@ -83,7 +83,8 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
 
     instance = None
     if not args.smoke:
-        instance = SingleInstance("demo" if args.demo else "account")
+        folder = Path(args.db).parent if getattr(args, "db", None) else None  # None: the user data directory
+        instance = SingleInstance("demo" if args.demo else "account", folder=folder)
         if not instance.claim():
             print("ccdesk is already running; its window was brought to the front.")
             return 0

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["LOGNAME"] = "alex"  # the journal's "who" in the pictures: a person, not this machine's login
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 
 import qasync

@@ -10,7 +10,7 @@ the asyncio loop. The accepted request is then queued by an async slot.
 from __future__ import annotations
 
 import threading
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +29,7 @@ from ccdesk.store.errors import StoreUnavailableError
 from ccdesk.store.rows import ContactRow, OutboxKind
 from ccdesk.wording import plural
 
-from .action_rules import UNSUBSCRIBE_WAITING
+from .action_rules import add_back_lists, add_back_state
 from .bulk_modes import TITLES, BulkMode
 from .dialogs import (
     ActionDialog,
@@ -70,8 +70,9 @@ class ActionsPart(QObject):
                               opt_out_source=r.opt_out_source)
                 for r in rows]
 
-    def _lists(self, leave_out: Sequence[str] = ()) -> list[tuple[str, str]]:
-        return [(lst.list_id, lst.name) for lst in self.desk.reads.lists() if lst.list_id not in leave_out]
+    def _lists(self, only: Collection[str] | None = None) -> list[tuple[str, str]]:
+        """(id, name) of the account's lists, or of those in `only`."""
+        return [(lst.list_id, lst.name) for lst in self.desk.reads.lists() if only is None or lst.list_id in only]
 
     # --- one contact or a selection ------------------------------------------------------------------
     def unsubscribe_dialog(self, rows: Sequence[ContactRow]) -> UnsubscribeDialog:
@@ -100,15 +101,20 @@ class ActionsPart(QObject):
                           "removal from lists")
 
     def add_back_selected(self) -> QDialog | None:
-        """Add back to lists (the details button and the Contact menu): never for an unsubscribed contact."""
-        if len(self._rows) != 1 or str(self._rows[0].status) not in ("mailable", "removed"):
+        """Add back to lists (the details button and the Contact menu): the rules of the greyed button
+        (action_rules.add_back_state); the Contact menu's way in says why in the status bar."""
+        if len(self._rows) != 1:
             return None
         row = self._rows[0]
-        if any(item.kind == OutboxKind.UNSUBSCRIBE for item in self.desk.reads.pending(row.contact_id)):
-            self.message.emit(f"Not added back: {UNSUBSCRIBE_WAITING}.", 10000)  # the Contact menu's way in
+        names = self.desk.reads.list_names()
+        removed_here = self.desk.reads.removed_here(row.contact_id)
+        waiting = any(item.kind == OutboxKind.UNSUBSCRIBE for item in self.desk.reads.pending(row.contact_id))
+        allowed, why = add_back_state(row, names, waiting, lambda: removed_here)
+        if not allowed:
+            self.message.emit(f"Not added back: {why}.", 10000)
             return None
-        dialog = AddBackDialog(self.choices([row])[0], self._lists(leave_out=row.list_ids), self.host,
-                               ticked=self.desk.reads.removed_here(row.contact_id))
+        dialog = AddBackDialog(self.choices([row])[0], self._lists(only=set(add_back_lists(row, names, removed_here))),
+                               self.host, ticked=removed_here)
         return self._open(dialog, lambda list_ids: queue_add_back(self.desk, row.contact_id, list_ids),
                           "add back", quiet=True)
 

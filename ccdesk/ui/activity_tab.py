@@ -32,6 +32,11 @@ from .messages import inform, warn
 QUEUE_COLUMNS = ("Queued", "Action", "Contact", "State", "Tries", "Last error")
 JOURNAL_COLUMNS = ("When", "Who", "Action", "Contact", "Outcome", "Reason, who asked, received", "Message")
 STATE_LABELS = {"pending": "Waiting", "in_progress": "Sending", "failed": "Failed"}
+# Sentences, not values: a column of them sized to its longest line pushed the journal past a 1024-pixel window.
+# The first takes the width the others leave, any other gets a fixed one; they are cut with "…" and whole in
+# the cell's tooltip.
+LONG_TEXT = ("Last error", "Reason, who asked, received", "Message")
+LONG_TEXT_CHARS = 30
 
 
 def _table(columns: tuple[str, ...], name: str) -> QTableWidget:
@@ -42,9 +47,22 @@ def _table(columns: tuple[str, ...], name: str) -> QTableWidget:
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     table.setWordWrap(False)
-    table.horizontalHeader().setStretchLastSection(True)
-    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header = table.horizontalHeader()
+    header.setStretchLastSection(False)
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    long_text = [j for j, title in enumerate(columns) if title in LONG_TEXT]
+    for j in long_text[1:]:
+        header.setSectionResizeMode(j, QHeaderView.ResizeMode.Interactive)
+        table.setColumnWidth(j, LONG_TEXT_CHARS * table.fontMetrics().averageCharWidth())
+    header.setSectionResizeMode(long_text[0], QHeaderView.ResizeMode.Stretch)
     return table
+
+
+def _cell(value: str) -> QTableWidgetItem:
+    """A cell whose text is also its tooltip: a sentence cut to its column's width can be read whole."""
+    cell = QTableWidgetItem(value)
+    cell.setToolTip(value)
+    return cell
 
 
 class ActivityTab(QWidget):
@@ -109,7 +127,7 @@ class ActivityTab(QWidget):
             values: tuple[str, ...] = (moment(item.created_at), item.kind.replace("_", " "), str(contact),
                       STATE_LABELS.get(str(item.state), str(item.state)), str(item.attempts), item.last_error or "")
             for j, value in enumerate(values):
-                cell = QTableWidgetItem(value)
+                cell = _cell(value)
                 cell.setData(Qt.ItemDataRole.UserRole, item.id)
                 self.queue.setItem(i, j, cell)
         rows = reads.journal(limit=500)
@@ -119,7 +137,7 @@ class ActivityTab(QWidget):
             values = (f"{row.at.astimezone():%Y-%m-%d %H:%M:%S}", row.who, row.action.replace("_", " "),
                       row.email or row.contact_id or "", row.outcome, row.evidence, row.message)
             for j, value in enumerate(values):
-                self.table.setItem(i, j, QTableWidgetItem(value))
+                self.table.setItem(i, j, _cell(value))
         self._update_buttons()
 
     def selected_failed(self) -> OutboxItem | None:

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QStringListModel, Qt, Signal
+from PySide6.QtCore import QSize, QStringListModel, Qt, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -99,7 +99,8 @@ class BulkFileDialog(QDialog):
         self._build_preview()
         self._build_sending()
         self._build_report()
-        self.resize(max(self.sizeHint().width(), self.fontMetrics().averageCharWidth() * 100), self.sizeHint().height())
+        self.resize(max(self.sizeHint().width(), self.fontMetrics().averageCharWidth() * 100),
+                    max(self.minimumSizeHint().height(), min(self.sizeHint().height(), self._room().height())))
 
     # ------------------------------------------------------------------------------------------------- pages
 
@@ -271,11 +272,12 @@ class BulkFileDialog(QDialog):
         margins = layout.contentsMargins()
         width = max(self.groups.tabBar().sizeHint().width() + margins.left() + margins.right() + 24,
                     self.sizeHint().width(), self.width())
-        height = max(self.sizeHint().height(), self.height())
-        if self.screen() is not None:
-            room = self.screen().availableGeometry()
-            width, height = min(width, room.width()), min(height, room.height())
-        self.resize(width, height)
+        room, height = self._room(), max(self.sizeHint().height(), self.height())
+        self.resize(min(width, room.width()), max(self.minimumSizeHint().height(), min(height, room.height())))
+
+    def _room(self) -> QSize:
+        """The screen's free area less a title bar and frame: on a 1024x640 screen the Send button shows."""
+        return self.screen().availableGeometry().size() - QSize(20, 60)
 
     def _read_failed(self, message: str) -> None:
         self.error = message

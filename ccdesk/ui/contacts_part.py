@@ -63,10 +63,12 @@ class ContactsPart(QSplitter):
         self._build_table()
         self.details = DetailsPane()
         self.addWidget(self.details)
-        self.setStretchFactor(0, 3)
-        self.setStretchFactor(1, 2)
-        self.setSizes([740, 440])
         self.details_area = scroll_in_place(self, self.details)
+        # A third of the width for the details (set on the scroll area that holds them): at 1024 px the table's
+        # five columns fit without scrolling sideways (column_fit.py).
+        self.setStretchFactor(0, 2)
+        self.setStretchFactor(1, 1)
+        self.setSizes([660, 330])
         install_table_ux(self.table, self.search_edit, self.apply_query)
         self._debounce = QTimer(self, singleShot=True, interval=150)
         self._debounce.timeout.connect(self.apply_query)
@@ -224,7 +226,7 @@ class ContactsPart(QSplitter):
             self.details.show_contact(None)
             return
         self.details.show_contact(found.row, list_names=found.list_names, history=found.history,
-                                  pending=found.pending)
+                                  pending=found.pending, removed_here=lambda: self.reads.removed_here(contact_id))
 
     def select_contact(self, contact_id: str) -> None:
         index = self.model.row_of(contact_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from html import escape
 
@@ -127,6 +127,8 @@ class DetailsPane(QWidget):
         layout.addWidget(line)
 
         self.form = QFormLayout()
+        # A value too long to sit beside its label (a long address in a narrow pane) goes under it, whole.
+        self.form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         self.fields: dict[str, QLabel] = {}
         for key, label in (("email", "Email"), ("company", "Company"), ("opt_in", "Opted in"),
                            ("opt_out", "Opted out"), ("reason", "Reason"), ("lists", "Lists"),
@@ -149,12 +151,16 @@ class DetailsPane(QWidget):
 
     def show_contact(self, row: ContactRow | None, *, list_names: dict[str, str] | None = None,
                      history: Sequence[JournalEntry] = (), pending: Sequence[OutboxItem] = (),
-                     resubscribe_requested: bool = False) -> None:
-        self._show_contact(row, list_names or {}, history, pending, resubscribe_requested)
+                     resubscribe_requested: bool = False,
+                     removed_here: Callable[[], Collection[str]] = frozenset) -> None:
+        """`removed_here` reads the lists this desk took the contact off (Add back to lists offers only those
+        to a contact still on lists); it is called only when needed."""
+        self._show_contact(row, list_names or {}, history, pending, resubscribe_requested, removed_here)
         self.buttons_changed.emit()
 
     def _show_contact(self, row: ContactRow | None, names: dict[str, str], history: Sequence[JournalEntry],
-                      pending: Sequence[OutboxItem], resubscribe_requested: bool) -> None:
+                      pending: Sequence[OutboxItem], resubscribe_requested: bool,
+                      removed_here: Callable[[], Collection[str]] = frozenset) -> None:
         enabled = row is not None
         for w in (self.unsubscribe_button, self.remove_button, self.resubscribe_button, self.add_back_button):
             w.setEnabled(enabled)
@@ -191,7 +197,7 @@ class DetailsPane(QWidget):
             "Constant Contact emails the contact; they are resubscribed only if they confirm")
         self.remove_button.setEnabled(bool(row.list_ids))
         self.remove_button.setToolTip("" if row.list_ids else "This contact is not on any list")
-        enabled, why = add_back_state(row, names, unsubscribe_queued)
+        enabled, why = add_back_state(row, names, unsubscribe_queued, removed_here)
         self.add_back_button.setEnabled(enabled)
         self.add_back_button.setToolTip(why)
         self.fields["email"].setText(row.email or "—")

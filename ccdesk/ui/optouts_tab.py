@@ -33,12 +33,16 @@ from ccdesk.services.sync import SyncResult
 from ccdesk.store.rows import ContactRow
 from ccdesk.wording import clock, day, moment, plural
 
+from .elide import elide_in_the_middle
+
 log = logging.getLogger(__name__)
 
 PRESETS = (("since_last", "Since last check"), ("7", "Last 7 days"), ("30", "Last 30 days"),
            ("365", "Last 12 months"), ("custom", "Custom dates"))
 SOURCES = (("", "By anyone"), ("Contact", "By the contact"), ("Account", "By our team"))
-COLUMNS = ("Opted out", "Email", "Name", "Who", "Reason", "Lists")
+# No "Lists" column: Constant Contact takes an unsubscribed contact off every list, so the lists they are on
+# now are always none, and the lists they were on before are known neither to the cache nor to the journal.
+COLUMNS = ("Opted out", "Email", "Name", "Who", "Reason")
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -46,11 +50,10 @@ class OptOutModel(QAbstractTableModel):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self.rows: list[ContactRow] = []
-        self.list_names: dict[str, str] = {}
 
-    def set_rows(self, rows: list[ContactRow], list_names: dict[str, str]) -> None:
+    def set_rows(self, rows: list[ContactRow]) -> None:
         self.beginResetModel()
-        self.rows, self.list_names = rows, list_names
+        self.rows = rows
         self.endResetModel()
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
@@ -65,8 +68,7 @@ class OptOutModel(QAbstractTableModel):
         r = self.rows[index.row()]
         when = moment(r.opt_out_date)
         who = {"Contact": "The contact", "Account": "Our team"}.get(r.opt_out_source or "", "—")
-        lists = ", ".join(sorted(self.list_names.get(lid, lid) for lid in r.list_ids))
-        return (when, r.email or "", r.display_name, who, r.opt_out_reason or "", lists)[index.column()]
+        return (when, r.email or "", r.display_name, who, r.opt_out_reason or "")[index.column()]
 
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -135,9 +137,10 @@ class OptOutsTab(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.setWordWrap(False)
         self.table.setAlternatingRowColors(True)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        elide_in_the_middle(self.table, COLUMNS.index("Email"))  # a long address keeps its domain in view
+        self.table.horizontalHeader().setStretchLastSection(True)  # the reason takes the room that is left
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for col, width in enumerate((150, 220, 150, 100, 220)):
+        for col, width in enumerate((150, 240, 150, 100)):
             self.table.setColumnWidth(col, width)
         split.addWidget(self.table)
         split.setSizes([260, 340])
@@ -220,7 +223,7 @@ class OptOutsTab(QWidget):
 
     def _show_view(self, view: RecentOptOuts, p: Period) -> None:
         self.stats = view.stats
-        self.model.set_rows(view.shown, view.list_names)
+        self.model.set_rows(view.shown)
         self._fill_reasons(p)
         if self.chart is not None:
             self.chart.show_stats(self.stats)

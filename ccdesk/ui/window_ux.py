@@ -2,7 +2,7 @@
 
 Kept apart from the parts that build the widgets so that these behaviours are in one place: Tab leaves the
 table, Down from the search box selects the first contact, a column that cannot be sorted does not pretend to
-be, spare width goes to the email addresses, the details pane scrolls instead of clipping on a 1024x640
+be, the columns fit the table's width (column_fit.py), the details pane scrolls instead of clipping on a 1024x640
 screen, and demo mode says so inside the window.
 """
 
@@ -15,9 +15,9 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QFocusEvent, QKeyEvent
 from PySide6.QtWidgets import QFrame, QLabel, QLineEdit, QScrollArea, QSplitter, QTableView, QWidget
 
+from .column_fit import fit_columns
 from .contact_table import COLUMNS
 
-EMAIL_COLUMN = 1
 KEYBOARD = (Qt.FocusReason.TabFocusReason, Qt.FocusReason.BacktabFocusReason, Qt.FocusReason.ShortcutFocusReason)
 DEMO_TEXT = "Demo: made-up data"
 DEMO_TIP = "Started with --demo: made-up contacts in a local sandbox; nothing is sent to Constant Contact."
@@ -33,22 +33,6 @@ class _TableKeys(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.FocusIn and isinstance(event, QFocusEvent) and event.reason() in KEYBOARD:
             select_current_or_first(self.table)
-        return False
-
-
-class _SpareWidthToEmail(QObject):
-    """The table's spare width goes to the Email column (never below a readable width), not to "Opted out"."""
-
-    def __init__(self, table: QTableView) -> None:
-        super().__init__(table)
-        self.table = table
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Resize:
-            header = self.table.horizontalHeader()
-            others = sum(header.sectionSize(i) for i in range(header.count()) if i != EMAIL_COLUMN)
-            least = self.table.fontMetrics().averageCharWidth() * 30
-            header.resizeSection(EMAIL_COLUMN, max(least, self.table.viewport().width() - others))
         return False
 
 
@@ -88,8 +72,7 @@ def install_table_ux(table: QTableView, search_edit: QLineEdit, on_enter: Callab
     table.installEventFilter(_TableKeys(table))
     search_edit.installEventFilter(_SearchKeys(search_edit, table, on_enter))
     _guard_unsortable_columns(table)
-    table.horizontalHeader().setStretchLastSection(False)
-    table.viewport().installEventFilter(_SpareWidthToEmail(table))
+    fit_columns(table)
 
 
 def _guard_unsortable_columns(table: QTableView) -> None:

@@ -7,11 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QApplication
 
 from ccdesk.api import CCClient, StaticTokenProvider
 from ccdesk.services.desk import Desk
 from ccdesk.store.database import DeskDatabase
-from ccdesk.ui.activity_tab import ActivityTab
+from ccdesk.ui.activity_tab import JOURNAL_COLUMNS, ActivityTab
 from tests.db_helpers import on_file
 from tests.ui.waiting import until
 
@@ -90,3 +91,21 @@ async def test_a_journal_that_cannot_be_written_is_explained_not_raised(desk: De
     assert [b.windowTitle() for b in boxes] == ["Export failed"]
     assert str(target.parent) in boxes[0].text() and "does not exist" in boxes[0].text()
     assert not target.parent.exists()
+
+
+def test_long_sentences_fit_a_1024_window_and_are_whole_in_the_tooltip(desk: Desk, qtbot) -> None:
+    """A long reason made the journal's columns wider than the window (a sideways scroll bar at 1024 px): the
+    sentence columns now share the width left, cut with "…", whole in the cell's tooltip."""
+    reason = "Asked by phone to stop every newsletter and every event invitation, and to remove them from all lists"
+    on_file(desk.db, lambda s: s.enqueue("unsubscribe", "c1", {"reason": reason, "update_source": "Contact"},
+                                         actor="alice"))
+    tab = ActivityTab(desk)
+    qtbot.addWidget(tab)
+    tab.resize(1000, 560)
+    tab.show()
+    tab.refresh()
+    QApplication.processEvents()
+    for table in (tab.queue, tab.table):
+        assert table.horizontalScrollBar().maximum() == 0
+    evidence = tab.table.item(0, JOURNAL_COLUMNS.index("Reason, who asked, received"))
+    assert reason in evidence.text() and evidence.toolTip() == evidence.text()

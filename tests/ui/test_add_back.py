@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ccdesk.api import ValidationError
+from ccdesk.api import ValidationError, build_put_body
 from ccdesk.sandbox.server import SandboxServer
 from ccdesk.services.add_back import add_to_lists, queue_add_back
 from ccdesk.services.validation import InvalidInput
@@ -30,6 +30,7 @@ async def test_a_removed_contact_is_added_back(server: SandboxServer, tmp_path: 
         dialog = app.window.actions_part.add_back_selected()
         assert isinstance(dialog, AddBackDialog)
         assert dialog.chosen_ids() == (lists[0],)  # the list this desk removed starts ticked
+        assert dialog.lists_widget.count() == 1  # and is the only one offered: no list they were never on
         assert dialog.ok_button.isEnabled()
         dialog.accept()
         await until(lambda: len(outcomes.final) == 2)  # the add-back's own outcome (its id is the dialog's)
@@ -63,10 +64,12 @@ async def test_greyed_while_an_unsubscribe_is_waiting(server: SandboxServer, tmp
     async with running(server, tmp_path / "cache.sqlite3") as app:
         contact = mailable_with_lists(server)
         cid = contact["contact_id"]
+        outcomes = Outcomes(app.desk.worker)
+        removal = await app.desk.actions.remove_from_lists([cid], [contact["list_memberships"][0]])
+        assert (await outcomes.of(removal.outbox_ids[0])).ok
         find(app, contact["email_address"]["address"])
         details = app.window.contacts.details
-        assert details.add_back_button.isEnabled()  # on two lists of several: there is a list to add back to
-        outcomes = Outcomes(app.desk.worker)
+        assert details.add_back_button.isEnabled()  # taken off a list by this desk: there is a list to add back to
         app.desk.worker.pause("held by the test")  # the unsubscribe stays queued
         queued = await app.desk.actions.unsubscribe([cid], "Asked by phone", "Contact")
         app.window.after_change()
@@ -80,3 +83,41 @@ async def test_greyed_while_an_unsubscribe_is_waiting(server: SandboxServer, tmp
         assert not app.reader.pending(cid, "add_to_lists")
         app.desk.worker.resume()  # and once the sender goes on, the unsubscribe is sent
         assert (await outcomes.of(queued.outbox_ids[0])).ok
+
+
+async def test_greyed_when_this_desk_took_them_off_no_list(server: SandboxServer, tmp_path: Path) -> None:
+    """A contact on lists whom this desk never removed has nothing to add back: the button is greyed (the
+    tooltip says why) and the Contact menu's way in adds them to no list, it says why instead."""
+    async with running(server, tmp_path / "cache.sqlite3") as app:
+        contact = mailable_with_lists(server)
+        cid = contact["contact_id"]
+        find(app, contact["email_address"]["address"])
+        button = app.window.contacts.details.add_back_button
+        assert not button.isEnabled()
+        assert "Nothing to add back" in button.toolTip()
+        said: list[str] = []
+        app.window.actions_part.message.connect(lambda text, _ms: said.append(text))
+        assert app.window.actions_part.add_back_selected() is None
+        assert said and "Nothing to add back" in said[0]
+        assert not app.reader.pending(cid, "add_to_lists")
+
+
+async def test_a_contact_on_no_list_may_go_back_on_any(server: SandboxServer, tmp_path: Path) -> None:
+    """The "removed" state (on no list, taken off elsewhere too): every list is offered, none ticked."""
+    async with running(server, tmp_path / "cache.sqlite3") as app:
+        contact = mailable_with_lists(server)
+        cid = contact["contact_id"]
+        outcomes = Outcomes(app.desk.worker)
+        removal = await app.desk.actions.remove_from_lists([cid], contact["list_memberships"][:1])
+        assert (await outcomes.of(removal.outbox_ids[0])).ok
+        now = await app.desk.client.get_contact(cid)  # the rest taken off in Constant Contact, not by this desk
+        await app.desk.client.put_contact(cid, build_put_body(now, "Account", list_memberships=[]))
+        await app.desk.sync.run()
+        assert str(app.reader.get_contact(cid).status) == "removed"
+        find(app, contact["email_address"]["address"])
+        assert app.window.contacts.details.add_back_button.isEnabled()
+        dialog = app.window.actions_part.add_back_selected()
+        assert isinstance(dialog, AddBackDialog)
+        assert dialog.lists_widget.count() == len(app.desk.reads.lists())
+        assert dialog.chosen_ids() == tuple(contact["list_memberships"][:1])
+        dialog.reject()

@@ -3,6 +3,10 @@ its tabs; a report with one whole line per row of the file (issue 15, item 9).""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -90,3 +94,39 @@ def test_the_activity_tab_names_the_address_being_added(tmp_path: Path, qtbot) -
     finally:
         desk.reads.close()
         desk.db.close()
+
+
+SMALL_SCREEN = """
+import sys
+from pathlib import Path
+from PySide6.QtWidgets import QApplication
+from ccdesk.api import CCClient, StaticTokenProvider
+from ccdesk.services.desk import Desk
+from ccdesk.ui.bulk_file_dialog import BulkFileDialog, BulkMode
+app = QApplication([])
+desk = Desk(CCClient(StaticTokenProvider("unused"), base_url="http://127.0.0.1:9/v3"), Path(sys.argv[1]))
+for mode in BulkMode:
+    dialog = BulkFileDialog(desk, mode, Path("asked.csv"), [("l1", "Newsletter")])
+    dialog._fit_width()  # what the preview does once the file is read
+    screen = app.primaryScreen().availableGeometry().height()
+    print(mode.value, dialog.height(), dialog.minimumSizeHint().height(), screen)
+desk.reads.close()
+desk.db.close()
+"""
+
+
+def test_the_dialog_fits_a_1024x640_screen(tmp_path: Path) -> None:
+    """Its first size was what every page could use (about 750 px high), then the preview cut it to the screen's
+    height, title bar not counted: on a 640-pixel screen the Send button was below the edge. It is now no taller
+    than the screen less a title bar, never below what its pages need."""
+    config = tmp_path / "screen.json"
+    config.write_text(json.dumps({"screens": [{"name": "small", "x": 0, "y": 0, "width": 1024, "height": 640,
+                                               "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}))
+    env = {**os.environ, "QT_QPA_PLATFORM": f"offscreen:configfile={config}"}
+    done = subprocess.run([sys.executable, "-c", SMALL_SCREEN, str(tmp_path / "c.sqlite3")], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout.splitlines()) == len(BulkMode)
+    for line in done.stdout.splitlines():
+        _mode, height, least, screen = line.split()
+        assert screen == "640" and int(height) <= max(int(screen) - 60, int(least)), line

@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QStyleOptionViewItem
 
 from ccdesk.api import CCClient, StaticTokenProvider
 from ccdesk.services.desk import Desk
@@ -118,3 +120,19 @@ async def test_a_period_is_read_on_the_database_thread(tab: OptOutsTab) -> None:
         assert loop.time() < deadline
         await asyncio.sleep(0.02)
     assert tab.model.rowCount() == 3 and tab.summary.text().startswith("3 opt-outs from")
+
+
+def test_no_lists_column_and_the_columns_fit_at_1024(tab: OptOutsTab) -> None:
+    """Constant Contact takes an unsubscribed contact off every list: a "Lists" column would always be empty.
+    What is shown fits a 1024-pixel window without scrolling sideways, a long address cut in the middle."""
+    model = tab.model
+    titles = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
+    assert titles == ["Opted out", "Email", "Name", "Who", "Reason"]
+    tab.resize(1000, 560)
+    tab.preset.setCurrentIndex(tab.preset.findData("365"))
+    QApplication.processEvents()
+    assert tab.table.horizontalScrollBar().maximum() == 0
+    email = model.index(0, titles.index("Email"))
+    option = QStyleOptionViewItem()
+    tab.table.itemDelegateForIndex(email).initStyleOption(option, email)
+    assert option.textElideMode == Qt.TextElideMode.ElideMiddle

@@ -12,12 +12,14 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QAccessible, QTextDocument
-from PySide6.QtWidgets import QAbstractButton, QApplication
+from PySide6.QtWidgets import QAbstractButton, QApplication, QStyleOptionViewItem
 
 from ccdesk.api import CCClient, StaticTokenProvider
 from ccdesk.services.desk import Desk
 from ccdesk.services.sync import SyncProgress
 from ccdesk.store.database import DeskDatabase
+from ccdesk.ui.column_fit import COMPANY, EMAIL, FLOOR, NAME, PADDING, column_widths
+from ccdesk.ui.contact_table import COLUMNS
 from ccdesk.ui.dialogs import ContactChoice
 from ccdesk.ui.dialogs.unsubscribe import UnsubscribeDialog
 from ccdesk.ui.main_window import MainWindow
@@ -206,6 +208,56 @@ def test_spare_width_goes_to_the_email_column(window: MainWindow) -> None:
     window.resize(1024, 640)
     QApplication.processEvents()
     assert header.sectionSize(1) >= window.contacts.table.fontMetrics().horizontalAdvance("person123@example1.com")
+
+
+@pytest.mark.parametrize("size", [(1024, 640), (1366, 768)])
+def test_the_contact_columns_fit_without_scrolling_sideways(window: MainWindow, size: tuple[int, int]) -> None:
+    """At 1024x640 the Status and Opted out columns were past the right edge (a sideways scroll bar); now
+    the five columns share the table's width, a status and a date shown whole, a long address cut in the
+    middle (its domain kept)."""
+    window.resize(*size)
+    QApplication.processEvents()
+    table = window.contacts.table
+    assert table.horizontalScrollBar().maximum() == 0
+    header, metrics = table.horizontalHeader(), table.fontMetrics()
+    status = COLUMNS.index(next(c for c in COLUMNS if c.title == "Status"))
+    assert header.sectionSize(status) >= metrics.horizontalAdvance("Unsubscribe waiting to send")
+    assert header.sectionSize(status + 1) >= metrics.horizontalAdvance("2026-12-31")
+    unsubscribed = window.desk.reads.contact("00000000-0000-0000-0000-000000000007")
+    assert COLUMNS[status + 1].value(unsubscribed) == "2026-03-04"  # the day: the details give the time
+    assert header.sectionSize(1) >= metrics.horizontalAdvance("person123@example1.com")
+    assert window.contacts.details.unsubscribe_button.visibleRegion().boundingRect().width() > 0
+    email = window.contacts.model.index(0, 1)
+    option = QStyleOptionViewItem()
+    table.itemDelegateForIndex(email).initStyleOption(option, email)
+    assert option.textElideMode == Qt.TextElideMode.ElideMiddle
+
+
+def test_a_long_address_in_the_details_is_shown_whole_at_1024(window: MainWindow) -> None:
+    """The details take a third of a 1024-pixel window: an address too long to sit beside its label goes under
+    it, whole, instead of pushing the pane past its right edge (which cut every value on the right)."""
+    window.resize(1024, 640)
+    QApplication.processEvents()
+    row = window.desk.reads.contact("00000000-0000-0000-0000-000000000004")
+    address = "elizabeth_aguilar1586.events@silverlakefarm.com"
+    window.contacts.details.show_contact(dataclasses.replace(row, email=address))
+    QApplication.processEvents()
+    for key in ("email", "opt_in"):
+        label = window.contacts.details.fields[key]
+        seen = label.visibleRegion().boundingRect()
+        assert seen.width() == label.width(), (key, seen, label.rect())
+    email = window.contacts.details.fields["email"]
+    assert email.width() >= email.fontMetrics().horizontalAdvance(address)
+
+
+def test_column_widths_share_the_width_and_keep_their_floors() -> None:
+    for available in (420, 560, 700, 1200, 1900):
+        widths = column_widths(available, 7, 130, 100)
+        assert sum(widths.values()) == available or min(widths[c] - FLOOR[c] * 7 for c in FLOOR) == 0
+        assert sum(widths.values()) <= max(available, sum(FLOOR.values()) * 7 + 130 + 100 + 2 * PADDING)
+    narrow, wide = column_widths(560, 7, 130, 100), column_widths(1200, 7, 130, 100)
+    assert narrow[EMAIL] > narrow[NAME] > narrow[COMPANY]  # a narrow table keeps the address longest
+    assert wide[EMAIL] - narrow[EMAIL] > wide[NAME] - narrow[NAME]  # spare width goes mostly to Email
 
 
 def test_an_arabic_reason_is_laid_out_right_to_left(window: MainWindow, qtbot, tmp_path: Path) -> None:
