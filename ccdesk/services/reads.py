@@ -193,12 +193,7 @@ class DeskReads:
 
     def removed_here(self, contact_id: str) -> set[str]:
         """Lists this desk took the contact off (its recent removals sent from here)."""
-        removed: set[str] = set()
-        for item in self._now.outbox_items(str(OutboxState.DONE), limit=2000):
-            if item.kind in LIST_REMOVALS and (
-                    item.contact_id == contact_id or contact_id in (item.payload.get("contact_ids") or [])):
-                removed.update(item.payload.get("list_ids") or [])
-        return removed
+        return self._now.lists_removed_from(contact_id, LIST_REMOVALS)
 
     # --- the journal --------------------------------------------------------------------------------------
     def journal(self, limit: int = 500) -> list[JournalEntry]:

@@ -290,6 +290,9 @@ class DeskDatabase:
     def outbox_items(self, state: str | None = None, limit: int = 500) -> list[OutboxItem]:
         return _outbox.items(self._conn, state, limit)
 
+    def lists_removed_from(self, contact_id: str, kinds: Iterable[str], recent: int = 2000) -> set[str]:
+        return _outbox.lists_removed_from(self._conn, contact_id, kinds, recent)
+
     def outbox_states(self, item_ids: Iterable[int]) -> list[tuple[int, str, OutboxState]]:
         return _outbox.states(self._conn, list(item_ids))
 

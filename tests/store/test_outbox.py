@@ -213,3 +213,19 @@ def test_cancel_pending_discards_only_what_was_not_sent(cstore: DeskDatabase) ->
     assert states == [OutboxState.DONE, OutboxState.IN_PROGRESS, OutboxState.DISCARDED]
     assert cstore.audit(cid(3))[0].message == "Cancelled before it was sent"
     assert cstore.next_due() is None
+
+
+def test_the_lists_a_contact_was_taken_off_come_from_sent_removals_only(cstore: DeskDatabase) -> None:
+    from ccdesk.store.rows import LIST_REMOVALS
+
+    one = cstore.enqueue("remove_from_lists", cid(1), {"list_ids": ["L1"]})
+    bulk = cstore.enqueue("remove_from_lists_bulk", None, {"contact_ids": [cid(2), cid(1)], "list_ids": ["L2", "L3"]})
+    other = cstore.enqueue("remove_from_lists_bulk", None, {"contact_ids": [cid(2)], "list_ids": ["L4"]})
+    cstore.enqueue("add_to_lists", cid(1), {"list_ids": ["L6"]})  # sent, but not a removal
+    waiting = cstore.enqueue("remove_from_lists", cid(1), {"list_ids": ["L5"]})  # claimed, not sent yet
+    while (item := cstore.next_due()) is not None and item.id != waiting:
+        cstore.mark_done(item.id)
+    assert item is not None and one < bulk < other < item.id == waiting
+    assert cstore.lists_removed_from(cid(1), LIST_REMOVALS) == {"L1", "L2", "L3"}
+    assert cstore.lists_removed_from(cid(2), LIST_REMOVALS) == {"L2", "L3", "L4"}
+    assert cstore.lists_removed_from(cid(2), LIST_REMOVALS, recent=1) == {"L4"}  # only the newest sent item
