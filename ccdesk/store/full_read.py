@@ -12,8 +12,11 @@ took longer than its inserts. So the first full read:
   index (`begin`); at Constant Contact's 4 requests a second the store keeps up with the search index written
   page by page, so it is kept: search stays indexed during a long first read and its end holds the write lock
   for seconds, not the ~17 s a rebuild takes at 1M;
+* into an empty cache, at that speed, drops the contact-id index too (schema v5; its random keys were most of
+  what a 1M read's commits wrote) and inserts pages without looking their contacts up (`ids_indexed`);
 * stores pages without writing the search index (contacts.upsert_contacts asks `search_ready`);
-* builds the three indexes in one sorted pass each, fills the search index from the contacts table in one pass
+* keeps the newest copy of a contact stored twice and builds the contact-id index (store/unique_ids.py), builds
+  the three indexes in one sorted pass each, fills the search index from the contacts table in one pass
   (FTS5 `rebuild`) and puts the trigger back (`end`), all in the transaction of the read's last page.
 
 The trigger's absence is the marker "search index not built yet": it lives in the file, so a first read that
@@ -31,14 +34,14 @@ import contextlib
 import sqlite3
 from collections.abc import Iterator
 
-from ccdesk.store import unique_ids
+from ccdesk.store import contact_id_key, unique_ids
 
 DEFERRED = {
     "contacts_name": "CREATE INDEX IF NOT EXISTS contacts_name ON contacts (sort_name)",
     "contacts_email": "CREATE INDEX IF NOT EXISTS contacts_email ON contacts (email_lower)",
     "contacts_status_name": "CREATE INDEX IF NOT EXISTS contacts_status_name ON contacts (status, sort_name)",
 }
-CONTACT_ID = "contacts_contact_id"  # UNIQUE (schema v5); dropped by a first read into an empty cache
+CONTACT_ID = contact_id_key.NAME  # UNIQUE (schema v5); dropped by a first read into an empty cache
 FTS_TRIGGER = "contacts_fts_ad"
 _CREATE_FTS_TRIGGER = f"""CREATE TRIGGER IF NOT EXISTS {FTS_TRIGGER} AFTER DELETE ON contacts BEGIN
     INSERT INTO contacts_fts (contacts_fts, rowid, search_doc) VALUES ('delete', old.id, old.search_doc);

@@ -11,15 +11,16 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from ccdesk.store import contact_id_key
 from ccdesk.store.errors import SchemaTooNewError
 
 
 @dataclass(frozen=True)
 class TableRebuild:
-    """A migration that rebuilds a table other tables reference (SQLite's documented procedure: create the new
+    """A migration that may rebuild a table other tables reference (SQLite's documented procedure: create the new
     table, copy, drop the old one, rename). It runs with foreign key enforcement off, so dropping the old table
     does not cascade into the tables that reference it; the pragma cannot change inside a transaction, so
-    `migrate` sets it around the step's transaction and checks every reference before the commit."""
+    `migrate` sets it around the step's transaction (the step checks the references it rebuilt)."""
 
     step: Callable[[sqlite3.Connection], None]
 
@@ -230,68 +231,9 @@ DROP TRIGGER facet_membership_ai;
 """
 
 
-# v5: the contact-id key becomes a named UNIQUE index (`contacts_contact_id`) instead of the table's inline
-# UNIQUE constraint, which cannot be dropped. The account's first full read drops it while it fills an empty
-# cache and builds it in one pass at its end (store/full_read.py, issue 17): its random keys made every commit of
-# a 1M read rewrite thousands of index pages. Indexes and triggers on the table are put back as they were (a
-# first read in progress keeps its deferred indexes and its search-index marker absent).
-_CONTACTS_V5 = """
-CREATE TABLE contacts_v5 (
-    id                 INTEGER PRIMARY KEY,
-    contact_id         TEXT NOT NULL,                -- unique: index contacts_contact_id
-    email              TEXT,
-    email_lower        TEXT,
-    first_name         TEXT,
-    last_name          TEXT,
-    company            TEXT,
-    job_title          TEXT,
-    status             TEXT NOT NULL
-                       CHECK (status IN ('mailable', 'unsubscribed', 'removed', 'deleted', 'pending')),
-    permission_to_send TEXT,
-    opt_in_source      TEXT,
-    opt_in_date        TEXT,
-    opt_out_source     TEXT,
-    opt_out_date       TEXT,
-    opt_out_reason     TEXT,
-    confirm_status     TEXT,
-    created_at         TEXT,
-    updated_at         TEXT,
-    email_updated_at   TEXT,
-    deleted_at         TEXT,
-    lists_known        INTEGER NOT NULL DEFAULT 0,
-    sort_name          TEXT NOT NULL,
-    search_doc         TEXT NOT NULL,
-    fetched_at         TEXT NOT NULL,
-    change_seq         INTEGER NOT NULL DEFAULT 0
-)"""
-_V5_COLUMNS = (
-    "id, contact_id, email, email_lower, first_name, last_name, company, job_title, status, permission_to_send, "
-    "opt_in_source, opt_in_date, opt_out_source, opt_out_date, opt_out_reason, confirm_status, created_at, "
-    "updated_at, email_updated_at, deleted_at, lists_known, sort_name, search_doc, fetched_at, change_seq"
-)
-CONTACT_ID_INDEX = "CREATE UNIQUE INDEX contacts_contact_id ON contacts (contact_id)"
-
-
-def _v5(conn: sqlite3.Connection) -> None:
-    kept = [sql for (sql,) in conn.execute(
-        "SELECT sql FROM sqlite_master WHERE tbl_name = 'contacts' AND type IN ('index', 'trigger') "
-        "AND sql IS NOT NULL ORDER BY type, name")]
-    conn.execute(_CONTACTS_V5)
-    conn.execute(f"INSERT INTO contacts_v5 ({_V5_COLUMNS}) SELECT {_V5_COLUMNS} FROM contacts")
-    conn.execute("DROP TABLE contacts")  # its indexes and triggers go with it
-    # Legacy rename: the memberships trigger that reads `contacts` would otherwise fail the schema check while the
-    # table is gone; it names the table, not the old table's object, so it reads the new one once renamed.
-    conn.execute("PRAGMA legacy_alter_table = ON")
-    try:
-        conn.execute("ALTER TABLE contacts_v5 RENAME TO contacts")
-    finally:
-        conn.execute("PRAGMA legacy_alter_table = OFF")
-    conn.execute(CONTACT_ID_INDEX)
-    for sql in kept:
-        conn.execute(sql)
-
-
-MIGRATIONS: list[Migration] = [_V1, _V2, _V3, _V4, TableRebuild(_v5)]
+# v5: the contact-id key becomes a named UNIQUE index (store/contact_id_key.py), which the account's first full read
+# into an empty cache drops and builds at its end (store/full_read.py).
+MIGRATIONS: list[Migration] = [_V1, _V2, _V3, _V4, TableRebuild(contact_id_key.migrate)]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -350,9 +292,6 @@ def _apply(conn: sqlite3.Connection, step: Migration) -> None:
             conn.execute(statement)
     elif isinstance(step, TableRebuild):
         step.step(conn)
-        broken = conn.execute("PRAGMA foreign_key_check").fetchone()
-        if broken is not None:
-            raise sqlite3.IntegrityError(f"migration left a dangling reference: {broken!r}")
     else:
         step(conn)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from ccdesk.store.schema import CONTACT_ID_INDEX
+from ccdesk.store.contact_id_key import CONTACT_ID_INDEX
 
 _REPEATS = """
 CREATE TEMP TABLE repeated_contacts AS

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from ccdesk.store import DeskDatabase, full_read
+from ccdesk.store import DeskDatabase, contact_id_key, full_read
 from ccdesk.store import contacts as store_contacts
 from ccdesk.store import sqlite_file as dbmod
 from ccdesk.store.schema import MIGRATIONS, SCHEMA_VERSION, migrate, user_version
@@ -55,14 +55,19 @@ def _contacts_schema(conn: sqlite3.Connection) -> set[str]:
         "SELECT name FROM sqlite_master WHERE tbl_name = 'contacts' AND type IN ('index', 'trigger')")}
 
 
-@pytest.mark.parametrize("mid_first_read", [False, True])
-def test_a_version_4_file_migrates_with_its_data(tmp_path: Path, mid_first_read: bool) -> None:
+@pytest.mark.parametrize("in_place", [True, False], ids=["in place", "table copied"])
+@pytest.mark.parametrize("mid_first_read", [False, True], ids=["complete", "mid first read"])
+def test_a_version_4_file_migrates_with_its_data(tmp_path: Path, mid_first_read: bool, in_place: bool,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    if not in_place:  # as when SQLite refuses schema edits
+        monkeypatch.setattr(contact_id_key, "_in_place", lambda conn: False)
     path = tmp_path / "old.sqlite3"
     people = [make_contact(i, first=f"Ann{i}", lists=[LIST_A, LIST_B][: i % 3]) for i in range(1, 40)]
     people.append(make_contact(40, permission="unsubscribed", opt_out_date="2024-02-01T00:00:00Z"))
     _v4_file(path, people, mid_first_read=mid_first_read)
     old = sqlite3.connect(path)
     before, objects = _dump(old), _contacts_schema(old)
+    (root,) = old.execute("SELECT rootpage FROM sqlite_master WHERE name = 'sqlite_autoindex_contacts_1'").fetchone()
     assert "sqlite_autoindex_contacts_1" in objects  # the inline UNIQUE constraint
     old.close()
     with DeskDatabase(path) as db:
@@ -71,6 +76,10 @@ def test_a_version_4_file_migrates_with_its_data(tmp_path: Path, mid_first_read:
         assert _dump(conn) == before  # every row kept, rowids included (memberships and the search index use them)
         assert _contacts_schema(conn) == objects - {"sqlite_autoindex_contacts_1"} | {full_read.CONTACT_ID}
         assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        (now,) = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (full_read.CONTACT_ID,)).fetchone()
+        assert (now == root) is in_place  # in place: the constraint's index, renamed
+        assert "UNIQUE" not in conn.execute("SELECT sql FROM sqlite_master WHERE name = 'contacts'").fetchone()[0]
         with pytest.raises(sqlite3.IntegrityError):
             conn.execute("INSERT INTO contacts (contact_id, status, sort_name, search_doc, fetched_at) "
                          "VALUES (?, 'mailable', '', '', '')", (cid(1),))
