@@ -62,7 +62,9 @@ class CachePull:
         pages = await reader.read({"status": "all"}, start_href,
                                   (lambda done, total: on_progress(PullProgress(done, total))) if on_progress else None,
                                   restarted=self._mark_start)
-        return PullResult(pages.read, len(lists), pages.new_optouts, start_href is not None and not pages.link_refused)
+        # A first read stores a contact that pages repeat twice until its end keeps one (store/unique_ids.py).
+        return PullResult(pages.read, len(lists), list(dict.fromkeys(pages.new_optouts)),
+                          start_href is not None and not pages.link_refused)
 
     def _pages_outpace_store(self) -> bool:
         """Whether pages may come faster than they are stored with the search index written page by page (about

@@ -181,12 +181,13 @@ def _values(d: Derived, status: Status, lists_known: bool, fetched: str, seq: in
 
 
 def upsert_contacts(
-    conn: sqlite3.Connection, contacts: Iterable[Mapping[str, Any]], fetched_at: datetime
+    conn: sqlite3.Connection, contacts: Iterable[Mapping[str, Any]], fetched_at: datetime, *, look_up: bool = True
 ) -> UpsertResult:
     """Store one page of contacts. The caller provides the transaction.
 
     ``list_memberships`` absent from a record means "not requested", so stored memberships are kept;
-    present (even empty) replaces them. The raw JSON is stored exactly as given.
+    present (even empty) replaces them. The raw JSON is stored exactly as given. Without `look_up` (a first full
+    read into an empty cache, store/full_read.py: ids_indexed) every contact is inserted.
     """
     fetched = dt_to_db(fetched_at)
     page: dict[str, Derived] = {}
@@ -195,7 +196,7 @@ def upsert_contacts(
         page[d.contact_id] = d  # a contact repeated within a page: the last copy wins
     if not page:
         return UpsertResult()
-    stored = _load_stored(conn, list(page))
+    stored = _load_stored(conn, list(page)) if look_up else {}
     seq = int(conn.execute("SELECT coalesce(max(change_seq), 0) + 1 FROM contacts").fetchone()[0])
     next_id = int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM contacts").fetchone()[0])
     inserted = updated = unchanged = stale = 0

@@ -139,7 +139,9 @@ class DeskDatabase:
         `last` also builds what `begin_full_read` deferred. Committed without an fsync (full_read.bulk_pragmas)."""
         context = contextlib.nullcontext() if self._tx.active else _full_read.bulk_pragmas(self._conn)
         with context, self._tx() as conn:
-            results = [_contacts.upsert_contacts(conn, page, self._now(fetched_at)) for page in pages]
+            look_up = _full_read.ids_indexed(conn)
+            results = [_contacts.upsert_contacts(conn, page, self._now(fetched_at), look_up=look_up)
+                       for page in pages]
             for key, value in (state or {}).items():
                 _state.set_state(conn, key, value, self._now())
             if last:

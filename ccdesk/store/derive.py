@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ccdesk.store.rows import Status
 from ccdesk.store.textnorm import search_document, sort_name
@@ -45,13 +44,20 @@ def _str(value: object) -> str | None:
     return value if isinstance(value, str) and value != "" else None
 
 
+# One encoder for every contact: json.dumps with these options builds a new one per call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 def raw_json_text(contact: Mapping[str, Any]) -> str:
     """Compact JSON keeping key order and non-ASCII text as is, so it loads back equal."""
-    return json.dumps(contact, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return _ENCODER.encode(contact)
 
 
-@dataclass(frozen=True, slots=True)
-class Derived:
+class Derived(NamedTuple):
+    """A contact's cached columns. A named tuple, not a frozen dataclass: as immutable, and built in less than half
+    the time (a first full read builds a million; a frozen dataclass sets each of its 22 fields through
+    object.__setattr__)."""
+
     contact_id: str
     email: str | None
     email_lower: str | None

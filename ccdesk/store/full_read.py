@@ -12,8 +12,11 @@ took longer than its inserts. So the first full read:
   index (`begin`); at Constant Contact's 4 requests a second the store keeps up with the search index written
   page by page, so it is kept: search stays indexed during a long first read and its end holds the write lock
   for seconds, not the ~17 s a rebuild takes at 1M;
+* into an empty cache, at that speed, drops the contact-id index too (schema v5; its random keys were most of
+  what a 1M read's commits wrote) and inserts pages without looking their contacts up (`ids_indexed`);
 * stores pages without writing the search index (contacts.upsert_contacts asks `search_ready`);
-* builds the three indexes in one sorted pass each, fills the search index from the contacts table in one pass
+* keeps the newest copy of a contact stored twice and builds the contact-id index (store/unique_ids.py), builds
+  the three indexes in one sorted pass each, fills the search index from the contacts table in one pass
   (FTS5 `rebuild`) and puts the trigger back (`end`), all in the transaction of the read's last page.
 
 The trigger's absence is the marker "search index not built yet": it lives in the file, so a first read that
@@ -31,11 +34,14 @@ import contextlib
 import sqlite3
 from collections.abc import Iterator
 
+from ccdesk.store import contact_id_key, unique_ids
+
 DEFERRED = {
     "contacts_name": "CREATE INDEX IF NOT EXISTS contacts_name ON contacts (sort_name)",
     "contacts_email": "CREATE INDEX IF NOT EXISTS contacts_email ON contacts (email_lower)",
     "contacts_status_name": "CREATE INDEX IF NOT EXISTS contacts_status_name ON contacts (status, sort_name)",
 }
+CONTACT_ID = contact_id_key.NAME  # UNIQUE (schema v5); dropped by a first read into an empty cache
 FTS_TRIGGER = "contacts_fts_ad"
 _CREATE_FTS_TRIGGER = f"""CREATE TRIGGER IF NOT EXISTS {FTS_TRIGGER} AFTER DELETE ON contacts BEGIN
     INSERT INTO contacts_fts (contacts_fts, rowid, search_doc) VALUES ('delete', old.id, old.search_doc);
@@ -44,20 +50,36 @@ END"""
 
 def begin(conn: sqlite3.Connection, *, defer_search: bool = True) -> None:
     """Drop the deferred indexes; with `defer_search`, stop writing the search index too (a first read resumed
-    after it was deferred keeps it deferred: the index is partial)."""
+    after it was deferred keeps it deferred: the index is partial), and into an empty cache drop the contact-id
+    index as well (see `ids_indexed`)."""
     for name in DEFERRED:
         conn.execute(f"DROP INDEX IF EXISTS {name}")
     if defer_search and search_ready(conn):
         conn.execute(f"DROP TRIGGER {FTS_TRIGGER}")
         conn.execute("INSERT INTO contacts_fts (contacts_fts) VALUES ('delete-all')")
+    if defer_search and conn.execute("SELECT 1 FROM contacts LIMIT 1").fetchone() is None:
+        conn.execute(f"DROP INDEX IF EXISTS {CONTACT_ID}")
 
 
 def end(conn: sqlite3.Connection) -> None:
+    if not ids_indexed(conn):
+        unique_ids.build(conn)  # first: the repeats it drops leave the search index and facet counts with them
     for sql in DEFERRED.values():
         conn.execute(sql)
     if not search_ready(conn):
         conn.execute("INSERT INTO contacts_fts (contacts_fts) VALUES ('rebuild')")
         conn.execute(_CREATE_FTS_TRIGGER)
+
+
+def ids_indexed(conn: sqlite3.Connection) -> bool:
+    """False while a first full read into an empty cache has not completed. Its pages are inserted without
+    looking up their contacts (none can be stored yet, but a page may repeat a contact of an earlier one, and a
+    read resumed after a crash may store a page again): no contact-id index to keep up (its random keys made each
+    commit of a 1M read rewrite thousands of its pages). `end` keeps the newest copy of a repeated contact and
+    builds the index. Meanwhile other writes (an action's answer, a single contact read again) still look up by
+    contact id, by a scan, and so update the copy they find."""
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?",
+                        (CONTACT_ID,)).fetchone() is not None
 
 
 @contextlib.contextmanager

@@ -6,12 +6,26 @@ with the version bump, so a crash leaves the database at the previous version, n
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
+from ccdesk.store import contact_id_key
 from ccdesk.store.errors import SchemaTooNewError
 
-Migration = str | Callable[[sqlite3.Connection], None]
+
+@dataclass(frozen=True)
+class TableRebuild:
+    """A migration that may rebuild a table other tables reference (SQLite's documented procedure: create the new
+    table, copy, drop the old one, rename). It runs with foreign key enforcement off, so dropping the old table
+    does not cascade into the tables that reference it; the pragma cannot change inside a transaction, so
+    `migrate` sets it around the step's transaction (the step checks the references it rebuilt)."""
+
+    step: Callable[[sqlite3.Connection], None]
+
+
+Migration = str | Callable[[sqlite3.Connection], None] | TableRebuild
 
 _V1 = """
 CREATE TABLE contacts (
@@ -216,7 +230,10 @@ DROP TRIGGER facet_contact_ai;
 DROP TRIGGER facet_membership_ai;
 """
 
-MIGRATIONS: list[Migration] = [_V1, _V2, _V3, _V4]
+
+# v5: the contact-id key becomes a named UNIQUE index (store/contact_id_key.py), which the account's first full read
+# into an empty cache drops and builds at its end (store/full_read.py).
+MIGRATIONS: list[Migration] = [_V1, _V2, _V3, _V4, TableRebuild(contact_id_key.migrate)]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -252,21 +269,40 @@ def migrate(conn: sqlite3.Connection, path: str, migrations: list[Migration] | N
     if found > known:
         raise SchemaTooNewError(path, found, known)
     for target in range(found + 1, known + 1):
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            current = user_version(conn)  # another process may have migrated meanwhile
-            if current > known:
-                raise SchemaTooNewError(path, current, known)
-            if current < target:
-                step = steps[target - 1]
-                if isinstance(step, str):
-                    for statement in split_statements(step):
-                        conn.execute(statement)
-                else:
-                    step(conn)
-                conn.execute(f"PRAGMA user_version = {int(target)}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+        step = steps[target - 1]
+        with _foreign_keys_off(conn, isinstance(step, TableRebuild)):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                current = user_version(conn)  # another process may have migrated meanwhile
+                if current > known:
+                    raise SchemaTooNewError(path, current, known)
+                if current < target:
+                    _apply(conn, step)
+                    conn.execute(f"PRAGMA user_version = {int(target)}")
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
     return user_version(conn)
+
+
+def _apply(conn: sqlite3.Connection, step: Migration) -> None:
+    if isinstance(step, str):
+        for statement in split_statements(step):
+            conn.execute(statement)
+    elif isinstance(step, TableRebuild):
+        step.step(conn)
+    else:
+        step(conn)
+
+
+@contextlib.contextmanager
+def _foreign_keys_off(conn: sqlite3.Connection, off: bool) -> Iterator[None]:
+    before = int(conn.execute("PRAGMA foreign_keys").fetchone()[0])
+    if off:
+        conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+    finally:
+        if off:
+            conn.execute(f"PRAGMA foreign_keys = {before}")

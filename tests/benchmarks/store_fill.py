@@ -109,7 +109,8 @@ def fill(store: DeskDatabase, n: int, seed: int = 1, page: int = 500, *, first_r
     is not part of it). Default: pages of 500 upserted one transaction each, as a sync stores them. `first_read`:
     as the account's first full read stores them (services/page_store.py): groups of MAX_GROUP pages per
     transaction (the read groups the pages that arrive while one is stored: with no network, always a full
-    group), no search index until the end, the search index and two indexes built with the last group (timed)."""
+    group), no search index or contact-id index until the end, the search index and four indexes built with the
+    last group (timed)."""
     rnd = random.Random(seed)
     lists = [str(uuid.UUID(int=rnd.getrandbits(128), version=4)) for _ in range(25)]
     store.upsert_lists([{"list_id": lid, "name": f"List {i}"} for i, lid in enumerate(lists)])

@@ -18,8 +18,10 @@ from ccdesk.sandbox.server import SandboxServer
 from ccdesk.services import page_store
 from ccdesk.services.cache_pull import COMPLETED_AT, CachePull, PullProgress
 from ccdesk.services.desk import Desk
+from ccdesk.store import full_read
 from ccdesk.store.database import DeskDatabase
 from tests.services.conftest import TOKEN, make_client
+from tests.store.conftest import assert_consistent
 
 N = 3_000  # six pages of 500
 CREATED: list[page_store.ProcessPageStore] = []  # the storing processes the `writers` fixture saw started
@@ -80,6 +82,13 @@ def _check_complete(path: Path, server: SandboxServer) -> None:
             assert contact["contact_id"] in [r.contact_id for r in db.search(address)]
         counts = db.status_counts()
         assert sum(counts.values()) == N
+        # One row per contact (a group stored again after its process died was kept once), and their lists.
+        conn = db.connection
+        assert full_read.ids_indexed(conn)
+        assert conn.execute("SELECT count(DISTINCT contact_id) FROM contacts").fetchone()[0] == N
+        assert conn.execute("SELECT count(*) FROM memberships").fetchone()[0] == sum(
+            len(c.get("list_memberships", [])) for c in account)
+        assert_consistent(db)
         assert counts["unsubscribed"] == sum(1 for c in account
                                              if c["email_address"].get("permission_to_send") == "unsubscribed")
 
