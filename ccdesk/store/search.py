@@ -199,9 +199,10 @@ def search(
         page = _text_by_name(conn, f, name_order, descending, offset, limit)
         if page is not None:
             return page
-        driver = ""  # too common for the ranks, so far too common to drive from the matches: walk the name index
-    else:
-        driver, _ = _driver(conn, f, DRIVE_CAP if drive_cap is None else drive_cap)
+    # Otherwise the narrowest filter drives. For a term the sample called too common for the ranks the capped count
+    # still decides: one common only among the oldest contacts (a company of the first import) is read from its few
+    # matches, not walked for through the whole name index.
+    driver, _ = _driver(conn, f, DRIVE_CAP if drive_cap is None else drive_cap)
     index, order_cols = SORTS[key]
     if f.status is not None and key in ("name", "status") and driver in ("", "status"):
         # (status, sort_name) is both the filter and the order: walk just that index range.
@@ -218,21 +219,25 @@ def _text_by_name(conn: sqlite3.Connection, f: _Filter, order: NameOrder, descen
     """A text query's page in name order from its matches and the ranks; None when a sample of the rowid range, or
     reading the matches, shows the term is too common for that (the caller walks the name index instead)."""
     expression = fts_expression(f.needles)
-    top = int(conn.execute("SELECT coalesce(max(id), 0) FROM contacts").fetchone()[0])
-    if top > RANK_CAP and _sampled_share(conn, expression, top) * top > RANK_CAP * SAMPLE_MARGIN:
+    contacts = _facet(conn, None, None)
+    if contacts > RANK_CAP and _sampled_share(conn, expression, contacts) * contacts > RANK_CAP * SAMPLE_MARGIN:
         return None
     return _ranked_page(conn, expression, order, descending, offset, limit)
 
 
-def _sampled_share(conn: sqlite3.Connection, expression: str, top: int) -> float:
+def _sampled_share(conn: sqlite3.Connection, expression: str, contacts: int) -> float:
     """The share of contacts matching among the oldest (the lowest rowids: a slice later in the range costs several
-    times more to count). Counting stops once the share is clearly too high for the ranks, so a common term costs
+    times more to count; the rowids from the lowest that exists, since a first read that began again leaves the
+    low ones unused). Counting stops once the share is clearly too high for the ranks, so a common term costs
     little. Only the plan depends on it: a skewed sample costs time, never rows."""
-    rows = max(1, top * SAMPLE_EXPECTED // RANK_CAP)
-    enough = 1 + int(rows * RANK_CAP * SAMPLE_MARGIN / top)
+    rows = max(1, contacts * SAMPLE_EXPECTED // RANK_CAP)
+    bound = conn.execute("SELECT id FROM contacts ORDER BY id LIMIT 1 OFFSET ?", (rows - 1,)).fetchone()
+    if bound is None:
+        return 0.0
+    enough = 1 + int(rows * RANK_CAP * SAMPLE_MARGIN / contacts)
     found = conn.execute(
         "SELECT count(*) FROM (SELECT 1 FROM contacts_fts WHERE contacts_fts MATCH ? AND rowid <= ? LIMIT ?)",
-        (expression, rows, enough)).fetchone()[0]
+        (expression, bound[0], enough)).fetchone()[0]
     return int(found) / rows
 
 

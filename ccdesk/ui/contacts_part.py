@@ -173,7 +173,7 @@ class ContactsPart(QSplitter):
             return
         if (exc := future.exception()) is not None:
             log.info("filter counts not shown: %s", exc)  # a locked file: the next search counts again
-        elif self.current_query() == query:
+        elif _counted_alike(self.current_query(), query):  # a new sort order counts the same contacts
             self._apply_filter_counts(*future.result())
 
     def _show_total(self, total: int, at_least: bool) -> None:
@@ -305,3 +305,7 @@ class ContactsPart(QSplitter):
         for future in list(self._pending):
             future.cancel()
         self.table.setModel(None)
+
+
+def _counted_alike(a: ContactQuery, b: ContactQuery) -> bool:
+    return (a.text, a.status, a.list_id) == (b.text, b.status, b.list_id)

@@ -28,7 +28,11 @@ def _ranked(store: DeskDatabase, q: str, descending: bool, offset: int, limit: i
 
 
 def _same_everywhere(store: DeskDatabase) -> None:
-    for q in QUERIES:
+    _same_everywhere_for(store, QUERIES)
+
+
+def _same_everywhere_for(store: DeskDatabase, queries: list[str]) -> None:
+    for q in queries:
         for descending in (False, True):
             for offset, limit in ((0, 200), (0, 7), (150, 60)):
                 assert _ranked(store, q, descending, offset, limit) == _reference(store, q, descending, offset,
@@ -141,6 +145,33 @@ def test_every_plan_a_sample_chooses_gives_the_sql_page(filled: DeskDatabase,
     assert any(ok for _, ok in taken) and not all(ok for _, ok in taken)  # ranks used, and given up after reading
     assert '"gmail"' not in read and '"corp"' not in read  # the sample sent these straight to the walk
     assert ('"zzyzx"', False) in taken  # missed by the sample: read, found too many, walked
+
+
+def test_a_term_common_only_among_the_oldest_is_read_from_its_matches(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sample (the oldest contacts) calls a term common that is rare in the account: the capped count still
+    drives its page from the matches instead of a walk through the whole name index. And after a first read that
+    began again (the low rowids deleted), the sample starts at the lowest rowid that exists."""
+    monkeypatch.setattr(search_module, "RANK_CAP", 400)
+    monkeypatch.setattr(search_module, "SAMPLE_EXPECTED", 100)
+    store = DeskDatabase(tmp_path / "skew.sqlite3")
+    contacts = list(bench.synthetic_contacts(3_000, ["list-x"] * 5, seed=4))
+    for c in contacts[:200]:  # the first import: one company, sorting after everyone (a walk would pass them all)
+        c["company_name"] = "Quaxitronics"
+        c["last_name"] = "Zzyzx"
+    store.upsert_contacts(contacts)
+    walked: list[str] = []
+    real_source = search_module._source
+    monkeypatch.setattr(search_module, "_source", lambda f, driver, index: (walked.append(driver), real_source(
+        f, driver, index))[1])
+    _same_everywhere_for(store, ["quaxitronics"])
+    assert walked and set(walked) == {"fts"}  # never the name-index walk
+    share = search_module._sampled_share(store.connection, '"quaxitronics"', 3_000)
+    assert share * 3_000 > 400 * 1.25  # the sample calls it too common for the ranks
+    store.connection.execute("DELETE FROM contacts WHERE id <= 1000")  # as a restarted first read's dedupe does
+    share = search_module._sampled_share(store.connection, '"gmail"', 2_000)
+    assert 0.1 < share < 0.9  # measured on contacts that exist, not on an empty rowid range
+    store.close()
 
 
 def test_the_count_reuses_the_page_only_while_nothing_changed(filled: DeskDatabase) -> None:
