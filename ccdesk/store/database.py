@@ -36,6 +36,7 @@ from ccdesk.store.rows import AuditRow, ContactRow, ListRow, OutboxItem, OutboxS
 from ccdesk.store.schema import migrate
 from ccdesk.store.sqlite_file import Transactions, connect
 from ccdesk.store.timeutil import dt_to_db, to_utc, utcnow
+from ccdesk.store.trigram_candidates import TrigramShares
 
 
 class DeskDatabase:
@@ -54,6 +55,7 @@ class DeskDatabase:
         self.path = Path(path)
         self._clock = clock
         self._name_order = NameOrder()
+        self._trigram_shares = TrigramShares()
         started = time.monotonic()
         try:
             self._conn = connect(self.path)
@@ -193,7 +195,7 @@ class DeskDatabase:
     ) -> list[ContactRow]:
         """One page of the contact table. ``sort``: name, email, status or opt_out_date."""
         return _search.search(self._conn, query, status, list_id, sort, descending, offset, limit,
-                              name_order=self._name_order)
+                              name_order=self._name_order, trigram_shares=self._trigram_shares)
 
     def adopt_name_order(self, order: NameOrder) -> None:
         """Use ranks built elsewhere (NameOrder.built_from, off the GUI thread) unless ours are newer."""

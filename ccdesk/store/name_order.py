@@ -93,6 +93,19 @@ class NameOrder:
         self._changed = {rowid: (name, rowid) for rowid, name in rows}
         self._seen_seq = seq
 
+    def place_of(self, conn: sqlite3.Connection, rowids: Any, k: int, *, descending: bool = False) -> int | None:
+        """How many contacts come before the `k`-th of `rowids` in name order (from the end when `descending`);
+        None when fewer than `k` are ranked. Only a plan's estimate: ranks may be a little behind."""
+        self.refresh(conn)
+        rank = self._rank
+        ranks = rank[rowids[rowids < len(rank)]]
+        ranks = ranks[ranks < _UNRANKED]
+        if len(ranks) < k:
+            return None
+        if descending:
+            ranks = len(rank) - 1 - ranks
+        return int(np.partition(ranks, k - 1)[k - 1])
+
     def first(self, conn: sqlite3.Connection, rowids: Any, k: int, *, descending: bool = False) -> list[int]:
         """The first `k` of `rowids` (a numpy int64 array) in (sort_name, id) order (reversed when `descending`)."""
         self.refresh(conn)

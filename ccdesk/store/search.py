@@ -25,25 +25,14 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
-from ccdesk.store import full_read
+from ccdesk.store import full_read, name_page
 from ccdesk.store.contacts import CONTACT_SELECT, row_to_contact
 from ccdesk.store.name_order import NameOrder
 from ccdesk.store.rows import ContactRow, Status
 from ccdesk.store.textnorm import Needle, fts_expression, parse_query
+from ccdesk.store.trigram_candidates import TrigramShares
 
 DRIVE_CAP = 5_000
-# A text query with at most this many matches, sorted by name, is put in order from the in-memory ranks
-# (name_order.py): reading 40,000 rowids from the FTS index takes about 10 ms. More matches than that
-# means a common term, and walking the name index fills a page quickly.
-RANK_CAP = 40_000
-# Which way a text query's page is found is chosen from a sample: the oldest contacts (lowest rowids), as many as
-# would hold SAMPLE_EXPECTED matches of a term with exactly RANK_CAP matches. Reading 40,000 rowids only to
-# give up cost a common term ("gmail", "example") 20-25 ms a keystroke; the sample costs under a millisecond. A term
-# whose sample puts it between RANK_CAP and SAMPLE_MARGIN times that may still be read and given up.
-SAMPLE_EXPECTED = 200
-SAMPLE_MARGIN = 1.25
 MAX_WORDS = 16
 MAX_QUERY_CHARS = 2_000  # more than 16 words of any sensible length; the rest is not even folded
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
@@ -189,6 +178,7 @@ def search(
     *,
     drive_cap: int | None = None,
     name_order: NameOrder | None = None,
+    trigram_shares: TrigramShares | None = None,
 ) -> list[ContactRow]:
     if offset < 0 or limit < 0:
         raise ValueError("offset and limit must not be negative")
@@ -196,7 +186,8 @@ def search(
     f = _Filter.make(query, status, list_id)
     if (name_order is not None and key == "name" and f.needles and f.status is None and f.list_id is None
             and full_read.search_ready(conn)):
-        page = _text_by_name(conn, f, name_order, descending, offset, limit)
+        page = name_page.page(conn, f.needles, _facet(conn, None, None), name_order, trigram_shares, descending,
+                              offset, limit)
         if page is not None:
             return page
     # Otherwise the narrowest filter drives. For a term the sample called too common for the ranks the capped count
@@ -212,57 +203,6 @@ def search(
     order = ", ".join(col + direction for col in (*order_cols, "c.id"))
     sql = f"SELECT {CONTACT_SELECT} FROM {src.from_sql}{src.where_sql()} ORDER BY {order} LIMIT ? OFFSET ?"
     return [row_to_contact(row) for row in conn.execute(full_read.usable(conn, sql), [*src.params, limit, offset])]
-
-
-def _text_by_name(conn: sqlite3.Connection, f: _Filter, order: NameOrder, descending: bool, offset: int,
-                  limit: int) -> list[ContactRow] | None:
-    """A text query's page in name order from its matches and the ranks; None when a sample of the rowid range, or
-    reading the matches, shows the term is too common for that (the caller walks the name index instead)."""
-    expression = fts_expression(f.needles)
-    contacts = _facet(conn, None, None)
-    if contacts > RANK_CAP and _sampled_share(conn, expression, contacts) * contacts > RANK_CAP * SAMPLE_MARGIN:
-        return None
-    return _ranked_page(conn, expression, order, descending, offset, limit)
-
-
-def _sampled_share(conn: sqlite3.Connection, expression: str, contacts: int) -> float:
-    """The share of contacts matching among the oldest (the lowest rowids: a slice later in the range costs several
-    times more to count; the rowids from the lowest that exists, since a first read that began again leaves the
-    low ones unused). Counting stops once the share is clearly too high for the ranks, so a common term costs
-    little. Only the plan depends on it: a skewed sample costs time, never rows."""
-    rows = max(1, contacts * SAMPLE_EXPECTED // RANK_CAP)
-    bound = conn.execute("SELECT id FROM contacts ORDER BY id LIMIT 1 OFFSET ?", (rows - 1,)).fetchone()
-    if bound is None:
-        return 0.0
-    enough = 1 + int(rows * RANK_CAP * SAMPLE_MARGIN / contacts)
-    found = conn.execute(
-        "SELECT count(*) FROM (SELECT 1 FROM contacts_fts WHERE contacts_fts MATCH ? AND rowid <= ? LIMIT ?)",
-        (expression, bound[0], enough)).fetchone()[0]
-    return int(found) / rows
-
-
-def _ranked_page(conn: sqlite3.Connection, expression: str, order: NameOrder, descending: bool, offset: int,
-                 limit: int) -> list[ContactRow] | None:
-    """The page straight from the FTS matches and the in-memory name ranks; None when there are too many."""
-    if offset + limit > RANK_CAP:
-        return None
-    # One string from SQLite and one numpy parse: several times faster than a Python row per match.
-    text = conn.execute("SELECT group_concat(rowid) FROM (SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH ? "
-                        "LIMIT ?)", (expression, RANK_CAP + 1)).fetchone()[0]
-    rowids = np.fromstring(text, dtype=np.int64, sep=",") if text else np.zeros(0, dtype=np.int64)
-    if len(rowids) > RANK_CAP or (len(rowids) and int(rowids.max()) >= 2**32):
-        return None
-    ids = order.first(conn, rowids, offset + limit, descending=descending)[offset:]
-    order.remember_count(expression, len(rowids))
-    return _rows_in_order(conn, ids)
-
-
-def _rows_in_order(conn: sqlite3.Connection, ids: list[int]) -> list[ContactRow]:
-    if not ids:
-        return []
-    rows = {row[0]: row[1:] for row in conn.execute(
-        f"SELECT c.id, {CONTACT_SELECT} FROM contacts AS c WHERE c.id IN ({','.join('?' * len(ids))})", ids)}
-    return [row_to_contact(rows[i]) for i in ids if i in rows]
 
 
 def count(
@@ -284,12 +224,13 @@ def count(
         known = name_order.known_count(conn, fts_expression(f.needles))  # the page just read counted them
         if known is not None:
             return known if cap is None else min(known, cap)
-    driver, _ = _driver(conn, f, DRIVE_CAP)
     params: list[Any]
-    if driver in ("", "fts") and f.status is None and f.list_id is None and ready:
-        # Text only: count the FTS matches without touching contact rows.
+    if f.status is None and f.list_id is None and ready:
+        # Text only: count the FTS matches without touching contact rows (no plan to choose: with a cap, the
+        # count stops reading there).
         inner, params = "SELECT 1 FROM contacts_fts WHERE contacts_fts MATCH ?", [fts_expression(f.needles)]
     else:
+        driver, _ = _driver(conn, f, DRIVE_CAP)
         src = _source(f, driver or _text_driver(conn), None)
         inner, params = f"SELECT 1 FROM {src.from_sql}{src.where_sql()}", list(src.params)
     if cap is not None:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from ccdesk.store import name_order as name_order_module
+from ccdesk.store import name_page
 from ccdesk.store import search as search_module
 from ccdesk.store.database import DeskDatabase
 from tests.benchmarks import store_fill as bench
@@ -101,8 +102,8 @@ def test_many_changes_rebuild_the_ranks(filled: DeskDatabase, monkeypatch: pytes
 
 
 def test_too_many_matches_fall_back_to_the_index_walk(filled: DeskDatabase, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(search_module, "RANK_CAP", 50)
-    ranked = search_module._ranked_page
+    monkeypatch.setattr(name_page, "RANK_CAP", 50)
+    ranked = name_page._ranked_page
     answers: list[bool] = []  # per ranked attempt: did the ranks give the page?
 
     def spy(*args: Any, **kw: Any) -> list[Any] | None:
@@ -110,7 +111,7 @@ def test_too_many_matches_fall_back_to_the_index_walk(filled: DeskDatabase, monk
         answers.append(page is not None)
         return page
 
-    monkeypatch.setattr(search_module, "_ranked_page", spy)
+    monkeypatch.setattr(name_page, "_ranked_page", spy)
     _same_everywhere(filled)
     assert False in answers and True in answers  # both paths served pages, and both agreed with SQL
 
@@ -121,22 +122,22 @@ def test_every_plan_a_sample_chooses_gives_the_sql_page(filled: DeskDatabase,
     the ranks; the ranks given up after reading the matches; and the index walk straight away, without reading the
     matches, when the sample of the oldest contacts says the term is far too common (including a term common only
     among the newest contacts, which the sample misses: the plan is slower then, the page the same)."""
-    monkeypatch.setattr(search_module, "RANK_CAP", 400)
-    monkeypatch.setattr(search_module, "SAMPLE_EXPECTED", 100)
+    monkeypatch.setattr(name_page, "RANK_CAP", 400)
+    monkeypatch.setattr(name_page, "SAMPLE_EXPECTED", 100)
     late = list(bench.synthetic_contacts(600, ["list-x"] * 5, seed=21))
     for i, c in enumerate(late):  # a surname only the newest contacts have, sorting last
         c["contact_id"] = f"44444444-0000-4000-8000-{i:012d}"
         c["last_name"] = "Zzyzx"
     filled.upsert_contacts(late)
     taken: list[tuple[str, bool]] = []
-    real = search_module._ranked_page
+    real = name_page._ranked_page
 
-    def spy(conn: Any, expression: str, *args: Any, **kw: Any) -> list[Any] | None:
-        page = real(conn, expression, *args, **kw)
+    def spy(conn: Any, f: Any, expression: str, *args: Any, **kw: Any) -> list[Any] | None:
+        page = real(conn, f, expression, *args, **kw)
         taken.append((expression, page is not None))
         return page
 
-    monkeypatch.setattr(search_module, "_ranked_page", spy)
+    monkeypatch.setattr(name_page, "_ranked_page", spy)
     _same_everywhere(filled)
     for q in ("zzyzx", "zzz-none", "y"):  # common among the newest; no match at all; rare
         for descending in (False, True):
@@ -152,8 +153,8 @@ def test_a_term_common_only_among_the_oldest_is_read_from_its_matches(tmp_path: 
     """The sample (the oldest contacts) calls a term common that is rare in the account: the capped count still
     drives its page from the matches instead of a walk through the whole name index. And after a first read that
     began again (the low rowids deleted), the sample starts at the lowest rowid that exists."""
-    monkeypatch.setattr(search_module, "RANK_CAP", 400)
-    monkeypatch.setattr(search_module, "SAMPLE_EXPECTED", 100)
+    monkeypatch.setattr(name_page, "RANK_CAP", 400)
+    monkeypatch.setattr(name_page, "SAMPLE_EXPECTED", 100)
     store = DeskDatabase(tmp_path / "skew.sqlite3")
     contacts = list(bench.synthetic_contacts(3_000, ["list-x"] * 5, seed=4))
     for c in contacts[:200]:  # the first import: one company, sorting after everyone (a walk would pass them all)
@@ -166,10 +167,15 @@ def test_a_term_common_only_among_the_oldest_is_read_from_its_matches(tmp_path: 
         f, driver, index))[1])
     _same_everywhere_for(store, ["quaxitronics"])
     assert walked and set(walked) == {"fts"}  # never the name-index walk
-    share = search_module._sampled_share(store.connection, '"quaxitronics"', 3_000)
+    conn = store.connection
+    sample = name_page._sample(conn, 3_000)
+    assert sample is not None
+    share = name_page._sample_count(conn, '"quaxitronics"', sample, 10**9) / sample[1]
     assert share * 3_000 > 400 * 1.25  # the sample calls it too common for the ranks
     store.connection.execute("DELETE FROM contacts WHERE id <= 1000")  # as a restarted first read's dedupe does
-    share = search_module._sampled_share(store.connection, '"gmail"', 2_000)
+    sample = name_page._sample(conn, 2_000)
+    assert sample is not None
+    share = name_page._sample_count(conn, '"gmail"', sample, 10**9) / sample[1]
     assert 0.1 < share < 0.9  # measured on contacts that exist, not on an empty rowid range
     store.close()
 
