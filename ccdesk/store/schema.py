@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from ccdesk.store import contact_id_key
+from ccdesk.store import contact_id_key, removals
 from ccdesk.store.errors import SchemaTooNewError
 
 
@@ -233,7 +233,9 @@ DROP TRIGGER facet_membership_ai;
 
 # v5: the contact-id key becomes a named UNIQUE index (store/contact_id_key.py), which the account's first full read
 # into an empty cache drops and builds at its end (store/full_read.py).
-MIGRATIONS: list[Migration] = [_V1, _V2, _V3, _V4, TableRebuild(contact_id_key.migrate)]
+# v6: the lists each list-removal outbox item takes each contact off, as rows (store/removals.py): the window reads
+# them at every selection.
+MIGRATIONS: list[Migration] = [_V1, _V2, _V3, _V4, TableRebuild(contact_id_key.migrate), removals.migrate]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
