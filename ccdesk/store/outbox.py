@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from ccdesk.store import removals as _removals
 from ccdesk.store.audit import add_audit, reject_secrets
 from ccdesk.store.contacts import contact_email
 from ccdesk.store.errors import InvalidStateError
@@ -89,7 +88,6 @@ def enqueue(
         (kind, contact_id, text, ts, ts, ts, actor),
     )
     item_id = int(cur.lastrowid or 0)
-    _removals.record(conn, item_id, kind)
     add_audit(
         conn,
         action=kind,
