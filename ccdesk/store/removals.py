@@ -56,9 +56,12 @@ def migrate(conn: sqlite3.Connection) -> None:
 def lists_removed_from(conn: sqlite3.Connection, contact_id: str, recent: int) -> set[str]:
     """The lists that the `recent` newest sent list removals (state done) took `contact_id` off: its own item, or
     a bulk item naming it among its `contact_ids`."""
+    # Sent or not from the index: the state column comes after the payload, and reading it from a bulk item's
+    # row walks the payload's overflow pages (0.7 ms instead of 0.04 for a contact in 25 bulk removals).
     rows = conn.execute(
-        "SELECT r.item_id, r.list_id FROM list_removals AS r JOIN outbox AS o ON o.id = r.item_id "
-        "WHERE r.contact_id = ? AND o.state = 'done'", (contact_id,)).fetchall()
+        "SELECT r.item_id, r.list_id FROM list_removals AS r WHERE r.contact_id = ? AND EXISTS (SELECT 1 FROM "
+        f"outbox AS o INDEXED BY outbox_kind_state WHERE o.kind IN ({_KINDS}) AND o.state = 'done' "
+        "AND o.id = r.item_id)", (contact_id,)).fetchall()
     if not rows:
         return set()
     oldest = _oldest_recent(conn, recent)
