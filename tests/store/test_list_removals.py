@@ -78,7 +78,7 @@ def test_a_version_5_file_with_sent_removals_keeps_its_answers(tmp_path: Path) -
     conn.close()
     assert sum(bool(lists) for lists in before.values()) > 40  # many contacts were taken off lists
     with DeskDatabase(path) as db:
-        assert user_version(db.connection) == SCHEMA_VERSION == 6
+        assert user_version(db.connection) == SCHEMA_VERSION >= 6
         assert _answers(lambda c, r: db.lists_removed_from(c, recent=r), RECENTS) == before
         # ... read from the rows the migration wrote, not from the payloads:
         db.connection.execute("UPDATE outbox SET payload = '{}'")
