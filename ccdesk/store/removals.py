@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import sqlite3
 
-from ccdesk.store.rows import LIST_REMOVALS
-
-# As of v6. A kind added to LIST_REMOVALS later needs a migration that recreates the trigger and adds its rows.
-_KINDS = ", ".join(f"'{kind}'" for kind in LIST_REMOVALS)
+# The list-removal kinds (rows.LIST_REMOVALS) as the v6 trigger names them: a kind added there later needs a
+# migration that recreates the trigger and writes the rows of its items (a test compares the two).
+KINDS = ("remove_from_lists", "remove_from_lists_bulk")
+_KINDS = ", ".join(f"'{kind}'" for kind in KINDS)
 
 # The contacts the payload names (a bulk removal) and the item's own contact (one contact's), each with every list
 # the payload names. Only text ids: contact and list ids are strings in Constant Contact. The lists are the outer
@@ -75,7 +75,7 @@ def _oldest_recent(conn: sqlite3.Connection, recent: int) -> int:
         return 2**63 - 1
     newest = " UNION ALL ".join(
         "SELECT id FROM (SELECT id FROM outbox WHERE kind = ? AND state = 'done' ORDER BY id DESC LIMIT ?)"
-        for _ in LIST_REMOVALS)
-    params: list[object] = [p for kind in LIST_REMOVALS for p in (str(kind), recent)]
+        for _ in KINDS)
+    params: list[object] = [p for kind in KINDS for p in (kind, recent)]
     row = conn.execute(f"SELECT id FROM ({newest}) ORDER BY id DESC LIMIT 1 OFFSET ?", [*params, recent - 1]).fetchone()
     return 0 if row is None else int(row[0])

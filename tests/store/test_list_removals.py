@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from ccdesk.store import DeskDatabase
+from ccdesk.store import DeskDatabase, removals
 from ccdesk.store import sqlite_file as dbmod
+from ccdesk.store.rows import LIST_REMOVALS
 from ccdesk.store.schema import MIGRATIONS, SCHEMA_VERSION, migrate, user_version
 from tests.store.conftest import cid
 
@@ -141,3 +142,7 @@ def test_an_item_queued_by_the_previous_version_has_its_rows(db_path: Path) -> N
                              ("remove_from_lists", cid(3), {"list_ids": ["L2", "L3"]}, "done")])
         conn.execute("COMMIT")
         assert [db.lists_removed_from(cid(n)) for n in (1, 2, 3, 4)] == [{"L1"}, {"L1"}, {"L2", "L3"}, set()]
+
+
+def test_the_trigger_knows_every_list_removal_kind() -> None:
+    assert set(removals.KINDS) == {str(kind) for kind in LIST_REMOVALS}
