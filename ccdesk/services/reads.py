@@ -30,7 +30,7 @@ from pathlib import Path
 from ccdesk.store.database import DeskDatabase
 from ccdesk.store.journal import JournalEntry
 from ccdesk.store.name_order import NameOrder
-from ccdesk.store.rows import LIST_REMOVALS, ContactRow, ListRow, OutboxItem, OutboxState
+from ccdesk.store.rows import ContactRow, ListRow, OutboxItem, OutboxState
 
 from .database_thread import DatabaseThread
 from .export import ExportResult, OptOutExporter, export_evidence, export_journal
@@ -193,7 +193,7 @@ class DeskReads:
 
     def removed_here(self, contact_id: str) -> set[str]:
         """Lists this desk took the contact off (its recent removals sent from here)."""
-        return self._now.lists_removed_from(contact_id, LIST_REMOVALS)
+        return self._now.lists_removed_from(contact_id)
 
     # --- the journal --------------------------------------------------------------------------------------
     def journal(self, limit: int = 500) -> list[JournalEntry]:

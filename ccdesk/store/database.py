@@ -26,6 +26,7 @@ from ccdesk.store import journal as _journal
 from ccdesk.store import lists as _lists
 from ccdesk.store import optouts as _optouts
 from ccdesk.store import outbox as _outbox
+from ccdesk.store import removals as _removals
 from ccdesk.store import resubscribe as _resub
 from ccdesk.store import search as _search
 from ccdesk.store import state as _state
@@ -294,8 +295,9 @@ class DeskDatabase:
     def outbox_items(self, state: str | None = None, limit: int = 500) -> list[OutboxItem]:
         return _outbox.items(self._conn, state, limit)
 
-    def lists_removed_from(self, contact_id: str, kinds: Iterable[str], recent: int = 2000) -> set[str]:
-        return _outbox.lists_removed_from(self._conn, contact_id, kinds, recent)
+    def lists_removed_from(self, contact_id: str, recent: int = 2000) -> set[str]:
+        """The lists the `recent` newest sent list removals took the contact off (one indexed read)."""
+        return _removals.lists_removed_from(self._conn, contact_id, recent)
 
     def outbox_states(self, item_ids: Iterable[int]) -> list[tuple[int, str, OutboxState]]:
         return _outbox.states(self._conn, list(item_ids))

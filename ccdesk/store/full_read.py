@@ -36,7 +36,7 @@ from collections.abc import Iterator
 
 from ccdesk.store import contact_id_key, name_index, unique_ids
 
-# The name index carries each contact's folded text (schema v6, store/name_index.py): a text query walking it in name
+# The name index carries each contact's folded text (schema v7, store/name_index.py): a text query walking it in name
 # order tests the text without reading the contact's row.
 DEFERRED = {
     "contacts_name": name_index.CREATE,

@@ -1,4 +1,4 @@
-"""The name index, covering the folded text (schema v6).
+"""The name index, covering the folded text (schema v7).
 
 A common search term ("mar", "k", a big company) finds its first page fastest by walking the contacts in name order
 and testing each one's folded text. With an index of `sort_name` alone each test read the contact's row, at a
@@ -17,7 +17,7 @@ CREATE = f"CREATE INDEX IF NOT EXISTS {NAME} ON contacts (sort_name, id, search_
 
 
 def migrate(conn: sqlite3.Connection) -> None:
-    """Schema v6: rebuild the name index with the text, unless a first full read has dropped it (its end builds
+    """Schema v7: rebuild the name index with the text, unless a first full read has dropped it (its end builds
     this one)."""
     if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", (NAME,)).fetchone():
         conn.execute(f"DROP INDEX {NAME}")

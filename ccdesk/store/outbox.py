@@ -11,7 +11,7 @@ import json
 import os
 import sqlite3
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -240,20 +240,6 @@ def items(conn: sqlite3.Connection, state: str | None = None, limit: int = 500) 
         params.append(str(OutboxState(state)))
     params.append(limit)
     return [_item(r) for r in conn.execute(sql + " ORDER BY id DESC LIMIT ?", params)]
-
-
-def lists_removed_from(conn: sqlite3.Connection, contact_id: str, kinds: Iterable[str], recent: int) -> set[str]:
-    """The lists that the `recent` newest sent items of `kinds` took `contact_id` off (one contact's item, or a
-    bulk item naming it among its `contact_ids`). SQLite reads the payloads: parsing them in Python took ~120 ms
-    on a desk with many large bulk removals, on the GUI thread."""
-    kinds = [str(k) for k in kinds]
-    rows = conn.execute(
-        f"SELECT DISTINCT l.value FROM (SELECT contact_id, payload FROM outbox WHERE state = 'done' "
-        f"AND kind IN ({','.join('?' * len(kinds))}) ORDER BY id DESC LIMIT ?) AS o, "
-        "json_each(o.payload, '$.list_ids') AS l WHERE o.contact_id = ? OR EXISTS "
-        "(SELECT 1 FROM json_each(o.payload, '$.contact_ids') AS c WHERE c.value = ?)",
-        [*kinds, recent, contact_id, contact_id])
-    return {str(lid) for (lid,) in rows}
 
 
 def recover_interrupted(conn: sqlite3.Connection, now: datetime) -> list[int]:

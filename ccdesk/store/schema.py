@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from ccdesk.store import contact_id_key, name_index
+from ccdesk.store import contact_id_key, name_index, removals
 from ccdesk.store.errors import SchemaTooNewError
 
 
@@ -233,8 +233,12 @@ DROP TRIGGER facet_membership_ai;
 
 # v5: the contact-id key becomes a named UNIQUE index (store/contact_id_key.py), which the account's first full read
 # into an empty cache drops and builds at its end (store/full_read.py).
-# v6: the name index covers the folded text (store/name_index.py): text walks in name order read no rows.
-MIGRATIONS: list[Migration] = [_V1, _V2, _V3, _V4, TableRebuild(contact_id_key.migrate), name_index.migrate]
+# v6: the lists each list-removal outbox item takes each contact off, as rows (store/removals.py): the window reads
+# them at every selection. They are written by a trigger on outbox: a later migration that rebuilds that table must
+# create the trigger (and the outbox_kind_state index) again.
+# v7: the name index covers the folded text (store/name_index.py): text walks in name order read no rows.
+MIGRATIONS: list[Migration] = [_V1, _V2, _V3, _V4, TableRebuild(contact_id_key.migrate), removals.migrate,
+                               name_index.migrate]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

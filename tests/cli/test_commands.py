@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.db_helpers import removal_rows
 from tests.desk_home import user_env
 
 from .conftest import Cli
@@ -166,6 +167,8 @@ def test_remove_from_list_by_name(signed_in_cli: Cli, tmp_path: Path) -> None:
         contact = sb.contact_json(cid)
         assert lst["list_id"] not in contact["list_memberships"]
         assert contact["email_address"]["permission_to_send"] != "unsubscribed"
+    # Queued by this process: the lists it took them off are rows of the desk's file, which the window reads.
+    assert removal_rows(cli.db) == {(cid, lst["list_id"]) for cid in members[:4]}
 
     unknown = cli.run("remove-from-list", "--list", "No Such List", "--file", str(path))
     assert unknown.returncode == 1 and "no list named 'No Such List'" in unknown.stderr

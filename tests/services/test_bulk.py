@@ -19,6 +19,7 @@ from ccdesk.services.bulk import (
     save_report,
 )
 from ccdesk.services.desk import Desk
+from tests.db_helpers import removal_rows
 from tests.sandboxes import subscribed
 from tests.services.conftest import TOKEN
 
@@ -92,6 +93,10 @@ async def test_bulk_removal_from_a_list(desk: Desk, server: SandboxServer, tmp_p
     assert all(lid not in sb.contact_json(c)["list_memberships"] for c in members)
     lines = await report(desk, preview, queued, done_word="removed")
     assert [line.outcome for line in lines].count("removed") == 6
+    # The lists this desk took them off: rows written as the items were queued, read by "Add back to lists".
+    assert removal_rows(desk.db.path) == {(c, lid) for c in members}
+    assert all(desk.reads.removed_here(c) == {lid} for c in members)
+    assert all(desk.reads.removed_here(c) == set() for c in others)
 
 
 @pytest.mark.slow  # 10,000 addresses against 6,000 contacts: ~20 s

@@ -216,8 +216,6 @@ def test_cancel_pending_discards_only_what_was_not_sent(cstore: DeskDatabase) ->
 
 
 def test_the_lists_a_contact_was_taken_off_come_from_sent_removals_only(cstore: DeskDatabase) -> None:
-    from ccdesk.store.rows import LIST_REMOVALS
-
     one = cstore.enqueue("remove_from_lists", cid(1), {"list_ids": ["L1"]})
     bulk = cstore.enqueue("remove_from_lists_bulk", None, {"contact_ids": [cid(2), cid(1)], "list_ids": ["L2", "L3"]})
     other = cstore.enqueue("remove_from_lists_bulk", None, {"contact_ids": [cid(2)], "list_ids": ["L4"]})
@@ -226,6 +224,6 @@ def test_the_lists_a_contact_was_taken_off_come_from_sent_removals_only(cstore: 
     while (item := cstore.next_due()) is not None and item.id != waiting:
         cstore.mark_done(item.id)
     assert item is not None and one < bulk < other < item.id == waiting
-    assert cstore.lists_removed_from(cid(1), LIST_REMOVALS) == {"L1", "L2", "L3"}
-    assert cstore.lists_removed_from(cid(2), LIST_REMOVALS) == {"L2", "L3", "L4"}
-    assert cstore.lists_removed_from(cid(2), LIST_REMOVALS, recent=1) == {"L4"}  # only the newest sent item
+    assert cstore.lists_removed_from(cid(1)) == {"L1", "L2", "L3"}
+    assert cstore.lists_removed_from(cid(2)) == {"L2", "L3", "L4"}
+    assert cstore.lists_removed_from(cid(2), recent=1) == {"L4"}  # only the newest sent item

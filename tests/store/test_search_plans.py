@@ -120,14 +120,14 @@ def test_the_walk_waits_for_the_name_index_during_a_first_read(filled: DeskDatab
     assert _ranked(filled, "gmail", False, 0, 30) == _reference(filled, "gmail", False, 0, 30)
 
 
-def _as_version_5(path: Path, *, mid_first_read: bool) -> None:
-    """Turn a current file into what schema v5 left: the name index of sort_name alone (none at all while a first
+def _as_version_6(path: Path, *, mid_first_read: bool) -> None:
+    """Turn a current file into what schema v6 left: the name index of sort_name alone (none at all while a first
     full read was in progress)."""
     conn = sqlite3.connect(path)
     conn.execute(f"DROP INDEX {name_index.NAME}")
     if not mid_first_read:
         conn.execute(f"CREATE INDEX {name_index.NAME} ON contacts (sort_name)")
-    conn.execute("PRAGMA user_version = 5")
+    conn.execute("PRAGMA user_version = 6")
     conn.commit()
     conn.close()
 
@@ -137,16 +137,16 @@ def _name_index_columns(conn: sqlite3.Connection) -> list[str]:
 
 
 @pytest.mark.parametrize("mid_first_read", [False, True])
-def test_version_5_files_get_the_name_index_with_the_text(tmp_path: Path, mid_first_read: bool) -> None:
-    path = tmp_path / "v5.sqlite3"
+def test_version_6_files_get_the_name_index_with_the_text(tmp_path: Path, mid_first_read: bool) -> None:
+    path = tmp_path / "v6.sqlite3"
     with DeskDatabase(path) as db:
         bench.fill(db, 500, seed=2)
         before = db.connection.execute("SELECT * FROM contacts ORDER BY id").fetchall()
         page = _ranked(db, "gmail", False, 0, 50)
-    _as_version_5(path, mid_first_read=mid_first_read)
+    _as_version_6(path, mid_first_read=mid_first_read)
     with DeskDatabase(path) as db:
         conn = db.connection
-        assert user_version(conn) == SCHEMA_VERSION >= 6
+        assert user_version(conn) == SCHEMA_VERSION >= 7
         assert conn.execute("SELECT * FROM contacts ORDER BY id").fetchall() == before
         if mid_first_read:  # left to the first read's end, which builds the new one
             assert _name_index_columns(conn) == []
