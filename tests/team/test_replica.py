@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from ccdesk.store.database import DeskDatabase
 from ccdesk.team import replica
 from ccdesk.team.dsn import connect
-from tests.store.conftest import cid, make_contact
+from tests.store.conftest import LIST_A, cid, make_contact
 
 from .conftest import DESK_PASSWORD
 from .pgserver import PgServer
@@ -140,3 +142,47 @@ def test_a_new_store_of_a_desk_gets_the_desks_own_changes(pg: PgServer, team_dsn
     finally:
         first.close()
         conn.close()
+
+
+def _contents(s: DeskDatabase) -> list[tuple[object, ...]]:
+    return s.connection.execute(
+        "SELECT c.contact_id, c.email, c.status, c.sort_name, c.search_doc, "
+        "(SELECT group_concat(m.list_id) FROM (SELECT list_id FROM memberships WHERE contact_rowid = c.id "
+        "ORDER BY list_id) AS m) FROM contacts AS c ORDER BY c.contact_id").fetchall()
+
+
+def test_a_new_store_takes_the_team_copy_as_its_first_full_read(pg: PgServer, team_dsn: str, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new store with a long way to go stores the team copy as a first full read does (indexes and search
+    index built once at its end, store/full_read.py), across interrupted exchanges, and ends with exactly what a
+    store caught up row by row holds; a new store of the publishing desk gets that desk's own changes the same way."""
+    a = DeskDatabase(tmp_path / "a.sqlite3")
+    ca, cb = _desk_conn(pg, team_dsn, "desk_a"), _desk_conn(pg, team_dsn, "desk_b")
+    stores = [a]
+    try:
+        a.upsert_contacts([make_contact(n, last=f"Person{n}", lists=[LIST_A] if n % 2 else [])
+                           for n in range(1, 301)])
+        assert replica.exchange(a, ca, "A").published == 300
+        row_by_row = DeskDatabase(tmp_path / "row.sqlite3")
+        stores.append(row_by_row)
+        assert replica.exchange(row_by_row, cb, "B").applied == 300 and row_by_row.search_ready()
+
+        monkeypatch.setattr(replica, "PAGE", 50)
+        for name, conn, desk in (("b.sqlite3", cb, "B"), ("a2.sqlite3", ca, "A")):
+            new = DeskDatabase(tmp_path / name)
+            stores.append(new)
+            out = replica.exchange(new, conn, desk, max_pages=2)
+            assert not out.caught_up and new.get_state(replica.FIRST_READ) == "1"
+            assert not new.search_ready() and new.count() == 100
+            assert new.search("person17", limit=5)[0].contact_id == cid(17)  # searchable meanwhile (no index)
+            assert replica.exchange(new, conn, desk).caught_up
+            assert new.search_ready() and new.get_state(replica.FIRST_READ) is None
+            assert _contents(new) == _contents(row_by_row)
+            assert new.search("person17", limit=5)[0].contact_id == cid(17)
+            assert new.connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+            assert replica.exchange(new, conn, desk).published == 0  # nothing it applied goes back
+    finally:
+        for s in stores:
+            s.close()
+        ca.close()
+        cb.close()
