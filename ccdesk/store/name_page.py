@@ -44,8 +44,7 @@ CANDIDATE_EXTRA = 1.1  # candidates allowed per match in the sample
 # WALK_ROWS contacts in name order, through the name index's copy of their text (name_index.py): 0.13 us a contact.
 WALK_FIRST = 8_000
 WALK_ROWS = 20_000
-WALK_SAMPLE_PLACE = 5  # which of the sample's matches in name order tells how far the walk goes
-WALK_MARGIN = 2.0
+WALK_SAMPLE_PLACE = 2  # which of the sample's matches in name order tells how far the walk goes
 
 
 def page(conn: sqlite3.Connection, needles: list[Needle], contacts: int, order: NameOrder, shares: TrigramShares | None,
@@ -74,15 +73,14 @@ def page(conn: sqlite3.Connection, needles: list[Needle], contacts: int, order: 
 
 def _walk_is_short(conn: sqlite3.Connection, order: NameOrder, found: Any, sample: tuple[int, int], contacts: int,
                    descending: bool, wanted: int) -> bool:
-    """Whether the first `wanted` matches likely lie within the first WALK_ROWS contacts in name order, judged by
-    where the sample's first matches sort: yes for a term spread over the alphabet (a company, a first name, a
-    domain), no for one that sorts late (a surname such as "Wilson"; one first name Wilson is not enough)."""
-    place = order.place_of(conn, found, WALK_SAMPLE_PLACE, descending=descending)
-    if place is None:
-        return False
-    # In the sample, WALK_SAMPLE_PLACE matches among `place` contacts; scaled to the whole account.
-    needed = (place + 1) * wanted * sample[1] / (WALK_SAMPLE_PLACE * contacts)
-    return needed * WALK_MARGIN <= WALK_ROWS
+    """Whether the first `wanted` matches lie within the first WALK_ROWS contacts in name order, judged by where the
+    sample's matches sort. Each stands for about contacts/rows matches (200), so when the WALK_SAMPLE_PLACE-th of them
+    sorts within WALK_ROWS, more than a page does: yes for a term spread over the alphabet (a company, a first name,
+    a domain) or one that sorts first; no for a surname further on ("Anderson" starts after 29,000 of a million),
+    nor for one whose only early match is someone's first name ("Martin")."""
+    place = order.place_of(conn, found, max(WALK_SAMPLE_PLACE, 1 + wanted * sample[1] // contacts),
+                           descending=descending)
+    return place is not None and place < WALK_ROWS
 
 
 def _short_walk(conn: sqlite3.Connection, needles: list[Needle], descending: bool, offset: int,
