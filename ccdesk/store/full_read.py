@@ -73,15 +73,18 @@ def begin(conn: sqlite3.Connection, *, defer_search: bool = True) -> None:
 def end(conn: sqlite3.Connection) -> None:
     if not ids_indexed(conn):
         unique_ids.build(conn)  # first: the repeats it drops leave the search index and facet counts with them
-    for sql in DEFERRED.values():
-        conn.execute(sql)
     if not search_ready(conn):
+        # Before the indexes: FTS5 reads the contacts with a plain scan, which SQLite answers from the smallest
+        # covering index; the name index holds the text (schema v7), so it was read in name order, and FTS5 writes
+        # its buffer out as a segment whenever a rowid comes lower than the one before (30,000 contacts: 9 segments).
         conn.execute(_FTS_CONFIG, (FTS_BUILD_HASHSIZE,))
         try:
             conn.execute("INSERT INTO contacts_fts (contacts_fts) VALUES ('rebuild')")
         finally:
             conn.execute(_FTS_CONFIG, (FTS_HASHSIZE,))
         conn.execute(_CREATE_FTS_TRIGGER)
+    for sql in DEFERRED.values():
+        conn.execute(sql)
 
 
 def ids_indexed(conn: sqlite3.Connection) -> bool:
