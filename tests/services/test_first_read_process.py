@@ -191,3 +191,16 @@ def _never_ready(start: Callable[..., None]) -> Callable[..., None]:
         self._ready = concurrent.futures.Future()
 
     return started
+
+
+async def test_the_storing_process_runs_at_a_lower_priority(desk: Desk, writers: list[int]) -> None:
+    """Background work: when the cores are busy, the desk's process (window, HTTP client) goes first."""
+    if not hasattr(os, "nice"):
+        pytest.skip("no nice() here")
+    store = page_store.page_store_for(desk.db, first_read=True, count=None, more=True)
+    try:
+        assert isinstance(store, page_store.ProcessPageStore)
+        child = store._pool.submit(os.nice, 0).result(timeout=60)
+        assert child == min(os.nice(0) + page_store.NICENESS, 19)
+    finally:
+        await store.close()
