@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from ccdesk.store.rows import Status
-from ccdesk.store.textnorm import search_document, sort_name
+from ccdesk.store.textnorm import name_keys
 from ccdesk.store.timeutil import api_date_to_db, api_to_db
 
 MAILABLE_PERMISSIONS = frozenset({"explicit", "implicit"})
@@ -94,13 +94,16 @@ class Derived(NamedTuple):
 
 
 def derive(contact: Mapping[str, Any]) -> Derived:
+    """Built positionally, and a date equal to one already converted (a contact's `updated_at` often repeats its
+    `created_at`, its address's `updated_at` its `opt_in_date`) is not converted again: a first full read derives
+    every contact of the account."""
     contact_id = contact.get("contact_id")
     if not isinstance(contact_id, str) or not contact_id:
         raise ValueError(f"contact without a contact_id: {str(contact)[:200]}")
     email_obj = contact.get("email_address")
     ea: Mapping[str, Any] = email_obj if isinstance(email_obj, Mapping) else {}
     email = _str(ea.get("address"))
-    email = email.strip() if email else None
+    email = email.strip() or None if email else None
     permission = _str(ea.get("permission_to_send"))
     lists = contact.get("list_memberships")
     list_ids = (
@@ -108,27 +111,31 @@ def derive(contact: Mapping[str, Any]) -> Derived:
     )
     first, last = _str(contact.get("first_name")), _str(contact.get("last_name"))
     company = _str(contact.get("company_name"))
+    created, updated = contact.get("created_at"), contact.get("updated_at")
+    opt_in, email_updated = ea.get("opt_in_date"), ea.get("updated_at")
+    created_db, opt_in_db = api_to_db(created), api_to_db(opt_in)
+    sort_key, search_doc = name_keys(first, last, company, email)
     return Derived(
-        contact_id=contact_id,
-        email=email or None,
-        email_lower=email.lower() if email else None,
-        first_name=first,
-        last_name=last,
-        company=company,
-        job_title=_str(contact.get("job_title")),
-        permission_to_send=permission.lower() if permission else None,
-        opt_in_source=_str(ea.get("opt_in_source")),
-        opt_in_date=api_to_db(ea.get("opt_in_date")),
-        opt_out_source=_str(ea.get("opt_out_source")),
-        opt_out_date=api_to_db(ea.get("opt_out_date")),
-        opt_out_reason=_str(ea.get("opt_out_reason")),
-        confirm_status=_str(ea.get("confirm_status")),
-        created_at=api_to_db(contact.get("created_at")),
-        updated_at=api_to_db(contact.get("updated_at")),
-        email_updated_at=api_to_db(ea.get("updated_at")),
-        deleted_at=api_date_to_db(contact.get("deleted_at")),
-        list_ids=list_ids,
-        sort_name=sort_name(first, last, email),
-        search_doc=search_document((first, last, company, email)),
-        raw_json=raw_json_text(contact),
+        contact_id,
+        email,
+        email.lower() if email else None,
+        first,
+        last,
+        company,
+        _str(contact.get("job_title")),
+        permission.lower() if permission else None,
+        _str(ea.get("opt_in_source")),
+        opt_in_db,
+        _str(ea.get("opt_out_source")),
+        api_to_db(ea.get("opt_out_date")),
+        _str(ea.get("opt_out_reason")),
+        _str(ea.get("confirm_status")),
+        created_db,
+        created_db if updated == created else api_to_db(updated),
+        opt_in_db if email_updated == opt_in else api_to_db(email_updated),
+        api_date_to_db(contact.get("deleted_at")),
+        list_ids,
+        sort_key,
+        search_doc,
+        raw_json_text(contact),
     )

@@ -55,6 +55,17 @@ def sort_name(first_name: str | None, last_name: str | None, email: str | None) 
     return "2" + fold(email)
 
 
+def name_keys(first_name: str | None, last_name: str | None, company: str | None,
+              email: str | None) -> tuple[str, str]:
+    """`sort_name(first_name, last_name, email)` and `search_document((first_name, last_name, company, email))`
+    with each value folded once (a first full read makes a million of them). A folded value is single-spaced,
+    so its words marked are the value with every space doubled."""
+    first, last, folded_email = fold(first_name), fold(last_name), fold(email)
+    doc = "".join(WORD_MARK + f.replace(" ", WORD_MARK) for f in (first, last, fold(company), folded_email) if f)
+    name = f"{last} {first}" if last and first else last or first
+    return ("1" + name if name else "2" + folded_email), doc
+
+
 @dataclass(frozen=True, slots=True)
 class Needle:
     """One query token: the FTS5 phrase to match and the identical plain substring (for instr())."""

@@ -155,3 +155,52 @@ async def test_a_storing_process_that_dies_mid_read_leaves_the_rest_to_the_desk(
     assert killed and result.contacts == N
     assert writers and all(pid == os.getpid() for pid in writers)  # the pages after the kill: stored here
     _check_complete(Path(desk.db_path), server)
+
+
+async def test_pages_wait_for_the_storing_process_while_it_starts(desk: Desk, server: SandboxServer,
+                                                                  monkeypatch: pytest.MonkeyPatch,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    """The read is over before the process is up (six pages over loopback): they wait for it rather than being
+    stored on the desk's thread, which shares the GIL with the HTTP client."""
+    monkeypatch.setattr(page_store, "PROCESS_AT", 1)
+    with caplog.at_level(logging.INFO, logger="ccdesk.services.page_store"):
+        result = await CachePull(desk.db, desk.client).run()
+    assert result.contacts == N
+    assert "first full read: 6 pages stored by a separate process, 0 by the desk's own thread" in caplog.text
+    _check_complete(Path(desk.db_path), server)
+
+
+async def test_a_process_slow_to_start_leaves_the_pages_to_the_desk_meanwhile(
+        desk: Desk, server: SandboxServer, monkeypatch: pytest.MonkeyPatch, writers: list[int],
+        caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setattr(page_store, "START_WAIT", 0.0)
+    monkeypatch.setattr(page_store.ProcessPageStore, "__init__", _never_ready(page_store.ProcessPageStore.__init__))
+    with caplog.at_level(logging.INFO, logger="ccdesk.services.page_store"):
+        result = await CachePull(desk.db, desk.client).run()
+    assert result.contacts == N and writers and all(pid == os.getpid() for pid in writers)
+    assert "first full read: 0 pages stored by a separate process, 6 by the desk's own thread" in caplog.text
+    _check_complete(Path(desk.db_path), server)
+
+
+def _never_ready(start: Callable[..., None]) -> Callable[..., None]:
+    """A storing process whose start-up never ends (as seen from the read)."""
+    import concurrent.futures
+
+    def started(self: page_store.ProcessPageStore, *args: Any, **kwargs: Any) -> None:
+        start(self, *args, **kwargs)
+        self._ready = concurrent.futures.Future()
+
+    return started
+
+
+async def test_the_storing_process_runs_at_a_lower_priority(desk: Desk, writers: list[int]) -> None:
+    """Background work: when the cores are busy, the desk's process (window, HTTP client) goes first."""
+    if not hasattr(os, "nice"):
+        pytest.skip("no nice() here")
+    store = page_store.page_store_for(desk.db, first_read=True, count=None, more=True)
+    try:
+        assert isinstance(store, page_store.ProcessPageStore)
+        child = store._pool.submit(os.nice, 0).result(timeout=60)
+        assert child == min(os.nice(0) + page_store.NICENESS, 19)
+    finally:
+        await store.close()

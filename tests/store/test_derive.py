@@ -114,3 +114,26 @@ def test_derive_columns() -> None:
     assert derive(make_contact(8, lists=None)).list_ids is None
     with pytest.raises(ValueError, match="contact_id"):
         derive({"first_name": "x"})
+
+
+NAMES = [None, "", "  ", "Jo", " Zoë  Ł ", "ANNE marie", "O'Brien", "Øvergaard", "José Núñez", "ǅ", "x\u0301y"]
+
+
+def test_name_keys_fold_each_value_once_into_the_same_keys() -> None:
+    from itertools import product
+
+    from ccdesk.store.textnorm import name_keys
+
+    for first, last, company, email in product(NAMES, NAMES[:6], ["Acme  Inc", None], ["A@B.c", None, "  "]):
+        assert name_keys(first, last, company, email) == (
+            sort_name(first, last, email), search_document((first, last, company, email)))
+
+
+def test_a_repeated_date_is_stored_as_the_first_one() -> None:
+    """derive() converts a date equal to one already converted once: the same text either way."""
+    contact = make_contact(1)
+    contact.update(created_at="2021-03-04T05:06:07.8-05:00", updated_at="2021-03-04T05:06:07.8-05:00")
+    contact["email_address"].update(opt_in_date="2021-03-04T10:06:07.80Z", updated_at="2021-03-05T10:06:07Z")
+    d = derive(contact)
+    assert d.created_at == d.updated_at == d.opt_in_date == "2021-03-04T10:06:07.800000Z"
+    assert d.email_updated_at == "2021-03-05T10:06:07.000000Z"

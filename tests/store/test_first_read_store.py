@@ -127,3 +127,27 @@ def test_first_read_pages_commit_without_fsync_and_the_outbox_keeps_its_own(tmp_
         assert seen == [1]  # NORMAL for the page's transaction
         assert db.connection.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL again afterwards
         assert db.connection.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
+
+
+def _segments(db: DeskDatabase) -> int:
+    return int(db.connection.execute("SELECT count(DISTINCT segid) FROM contacts_fts_idx").fetchone()[0])
+
+
+def test_the_search_index_is_built_in_few_segments_and_later_writes_keep_the_default_buffer(tmp_path: Path) -> None:
+    """The end's one-pass build gathers trigrams in a 64 MiB buffer (full_read.FTS_BUILD_HASHSIZE): with FTS5's
+    1 MiB, 30,000 contacts' trigrams went out as several segments, merged again and again, and searches read them
+    all; so they did when the build read the contacts in name order from the covering name index (9 segments). The
+    buffer is for the build only: the syncs' page-by-page writes keep FTS5's default."""
+    lists, pages = _pages(30_000, size=500)
+    with DeskDatabase(tmp_path / "first.sqlite3") as db:
+        db.upsert_lists(lists)
+        db.begin_full_read()
+        for i in range(0, len(pages), 8):
+            db.store_full_read_pages(pages[i:i + 8], last=i + 8 >= len(pages))
+        assert db.search_ready() and _indexed_docs(db) == 30_000
+        assert _segments(db) == 1
+        _integrity(db)
+        config = "SELECT v FROM contacts_fts_config WHERE k = 'hashsize'"
+        assert db.connection.execute(config).fetchone()[0] == 1024 * 1024
+        some = pages[3][7]
+        assert some["contact_id"] in [c.contact_id for c in db.search(some["email_address"]["address"])]
