@@ -13,7 +13,8 @@ from typing import Any
 from ccdesk.store import full_read
 from ccdesk.store.derive import Derived, derive
 from ccdesk.store.rows import ContactRow, Status, UpsertResult
-from ccdesk.store.timeutil import db_to_date, db_to_dt, dt_to_db
+from ccdesk.store.state import set_state
+from ccdesk.store.timeutil import db_to_date, db_to_dt, dt_to_db, utcnow
 
 # Column list shared by every query that returns ContactRow (alias ``c`` = contacts).
 CONTACT_SELECT = """
@@ -24,6 +25,20 @@ CONTACT_SELECT = """
     (SELECT group_concat(m.list_id, ',') FROM memberships m WHERE m.contact_rowid = c.id),
     (SELECT max(r.requested_at) FROM resubscribe_requests r WHERE r.contact_id = c.contact_id)
 """
+
+
+CHANGE_SEQ_HIGH = "contacts.change_seq_high"  # sync_state: the highest change_seq ever given
+
+
+def _next_change_seq(conn: sqlite3.Connection) -> int:
+    """A change_seq never given before, also after the contact holding the highest was deleted (a full resync's
+    purge, a first read's dedupe): readers take an unchanged highest change_seq for "nothing changed"
+    (name_order.py's ranks, the team's publish mark), so reusing it hid the next contact stored."""
+    seq = 1 + max(int(conn.execute("SELECT coalesce(max(change_seq), 0) FROM contacts").fetchone()[0]),
+                  int(conn.execute("SELECT coalesce(max(CAST(value AS INTEGER)), 0) FROM sync_state WHERE key = ?",
+                                   (CHANGE_SEQ_HIGH,)).fetchone()[0]))
+    set_state(conn, CHANGE_SEQ_HIGH, str(seq), utcnow())
+    return seq
 
 
 def row_to_contact(row: tuple[Any, ...], raw: dict[str, Any] | None = None) -> ContactRow:
@@ -197,7 +212,7 @@ def upsert_contacts(
     if not page:
         return UpsertResult()
     stored = _load_stored(conn, list(page)) if look_up else {}
-    seq = int(conn.execute("SELECT coalesce(max(change_seq), 0) + 1 FROM contacts").fetchone()[0])
+    seq = _next_change_seq(conn)
     next_id = int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM contacts").fetchone()[0])
     inserted = updated = unchanged = stale = 0
     new_optouts: list[str] = []

@@ -24,6 +24,7 @@ from ccdesk.store import contacts as _contacts
 from ccdesk.store import full_read as _full_read
 from ccdesk.store import journal as _journal
 from ccdesk.store import lists as _lists
+from ccdesk.store import name_index
 from ccdesk.store import optouts as _optouts
 from ccdesk.store import outbox as _outbox
 from ccdesk.store import removals as _removals
@@ -64,6 +65,7 @@ class DeskDatabase:
             raise opening_error(self.path, exc, time.monotonic() - started) from exc
         try:
             migrate(self._conn, str(self.path))
+            name_index.repair(self._conn)
             self._tx = Transactions(self._conn)
             if recover:
                 self.recover_interrupted()

@@ -22,3 +22,26 @@ def migrate(conn: sqlite3.Connection) -> None:
     if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", (NAME,)).fetchone():
         conn.execute(f"DROP INDEX {NAME}")
         conn.execute(CREATE)
+
+
+def repair(conn: sqlite3.Connection) -> None:
+    """Rebuild a name index without the text: a ccdesk of the version before v7 still running when a newer one
+    migrated the file, finishing its first full read, builds the old one (answers stay right; walks read rows)."""
+    if _holds_text(conn):
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if not _holds_text(conn):  # another process may have rebuilt it meanwhile
+            conn.execute(f"DROP INDEX {NAME}")
+            conn.execute(CREATE)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def _holds_text(conn: sqlite3.Connection) -> bool:
+    """True also when there is no name index (a first full read builds it at its end)."""
+    columns = [row[2] for row in conn.execute(f"PRAGMA index_info({NAME})")]
+    return not columns or "search_doc" in columns
+

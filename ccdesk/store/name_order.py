@@ -38,17 +38,18 @@ class NameOrder:
         self.builds = 0  # how many times the ranks were built (tests, benchmark notes)
         self._count: tuple[str, int, int] | None = None  # (FTS expression, change_seq, matches)
 
-    def remember_count(self, expression: str, matches: int) -> None:
-        """The number of matches of the query just ordered (a keystroke asks for the page, then the count)."""
-        self._count = (expression, self._seen_seq, matches)
+    def remember_count(self, expression: str, matches: int, seq: int) -> None:
+        """The number of matches of the query just ordered (a keystroke asks for the page, then the count), as of
+        `seq`: the latest change_seq read before the matches were (a write after it makes the count be made again)."""
+        self._count = (expression, seq, matches)
 
     def known_count(self, conn: sqlite3.Connection, expression: str) -> int | None:
         if self._count is None or self._count[0] != expression:
             return None
-        return self._count[2] if self._count[1] == self._latest_seq(conn) else None
+        return self._count[2] if self._count[1] == self.latest_seq(conn) else None
 
     @staticmethod
-    def _latest_seq(conn: sqlite3.Connection) -> int:
+    def latest_seq(conn: sqlite3.Connection) -> int:
         return int(conn.execute("SELECT coalesce(max(change_seq), 0) FROM contacts").fetchone()[0])
 
     def _build(self, conn: sqlite3.Connection, seq: int) -> None:
@@ -68,7 +69,7 @@ class NameOrder:
         try:
             conn.execute("BEGIN")
             order = cls()
-            order._build(conn, cls._latest_seq(conn))
+            order._build(conn, cls.latest_seq(conn))
             conn.execute("COMMIT")
             return order
         finally:
@@ -80,7 +81,7 @@ class NameOrder:
 
     def refresh(self, conn: sqlite3.Connection) -> None:
         """Bring the view of what changed up to date (cheap when nothing did: one indexed max())."""
-        seq = self._latest_seq(conn)
+        seq = self.latest_seq(conn)
         if self._rank is None:
             self._build(conn, seq)
             return

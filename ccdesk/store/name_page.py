@@ -14,7 +14,9 @@ Which way is chosen from a sample of the oldest contacts: how many match, and wh
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -50,7 +52,27 @@ WALK_SAMPLE_PLACE = 2  # which of the sample's matches in name order tells how f
 def page(conn: sqlite3.Connection, needles: list[Needle], contacts: int, order: NameOrder, shares: TrigramShares | None,
          descending: bool, offset: int, limit: int) -> list[ContactRow] | None:
     """The page of a text-only query in name order (see the module's docstring); None when the term is too common
-    for the ranks and not found by the short walk. `contacts`: how many the store holds."""
+    for the ranks and not found by the short walk. `contacts`: how many the store holds. Its reads see one
+    snapshot (another process may write meanwhile: WAL)."""
+    with _snapshot(conn):
+        return _page(conn, needles, contacts, order, shares, descending, offset, limit)
+
+
+@contextlib.contextmanager
+def _snapshot(conn: sqlite3.Connection) -> Iterator[None]:
+    """One read transaction around the reads, unless the caller's transaction is one already."""
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN")
+    try:
+        yield
+    finally:
+        conn.execute("COMMIT")
+
+
+def _page(conn: sqlite3.Connection, needles: list[Needle], contacts: int, order: NameOrder,
+          shares: TrigramShares | None, descending: bool, offset: int, limit: int) -> list[ContactRow] | None:
     expression = fts_expression(needles)
     sample = _sample(conn, contacts)
     if sample is None:
@@ -154,6 +176,7 @@ def _ranked_page(conn: sqlite3.Connection, needles: list[Needle], expression: st
     match: the best-ranked are checked until the page is full of real matches."""
     if offset + limit > RANK_CAP:
         return None
+    seq = order.latest_seq(conn)  # before the matches: a count is never stamped newer than what it counted
     rowids = None if candidates is None else _all_matches(conn, candidates)
     if rowids is None:
         candidates = None
@@ -162,17 +185,19 @@ def _ranked_page(conn: sqlite3.Connection, needles: list[Needle], expression: st
             return None
     wanted = offset + limit
     if candidates is None:
-        order.remember_count(expression, len(rowids))
+        order.remember_count(expression, len(rowids), seq)
         return _rows_in_order(conn, order.first(conn, rowids, wanted, descending=descending)[offset:])
     ranked: list[int] = []
     kept: list[int] = []
-    while len(kept) < wanted and len(ranked) < len(rowids):
+    while len(kept) < wanted:
         more = order.first(conn, rowids, min(len(rowids), 2 * len(ranked) + wanted - len(kept)),
                            descending=descending)
-        kept += _holding_every_word(conn, more[len(ranked):], needles)  # the order is the same, only longer
+        if len(more) <= len(ranked):  # every candidate the ranks know of was checked
+            break
+        kept += _holding_every_word(conn, more[len(ranked):], needles)  # one snapshot: the same order, longer
         ranked = more
-    if len(ranked) >= len(rowids):  # every candidate was checked: the count is exact
-        order.remember_count(expression, len(kept))
+    if len(kept) < wanted:  # every candidate was checked: the count is exact
+        order.remember_count(expression, len(kept), seq)
     return _rows_in_order(conn, kept[offset:wanted])
 
 

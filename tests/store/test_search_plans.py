@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import sqlite3
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -155,3 +156,79 @@ def test_version_6_files_get_the_name_index_with_the_text(tmp_path: Path, mid_fi
         assert _name_index_columns(conn) == ["sort_name", "id", "search_doc"]
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         assert _ranked(db, "gmail", False, 0, 50) == page
+
+
+def test_a_contact_stored_after_the_newest_was_forgotten_is_found(tmp_path: Path) -> None:
+    """A complete re-read forgets the contact holding the highest change_seq; the next contact stored must not get
+    that number again (the ranks took "highest unchanged" for "nothing changed": the new contact was missing from
+    the page, and the candidate loop waited for it forever)."""
+    db = DeskDatabase(tmp_path / "forget.sqlite3")
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    people = list(bench.synthetic_contacts(600, ["l1", "l2", "l3"], seed=4))
+    db.upsert_contacts(people, t0)
+    renamed = dict(people[10], first_name="Renamed", updated_at="2026-01-02T00:00:00Z")
+    db.upsert_contacts([renamed], t0 + timedelta(days=1))  # an action's answer: the highest change_seq
+    assert db.search("gmail", limit=10)  # the ranks are built now
+    reread = t0 + timedelta(days=2)
+    db.upsert_contacts([c for c in people if c["contact_id"] != renamed["contact_id"]], reread)
+    assert db.forget_contacts_not_fetched_since(reread) == 1
+    new = dict(people[0], contact_id="11111111-2222-4333-8444-555555555555", first_name="Xochitl",
+               last_name="Quetzalcoatl", email_address=dict(people[0]["email_address"], address="xq@example.org"))
+    db.upsert_contacts([new], t0 + timedelta(days=3))
+    for q in ("quetzalcoatl", "xochitl quetzalcoatl", "a"):
+        assert _ranked(db, q, False, 0, 50) == _reference(db, q, False, 0, 50), q
+    assert db.count("quetzalcoatl") == 1
+    db.close()
+
+
+def test_a_count_is_not_stamped_newer_than_what_it_counted(filled: DeskDatabase,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another process stores matching contacts while a keystroke's page is read: the count left behind must not
+    pass for the count after that write."""
+    monkeypatch.setattr(name_page, "CANDIDATE_EXTRA", 1_000.0)
+    other = DeskDatabase(filled.path, recover=False)
+    extra = list(bench.synthetic_contacts(5, ["list-x"] * 5, seed=77))
+    for i, c in enumerate(extra):
+        c["contact_id"] = f"55555555-0000-4000-8000-{i:012d}"
+        c["last_name"] = "Williams"
+    real = name_page._all_matches
+    written: list[bool] = []
+
+    def writing_meanwhile(conn: sqlite3.Connection, expression: str) -> Any:
+        rowids = real(conn, expression)
+        if not written:
+            written.append(True)
+            other.upsert_contacts(extra)
+        return rowids
+
+    monkeypatch.setattr(name_page, "_all_matches", writing_meanwhile)
+    filled.search("williams", limit=500)
+    assert written
+    assert filled.count("williams") == search_module.count(filled.connection, "williams")
+    other.close()
+
+
+def test_a_name_index_without_the_text_is_rebuilt_at_open(tmp_path: Path) -> None:
+    """A ccdesk of the version before v7, still running when a newer one migrated the file, ends its first full
+    read by building the old name index: the next open rebuilds it with the text."""
+    path = tmp_path / "old-end.sqlite3"
+    with DeskDatabase(path) as db:
+        bench.fill(db, 200, seed=1)
+        db.connection.execute(f"DROP INDEX {name_index.NAME}")
+        db.connection.execute(f"CREATE INDEX {name_index.NAME} ON contacts (sort_name)")
+    with DeskDatabase(path) as db:
+        assert _name_index_columns(db.connection) == ["sort_name", "id", "search_doc"]
+
+
+def test_long_pastes_get_no_candidates_beyond_a_few_words() -> None:
+    """Each trigram's share costs an FTS count the first time: only the first few words of a sensible length."""
+    asked: list[str] = []
+    words = parse_query("alphabetical " * 1 + " ".join(f"word{i}xyz" for i in range(8)) + " " + "x" * 40)
+
+    def share(gram: str) -> float:
+        asked.append(gram)
+        return 0.0
+
+    expressions = candidate_expressions(words, share)
+    assert expressions and len({g for g in asked}) <= sum(len(trigrams(n.substring)) for n in words[:4])
+    assert '"' + "x" * 40 + '"' in expressions[0]  # the long one as it is
