@@ -147,9 +147,7 @@ def _sample(conn: sqlite3.Connection, contacts: int) -> tuple[int, int] | None:
 def _sample_count(conn: sqlite3.Connection, expression: str, sample: tuple[int, int], enough: int) -> int:
     """Matches among the sampled oldest contacts, counted up to `enough` (the lowest rowids: a slice later in the range
     costs several times more to count). Only the plan depends on it: a skewed sample costs time, never rows."""
-    return int(conn.execute(
-        "SELECT count(*) FROM (SELECT 1 FROM contacts_fts WHERE contacts_fts MATCH ? AND rowid <= ? LIMIT ?)",
-        (expression, sample[0], enough)).fetchone()[0])
+    return len(_match_rowids(conn, expression, enough, below=sample[0]))
 
 
 def _match_rowids(conn: sqlite3.Connection, expression: str, most: int, below: int | None = None) -> Any:
