@@ -160,25 +160,28 @@ class Browser:
         self._closed = False
 
     def wait_for_title(self, title: str, timeout: float = 20) -> None:
-        from selenium.common.exceptions import TimeoutException
+        from selenium.common.exceptions import TimeoutException, WebDriverException
         from selenium.webdriver.support.ui import WebDriverWait
 
         try:
-            WebDriverWait(self.driver, timeout, poll_frequency=0.05).until(lambda d: d.title == title)
+            WebDriverWait(self.driver, timeout, poll_frequency=0.05,
+                          ignored_exceptions=(WebDriverException,)).until(
+                lambda d: d.title == title and d.execute_script("return document.readyState") == "complete")
         except TimeoutException:
             raise AssertionError(f"the browser never showed {title!r}: it is at {self.driver.current_url!r} "
                                  f"titled {self.driver.title!r}:\n{self.text()[:600]}") from None
 
     def wait_for_title_not(self, title: str, timeout: float = 20) -> None:
         """Wait until the page has moved on from the one titled `title` (and the next one has loaded)."""
-        from selenium.common.exceptions import TimeoutException
+        from selenium.common.exceptions import TimeoutException, WebDriverException
         from selenium.webdriver.support.ui import WebDriverWait
 
         def moved(driver: Any) -> bool:
             return driver.title not in (title, "") and driver.execute_script("return document.readyState") == "complete"
 
         try:
-            WebDriverWait(self.driver, timeout, poll_frequency=0.05).until(moved)
+            WebDriverWait(self.driver, timeout, poll_frequency=0.05,
+                          ignored_exceptions=(WebDriverException,)).until(moved)
         except TimeoutException:
             raise AssertionError(f"the browser stayed on {title!r} at {self.driver.current_url!r}") from None
 
@@ -187,12 +190,31 @@ class Browser:
 
         return str(self.driver.find_element(By.TAG_NAME, "body").text)
 
-    def click(self, button_text: str) -> None:
+    def click(self, button_text: str, timeout: float = 20) -> None:
+        """Press a form's button and wait until the page it submits to has replaced this one and loaded.
+
+        Waiting for a title alone is not enough where the next page has the same title ("Next" on the
+        activation page): the old page would be read, or its elements go stale while being read. The old
+        page is marked in its window object, which a navigation replaces; while the browser is between
+        documents a script call can fail, so such failures only mean "not yet"."""
+        from selenium.common.exceptions import TimeoutException, WebDriverException
         from selenium.webdriver.common.by import By
+        from selenium.webdriver.support.ui import WebDriverWait
 
         buttons = [b for b in self.driver.find_elements(By.TAG_NAME, "button") if b.text == button_text]
         assert buttons, f"no {button_text!r} button on {self.driver.current_url}"
+        self.driver.execute_script("window.ccdeskPressed = true")
         buttons[0].click()
+
+        def replaced(driver: Any) -> bool:
+            return bool(driver.execute_script(
+                "return window.ccdeskPressed !== true && document.readyState === 'complete'"))
+
+        try:
+            WebDriverWait(self.driver, timeout, poll_frequency=0.05,
+                          ignored_exceptions=(WebDriverException,)).until(replaced)
+        except TimeoutException:
+            raise AssertionError(f"pressing {button_text!r} left the browser on {self.driver.current_url!r}") from None
 
     def type_into(self, name: str, text: str) -> None:
         from selenium.webdriver.common.by import By
