@@ -96,6 +96,7 @@ class DeskReads:
         self._db = db
         self.path = Path(path)
         self._reader: DeskDatabase | None = None
+        self._ranks: asyncio.Future[NameOrder] | None = None  # the build under way on a worker thread
 
     @property
     def _now(self) -> DeskDatabase:
@@ -103,10 +104,13 @@ class DeskReads:
         if self._reader is None:
             reader = DeskDatabase(self.path, recover=False)  # the writer recovered already; this one only reads
             reader.connection.execute("PRAGMA query_only = ON")
+            reader.build_ranks_elsewhere(lambda: self.warm_search() is not None)
             self._reader = reader
         return self._reader
 
     def close(self) -> None:
+        if self._ranks is not None:
+            self._ranks.cancel()
         if self._reader is not None:
             self._reader.close()
             self._reader = None
@@ -140,14 +144,18 @@ class DeskReads:
     def warm_search(self) -> asyncio.Future[NameOrder] | None:
         """Start building the ranks that order text matches by name on a worker thread (a read of every contact:
         0.3 s at 1M); the read connection adopts them when they are ready, so the first keystroke does not build
-        them. A plain executor future, not a task: cancelled at shutdown, it leaves nothing pending behind
-        (None without a running loop: the first search builds them)."""
+        them. Also what the reader calls when its ranks are too stale (after a full read): one build at a time.
+        A plain executor future, not a task: cancelled at shutdown, it leaves nothing pending behind
+        (None without a running loop: the search builds them where it runs)."""
+        if self._ranks is not None and not self._ranks.done():
+            return self._ranks
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return None
         future = loop.run_in_executor(None, NameOrder.built_from, str(self.path))
         future.add_done_callback(self._adopt_ranks)
+        self._ranks = future
         return future
 
     def _adopt_ranks(self, future: asyncio.Future[NameOrder]) -> None:

@@ -203,7 +203,13 @@ class DeskDatabase:
     def adopt_name_order(self, order: NameOrder) -> None:
         """Use ranks built elsewhere (NameOrder.built_from, off the GUI thread) unless ours are newer."""
         if order.built_seq >= self._name_order.built_seq:
+            order.build_elsewhere = self._name_order.build_elsewhere
             self._name_order = order
+
+    def build_ranks_elsewhere(self, start: Callable[[], bool]) -> None:
+        """Have a large store's ranks rebuilt by `start` (a worker that ends in adopt_name_order), never on the
+        thread that searches (name_order.py)."""
+        self._name_order.build_elsewhere = start
 
     def count(
         self, query: str | None = "", status: str | None = None, list_id: str | None = None, *, cap: int | None = None

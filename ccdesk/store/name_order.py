@@ -10,11 +10,17 @@ per contact, built in about 0.3 s at 1M. Ordering N matches is then N array look
 only the page itself is read from the table. Contacts written since the ranks were built (their
 ``change_seq`` is newer) are not trusted to their old rank: they are ordered by their actual sort_name and
 merged in. When many contacts have changed (a full re-read), the ranks are rebuilt.
+
+A large store's ranks are not rebuilt on the reader that needs them when it has somewhere else to build them
+(``build_elsewhere``: the window's reader hands the build to a worker thread; at 1M the stale rows' read and the
+build took 2 s on the GUI thread at the first keystroke after a full read). Until the new ranks are adopted, the
+reader says they are not usable and the search takes its SQL plans.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from typing import Any
 
 # Imported with the store, not on the first search: numpy's C initialisation holds the GIL for ~40 ms, which
@@ -24,13 +30,16 @@ import numpy as np
 from ccdesk.store import full_read
 
 REBUILD_AFTER = 50_000  # changed contacts after which rebuilding the ranks beats merging them
+BUILD_HERE_MAX = 100_000  # contacts (by highest row id) up to which ranks are built where needed: about 30 ms
 _UNRANKED = 2**30  # above any rank (ranks are positions < 2**30); rowids stay below 2**32
 
 
 class NameOrder:
     """Per connection (rowids and ranks are local to one database file)."""
 
-    def __init__(self) -> None:
+    def __init__(self, build_elsewhere: Callable[[], bool] | None = None) -> None:
+        # Starts a build off this thread (or finds one under way); False when it cannot.
+        self.build_elsewhere = build_elsewhere
         self._rank: Any = None  # numpy int64 array: rowid -> position in name order
         self._built_seq = -1
         self._seen_seq = -1
@@ -79,20 +88,30 @@ class NameOrder:
     def built_seq(self) -> int:
         return self._built_seq
 
-    def refresh(self, conn: sqlite3.Connection) -> None:
-        """Bring the view of what changed up to date (cheap when nothing did: one indexed max())."""
+    def refresh(self, conn: sqlite3.Connection) -> bool:
+        """Bring the view of what changed up to date (cheap when nothing did: one indexed max()). False when the
+        ranks are missing or too stale to use and are being built elsewhere (see the module's docstring)."""
         seq = self.latest_seq(conn)
         if self._rank is None:
-            self._build(conn, seq)
-            return
+            return self._rebuild(conn, seq)
         if seq == self._seen_seq:
-            return
+            return True
+        (changes,) = conn.execute("SELECT count(*) FROM (SELECT 1 FROM contacts WHERE change_seq > ? LIMIT ?)",
+                                  (self._built_seq, REBUILD_AFTER + 1)).fetchone()
+        if changes > REBUILD_AFTER:
+            return self._rebuild(conn, seq)
         rows = conn.execute("SELECT id, sort_name FROM contacts WHERE change_seq > ?", (self._built_seq,)).fetchall()
-        if len(rows) > REBUILD_AFTER:
-            self._build(conn, seq)
-            return
         self._changed = {rowid: (name, rowid) for rowid, name in rows}
         self._seen_seq = seq
+        return True
+
+    def _rebuild(self, conn: sqlite3.Connection, seq: int) -> bool:
+        if self.build_elsewhere is not None:
+            top = int(conn.execute("SELECT coalesce(max(id), 0) FROM contacts").fetchone()[0])
+            if top > BUILD_HERE_MAX and self.build_elsewhere():
+                return False
+        self._build(conn, seq)
+        return True
 
     def place_of(self, conn: sqlite3.Connection, rowids: Any, k: int, *, descending: bool = False) -> int | None:
         """How many contacts come before the `k`-th of `rowids` in name order (from the end when `descending`);

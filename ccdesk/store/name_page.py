@@ -52,9 +52,11 @@ WALK_SAMPLE_PLACE = 2  # which of the sample's matches in name order tells how f
 def page(conn: sqlite3.Connection, needles: list[Needle], contacts: int, order: NameOrder, shares: TrigramShares | None,
          descending: bool, offset: int, limit: int) -> list[ContactRow] | None:
     """The page of a text-only query in name order (see the module's docstring); None when the term is too common
-    for the ranks and not found by the short walk. `contacts`: how many the store holds. Its reads see one
-    snapshot (another process may write meanwhile: WAL)."""
+    for the ranks and not found by the short walk, or while the ranks are rebuilt elsewhere. `contacts`: how many
+    the store holds. Its reads see one snapshot (another process may write meanwhile: WAL)."""
     with _snapshot(conn):
+        if not order.refresh(conn):
+            return None  # the ranks are being rebuilt off this thread
         return _page(conn, needles, contacts, order, shares, descending, offset, limit)
 
 

@@ -71,3 +71,23 @@ def test_recent_optouts_filter_by_who_and_reason_and_count_them_all(reads: DeskR
 async def test_filter_counts_for_a_search_text_come_from_the_database_thread(reads: DeskReads) -> None:
     per_status, _per_list = await reads.filter_counts(ContactQuery(text="p1"))
     assert per_status["unsubscribed"] == 3 and sum(per_status.values()) == 3  # p1, p10, p11
+
+
+async def test_stale_ranks_are_rebuilt_on_a_worker_and_adopted(reads: DeskReads,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The window's reader never builds a large store's ranks itself: it starts one build on a worker thread (a
+    second ask while it runs gets the same one) and adopts the result."""
+    import asyncio
+
+    from ccdesk.store import name_order
+
+    monkeypatch.setattr(name_order, "BUILD_HERE_MAX", 5)  # 12 contacts count as large here
+    assert [r.first_name for r in reads.search(ContactQuery(text="p1"), 0, 10)] == ["P1", "P10", "P11"]
+    building = reads._ranks
+    assert building is not None and reads.warm_search() is building
+    assert reads._now._name_order.builds == 0  # not built where the search ran
+    await asyncio.wait_for(building, 10)
+    await asyncio.sleep(0)  # the done callback that adopts them
+    assert reads._now._name_order.builds == 1
+    assert [r.first_name for r in reads.search(ContactQuery(text="p1"), 0, 10)] == ["P1", "P10", "P11"]
+    assert reads._ranks is building  # nothing new asked for: the adopted ranks were fresh

@@ -207,3 +207,39 @@ def test_ranks_built_on_another_thread_are_adopted(filled: DeskDatabase) -> None
     filled.adopt_name_order(built[0])
     _same_everywhere(filled)
     assert filled._name_order is built[0] and built[0].builds == 1
+
+
+def test_a_large_stores_stale_ranks_are_built_elsewhere_not_where_the_search_runs(
+        filled: DeskDatabase, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a full read the ranks are all stale: the window's reader asks a worker for new ones and, until it
+    adopts them, answers from the SQL plans (at 1M a rebuild in place stalled the first keystroke for 2 s)."""
+    monkeypatch.setattr(name_order_module, "BUILD_HERE_MAX", 100)  # 3,000 contacts count as large here
+    monkeypatch.setattr(name_order_module, "REBUILD_AFTER", 20)
+    asked: list[int] = []
+    can_start = [True]
+
+    def start() -> bool:
+        asked.append(1)
+        return can_start[0]
+
+    filled.build_ranks_elsewhere(start)
+    _same_everywhere(filled)  # no ranks yet: every page from SQL, one build asked for per page ...
+    assert filled._name_order.builds == 0 and len(asked) > 0
+
+    from ccdesk.store.name_order import NameOrder
+
+    filled.adopt_name_order(NameOrder.built_from(str(filled.path)))  # ... the worker's ranks arrive
+    asked.clear()
+    _same_everywhere(filled)
+    assert asked == [] and filled._name_order.builds == 1
+
+    renamed = list(bench.synthetic_contacts(40, ["list-x"] * 5, seed=99))  # more changes than merging is worth
+    for i, c in enumerate(renamed):
+        c["contact_id"] = f"44444444-0000-4000-8000-{i:012d}"
+    filled.upsert_contacts(renamed)
+    _same_everywhere(filled)
+    assert len(asked) > 0 and filled._name_order.builds == 1  # still not built here, and the pages are right
+
+    can_start[0] = False  # no worker to be had (no event loop): built where the search runs, as before
+    _same_everywhere(filled)
+    assert filled._name_order.builds == 2
