@@ -96,7 +96,9 @@ class DeskReads:
         self._db = db
         self.path = Path(path)
         self._reader: DeskDatabase | None = None
-        self._ranks: asyncio.Future[NameOrder] | None = None  # the build under way on a worker thread
+        self._ranks: asyncio.Future[NameOrder] | None = None  # the last build started on a worker thread
+        self._ranks_settled = True  # ... and its result adopted (or its failure noted)
+        self._ranks_failed = False
 
     @property
     def _now(self) -> DeskDatabase:
@@ -104,7 +106,7 @@ class DeskReads:
         if self._reader is None:
             reader = DeskDatabase(self.path, recover=False)  # the writer recovered already; this one only reads
             reader.connection.execute("PRAGMA query_only = ON")
-            reader.build_ranks_elsewhere(lambda: self.warm_search() is not None)
+            reader.build_ranks_elsewhere(self._build_ranks_elsewhere)
             self._reader = reader
         return self._reader
 
@@ -147,7 +149,7 @@ class DeskReads:
         them. Also what the reader calls when its ranks are too stale (after a full read): one build at a time.
         A plain executor future, not a task: cancelled at shutdown, it leaves nothing pending behind
         (None without a running loop: the search builds them where it runs)."""
-        if self._ranks is not None and not self._ranks.done():
+        if self._ranks is not None and not self._ranks_settled:  # running, or done and about to be adopted
             return self._ranks
         try:
             loop = asyncio.get_running_loop()
@@ -155,14 +157,21 @@ class DeskReads:
             return None
         future = loop.run_in_executor(None, NameOrder.built_from, str(self.path))
         future.add_done_callback(self._adopt_ranks)
-        self._ranks = future
+        self._ranks, self._ranks_settled = future, False
         return future
 
+    def _build_ranks_elsewhere(self) -> bool:
+        """The window's reader asks for ranks (name_order.py): False, so that it builds them itself, when there is no
+        event loop or a build on the worker failed (it would fail again at every keystroke)."""
+        return not self._ranks_failed and self.warm_search() is not None
+
     def _adopt_ranks(self, future: asyncio.Future[NameOrder]) -> None:
+        self._ranks_settled = True
         if future.cancelled():
             return
         if (exc := future.exception()) is not None:
             log.info("search ranks not prepared: %s", exc)
+            self._ranks_failed = True
             return
         if self._reader is not None:
             with contextlib.suppress(sqlite3.ProgrammingError):  # closed meanwhile

@@ -64,10 +64,17 @@ def check_before_open(path: Path) -> bool:
     return _is_ccdesk_database(path)
 
 
+def read_only_uri(path: str | os.PathLike[str]) -> str:
+    """An SQLite URI that opens `path` read-only. Built with `as_uri()`: pasted into "file:...?mode=ro" as is, a
+    "#" or "?" in a folder name (say "Team #2") cut the path short, and SQLite opened, or created, another file
+    read-write."""
+    return f"{Path(path).resolve().as_uri()}?mode=ro"
+
+
 def _is_ccdesk_database(path: Path) -> bool:
     """True for ccdesk's own database (or an empty one); refuses another program's SQLite database."""
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=0.5)
+        conn = sqlite3.connect(read_only_uri(path), uri=True, timeout=0.5)
         try:
             tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         finally:

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from ccdesk.store import full_read
+from ccdesk.store.file_check import read_only_uri
 
 REBUILD_AFTER = 50_000  # changed contacts after which rebuilding the ranks beats merging them
 BUILD_HERE_MAX = 100_000  # contacts (by highest row id) up to which ranks are built where needed: about 30 ms
@@ -74,7 +75,7 @@ class NameOrder:
     def built_from(cls, path: str) -> NameOrder:
         """Ranks built on a connection of their own (call it off the GUI thread: it reads
         every contact); a reader then adopts them. One read transaction, so ranks and change_seq agree."""
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        conn = sqlite3.connect(read_only_uri(path), uri=True, check_same_thread=False)
         try:
             conn.execute("BEGIN")
             order = cls()

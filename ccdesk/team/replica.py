@@ -139,31 +139,22 @@ def catch_up(s: DeskDatabase, conn: psycopg.Connection[Any], out: Exchanged, des
         with s.transaction():
             if theirs:
                 raws, newest = [raw for raw, _ in theirs], max(at for _, at in theirs)
-                # Another process sharing this store (a scheduled job, a second window) may have committed a
-                # change since publish_local read; marking "published up to the top" would then skip it for good.
-                # Only when nothing local waits does the mark move past what we apply (it came from the team);
-                # otherwise the next publish sends the waiting rows, and ours again, which the team ignores.
-                nothing_waiting = not unpublished(s)
+                # Another process sharing this store (a scheduled job, a second window) may have stored a contact
+                # since this exchange published: it goes now, under this transaction's write lock, so that nothing
+                # local waits when the mark moves past what we apply (it came from the team and must not go back:
+                # a copy sent back could replace a colleague's newer change of the same version).
+                publish_local(s, conn, desk_id, out)
                 result = s.store_full_read_pages([raws], newest) if first else s.upsert_contacts(raws, newest)
                 out.new_optouts.extend(result.new_optouts)
-                if nothing_waiting:
-                    top = s.connection.execute("SELECT coalesce(max(change_seq), 0) FROM contacts").fetchone()[0]
-                    s.set_state(PUBLISHED, str(top))
-                    s.set_state(PUBLISHED_ROW, str(1 << 62))
+                top = s.connection.execute("SELECT coalesce(max(change_seq), 0) FROM contacts").fetchone()[0]
+                s.set_state(PUBLISHED, str(top))
+                s.set_state(PUBLISHED_ROW, str(1 << 62))
             s.set_state(TEAM_SEQ, str(seq))
         out.applied += len(theirs)
         out.changed.extend(str(raw["contact_id"]) for raw, _ in theirs)
         pages += 1
     out.team_seq = seq
     return False
-
-
-def unpublished(s: DeskDatabase) -> bool:
-    """Whether a local contact row changed after the published mark (read inside the caller's transaction)."""
-    mark_seq, mark_row = _int(s.get_state(PUBLISHED)), _int(s.get_state(PUBLISHED_ROW))
-    return s.connection.execute(
-        "SELECT 1 FROM contacts WHERE change_seq > ? OR (change_seq = ? AND id > ?) LIMIT 1",
-        (mark_seq, mark_seq, mark_row)).fetchone() is not None
 
 
 def not_here(s: DeskDatabase, own: list[copy.Stamps]) -> list[str]:

@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -160,30 +161,14 @@ class Browser:
         self._closed = False
 
     def wait_for_title(self, title: str, timeout: float = 20) -> None:
-        from selenium.common.exceptions import TimeoutException, WebDriverException
-        from selenium.webdriver.support.ui import WebDriverWait
-
-        try:
-            WebDriverWait(self.driver, timeout, poll_frequency=0.05,
-                          ignored_exceptions=(WebDriverException,)).until(
-                lambda d: d.title == title and d.execute_script("return document.readyState") == "complete")
-        except TimeoutException:
-            raise AssertionError(f"the browser never showed {title!r}: it is at {self.driver.current_url!r} "
-                                 f"titled {self.driver.title!r}:\n{self.text()[:600]}") from None
+        self._wait(lambda d: d.title == title and d.execute_script("return document.readyState") == "complete",
+                   timeout, f"the browser never showed {title!r}")
 
     def wait_for_title_not(self, title: str, timeout: float = 20) -> None:
         """Wait until the page has moved on from the one titled `title` (and the next one has loaded)."""
-        from selenium.common.exceptions import TimeoutException, WebDriverException
-        from selenium.webdriver.support.ui import WebDriverWait
-
-        def moved(driver: Any) -> bool:
-            return driver.title not in (title, "") and driver.execute_script("return document.readyState") == "complete"
-
-        try:
-            WebDriverWait(self.driver, timeout, poll_frequency=0.05,
-                          ignored_exceptions=(WebDriverException,)).until(moved)
-        except TimeoutException:
-            raise AssertionError(f"the browser stayed on {title!r} at {self.driver.current_url!r}") from None
+        self._wait(lambda d: d.title not in (title, "")
+                   and d.execute_script("return document.readyState") == "complete",
+                   timeout, f"the browser stayed on {title!r}")
 
     def text(self) -> str:
         from selenium.webdriver.common.by import By
@@ -195,26 +180,42 @@ class Browser:
 
         Waiting for a title alone is not enough where the next page has the same title ("Next" on the
         activation page): the old page would be read, or its elements go stale while being read. The old
-        page is marked in its window object, which a navigation replaces; while the browser is between
-        documents a script call can fail, so such failures only mean "not yet"."""
-        from selenium.common.exceptions import TimeoutException, WebDriverException
+        page is marked in its window object, which a navigation replaces."""
         from selenium.webdriver.common.by import By
-        from selenium.webdriver.support.ui import WebDriverWait
 
         buttons = [b for b in self.driver.find_elements(By.TAG_NAME, "button") if b.text == button_text]
         assert buttons, f"no {button_text!r} button on {self.driver.current_url}"
         self.driver.execute_script("window.ccdeskPressed = true")
         buttons[0].click()
+        self._wait(lambda d: d.execute_script(
+            "return window.ccdeskPressed !== true && document.readyState === 'complete'"),
+            timeout, f"pressing {button_text!r} left the browser on its page")
 
-        def replaced(driver: Any) -> bool:
-            return bool(driver.execute_script(
-                "return window.ccdeskPressed !== true && document.readyState === 'complete'"))
+    def _wait(self, ready: Callable[[Any], object], timeout: float, failure: str) -> None:
+        """Poll `ready` until it is true. While the browser is between two documents a call can fail (a stale
+        element, a script context gone); that only means "not yet". A browser that is gone fails at once."""
+        from selenium.common.exceptions import InvalidSessionIdException, NoSuchWindowException, WebDriverException
 
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if ready(self.driver):
+                    return
+            except (InvalidSessionIdException, NoSuchWindowException):
+                raise
+            except WebDriverException as exc:
+                if "not reachable" in str(exc) or "disconnected" in str(exc):
+                    raise
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{failure}: {self._where()}")
+            time.sleep(0.05)
+
+    def _where(self) -> str:
+        """Where the browser is, for a failure message (which must not fail itself)."""
         try:
-            WebDriverWait(self.driver, timeout, poll_frequency=0.05,
-                          ignored_exceptions=(WebDriverException,)).until(replaced)
-        except TimeoutException:
-            raise AssertionError(f"pressing {button_text!r} left the browser on {self.driver.current_url!r}") from None
+            return f"at {self.driver.current_url!r} titled {self.driver.title!r}:\n{self.text()[:600]}"
+        except Exception as exc:  # the message is about the first failure, not this one
+            return f"(the browser did not say where it is: {type(exc).__name__})"
 
     def type_into(self, name: str, text: str) -> None:
         from selenium.webdriver.common.by import By

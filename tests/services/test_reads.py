@@ -91,3 +91,28 @@ async def test_stale_ranks_are_rebuilt_on_a_worker_and_adopted(reads: DeskReads,
     assert reads._now._name_order.builds == 1
     assert [r.first_name for r in reads.search(ContactQuery(text="p1"), 0, 10)] == ["P1", "P10", "P11"]
     assert reads._ranks is building  # nothing new asked for: the adopted ranks were fresh
+
+
+async def test_a_rank_build_that_failed_on_the_worker_is_done_where_the_search_runs(
+        reads: DeskReads, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Asked again at every keystroke, a build that cannot succeed there would leave search without ranks for good."""
+    import asyncio
+
+    from ccdesk.store import name_order
+
+    monkeypatch.setattr(name_order, "BUILD_HERE_MAX", 5)
+    real = name_order.NameOrder.built_from
+
+    def broken(path: str) -> name_order.NameOrder:
+        raise sqlite3.OperationalError("unable to open database file")
+
+    monkeypatch.setattr(name_order.NameOrder, "built_from", broken)
+    reads.search(ContactQuery(text="p1"), 0, 10)
+    failed = reads._ranks
+    assert failed is not None
+    with pytest.raises(sqlite3.OperationalError):
+        await asyncio.wait_for(failed, 10)
+    await asyncio.sleep(0)
+    monkeypatch.setattr(name_order.NameOrder, "built_from", real)
+    assert [r.first_name for r in reads.search(ContactQuery(text="p1"), 0, 10)] == ["P1", "P10", "P11"]
+    assert reads._ranks is failed and reads._now._name_order.builds == 1  # built here, not asked for again

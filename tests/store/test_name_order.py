@@ -243,3 +243,17 @@ def test_a_large_stores_stale_ranks_are_built_elsewhere_not_where_the_search_run
     can_start[0] = False  # no worker to be had (no event loop): built where the search runs, as before
     _same_everywhere(filled)
     assert filled._name_order.builds == 2
+
+
+def test_ranks_are_built_from_a_store_in_a_folder_whose_name_holds_a_hash(tmp_path: Path) -> None:
+    """The worker opens the file read-only by URI: a '#' in "Team #2" once ended the path there, so SQLite opened
+    (and created) "Team " read-write, and the build failed on an empty database."""
+    from ccdesk.store.name_order import NameOrder
+
+    folder = tmp_path / "Team #2 ?x=1 100%"
+    folder.mkdir()
+    with DeskDatabase(folder / "c.sqlite3") as store:
+        bench.fill(store, 50, seed=4)
+        built = NameOrder.built_from(str(store.path))
+        assert built.builds == 1 and built.built_seq > 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == [folder.name]
