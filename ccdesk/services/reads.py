@@ -22,6 +22,7 @@ import itertools
 import logging
 import os
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -38,6 +39,7 @@ from .optout_stats import OptOutStats, optout_stats
 
 log = logging.getLogger(__name__)
 
+RANKS_RETRY_S = 300.0  # after a failed worker build the search builds the ranks itself for this long
 SHOWN_MAX = 10_000  # opt-out rows kept for a table; the figures and the export cover the whole period
 NO_REASON = "(no reason given)"
 
@@ -98,7 +100,7 @@ class DeskReads:
         self._reader: DeskDatabase | None = None
         self._ranks: asyncio.Future[NameOrder] | None = None  # the last build started on a worker thread
         self._ranks_settled = True  # ... and its result adopted (or its failure noted)
-        self._ranks_failed = False
+        self._ranks_failed_at: float | None = None  # monotonic time the last worker build failed
 
     @property
     def _now(self) -> DeskDatabase:
@@ -162,8 +164,10 @@ class DeskReads:
 
     def _build_ranks_elsewhere(self) -> bool:
         """The window's reader asks for ranks (name_order.py): False, so that it builds them itself, when there is no
-        event loop or a build on the worker failed (it would fail again at every keystroke)."""
-        return not self._ranks_failed and self.warm_search() is not None
+        event loop, or for RANKS_RETRY_S after a build on the worker failed (not tried again at every keystroke)."""
+        if self._ranks_failed_at is not None and time.monotonic() - self._ranks_failed_at < RANKS_RETRY_S:
+            return False
+        return self.warm_search() is not None
 
     def _adopt_ranks(self, future: asyncio.Future[NameOrder]) -> None:
         self._ranks_settled = True
@@ -171,8 +175,9 @@ class DeskReads:
             return
         if (exc := future.exception()) is not None:
             log.info("search ranks not prepared: %s", exc)
-            self._ranks_failed = True
+            self._ranks_failed_at = time.monotonic()
             return
+        self._ranks_failed_at = None
         if self._reader is not None:
             with contextlib.suppress(sqlite3.ProgrammingError):  # closed meanwhile
                 self._reader.adopt_name_order(future.result())

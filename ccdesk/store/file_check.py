@@ -11,6 +11,7 @@ import os
 import sqlite3
 import stat
 from pathlib import Path
+from urllib.parse import quote
 
 from ccdesk.file_kinds import known_kind
 
@@ -65,10 +66,11 @@ def check_before_open(path: Path) -> bool:
 
 
 def read_only_uri(path: str | os.PathLike[str]) -> str:
-    """An SQLite URI that opens `path` read-only. Built with `as_uri()`: pasted into "file:...?mode=ro" as is, a
-    "#" or "?" in a folder name (say "Team #2") cut the path short, and SQLite opened, or created, another file
-    read-write."""
-    return f"{Path(path).resolve().as_uri()}?mode=ro"
+    """An SQLite URI that opens `path` read-only. Pasted into "file:...?mode=ro" as is, a "#" or "?" in a folder name
+    (say "Team #2") cut the path short, and SQLite opened, or created, another file read-write; so those, "%" and
+    spaces are escaped, and nothing else changes: no `resolve()`/`as_uri()`, which turn a Windows mapped drive into
+    a UNC path, "file://server/...", a URI authority SQLite refuses."""
+    return f"file:{quote(os.fspath(path), safe='/:' + chr(92))}?mode=ro"
 
 
 def _is_ccdesk_database(path: Path) -> bool:

@@ -136,25 +136,49 @@ def catch_up(s: DeskDatabase, conn: psycopg.Connection[Any], out: Exchanged, des
         if missing:
             theirs += copy.contacts_by_id(conn, missing)
         conn.rollback()
-        with s.transaction():
-            if theirs:
-                raws, newest = [raw for raw, _ in theirs], max(at for _, at in theirs)
-                # Another process sharing this store (a scheduled job, a second window) may have stored a contact
-                # since this exchange published: it goes now, under this transaction's write lock, so that nothing
-                # local waits when the mark moves past what we apply (it came from the team and must not go back:
-                # a copy sent back could replace a colleague's newer change of the same version).
-                publish_local(s, conn, desk_id, out)
-                result = s.store_full_read_pages([raws], newest) if first else s.upsert_contacts(raws, newest)
-                out.new_optouts.extend(result.new_optouts)
-                top = s.connection.execute("SELECT coalesce(max(change_seq), 0) FROM contacts").fetchone()[0]
-                s.set_state(PUBLISHED, str(top))
-                s.set_state(PUBLISHED_ROW, str(1 << 62))
-            s.set_state(TEAM_SEQ, str(seq))
+        _apply(s, conn, desk_id, out, theirs, seq, first=first)
         out.applied += len(theirs)
         out.changed.extend(str(raw["contact_id"]) for raw, _ in theirs)
         pages += 1
     out.team_seq = seq
     return False
+
+
+APPLY_TRIES = 3
+
+
+def _apply(s: DeskDatabase, conn: psycopg.Connection[Any], desk_id: str, out: Exchanged,
+           theirs: list[tuple[dict[str, Any], datetime]], seq: int, *, first: bool) -> None:
+    """Store a page of team rows with its bookmark, and move the publish mark past them: they came from the team and
+    must not go back (a copy sent back could replace a colleague's newer change of the same version). Another process
+    sharing this store (a scheduled job, a second window) may have stored a contact since this exchange published;
+    the mark may only move when nothing local waits, so what waits is published first, outside the write lock (no
+    PostgreSQL wait while other processes cannot write), and checked again under it. A store written to without
+    pause keeps the mark where it is after APPLY_TRIES: the applied rows then go back once, unchanged."""
+    for attempt in range(1, APPLY_TRIES + 1):
+        publish_local(s, conn, desk_id, out)
+        with s.transaction():
+            waiting = bool(theirs) and unpublished(s)
+            if waiting and attempt < APPLY_TRIES:
+                continue  # nothing written: publish what came meanwhile, then try again
+            if theirs:
+                raws, newest = [raw for raw, _ in theirs], max(at for _, at in theirs)
+                result = s.store_full_read_pages([raws], newest) if first else s.upsert_contacts(raws, newest)
+                out.new_optouts.extend(result.new_optouts)
+                if not waiting:
+                    top = s.connection.execute("SELECT coalesce(max(change_seq), 0) FROM contacts").fetchone()[0]
+                    s.set_state(PUBLISHED, str(top))
+                    s.set_state(PUBLISHED_ROW, str(1 << 62))
+            s.set_state(TEAM_SEQ, str(seq))
+        return
+
+
+def unpublished(s: DeskDatabase) -> bool:
+    """Whether a local contact row changed after the published mark (read inside the caller's transaction)."""
+    mark_seq, mark_row = _int(s.get_state(PUBLISHED)), _int(s.get_state(PUBLISHED_ROW))
+    return s.connection.execute(
+        "SELECT 1 FROM contacts WHERE change_seq > ? OR (change_seq = ? AND id > ?) LIMIT 1",
+        (mark_seq, mark_seq, mark_row)).fetchone() is not None
 
 
 def not_here(s: DeskDatabase, own: list[copy.Stamps]) -> list[str]:

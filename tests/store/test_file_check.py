@@ -79,3 +79,24 @@ def test_ccdesks_own_database_is_still_tightened(tmp_path: Path) -> None:
     os.chmod(path, 0o644)
     DeskDatabase(path).close()
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_a_read_only_uri_escapes_only_what_would_cut_the_path() -> None:
+    """'#', '?', '%' and spaces are escaped (SQLite decodes them); a Windows drive or UNC path stays as it was given:
+    resolved to a UNC path, "file://server/..." is a URI authority SQLite refuses, and the store was called damaged."""
+    from ccdesk.store.file_check import read_only_uri
+
+    assert read_only_uri("/home/a/Team #2 ?x 100%/c.sqlite3") == \
+        "file:/home/a/Team%20%232%20%3Fx%20100%25/c.sqlite3?mode=ro"
+    assert read_only_uri("Z:\\ccdesk\\c.sqlite3") == "file:Z:\\ccdesk\\c.sqlite3?mode=ro"
+    assert read_only_uri("\\\\server\\share\\c.sqlite3") == "file:\\\\server\\share\\c.sqlite3?mode=ro"
+
+
+def test_a_store_in_a_folder_whose_name_holds_a_hash_is_checked_in_place(tmp_path: Path) -> None:
+    folder = tmp_path / "Team #2"
+    folder.mkdir()
+    with DeskDatabase(folder / "c.sqlite3") as store:
+        store.set_state("k", "v")
+    with DeskDatabase(folder / "c.sqlite3") as store:  # the check before opening reads this very file
+        assert store.get_state("k") == "v"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["Team #2"]
