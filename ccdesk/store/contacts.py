@@ -204,6 +204,7 @@ def _insert_all(conn: sqlite3.Connection, page: dict[str, Derived], fetched: str
     members: list[tuple[str, int]] = []
     facets: dict[tuple[str, str], int] = {}
     new_optouts: list[str] = []
+    texts: list[tuple[int, str]] | None = [] if full_read.search_ready(conn) else None  # None: the end builds it
     rowid = next_id
     for cid, d in page.items():
         list_ids = d.list_ids  # sorted, each once (derive)
@@ -213,6 +214,8 @@ def _insert_all(conn: sqlite3.Connection, page: dict[str, Derived], fetched: str
             new_optouts.append(cid)
         rows.append((rowid, cid, *_values(d, status, known, fetched, seq)))
         jsons.append((rowid, d.raw_json))
+        if texts is not None:
+            texts.append((rowid, d.search_doc))
         facets["", status] = facets.get(("", status), 0) + 1
         if list_ids:
             for lid in list_ids:
@@ -223,9 +226,8 @@ def _insert_all(conn: sqlite3.Connection, page: dict[str, Derived], fetched: str
     conn.executemany("INSERT INTO contact_json (id, raw_json) VALUES (?, ?)", jsons)
     conn.executemany("INSERT INTO memberships (list_id, contact_rowid) VALUES (?, ?)", members)
     conn.executemany(_FACET_ADD, [(lid, st, n) for (lid, st), n in facets.items()])
-    if full_read.search_ready(conn):  # not during a first read as `begin` starts one; right whatever began it
-        conn.executemany("INSERT INTO contacts_fts (rowid, search_doc) VALUES (?, ?)",
-                         [(row[0], row[22]) for row in rows])
+    if texts:
+        conn.executemany("INSERT INTO contacts_fts (rowid, search_doc) VALUES (?, ?)", texts)
     return UpsertResult(len(rows), 0, 0, 0, new_optouts)
 
 

@@ -11,9 +11,9 @@ import os
 import sqlite3
 import stat
 from pathlib import Path
-from urllib.parse import quote
 
 from ccdesk.file_kinds import known_kind
+from ccdesk.sqlite_uri import read_only_uri
 
 from .errors import StoreUnreadableError
 
@@ -63,14 +63,6 @@ def check_before_open(path: Path) -> bool:
         raise StoreUnreadableError(f"{path} is not ccdesk's local data: it is {_looks_like(head)}, not an SQLite "
                                    f"database. Nothing was changed in it. {WHAT_TO_DO}")
     return _is_ccdesk_database(path)
-
-
-def read_only_uri(path: str | os.PathLike[str]) -> str:
-    """An SQLite URI that opens `path` read-only. Pasted into "file:...?mode=ro" as is, a "#" or "?" in a folder name
-    (say "Team #2") cut the path short, and SQLite opened, or created, another file read-write; so those, "%" and
-    spaces are escaped, and nothing else changes: no `resolve()`/`as_uri()`, which turn a Windows mapped drive into
-    a UNC path, "file://server/...", a URI authority SQLite refuses."""
-    return f"file:{quote(os.fspath(path), safe='/:' + chr(92))}?mode=ro"
 
 
 def _is_ccdesk_database(path: Path) -> bool:

@@ -27,8 +27,8 @@ from typing import Any
 # would show as a stall in the window if it happened while the window is busy.
 import numpy as np
 
+from ccdesk.sqlite_uri import read_only_uri
 from ccdesk.store import full_read
-from ccdesk.store.file_check import read_only_uri
 
 REBUILD_AFTER = 50_000  # changed contacts after which rebuilding the ranks beats merging them
 BUILD_HERE_MAX = 100_000  # contacts (by highest row id) up to which ranks are built where needed: about 30 ms

@@ -57,12 +57,11 @@ def _int(value: str | None) -> int:
 
 def publish_local(s: DeskDatabase, conn: psycopg.Connection[Any], desk_id: str, out: Exchanged) -> None:
     """Local rows changed after the mark (change_seq, then row id: one stored page shares one change_seq)."""
-    mark_seq, mark_row = _int(s.get_state(PUBLISHED)), _int(s.get_state(PUBLISHED_ROW))
+    mark_seq, mark_row = _mark(s)
     while True:
         rows = s.connection.execute(
             "SELECT c.change_seq, c.id, j.raw_json, c.fetched_at FROM contacts c JOIN contact_json j ON j.id = c.id "
-            "WHERE c.change_seq > ? OR (c.change_seq = ? AND c.id > ?) ORDER BY c.change_seq, c.id LIMIT ?",
-            (mark_seq, mark_seq, mark_row, PAGE)).fetchall()
+            f"WHERE {_AFTER_MARK} ORDER BY c.change_seq, c.id LIMIT ?", (mark_seq, mark_seq, mark_row, PAGE)).fetchall()
         if not rows:
             return
         fetched = db_to_dt(max(r[3] for r in rows)) or datetime.now(UTC)
@@ -175,10 +174,17 @@ def _apply(s: DeskDatabase, conn: psycopg.Connection[Any], desk_id: str, out: Ex
 
 def unpublished(s: DeskDatabase) -> bool:
     """Whether a local contact row changed after the published mark (read inside the caller's transaction)."""
-    mark_seq, mark_row = _int(s.get_state(PUBLISHED)), _int(s.get_state(PUBLISHED_ROW))
-    return s.connection.execute(
-        "SELECT 1 FROM contacts WHERE change_seq > ? OR (change_seq = ? AND id > ?) LIMIT 1",
-        (mark_seq, mark_seq, mark_row)).fetchone() is not None
+    mark_seq, mark_row = _mark(s)
+    return s.connection.execute(f"SELECT 1 FROM contacts c WHERE {_AFTER_MARK} LIMIT 1",
+                                (mark_seq, mark_seq, mark_row)).fetchone() is not None
+
+
+# Local rows not yet published: after the mark (change_seq, then row id: one stored page shares one change_seq).
+_AFTER_MARK = "c.change_seq > ? OR (c.change_seq = ? AND c.id > ?)"
+
+
+def _mark(s: DeskDatabase) -> tuple[int, int]:
+    return _int(s.get_state(PUBLISHED)), _int(s.get_state(PUBLISHED_ROW))
 
 
 def not_here(s: DeskDatabase, own: list[copy.Stamps]) -> list[str]:

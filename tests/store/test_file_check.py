@@ -84,7 +84,7 @@ def test_ccdesks_own_database_is_still_tightened(tmp_path: Path) -> None:
 def test_a_read_only_uri_escapes_only_what_would_cut_the_path() -> None:
     """'#', '?', '%' and spaces are escaped (SQLite decodes them); a Windows drive or UNC path stays as it was given:
     resolved to a UNC path, "file://server/..." is a URI authority SQLite refuses, and the store was called damaged."""
-    from ccdesk.store.file_check import read_only_uri
+    from ccdesk.sqlite_uri import read_only_uri
 
     assert read_only_uri("/home/a/Team #2 ?x 100%/c.sqlite3") == \
         "file:/home/a/Team%20%232%20%3Fx%20100%25/c.sqlite3?mode=ro"
