@@ -32,6 +32,8 @@ from typing import TypeVar
 
 import platformdirs
 
+from ccdesk.sqlite_uri import read_only_uri
+
 from .ratelimit import PAUSE_AFTER_429_S, RateLimiter
 
 log = logging.getLogger(__name__)
@@ -81,7 +83,7 @@ def requests_used_today(api_key: str, path: Path | None = None, now: float | Non
     if not p.exists():
         return 0
     try:
-        conn = sqlite3.connect(f"{p.resolve().as_uri()}?mode=ro", uri=True, timeout=2.0)
+        conn = sqlite3.connect(read_only_uri(p), uri=True, timeout=2.0)
         try:
             row = conn.execute("SELECT used FROM days WHERE key = ? AND day = ?",
                                (api_key, _utc_day(time.time() if now is None else now))).fetchone()

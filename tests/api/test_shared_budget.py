@@ -160,3 +160,15 @@ def test_concurrent_acquires_in_one_process_queue(tmp_path: Path) -> None:
 
     waits = asyncio.run(go())
     assert sorted(waits) == [0] * 7 + [pytest.approx(1.0)]  # 4 at once, the 5th a window later, 6-8 with it
+
+
+async def test_the_count_is_read_from_a_folder_with_a_hash_given_relative(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Opened read-only the one way ccdesk does (ccdesk/sqlite_uri.py: a Windows drive path stays a path)."""
+    clock = Clock()
+    folder = tmp_path / "Team #2"
+    folder.mkdir()
+    monkeypatch.chdir(tmp_path)
+    await acquire(budget(Path("Team #2") / "b.sqlite3", clock))
+    assert requests_used_today("key-1", Path("Team #2") / "b.sqlite3", clock.now) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["Team #2"]
