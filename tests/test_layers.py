@@ -20,13 +20,14 @@ ALLOWED: dict[str, set[str]] = {
     "sandbox": set(),  # an emulator of the service: it must not know its client
     "files": set(),
     "file_kinds": set(),
+    "sqlite_uri": set(),  # the one read-only way to open an SQLite file by URI
     "events": set(),  # the one observer mechanism below the window
     "wording": set(),  # counts, dates and statuses in words, for the window, the commands and the reports
     "logsetup": set(),
     "startup_time": set(),
     "resources": set(),
-    "store": {"files", "file_kinds", "wording"},
-    "api": {"files"},
+    "store": {"files", "file_kinds", "sqlite_uri", "wording"},
+    "api": {"files", "sqlite_uri"},
     "auth": {"api", "files", "events", "wording"},
     "preferences": {"api", "auth", "files"},
     "services": {"api", "store", "files", "file_kinds", "events", "wording"},
