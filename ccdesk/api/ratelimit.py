@@ -9,6 +9,16 @@ from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 PAUSE_AFTER_429_S = 1.0
+# The longest one 429 pauses every request of the desk (or the team). A longer Retry-After is not waited for by
+# everybody: the request that got it gives up at once (RetryPolicy.max_retry_after_s), the others try again after
+# this and pause again if they are refused too. It also bounds a stored pause left far ahead by a wall clock that
+# jumped back (shared_budget.pace_now).
+MAX_PAUSE_S = 60.0
+
+
+def pause_after_429(retry_after: float | None) -> float:
+    """How long a 429 pauses every request: the service's Retry-After, up to MAX_PAUSE_S."""
+    return min(MAX_PAUSE_S, max(0.0, retry_after if retry_after is not None else PAUSE_AFTER_429_S))
 
 
 class RateLimiter:
@@ -37,10 +47,9 @@ class RateLimiter:
 
     def throttled(self, retry_after: float | None = None) -> None:
         """The service answered 429 throttled: someone else used this API key's budget. Send nothing for a
-        moment (the server's Retry-After when it gave one)."""
+        moment (the server's Retry-After when it gave one, up to MAX_PAUSE_S)."""
         self.throttled_count += 1
-        pause = retry_after if retry_after is not None else PAUSE_AFTER_429_S
-        self._paused_until = max(self._paused_until, self._clock() + pause)
+        self._paused_until = max(self._paused_until, self._clock() + pause_after_429(retry_after))
 
     @contextlib.asynccontextmanager
     async def slot(self) -> AsyncIterator[float]:

@@ -34,7 +34,7 @@ import platformdirs
 
 from ccdesk.sqlite_uri import read_only_uri
 
-from .ratelimit import PAUSE_AFTER_429_S, RateLimiter
+from .ratelimit import MAX_PAUSE_S, RateLimiter, pause_after_429
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -95,6 +95,11 @@ def requests_used_today(api_key: str, path: Path | None = None, now: float | Non
     return int(row[0]) if row else 0
 
 
+def _busy(exc: sqlite3.Error) -> bool:
+    """Another connection held the file's lock for longer than the busy timeout (SQLITE_BUSY, SQLITE_LOCKED)."""
+    return getattr(exc, "sqlite_errorcode", 0) & 0xFF in (5, 6)
+
+
 @dataclass(frozen=True)
 class _Shared:
     rowid: int
@@ -103,11 +108,14 @@ class _Shared:
 
 def pace_now(row: tuple[float, float, float] | None, full_rate: float, now: float) -> tuple[float, float, float]:
     """(rate now, when it was last reduced, paused until) from a stored pace row: a halved rate grows back by
-    RECOVERY_PER_S a second up to the full rate. The desk's file and the team's table keep the same row."""
+    RECOVERY_PER_S a second up to the full rate; a pause no further ahead than MAX_PAUSE_S (times are wall-clock,
+    and a clock that jumped back must not stop every process for the jump). The desk's file and the team's table
+    keep the same row."""
     if row is None:
         return full_rate, 0.0, 0.0
     rate, reduced_at, paused_until = row
-    return min(full_rate, rate + max(0.0, now - reduced_at) * RECOVERY_PER_S), reduced_at, paused_until
+    return (min(full_rate, rate + max(0.0, now - reduced_at) * RECOVERY_PER_S), reduced_at,
+            min(paused_until, now + MAX_PAUSE_S))
 
 
 def slot_windows(base_window: float, full_rate: float, rate: float) -> tuple[float, float]:
@@ -188,6 +196,10 @@ class SharedBudget(RateLimiter):
                 conn.execute("COMMIT")
                 return result
             except sqlite3.Error as exc:
+                if _busy(exc):  # held past the busy timeout (a process stopped mid-write): this once, not for good
+                    log.info("the shared request budget %s stayed locked; this request is paced by this process "
+                             "alone", self.path)
+                    return None
                 self._give_up(exc)
                 return None
 
@@ -225,7 +237,7 @@ class SharedBudget(RateLimiter):
         if self.rate <= 0:
             return 0.0, None
 
-        async def take() -> tuple[float, int | None] | None:  # None: the file is unusable, our own window now
+        async def take() -> tuple[float, int | None] | None:  # None: the file is out of reach, our own window now
             return self._write(self._take)
 
         waited, rowid = await wait_for_shared_slot(self, take)
@@ -244,7 +256,7 @@ class SharedBudget(RateLimiter):
         """Another desk used the key's budget: pause every process of this desk, and halve the shared rate
         (once per window, however many processes saw the same burst). The refused request is not counted."""
         super().throttled(retry_after)
-        pause = retry_after if retry_after is not None else PAUSE_AFTER_429_S
+        pause = pause_after_429(retry_after)
 
         def slow_down(conn: sqlite3.Connection, now: float) -> None:
             rate, reduced_at, paused_until = self._pace(conn, now)

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import psycopg
 
-from ccdesk.api.ratelimit import PAUSE_AFTER_429_S, RateLimiter
+from ccdesk.api.ratelimit import RateLimiter, pause_after_429
 from ccdesk.api.shared_budget import MIN_RATE, SharedBudget, pace_now, slot_windows, wait_for_shared_slot, wait_for_slot
 
 from . import dsn as _dsn
@@ -141,7 +141,7 @@ class TeamBudget(RateLimiter):
         """A 429: pause every desk of the team and halve the team's rate (once per window)."""
         super().throttled(retry_after)
         self._fallback.throttled(retry_after)
-        pause = retry_after if retry_after is not None else PAUSE_AFTER_429_S
+        pause = pause_after_429(retry_after)
 
         def slow_down(conn: psycopg.Connection[Any], now: float) -> None:
             rate, reduced_at, paused_until = self._pace(conn, now)

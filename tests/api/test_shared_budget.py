@@ -5,6 +5,7 @@ Real processes sharing the budget are in tests/multiprocess/."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 
 from ccdesk.api import CCClient, RateLimiter, RetryPolicy, StaticTokenProvider, Throttled
+from ccdesk.api.ratelimit import MAX_PAUSE_S
 from ccdesk.api.shared_budget import SharedBudget, budget_path, requests_used_today
 from ccdesk.sandbox.server import SandboxServer
 
@@ -78,6 +80,38 @@ async def test_retry_after_sets_the_pause(tmp_path: Path) -> None:
     limiter = budget(tmp_path / "b.sqlite3", clock)
     limiter.throttled(7.0)
     assert await acquire(limiter) == pytest.approx(7.0)
+
+
+async def test_a_pause_lasts_at_most_max_pause_s(tmp_path: Path) -> None:
+    """A Retry-After too long to wait for is not waited for by every process, and a stored pause left far ahead
+    (the wall clock jumped back after it was written) does not stop them for the jump."""
+    clock = Clock()
+    path = tmp_path / "b.sqlite3"
+    window, cli = budget(path, clock), budget(path, clock)
+    window.throttled(3600.0)
+    assert await acquire(cli) == pytest.approx(MAX_PAUSE_S)
+    clock.now -= 3600  # the clock jumps back an hour: the pause written just now lies an hour ahead
+    window.throttled(None)
+    assert await acquire(cli) <= MAX_PAUSE_S
+
+
+async def test_a_moment_of_lock_contention_does_not_leave_the_shared_budget(tmp_path: Path) -> None:
+    """The file held locked past the busy timeout (a process stopped mid-write) paces that one request alone;
+    the next ones share the window and the day's count again."""
+    clock = Clock()
+    path = tmp_path / "b.sqlite3"
+    window, cli = budget(path, clock), budget(path, clock)
+    assert await acquire(window) == 0
+    other = sqlite3.connect(path, isolation_level=None, timeout=0)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        assert await acquire(cli) == 0  # waited for the lock (2 s), then paced by this process alone
+    finally:
+        other.execute("COMMIT")
+        other.close()
+    waits = [await acquire(window) for _ in range(3)] + [await acquire(cli) for _ in range(2)]
+    assert waits[:3] == [0, 0, 0] and waits[3] > 0  # the fifth within the second waits: shared again
+    assert requests_used_today("key-1", path, clock.now) == 6  # all but the one paced alone
 
 
 async def test_an_unusable_file_falls_back_to_a_budget_of_its_own(tmp_path: Path) -> None:
