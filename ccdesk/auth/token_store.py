@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 SERVICE = "ccdesk"
 CHUNK_CHARS = 1000
 MAX_PARTS = 64
+LOAD_TRIES = 3  # reads of a sign-in another process is saving meanwhile
 
 
 class TokenStoreError(Exception):
@@ -187,21 +188,38 @@ class KeyringTokenStore(TokenStore):
         kr = self.keyring()
         with _keyring_errors("read the sign-in from"):
             head = kr.get_password(self.service, self.client_id)
-            if head is None:
-                return None
-            split = _split_header(head)
-            if split is not None:
-                gen, count = split
-                pieces = [kr.get_password(self.service, self._part_name(gen, i)) for i in range(count)]
-                if any(p is None for p in pieces):
+            # Another process's save replaces the entry, then deletes the old parts: parts missing under an
+            # entry that has changed meanwhile mean "read the new one", not "incomplete".
+            for _ in range(LOAD_TRIES):
+                if head is None:
+                    return None
+                text = self._joined(kr, head)
+                if text is not None:
+                    head = text
+                    break
+                again = kr.get_password(self.service, self.client_id)
+                if again == head:
                     log.warning("The saved sign-in in the %s is incomplete; ignoring it", self.backend_name())
                     return None
-                head = "".join(p for p in pieces if p is not None)
+                head = again
+            else:
+                log.warning("The saved sign-in in the %s kept changing while it was read; ignoring it",
+                            self.backend_name())
+                return None
         try:
             return TokenSet.from_json(head)
         except ValueError as exc:
             log.warning("The saved sign-in in the %s is unreadable (%s); ignoring it", self.backend_name(), exc)
             return None
+
+    def _joined(self, kr: KeyringBackend, head: str) -> str | None:
+        """The saved text under `head`: itself, or its parts joined (None when a part is missing)."""
+        split = _split_header(head)
+        if split is None:
+            return head
+        gen, count = split
+        pieces = [kr.get_password(self.service, self._part_name(gen, i)) for i in range(count)]
+        return None if any(p is None for p in pieces) else "".join(p for p in pieces if p is not None)
 
     def clear(self) -> None:
         kr = self.keyring()

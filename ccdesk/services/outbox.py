@@ -31,7 +31,7 @@ from ccdesk.api import (
 from ccdesk.api.models import Activity
 from ccdesk.events import Event
 from ccdesk.store.database import DeskDatabase
-from ccdesk.store.errors import StoreUnavailableError
+from ccdesk.store.errors import InvalidStateError, StoreUnavailableError
 from ccdesk.store.rows import OutboxItem, OutboxKind
 from ccdesk.wording import plural
 
@@ -48,6 +48,7 @@ STALL_GRACE_S = 15.0
 BUSY_LIMIT_S = 600.0
 READ_BACK = ("list_memberships",)  # what a re-read needs for the cache (the status depends on the lists)
 ALREADY_SENT = "A confirmation email was already sent; only the contact can finish it (by clicking its link)."
+TAKEN_OVER = "Another ccdesk process on this computer is sending this now; its result is the one recorded."
 ACCOUNT_OPTOUT_KEPT = ("Already unsubscribed by our team (source Account); Constant Contact kept that record, so "
                        "the contact's own request is in this desk's journal only. An Account opt-out can be undone "
                        "by the account; one recorded as the contact's cannot.")
@@ -67,7 +68,8 @@ class ItemOutcome:
     ok: bool
     message: str
     final: bool  # False while it will be tried again
-    why: str = ""  # when not ok: "sign_in", "quota", "temporary" (will be retried), "refused" or "bug"
+    why: str = ""  # when not ok: "sign_in", "quota", "temporary" (will be retried), "refused", "bug", or
+    # "elsewhere" (another ccdesk process took the item over)
 
 
 class OutboxWorker:
@@ -162,12 +164,22 @@ class OutboxWorker:
         await self._db.call(lambda s: s.mark_failed(item.id, message))
 
     async def _run_item(self, item: OutboxItem) -> ItemOutcome:
+        try:
+            return await self._carry_out(item)
+        except InvalidStateError as exc:
+            # Our claim was put back and taken by another ccdesk process sharing the file (it took this one for
+            # stopped): its result is the one recorded. Nothing to record here, and the sender goes on.
+            log.warning("outbox item %s: %s", item.id, exc)
+            return self._finish(item, False, TAKEN_OVER, final=False, why="elsewhere")
+
+    async def _carry_out(self, item: OutboxItem) -> ItemOutcome:
         self.beat = time.monotonic()
         try:
             message, contact = await self._perform(item)
         except asyncio.CancelledError:
             # Shutting down mid-request: the item goes back to the queue untouched (the PUT is idempotent).
-            await asyncio.shield(self._retry_later(item, "interrupted", self._clock()))
+            with contextlib.suppress(InvalidStateError):  # unless another process has it now
+                await asyncio.shield(self._retry_later(item, "interrupted", self._clock()))
             raise
         except (SignInRequired, Unauthorized) as exc:
             await self._retry_later(item, exc.message, self._clock())

@@ -18,6 +18,7 @@ from typing import Any
 from ccdesk.store.audit import add_audit, reject_secrets
 from ccdesk.store.contacts import contact_email
 from ccdesk.store.errors import InvalidStateError
+from ccdesk.store.process_alive import process_exists
 from ccdesk.store.rows import OutboxItem, OutboxState, Outcome
 from ccdesk.store.timeutil import db_to_dt, dt_to_db
 
@@ -39,15 +40,7 @@ def claim_is_live(claimed_by: str | None) -> bool:
     pid = int(pid_text)
     if pid == os.getpid():
         return False  # our pid but not our session: an earlier process that had the same pid
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # exists, owned by someone else
-    except OSError:
-        return False
-    return True
+    return process_exists(pid)
 
 _ITEM_COLUMNS = (
     "id, kind, contact_id, payload, state, attempts, next_attempt_at, last_error, "
@@ -160,6 +153,10 @@ def _transition(
     error: str | None = None,
 ) -> OutboxItem:
     current = _item_in(conn, item_id, OutboxState.IN_PROGRESS)
+    (claimed_by,) = conn.execute("SELECT claimed_by FROM outbox WHERE id = ?", (item_id,)).fetchone()
+    if claimed_by != PROCESS_SESSION:
+        # Put back and claimed by another process that took this one for gone: its result is the one to keep.
+        raise InvalidStateError(f"outbox item {item_id} is being sent by another ccdesk process")
     conn.execute(
         "UPDATE outbox SET state = ?, updated_at = ?, claimed_by = NULL, "
         "last_error = coalesce(?, last_error), next_attempt_at = coalesce(?, next_attempt_at) "

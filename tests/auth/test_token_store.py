@@ -7,6 +7,7 @@ import json
 import os
 import stat
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import keyring.errors
@@ -67,6 +68,32 @@ def test_missing_part_or_garbage_reads_as_signed_out(memory_keyring: MemoryKeyri
     assert store.load() is None
     memory_keyring.entries[(SERVICE, CLIENT)] = json.dumps({"v": 99, "access_token": "x"})
     assert store.load() is None
+
+
+class SavedMidRead(MemoryKeyring):
+    """Runs `meanwhile` (another process's save) just before the first read of a part: after the reader has read
+    the entry naming the parts, before it reads them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.meanwhile: list[Callable[[], None]] = []
+
+    def get_password(self, service: str, username: str) -> str | None:
+        if username != CLIENT and self.meanwhile:
+            self.meanwhile.pop()()
+        return super().get_password(service, username)
+
+
+def test_a_sign_in_saved_while_it_is_read_is_read_whole() -> None:
+    """A scheduled job starting while the window saves renewed tokens (split in parts) reads the new ones, not
+    "signed out": the save replaces the entry, then deletes the parts the reader was about to read."""
+    keyring_ = SavedMidRead()
+    window, job = KeyringTokenStore(CLIENT, backend=keyring_), KeyringTokenStore(CLIENT, backend=keyring_)
+    window.save(_tokens(access_len=2500))
+    renewed = _tokens(access_len=2600)
+    keyring_.meanwhile.append(lambda: window.save(renewed))
+    assert job.load() == renewed
+    assert not keyring_.meanwhile  # the save did land between the two reads
 
 
 def test_separate_entries_per_client(memory_keyring: MemoryKeyring) -> None:

@@ -1,0 +1,64 @@
+"""Whether a process of this PC is still running, asked the way each system answers it.
+
+Not `os.kill(pid, 0)` on Windows: there signal 0 is CTRL_C_EVENT, so Python sends a Ctrl+C to the process's
+console group (or fails with an OSError when the two share no console, the usual case for the window and a
+scheduled job), and never says whether the process exists.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+PROCESS_QUERY_LIMITED_INFORMATION = 0x1000
+ERROR_ACCESS_DENIED = 5
+STILL_ACTIVE = 259
+
+
+def process_exists(pid: int) -> bool:
+    if sys.platform == "win32":  # pragma: no cover - tests call windows_process_exists with a stand-in kernel32
+        import ctypes
+
+        return windows_process_exists(pid, _kernel32(), ctypes.get_last_error)  # type: ignore[attr-defined]
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by another user
+    except OSError:
+        return False
+    return True
+
+
+def windows_process_exists(pid: int, kernel32: Any, last_error: Callable[[], int]) -> bool:
+    """OpenProcess, then GetExitCodeProcess: a process that has not ended reports STILL_ACTIVE. Access denied
+    means it exists (another user's); an unknown pid fails with ERROR_INVALID_PARAMETER."""
+    import ctypes
+    from ctypes import wintypes
+
+    handle = kernel32.OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, False, pid)
+    if not handle:
+        return last_error() == ERROR_ACCESS_DENIED
+    try:
+        code = wintypes.DWORD()
+        if not kernel32.GetExitCodeProcess(handle, ctypes.byref(code)):
+            return True  # it exists (we hold a handle) and cannot be asked: do not take its work
+        return code.value == STILL_ACTIVE
+    finally:
+        kernel32.CloseHandle(handle)
+
+
+def _kernel32() -> Any:  # pragma: no cover - Windows only
+    import ctypes
+    from ctypes import wintypes
+
+    k = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
+    k.OpenProcess.restype = wintypes.HANDLE
+    k.OpenProcess.argtypes = (wintypes.DWORD, wintypes.BOOL, wintypes.DWORD)
+    k.GetExitCodeProcess.restype = wintypes.BOOL
+    k.GetExitCodeProcess.argtypes = (wintypes.HANDLE, ctypes.POINTER(wintypes.DWORD))
+    k.CloseHandle.argtypes = (wintypes.HANDLE,)
+    return k
