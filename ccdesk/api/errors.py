@@ -120,6 +120,10 @@ def retry_after_seconds(response: httpx.Response, now: datetime | None = None) -
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
+def _content_type(response: httpx.Response) -> str:
+    return response.headers.get("content-type", "an unknown type").split(";")[0].strip() or "an unknown type"
+
+
 def error_from_response(response: httpx.Response) -> ApiError:
     """Map a non-2xx response to the right error (with its Retry-After), tolerating bodies that are not JSON."""
     error = _error_for(response)
@@ -129,17 +133,17 @@ def error_from_response(response: httpx.Response) -> ApiError:
 
 def _error_for(response: httpx.Response) -> ApiError:
     status = response.status_code
+    # The status says what happened even when the body is not the documented JSON (a gateway's or a proxy's HTML
+    # page): a 401 still renews the sign-in, a 404 is still gone, a refusal is not tried again every 15 minutes.
     try:
         body = json.loads(response.content) if response.content else None
+        not_json = ""
     except ValueError:
         body = None
-        if status < 500 and status != 429:
-            ctype = response.headers.get("content-type", "unknown")
-            return MalformedResponse(
-                f"Constant Contact answered {status} with a body that is not JSON ({ctype}).", status=status
-            )
+        what = _content_type(response)
+        not_json = "" if status >= 500 else f" (the answer was not Constant Contact's JSON but {what})"
     key, server_msg = _server_message(body)
-    detail = f": {server_msg}" if server_msg else ""
+    detail = f": {server_msg}" if server_msg else not_json
     if status == 400:
         return ValidationError(f"Constant Contact refused the request{detail}", status=status, error_key=key)
     if status == 401:

@@ -117,6 +117,30 @@ async def test_malformed_body_is_reported_not_crashed_on() -> None:
             await client.get_contact("c1")
 
 
+def html(status: int) -> httpx.Response:
+    return httpx.Response(status, text="<html><h1>Not Authorized</h1></html>",
+                          headers={"content-type": "text/html; charset=utf-8"})
+
+
+async def test_an_html_401_from_a_gateway_still_renews_the_sign_in() -> None:
+    handler = scripted(html(401), j(200, CONTACT))
+    tokens = CountingTokens()
+    async with make_client(handler, tokens=tokens) as client:
+        await client.get_contact("c1")
+    assert tokens.refreshed_from == ["old"]
+
+
+@pytest.mark.parametrize(("status", "error_type"), [(400, errors.ValidationError), (403, errors.Forbidden),
+                                                    (404, errors.NotFound), (409, errors.Conflict)])
+async def test_an_html_refusal_is_the_refusal_its_status_says_not_a_malformed_answer(status, error_type) -> None:
+    """Not tried again every 15 minutes for ever: the item fails with a message that names what came back."""
+    handler = scripted(html(status), html(status))
+    async with make_client(handler, retry=RetryPolicy(attempts=2)) as client:
+        with pytest.raises(error_type, match="not Constant Contact's JSON but text/html") as info:
+            await client.get_contact("c1")
+    assert not info.value.retryable and len(handler.seen) == 1
+
+
 async def test_post_is_not_blindly_retried_on_5xx_or_network_errors() -> None:
     for failure in (j(500, []), httpx.ReadTimeout("lost answer")):
         handler = scripted(failure, j(201, {"activity_id": "a1", "state": "processing"}))
