@@ -90,6 +90,26 @@ def test_unsubscribe_starts_blocked_and_explains_why(qtbot) -> None:
     assert d.result_request() is None
 
 
+def _room(dialog: QDialog) -> tuple[int, int]:
+    free = dialog.screen().availableGeometry()
+    return free.width() - 20, free.height() - 60
+
+
+def test_a_dialog_opens_at_the_height_its_text_needs_not_two_thirds_of_the_screen(qtbot) -> None:
+    """Qt opens a window at most two-thirds of the screen high: on a 1366x768 office screen that cut the
+    unsubscribe dialog's warning in half. It opens (and grows, when a message appears) to its text's height,
+    within the screen."""
+    d = _show(qtbot, UnsubscribeDialog([ANA, BOB, CAT, DEL, PEN], today=TODAY))
+    width, height = _room(d)
+    assert d.sizeHint().height() > d.screen().availableGeometry().height() * 2 // 3  # the case Qt cuts
+    assert d.height() == min(height, d.sizeHint().height()) and d.width() <= width
+    single = _show(qtbot, UnsubscribeDialog([ANA], today=TODAY))
+    before = single.height()
+    single.reason_edit.setPlainText("x" * 790)  # three lines of "too long" appear
+    qtbot.waitUntil(lambda: single.height() > before)
+    assert single.height() == min(height, single.sizeHint().height())
+
+
 def test_unsubscribe_typed_input_gives_the_request(qtbot) -> None:
     d = _show(qtbot, UnsubscribeDialog([ANA], today=TODAY))
     qtbot.keyClicks(d.reason_edit, "  Asked by phone, wants fewer emails ")

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QEvent, QSize
+from PySide6.QtCore import QEvent, QSize, QTimer
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QVBoxLayout, QWidget
 
 from .widgets import wrapped
@@ -85,6 +86,28 @@ class ActionDialog(QDialog):
 
     def sizeHint(self) -> QSize:
         return fitted_size_hint(self, super().sizeHint())
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Open at the size the text needs. Qt opens a dialog at most two-thirds of the screen high: on a
+        1366x768 screen that cut the unsubscribe dialog's warning in half."""
+        super().showEvent(event)
+        self.grow_to_fit()
+
+    def event(self, event: QEvent) -> bool:
+        handled = super().event(event)
+        if event.type() == QEvent.Type.LayoutRequest and self.isVisible():
+            QTimer.singleShot(0, self.grow_to_fit)  # a message appeared (a reason too long...): room for it
+        return handled
+
+    def grow_to_fit(self) -> None:
+        """Grow (never shrink) to the size hint, within the screen's free area less a title bar and frame."""
+        screen = self.screen()
+        room = (screen.availableGeometry().size() if screen is not None else QSize(1024, 640)) - QSize(20, 60)
+        hint = self.sizeHint()
+        width = min(max(self.width(), hint.width()), room.width())
+        height = min(max(self.height(), hint.height()), room.height())
+        if (width, height) != (self.width(), self.height()):
+            self.resize(width, height)
 
     def changeEvent(self, event: QEvent) -> None:
         """Re-pick the error and muted colours when the palette changes (light/dark switch)."""
