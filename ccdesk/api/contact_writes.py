@@ -22,6 +22,15 @@ DELETED_CONTACT_REFUSED = ("This contact was deleted in Constant Contact. Unsubs
                            "unsubscribed.")
 
 
+class DeletedContactRefused(ValidationError):
+    """Nothing was sent: the contact read just before is deleted. `contact` is that read, for the cache (which
+    may still show the contact as it was before someone deleted it)."""
+
+    def __init__(self, contact: Contact) -> None:
+        super().__init__(DELETED_CONTACT_REFUSED)
+        self.contact = contact
+
+
 def check_reason(reason: str | None) -> None:
     if reason is not None and len(reason) > MAX_REASON_LENGTH:
         raise ValidationError(f"The reason is {len(reason)} characters long; Constant Contact accepts at "
@@ -52,7 +61,10 @@ class ContactWrites:
         restores a deleted contact (or, with update_source Contact, is refused by the service).
         """
         check_reason(reason)
-        return await self.unsubscribe_as_read(await self.get_contact(contact_id, include=()), reason, source)
+        # Read with its lists (same request): what is read may go to the cache as it is (already unsubscribed,
+        # deleted), and a cached contact without its lists keeps the old ones.
+        read = await self.get_contact(contact_id, include=("list_memberships",))
+        return await self.unsubscribe_as_read(read, reason, source)
 
     async def unsubscribe_as_read(self, contact: Contact, reason: str | None, source: UpdateSource, *,
                                   still_valid: Callable[[], bool] | None = None) -> Contact:
@@ -65,7 +77,7 @@ class ContactWrites:
         if contact.is_unsubscribed and not (source == "Contact" and email and email.opt_out_source == "Account"):
             return contact
         if contact.is_deleted:
-            raise ValidationError(DELETED_CONTACT_REFUSED)
+            raise DeletedContactRefused(contact)
         # opt_out_reason is sent as null when there is none (the guide's wording: "may be null").
         changes: JSON = {"permission_to_send": "unsubscribed", "opt_out_reason": reason or None}
         body = build_put_body(contact, source, email_changes=changes, sub_resources=False)

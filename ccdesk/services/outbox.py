@@ -28,6 +28,7 @@ from ccdesk.api import (
     Unauthorized,
     ValidationError,
 )
+from ccdesk.api.contact_writes import DeletedContactRefused
 from ccdesk.api.models import Activity
 from ccdesk.events import Event
 from ccdesk.store.database import DeskDatabase
@@ -190,6 +191,8 @@ class OutboxWorker:
             await self._retry_later(item, exc.message, exc.resets_at)
             return self._finish(item, False, exc.message, final=False, why="quota")
         except ApiError as exc:
+            if isinstance(exc, DeletedContactRefused):  # the cache may still show it as it was: not any more
+                await self._store_contact(exc.contact)
             if exc.retryable:
                 await self._retry_later(item, exc.message, self._clock() + backoff(item.attempts + 1))
                 return self._finish(item, False, exc.message, final=False, why="temporary")
@@ -215,6 +218,11 @@ class OutboxWorker:
             self.contact_changed.emit(item.contact_id)
         return self._finish(item, True, message, final=True)
 
+    async def _store_contact(self, contact: Contact) -> None:
+        fetched = self._clock()
+        await self._db.call(lambda s: s.upsert_contacts([contact.raw], fetched))
+        self.contact_changed.emit(contact.contact_id)
+
     def _finish(self, item: OutboxItem, ok: bool, message: str, *, final: bool, why: str = "") -> ItemOutcome:
         outcome = ItemOutcome(item.id, item.kind, item.contact_id, ok, message, final, why)
         self.item_finished.emit(outcome)
@@ -237,7 +245,7 @@ class OutboxWorker:
             return note or "Unsubscribed in Constant Contact", contact
         if item.kind == OutboxKind.REMOVE_FROM_LISTS:  # one contact: an activity too (no read-modify-write PUT)
             await self._remove(item, [cid], payload["list_ids"])
-            return f"Removed from {plural(payload['list_ids'], 'list')}", None
+            return f"Removed from {plural(payload['list_ids'], 'list')}", await self._read_back(cid)
         if item.kind == OutboxKind.RESUBSCRIBE_REQUEST:
             return await self._resubscribe(item, cid)
         if item.kind == OutboxKind.BULK_REMOVE:
@@ -288,12 +296,17 @@ class OutboxWorker:
         at = self._clock()
         await self._db.call(lambda s: s.record_resubscribe_request(cid, at, item.payload["list_ids"],
                                                                        item.created_by))
+        return message, await self._read_back(cid)
+
+    async def _read_back(self, cid: str) -> Contact | None:
+        """The contact as the service has it after an action that does not answer with it, so the window shows
+        what is true now (say it unsubscribed itself meanwhile), not only what the action changed. Only to
+        refresh the cache: the next sync would bring it too, so a failure here changes nothing."""
         try:
-            contact = await self._client.get_contact(cid)  # only to refresh the cache; the next sync also will
+            return await self._client.get_contact(cid, include=READ_BACK)
         except ApiError as exc:
-            log.info("could not re-read %s after the resubscribe email: %s", cid, exc)
-            return message, None
-        return message, contact
+            log.info("could not re-read %s after the change: %s", cid, exc)
+            return None
 
     async def _remove(self, item: OutboxItem, contact_ids: list[str], list_ids: list[str]) -> None:
         """One remove_list_memberships activity, waited for, and its effect applied to the cached copies."""

@@ -128,6 +128,24 @@ async def test_unsubscribing_a_contact_deleted_meanwhile_fails_and_does_not_rest
     assert len(outcomes) == 1 and outcomes[0].final and not outcomes[0].ok
     assert "deleted in Constant Contact" in outcomes[0].message
     assert sb.contact_json(cid) == before
+    row = await desk.db.call(lambda s: s.get_contact(cid))  # the window no longer says "can be mailed"
+    assert row is not None and str(row.status) == "deleted" and row.list_ids == ()  # as the service has it
+
+
+async def test_after_a_removal_from_lists_the_cache_shows_the_contact_as_it_is_now(
+        desk: Desk, server: SandboxServer) -> None:
+    """The contact unsubscribed itself (its email's link) after our last sync: once the removal is done the
+    window says so, instead of "can be mailed" until the next sync."""
+    await desk.sync.run()
+    sb = sandbox_of(server)
+    cid = mailable_with_lists(server)
+    some_list = sb.contact_json(cid)["list_memberships"][0]
+    sb.contact_unsubscribes(cid, "clicked the link")
+    await desk.actions.remove_from_lists([cid], [some_list])
+    outcomes = await desk.worker.drain()
+    assert [o.ok for o in outcomes] == [True]
+    row = await desk.db.call(lambda s: s.get_contact(cid))
+    assert row is not None and str(row.status) == "unsubscribed" and some_list not in row.list_ids
 
 
 async def test_second_unsubscribe_of_the_same_contact_is_skipped(desk: Desk, server: SandboxServer) -> None:
