@@ -152,13 +152,17 @@ async def run_export(ctx: Context) -> int:
         result = await exporter.export_do_not_mail(path, only_new=args.since_last, on_progress=progress,
                                                    spreadsheet_safe=safe)
     out.end_progress()
-    out.say(f"Wrote {plural(result.rows, 'row')} ({what}) to {path}.")
+    if result.kept:
+        out.say(f"No new opt-outs since the last export to {path}; the file was left as it was.")
+    else:
+        out.say(f"Wrote {plural(result.rows, 'row')} ({what}) to {path}.")
     if safe:
         out.say("Spreadsheet-safe: " + (result.marked_note()
                                         or "no cell needed marking; the email column is never changed."))
     out.result({"command": "export-optouts", "ok": True, "file": str(path), "rows": result.rows,
                 "what": what, "newest_opt_out": result.newest_opt_out.isoformat() if result.newest_opt_out else None,
-                "spreadsheet_safe": safe, "cells_marked": result.marked, "saved_at_ns": result.saved_ns})
+                "spreadsheet_safe": safe, "cells_marked": result.marked, "saved_at_ns": result.saved_ns,
+                "file_left_as_it_was": result.kept})
     return Exit.OK
 
 

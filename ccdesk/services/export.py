@@ -50,6 +50,7 @@ class ExportResult:
     newest_opt_out: datetime | None
     marked: int = 0  # cells prefixed with an apostrophe (spreadsheet-safe variant; never an address)
     saved_ns: int = 0  # when the file was put in place (time.time_ns())
+    kept: bool = False  # "only new" found none: the file of the last export was left as it was
 
     def marked_note(self) -> str:
         """What the spreadsheet-safe variant changed, in words ("" when it changed nothing)."""
@@ -75,15 +76,22 @@ class OptOutExporter:
                                  on_progress: Callable[[int], None] | None = None,
                                  cancel: threading.Event | None = None, spreadsheet_safe: bool = True) -> ExportResult:
         """Every unsubscribed contact (deleted ones included); with `only_new`, only those that opted out
-        after the newest opt-out this target received last time (remembered per file)."""
+        after the newest opt-out this target received last time (remembered per file). When there are none the
+        file is left as it is: replaced by an empty one, the last export's rows were lost to a system that had
+        not collected them yet (the mark had moved past them)."""
         key = export_key(path)
         since_text = await self._db.call(lambda s: s.get_state(key)) if only_new else None
         since = datetime.fromisoformat(since_text) if since_text else None
 
-        def rows(s: DeskDatabase) -> Iterator[ContactRow]:
-            if since is None:
-                return s.iter_do_not_mail()
-            return (r for r in s.optouts(since=since) if r.opt_out_date and r.opt_out_date > since)
+        def new_since(s: DeskDatabase) -> list[ContactRow]:
+            assert since is not None
+            return [r for r in s.optouts(since=since) if r.opt_out_date and r.opt_out_date > since]
+
+        if since is not None and path.exists() and not await self._db.call(new_since):
+            return ExportResult(path, 0, None, kept=True)
+
+        def rows(s: DeskDatabase) -> Iterable[ContactRow]:
+            return s.iter_do_not_mail() if since is None else new_since(s)
 
         result = await self._run(path, rows, on_progress, cancel, spreadsheet_safe)
         newest = result.newest_opt_out

@@ -194,7 +194,7 @@ class ActionsPart(QObject):
         finally:
             progress.close()
         inform(self.host, "Export finished", export_finished_text(result.rows, path.name, only_new,
-                                                                  result.marked_note()))
+                                                                  result.marked_note(), kept=result.kept))
 
     def export_evidence(self) -> None:
         if len(self._rows) != 1:
@@ -218,8 +218,10 @@ class ActionsPart(QObject):
             self.message.emit(f"Saved the opt-out record and {entries} to {path}.", 10000)
 
 
-def export_finished_text(rows: int, name: str, only_new: bool, note: str = "") -> str:
+def export_finished_text(rows: int, name: str, only_new: bool, note: str = "", *, kept: bool = False) -> str:
     """ "Saved 12 opt-outs to dnm.csv." - a feed says which ones (the first export to a file has them all)."""
+    if kept:
+        return f"No new opt-outs since the last export to {name}; the file was left as it was."
     text = f"Saved {plural(rows, 'opt-out')} to {name}."
     if only_new:
         text = (f"Saved {plural(rows, 'new opt-out')} to {name}: the ones since the last export to that file "

@@ -61,6 +61,8 @@ def test_settings_opens_with_no_text_cut(qtbot) -> None:
 
 def test_export_finished_says_what_was_saved_in_one_plain_sentence() -> None:
     assert export_finished_text(1, "dnm.csv", False) == "Saved 1 opt-out to dnm.csv."
+    assert export_finished_text(0, "feed.csv", True, kept=True) == (
+        "No new opt-outs since the last export to feed.csv; the file was left as it was.")
     feed = export_finished_text(317, "feed.csv", True)
     assert feed.startswith("Saved 317 new opt-outs to feed.csv: the ones since the last export to that file")
     assert "to this file to" not in feed and "(every opt-out, the first time)" in feed
