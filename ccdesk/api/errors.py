@@ -143,7 +143,7 @@ def _error_for(response: httpx.Response) -> ApiError:
         what = _content_type(response)
         not_json = "" if status >= 500 else f" (the answer was not Constant Contact's JSON but {what})"
     key, server_msg = _server_message(body)
-    detail = f": {server_msg}" if server_msg else not_json
+    detail = f": {server_msg.rstrip('. ')}" if server_msg else not_json  # the sentence goes on after it
     if status == 400:
         return ValidationError(f"Constant Contact refused the request{detail}", status=status, error_key=key)
     if status == 401:

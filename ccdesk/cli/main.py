@@ -119,7 +119,9 @@ def _code_for(exc: BaseException) -> tuple[Exit, str]:
     if isinstance(exc, TeamError):
         return Exit.FAILED, exc.message
     if isinstance(exc, NetworkError | ServerError | Throttled | MalformedResponse | TimeoutError):
-        return Exit.UNAVAILABLE, f"{exc} Run the command again later; nothing is lost."
+        text = str(exc)
+        return Exit.UNAVAILABLE, f"{text} Run the command again later" + (
+            "." if "nothing was lost" in text else "; nothing is lost.")
     if isinstance(exc, StoreUnavailableError | StoreUnreadableError | SchemaTooNewError):
         return Exit.LOCAL_DATA, str(getattr(exc, "message", exc))
     if isinstance(exc, ApiError | AddressFileError | InvalidInput | LookupError | UnwritableTarget):

@@ -12,7 +12,9 @@ data files are never touched by this.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 import sys
 import time
@@ -63,6 +65,7 @@ class Output:
         self.quiet = quiet
         self.out = out or sys.stdout
         self.err = err or sys.stderr
+        self._gone: list[TextIO] = []  # streams whose reader went away
         self.clock = clock
         self.tty = bool(getattr(self.err, "isatty", lambda: False)())
         self._last_shown = -1e9
@@ -115,15 +118,27 @@ class Output:
         """A line of the human-readable result (stdout; not printed with --json)."""
         if not self.json_mode:
             self.end_progress()
-            print(terminal_safe(text), file=self.out, flush=True)
+            self._print(terminal_safe(text), self.out)
 
     def warn(self, text: str) -> None:
         """A problem or a hint, for a person (stderr, also with --json)."""
         self.end_progress()
-        print(terminal_safe(text), file=self.err, flush=True)
+        self._print(terminal_safe(text), self.err)
 
     def result(self, data: dict[str, Any]) -> None:
         """The machine-readable result (only with --json): exactly one JSON object on stdout."""
         if self.json_mode:
             self.end_progress()
-            print(json_safe(json.dumps(data, ensure_ascii=False, default=str, indent=2)), file=self.out, flush=True)
+            self._print(json_safe(json.dumps(data, ensure_ascii=False, default=str, indent=2)), self.out)
+
+    def _print(self, text: str, stream: TextIO) -> None:
+        """One line. A reader that went away (`ccdesk status | head -2`) does not stop the command half-way:
+        what it still has to say goes nowhere, and the exit code stays the command's own."""
+        if stream in self._gone:
+            return
+        try:
+            print(text, file=stream, flush=True)
+        except BrokenPipeError:
+            self._gone.append(stream)
+            with contextlib.suppress(OSError, ValueError):  # nor may Python's own flush at exit complain
+                os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())

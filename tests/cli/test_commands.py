@@ -92,6 +92,23 @@ def test_sync_prints_new_optouts_once(signed_in_cli: Cli) -> None:
     assert text.returncode == 0 and "0 new opt-outs" in text.stdout
 
 
+def test_a_reader_that_stops_reading_does_not_stop_the_command(signed_in_cli: Cli, tmp_path: Path) -> None:
+    """`ccdesk export-optouts ... | head -1`: the export is still written, the exit code is the command's own, and
+    nothing says "unexpected problem" (stdout is a pipe whose reading end is already closed)."""
+    cli = signed_in_cli
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    out = tmp_path / "dnm.csv"
+    try:
+        proc = subprocess.run([sys.executable, "-m", "ccdesk", "export-optouts", "--out", str(out)], env=cli.env,
+                              cwd=cli.home, stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=180)
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 0, proc.stderr
+    assert "unexpected problem" not in proc.stderr and "BrokenPipe" not in proc.stderr, proc.stderr
+    assert len(_rows(out)) > 0
+
+
 def test_export_since_last_twice_and_a_new_optout_in_between(signed_in_cli: Cli, tmp_path: Path) -> None:
     cli = signed_in_cli
     out = tmp_path / "dnm.csv"
