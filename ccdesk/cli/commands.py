@@ -20,7 +20,7 @@ from ccdesk.services.bulk_send import SendProgress, SendSummary, see_through
 from ccdesk.services.desk import Desk
 from ccdesk.services.export import OptOutExporter
 from ccdesk.services.sync import SyncProgress, SyncResult
-from ccdesk.services.validation import validate_reason
+from ccdesk.services.validation import MAX_REASON_LENGTH, validate_reason
 from ccdesk.store.rows import LIST_REMOVALS, ContactRow, ListRow, OutboxKind
 from ccdesk.wording import is_are, moment, plural, was_were
 
@@ -172,6 +172,12 @@ def _print_preview(out: Output, preview: bulk.Preview, show: int, *, already_wor
     c = preview.counts()
     out.say(f"{c['rows']:,} address(es) in the file: {c['to_change']:,} to change, {c['already']:,} {already_word}, "
             f"{c['unknown']:,} not in the account, {c['invalid']:,} not valid, {plural(c['duplicates'], 'duplicate')}.")
+    if already_word == "already unsubscribed" and (shortened := preview.reasons_shortened()):  # sends reasons
+        lines = f"line{'s' if len(shortened) > 1 else ''} {', '.join(map(str, shortened[:10]))}" + (
+            ", ..." if len(shortened) > 10 else "")
+        verb = "is" if len(shortened) == 1 else "are"
+        out.say(f"{plural(shortened, 'reason')} in the file ({lines}) {verb} longer than Constant Contact's "
+                f"{MAX_REASON_LENGTH} characters: sent shortened, ending in \u2026.")
     groups: list[tuple[str, list[str]]] = [
         ("to change", [r.email for r, _ in preview.to_change]),
         (already_word, [r.email for r, _ in preview.already]),
@@ -257,7 +263,8 @@ def _dry_run(ctx: Context, command: str, preview: bulk.Preview, change_word: str
 
 
 def _preview_json(command: str, preview: bulk.Preview, extra: dict[str, Any]) -> dict[str, Any]:
-    return {"command": command, "ok": True, "dry_run": True, "counts": preview.counts(), **extra,
+    return {"command": command, "ok": True, "dry_run": True, "counts": preview.counts(),
+            **({"reasons_shortened": preview.reasons_shortened()} if command == "unsubscribe" else {}), **extra,
             "to_change": [r.email for r, _ in preview.to_change], "already": [r.email for r, _ in preview.already],
             "deleted": [r.email for r, _ in preview.deleted],
             "unknown": [r.email for r in preview.unknown],

@@ -8,6 +8,7 @@ longer on the list) are reported as such and skipped.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -23,7 +24,7 @@ from .address_file import AddressFile, AddressRow
 from .cache_pull import COMPLETED_AT
 from .csv_writer import neutralise, write_csv
 from .desk import Desk
-from .validation import InvalidInput, validate_reason
+from .validation import MAX_REASON_LENGTH, clean_reason, validate_reason
 
 
 @dataclass
@@ -39,6 +40,11 @@ class Preview:
     duplicates: int = 0
     looked_up: int = 0
     repeats: list[tuple[int, str]] = field(default_factory=list)  # (line, address) rows repeating an address
+
+    def reasons_shortened(self) -> list[int]:
+        """Lines whose own reason (a file from another system) is longer than Constant Contact keeps: sent
+        shortened (see `reason_from_file`)."""
+        return [row.line for row, _ in self.to_change if row.reason and reason_from_file(row.reason, "")[1]]
 
     def counts(self) -> dict[str, int]:
         return {"rows": len(self.to_change) + len(self.already) + len(self.deleted) + len(self.unknown)
@@ -130,10 +136,7 @@ async def queue_import(desk: Desk, preview: Preview, default_reason: str, asked_
     default = validate_reason(default_reason)
     groups: dict[tuple[str, date | None], list[str]] = {}
     for row, contact in preview.to_change:
-        try:
-            reason = validate_reason(row.reason) if row.reason else default
-        except InvalidInput:
-            reason = default  # an unusable reason in the file (too long, control characters): ours instead
+        reason = reason_from_file(row.reason, default)[0] if row.reason else default
         received = row.received.date() if row.received is not None else received_on
         groups.setdefault((reason, received), []).append(contact.contact_id)
     ids: list[int] = []
@@ -143,6 +146,18 @@ async def queue_import(desk: Desk, preview: Preview, default_reason: str, asked_
         ids += queued.outbox_ids
         skipped += queued.skipped
     return Queued(ids, skipped)
+
+
+def reason_from_file(text: str, default: str) -> tuple[str, bool]:
+    """A row's own reason as it can be sent, and whether it had to be shortened. The requester's words are the
+    evidence, so a reason over Constant Contact's 255 characters is cut (ending in "…") rather than replaced, and
+    invisible control characters become spaces; `default` only for a reason that is empty once cleaned."""
+    cleaned = " ".join("".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in clean_reason(text)).split())
+    if not cleaned:
+        return default, False
+    if len(cleaned) <= MAX_REASON_LENGTH:
+        return cleaned, False
+    return cleaned[:MAX_REASON_LENGTH - 1].rstrip() + "\u2026", True
 
 
 async def queue_removals(desk: Desk, preview: Preview, list_ids: Sequence[str]) -> Queued:

@@ -313,8 +313,13 @@ class BulkFileDialog(QDialog):
             self.group_models[key].setStringList(rows[:SHOWN_ROWS_MAX])
         dup = f", {plural(p.duplicates, 'duplicate')} ignored" if p.duplicates else ""
         deleted = f"{len(p.deleted):,} deleted, " if p.deleted else ""
+        shortened = p.reasons_shortened() if self.mode is not BulkMode.REMOVE else []
+        lines = f"line{'s' if len(shortened) > 1 else ''} {', '.join(map(str, shortened[:5]))}" + (
+            ", ..." if len(shortened) > 5 else "")
+        cut = (f" {plural(shortened, 'reason')} from the file ({lines}) will be shortened to Constant Contact's "
+               "255 characters." if shortened else "")
         self.summary_label.setText(f"{len(p.to_change):,} {change_word}, {len(p.already):,} {already_word}, {deleted}"
-                                   f"{len(p.unknown):,} not in the account, {len(p.invalid):,} not valid{dup}.")
+                                   f"{len(p.unknown):,} not in the account, {len(p.invalid):,} not valid{dup}.{cut}")
         self._refresh()
 
     def _refresh(self, *_: object) -> None:

@@ -282,3 +282,15 @@ def test_ctrl_c_during_a_sync_stops_it_and_the_next_sync_finishes(signed_in_cli:
     sb.faults.reset()
     code, result = cli.run_json("sync")
     assert code == 0 and result["full_pull"] and result["contacts_read"] == len(sb.contact_ids("all"))
+
+
+def test_a_reason_in_the_file_too_long_is_said_in_the_preview(signed_in_cli: Cli, tmp_path: Path) -> None:
+    cli = signed_in_cli
+    first, second = _emails(cli, _mailable(cli, 2, skip=20))
+    path = tmp_path / "crm.csv"
+    path.write_text(f"email,reason\n{first},{'w' * 300}\n{second},Asked at the counter\n", encoding="utf-8")
+    proc = cli.run("unsubscribe", "--file", str(path), "--reason", "From the CRM", "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    assert "1 reason in the file (line 2) is longer than Constant Contact's 255 characters" in proc.stdout
+    code, dry = cli.run_json("unsubscribe", "--file", str(path), "--reason", "From the CRM", "--dry-run")
+    assert code == 0 and dry["reasons_shortened"] == [2]

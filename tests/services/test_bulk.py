@@ -152,3 +152,25 @@ async def test_a_deleted_contact_is_called_deleted_not_already_unsubscribed(desk
                          done_word="unsubscribed")
     assert [(line.outcome, line.message) for line in lines] == [
         ("deleted", "deleted from the account: cannot be mailed; nothing to do")]
+
+
+async def test_a_reason_in_the_file_too_long_for_constant_contact_is_shortened_not_replaced(
+        desk: Desk, server: SandboxServer, tmp_path: Path) -> None:
+    """The requester's words are the evidence: a file's reason over 255 characters is cut (and said so), one with
+    invisible control characters is cleaned; the run's own reason is only for rows without one."""
+    await desk.sync.run()
+    sb = server.sandbox
+    long_one, pasted, plain = subscribed(sb)[:3]
+    address = {c: sb.contact_json(c)["email_address"]["address"] for c in (long_one, pasted, plain)}
+    words = "Wrote to the office asking to be removed because " + "the mail kept coming every week " * 10
+    path = tmp_path / "crm.csv"
+    path.write_text(f"email,reason\r\n{address[long_one]},{words}\r\n{address[pasted]},Moved\x1b away\r\n"
+                    f"{address[plain]},\r\n", encoding="utf-8")
+    preview = await preview_unsubscribe(desk, read_address_file(path))
+    assert preview.reasons_shortened() == [2]
+    await queue_import(desk, preview, "From the CRM", "Contact")
+    await desk.worker.drain()
+    reasons = {c: sb.contact_json(c)["email_address"].get("opt_out_reason") for c in address}
+    assert reasons[long_one] == words[:254].rstrip() + "\u2026" and len(reasons[long_one]) <= 255
+    assert reasons[pasted] == "Moved away"
+    assert reasons[plain] == "From the CRM"

@@ -110,11 +110,12 @@ async def test_import_do_not_mail_list_keeps_each_rows_reason(server: SandboxSer
         dialog = await _preview(app, BulkMode.IMPORT, path)
         assert dialog.reason_edit.text() == IMPORT_REASON and dialog.contact_radio.isChecked()
         assert "2 rows bring their own reason or date" in dialog.file_label.text()
+        assert "1 reason from the file (line 4) will be shortened" in dialog.summary_label.text()
         assert dialog.send_button.isEnabled()
         dialog.send_button.click()
         await until(lambda: dialog.stage == "report", 30)
         reasons = [sb(server).contact_json(c)["email_address"]["opt_out_reason"] for c in targets]
-        assert reasons == ["Complained by phone", IMPORT_REASON, IMPORT_REASON]
+        assert reasons == ["Complained by phone", IMPORT_REASON, "z" * 254 + "\u2026"]  # the requester's, cut
         received = [item.payload["received_on"] for item in app.reader.outbox_items()]
         assert sorted(received)[:2] == ["2026-11-02", "2026-11-03"]
         dialog.accept()
