@@ -171,12 +171,14 @@ class StatusPart(QStatusBar):
         if isinstance(exc, asyncio.CancelledError):
             self.showMessage("Sync cancelled; what was read so far is kept and the next sync continues from "
                              "there.", 10000)
-        elif isinstance(exc, ApiError):
-            self.show_notice(f"Sync stopped: {exc.message} What was read so far is kept.")
         else:
-            log.error("sync failed", exc_info=exc)
-            self.show_notice("Sync stopped because of an unexpected problem (see Help → Show log). What was "
-                             "read so far is kept.")
+            if isinstance(exc, ApiError):
+                self.show_notice(f"Sync stopped: {exc.message} What was read so far is kept.")
+            else:
+                log.error("sync failed", exc_info=exc)
+                self.show_notice("Sync stopped because of an unexpected problem (see Help → Show log). What was "
+                                 "read so far is kept.")
+            self.showMessage("Sync stopped (see the note above); what was read so far is kept.", 15000)
 
     def _on_progress(self, progress: SyncProgress) -> None:
         if progress.stage.startswith("waiting"):  # a scheduled command is syncing this cache; its result is reused

@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 from ccdesk.api import CCClient, StaticTokenProvider
+from ccdesk.api.errors import ServerError
 from ccdesk.services.desk import Desk
 from ccdesk.services.sync import SyncProgress, SyncResult
 from ccdesk.store.database import DeskDatabase
@@ -121,6 +122,11 @@ def test_the_status_part_shows_the_queue_and_the_sync(desk: Desk, qtbot) -> None
         desk.sync.finished.emit(SyncResult(new_optouts=["c0002"]))
     assert new.args == [["c0002"]] and status.progress.isHidden()
     assert status.notice.label.text().startswith("1 new opt-out since the last check: person2@example.com")
+    desk.sync.started.emit()
+    assert status.currentMessage() == "Reading changes from Constant Contact…"
+    desk.sync.stopped.emit(ServerError("Constant Contact had a problem (502). Try again in a few minutes."))
+    assert status.currentMessage().startswith("Sync stopped")  # not "Reading changes…" beside the notice
+    assert status.notice.label.text().startswith("Sync stopped: Constant Contact had a problem (502)")
     status.shutdown()
 
 
