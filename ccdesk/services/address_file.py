@@ -297,8 +297,22 @@ def _lines(lines: Iterator[str]) -> Iterator[tuple[int, list[str]]]:
     except csv.Error:
         dialect = csv.excel
     reader = csv.reader(itertools.chain(head, lines), dialect)
+    ended = 0
     for cells in reader:
-        yield reader.line_num, cells
+        # The line a record starts on: a quoted cell may run over several lines (and a stray quote runs on).
+        start, ended = ended + 1, reader.line_num
+        yield start, cells
+
+
+def _addresses_taken_in(cells: list[str]) -> list[str]:
+    """Addresses on the later lines of a cell that runs over several lines: a quote that was never closed took
+    in the rows after it, which are then not read as rows of their own."""
+    found = []
+    for cell in cells:
+        for text in cell.splitlines()[1:]:
+            found += [part.strip().strip("<>\"' ").lower() for part in re.split(r"[,;\t|]", text)
+                      if is_valid_email(part.strip().strip("<>\"' ").lower())]
+    return found
 
 
 def _guess_column(rows: list[tuple[int, list[str]]]) -> int | None:
@@ -345,6 +359,11 @@ def _read(path: Path, encoding: str, text: Iterator[str]) -> AddressFile:
         value = cells[email_col].strip() if len(cells) > email_col else ""
         if not value:
             result.blank += 1
+            continue
+        if taken := _addresses_taken_in(cells):
+            shown = ", ".join(taken[:3]) + (f" and {len(taken) - 3:,} more" if len(taken) > 3 else "")
+            result.invalid.append((line, f"a quote (\") on this line is not closed, so the lines after it were read "
+                                         f"as part of it, with {shown}: fix the quote and read the file again"))
             continue
         email = value.strip("<>\"' ").lower()
         if not is_valid_email(email):

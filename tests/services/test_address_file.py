@@ -67,3 +67,19 @@ def test_hundred_thousand_rows(tmp_path: Path) -> None:
             f.write(f"user{i}@example.com\n")
     result = read_address_file(path)
     assert len(result.rows) == 100_000 and result.rows[-1].line == 100_001
+
+
+def test_a_quote_never_closed_says_which_addresses_it_took_in(tmp_path: Path) -> None:
+    """A stray quote makes a CSV reader run the rows after it into one cell: those addresses were not read. The
+    row says so (on the line the quote is on) instead of showing a garbled address or passing silently."""
+    path = tmp_path / "crm.csv"
+    path.write_text('email,reason\n"cschmidt1@yahoo.com,C\nspencer.randy2@yahoo.com,"S\nok@example.com,fine\n'
+                    'ana@example.com,"Said: ""stop""\nand wrote twice"\n'
+                    'bo@example.com,"Stray\nzoe@example.com,moved"\n', encoding="utf-8")
+    f = read_address_file(path)
+    assert [(r.line, r.email) for r in f.rows] == [(4, "ok@example.com"), (5, "ana@example.com")]
+    assert f.rows[1].reason == 'Said: "stop"\nand wrote twice'  # a quoted line break in a reason is fine
+    lines = dict(f.invalid)
+    assert set(lines) == {2, 7}
+    assert "not closed" in lines[2] and "spencer.randy2@yahoo.com" in lines[2]
+    assert "zoe@example.com" in lines[7]
