@@ -53,16 +53,20 @@ class QuotaMeter:
         self.limit = limit
         self._clock = clock
         self._seen = client.stats.requests
+        self._counted: tuple[str, int] | None = None  # (day, count) as the last update() stored it
 
     def _key(self) -> str:
         return f"quota.{self._clock().astimezone(UTC):%Y-%m-%d}"
 
     def peek(self) -> QuotaStatus | None:
-        """The desk-wide count now (a read of the budget file, cheap enough for the GUI thread), or None
-        without a shared budget."""
+        """The desk-wide count now (a read of the budget file, cheap enough for the GUI thread). Without a
+        shared budget (demo mode): the count the last update() stored plus this client's requests since, or None
+        before the first update() of the day."""
         limiter = self._client.rate_limiter
         if not isinstance(limiter, SharedBudget):
-            return None
+            if self._counted is None or self._counted[0] != self._key():
+                return None
+            return QuotaStatus(self._counted[1] + self._client.stats.requests - self._seen, self.limit)
         return QuotaStatus(limiter.used_today(), self.limit)
 
     async def update(self) -> QuotaStatus:
@@ -79,7 +83,9 @@ class QuotaMeter:
                 s.set_state(key, str(used))
                 return used
 
-        return QuotaStatus(await self._db.call(add), self.limit)
+        used = await self._db.call(add)
+        self._counted = (key, used)
+        return QuotaStatus(used, self.limit)
 
 
 class SyncScheduler:

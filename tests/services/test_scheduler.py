@@ -45,3 +45,23 @@ async def test_signed_out_pauses_and_offline_retries_soon(server: SandboxServer,
         assert scheduler.paused_reason
     finally:
         await desk.close()
+
+
+async def test_without_a_shared_budget_the_status_bar_count_follows_the_requests(server: SandboxServer,
+                                                                                 tmp_path: Path) -> None:
+    """Demo mode has no desk-wide budget file: the status bar's count (peek, every 5 s) must still move with
+    the requests sent, and agree with the account menu's (update)."""
+    desk = Desk(make_client(server), tmp_path / "c.sqlite3")
+    try:
+        meter = QuotaMeter(desk.db, desk.client)
+        assert meter.peek() is None  # nothing counted yet today
+        counted = await meter.update()
+        assert meter.peek() == counted
+        cid = server.sandbox.contact_ids()[0]
+        for _ in range(3):
+            await desk.client.get_contact(cid)
+        peeked = meter.peek()
+        assert peeked is not None and peeked.used == counted.used + 3
+        assert await meter.update() == peeked
+    finally:
+        await desk.close()
