@@ -2,7 +2,8 @@
 
 Every transition writes its audit row in the same transaction, so the journal never disagrees with
 the queue. Items for one contact are handed out strictly in order: a later action waits while an
-earlier one for the same contact is pending (e.g. in back-off) or in progress.
+earlier one for the same contact is pending (e.g. in back-off) or in progress, a bulk removal naming
+the contact included (its contacts are in list_removals, store/removals.py).
 """
 
 from __future__ import annotations
@@ -118,6 +119,15 @@ def next_due(conn: sqlite3.Connection, now: datetime) -> OutboxItem | None:
                       SELECT 1 FROM outbox e
                       WHERE e.contact_id = o.contact_id AND e.id < o.id
                         AND e.state IN ('pending', 'in_progress'))
+                  -- an action for a contact waits for an earlier bulk removal naming it (say an add back)
+                  AND NOT EXISTS (
+                      SELECT 1 FROM list_removals r JOIN outbox e ON e.id = r.item_id
+                      WHERE o.contact_id IS NOT NULL AND r.contact_id = o.contact_id AND r.item_id < o.id
+                        AND e.contact_id IS NULL AND e.state IN ('pending', 'in_progress'))
+                  -- and a bulk removal for earlier actions for any contact it names
+                  AND NOT EXISTS (
+                      SELECT 1 FROM json_each(o.payload, '$.contact_ids') c JOIN outbox e ON e.contact_id = c.value
+                      WHERE o.contact_id IS NULL AND e.id < o.id AND e.state IN ('pending', 'in_progress'))
                 ORDER BY o.id LIMIT 1)
             RETURNING {_ITEM_COLUMNS}""",
         {"now": dt_to_db(now), "session": PROCESS_SESSION},

@@ -103,6 +103,31 @@ def test_per_contact_order(cstore: DeskDatabase, clock: Clock) -> None:
     assert [p.id for p in cstore.pending(kind="unsubscribe")] == [other]
 
 
+def test_a_bulk_removal_and_an_action_for_one_of_its_contacts_keep_their_order(cstore: DeskDatabase,
+                                                                                 clock: Clock) -> None:
+    """An add back queued after a bulk removal naming the contact must not overtake it while the removal waits
+    out a back-off (the contact would end up off the list it was added back to), nor the other way round."""
+    bulk = cstore.enqueue("remove_from_lists_bulk", None, {"contact_ids": [cid(1), cid(2)], "list_ids": ["l1"]},
+                          actor="a")
+    add_back = cstore.enqueue("add_to_lists", cid(1), {"list_ids": ["l1"]}, actor="a")
+    unrelated = cstore.enqueue("unsubscribe", cid(3), {}, actor="a")
+    assert cstore.next_due().id == bulk  # type: ignore[union-attr]
+    cstore.mark_retry(bulk, "503", T0 + timedelta(hours=1))
+    assert [h.id if h else None for h in (cstore.next_due(), cstore.next_due())] == [unrelated, None]
+    clock.now = T0 + timedelta(hours=1)
+    assert cstore.next_due().id == bulk  # type: ignore[union-attr]
+    cstore.mark_done(bulk)
+    assert cstore.next_due().id == add_back  # type: ignore[union-attr]
+    cstore.mark_retry(add_back, "503", T0 + timedelta(hours=2))
+    later_bulk = cstore.enqueue("remove_from_lists_bulk", None, {"contact_ids": [cid(2), cid(1)], "list_ids": ["l1"]},
+                                actor="a")
+    assert cstore.next_due() is None  # the later bulk removal waits for the add back it names
+    clock.now = T0 + timedelta(hours=2)
+    assert [h.id if h else None for h in (cstore.next_due(), cstore.next_due())] == [add_back, None]
+    cstore.mark_done(add_back)
+    assert cstore.next_due().id == later_bulk  # type: ignore[union-attr]
+
+
 def test_audit_is_in_the_same_transaction(cstore: DeskDatabase, monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*args: object, **kwargs: object) -> int:
         raise RuntimeError("disk full")
