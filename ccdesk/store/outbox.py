@@ -19,14 +19,15 @@ from typing import Any
 from ccdesk.store.audit import add_audit, reject_secrets
 from ccdesk.store.contacts import contact_email
 from ccdesk.store.errors import InvalidStateError
-from ccdesk.store.process_alive import process_exists
+from ccdesk.store.process_alive import process_exists, process_started
 from ccdesk.store.rows import OutboxItem, OutboxState, Outcome
 from ccdesk.store.timeutil import db_to_dt, dt_to_db
 
-# Identifies this process's claims: "<pid>:<random>". Recovery on open only resets in_progress items claimed
-# by a process that is gone, so neither a second DeskDatabase in this process nor another live ccdesk process on
-# this PC (the window and a scheduled `ccdesk unsubscribe` share the file) can take work that is being sent.
-PROCESS_SESSION = f"{os.getpid()}:{uuid.uuid4().hex}"
+# Identifies this process's claims: "<pid>:<random>:<when the process started>". Recovery on open only resets
+# in_progress items claimed by a process that is gone, so neither a second DeskDatabase in this process nor another
+# live ccdesk process on this PC (the window and a scheduled `ccdesk unsubscribe` share the file) can take work that
+# is being sent; the start stamp tells a process that later got the same pid from the one that claimed.
+PROCESS_SESSION = f"{os.getpid()}:{uuid.uuid4().hex}:{process_started(os.getpid()) or ''}"
 
 
 def claim_is_live(claimed_by: str | None) -> bool:
@@ -35,13 +36,17 @@ def claim_is_live(claimed_by: str | None) -> bool:
         return False
     if claimed_by == PROCESS_SESSION:
         return True
-    pid_text, sep, _ = claimed_by.partition(":")
+    pid_text, sep, rest = claimed_by.partition(":")
     if not sep or not pid_text.isdigit():
         return False  # a claim from an older version: its process is long gone
     pid = int(pid_text)
     if pid == os.getpid():
         return False  # our pid but not our session: an earlier process that had the same pid
-    return process_exists(pid)
+    if not process_exists(pid):
+        return False
+    claimed_at = rest.partition(":")[2]  # empty in a claim from an older version, or where it cannot be told
+    started = process_started(pid) if claimed_at else None
+    return started is None or started == claimed_at  # another start: the pid went to another process
 
 _ITEM_COLUMNS = (
     "id, kind, contact_id, payload, state, attempts, next_attempt_at, last_error, "

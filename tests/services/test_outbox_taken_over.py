@@ -15,11 +15,14 @@ import pytest
 from ccdesk.services.desk import Desk
 from ccdesk.services.outbox import TAKEN_OVER
 from ccdesk.store import DeskDatabase, InvalidStateError, OutboxState
+from ccdesk.store.outbox import claim_is_live
 from ccdesk.store.process_alive import (
     ERROR_ACCESS_DENIED,
     STILL_ACTIVE,
     process_exists,
+    process_started,
     windows_process_exists,
+    windows_process_started,
 )
 
 OTHER = "4000000:another-process-session"
@@ -87,6 +90,23 @@ def test_a_running_process_exists_and_an_ended_one_does_not() -> None:
     assert process_exists(os.getpid())
 
 
+def test_a_claim_by_a_process_whose_pid_went_to_another_is_not_live() -> None:
+    """Windows hands pids out again soon after a process ends: a claim left by a crashed ccdesk must not look live
+    for as long as some unrelated program holds its pid (it would block that contact's later changes)."""
+    child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.readline()"], stdin=subprocess.PIPE)
+    try:
+        started = process_started(child.pid)
+        assert started is not None and started == process_started(child.pid)
+        assert claim_is_live(f"{child.pid}:abc:{started}")
+        assert not claim_is_live(f"{child.pid}:abc:{int(started) - 1}")  # that pid, an earlier process
+        assert claim_is_live(f"{child.pid}:abc")  # a claim from before the stamp: the pid alone decides
+    finally:
+        assert child.stdin is not None
+        child.stdin.close()
+        child.wait(30)
+    assert not claim_is_live(f"{child.pid}:abc:{started}")
+
+
 class Kernel32:
     """A stand-in for Windows' kernel32 (CI has no Windows): OpenProcess fails with ERROR_INVALID_PARAMETER for
     an unknown pid and ERROR_ACCESS_DENIED for another user's; GetExitCodeProcess says STILL_ACTIVE until the
@@ -110,9 +130,19 @@ class Kernel32:
         code._obj.value = self.exit_codes[handle - 1000]  # type: ignore[attr-defined]
         return True
 
+    def GetProcessTimes(self, handle: int, *times: ctypes._CArgObject) -> bool:
+        times[0]._obj.dwHighDateTime, times[0]._obj.dwLowDateTime = 1, handle  # type: ignore[attr-defined]
+        return True
+
     def CloseHandle(self, handle: int) -> bool:
         self.open_handles.remove(handle)
         return True
+
+
+def test_windows_start_stamp_comes_from_the_creation_time() -> None:
+    kernel32 = Kernel32({10: STILL_ACTIVE})
+    assert windows_process_started(10, kernel32) == str(1 << 32 | 1010)
+    assert windows_process_started(12, kernel32) is None and not kernel32.open_handles
 
 
 @pytest.mark.parametrize(("pid", "alive"), [(10, True), (11, False), (12, False), (13, True)])
