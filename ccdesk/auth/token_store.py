@@ -26,6 +26,7 @@ import keyring
 import keyring.backend
 import keyring.errors
 from keyring.backend import KeyringBackend
+from keyring.backends import chainer
 
 from .keyring_health import backend_label, backend_problem, failure_cause
 from .tokenset import TokenSet
@@ -145,6 +146,10 @@ class KeyringTokenStore(TokenStore):
         problem = backend_problem(backend)
         if problem is not None:
             raise _store_error("use", problem)
+        if isinstance(backend, chainer.ChainerBackend):
+            # keyrings.alt installed beside a real keyring joins the chain: reads of an entry the real keyring
+            # lacks would fall through to its file. Only the first usable backend, where writes go anyway.
+            backend = next(b for b in backend.backends if backend_problem(b) is None)
         return backend
 
     def problem(self) -> str | None:

@@ -219,6 +219,23 @@ class EncryptedKeyring(MemoryKeyring):
     __module__ = "keyrings.alt.file"
 
 
+def test_a_file_backend_chained_after_a_real_keyring_is_never_read(tmp_path: object) -> None:
+    """keyrings.alt installed beside a real keyring joins keyring's chain: a sign-in the real keyring does not have
+    (signed out, or never saved there) must not be read from the plaintext file an older setup left."""
+    real, plaintext = MemoryKeyring(), PlaintextFileKeyring(os.path.join(str(tmp_path), "keyring_pass.cfg"))
+    plaintext.entries[(SERVICE, CLIENT)] = _tokens().to_json()
+
+    class Chain(chainer.ChainerBackend):
+        backends = (real, plaintext)  # type: ignore[assignment]
+
+    store = KeyringTokenStore(CLIENT, backend=Chain())
+    assert store.available() and store.load() is None
+    store.save(_tokens(access_len=60))
+    assert real.entries and store.load() == _tokens(access_len=60)
+    store.clear()
+    assert store.load() is None and (SERVICE, CLIENT) in plaintext.entries  # the file is not ours to touch
+
+
 @pytest.mark.parametrize("kind", ["plaintext", "encrypted-file"])
 def test_file_backends_are_refused(tmp_path: object, kind: str) -> None:
     path = os.path.join(str(tmp_path), "keyring_pass.cfg")
