@@ -85,9 +85,6 @@ class AuthSession:
         self.events = Event()  # (SessionEvent) signed in, refreshed, signed out, could not save
         self.refresh_count = 0  # refresh requests actually sent
         self.store_problem: str | None = None  # why the keyring could not be read or written, in plain words
-        # Tokens this session holds that the keyring refused to save: the keyring's content (an older set, or
-        # nothing after another process's refresh with that older, rotated-out set failed) says nothing of them.
-        self._unsaved: TokenSet | None = None
         self._lock_factory = lock
         self._sleep = sleep
 
@@ -189,7 +186,7 @@ class AuthSession:
             if self._tokens is not current:  # signed out, or in again, while waiting for the lock
                 return self._require()
             readable, stored = await self._reread()
-            if readable and stored is None and self.store.persistent and self._unsaved is not current:
+            if readable and stored is None and self.store.persistent:
                 await self._ended_elsewhere()
             base = current
             if readable and stored is not None and stored != current and stored.expires_at >= current.expires_at:
@@ -286,10 +283,8 @@ class AuthSession:
     async def _save(self, tokens: TokenSet) -> bool:
         try:
             await self.store.asave(tokens)
-            self._unsaved = None
             return True
         except TokenStoreError as exc:
-            self._unsaved = tokens
             self.store_problem = exc.message
             self._emit("save_failed", f"The sign-in could not be saved: {exc.message} You will need to sign in "
                        "again after restarting ccdesk.")

@@ -128,30 +128,6 @@ async def test_a_gone_chain_signs_out_plainly_and_clears_only_the_failed_set(san
 
 
 @pytest.mark.asyncio
-async def test_a_renewal_the_keyring_refused_to_save_survives_another_process_losing_the_old_set(
-        sandbox: Sandbox) -> None:
-    """The window renews (the refresh token rotates) while the keyring refuses to save; a job then renews with
-    the rotated-out set the keyring still holds, is refused and clears it. The window still holds the only live
-    chain: its next renewal uses it (and saves it) instead of signing out as if someone had signed out."""
-    keyring, (window, job) = await _desk(sandbox, 2)
-    assert window.tokens is not None and job.tokens is not None
-    sandbox.clock.advance(86400)
-    keyring.max_chars = 10  # the keyring refuses for a moment (locked, D-Bus restarting...)
-    await window.refresh(window.tokens.access_token)
-    keyring.max_chars = None
-    with pytest.raises(SignInRequired):
-        await job.refresh(job.tokens.access_token)
-    assert keyring.entries == {}
-    sandbox.clock.advance(86400)
-    token = await window.refresh(window.tokens.access_token)
-    assert window.signed_in
-    saved = KeyringTokenStore(CLIENT_ID, backend=keyring).load()
-    assert saved is not None and saved.access_token == token
-    await window.aclose()
-    await job.aclose()
-
-
-@pytest.mark.asyncio
 async def test_a_failed_set_does_not_delete_a_newer_sign_in(sandbox: Sandbox) -> None:
     """Someone signed in again on this desk while an old holder was refreshing with a dead chain: the old holder
     moves to the new sign-in, and the new sign-in stays in the keyring."""
