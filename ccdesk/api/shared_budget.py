@@ -43,6 +43,7 @@ BUDGET_FILENAME = "request-budget.sqlite3"
 MIN_RATE = 0.5            # the slowest the desk goes after repeated 429s (requests per second)
 RECOVERY_PER_S = 0.2      # how fast the rate grows back after a 429 (requests/s per second): 2 → 4 in 10 s
 KEEP_DAYS = 8
+BUSY_BACKOFF_S = 30.0     # how long a process paces itself after the file stayed locked past the busy timeout
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sends (key TEXT NOT NULL, at REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS sends_key_at ON sends (key, at);
@@ -114,7 +115,8 @@ def pace_now(row: tuple[float, float, float] | None, full_rate: float, now: floa
     if row is None:
         return full_rate, 0.0, 0.0
     rate, reduced_at, paused_until = row
-    return (min(full_rate, rate + max(0.0, now - reduced_at) * RECOVERY_PER_S), reduced_at,
+    reduced_at = min(reduced_at, now)  # a clock that jumped back must not hold the rate down for the jump either
+    return (min(full_rate, rate + (now - reduced_at) * RECOVERY_PER_S), reduced_at,
             min(paused_until, now + MAX_PAUSE_S))
 
 
@@ -160,6 +162,7 @@ class SharedBudget(RateLimiter):
         self.path = path or budget_path()
         self._conn: sqlite3.Connection | None = None
         self._broken = False
+        self._busy_until = 0.0  # after the file stayed locked past the busy timeout: our own window until then
         self._db_lock = threading.Lock()
 
     # ---- the file ----------------------------------------------------------------------------------------
@@ -183,6 +186,8 @@ class SharedBudget(RateLimiter):
     def _write(self, fn: Callable[[sqlite3.Connection, float], T]) -> T | None:
         """Run fn(conn, now) in one immediate transaction; None when the file is unusable."""
         with self._db_lock:
+            if time.monotonic() < self._busy_until:
+                return None
             conn = self._connection()
             if conn is None:
                 return None
@@ -196,9 +201,11 @@ class SharedBudget(RateLimiter):
                 conn.execute("COMMIT")
                 return result
             except sqlite3.Error as exc:
-                if _busy(exc):  # held past the busy timeout (a process stopped mid-write): this once, not for good
-                    log.info("the shared request budget %s stayed locked; this request is paced by this process "
-                             "alone", self.path)
+                if _busy(exc):  # held past the busy timeout (a process stopped mid-write): for a while, not for good
+                    # (each wait blocks the caller's thread, the window's in the window: not one per request)
+                    self._busy_until = time.monotonic() + BUSY_BACKOFF_S
+                    log.info("the shared request budget %s stayed locked; this process paces itself alone for "
+                             "%.0f s", self.path, BUSY_BACKOFF_S)
                     return None
                 self._give_up(exc)
                 return None
@@ -219,8 +226,10 @@ class SharedBudget(RateLimiter):
 
     def _take(self, conn: sqlite3.Connection, now: float) -> tuple[float, int | None]:
         """Take a slot: (0, its row id), or (how long to wait before asking again, None)."""
-        rate, _, paused_until = self._pace(conn, now)
-        if paused_until > now:
+        rate, reduced_at, paused_until = self._pace(conn, now)
+        if paused_until > now:  # as pace_now bounds it, written back: the bound must not move on with the clock
+            conn.execute("UPDATE pace SET paused_until = ?, reduced_at = ? WHERE key = ?",
+                         (paused_until, reduced_at, self.api_key))
             return paused_until - now, None
         window, longest = slot_windows(self.window, self.rate, rate)
         conn.execute("DELETE FROM sends WHERE key = ? AND (at <= ? OR at > ?)", (self.api_key, now - longest, now + 1))

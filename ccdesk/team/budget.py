@@ -85,8 +85,10 @@ class TeamBudget(RateLimiter):
         return pace_now(row, self.rate, now)
 
     def _take(self, conn: psycopg.Connection[Any], now: float) -> tuple[float, int | None]:
-        rate, _, paused_until = self._pace(conn, now)
-        if paused_until > now:
+        rate, reduced_at, paused_until = self._pace(conn, now)
+        if paused_until > now:  # as pace_now bounds it, written back: the bound must not move on with the clock
+            conn.execute("UPDATE ccdesk.budget_pace SET paused_until = %s, reduced_at = %s WHERE key = %s",
+                         (paused_until, reduced_at, self.api_key))
             return paused_until - now, None
         window, longest = slot_windows(self.window, self.rate, rate)
         conn.execute("DELETE FROM ccdesk.budget_sends WHERE key = %s AND (at <= %s OR at > %s)",

@@ -128,6 +128,24 @@ async def test_a_gone_chain_signs_out_plainly_and_clears_only_the_failed_set(san
 
 
 @pytest.mark.asyncio
+async def test_a_sign_out_elsewhere_is_not_undone_by_a_window_whose_last_save_failed(sandbox: Sandbox) -> None:
+    """An empty keyring may mean "my save was lost" or "someone signed out": the sign-out wins."""
+    keyring, (window, job) = await _desk(sandbox, 2)
+    assert window.tokens is not None
+    sandbox.clock.advance(86400)
+    keyring.max_chars = 10  # the keyring refuses for a moment
+    await window.refresh(window.tokens.access_token)
+    keyring.max_chars = None
+    await job.sign_out()  # `ccdesk sign-out`, or Sign out in another window
+    sandbox.clock.advance(86400)
+    with pytest.raises(SignInRequired):
+        await window.access_token()
+    assert not window.signed_in and KeyringTokenStore(CLIENT_ID, backend=keyring).load() is None
+    await window.aclose()
+    await job.aclose()
+
+
+@pytest.mark.asyncio
 async def test_a_failed_set_does_not_delete_a_newer_sign_in(sandbox: Sandbox) -> None:
     """Someone signed in again on this desk while an old holder was refreshing with a dead chain: the old holder
     moves to the new sign-in, and the new sign-in stays in the keyring."""
