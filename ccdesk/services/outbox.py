@@ -68,7 +68,7 @@ class ItemOutcome:
     contact_id: str | None
     ok: bool
     message: str
-    final: bool  # False while it will be tried again
+    final: bool  # False while this process will try it again
     why: str = ""  # when not ok: "sign_in", "quota", "temporary" (will be retried), "refused", "bug", or
     # "elsewhere" (another ccdesk process took the item over)
 
@@ -156,7 +156,15 @@ class OutboxWorker:
         if self.paused_reason is not None:
             return None
         item = await self._db.call(functools.partial(DeskDatabase.next_due, now=self._clock()))
-        return None if item is None else await self._run_item(item)
+        if item is None:
+            return None
+        try:
+            return await self._run_item(item)
+        except InvalidStateError as exc:
+            # Our claim was put back and taken by another ccdesk process sharing the file (it took this one for
+            # stopped): its result is the one recorded. Nothing to record here, and the sender goes on.
+            log.warning("outbox item %s: %s", item.id, exc)
+            return self._finish(item, False, TAKEN_OVER, final=True, why="elsewhere")
 
     async def _retry_later(self, item: OutboxItem, message: str, when: datetime) -> None:
         await self._db.call(lambda s: s.mark_retry(item.id, message, when))
@@ -165,15 +173,6 @@ class OutboxWorker:
         await self._db.call(lambda s: s.mark_failed(item.id, message))
 
     async def _run_item(self, item: OutboxItem) -> ItemOutcome:
-        try:
-            return await self._carry_out(item)
-        except InvalidStateError as exc:
-            # Our claim was put back and taken by another ccdesk process sharing the file (it took this one for
-            # stopped): its result is the one recorded. Nothing to record here, and the sender goes on.
-            log.warning("outbox item %s: %s", item.id, exc)
-            return self._finish(item, False, TAKEN_OVER, final=False, why="elsewhere")
-
-    async def _carry_out(self, item: OutboxItem) -> ItemOutcome:
         self.beat = time.monotonic()
         try:
             message, contact = await self._perform(item)

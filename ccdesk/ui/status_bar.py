@@ -29,6 +29,10 @@ class ActionMessages(QObject):
 
     def finished(self, outcome: ItemOutcome) -> None:
         """The sender's word on one item; replaces the "sending…" message it belongs to (or any message)."""
+        if outcome.why == "elsewhere":  # another ccdesk process on this PC sends it and records its result
+            self._waiting.discard(outcome.item_id)
+            self.bar.showMessage(outcome.message, DONE_MS)
+            return
         if not outcome.final:
             self.bar.showMessage(f"Not sent yet: {outcome.message} ccdesk will try again by itself.", 0)
             return

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from ccdesk.services.database_thread import DatabaseThread
 from ccdesk.services.desk import Desk
 from ccdesk.services.outbox import TAKEN_OVER
 from ccdesk.store import DeskDatabase, InvalidStateError, OutboxState
@@ -24,6 +25,8 @@ from ccdesk.store.process_alive import (
     windows_process_exists,
     windows_process_started,
 )
+from ccdesk.team import outbox as team_outbox
+from ccdesk.team.wiring import TeamOutboxWorker
 
 OTHER = "4000000:another-process-session"
 
@@ -64,6 +67,7 @@ async def test_the_sender_goes_on_after_an_item_was_taken_over(desk: Desk) -> No
     await desk.actions.unsubscribe([second], "asked by phone", "Contact")
     outcomes = await desk.worker.drain()
     assert [(o.contact_id, o.ok, o.why) for o in outcomes] == [(first, False, "elsewhere"), (second, True, "")]
+    assert outcomes[0].final  # this process will not try it again
     assert outcomes[0].message == TAKEN_OVER
     items = {i.contact_id: i for i in await desk.db.call(lambda s: s.outbox_items())}
     assert items[first].state is OutboxState.IN_PROGRESS  # the other process records it
@@ -74,6 +78,39 @@ async def _two_mailable(desk: Desk) -> list[str]:
     await desk.sync.run()
     rows = await desk.db.call(lambda s: s.search("", status="mailable", limit=2))
     return [r.contact_id for r in rows]
+
+
+class _TeamTakenOverMeanwhile:
+    """A team link whose claim (a round trip to PostgreSQL) lasts long enough for another process of this desk to
+    take the item over."""
+
+    desk_id = "desk-a"
+
+    def __init__(self, path: Path, verdict: str) -> None:
+        self.path, self.verdict = path, verdict
+
+    async def heartbeat(self) -> None:
+        return None
+
+    async def claim(self, item_id: int, *args: object) -> team_outbox.Claim:
+        _take_over(self.path, item_id)
+        return team_outbox.Claim(self.verdict, "another desk is sending it", "desk-b")
+
+    def kick(self) -> None:
+        return None
+
+
+@pytest.mark.parametrize("verdict", [team_outbox.BUSY, team_outbox.FINISHED])
+async def test_a_team_desk_sender_goes_on_after_an_item_was_taken_over(tmp_path: Path, verdict: str) -> None:
+    path = tmp_path / "desk.sqlite3"
+    db = DatabaseThread(path)
+    try:
+        await db.call(lambda s: s.enqueue("unsubscribe", "c-1", {"reason": "asked"}, actor="a"))
+        worker = TeamOutboxWorker(db, None, _TeamTakenOverMeanwhile(path, verdict))  # type: ignore[arg-type]
+        outcome = await worker.send_next()
+        assert outcome is not None and outcome.why == "elsewhere" and outcome.final
+    finally:
+        db.close()
 
 
 # ---- whether a process exists ----------------------------------------------------------------------------------
