@@ -304,14 +304,16 @@ def _lines(lines: Iterator[str]) -> Iterator[tuple[int, list[str]]]:
         yield start, cells
 
 
-def _addresses_taken_in(cells: list[str]) -> list[str]:
-    """Addresses on the later lines of a cell that runs over several lines: a quote that was never closed took
-    in the rows after it, which are then not read as rows of their own."""
+def _rows_taken_in(cells: list[str], email_col: int) -> list[str]:
+    """The addresses of rows a stray quote ran into one cell: later lines of a cell that runs over several lines
+    and look like rows of the file (an address in the address column, then more columns). A quoted note whose
+    second line is an address ("Forwarded by\nsupport@shop.example") is a valid cell, not rows."""
     found = []
     for cell in cells:
         for text in cell.splitlines()[1:]:
-            found += [part.strip().strip("<>\"' ").lower() for part in re.split(r"[,;\t|]", text)
-                      if is_valid_email(part.strip().strip("<>\"' ").lower())]
+            parts = [part.strip().strip("<>\"' ").lower() for part in re.split(r"[,;\t|]", text)]
+            if len(parts) > max(1, email_col) and is_valid_email(parts[email_col]):
+                found.append(parts[email_col])
     return found
 
 
@@ -360,7 +362,7 @@ def _read(path: Path, encoding: str, text: Iterator[str]) -> AddressFile:
         if not value:
             result.blank += 1
             continue
-        if taken := _addresses_taken_in(cells):
+        if taken := _rows_taken_in(cells, email_col):
             shown = ", ".join(taken[:3]) + (f" and {len(taken) - 3:,} more" if len(taken) > 3 else "")
             result.invalid.append((line, f"a quote (\") on this line is not closed, so the lines after it were read "
                                          f"as part of it, with {shown}: fix the quote and read the file again"))

@@ -75,9 +75,11 @@ def test_a_quote_never_closed_says_which_addresses_it_took_in(tmp_path: Path) ->
     path = tmp_path / "crm.csv"
     path.write_text('email,reason\n"cschmidt1@yahoo.com,C\nspencer.randy2@yahoo.com,"S\nok@example.com,fine\n'
                     'ana@example.com,"Said: ""stop""\nand wrote twice"\n'
-                    'bo@example.com,"Stray\nzoe@example.com,moved"\n', encoding="utf-8")
+                    'bo@example.com,"Stray\nzoe@example.com,moved"\n'
+                    'cy@example.com,"Forwarded by\nsupport@shop.example"\n', encoding="utf-8")
     f = read_address_file(path)
-    assert [(r.line, r.email) for r in f.rows] == [(4, "ok@example.com"), (5, "ana@example.com")]
+    assert [(r.line, r.email) for r in f.rows] == [(4, "ok@example.com"), (5, "ana@example.com"),
+                                                   (9, "cy@example.com")]  # a note's address is not a row
     assert f.rows[1].reason == 'Said: "stop"\nand wrote twice'  # a quoted line break in a reason is fine
     lines = dict(f.invalid)
     assert set(lines) == {2, 7}
