@@ -133,15 +133,23 @@ def error_from_response(response: httpx.Response) -> ApiError:
 
 def _error_for(response: httpx.Response) -> ApiError:
     status = response.status_code
-    # The status says what happened even when the body is not the documented JSON (a gateway's or a proxy's HTML
+    # The documented statuses say what happened even when the body is not the documented JSON (a gateway's HTML
     # page): a 401 still renews the sign-in, a 404 is still gone, a refusal is not tried again every 15 minutes.
+    # Anything else that is not JSON (a proxy's login redirect, 407, 408...) is a malformed answer, tried again.
     try:
         body = json.loads(response.content) if response.content else None
         not_json = ""
     except ValueError:
         body = None
         what = _content_type(response)
+        if status < 500 and status not in (400, 401, 403, 404, 409, 429):
+            return MalformedResponse(f"Constant Contact answered {status} with a body that is not JSON ({what}).",
+                                     status=status)
         not_json = "" if status >= 500 else f" (the answer was not Constant Contact's JSON but {what})"
+        if status == 403:  # not the service's own refusal: a proxy or a firewall on the way, likely
+            return Forbidden(f"The request was refused (403){not_json}: a proxy or firewall between this computer "
+                             "and Constant Contact may block it. If it goes on, ask your IT department.",
+                             status=status)
     key, server_msg = _server_message(body)
     detail = f": {server_msg.rstrip('. ')}" if server_msg else not_json  # the sentence goes on after it
     if status == 400:

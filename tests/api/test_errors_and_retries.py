@@ -141,6 +141,15 @@ async def test_an_html_refusal_is_the_refusal_its_status_says_not_a_malformed_an
     assert not info.value.retryable and len(handler.seen) == 1
 
 
+@pytest.mark.parametrize("status", [302, 407, 408, 418])
+async def test_other_answers_that_are_not_json_are_tried_again(status) -> None:
+    """A proxy's login redirect or timeout page is not Constant Contact refusing: tried again, not failed."""
+    handler = scripted(html(status), j(200, CONTACT))
+    async with make_client(handler, retry=RetryPolicy(attempts=2)) as client:
+        await client.get_contact("c1")
+    assert len(handler.seen) == 2
+
+
 async def test_post_is_not_blindly_retried_on_5xx_or_network_errors() -> None:
     for failure in (j(500, []), httpx.ReadTimeout("lost answer")):
         handler = scripted(failure, j(201, {"activity_id": "a1", "state": "processing"}))
