@@ -156,7 +156,7 @@ async def run_export(ctx: Context) -> int:
         out.say(f"No new opt-outs since the last export to {path}; the file was left as it was.")
     else:
         out.say(f"Wrote {plural(result.rows, 'row')} ({what}) to {path}.")
-    if safe:
+    if safe and not result.kept:
         out.say("Spreadsheet-safe: " + (result.marked_note()
                                         or "no cell needed marking; the email column is never changed."))
     out.result({"command": "export-optouts", "ok": True, "file": str(path), "rows": result.rows,

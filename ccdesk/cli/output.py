@@ -13,6 +13,7 @@ data files are never touched by this.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
@@ -99,16 +100,14 @@ class Output:
 
     def _write_progress(self, text: str) -> None:
         if self.tty:
-            self.err.write("\r\x1b[2K" + text)
+            self._write(self.err, "\r\x1b[2K" + text)
             self._line_open = True
         else:
-            self.err.write(f"{datetime.now(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')} {text}\n")
-        self.err.flush()
+            self._write(self.err, f"{datetime.now(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')} {text}\n")
 
     def end_progress(self) -> None:
         if self._line_open:
-            self.err.write("\n")
-            self.err.flush()
+            self._write(self.err, "\n")
             self._line_open = False
         self._last_stage = ""
 
@@ -132,13 +131,20 @@ class Output:
             self._print(json_safe(json.dumps(data, ensure_ascii=False, default=str, indent=2)), self.out)
 
     def _print(self, text: str, stream: TextIO) -> None:
-        """One line. A reader that went away (`ccdesk status | head -2`) does not stop the command half-way:
-        what it still has to say goes nowhere, and the exit code stays the command's own."""
+        self._write(stream, text + "\n")
+
+    def _write(self, stream: TextIO, text: str) -> None:
+        """A reader that went away (`ccdesk status | head -2`, `ccdesk sync 2>&1 | head -1`) does not stop the
+        command half-way: what it still has to say goes nowhere, and the exit code stays the command's own."""
         if stream in self._gone:
             return
         try:
-            print(text, file=stream, flush=True)
-        except BrokenPipeError:
+            stream.write(text)
+            stream.flush()
+        except OSError as exc:
+            # EPIPE: BrokenPipeError; Windows says EINVAL for a pipe whose reader has gone
+            if not isinstance(exc, BrokenPipeError) and exc.errno != errno.EINVAL:
+                raise
             self._gone.append(stream)
             with contextlib.suppress(OSError, ValueError):  # nor may Python's own flush at exit complain
                 os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())

@@ -152,7 +152,7 @@ def reason_from_file(text: str, default: str) -> tuple[str, bool]:
     """A row's own reason as it can be sent, and whether it had to be shortened. The requester's words are the
     evidence, so a reason over Constant Contact's 255 characters is cut (ending in "…") rather than replaced, and
     invisible control characters become spaces; `default` only for a reason that is empty once cleaned."""
-    cleaned = " ".join("".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in clean_reason(text)).split())
+    cleaned = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in clean_reason(text)).strip()
     if not cleaned:
         return default, False
     if len(cleaned) <= MAX_REASON_LENGTH:

@@ -74,7 +74,7 @@ class QuotaMeter:
         if isinstance(self._client.rate_limiter, SharedBudget):
             return QuotaStatus(await asyncio.to_thread(self._client.rate_limiter.used_today), self.limit)
         now_total = self._client.stats.requests
-        delta, self._seen = now_total - self._seen, now_total
+        delta, self._seen = now_total - self._seen, now_total  # before the await: two updates never count twice
         key = self._key()
 
         def add(s: DeskDatabase) -> int:

@@ -96,7 +96,7 @@ class ActionDialog(QDialog):
     def event(self, event: QEvent) -> bool:
         handled = super().event(event)
         if event.type() == QEvent.Type.LayoutRequest and self.isVisible():
-            QTimer.singleShot(0, self.grow_to_fit)  # a message appeared (a reason too long...): room for it
+            QTimer.singleShot(0, self, self.grow_to_fit)  # a message appeared (a reason too long...): room for it
         return handled
 
     def grow_to_fit(self) -> None:
