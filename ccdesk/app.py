@@ -104,7 +104,8 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
         session = await gate.signed_in_session(quit_event)
         if session is None:
             return 0
-        client = account_client(session, gate.prefs)  # in team mode it draws from the team's request budget
+        # in team mode it draws from the team's request budget; tokens from the session in use (see AccountGate)
+        client = account_client(session, gate.prefs, tokens=gate)
         db_path = cache_path(args)
         team = team_link(gate.prefs)
         account = gate.prefs.account_name or "Constant Contact account"
@@ -147,11 +148,13 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
             # Nothing queued is lost: the sender and the sync pause until someone signs in again.
             desk.worker.pause(message)
             desk.scheduler.pause(message)
+            account_menu.sign_out_action.setEnabled(False)
             waiting = len(desk.reads.pending())
             gate.show_screen(f"{message} Sign in again; your {plural(waiting, 'queued change')} "
                              f"{is_are(waiting)} kept.")
 
         def signed_in_again() -> None:
+            account_menu.sign_out_action.setEnabled(True)
             desk.worker.resume()
             desk.scheduler.resume()
             window.status.show_notice("")

@@ -8,6 +8,7 @@ from typing import Any
 
 from ccdesk.api import CCClient
 from ccdesk.api.shared_budget import SharedBudget
+from ccdesk.api.tokens import TokenProvider
 from ccdesk.auth.session import AuthSession
 from ccdesk.preferences import Preferences
 from ccdesk.store.audit import set_identity
@@ -29,9 +30,10 @@ def record_identity(prefs: Preferences) -> None:
     set_identity(desk=prefs.desk_name, cc_user=prefs.cc_user)
 
 
-def account_client(session: AuthSession, prefs: Preferences) -> CCClient:
+def account_client(session: AuthSession, prefs: Preferences, tokens: TokenProvider | None = None) -> CCClient:
     """The API client over a sign-in. Every ccdesk process of this desk using this API key draws from one
-    request budget (api/shared_budget.py); in team mode, every desk of the team (team/budget.py)."""
+    request budget (api/shared_budget.py); in team mode, every desk of the team (team/budget.py). `tokens`:
+    where its tokens come from when not always from `session` (the window: whichever session is in use)."""
     if prefs.team_dsn.strip():
         from ccdesk.team.config import current
         from ccdesk.team.wiring import rate_limiter
@@ -39,7 +41,7 @@ def account_client(session: AuthSession, prefs: Preferences) -> CCClient:
         limiter = rate_limiter(session.config.client_id, current(prefs))
     else:
         limiter = SharedBudget(session.config.client_id)
-    return CCClient(session, base_url=prefs.api_base, rate_limiter=limiter)
+    return CCClient(tokens or session, base_url=prefs.api_base, rate_limiter=limiter)
 
 
 def team_link(prefs: Preferences) -> Any:

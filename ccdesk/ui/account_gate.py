@@ -30,10 +30,13 @@ class AccountGate:
         self.prefs = prefs
         self.open_url = open_url
         self.store_factory = store_factory
-        self.session: AuthSession | None = None
+        self.session: AuthSession | None = None  # the one in use: the browser app's or the device app's
         self.device_session: AuthSession | None = None  # the device-flow app's, when its API key is set
         self._browser_session: AuthSession | None = None
+        self._browser_config: AuthConfig | None = None
         self.config: AuthConfig | None = None
+        self._on_signed_out: Callable[[str], None] | None = None
+        self._watched: set[int] = set()  # ids of the sessions whose events reach `_on_signed_out`
         self.screen: SignInScreen | None = None
         self.signed_in_again = Event()  # () signed in on the screen shown after a sign-out
         self.prefs_saved = Event()  # () Settings were saved
@@ -49,7 +52,7 @@ class AccountGate:
         for old in {self.session, self.device_session, self._browser_session} - {None}:
             await old.aclose()  # type: ignore[union-attr]
         self.session, self.config, self.device_session = None, None, None
-        self._browser_session = None
+        self._browser_session, self._browser_config = None, None
         device_key = self.prefs.device_client_id
         if device_key and device_key != self.prefs.client_id:
             try:
@@ -67,7 +70,7 @@ class AccountGate:
             log.warning("Settings are not usable: %s", exc)
             return
         self.session = await AuthSession.restore(self.config, self.store_factory(self.config.client_id))
-        self._browser_session = self.session
+        self._browser_session, self._browser_config = self.session, self.config
         if not self.session.signed_in and self.device_session is not None and self.device_session.signed_in:
             self.session, self.config = self.device_session, self.device_session.config  # signed in with a code
 
@@ -88,7 +91,11 @@ class AccountGate:
         return self.session
 
     def show_screen(self, message: str, done: asyncio.Event | None = None) -> None:
-        screen = SignInScreen(self.session, self.config, message=message, open_url=self.open_url,
+        if self.screen is not None:  # already asking (a second Sign out, a refusal while it is shown)
+            self.screen.raise_()
+            return
+        # The browser way with the browser app's settings, whichever way the last sign-in went.
+        screen = SignInScreen(self._browser_session, self._browser_config, message=message, open_url=self.open_url,
                               device_session=self.device_session)
         self.screen = screen
         screen.settings_requested.connect(self.open_settings)
@@ -97,6 +104,7 @@ class AccountGate:
             chosen = screen.signed_in_session
             if chosen is not None and chosen is not self.session:
                 self.session, self.config = chosen, chosen.config
+            self._watch_current()
             self._spawn(self._forget_other_sign_in())
             screen.hide()
             screen.deleteLater()
@@ -137,20 +145,48 @@ class AccountGate:
 
     async def _reconfigure(self) -> None:
         await self._build_session()
+        self._watch_current()
         if self.screen is not None:
-            self.screen.set_config(self.session, self.config, self.device_session)
+            self.screen.set_config(self._browser_session, self._browser_config, self.device_session)
 
     async def sign_out(self) -> None:
         if self.session is not None:
             await self.session.sign_out()
 
     def watch(self, on_signed_out: Callable[[str], None]) -> None:
-        """Call `on_signed_out(message)` when the session ends (refresh refused, or Sign out)."""
-        if self.session is None:
+        """Call `on_signed_out(message)` when the session in use ends (refresh refused, or Sign out), also after
+        a sign-in with the other app's key has made another session the one in use."""
+        self._on_signed_out = on_signed_out
+        self._watch_current()
+
+    def _watch_current(self) -> None:
+        session, callback = self.session, self._on_signed_out
+        if session is None or callback is None or id(session) in self._watched:
             return
+        self._watched.add(id(session))
 
         def listener(event: SessionEvent) -> None:
-            if event.kind == "signed_out":
-                on_signed_out(event.message)
+            if event.kind == "signed_out" and session is self.session:
+                callback(event.message)
 
-        self.session.events.connect(listener)
+        session.events.connect(listener)
+
+    @property
+    def signed_in(self) -> bool:
+        return self.session is not None and self.session.signed_in
+
+    async def access_token(self) -> str:
+        """The API client's tokens come from the session in use now (api/tokens.TokenProvider): after a sign-out
+        and a sign-in with the other way (browser or code) that is another session than the one at start."""
+        if self.session is None:
+            from ccdesk.api.errors import SignInRequired
+
+            raise SignInRequired("You are not signed in to Constant Contact.")
+        return await self.session.access_token()
+
+    async def refresh(self, rejected: str) -> str:
+        if self.session is None:
+            from ccdesk.api.errors import SignInRequired
+
+            raise SignInRequired("You are not signed in to Constant Contact.")
+        return await self.session.refresh(rejected)

@@ -120,3 +120,53 @@ async def test_a_locked_keyring_is_named_on_the_sign_in_screen(qtbot) -> None:
     gate.screen.close()
     gate.screen.deleteLater()
     await asyncio.sleep(0.05)
+
+
+async def test_after_a_sign_out_the_other_way_of_signing_in_is_the_one_the_client_uses(server: SandboxServer,
+                                                                                        qtbot) -> None:
+    """Signed in with the browser, signed out, signed in with a code: the window's API client (built once at
+    start) sends with the code's sign-in, its end is still noticed, and the screen shown then offers the browser
+    way with the browser app's key (it offered the device app's, which the sign-in page refused)."""
+    from ccdesk.api import CCClient, RateLimiter
+
+    stores: dict[str, MemoryTokenStore] = {}
+    tasks: set[asyncio.Task[None]] = set()
+
+    def browser(url: str) -> bool:
+        async def visit() -> None:
+            async with httpx.AsyncClient(follow_redirects=True, timeout=10) as http:
+                await http.get(url)
+        tasks.add(asyncio.get_running_loop().create_task(visit()))
+        return True
+
+    server.app.state.sandbox.tokens.oauth.device_interval_s = 1
+    prefs = Preferences(client_id="gate-browser", device_client_id="gate-device", auth_base=server.base_url,
+                        redirect_uri="http://127.0.0.1:0/callback")
+    gate = AccountGate(prefs, open_url=browser, store_factory=lambda cid: stores.setdefault(cid, MemoryTokenStore()))
+    pending = asyncio.ensure_future(gate.signed_in_session(asyncio.Event()))
+    await until(lambda: gate.screen is not None)
+    gate.screen.start_browser()
+    first = await asyncio.wait_for(pending, 10)
+    assert first is not None and first.config.client_id == "gate-browser"
+    client = CCClient(gate, base_url=server.api_base, rate_limiter=RateLimiter(0))
+    told: list[str] = []
+    gate.watch(told.append)
+    await gate.sign_out()
+    assert len(told) == 1
+    again: list[str] = []
+    gate.signed_in_again.connect(lambda: again.append("in"))
+    gate.show_screen(told[0])
+    gate.screen.start_device()
+    await until(lambda: again == ["in"], 20)
+    assert gate.session is not None and gate.session.config.client_id == "gate-device"
+    assert await gate.access_token() == gate.session.tokens.access_token  # type: ignore[union-attr]
+    assert [lst async for lst in client.iter_lists()]  # the client sends with the code's sign-in
+    await gate.sign_out()
+    assert len(told) == 2  # the new session's end reaches the window too
+    gate.show_screen(told[1])
+    assert gate.screen.config is not None and gate.screen.config.client_id == "gate-browser"
+    gate.show_screen("again")  # a second Sign out while it is shown: the same screen, not a second one
+    await client.aclose()
+    gate.screen.close()
+    for s in {first, gate.session, gate.device_session} - {None}:
+        await s.aclose()  # type: ignore[union-attr]
