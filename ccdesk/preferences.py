@@ -91,10 +91,17 @@ class Preferences:
     team_dsn: str = ""         # team mode: the team's PostgreSQL, without its password (docs/team.md)
     # Settings IT fixed in the machine file: the user's file cannot change them (not saved, greyed in Settings).
     locked: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
+    # Settings given for this run only (--api-base, --auth-base) -> the value saved before: saving keeps that.
+    this_run: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def names(cls) -> list[str]:
-        return [f.name for f in fields(cls) if f.name != "locked"]
+        return [f.name for f in fields(cls) if f.name not in ("locked", "this_run")]
+
+    def for_this_run(self, name: str, value: Any) -> None:
+        """Use `value` for `name` in this run without ever saving it (a command-line option)."""
+        self.this_run.setdefault(name, getattr(self, name))
+        setattr(self, name, value)
 
     @classmethod
     def _values(cls, data: dict[str, Any], where: Path) -> dict[str, Any]:
@@ -129,7 +136,8 @@ class Preferences:
 
     def save(self, path: Path | None = None) -> Path:
         path = path or preferences_path()
-        data = {k: v for k, v in asdict(self).items() if k in self.names() and k not in self.locked}
+        data = {k: self.this_run.get(k, v) for k, v in asdict(self).items()
+                if k in self.names() and k not in self.locked}
         if any(bad in key for key in data for bad in FORBIDDEN_KEYS):
             raise ValueError("preferences must never hold credentials")
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

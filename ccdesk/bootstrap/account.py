@@ -19,9 +19,9 @@ def load_settings(args: argparse.Namespace) -> Preferences:
     """The saved settings, with this run's `--api-base`/`--auth-base` (not saved: they are for this run)."""
     prefs = Preferences.load()
     if getattr(args, "api_base", None):
-        prefs.api_base = args.api_base
+        prefs.for_this_run("api_base", args.api_base)
     if getattr(args, "auth_base", None):
-        prefs.auth_base = args.auth_base
+        prefs.for_this_run("auth_base", args.auth_base)
     return prefs
 
 

@@ -59,3 +59,23 @@ def test_settings_grey_out_what_it_fixed(machine: Path, qtbot) -> None:
 def test_an_unreadable_machine_file_is_ignored(machine: Path) -> None:
     machine.write_text("{not json", encoding="utf-8")
     assert Preferences.load().client_id == ""
+
+
+def test_this_runs_api_and_auth_hosts_are_never_saved(tmp_path: Path) -> None:
+    """`ccdesk --api-base ... --auth-base ...` is for that run: saving Settings during it (say the API key) keeps
+    the hosts the file had, or later plain runs would all go to the test host."""
+    import argparse
+    from dataclasses import replace
+
+    from ccdesk.bootstrap.account import load_settings
+
+    user = tmp_path / "preferences.json"
+    args = argparse.Namespace(api_base="http://127.0.0.1:8910/v3", auth_base="http://127.0.0.1:8910")
+    prefs = load_settings(args)
+    assert (prefs.api_base, prefs.auth_base) == ("http://127.0.0.1:8910/v3", "http://127.0.0.1:8910")
+    changed = replace(prefs, client_id="new-key")  # what Settings gives back
+    changed.save(user)
+    saved = json.loads(user.read_text(encoding="utf-8"))
+    fresh = Preferences()
+    assert saved["client_id"] == "new-key"
+    assert (saved["api_base"], saved["auth_base"]) == (fresh.api_base, fresh.auth_base)
