@@ -109,3 +109,23 @@ def test_long_sentences_fit_a_1024_window_and_are_whole_in_the_tooltip(desk: Des
         assert table.horizontalScrollBar().maximum() == 0
     evidence = tab.table.item(0, JOURNAL_COLUMNS.index("Reason, who asked, received"))
     assert reason in evidence.text() and evidence.toolTip() == evidence.text()
+
+
+def test_tab_leaves_the_tables_instead_of_moving_cell_to_cell(desk: Desk, qtbot) -> None:
+    """A keyboard-only user was trapped in the journal: Tab moved from cell to cell and never left it."""
+    from PySide6.QtCore import Qt
+
+    _failed(desk)
+    tab = ActivityTab(desk)
+    qtbot.addWidget(tab)
+    tab.show()
+    qtbot.waitExposed(tab)
+    tab.refresh()
+    QApplication.processEvents()
+    for table in (tab.queue, tab.table):
+        assert table.rowCount() > 0
+        table.setFocus()
+        table.setCurrentCell(0, 0)
+        qtbot.waitUntil(table.hasFocus)
+        qtbot.keyClick(table, Qt.Key.Key_Tab)
+        assert not table.hasFocus(), table.accessibleName()
