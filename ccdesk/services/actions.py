@@ -120,6 +120,19 @@ class ContactActions:
         """Give up on a failed change; it stays in the journal (raises InvalidStateError if no longer failed)."""
         await self._db.call(lambda s: s.discard_failed(item_id))
 
+    async def send_waiting_now(self, item_id: int) -> None:
+        """A change waiting out a pause after a temporary failure is tried now."""
+        if await self._db.call(lambda s: s.due_now([item_id])):
+            self._queued(Queued([item_id], []))
+
+    async def withdraw_waiting(self, item_id: int) -> bool:
+        """Withdraw a change not sent yet (queued by mistake while Constant Contact was unreachable, say); it stays
+        in the journal. False when it is being sent right now (it cannot be recalled halfway) or is gone."""
+        withdrawn = await self._db.call(lambda s: s.cancel_pending([item_id]))
+        if withdrawn and self._worker is not None:
+            self._worker.queue_changed.emit()
+        return bool(withdrawn)
+
     def _queued(self, queued: Queued) -> Queued:
         if self._worker is not None and queued.outbox_ids:
             self._worker.queue_changed.emit()

@@ -67,7 +67,7 @@ def _cell(value: str) -> QTableWidgetItem:
 
 
 class ActivityTab(QWidget):
-    changed = Signal()  # a failed change was retried or discarded
+    changed = Signal()  # a failed or waiting change was retried or discarded
 
     def __init__(self, desk: Desk, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -84,9 +84,10 @@ class ActivityTab(QWidget):
         self.queue.itemSelectionChanged.connect(self._update_buttons)
         buttons = QHBoxLayout()
         self.retry_button = QPushButton("&Retry")
-        self.retry_button.setToolTip("Try the selected failed change again")
+        self.retry_button.setToolTip("Try the selected failed or waiting change again now")
         self.discard_button = QPushButton("&Discard")
-        self.discard_button.setToolTip("Give up on the selected failed change (it stays in the journal)")
+        self.discard_button.setToolTip("Give up on the selected failed change, or withdraw one not sent yet "
+                                       "(it stays in the journal)")
         self.retry_button.clicked.connect(self.retry_selected)
         self.discard_button.clicked.connect(self.discard_selected)
         buttons.addWidget(self.queue_summary, 1)
@@ -141,33 +142,46 @@ class ActivityTab(QWidget):
                 self.table.setItem(i, j, _cell(value))
         self._update_buttons()
 
-    def selected_failed(self) -> OutboxItem | None:
+    def selected_item(self) -> OutboxItem | None:
+        """The one selected change that staff may act on: failed, or waiting to be sent (not being sent)."""
         rows = {index.row() for index in self.queue.selectionModel().selectedRows()}
         if len(rows) != 1:
             return None
         item = self._items[rows.pop()]
-        return item if str(item.state) == "failed" else None
+        return item if str(item.state) in ("failed", "pending") else None
 
     def _update_buttons(self) -> None:
-        enabled = self.selected_failed() is not None
+        enabled = self.selected_item() is not None
         self.retry_button.setEnabled(enabled)
         self.discard_button.setEnabled(enabled)
 
     @asyncSlot()
     async def retry_selected(self) -> None:
-        if (item := self.selected_failed()) is not None:
+        if (item := self.selected_item()) is None:
+            return
+        if str(item.state) == "failed":
             await self._staff_action(self.desk.actions.retry_failed(item.id))
+        else:
+            await self._staff_action(self.desk.actions.send_waiting_now(item.id))
 
     @asyncSlot()
     async def discard_selected(self) -> None:
-        if (item := self.selected_failed()) is not None:
+        if (item := self.selected_item()) is None:
+            return
+        if str(item.state) == "failed":
             await self._staff_action(self.desk.actions.discard_failed(item.id))
+        else:
+            await self._staff_action(self._withdraw(item.id))
+
+    async def _withdraw(self, item_id: int) -> None:
+        if not await self.desk.actions.withdraw_waiting(item_id):
+            raise InvalidStateError("being sent")
 
     async def _staff_action(self, work: Awaitable[None]) -> None:
         try:
             await work
         except InvalidStateError:
-            inform(self, "Already changed", "That change is no longer marked as failed.")
+            inform(self, "Already changed", "That change is being sent or was sent meanwhile; see its row now.")
         except StoreUnavailableError as exc:
             warn(self, "Nothing was changed", exc.message)
         self.refresh()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -129,3 +130,27 @@ def test_tab_leaves_the_tables_instead_of_moving_cell_to_cell(desk: Desk, qtbot)
         qtbot.waitUntil(table.hasFocus)
         qtbot.keyClick(table, Qt.Key.Key_Tab)
         assert not table.hasFocus(), table.accessibleName()
+
+
+async def test_a_change_still_waiting_can_be_sent_now_or_withdrawn(desk: Desk, qtbot) -> None:
+    """Queued by mistake while Constant Contact was unreachable: it can be withdrawn before it is sent (it stays in
+    the journal), or tried now instead of after its pause."""
+    def waiting(s: DeskDatabase) -> int:
+        item_id = s.enqueue("unsubscribe", None, {"reason": "x"}, actor="a")
+        assert s.next_due() is not None
+        s.mark_retry(item_id, "Constant Contact had a problem (503).", datetime.now(UTC) + timedelta(minutes=10))
+        return item_id
+
+    first, second = on_file(desk.db, waiting), on_file(desk.db, waiting)
+    tab = ActivityTab(desk)
+    qtbot.addWidget(tab)
+    tab.refresh()
+    tab.queue.selectRow(next(i for i, item in enumerate(tab._items) if item.id == first))
+    assert tab.retry_button.isEnabled() and tab.discard_button.isEnabled()
+    tab.retry_selected()
+    await until(lambda: desk.reads.outbox_item(first).next_attempt_at <= datetime.now(UTC))
+    tab.refresh()
+    tab.queue.selectRow(next(i for i, item in enumerate(tab._items) if item.id == second))
+    tab.discard_selected()
+    await until(lambda: str(desk.reads.outbox_item(second).state) == "discarded")
+    assert any(entry.message == "Cancelled before it was sent" for entry in desk.reads.journal())
