@@ -26,7 +26,7 @@ from ccdesk.files import UnwritableTarget
 from ccdesk.services.address_file import AddressFileError
 from ccdesk.services.validation import InvalidInput, validate_reason
 from ccdesk.store.errors import SchemaTooNewError, StoreUnavailableError, StoreUnreadableError
-from ccdesk.team.errors import TeamError, TeamUnreachable
+from ccdesk.team.errors import TeamError, TeamLoginRefused, TeamUnreachable
 
 from . import account_commands, team_commands
 from .account import HOW_TO_SIGN_IN, NotSignedIn, open_account
@@ -114,6 +114,8 @@ def _code_for(exc: BaseException) -> tuple[Exit, str]:
         return Exit.NOT_SIGNED_IN, text if "ccdesk sign-in" in text else f"{text} {HOW_TO_SIGN_IN}"
     if isinstance(exc, QuotaExceeded):
         return Exit.QUOTA_EXHAUSTED, f"{exc} Run the command again after 00:00 UTC; nothing is lost."
+    if isinstance(exc, TeamLoginRefused):  # not an outage: running again later will not mend it
+        return Exit.FAILED, exc.message
     if isinstance(exc, TeamUnreachable):
         return Exit.UNAVAILABLE, exc.message
     if isinstance(exc, TeamError):

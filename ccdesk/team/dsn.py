@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 from typing import Any
 
 import keyring
@@ -17,7 +18,7 @@ import keyring.errors
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from .errors import TeamError, TeamUnreachable
+from .errors import TeamError, TeamLoginRefused, TeamUnreachable
 from .redact import remember
 
 log = logging.getLogger(__name__)
@@ -111,12 +112,22 @@ def failure(exc: Exception) -> str:
     return lines[0].rsplit(" failed: ", 1)[-1].replace("FATAL:  ", "")
 
 
+# libpq's words when the server answered and refused the login (not when it could not be reached)
+_LOGIN_REFUSED = re.compile(r"password authentication failed|no password supplied|authentication failed|"
+                            r"role \S+ does not exist|password is required", re.IGNORECASE)
+
+
 def connect(dsn: str, *, autocommit: bool = False) -> psycopg.Connection[Any]:
     """A connection, or TeamUnreachable saying why (no password in the message)."""
     try:
         return psycopg.connect(conninfo(dsn), autocommit=autocommit)
     except psycopg.OperationalError as exc:
         reason = failure(exc)
+        if _LOGIN_REFUSED.search(reason):
+            raise TeamLoginRefused(f"The team database {describe(dsn)} refused this desk's login ({reason}). Check "
+                                   "the user name and password: `ccdesk team join` (or Settings → Team) saves the "
+                                   "password in this computer's keyring. Meanwhile ccdesk works from this desk's "
+                                   "own copy.") from None
         raise TeamUnreachable(f"The team database {describe(dsn)} cannot be reached ({reason}). ccdesk keeps "
                               "working from this desk's own copy and sends its changes when the database is "
                               "back.") from None

@@ -18,6 +18,11 @@ class TeamUnreachable(TeamError):
     """The team database cannot be reached (network, server down, refused login): work goes on locally."""
 
 
+class TeamLoginRefused(TeamUnreachable):
+    """The database answered but refused this desk's login (wrong password, unknown user): not an outage, and
+    waiting will not mend it."""
+
+
 class TeamSchemaTooNew(TeamError):
     """The team database was upgraded by a newer ccdesk than this one."""
 

@@ -71,6 +71,16 @@ def test_join_status_leave(pg: PgServer, team_db: str, tmp_path: Path) -> None:
         assert conn.execute("SELECT count(*) FROM ccdesk.desks WHERE left_at IS NULL").fetchone()[0] == 0
 
 
+def test_a_wrong_password_is_a_refused_login_not_an_outage(pg: PgServer, team_db: str, tmp_path: Path) -> None:
+    code, out, _ = ccdesk(tmp_path, "team", "init", pg.dsn(dbname=team_db))
+    assert code == 0, out
+    wrong = _url(pg, team_db).replace(f":{DESK_PASSWORD}@", ":not-the-password@")
+    code, out, _ = ccdesk(tmp_path, "team", "join", wrong)
+    assert code == 1, out  # running again later will not mend it (6 says "unavailable, try later")
+    assert "refused this desk's login" in out["error"] and "password" in out["error"], out
+    assert "cannot be reached" not in out["error"] and "not-the-password" not in out["error"]
+
+
 def test_sslmode_is_honoured_and_failures_are_sentences(pg: PgServer, team_dsn: str, tmp_path: Path) -> None:
     db = team_dsn.split("dbname=")[1].split()[0]
     code, out, _ = ccdesk(tmp_path, "team", "join", _url(pg, db, ssl="require"))
