@@ -167,8 +167,15 @@ class OptOutsTab(QWidget):
                 edit.blockSignals(False)
 
     def _custom_changed(self) -> None:
-        if self.preset.currentData() == "custom":
-            self.refresh()
+        if self.preset.currentData() != "custom":
+            return
+        start, end = self.from_edit.date(), self.to_edit.date()
+        if start > end:  # typed the other way round: the range between them, shown the right way round
+            for edit, day in ((self.from_edit, end), (self.to_edit, start)):
+                edit.blockSignals(True)
+                edit.setDate(day)
+                edit.blockSignals(False)
+        self.refresh()
 
     def period(self) -> Period:
         now = datetime.now().astimezone()
@@ -183,8 +190,8 @@ class OptOutsTab(QWidget):
             end = max([*found, self.last_check or now]).astimezone()
         elif key == "since_last":
             start, end = (self.last_check or now - timedelta(days=1)), now
-        else:
-            start, end = now - timedelta(days=int(key)), now
+        else:  # from the start of the day the date box shows, as custom dates count
+            start, end = datetime.combine((now - timedelta(days=int(key))).date(), time.min).astimezone(), now
         return Period(start, end, self.source.currentData() or None, self.reason.currentData() or None)
 
     # --- data ----------------------------------------------------------------------------------------------

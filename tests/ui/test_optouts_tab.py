@@ -54,9 +54,23 @@ def test_presets_and_counts(tab: OptOutsTab) -> None:
     assert in_30 == 10  # days 0, 3.1, ... 27.9
     assert "10 opt-outs" in tab.summary.text()
     tab.preset.setCurrentIndex(tab.preset.findData("365"))
-    assert tab.model.rowCount() == 118  # 117 * 3.1 < 365 <= 118 * 3.1
+    start = tab.period().since  # midnight, a year ago: the date the box shows, as custom dates count
+    assert (start.hour, start.minute) == (0, 0)
+    assert tab.model.rowCount() == sum(1 for i in range(120) if NOW - timedelta(days=i * 3.1) >= start)
+    assert tab.model.rowCount() in (118, 119)  # 117 * 3.1 < 365 < 118 * 3.1 < 366
     first = tab.model.data(tab.model.index(0, 0))
     assert first.startswith(NOW.astimezone().strftime("%Y-%m-%d"))
+
+
+def test_custom_dates_typed_the_other_way_round_mean_the_range_between_them(tab: OptOutsTab) -> None:
+    tab.preset.setCurrentIndex(tab.preset.findData("30"))
+    in_30 = tab.model.rowCount()
+    tab.preset.setCurrentIndex(tab.preset.findData("custom"))
+    today = tab.to_edit.date()
+    tab.to_edit.setDate(today.addDays(-30))  # "to" before "from"
+    tab.from_edit.setDate(today)
+    assert tab.from_edit.date() == today.addDays(-30) and tab.to_edit.date() == today
+    assert tab.model.rowCount() == in_30  # the same days as the preset: it starts at the same midnight
 
 
 def test_source_and_reason_filters(tab: OptOutsTab) -> None:
