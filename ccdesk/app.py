@@ -97,7 +97,7 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
         demo = await open_demo(args.db)
         client, db_path, account = demo.client, demo.db_path, demo.account
     else:
-        from ccdesk.bootstrap.account import account_client, cache_path, load_settings, team_link
+        from ccdesk.bootstrap.account import account_client, account_limiter, cache_path, load_settings, team_link
         from ccdesk.ui.account_gate import AccountGate
 
         gate = AccountGate(load_settings(args))
@@ -155,6 +155,7 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
 
         def signed_in_again() -> None:
             account_menu.sign_out_action.setEnabled(True)
+            follow_sign_in_key(desk.client, gate, account_limiter)
             desk.worker.resume()
             desk.scheduler.resume()
             window.status.show_notice("")
@@ -187,6 +188,14 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
         await desk.close()
         await release_session()
     return 0
+
+
+def follow_sign_in_key(client: Any, gate: Any, limiter_for: Any) -> None:
+    """After a sign-in with the other app's key (browser / code) the window's requests count against that key, as
+    the commands of this desk that use it do (Constant Contact limits each key)."""
+    key = gate.session.config.client_id if gate.session is not None else ""
+    if key and getattr(client.rate_limiter, "api_key", key) != key:
+        client.rate_limiter = limiter_for(key, gate.prefs)
 
 
 def _install_account_menu(window: Any, desk: Any, gate: Any, account: str) -> Any:

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ccdesk.api import CCClient
+from ccdesk.api import CCClient, RateLimiter
 from ccdesk.api.shared_budget import SharedBudget
 from ccdesk.api.tokens import TokenProvider
 from ccdesk.auth.session import AuthSession
@@ -34,14 +34,18 @@ def account_client(session: AuthSession, prefs: Preferences, tokens: TokenProvid
     """The API client over a sign-in. Every ccdesk process of this desk using this API key draws from one
     request budget (api/shared_budget.py); in team mode, every desk of the team (team/budget.py). `tokens`:
     where its tokens come from when not always from `session` (the window: whichever session is in use)."""
+    return CCClient(tokens or session, base_url=prefs.api_base, rate_limiter=account_limiter(session.config.client_id,
+                                                                                           prefs))
+
+
+def account_limiter(api_key: str, prefs: Preferences) -> RateLimiter:
+    """The request budget of one API key: the desk's (api/shared_budget.py), or in team mode the team's."""
     if prefs.team_dsn.strip():
         from ccdesk.team.config import current
         from ccdesk.team.wiring import rate_limiter
 
-        limiter = rate_limiter(session.config.client_id, current(prefs))
-    else:
-        limiter = SharedBudget(session.config.client_id)
-    return CCClient(tokens or session, base_url=prefs.api_base, rate_limiter=limiter)
+        return rate_limiter(api_key, current(prefs))
+    return SharedBudget(api_key)
 
 
 def team_link(prefs: Preferences) -> Any:

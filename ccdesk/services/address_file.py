@@ -280,8 +280,8 @@ def _parse_date(text: str) -> datetime | None:
     return None
 
 
-def _lines(lines: Iterator[str]) -> Iterator[tuple[int, list[str]]]:
-    """(line number in the file, cells) for each record."""
+def _lines(lines: Iterator[str], tail: list[str] | None = None) -> Iterator[tuple[int, list[str]]]:
+    """(line number in the file, cells) for each record; `tail[0]` is the last line read so far."""
     # 8 KB of whole lines is plenty to tell the delimiter, and the sniffer's regular expressions hold the GIL:
     # on 64 KB they took ~100 ms, long enough to stall the window while a file is read on a worker thread.
     head: list[str] = []
@@ -296,7 +296,13 @@ def _lines(lines: Iterator[str]) -> Iterator[tuple[int, list[str]]]:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(itertools.chain(head, lines), dialect)
+    def remembered(source: Iterator[str]) -> Iterator[str]:
+        for line in source:
+            if tail is not None:
+                tail[0] = line
+            yield line
+
+    reader = csv.reader(remembered(itertools.chain(head, lines)), dialect)
     ended = 0
     for cells in reader:
         # The line a record starts on: a quoted cell may run over several lines (and a stray quote runs on).
@@ -304,17 +310,32 @@ def _lines(lines: Iterator[str]) -> Iterator[tuple[int, list[str]]]:
         yield start, cells
 
 
-def _rows_taken_in(cells: list[str], email_col: int) -> list[str]:
-    """The addresses of rows a stray quote ran into one cell: later lines of a cell that runs over several lines
-    and look like rows of the file (an address in the address column, then more columns). A quoted note whose
-    second line is an address ("Forwarded by\nsupport@shop.example") is a valid cell, not rows."""
+def _rows_taken_in(cells: list[str], email_col: int, *, to_the_end: bool) -> list[str]:
+    """The addresses of rows a stray quote ran into one cell, from the later lines of a cell that runs over several
+    lines: lines that look like rows of the file (an address in the address column, then more columns), and lines
+    that are an address alone when the cell is the address column's own or runs to the end of the file (a quote
+    never closed). A quoted note whose second line is an address ("Forwarded by\nsupport@shop.example") is a
+    valid cell, not rows."""
     found = []
-    for cell in cells:
+    for j, cell in enumerate(cells):
         for text in cell.splitlines()[1:]:
             parts = [part.strip().strip("<>\"' ").lower() for part in re.split(r"[,;\t|]", text)]
             if len(parts) > max(1, email_col) and is_valid_email(parts[email_col]):
                 found.append(parts[email_col])
+            elif len(parts) == 1 and is_valid_email(parts[0]) and (j == email_col or to_the_end):
+                found.append(parts[0])
     return found
+
+
+def _with_last(records: Iterator[tuple[int, list[str]]]) -> Iterator[tuple[int, list[str], bool]]:
+    """Each record, and whether it is the file's last."""
+    previous = next(records, None)
+    for record in records:
+        assert previous is not None
+        yield (*previous, False)
+        previous = record
+    if previous is not None:
+        yield (*previous, True)
 
 
 def _guess_column(rows: list[tuple[int, list[str]]]) -> int | None:
@@ -328,7 +349,8 @@ def _guess_column(rows: list[tuple[int, list[str]]]) -> int | None:
 
 
 def _read(path: Path, encoding: str, text: Iterator[str]) -> AddressFile:
-    reader = _lines(text)
+    tail = [""]  # the file's last line, once every record is read: a quote never closed does not end it
+    reader = _lines(text, tail)
     first = next((record for record in reader if any(c.strip() for c in record[1])), None)
     if first is None:
         raise AddressFileError(f"{path.name} is empty.")
@@ -357,12 +379,13 @@ def _read(path: Path, encoding: str, text: Iterator[str]) -> AddressFile:
         yield from sample
         yield from reader
 
-    for line, cells in rows():
+    for line, cells, last in _with_last(rows()):
         value = cells[email_col].strip() if len(cells) > email_col else ""
         if not value:
             result.blank += 1
             continue
-        if taken := _rows_taken_in(cells, email_col):
+        unclosed = last and not tail[0].rstrip().endswith('"')
+        if taken := _rows_taken_in(cells, email_col, to_the_end=unclosed):
             shown = ", ".join(taken[:3]) + (f" and {len(taken) - 3:,} more" if len(taken) > 3 else "")
             result.invalid.append((line, f"a quote (\") on this line is not closed, so the lines after it were read "
                                          f"as part of it, with {shown}: fix the quote and read the file again"))

@@ -49,30 +49,38 @@ class AccountGate:
         task.add_done_callback(self._tasks.discard)
 
     async def _build_session(self) -> None:
-        for old in {self.session, self.device_session, self._browser_session} - {None}:
-            await old.aclose()  # type: ignore[union-attr]
-        self.session, self.config, self.device_session = None, None, None
-        self._browser_session, self._browser_config = None, None
+        """The sessions Settings call for, restored from the keyring. They replace the old ones only once all are
+        read: the window's API client asks this gate for tokens, and a request sent meanwhile (Settings saved
+        during a send) must not find it signed out."""
+        old = {self.session, self.device_session, self._browser_session} - {None}
+        session: AuthSession | None = None
+        config: AuthConfig | None = None
+        device: AuthSession | None = None
+        browser: AuthSession | None = None
         device_key = self.prefs.device_client_id
         if device_key and device_key != self.prefs.client_id:
             try:
-                device_config = self.prefs.auth_config(device_key)
-                self.device_session = await AuthSession.restore(device_config, self.store_factory(device_key))
+                device = await AuthSession.restore(self.prefs.auth_config(device_key), self.store_factory(device_key))
             except ValueError as exc:
                 log.warning("Settings are not usable for the device flow: %s", exc)
         if not self.prefs.client_id:
-            if self.device_session is not None and self.device_session.signed_in:
-                self.session, self.config = self.device_session, self.device_session.config
-            return
-        try:
-            self.config = self.prefs.auth_config()
-        except ValueError as exc:
-            log.warning("Settings are not usable: %s", exc)
-            return
-        self.session = await AuthSession.restore(self.config, self.store_factory(self.config.client_id))
-        self._browser_session, self._browser_config = self.session, self.config
-        if not self.session.signed_in and self.device_session is not None and self.device_session.signed_in:
-            self.session, self.config = self.device_session, self.device_session.config  # signed in with a code
+            if device is not None and device.signed_in:
+                session, config = device, device.config
+        else:
+            try:
+                config = self.prefs.auth_config()
+            except ValueError as exc:
+                log.warning("Settings are not usable: %s", exc)
+                config = None
+            if config is not None:
+                browser = session = await AuthSession.restore(config, self.store_factory(config.client_id))
+                if not session.signed_in and device is not None and device.signed_in:
+                    session, config = device, device.config  # signed in with a code
+        self.session, self.config, self.device_session = session, config, device
+        self._browser_session = browser
+        self._browser_config = browser.config if browser is not None else None
+        for gone in old:
+            await gone.aclose()  # type: ignore[union-attr]
 
     async def signed_in_session(self, quit_event: asyncio.Event) -> AuthSession | None:
         """The session to use, after a sign-in if needed; None if the app was closed first."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -167,22 +167,17 @@ class OptOutsTab(QWidget):
                 edit.blockSignals(False)
 
     def _custom_changed(self) -> None:
-        if self.preset.currentData() != "custom":
-            return
-        start, end = self.from_edit.date(), self.to_edit.date()
-        if start > end:  # typed the other way round: the range between them, shown the right way round
-            for edit, day in ((self.from_edit, end), (self.to_edit, start)):
-                edit.blockSignals(True)
-                edit.setDate(day)
-                edit.blockSignals(False)
-        self.refresh()
+        if self.preset.currentData() == "custom":
+            self.refresh()
 
     def period(self) -> Period:
         now = datetime.now().astimezone()
         key = self.preset.currentData()
-        if key == "custom":
-            start = datetime.combine(self.from_edit.date().toPython(), time.min).astimezone()
-            end = datetime.combine(self.to_edit.date().toPython(), time.max).astimezone()
+        if key == "custom":  # typed the other way round (or while typing a year): the days between them
+            days: list[date] = sorted((self.from_edit.date().toPython(), self.to_edit.date().toPython()))
+            first, last = days
+            start = datetime.combine(first, time.min).astimezone()
+            end = datetime.combine(last, time.max).astimezone()
         elif key == "since_last" and self.found_by_check is not None:
             found = [r.opt_out_date for r in self.reads.found_optouts(self.found_by_check)
                      if r.opt_out_date is not None]

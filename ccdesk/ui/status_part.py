@@ -97,6 +97,10 @@ class StatusPart(QStatusBar):
 
     def _on_item_finished(self, outcome: ItemOutcome) -> None:
         bulk = outcome.item_id in self._bulk_items
+        if outcome.why == "elsewhere":  # another ccdesk process on this PC sends it: neither refused nor failed
+            self.action_messages.finished(outcome)
+            self.changed.emit()
+            return
         if outcome.final and not outcome.ok and bulk:
             self.showMessage(f"Failed: {outcome.message} (see the report)", 0)
         else:

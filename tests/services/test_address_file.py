@@ -85,3 +85,14 @@ def test_a_quote_never_closed_says_which_addresses_it_took_in(tmp_path: Path) ->
     assert set(lines) == {2, 7}
     assert "not closed" in lines[2] and "spencer.randy2@yahoo.com" in lines[2]
     assert "zoe@example.com" in lines[7]
+
+
+@pytest.mark.parametrize("text", ['email\n"a@example.com\nb@example.com\nc@example.com\n',
+                                  'email,reason\na@example.com,"asked\nb@example.com\nc@example.com\n'])
+def test_a_quote_never_closed_before_the_end_in_a_file_of_one_column_or_ragged_rows(tmp_path: Path,
+                                                                                      text: str) -> None:
+    path = tmp_path / "f.csv"
+    path.write_text(text, encoding="utf-8")
+    f = read_address_file(path)
+    assert f.rows == [] and len(f.invalid) == 1
+    assert "not closed" in f.invalid[0][1] and "b@example.com, c@example.com" in f.invalid[0][1]

@@ -170,3 +170,57 @@ async def test_after_a_sign_out_the_other_way_of_signing_in_is_the_one_the_clien
     gate.screen.close()
     for s in {first, gate.session, gate.device_session} - {None}:
         await s.aclose()  # type: ignore[union-attr]
+
+
+async def test_settings_saved_while_a_change_is_sent_do_not_sign_the_window_out(server: SandboxServer,
+                                                                                 qtbot) -> None:
+    """The window's client asks the gate for tokens; Settings rebuild the gate's sessions from the keyring (a read
+    that takes a moment). A request sent meanwhile must find the sign-in, not "You are not signed in"."""
+    from ccdesk.api import CCClient, RateLimiter
+
+    class SlowKeyring(MemoryTokenStore):
+        async def aload(self):  # type: ignore[no-untyped-def]
+            await asyncio.sleep(0.3)  # a real keyring is read on a thread
+            return self.load()
+
+    stores: dict[str, MemoryTokenStore] = {}
+    prefs = Preferences(client_id="gate-slow", auth_base=server.base_url, redirect_uri="http://127.0.0.1:0/callback")
+
+    async def visit(url: str) -> None:
+        async with httpx.AsyncClient(follow_redirects=True, timeout=10) as http:
+            await http.get(url)
+
+    tasks: set[asyncio.Task[None]] = set()
+    gate = AccountGate(prefs, open_url=lambda url: bool(tasks.add(asyncio.ensure_future(visit(url)))) or True,
+                       store_factory=lambda cid: stores.setdefault(cid, SlowKeyring()))
+    pending = asyncio.ensure_future(gate.signed_in_session(asyncio.Event()))
+    await until(lambda: gate.screen is not None)
+    gate.screen.start_browser()
+    assert await asyncio.wait_for(pending, 10) is not None
+    client = CCClient(gate, base_url=server.api_base, rate_limiter=RateLimiter(0))
+    rebuilding = asyncio.ensure_future(gate._reconfigure())  # Settings → OK
+    await asyncio.sleep(0.05)
+    assert [lst async for lst in client.iter_lists()]  # sent during the rebuild, with the sign-in
+    await rebuilding
+    assert gate.signed_in
+    await client.aclose()
+    await gate.session.aclose()  # type: ignore[union-attr]
+
+
+def test_after_a_sign_in_with_the_other_key_requests_count_against_that_key(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from types import SimpleNamespace
+
+    from ccdesk.api import CCClient, StaticTokenProvider
+    from ccdesk.api.shared_budget import SharedBudget
+    from ccdesk.app import follow_sign_in_key
+    from ccdesk.bootstrap.account import account_limiter
+
+    client = CCClient(StaticTokenProvider("t"), base_url="http://127.0.0.1:9/v3",
+                      rate_limiter=SharedBudget("gate-browser", tmp_path / "budget.sqlite3"))
+    gate = SimpleNamespace(session=SimpleNamespace(config=SimpleNamespace(client_id="gate-device")),
+                           prefs=Preferences())
+    follow_sign_in_key(client, gate, account_limiter)
+    assert isinstance(client.rate_limiter, SharedBudget) and client.rate_limiter.api_key == "gate-device"
+    same = client.rate_limiter
+    follow_sign_in_key(client, gate, account_limiter)
+    assert client.rate_limiter is same  # the same key: the same budget, with its window

@@ -107,6 +107,22 @@ async def test_the_actions_part_queues_what_its_dialog_asks(desk: Desk, qtbot) -
     assert [i.contact_id for i in desk.reads.pending()] == ["c0003"]
 
 
+def test_an_item_another_process_took_over_is_not_called_refused(desk: Desk, qtbot, monkeypatch) -> None:
+    from ccdesk.services.outbox import TAKEN_OVER, ItemOutcome
+    from ccdesk.ui import status_part
+
+    warned: list[str] = []
+    monkeypatch.setattr(status_part, "warn", lambda _parent, title, _text: warned.append(title))
+    status = StatusPart(desk)
+    qtbot.addWidget(status)
+    for bulk in (False, True):
+        if bulk:
+            status.track_bulk([7])
+        desk.worker.item_finished.emit(ItemOutcome(7, "unsubscribe", "c0001", False, TAKEN_OVER, True, "elsewhere"))
+        assert not warned and status.currentMessage() == TAKEN_OVER
+    status.shutdown()
+
+
 def test_the_status_part_shows_the_queue_and_the_sync(desk: Desk, qtbot) -> None:
     status = StatusPart(desk)
     qtbot.addWidget(status)
