@@ -120,8 +120,8 @@ async def run(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
         """Sign-in sessions, the demo sandbox and the demo's temporary folder, whichever this run has."""
         if demo is not None:
             await demo.close()
-        if gate is not None and gate.session is not None:
-            await gate.session.aclose()
+        if gate is not None:
+            await gate.aclose()
 
     if opened is None:  # the local data could not be opened and the user quit (the screen said why)
         await client.aclose()

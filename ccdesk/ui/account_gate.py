@@ -157,6 +157,11 @@ class AccountGate:
         if self.screen is not None:
             self.screen.set_config(self._browser_session, self._browser_config, self.device_session)
 
+    async def aclose(self) -> None:
+        """Close every session this gate holds (the one in use, and the other app's)."""
+        for session in {self.session, self.device_session, self._browser_session} - {None}:
+            await session.aclose()  # type: ignore[union-attr]
+
     async def sign_out(self) -> None:
         if self.session is not None:
             await self.session.sign_out()
