@@ -26,6 +26,12 @@ def plural(n: int | Sized, one: str, many: str | None = None) -> str:
     return f"{count:,} {noun(count, one, many)}"
 
 
+def line_numbers(lines: list[int], shown: int) -> str:
+    """ "line 2", "lines 2, 4, 9", "lines 2, 4, ..." (at most `shown` of them)."""
+    more = ", ..." if len(lines) > shown else ""
+    return f"line{'s' if len(lines) > 1 else ''} {', '.join(map(str, lines[:shown]))}{more}"
+
+
 def is_are(n: int | Sized) -> str:
     """The verb for a count: ``1 change is``, ``2 changes are``."""
     count = n if isinstance(n, int) else len(n)

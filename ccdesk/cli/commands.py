@@ -22,7 +22,7 @@ from ccdesk.services.export import OptOutExporter
 from ccdesk.services.sync import SyncProgress, SyncResult
 from ccdesk.services.validation import MAX_REASON_LENGTH, validate_reason
 from ccdesk.store.rows import LIST_REMOVALS, ContactRow, ListRow, OutboxKind
-from ccdesk.wording import is_are, moment, plural, was_were
+from ccdesk.wording import is_are, line_numbers, moment, plural, was_were
 
 from .exit_codes import Exit
 from .other_process import sync_holder
@@ -168,16 +168,14 @@ async def run_export(ctx: Context) -> int:
 
 # --- unsubscribe / remove-from-list -----------------------------------------------------------------------------
 
-def _print_preview(out: Output, preview: bulk.Preview, show: int, *, already_word: str) -> None:
+def _print_preview(out: Output, preview: bulk.Preview, show: int, *, already_word: str,
+                   sends_reasons: bool = False) -> None:
     c = preview.counts()
     out.say(f"{c['rows']:,} address(es) in the file: {c['to_change']:,} to change, {c['already']:,} {already_word}, "
             f"{c['unknown']:,} not in the account, {c['invalid']:,} not valid, {plural(c['duplicates'], 'duplicate')}.")
-    if already_word == "already unsubscribed" and (shortened := preview.reasons_shortened()):  # sends reasons
-        lines = f"line{'s' if len(shortened) > 1 else ''} {', '.join(map(str, shortened[:10]))}" + (
-            ", ..." if len(shortened) > 10 else "")
-        verb = "is" if len(shortened) == 1 else "are"
-        out.say(f"{plural(shortened, 'reason')} in the file ({lines}) {verb} longer than Constant Contact's "
-                f"{MAX_REASON_LENGTH} characters: sent shortened, ending in \u2026.")
+    if sends_reasons and (shortened := preview.reasons_shortened()):
+        out.say(f"{plural(shortened, 'reason')} in the file ({line_numbers(shortened, 10)}) {is_are(shortened)} "
+                f"longer than Constant Contact's {MAX_REASON_LENGTH} characters: sent shortened, ending in \u2026.")
     groups: list[tuple[str, list[str]]] = [
         ("to change", [r.email for r, _ in preview.to_change]),
         (already_word, [r.email for r, _ in preview.already]),
@@ -330,7 +328,7 @@ async def run_unsubscribe(ctx: Context) -> int:
     if not args.no_sync:
         await bring_up_to_date(ctx)
     preview = await bulk.preview_unsubscribe(ctx.desk, file)
-    _print_preview(out, preview, args.show, already_word="already unsubscribed")
+    _print_preview(out, preview, args.show, already_word="already unsubscribed", sends_reasons=True)
     if args.dry_run:
         return _dry_run(ctx, "unsubscribe", preview, "unsubscribed", {"reason": reason, "asked_by": asked_by})
     queued = await bulk.queue_import(ctx.desk, preview, reason, asked_by)

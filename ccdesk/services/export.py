@@ -83,15 +83,15 @@ class OptOutExporter:
         since_text = await self._db.call(lambda s: s.get_state(key)) if only_new else None
         since = datetime.fromisoformat(since_text) if since_text else None
 
-        def new_since(s: DeskDatabase) -> list[ContactRow]:
-            assert since is not None
-            return [r for r in s.optouts(since=since) if r.opt_out_date and r.opt_out_date > since]
-
-        if since is not None and path.exists() and not await self._db.call(new_since):
-            return ExportResult(path, 0, None, kept=True)
+        fresh: list[ContactRow] = []
+        if since is not None:
+            fresh = await self._db.call(lambda s: [r for r in s.optouts(since=since)
+                                                   if r.opt_out_date and r.opt_out_date > since])
+            if not fresh and path.exists():
+                return ExportResult(path, 0, None, kept=True)
 
         def rows(s: DeskDatabase) -> Iterable[ContactRow]:
-            return s.iter_do_not_mail() if since is None else new_since(s)
+            return s.iter_do_not_mail() if since is None else fresh
 
         result = await self._run(path, rows, on_progress, cancel, spreadsheet_safe)
         newest = result.newest_opt_out

@@ -8,9 +8,10 @@ scheduled job), and never says whether the process exists.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 PROCESS_QUERY_LIMITED_INFORMATION = 0x1000
@@ -46,21 +47,27 @@ def process_started(pid: int) -> str | None:
         return None  # no /proc (macOS), or the process is gone
 
 
+@contextlib.contextmanager
+def _opened(kernel32: Any, pid: int) -> Iterator[int]:
+    """OpenProcess for querying (0 when it fails: see the last error), closed again afterwards."""
+    handle = kernel32.OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, False, pid)
+    try:
+        yield handle
+    finally:
+        if handle:
+            kernel32.CloseHandle(handle)
+
+
 def windows_process_started(pid: int, kernel32: Any) -> str | None:
     """GetProcessTimes' creation time (a FILETIME, 100 ns units)."""
     import ctypes
     from ctypes import wintypes
 
-    handle = kernel32.OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, False, pid)
-    if not handle:
-        return None
-    try:
+    with _opened(kernel32, pid) as handle:
         times = [wintypes.FILETIME() for _ in range(4)]  # creation, exit, kernel, user
-        if not kernel32.GetProcessTimes(handle, *(ctypes.byref(t) for t in times)):
+        if not handle or not kernel32.GetProcessTimes(handle, *(ctypes.byref(t) for t in times)):
             return None
         return str(times[0].dwHighDateTime << 32 | times[0].dwLowDateTime)
-    finally:
-        kernel32.CloseHandle(handle)
 
 
 def windows_process_exists(pid: int, kernel32: Any, last_error: Callable[[], int]) -> bool:
@@ -69,16 +76,13 @@ def windows_process_exists(pid: int, kernel32: Any, last_error: Callable[[], int
     import ctypes
     from ctypes import wintypes
 
-    handle = kernel32.OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, False, pid)
-    if not handle:
-        return last_error() == ERROR_ACCESS_DENIED
-    try:
+    with _opened(kernel32, pid) as handle:
+        if not handle:
+            return last_error() == ERROR_ACCESS_DENIED
         code = wintypes.DWORD()
         if not kernel32.GetExitCodeProcess(handle, ctypes.byref(code)):
             return True  # it exists (we hold a handle) and cannot be asked: do not take its work
         return code.value == STILL_ACTIVE
-    finally:
-        kernel32.CloseHandle(handle)
 
 
 def _kernel32() -> Any:  # pragma: no cover - Windows only

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from typing import Any
 
 from PySide6.QtWidgets import QWidget
 
+from ccdesk.api.errors import SignInRequired
 from ccdesk.auth.config import AuthConfig
 from ccdesk.auth.session import AuthSession, SessionEvent
 from ccdesk.auth.token_store import KeyringTokenStore, TokenStore
@@ -33,10 +35,9 @@ class AccountGate:
         self.session: AuthSession | None = None  # the one in use: the browser app's or the device app's
         self.device_session: AuthSession | None = None  # the device-flow app's, when its API key is set
         self._browser_session: AuthSession | None = None
-        self._browser_config: AuthConfig | None = None
         self.config: AuthConfig | None = None
         self._on_signed_out: Callable[[str], None] | None = None
-        self._watched: set[int] = set()  # ids of the sessions whose events reach `_on_signed_out`
+        self._watched: weakref.WeakSet[AuthSession] = weakref.WeakSet()  # their events reach `_on_signed_out`
         self.screen: SignInScreen | None = None
         self.signed_in_again = Event()  # () signed in on the screen shown after a sign-out
         self.prefs_saved = Event()  # () Settings were saved
@@ -78,7 +79,6 @@ class AccountGate:
                     session, config = device, device.config  # signed in with a code
         self.session, self.config, self.device_session = session, config, device
         self._browser_session = browser
-        self._browser_config = browser.config if browser is not None else None
         for gone in old:
             await gone.aclose()  # type: ignore[union-attr]
 
@@ -103,7 +103,7 @@ class AccountGate:
             self.screen.raise_()
             return
         # The browser way with the browser app's settings, whichever way the last sign-in went.
-        screen = SignInScreen(self._browser_session, self._browser_config, message=message, open_url=self.open_url,
+        screen = SignInScreen(self._browser_session, self._browser_config(), message=message, open_url=self.open_url,
                               device_session=self.device_session)
         self.screen = screen
         screen.settings_requested.connect(self.open_settings)
@@ -155,7 +155,7 @@ class AccountGate:
         await self._build_session()
         self._watch_current()
         if self.screen is not None:
-            self.screen.set_config(self._browser_session, self._browser_config, self.device_session)
+            self.screen.set_config(self._browser_session, self._browser_config(), self.device_session)
 
     async def aclose(self) -> None:
         """Close every session this gate holds (the one in use, and the other app's)."""
@@ -174,9 +174,9 @@ class AccountGate:
 
     def _watch_current(self) -> None:
         session, callback = self.session, self._on_signed_out
-        if session is None or callback is None or id(session) in self._watched:
+        if session is None or callback is None or session in self._watched:
             return
-        self._watched.add(id(session))
+        self._watched.add(session)
 
         def listener(event: SessionEvent) -> None:
             if event.kind == "signed_out" and session is self.session:
@@ -191,15 +191,15 @@ class AccountGate:
     async def access_token(self) -> str:
         """The API client's tokens come from the session in use now (api/tokens.TokenProvider): after a sign-out
         and a sign-in with the other way (browser or code) that is another session than the one at start."""
-        if self.session is None:
-            from ccdesk.api.errors import SignInRequired
-
-            raise SignInRequired("You are not signed in to Constant Contact.")
-        return await self.session.access_token()
+        return await self._in_use().access_token()
 
     async def refresh(self, rejected: str) -> str:
-        if self.session is None:
-            from ccdesk.api.errors import SignInRequired
+        return await self._in_use().refresh(rejected)
 
+    def _in_use(self) -> AuthSession:
+        if self.session is None:
             raise SignInRequired("You are not signed in to Constant Contact.")
-        return await self.session.refresh(rejected)
+        return self.session
+
+    def _browser_config(self) -> AuthConfig | None:
+        return self._browser_session.config if self._browser_session is not None else None

@@ -43,7 +43,7 @@ from ccdesk.services.desk import Desk
 from ccdesk.services.fresh_cache import BULK_REQUESTS_PER_CONTACT
 from ccdesk.services.validation import MAX_REASON_LENGTH, InvalidInput, validate_reason
 from ccdesk.store.rows import LIST_REMOVALS, OutboxKind
-from ccdesk.wording import plural
+from ccdesk.wording import line_numbers, plural
 
 from .bulk_modes import TITLES, BulkMode
 from .bulk_reason import IMPORT_REASON, AddUnknownBox, BulkReasonForm
@@ -314,10 +314,8 @@ class BulkFileDialog(QDialog):
         dup = f", {plural(p.duplicates, 'duplicate')} ignored" if p.duplicates else ""
         deleted = f"{len(p.deleted):,} deleted, " if p.deleted else ""
         shortened = p.reasons_shortened() if self.mode is not BulkMode.REMOVE else []
-        lines = f"line{'s' if len(shortened) > 1 else ''} {', '.join(map(str, shortened[:5]))}" + (
-            ", ..." if len(shortened) > 5 else "")
-        cut = (f" {plural(shortened, 'reason')} from the file ({lines}) will be shortened to Constant Contact's "
-               "255 characters." if shortened else "")
+        cut = (f" {plural(shortened, 'reason')} from the file ({line_numbers(shortened, 5)}) will be shortened to "
+               f"Constant Contact's {MAX_REASON_LENGTH} characters." if shortened else "")
         self.summary_label.setText(f"{len(p.to_change):,} {change_word}, {len(p.already):,} {already_word}, {deleted}"
                                    f"{len(p.unknown):,} not in the account, {len(p.invalid):,} not valid{dup}.{cut}")
         self._refresh()
