@@ -36,6 +36,9 @@ ORPHAN_POLL_S = 10.0  # how often an idle sender looks for such actions
 # A sync asked for within this long of the team's last read of Constant Contact takes the team's copy instead (a
 # desk that syncs right after another, e.g. scheduled `ccdesk sync` jobs of several desks at the same minute).
 FRESH = timedelta(seconds=float(os.environ.get("CCDESK_TEAM_FRESH_S", "120")))  # the benchmark sets 0
+# A sync whose first exchange with the team fails asks once more after this pause before it reads Constant Contact
+# itself: a dropped connection or a slow login must not cost the shared quota a read of the whole account.
+RETRY_TEAM_S = 2.0
 NO_TEAM = ("Waiting for the team database, so that no other desk sends the same change; it is kept here and "
            "sent when the database is back.")
 
@@ -165,6 +168,11 @@ class TeamSyncEngine(SyncEngine):
         started = self._clock()
         on_progress(SyncProgress("team copy", 0))
         caught = await self._team.exchange(self._db)
+        if caught is None:
+            log.info("team sync: the team database did not answer (%s); asking again in %.0f s", self._team.problem,
+                     RETRY_TEAM_S)
+            await asyncio.sleep(RETRY_TEAM_S)
+            caught = await self._team.exchange(self._db)
         if caught is None:  # the team is unreachable: this desk syncs on its own, as a single desk does
             log.info("team sync: the team database is unreachable; reading Constant Contact directly")
             return await super()._run(on_progress)

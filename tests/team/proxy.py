@@ -18,6 +18,7 @@ class CuttableProxy:
         self._lock = threading.Lock()
         self._open: list[socket.socket] = []
         self._listener: socket.socket | None = None
+        self._drop = 0
         self.restore()
 
     def restore(self) -> None:
@@ -44,12 +45,22 @@ class CuttableProxy:
 
     close = cut
 
+    def drop_next(self, count: int = 1) -> None:
+        """Accept the next `count` connections and close them at once (a blip: the ones after go through)."""
+        with self._lock:
+            self._drop = count
+
     def _accept(self, listener: socket.socket) -> None:
         while True:
             try:
                 client, _ = listener.accept()
             except OSError:
                 return
+            with self._lock:
+                dropping, self._drop = self._drop > 0, max(0, self._drop - 1)
+            if dropping:
+                client.close()
+                continue
             try:
                 server = socket.create_connection(self.target)
             except OSError:

@@ -44,18 +44,31 @@ def _join(world: TeamWorld, port: int | None = None, **env: str) -> None:
 
 
 def test_second_desk_reads_the_team_copy_not_constant_contact(world: TeamWorld) -> None:
-    _join(world)
+    proxy = CuttableProxy(world.pg.port)
+    try:
+        _second_desk_reads_the_team_copy(world, proxy)
+    finally:
+        proxy.close()
+
+
+def _second_desk_reads_the_team_copy(world: TeamWorld, proxy: CuttableProxy) -> None:
+    _join(world, port=proxy.port)
     a, b = world.desks
     desk_a = a.driver()
     first = desk_a.ask("sync")
     assert first["ok"] and first["full_pull"] and not first["from_team"], first
+    online = desk_a.ask("online")
+    assert online["online"], online  # desk A read Constant Contact for the team, not on its own
     full_read = world.requests("GET", "/v3/contacts")
     assert full_read >= 3  # 1,200 contacts: three pages of 500
 
-    # Desk A stays open and holds the sync; desk B's first sync (a command) comes from PostgreSQL.
+    # Desk A stays open and holds the sync; desk B's first sync (a command) comes from PostgreSQL, even though
+    # its first connection to the database drops: it asks again rather than read the account itself.
     world.server.sandbox.reset_request_counts()
-    code, out = b.run_json("sync")
-    assert code == 0 and out["from_team"] and out["contacts_read"] == 1200, out
+    proxy.drop_next(1)
+    proc = b.run("sync", "--json")
+    out = json.loads(proc.stdout) if proc.stdout.strip() else {}
+    assert proc.returncode == 0 and out["from_team"] and out["contacts_read"] == 1200, (out, proc.stderr)
     assert world.requests() == 0, world.server.sandbox.request_counts  # not one request to Constant Contact
     code, status = b.run_json("team", "status")
     assert code == 0 and len(status["desks"]) == 2 and status["contacts"] == 1200
