@@ -156,13 +156,15 @@ async def run_export(ctx: Context) -> int:
         out.say(f"No new opt-outs since the last export to {path}; the file was left as it was.")
     else:
         out.say(f"Wrote {plural(result.rows, 'row')} ({what}) to {path}.")
+        if result.carried:
+            out.say(result.carried_note())
     if safe and not result.kept:
         out.say("Spreadsheet-safe: " + (result.marked_note()
                                         or "no cell needed marking; the email column is never changed."))
     out.result({"command": "export-optouts", "ok": True, "file": str(path), "rows": result.rows,
                 "what": what, "newest_opt_out": result.newest_opt_out.isoformat() if result.newest_opt_out else None,
                 "spreadsheet_safe": safe, "cells_marked": result.marked, "saved_at_ns": result.saved_ns,
-                "file_left_as_it_was": result.kept})
+                "file_left_as_it_was": result.kept, "rows_from_uncollected_file": result.carried})
     return Exit.OK
 
 

@@ -73,7 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     which = exp.add_mutually_exclusive_group()
     which.add_argument("--since", type=parse_since, metavar="DATE", help="only opt-outs on or after DATE (UTC)")
     which.add_argument("--since-last", action="store_true",
-                       help="only opt-outs not written to this file's earlier exports (remembered per file)")
+                       help="only opt-outs not written to this file's earlier exports (remembered per file); "
+                       "while the last file is still there, not collected, the new one keeps its rows too")
     exp.add_argument("--out", type=Path, required=True, metavar="FILE", help="the CSV file to write")
     exp.add_argument("--no-sync", action="store_true", help="export the local cache as it is, without syncing")
     exp.add_argument("--spreadsheet-safe", action="store_true",

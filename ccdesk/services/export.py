@@ -16,7 +16,9 @@ full disk, a cancel or a second writer never leaves half a file under the chosen
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
+import json
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -51,6 +53,15 @@ class ExportResult:
     marked: int = 0  # cells prefixed with an apostrophe (spreadsheet-safe variant; never an address)
     saved_ns: int = 0  # when the file was put in place (time.time_ns())
     kept: bool = False  # "only new" found none: the file of the last export was left as it was
+    carried: int = 0  # "only new": rows of the last export's file, still there uncollected, written again
+
+    def carried_note(self) -> str:
+        """Why a feed's file holds rows it had before, in words ("" when it does not)."""
+        if not self.carried:
+            return ""
+        return (f"The last export's file was still there, not yet collected by the receiving system, so this one "
+                f"holds its {plural(self.carried, 'opt-out')} again with {plural(self.rows - self.carried, 'new one')}"
+                "; nothing it had is lost.")
 
     def marked_note(self) -> str:
         """What the spreadsheet-safe variant changed, in words ("" when it changed nothing)."""
@@ -62,8 +73,47 @@ class ExportResult:
 
 def export_key(path: Path) -> str:
     """The state key that remembers "exported up to" for one export target."""
-    digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
-    return f"export.{digest}.newest_opt_out"
+    return f"export.{_digest(path)}.newest_opt_out"
+
+
+def file_key(path: Path) -> str:
+    """The state key that remembers the feed file as the last export wrote it (see _as_written)."""
+    return f"export.{_digest(path)}.file"
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
+
+
+def _as_written(path: Path, start: datetime | None) -> str | None:
+    """The file just written, as JSON: the opt-out date its rows start after (null: the whole list) and its
+    size, modification time and inode, which change when another system moves, deletes or rewrites it."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return json.dumps({"after": start.isoformat() if start else None, "size": st.st_size,
+                       "mtime_ns": st.st_mtime_ns, "inode": st.st_ino})
+
+
+def _uncollected_since(path: Path, written: str | None) -> tuple[datetime | None] | None:
+    """(where the rows of the file still there start,) when the last export's file is there as it was
+    written; None when it was collected (gone, moved, rewritten) or nothing was remembered."""
+    if not written:
+        return None
+    try:
+        was = json.loads(written)
+        st = path.stat()
+    except (OSError, ValueError):
+        return None
+    if not isinstance(was, dict) or (was.get("size"), was.get("mtime_ns"), was.get("inode")) != (
+            st.st_size, st.st_mtime_ns, st.st_ino):
+        return None
+    after = was.get("after")
+    try:
+        return (datetime.fromisoformat(after) if isinstance(after, str) else None,)
+    except ValueError:
+        return None
 
 
 class OptOutExporter:
@@ -76,29 +126,60 @@ class OptOutExporter:
                                  on_progress: Callable[[int], None] | None = None,
                                  cancel: threading.Event | None = None, spreadsheet_safe: bool = True) -> ExportResult:
         """Every unsubscribed contact (deleted ones included); with `only_new`, only those that opted out
-        after the newest opt-out this target received last time (remembered per file). When there are none the
-        file is left as it is: replaced by an empty one, the last export's rows were lost to a system that had
-        not collected them yet (the mark had moved past them)."""
+        after the newest opt-out this target received last time (remembered per file).
+
+        A feed's file is collected by another system (moved, deleted or replaced). While the file of the last
+        export is still there as it was written, it was not collected: replacing it with the new rows only would
+        lose its rows for that system, so the new file holds them too (:attr:`ExportResult.carried`). When there
+        is nothing new the file is left as it is."""
         key = export_key(path)
         since_text = await self._db.call(lambda s: s.get_state(key)) if only_new else None
         since = datetime.fromisoformat(since_text) if since_text else None
+        if since is None:
+            return await self._write_feed(path, None, [], on_progress, cancel, spreadsheet_safe, only_new)
 
-        fresh: list[ContactRow] = []
-        if since is not None:
-            fresh = await self._db.call(lambda s: [r for r in s.optouts(since=since)
-                                                   if r.opt_out_date and r.opt_out_date > since])
-            if not fresh and path.exists():
-                return ExportResult(path, 0, None, kept=True)
+        fresh = await self._db.call(lambda s: [r for r in s.optouts(since=since)
+                                               if r.opt_out_date and r.opt_out_date > since])
+        if not fresh and path.exists():
+            return ExportResult(path, 0, None, kept=True)
+        uncollected = await self._db.call(lambda s: s.get_state(file_key(path)))
+        left = _uncollected_since(path, uncollected)
+        if left is None:
+            return await self._write_feed(path, since, fresh, on_progress, cancel, spreadsheet_safe, only_new)
+        start = left[0]
+        again = await self._db.call(lambda s: list(s.iter_do_not_mail()) if start is None else
+                                    [r for r in s.optouts(since=start) if r.opt_out_date and r.opt_out_date > start])
+        have = {r.contact_id for r in again}
+        rows = again + [r for r in fresh if r.contact_id not in have]  # one a sync added since `fresh` was read
+        fresh_ids = {r.contact_id for r in fresh}
+        carried = sum(r.contact_id not in fresh_ids for r in rows)
+        return await self._write_feed(path, start, rows, on_progress, cancel, spreadsheet_safe, only_new,
+                                      carried=carried, mark=since)
 
-        def rows(s: DeskDatabase) -> Iterable[ContactRow]:
-            return s.iter_do_not_mail() if since is None else fresh
+    async def _write_feed(self, path: Path, start: datetime | None, rows: list[ContactRow],
+                          on_progress: Callable[[int], None] | None, cancel: threading.Event | None,
+                          spreadsheet_safe: bool, only_new: bool, *, carried: int = 0,
+                          mark: datetime | None = None) -> ExportResult:
+        """Write `rows` (the whole list when `start` is None), move the mark past them and, for a feed, remember
+        the file as written (which rows it starts after, and its size and time) to tell later whether it was
+        collected."""
+        def source(s: DeskDatabase) -> Iterable[ContactRow]:
+            return s.iter_do_not_mail() if start is None else rows
 
-        result = await self._run(path, rows, on_progress, cancel, spreadsheet_safe)
+        result = await self._run(path, source, on_progress, cancel, spreadsheet_safe)
         newest = result.newest_opt_out
-        if newest is not None and (since is None or newest > since):
-            stamp = newest.isoformat()
-            await self._db.call(lambda s: s.set_state(key, stamp))
-        return result
+        moved = newest is not None and (mark is None or newest > mark)
+        written = _as_written(path, start) if only_new else None
+
+        def remember(s: DeskDatabase) -> None:
+            with s.transaction():
+                if moved and newest is not None:
+                    s.set_state(export_key(path), newest.isoformat())
+                if written is not None:
+                    s.set_state(file_key(path), written)
+
+        await self._db.call(remember)
+        return dataclasses.replace(result, carried=carried)
 
     async def export_rows(self, path: Path, rows: Callable[[DeskDatabase], Iterable[ContactRow]], *,
                           on_progress: Callable[[int], None] | None = None,

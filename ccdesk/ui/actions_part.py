@@ -194,7 +194,8 @@ class ActionsPart(QObject):
         finally:
             progress.close()
         inform(self.host, "Export finished", export_finished_text(result.rows, path.name, only_new,
-                                                                  result.marked_note(), kept=result.kept))
+                                                                  result.marked_note(), kept=result.kept,
+                                                                  carried=result.carried))
 
     def export_evidence(self) -> None:
         if len(self._rows) != 1:
@@ -218,12 +219,18 @@ class ActionsPart(QObject):
             self.message.emit(f"Saved the opt-out record and {entries} to {path}.", 10000)
 
 
-def export_finished_text(rows: int, name: str, only_new: bool, note: str = "", *, kept: bool = False) -> str:
-    """ "Saved 12 opt-outs to dnm.csv." - a feed says which ones (the first export to a file has them all)."""
+def export_finished_text(rows: int, name: str, only_new: bool, note: str = "", *, kept: bool = False,
+                         carried: int = 0) -> str:
+    """ "Saved 12 opt-outs to dnm.csv." - a feed says which ones (the first export to a file has them all, and
+    one whose last file was not collected has that file's too)."""
     if kept:
         return f"No new opt-outs since the last export to {name}; the file was left as it was."
     text = f"Saved {plural(rows, 'opt-out')} to {name}."
-    if only_new:
+    if only_new and carried:
+        text = (f"Saved {plural(rows, 'opt-out')} to {name}: {plural(rows - carried, 'new one')} since the last "
+                f"export, and the {carried:,} of the last export again: that file was still there, not yet "
+                "collected by the receiving system, so nothing it had is lost.")
+    elif only_new:
         text = (f"Saved {plural(rows, 'new opt-out')} to {name}: the ones since the last export to that file "
                 "(every opt-out, the first time).")
     return f"{text} {note}".strip()

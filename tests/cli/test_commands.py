@@ -122,15 +122,23 @@ def test_export_since_last_twice_and_a_new_optout_in_between(signed_in_cli: Cli,
     assert code == 0 and second["rows"] == 0 and second["file_left_as_it_was"] and out.read_bytes() == before
     [victim] = _mailable(cli, 1)
     sb.contact_unsubscribes(victim, "Moved away")
+    # Nobody collected the first file: the new one holds its rows again, and the new opt-out.
+    code, uncollected = cli.run_json("export-optouts", "--since-last", "--out", str(out))
+    assert code == 0 and uncollected["rows"] == len(unsubscribed) + 1, uncollected
+    assert uncollected["rows_from_uncollected_file"] == len(unsubscribed)
+    out.rename(tmp_path / "collected.csv")  # the receiving system takes it
+    [other_victim] = _mailable(cli, 1)
+    sb.contact_unsubscribes(other_victim, "Moved away")
     proc = cli.run("export-optouts", "--since-last", "--out", str(out))
     assert proc.returncode == 0 and "Wrote 1 row " in proc.stdout, proc.stdout + proc.stderr
+    assert "not yet collected" not in proc.stdout
     [row] = _rows(out)
-    assert row["email"].lower() == _emails(cli, [victim])[0].lower()
+    assert row["email"].lower() == _emails(cli, [other_victim])[0].lower()
     code, again = cli.run_json("export-optouts", "--since-last", "--out", str(out))
     assert code == 0 and again["rows"] == 0
     # Another file has its own memory: it gets the whole list.
     code, other = cli.run_json("export-optouts", "--since-last", "--out", str(tmp_path / "other.csv"))
-    assert code == 0 and other["rows"] == len(unsubscribed) + 1
+    assert code == 0 and other["rows"] == len(unsubscribed) + 2
 
 
 def test_unsubscribe_dry_run_then_for_real_matches_the_preview_and_is_not_repeated(signed_in_cli: Cli,

@@ -78,11 +78,53 @@ async def test_only_new_since_last_export_is_remembered_per_file(store: Database
     nothing_new = await exporter.export_do_not_mail(feed, only_new=True)
     assert nothing_new.rows == 0 and nothing_new.kept
     assert feed.read_bytes() == first  # not replaced by an empty file: the rows may not have been collected yet
+    feed.rename(tmp_path / "collected.csv")  # the receiving system takes the file
     later = BASE + timedelta(days=30)
     on_file(store, lambda s: s.upsert_contacts([contact(9, when=later)]))
     again = await exporter.export_do_not_mail(feed, only_new=True)
-    assert again.rows == 1 and read(feed)[1][0] == "p9@example.com"
+    assert again.rows == 1 and again.carried == 0 and read(feed)[1][0] == "p9@example.com"
     assert (await exporter.export_do_not_mail(other, only_new=True)).rows == 7
+
+
+def _emails(path: Path) -> list[str]:
+    return sorted(row[0] for row in read(path)[1:])
+
+
+async def test_a_feed_file_nobody_collected_keeps_its_rows(store: DatabaseThread, tmp_path: Path) -> None:
+    """The receiving system has not taken the last file yet: the next one holds its rows and the new ones, so
+    replacing it loses nothing. Once the file is taken (moved, deleted or rewritten), only new rows follow."""
+    exporter = OptOutExporter(store)
+    feed = tmp_path / "feed.csv"
+    await exporter.export_do_not_mail(feed, only_new=True)
+    feed.rename(tmp_path / "taken-1.csv")
+    on_file(store, lambda s: s.upsert_contacts([contact(20, when=BASE + timedelta(days=10))]))
+    assert (await exporter.export_do_not_mail(feed, only_new=True)).rows == 1  # p20, not collected yet
+
+    on_file(store, lambda s: s.upsert_contacts([contact(21, when=BASE + timedelta(days=11))]))
+    both = await exporter.export_do_not_mail(feed, only_new=True)
+    assert (both.rows, both.carried) == (2, 1) and _emails(feed) == ["p20@example.com", "p21@example.com"]
+    nothing_new = await exporter.export_do_not_mail(feed, only_new=True)
+    assert nothing_new.kept and _emails(feed) == ["p20@example.com", "p21@example.com"]
+
+    feed.write_text("email\r\n")  # the receiving system emptied the file it read: collected
+    on_file(store, lambda s: s.upsert_contacts([contact(22, when=BASE + timedelta(days=12))]))
+    after = await exporter.export_do_not_mail(feed, only_new=True)
+    assert (after.rows, after.carried) == (1, 0) and _emails(feed) == ["p22@example.com"]
+
+    feed.unlink()  # taken away between two exports with nothing new: the next new one starts a file of its own
+    on_file(store, lambda s: s.upsert_contacts([contact(23, when=BASE + timedelta(days=13))]))
+    last = await exporter.export_do_not_mail(feed, only_new=True)
+    assert (last.rows, last.carried) == (1, 0) and _emails(feed) == ["p23@example.com"]
+
+
+async def test_an_uncollected_first_feed_file_is_the_whole_list_again(store: DatabaseThread,
+                                                                       tmp_path: Path) -> None:
+    exporter = OptOutExporter(store)
+    feed = tmp_path / "feed.csv"
+    assert (await exporter.export_do_not_mail(feed, only_new=True)).rows == 6  # the first time: every opt-out
+    on_file(store, lambda s: s.upsert_contacts([contact(30, when=BASE + timedelta(days=5))]))
+    again = await exporter.export_do_not_mail(feed, only_new=True)
+    assert (again.rows, again.carried) == (7, 6) and "p30@example.com" in _emails(feed)
 
 
 async def test_a_full_disk_leaves_no_file_and_says_what_to_do(store: DatabaseThread, tmp_path: Path,

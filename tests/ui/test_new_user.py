@@ -4,10 +4,12 @@ reason), and the details speak staff words, not Constant Contact's field values.
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 from PySide6.QtWidgets import QApplication, QLabel
 
 from ccdesk.preferences import Preferences
+from ccdesk.services.export import ExportResult
 from ccdesk.ui.account_menu import install_account_menu
 from ccdesk.ui.actions_part import export_finished_text
 from ccdesk.ui.main_window import MainWindow
@@ -66,6 +68,11 @@ def test_export_finished_says_what_was_saved_in_one_plain_sentence() -> None:
     feed = export_finished_text(317, "feed.csv", True)
     assert feed.startswith("Saved 317 new opt-outs to feed.csv: the ones since the last export to that file")
     assert "to this file to" not in feed and "(every opt-out, the first time)" in feed
+    again = export_finished_text(7, "feed.csv", True, carried=6)
+    assert again.startswith("Saved 7 opt-outs to feed.csv: 1 new one since the last export, and the 6 of the "
+                            "last export again: that file was still there, not yet collected"), again
+    assert ExportResult(Path("feed.csv"), 7, None, carried=6).carried_note().endswith(
+        "holds its 6 opt-outs again with 1 new one; nothing it had is lost.")
 
 
 def test_the_account_button_leaves_room_for_its_menu_arrow(window: MainWindow) -> None:  # noqa: F811
