@@ -38,6 +38,7 @@ from .models import (
 )
 from .ratelimit import RateLimiter
 from .retry import RetryPolicy
+from .service_clock import ServiceClock
 from .tokens import TokenProvider
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,7 @@ class CCClient(ContactWrites):
         self.rate_limiter = rate_limiter or RateLimiter()
         self.retry = retry or RetryPolicy()
         self.stats = ClientStats()
+        self.service_clock = ServiceClock()
         self._sleep = sleep
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout, connect=min(10.0, timeout)),
@@ -136,6 +138,7 @@ class CCClient(ContactWrites):
                         headers={"Authorization": f"Bearer {token}"},
                     )
                 log.debug("%s %s -> %s", method, urlsplit(target).path, response.status_code)
+                self.service_clock.note(response.headers.get("date"))
                 if response.is_success:
                     return self._parse(response) if parse else response
                 error = error_from_response(response)

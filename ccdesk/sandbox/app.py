@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from email.utils import formatdate
 from typing import Any
 
 from starlette.applications import Starlette
@@ -62,9 +64,26 @@ class SandboxApp(Starlette):
         if scope["type"] == "http" and not scope["path"].startswith("/_sandbox"):
             self.sandbox.record_request(scope["method"], scope["path"], scope.get("query_string", b"").decode())
         try:
-            await self._with_faults(scope, receive, send)
+            await self._with_faults(scope, receive, DatedSend(send, self.sandbox.clock))
         except ClientDisconnect:
             return  # the client gave up (a timeout) before sending the whole body: nothing to answer
+
+
+class DatedSend:
+    """Every answer carries the service's Date (RFC 9110 §6.6.1), from the sandbox clock: a test that sets the
+    clock apart from this PC's sees what a PC whose clock is wrong sees. `wrapped` is the server's own send (a
+    dropped-connection fault aborts its transport)."""
+
+    def __init__(self, send: Send, clock: Callable[[], float]) -> None:
+        self.wrapped = send
+        self._clock = clock
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"date"]
+            stamp = formatdate(self._clock(), usegmt=True).encode()
+            message = {**message, "headers": [*headers, (b"date", stamp)]}
+        await self.wrapped(message)
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:

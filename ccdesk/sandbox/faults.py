@@ -96,6 +96,7 @@ class Faults:
 async def drop_connection(send: Send) -> None:
     """Close the connection without any response. Under uvicorn the ASGI `send` is a method of its
     request cycle, whose transport we abort; anywhere else the client gets ConnectionDropped raised."""
+    send = getattr(send, "wrapped", send)  # under app.DatedSend
     cycle = getattr(send, "__self__", None)
     transport = getattr(cycle, "transport", None)
     if cycle is None or transport is None or not hasattr(cycle, "disconnected"):

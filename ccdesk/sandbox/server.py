@@ -47,6 +47,7 @@ class SandboxServer:
         config = uvicorn.Config(
             self.app, host=self.host, port=self._port, log_level="warning", access_log=False,
             lifespan="off", http="h11", ws="none", timeout_graceful_shutdown=1,
+            date_header=False,  # the app writes Date from the sandbox clock (app.py)
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="ccdesk-sandbox", daemon=True)

@@ -5,8 +5,9 @@ The API has no push, and `updated_after` does not see email-status changes (an u
 - opt-outs: `optout_after = checkpoint - overlap`
 - everything else: `updated_after = checkpoint - overlap`
 Each page is stored in one transaction together with the link to the next page, so a crash resumes where it
-stopped; the pass's checkpoint moves to the time the pass *started* only when its last page is stored. The
-overlap absorbs clock skew between this PC and the service; re-reading a contact is harmless (upserts are
+stopped; the pass's checkpoint moves to the time the pass *started* only when its last page is stored, in the
+service's time (the answers' Date headers, ccdesk/api/service_clock.py: a PC clock running ahead would skip
+changes). The overlap absorbs what is left of the skew; re-reading a contact is harmless (upserts are
 idempotent). A stored next-page link the service refuses (400: links can expire) is dropped and the pass
 starts again from its checkpoint. If the service refuses `optout_after` itself (older deployments did not have
 it), the opt-out pass falls back to reading every unsubscribed contact and letting the store spot the new ones.
@@ -147,9 +148,7 @@ class SyncEngine:
             result.full_pull = True
             result.contacts_read = pull.contacts
             # Everything up to the pull's start is in the cache now.
-            stamp = started.isoformat()
-            await self._db.call(lambda s: _set_many(s, {OPTOUTS.checkpoint: stamp, CHANGES.checkpoint: stamp,
-                                                           LAST_COMPARE: stamp}))
+            await self._db.call(lambda s: _set_many(s, self._after_full_read(started)))
         else:
             for p in (OPTOUTS, CHANGES):
                 read, new, fallback = await self._run_pass(p, on_progress, result)
@@ -179,9 +178,7 @@ class SyncEngine:
         forgotten = await self._db.call(lambda s: s.forget_contacts_not_fetched_since(cutoff))
         if forgotten:
             log.info("full resync: %d cached contacts no longer exist in the account", forgotten)
-        stamp = started.isoformat()
-        await self._db.call(lambda s: _set_many(s, {OPTOUTS.checkpoint: stamp, CHANGES.checkpoint: stamp,
-                                                       LAST_COMPARE: stamp}))
+        await self._db.call(lambda s: _set_many(s, self._after_full_read(started)))
         return SyncResult(full_pull=True, contacts_read=pull.contacts, new_optouts=pull.new_optouts,
                           started_at=started, finished_at=self._clock(), forgotten=forgotten)
 
@@ -189,7 +186,7 @@ class SyncEngine:
                         result: SyncResult | None = None) -> tuple[int, list[str], bool]:
         state = await self._db.call(lambda s: {k: s.get_state(k) for k in (p.checkpoint, p.started, p.next_href)})
         resume = state[p.next_href]
-        started = state[p.started] if resume and state[p.started] else self._clock().isoformat()
+        started = (state[p.started] if resume else None) or self._clock().isoformat()
         if not resume:
             await self._db.call(lambda s: s.set_state(p.started, started))
         checkpoint = state[p.checkpoint]
@@ -217,8 +214,21 @@ class SyncEngine:
             pages = await reader.read({"status": "unsubscribed"}, None, on_page)
         if result is not None:
             result.links_refused += pages.link_refused
-        await self._db.call(lambda s: _set_many(s, {p.checkpoint: started, p.started: None, p.next_href: None}))
+        checkpoint_now = self._service_time(datetime.fromisoformat(started)).isoformat()
+        await self._db.call(lambda s: _set_many(s, {p.checkpoint: checkpoint_now, p.started: None,
+                                                     p.next_href: None}))
         return pages.read, pages.new_optouts, fallback
+
+    def _service_time(self, local: datetime) -> datetime:
+        """A pass's bookmark is compared with the service's times: `local` (when the pass started, on this PC's
+        clock) in the service's time, from the answers' Date headers (ccdesk/api/service_clock.py)."""
+        return self._client.service_clock.service_time(local)
+
+    def _after_full_read(self, started: datetime) -> dict[str, str | None]:
+        """Everything up to the read's start is in the cache: both passes continue from there (in the service's
+        time); the unsubscribed set was just compared (a local interval, on this PC's clock)."""
+        bookmark = self._service_time(started).isoformat()
+        return {OPTOUTS.checkpoint: bookmark, CHANGES.checkpoint: bookmark, LAST_COMPARE: started.isoformat()}
 
 
 def _set_many(s: DeskDatabase, values: dict[str, str | None]) -> None:

@@ -118,10 +118,14 @@ async def test_an_interrupted_first_read_is_resumed_and_completes(server: Sandbo
             if p.done >= 1_000 and task is not None:
                 task.cancel()
 
+        # Pages come half a second apart, so the cancel lands before the read is done even on a loaded machine
+        # (without the pause, a run beside a busy CI once stored all six pages before the cancel arrived).
+        server.sandbox.faults.update({"latency_ms": 500})
         task = asyncio.ensure_future(CachePull(desk.db, desk.client).run(stop_after_two))
         with pytest.raises(asyncio.CancelledError):
             await task
     finally:
+        server.sandbox.faults.reset()
         await desk.close()
     with DeskDatabase(path) as db:
         stored = db.count()

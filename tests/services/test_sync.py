@@ -83,7 +83,10 @@ async def test_a_pass_interrupted_after_a_page_resumes_there(start_sandbox, tmp_
         result = await engine.run()
         assert result.contacts_read >= 700  # the remaining pages of the resumed pass
         assert await desk.db.call(lambda s: s.get_state(OPTOUTS.next_href)) is None
-        assert await desk.db.call(lambda s: s.get_state(OPTOUTS.checkpoint)) == "2026-01-01T00:00:00+00:00"
+        # The resumed pass's start, in the service's time (its Date has whole seconds: up to a second earlier).
+        checkpoint = datetime.fromisoformat(await desk.db.call(lambda s: s.get_state(OPTOUTS.checkpoint)))
+        start = datetime(2026, 1, 1, tzinfo=UTC)
+        assert start - timedelta(seconds=2) <= checkpoint <= start, checkpoint
 
 
 async def test_account_opt_outs_and_deleted_ones_appear_exactly_once(server: SandboxServer, tmp_path: Path) -> None:
@@ -181,3 +184,28 @@ async def test_a_sync_killed_halfway_ends_with_the_same_cache(start_sandbox, tmp
     finally:
         await whole.close()
         await broken.close()
+
+
+async def test_a_pc_clock_running_ahead_of_the_service_skips_no_change(start_sandbox, tmp_path: Path) -> None:
+    """This PC's clock is 30 minutes ahead of Constant Contact's (more than the overlap): a bookmark on the PC's
+    clock would ask for changes after a moment the service has not reached yet. Bookmarks follow the service's
+    Date headers, so a rename and an opt-out made after the first sync are both caught by the next."""
+    import time
+
+    server = start_sandbox(clock=lambda: time.time() - 1800)
+    async with synced_desk(server, tmp_path) as (desk, engine):
+        sb = server.sandbox
+        alive = subscribed(sb)
+        renamed, opted_out = alive[0], alive[1]
+        body = sb.contact_json(renamed)
+        put = {"email_address": {"address": body["email_address"]["address"]}, "first_name": "Renamed",
+               "last_name": body.get("last_name"), "update_source": "Account"}
+        async with httpx.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}) as http:
+            assert (await http.put(f"{server.api_base}/contacts/{renamed}", json=put)).status_code == 200
+        sb.contact_unsubscribes(opted_out, "Too many emails")
+        result = await engine.run()
+        assert result.new_optouts == [opted_out], result
+        row = await desk.db.call(lambda s: s.get_contact(renamed))
+        assert row.first_name == "Renamed"
+        offset = desk.client.service_clock.offset
+        assert offset is not None and abs(offset.total_seconds() + 1800) < 5, offset
