@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json as jsonlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from .. import __version__
+from . import answer_json
 from .contact_writes import ContactWrites
 from .errors import (
     ApiError,
@@ -183,7 +183,7 @@ class CCClient(ContactWrites):
                 f"Constant Contact answered with {ctype or 'an unknown type'} instead of JSON.",
                 status=response.status_code)
         try:
-            return jsonlib.loads(response.content)
+            return answer_json.loads(response.content)
         except ValueError:
             raise MalformedResponse("Constant Contact's answer was cut off or is not valid JSON.",
                                     status=response.status_code) from None
@@ -222,11 +222,12 @@ class CCClient(ContactWrites):
             params["include_count"] = "true"
         url: str | None = start_href or "contacts"
         query: dict[str, Any] | None = None if start_href else params
+        followed = _Followed()
         while url:
             data = await self._get_object(url, query)
             page = _contact_page(data)
             yield page
-            url, query = page.next_href, None
+            url, query = followed.next(page.next_href), None
 
     async def get_contact(self, contact_id: str, include: Sequence[str] = INCLUDES) -> Contact:
         data = await self._get_object(f"contacts/{contact_id}", {"include": _csv(include)} if include else None)
@@ -267,20 +268,25 @@ class CCClient(ContactWrites):
             params["status"] = status
         url: str | None = "contact_lists"
         query: dict[str, Any] | None = params
+        followed = _Followed()
         while url:
             data = await self._get_object(url, query)
             items = data.get("lists")
             if not isinstance(items, list):
                 raise MalformedResponse("Constant Contact's list of contact lists had no 'lists' array.")
-            for item in items:
-                yield ContactList(_expect_object(item))
-            url, query = _next_href(data), None
+            lists = [ContactList(item) for item in items if isinstance(item, dict) and _has_list_id(item)]
+            if len(lists) < len(items):
+                log.warning("a page of contact lists had %d entries without a list id; they were left out",
+                            len(items) - len(lists))
+            for one in lists:
+                yield one
+            url, query = followed.next(_next_href(data)), None
 
     # ---- activities --------------------------------------------------------------------------------------
 
     async def _post_activity(self, kind: str, body: JSON) -> Activity:
         data = _expect_object(await self._send("POST", f"activities/{kind}", body=body))
-        if "activity_id" not in data:
+        if not isinstance(data.get("activity_id"), str) or not data["activity_id"]:
             raise MalformedResponse("Constant Contact did not say which activity it queued.")
         return Activity(data)
 
@@ -298,7 +304,8 @@ class CCClient(ContactWrites):
                                           "list_ids": list(list_ids)})
 
     async def get_activity(self, activity_id: str) -> Activity:
-        return Activity(await self._get_object(f"activities/{activity_id}"))
+        data = await self._get_object(f"activities/{activity_id}")
+        return Activity({**data, "activity_id": activity_id})  # the one asked about, whatever the answer says
 
     async def wait_for_activity(self, activity: Activity, *, poll_s: float = 1.0, max_poll_s: float = 15.0,
                                 timeout_s: float = 600.0,
@@ -328,7 +335,7 @@ def _expect_object(data: Any) -> JSON:
 
 def _contact(data: Any) -> Contact:
     obj = _expect_object(data)
-    if not isinstance(obj.get("contact_id"), str):
+    if not _has_id(obj):
         raise MalformedResponse("Constant Contact's answer did not contain a contact.")
     return Contact(obj)
 
@@ -347,8 +354,38 @@ def _contact_page(data: JSON) -> ContactPage:
     if not isinstance(items, list):
         raise MalformedResponse("Constant Contact's list of contacts had no 'contacts' array.")
     count = data.get("contacts_count")
-    return ContactPage([_contact(item) for item in items], _next_href(data),
-                       count if isinstance(count, int) else None)
+    contacts = [Contact(item) for item in items if isinstance(item, dict) and _has_id(item)]
+    if len(contacts) < len(items):  # one entry nothing can be done with must not stop every sync after it
+        log.warning("a page of contacts had %d entries without a contact id; they were left out",
+                    len(items) - len(contacts))
+    return ContactPage(contacts, _next_href(data), count if isinstance(count, int) else None)
+
+
+class _Followed:
+    """The next-links a read has followed: one given twice would read the same pages for ever (and spend the
+    day's quota doing it), so it stops the read as a malformed answer."""
+
+    def __init__(self) -> None:
+        self._seen: set[str] = set()
+
+    def next(self, href: str | None) -> str | None:
+        if href is not None:
+            if href in self._seen:
+                raise MalformedResponse("Constant Contact's paging links went round in a circle (a page linked to "
+                                        "one already read), so the read stopped there. Try again later; if it "
+                                        "keeps happening, tell Constant Contact support.")
+            self._seen.add(href)
+        return href
+
+
+def _has_list_id(item: JSON) -> bool:
+    lid = item.get("list_id")
+    return isinstance(lid, str) and bool(lid.strip())
+
+
+def _has_id(item: JSON) -> bool:
+    cid = item.get("contact_id")
+    return isinstance(cid, str) and bool(cid.strip())
 
 
 def _check_batch(contact_ids: Sequence[str], list_ids: Sequence[str]) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 import httpx
+
+from . import answer_json
 
 
 class ApiError(Exception):
@@ -109,7 +110,7 @@ def retry_after_seconds(response: httpx.Response, now: datetime | None = None) -
     value = response.headers.get("retry-after", "").strip()
     if not value:
         return None
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # "²".isdigit() is True too
         return float(value)
     try:
         when = parsedate_to_datetime(value)
@@ -137,7 +138,7 @@ def _error_for(response: httpx.Response) -> ApiError:
     # page): a 401 still renews the sign-in, a 404 is still gone, a refusal is not tried again every 15 minutes.
     # Anything else that is not JSON (a proxy's login redirect, 407, 408...) is a malformed answer, tried again.
     try:
-        body = json.loads(response.content) if response.content else None
+        body = answer_json.loads(response.content) if response.content else None
         not_json = ""
     except ValueError:
         body = None

@@ -43,6 +43,12 @@ def parse_datetime(value: Any) -> datetime | None:
         return None
 
 
+def _items(value: Any, kind: type) -> list[Any]:
+    """The entries of a JSON array that are of `kind`; a value that is not an array has none (a string would
+    otherwise be read a character at a time)."""
+    return [v for v in value if isinstance(v, kind)] if isinstance(value, list) else []
+
+
 @dataclass(frozen=True)
 class EmailAddress:
     raw: JSON
@@ -137,27 +143,27 @@ class Contact:
 
     @property
     def list_memberships(self) -> list[str]:
-        return list(self.raw.get("list_memberships") or [])
+        return _items(self.raw.get("list_memberships"), str)
 
     @property
     def custom_fields(self) -> list[JSON]:
-        return list(self.raw.get("custom_fields") or [])
+        return _items(self.raw.get("custom_fields"), dict)
 
     @property
     def phone_numbers(self) -> list[JSON]:
-        return list(self.raw.get("phone_numbers") or [])
+        return _items(self.raw.get("phone_numbers"), dict)
 
     @property
     def street_addresses(self) -> list[JSON]:
-        return list(self.raw.get("street_addresses") or [])
+        return _items(self.raw.get("street_addresses"), dict)
 
     @property
     def taggings(self) -> list[str]:
-        return list(self.raw.get("taggings") or [])
+        return _items(self.raw.get("taggings"), str)
 
     @property
     def notes(self) -> list[JSON]:
-        return list(self.raw.get("notes") or [])
+        return _items(self.raw.get("notes"), dict)
 
     @property
     def sms_channel(self) -> JSON | None:
@@ -270,17 +276,26 @@ class Activity:
 
     @property
     def percent_done(self) -> int:
-        return int(self.raw.get("percent_done") or 0)
+        """0-100; 0 when the answer says something else ("50%", null)."""
+        value = self.raw.get("percent_done")
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 100:
+            return 0
+        return int(value)
 
     @property
     def errors(self) -> list[str]:
-        return [str(e) for e in self.raw.get("activity_errors") or []]
+        """The activity's error lines (a single string counts as one line, not as one per character)."""
+        found = self.raw.get("activity_errors")
+        if isinstance(found, str):
+            return [found] if found else []
+        return [str(e) for e in found if e not in (None, "")] if isinstance(found, list) else []
 
     @property
     def results_href(self) -> str | None:
-        links = self.raw.get("_links") or {}
-        results = links.get("results") or {}
-        return results.get("href")
+        links = self.raw.get("_links")
+        results = links.get("results") if isinstance(links, dict) else None
+        href = results.get("href") if isinstance(results, dict) else None
+        return href if isinstance(href, str) and href else None
 
 
 @dataclass(frozen=True)

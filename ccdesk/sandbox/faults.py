@@ -44,6 +44,9 @@ class Faults:
     malformed_next: int = 0  # next K responses: body cut in half (Content-Length matches the cut body)
     cut_next: int = 0  # next K requests: handled, then the connection drops halfway through the response body
     html_next: int = 0  # next K requests: a proxy's 502 text/html page
+    rewrite_next: int = 0  # next K responses: every `rewrite_from` in the body replaced by `rewrite_to` (bytes as
+    rewrite_from: str = ""  # UTF-8; Content-Length follows): a hostile answer, e.g. a lone surrogate `\ud83d`
+    rewrite_to: str = ""    # in a name, `NaN`, an empty contact_id, a next link to the same page
     only: str = ""  # regex on "METHOD /path"; empty = every request
     retry_after: int = 0  # seconds sent as Retry-After on every 429 throttled (the limit's and the fault's); 0 = none
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
@@ -57,6 +60,10 @@ class Faults:
         for name, value in changes.items():
             if name not in known:
                 raise ValueError(f"unknown fault {name!r}")
+            if name in ("rewrite_from", "rewrite_to"):
+                if not isinstance(value, str):
+                    raise ValueError(f"{name} must be a string")
+                continue
             if name == "only":
                 if not isinstance(value, str):
                     raise ValueError("only must be a string")
@@ -84,7 +91,7 @@ class Faults:
                 return 0.0, set()
             chosen = set()
             for name in ("drop_next", "html_next", "error_next", "throttle_next", "drop_after_next",
-                         "malformed_next", "cut_next"):
+                         "malformed_next", "cut_next", "rewrite_next"):
                 if getattr(self, name) > 0:
                     setattr(self, name, getattr(self, name) - 1)
                     chosen.add(name)
@@ -145,6 +152,9 @@ class FaultInjector:
             await self.app(scope, receive, _Truncating(send))
         elif "cut_next" in chosen:
             await self.app(scope, receive, _Truncating(send, mid_body=True))
+        elif "rewrite_next" in chosen and self.faults.rewrite_from:
+            await self.app(scope, receive, _Rewriting(send, self.faults.rewrite_from.encode(),
+                                                      self.faults.rewrite_to.encode()))
         else:
             await self.app(scope, receive, send)
 
@@ -153,13 +163,11 @@ async def _swallow(message: Message) -> None:
     return None
 
 
-class _Truncating:
-    """Buffers the response and sends its body cut in half: with a matching Content-Length (a complete but
-    broken answer), or `mid_body` with the full Content-Length and then the connection dropped."""
+class _Buffered:
+    """Buffers a response; `deliver(start, body)` sends it once its whole body is in."""
 
-    def __init__(self, send: Send, *, mid_body: bool = False) -> None:
+    def __init__(self, send: Send) -> None:
         self._send = send
-        self._mid_body = mid_body
         self._start: Message | None = None
         self._body = bytearray()
 
@@ -174,18 +182,45 @@ class _Truncating:
         if message.get("more_body", False):
             return
         assert self._start is not None
-        cut = bytes(self._body[: len(self._body) // 2])
+        await self.deliver(self._start, bytes(self._body))
+
+    async def deliver(self, start: Message, body: bytes) -> None:
+        raise NotImplementedError
+
+    async def _send_whole(self, start: Message, body: bytes, length: int | None = None) -> None:
+        """The start with Content-Length `length` (the body's own by default), then the body."""
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(body) if length is None else length).encode()))
+        await self._send({**start, "headers": headers})
+        await self._send({"type": "http.response.body", "body": body, "more_body": length is not None})
+
+
+class _Truncating(_Buffered):
+    """Sends the body cut in half: with a matching Content-Length (a complete but broken answer), or `mid_body`
+    with the full Content-Length and then the connection dropped."""
+
+    def __init__(self, send: Send, *, mid_body: bool = False) -> None:
+        super().__init__(send)
+        self._mid_body = mid_body
+
+    async def deliver(self, start: Message, body: bytes) -> None:
+        cut = body[: len(body) // 2]
         if self._mid_body:
-            headers = [(k, v) for k, v in self._start.get("headers", []) if k.lower() != b"content-length"]
-            headers.append((b"content-length", str(len(self._body)).encode()))
-            await self._send({**self._start, "headers": headers})
-            await self._send({"type": "http.response.body", "body": cut, "more_body": True})
+            await self._send_whole(start, cut, length=len(body))
             await drop_connection(self._send)
-            return
-        headers = [(k, v) for k, v in self._start.get("headers", []) if k.lower() != b"content-length"]
-        headers.append((b"content-length", str(len(cut)).encode()))
-        await self._send({**self._start, "headers": headers})
-        await self._send({"type": "http.response.body", "body": cut})
+        else:
+            await self._send_whole(start, cut)
+
+
+class _Rewriting(_Buffered):
+    """Sends the body with every `old` replaced by `new` (Content-Length to match)."""
+
+    def __init__(self, send: Send, old: bytes, new: bytes) -> None:
+        super().__init__(send)
+        self._old, self._new = old, new
+
+    async def deliver(self, start: Message, body: bytes) -> None:
+        await self._send_whole(start, body.replace(self._old, self._new))
 
 
 def _json(body: object) -> bytes:

@@ -212,7 +212,13 @@ class OutboxWorker:
                     s.upsert_contacts([contact.raw], fetched)
                 s.mark_done(item.id, message)
 
-        await self._db.call(store_result)
+        try:
+            await self._db.call(store_result)
+        except (StoreUnavailableError, InvalidStateError):
+            raise
+        except Exception:  # the change was made: a contact the cache cannot take must not send it again
+            log.exception("outbox item %s: done, but the contact it answered with could not be cached", item.id)
+            await self._db.call(lambda s: s.mark_done(item.id, message))
         if item.contact_id:
             self.contact_changed.emit(item.contact_id)
         return self._finish(item, True, message, final=True)

@@ -96,6 +96,7 @@ class SyncEngine:
         self.reconciler = Reconciler(db, client, clock)
         self._lock = asyncio.Lock()
         self._task: asyncio.Future[SyncResult] | None = None
+        self._unannounced: list[str] = []  # new opt-outs a run stored before it failed
         self.started = Event()    # ()
         self.progress = Event()   # (SyncProgress)
         self.finished = Event()   # (SyncResult)
@@ -150,13 +151,20 @@ class SyncEngine:
             # Everything up to the pull's start is in the cache now.
             await self._db.call(lambda s: _set_many(s, self._after_full_read(started)))
         else:
-            for p in (OPTOUTS, CHANGES):
-                read, new, fallback = await self._run_pass(p, on_progress, result)
-                result.contacts_read += read
-                result.new_optouts.extend(cid for cid in new if cid not in result.new_optouts)
-                result.fallback_used |= fallback
-            on_progress(SyncProgress("email-only changes", 0))
-            rec = await self.reconciler.run()
+            # Opt-outs a failed run stored (its first pass moved its bookmark) are announced by the next run.
+            result.new_optouts = list(self._unannounced)
+            try:
+                for p in (OPTOUTS, CHANGES):
+                    read, new, fallback = await self._run_pass(p, on_progress, result)
+                    result.contacts_read += read
+                    result.new_optouts.extend(cid for cid in new if cid not in result.new_optouts)
+                    result.fallback_used |= fallback
+                on_progress(SyncProgress("email-only changes", 0))
+                rec = await self.reconciler.run()
+            except BaseException:
+                self._unannounced = result.new_optouts
+                raise
+            self._unannounced = []
             result.reconcile_requests, result.reconciled = rec.requests, rec.reread
             result.new_optouts.extend(cid for cid in rec.new_optouts if cid not in result.new_optouts)
         result.finished_at = self._clock()

@@ -30,7 +30,7 @@ def upsert_lists(conn: sqlite3.Connection, lists: Iterable[Mapping[str, Any]], f
                 api_to_db(item.get("created_at")),
                 api_to_db(item.get("updated_at")),
                 api_to_db(item.get("deleted_at")),
-                count if isinstance(count, int) and not isinstance(count, bool) else None,
+                count if isinstance(count, int) and not isinstance(count, bool) and 0 <= count < 2**63 else None,
                 raw_json_text(item),
                 fetched,
             )

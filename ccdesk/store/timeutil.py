@@ -41,7 +41,10 @@ def parse_api_datetime(value: object) -> datetime | None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # `0001-01-01T00:00:00+05:00` is before the first moment a datetime can hold in UTC
+        return None
 
 
 def api_to_db(value: object) -> str | None:
