@@ -151,11 +151,12 @@ def _status(args: argparse.Namespace, out: Output) -> Exit:
 
 
 def _journal(args: argparse.Namespace, out: Output) -> Exit:
-    from ccdesk.services.csv_writer import write_csv
+    from ccdesk.services.csv_writer import neutralise, write_csv
     from ccdesk.team import journal
 
-    with _connect_joined() as conn:
-        rows = [[str(r[c]) if r[c] is not None else "" for c in journal.COLUMNS] for r in journal.rows(conn)]
+    with _connect_joined() as conn:  # for people to read: no cell a spreadsheet would run (reasons come from files)
+        rows = [[neutralise(str(r[c])) if r[c] is not None else "" for c in journal.COLUMNS]
+                for r in journal.rows(conn)]
     written = write_csv(args.out, journal.COLUMNS, rows)  # the one CSV writer (UTF-8 with BOM, whole or nothing)
     out.say(f"Wrote the team's journal ({written.rows:,} rows) to {args.out}.")
     out.result({"command": "team journal", "ok": True, "rows": written.rows, "out": str(args.out)})

@@ -39,7 +39,8 @@ async def handle(desk: Desk, words: list[str]) -> dict[str, Any]:
                 "contacts_read": result.contacts_read,
                 "requests": getattr(desk.client.rate_limiter, "requests_here", 0) - before}
     if cmd == "unsubscribe":
-        queued = await desk.actions.unsubscribe([words[1]], "asked at the front desk", "Contact")
+        reason = " ".join(words[2:]) or "asked at the front desk"  # `unsubscribe CID [REASON...]`
+        queued = await desk.actions.unsubscribe([words[1]], reason, "Contact")
         return {"ok": True, "queued": list(queued.outbox_ids), "skipped": list(queued.skipped)}
     if cmd == "wait":
         cid, status, limit = words[1], words[2], float(words[3])

@@ -96,7 +96,7 @@ def test_the_same_opt_out_on_two_desks_is_sent_once_and_seen_everywhere(world: T
                if world.server.sandbox.contact_json(c)["email_address"].get("permission_to_send") != "unsubscribed")
     world.server.sandbox.reset_request_counts()
     desk_a.send(f"unsubscribe {cid}")
-    desk_b.send(f"unsubscribe {cid}")
+    desk_b.send(f"unsubscribe {cid} =HYPERLINK(\"http://x.example\") asked")  # as a reason column may bring it
     assert desk_a.read()["queued"] and desk_b.read()["queued"]
     for d in (desk_a, desk_b):
         assert d.ask(f"wait {cid} unsubscribed 30")["ok"]
@@ -126,8 +126,10 @@ def test_the_same_opt_out_on_two_desks_is_sent_once_and_seen_everywhere(world: T
         time.sleep(1)
     queued = [r for r in rows if r["outcome"] == "queued"]
     assert {r["desk"] for r in queued} == {"Desk A", "Desk B"}, rows
-    assert all(r["reason"] == "asked at the front desk" and r["asked_by"] == "Contact"
-               and r["received_on"] == datetime.date.today().isoformat() for r in queued), queued
+    reasons = {r["desk"]: r["reason"] for r in queued}
+    assert reasons == {"Desk A": "asked at the front desk", "Desk B": "'=HYPERLINK(\"http://x.example\") asked"}
+    assert all(r["asked_by"] == "Contact" and r["received_on"] == datetime.date.today().isoformat()
+               for r in queued), queued  # a formula is marked for the spreadsheet, never run
 
 
 def test_a_desk_cut_off_keeps_its_actions_and_hands_them_over(world: TeamWorld) -> None:
