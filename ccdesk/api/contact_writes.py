@@ -81,7 +81,13 @@ class ContactWrites:
         # opt_out_reason is sent as null when there is none (the guide's wording: "may be null").
         changes: JSON = {"permission_to_send": "unsubscribed", "opt_out_reason": reason or None}
         body = build_put_body(contact, source, email_changes=changes, sub_resources=False)
-        return await self.put_contact(contact_id, body, still_valid=still_valid)
+        answer = await self.put_contact(contact_id, body, still_valid=still_valid)
+        if answer.is_unsubscribed and "list_memberships" not in answer.raw:
+            # The answer need not carry sub-resources (they come only when asked for with `include`, and a PUT
+            # takes none), but unsubscribing takes a contact off every list (reference §9): without this the
+            # cache would keep the lists it had, since an answer without them means "not read", not "none".
+            return Contact({**answer.raw, "list_memberships": []})
+        return answer
 
     async def remove_from_lists(self, contact_ids: str | Sequence[str], list_ids: Iterable[str],
                                 **wait: Any) -> Activity:

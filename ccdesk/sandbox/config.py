@@ -49,3 +49,7 @@ class SandboxConfig:
     # lists, or add it in an add_list_memberships activity), as the spec's opt_out_source text says (True, the
     # default); False refuses it as for the contact's own opt-out.
     account_optout_readd: bool = True
+    # PUT and POST /contacts answer with every sub-resource (True, the default) or with none (False): the spec
+    # types both answers as the full ContactResource, while the reference says sub-resources come "only when
+    # requested via include", which neither write takes.
+    write_answers_with_subresources: bool = True

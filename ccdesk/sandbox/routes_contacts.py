@@ -55,7 +55,7 @@ async def put_contact(request: Request) -> Response:
     body = await json_body(request, bodies.CONTACT_PUT)
     with sb.lock:
         rec = sb.rules.put(seq, body)
-        return JSONResponse(contact_json(rec, contact_id, INCLUDES))
+        return JSONResponse(contact_json(rec, contact_id, _write_answer_includes(sb)))
 
 
 async def delete_contact(request: Request) -> Response:
@@ -72,7 +72,13 @@ async def create_contact(request: Request) -> Response:
     body = await json_body(request, bodies.CONTACT_POST)
     with sb.lock:
         rec = sb.rules.create(body)
-        return JSONResponse(contact_json(rec, sb.records.contact_id(rec.seq), INCLUDES), status_code=201)
+        return JSONResponse(contact_json(rec, sb.records.contact_id(rec.seq), _write_answer_includes(sb)),
+                            status_code=201)
+
+
+def _write_answer_includes(sb: Any) -> tuple[str, ...]:
+    """The sub-resources a PUT's or POST's answer carries: every one, or none (docs/sandbox.md, "Readings")."""
+    return tuple(INCLUDES) if sb.config.write_answers_with_subresources else ()
 
 
 async def sign_up_form(request: Request) -> Response:

@@ -34,6 +34,7 @@ READINGS: dict[str, Any] = {
     "link_ttl_s": lambda v: isinstance(v, int | float) and not isinstance(v, bool) and v >= 0,
     "contact_optout_overrides_account": lambda v: isinstance(v, bool),
     "account_optout_readd": lambda v: isinstance(v, bool),
+    "write_answers_with_subresources": lambda v: isinstance(v, bool),
 }
 
 
