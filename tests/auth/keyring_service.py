@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 
 PASSWORD = "test-keyring-password"
@@ -25,12 +25,27 @@ class KeyringUnavailable(RuntimeError):
 
 
 @contextmanager
-def private_secret_service() -> Iterator[SecretService]:
+def private_secret_service(attempts: int = 4) -> Iterator[SecretService]:
     """Start dbus-daemon and an unlocked gnome-keyring-daemon; DBUS_SESSION_BUS_ADDRESS points at the bus only
-    while inside; both daemons are ended by their pid."""
+    while inside; both daemons are ended by their pid. On a loaded machine (CI beside other test processes) the
+    daemon sometimes never unlocks its collection: a fresh pair of daemons is tried, `attempts` times in all."""
     missing = [tool for tool in ("dbus-daemon", "gnome-keyring-daemon") if shutil.which(tool) is None]
     if missing:
         raise KeyringUnavailable(f"needs {' and '.join(missing)} (apt-get install gnome-keyring dbus)")
+    with ExitStack() as stack:
+        for attempt in range(attempts):
+            try:
+                service = stack.enter_context(_daemons())
+                break
+            except KeyringUnavailable:
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(1 + attempt)
+        yield service
+
+
+@contextmanager
+def _daemons() -> Iterator[SecretService]:
     home = tempfile.mkdtemp(prefix="ccdesk-keyring-home-")
     env = {**os.environ, "HOME": home, "XDG_DATA_HOME": os.path.join(home, ".local", "share")}
     for var in ("DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR", "GNOME_KEYRING_CONTROL"):

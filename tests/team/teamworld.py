@@ -9,7 +9,6 @@ import contextlib
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +19,7 @@ from ccdesk.bootstrap.demo import signed_in_to_sandbox
 from ccdesk.preferences import Preferences
 from ccdesk.sandbox.app import SandboxConfig
 from ccdesk.sandbox.server import SandboxServer
-from tests.auth.keyring_service import KeyringUnavailable, SecretService, private_secret_service
+from tests.auth.keyring_service import private_secret_service
 from tests.multiprocess.world import user_env
 
 from .pgserver import PgServer
@@ -139,18 +138,6 @@ def ensure_roles(pg: PgServer, names: list[str]) -> None:
                 conn.execute(f"CREATE ROLE {name} LOGIN PASSWORD '{DESK_ROLE_PASSWORD}' IN ROLE ccdesk_desk")
 
 
-def _keyring(stack: contextlib.ExitStack) -> SecretService:
-    """A desk's own keyring; on a loaded machine gnome-keyring sometimes misses its unlock: try again."""
-    for attempt in range(5):
-        try:
-            return stack.enter_context(private_secret_service())
-        except KeyringUnavailable:
-            if attempt == 4:
-                raise
-            time.sleep(1 + attempt)
-    raise AssertionError("unreachable")
-
-
 @contextlib.contextmanager
 def team_world(root: Path, pg: PgServer, dbname: str, *, desks: int = 2, contacts: int = 1000,
                rate_limit: float = 4.0) -> Iterator[TeamWorld]:
@@ -167,7 +154,7 @@ def team_world(root: Path, pg: PgServer, dbname: str, *, desks: int = 2, contact
         with contextlib.ExitStack() as stack:
             for i in range(desks):
                 name = chr(65 + i)
-                service = _keyring(stack)
+                service = stack.enter_context(private_secret_service())  # retries a keyring that stays locked
                 home = root / f"desk-{name}"
                 home.mkdir(parents=True)
                 _config, tokens = asyncio.run(signed_in_to_sandbox(server, CLIENT_ID))
