@@ -10,7 +10,9 @@
   a "save_failed" event.
 - One chain per desk, shared by every process (the window, scheduled commands): a refresh runs under a
   desk-wide file lock (chain_lock.py). Holding it, the session re-reads the keyring first and uses a newer set
-  another process saved instead of spending its own (already rotated) refresh token.
+  another process saved instead of spending its own (already rotated) refresh token; a keyring that does not
+  answer is asked again for a moment first, since where a reused refresh token ends the chain (Okta) spending a
+  rotated one would sign every process out.
 - invalid_grant / invalid_client: re-read once and retry with a newer set if there is one; otherwise the chain is
   gone: the store is cleared only if it still holds the set that failed, listeners get "signed_out", and
   SignInRequired says what to do. A 429, 5xx or `temporarily_unavailable` is temporary: asked again a few times,
@@ -39,6 +41,8 @@ from .token_store import MemoryTokenStore, TokenStore, TokenStoreError
 from .tokenset import TokenSet
 
 log = logging.getLogger(__name__)
+
+REREAD_PAUSES_S = (0.2, 0.5, 1.0)  # a refresh waits this long for an unreadable store before spending its own set
 
 DEFAULT_REFRESH_MARGIN = timedelta(minutes=5)
 TEMPORARY_ATTEMPTS = 4
@@ -185,7 +189,7 @@ class AuthSession:
         async with self._lock_factory(self):
             if self._tokens is not current:  # signed out, or in again, while waiting for the lock
                 return self._require()
-            readable, stored = await self._reread()
+            readable, stored = await self._reread_patiently()
             if readable and stored is None and self.store.persistent:
                 await self._ended_elsewhere()
             base = current
@@ -247,6 +251,18 @@ class AuthSession:
         self._tokens = tokens
         self._emit(kind, "The Constant Contact sign-in was renewed.")
         return tokens
+
+    async def _reread_patiently(self) -> tuple[bool, TokenSet | None]:
+        """`_reread`, asked again a few times (0.2, 0.5, 1 s) while the store cannot be read (a busy Secret
+        Service): spending a refresh token another process already rotated can end the whole chain for every
+        process (Okta ends it on reuse: docs/sandbox.md), so the newest saved set is worth waiting a moment for."""
+        readable, stored = await self._reread()
+        for pause in REREAD_PAUSES_S:
+            if readable or not self.store.persistent:
+                break
+            await self._sleep(pause)
+            readable, stored = await self._reread()
+        return readable, stored
 
     async def _reread(self) -> tuple[bool, TokenSet | None]:
         """(whether the store could be read, what it holds)."""

@@ -42,6 +42,9 @@ class SandboxConfig:
     # client id), a new sign-in expiring earlier refresh tokens, the token endpoint's per-app limit and faults.
     apps: list[str] = field(default_factory=list)
     new_sign_in_expires_old: bool = False
+    # A rotated refresh token used again ends its whole chain (every refresh and access token of that sign-in),
+    # as Okta's rotation does (True), or is only refused (False, the default).
+    refresh_reuse_revokes: bool = False
     token_rate_limit: float = 0.0
     token_fault_next: int = 0
     token_fault: str = "429"

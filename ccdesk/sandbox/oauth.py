@@ -95,6 +95,8 @@ class _RefreshGrant:
     scope: str
     last_used: float
     valid: bool = True
+    family: str = ""       # the sign-in this chain of tokens comes from
+    rotated: bool = False  # used once and replaced (rotating mode)
 
 
 class OAuthServer(DeviceEndpoints):
@@ -116,6 +118,7 @@ class OAuthServer(DeviceEndpoints):
         self._pending: dict[str, _AuthRequest] = {}
         self._codes: dict[str, _AuthCode] = {}
         self._refresh: dict[str, _RefreshGrant] = {}
+        self._family_access: dict[str, list[str]] = {}  # access tokens by sign-in (refresh_reuse_revokes)
         self._devices: dict[str, DeviceGrant] = {}
         self._id_key = secrets.token_bytes(32)
         self.apps = AppRegistry(tuple(getattr(options, "apps", ()) or ()))
@@ -138,6 +141,12 @@ class OAuthServer(DeviceEndpoints):
         if mode not in ("rotating", "long-lived"):
             raise ValueError(f"refresh_tokens must be 'rotating' or 'long-lived', not {mode!r}")
         return mode == "rotating"
+
+    @property
+    def reuse_revokes(self) -> bool:
+        """Reading `refresh_reuse_revokes` (docs/sandbox.md): a rotated refresh token used again ends its whole
+        chain, as Okta's refresh-token rotation does; off, it is only refused."""
+        return bool(getattr(self.options, "refresh_reuse_revokes", False))
 
     @property
     def token_lifetime_s(self) -> float:
@@ -315,6 +324,8 @@ class OAuthServer(DeviceEndpoints):
         now = self.now()
         if grant is not None and grant.valid and now - grant.last_used > REFRESH_IDLE_S:
             grant.valid = False
+        if grant is not None and grant.rotated and self.reuse_revokes:
+            self._end_family(grant.family)
         if grant is None or not grant.valid:
             raise OAuthError("invalid_grant", "The refresh token is invalid or expired.")
         if grant.client_id != client_id:
@@ -327,9 +338,19 @@ class OAuthServer(DeviceEndpoints):
             scope = " ".join(asked)
         grant.last_used = now
         if self.rotating:
-            grant.valid = False
-            return self._issue(client_id, scope, request, refresh_scope=grant.scope)
-        return self._issue(client_id, scope, request, reuse_refresh=token, refresh_scope=grant.scope)
+            grant.valid, grant.rotated = False, True
+            return self._issue(client_id, scope, request, refresh_scope=grant.scope, family=grant.family)
+        return self._issue(client_id, scope, request, reuse_refresh=token, refresh_scope=grant.scope,
+                           family=grant.family)
+
+    def _end_family(self, family: str) -> None:
+        """A rotated refresh token came back: someone holds a copy it should not have. Every refresh token and
+        access token of that sign-in stops working (the user must sign in again)."""
+        for other in self._refresh.values():
+            if other.family == family:
+                other.valid = False
+        for access in self._family_access.pop(family, []):
+            self.tokens.revoke(access)
 
     def _new_sign_in(self, client_id: str) -> None:
         """`new_sign_in_expires_old`: with rotating refresh tokens, a new sign-in for an app expires the refresh
@@ -341,9 +362,13 @@ class OAuthServer(DeviceEndpoints):
                     grant.valid = False
 
     def _issue(self, client_id: str, scope: str, request: Request, *, record: _AuthCode | None = None,
-               reuse_refresh: str | None = None, refresh_scope: str | None = None) -> dict[str, Any]:
+               reuse_refresh: str | None = None, refresh_scope: str | None = None,
+               family: str | None = None) -> dict[str, Any]:
         lifetime = self.token_lifetime_s
         access = self.tokens.issue(lifetime, scope, client_id)
+        family = family or secrets.token_hex(8)  # a sign-in starts a chain; a refresh continues its own
+        if self.reuse_revokes:
+            self._family_access.setdefault(family, []).append(access.token)
         body: dict[str, Any] = {
             "access_token": access.token,
             "token_type": "Bearer",
@@ -354,7 +379,7 @@ class OAuthServer(DeviceEndpoints):
         if "offline_access" in granted.split():
             refresh = reuse_refresh or "sbx_rt_" + secrets.token_urlsafe(32)
             if reuse_refresh is None:
-                self._refresh[refresh] = _RefreshGrant(client_id, granted, self.now())
+                self._refresh[refresh] = _RefreshGrant(client_id, granted, self.now(), family=family)
             body["refresh_token"] = refresh
             if record is not None:
                 record.refresh_tokens.append(refresh)

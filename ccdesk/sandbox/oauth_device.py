@@ -64,7 +64,8 @@ class DeviceEndpoints:
         raise NotImplementedError
 
     def _issue(self, client_id: str, scope: str, request: Request, *, record: Any = None,
-               reuse_refresh: str | None = None, refresh_scope: str | None = None) -> dict[str, Any]:
+               reuse_refresh: str | None = None, refresh_scope: str | None = None,
+               family: str | None = None) -> dict[str, Any]:
         raise NotImplementedError
 
     def device_grants(self) -> list[DeviceGrant]:

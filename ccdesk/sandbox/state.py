@@ -35,6 +35,7 @@ READINGS: dict[str, Any] = {
     "contact_optout_overrides_account": lambda v: isinstance(v, bool),
     "account_optout_readd": lambda v: isinstance(v, bool),
     "write_answers_with_subresources": lambda v: isinstance(v, bool),
+    "refresh_reuse_revokes": lambda v: isinstance(v, bool),
 }
 
 

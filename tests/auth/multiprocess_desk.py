@@ -72,10 +72,11 @@ class SharedDesk:
 
 @contextmanager
 def shared_desk(home: Path, bus_address: str, *, contacts: int = 30, token_rate_limit: float = 1.0,
-                new_sign_in_expires_old: bool = True) -> Iterator[SharedDesk]:
+                new_sign_in_expires_old: bool = True, refresh_reuse_revokes: bool = False) -> Iterator[SharedDesk]:
     """A signed-in desk (the sign-in saved in the Secret Service at `bus_address`) on a fresh sandbox."""
     with sandboxes() as start:
         server = start(contacts=contacts, seed=21, auto_approve=True, refresh_tokens="rotating",
-                       token_rate_limit=token_rate_limit, new_sign_in_expires_old=new_sign_in_expires_old)
+                       token_rate_limit=token_rate_limit, new_sign_in_expires_old=new_sign_in_expires_old,
+                       refresh_reuse_revokes=refresh_reuse_revokes)
         with signed_in(server, home, CLIENT_ID):
             yield SharedDesk(server, home, user_env(home, bus_address))

@@ -14,8 +14,12 @@ from .multiprocess_desk import shared_desk
 pytestmark = [pytest.mark.keyring, pytest.mark.slow]
 
 
-def test_concurrent_syncs_on_an_expired_token_stay_signed_in(tmp_path: Path, secret_service: SecretService) -> None:
-    with shared_desk(tmp_path / "home", secret_service.bus_address) as desk:
+@pytest.mark.parametrize("reuse_revokes", [False, True], ids=["reuse-refused", "reuse-ends-chain"])
+def test_concurrent_syncs_on_an_expired_token_stay_signed_in(tmp_path: Path, secret_service: SecretService,
+                                                             reuse_revokes: bool) -> None:
+    """Under both readings of a rotated refresh token used again (docs/sandbox.md): where reuse ends the chain,
+    a process that spent a rotated token would sign every process out."""
+    with shared_desk(tmp_path / "home", secret_service.bus_address, refresh_reuse_revokes=reuse_revokes) as desk:
         before = 0
         for _ in range(3):
             desk.expire_access_tokens()

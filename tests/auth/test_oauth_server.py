@@ -183,6 +183,30 @@ async def test_refresh_rotating_and_long_lived(sandbox: Sandbox, web: httpx.Asyn
 
 
 @pytest.mark.asyncio
+async def test_reuse_of_a_rotated_refresh_token_ends_the_chain_under_that_reading(
+        sandbox: Sandbox, web: httpx.AsyncClient) -> None:
+    """`refresh_reuse_revokes` (Okta's rotation): a rotated refresh token used again ends its sign-in: the
+    newest refresh token and every access token issued since fail; another sign-in's tokens are untouched."""
+    sandbox.config.refresh_reuse_revokes = True
+
+    def refresh(token: str) -> dict[str, str]:
+        return {"grant_type": "refresh_token", "client_id": CLIENT_ID, "refresh_token": token}
+
+    pkce, other_pkce = PkcePair.new(), PkcePair.new()
+    first = (await web.post(TOKEN, data=_exchange(pkce, await _code(web, pkce)))).json()
+    other = (await web.post(TOKEN, data=_exchange(other_pkce, await _code(web, other_pkce)))).json()
+    rotated = (await web.post(TOKEN, data=refresh(first["refresh_token"]))).json()
+    assert sandbox.tokens.lookup(rotated["access_token"]) is not None
+    reused = await web.post(TOKEN, data=refresh(first["refresh_token"]))
+    assert reused.status_code == 400 and reused.json()["error"] == "invalid_grant"
+    assert (await web.post(TOKEN, data=refresh(rotated["refresh_token"]))).json()["error"] == "invalid_grant"
+    assert sandbox.tokens.lookup(rotated["access_token"]) is None
+    assert sandbox.tokens.lookup(first["access_token"]) is None
+    assert sandbox.tokens.lookup(other["access_token"]) is not None  # another sign-in: its own chain
+    assert "access_token" in (await web.post(TOKEN, data=refresh(other["refresh_token"]))).json()
+
+
+@pytest.mark.asyncio
 async def test_access_tokens_expire_with_the_clock(sandbox: Sandbox, web: httpx.AsyncClient) -> None:
     sandbox.config.token_lifetime_s = 60
     pkce = PkcePair.new()

@@ -7,6 +7,7 @@ processes and a real Secret Service."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from ccdesk.auth import (
     OAuthServerError,
     SessionEvent,
     TokenSet,
+    TokenStoreError,
     sign_in_pkce,
 )
 from ccdesk.auth.chain_lock import ChainLock, ChainLockTimeout
@@ -50,6 +52,20 @@ def _session(sandbox: Sandbox, store: KeyringTokenStore, tokens: TokenSet | None
     return AuthSession(sandbox.auth_config(), store, tokens, now=sandbox.clock.now, sleep=_no_pause, **kw)
 
 
+class FirstLoad(KeyringTokenStore):
+    """A keyring entry whose first load is `first()` (a stale set, or a refusal), then what it really holds."""
+
+    def __init__(self, keyring: MemoryKeyring, first: Callable[[], TokenSet | None]) -> None:
+        super().__init__(CLIENT_ID, backend=keyring)
+        self._first: Callable[[], TokenSet | None] | None = first
+
+    def load(self) -> TokenSet | None:
+        if self._first is not None:
+            first, self._first = self._first, None
+            return first()
+        return super().load()
+
+
 async def _desk(sandbox: Sandbox, n: int) -> tuple[MemoryKeyring, list[AuthSession]]:
     """n sessions restored from one keyring entry, as n processes started after one sign-in."""
     keyring = MemoryKeyring()
@@ -60,8 +76,17 @@ async def _desk(sandbox: Sandbox, n: int) -> tuple[MemoryKeyring, list[AuthSessi
     return keyring, sessions
 
 
+@pytest.fixture(params=[False, True], ids=["reuse-refused", "reuse-ends-chain"])
+def reuse_revokes(request: pytest.FixtureRequest, sandbox: Sandbox) -> bool:
+    """The reading `refresh_reuse_revokes` (docs/sandbox.md): a rotated refresh token used again is refused, or
+    ends the whole chain as Okta's rotation does."""
+    sandbox.config.refresh_reuse_revokes = request.param
+    return bool(request.param)
+
+
 @pytest.mark.asyncio
-async def test_sessions_of_one_desk_share_the_rotating_chain(sandbox: Sandbox, expires_old: bool) -> None:
+async def test_sessions_of_one_desk_share_the_rotating_chain(sandbox: Sandbox, expires_old: bool,
+                                                              reuse_revokes: bool) -> None:
     """Four holders of one expired set renew at once: one refresh request, nobody signed out, the store holds the
     newest set. Without the lock and the re-read, three of them got invalid_grant and wiped the keyring."""
     keyring, sessions = await _desk(sandbox, 4)
@@ -89,26 +114,39 @@ async def test_invalid_grant_rereads_and_retries_once(sandbox: Sandbox) -> None:
     sandbox.clock.advance(86400)
     await first.access_token()  # rotates: `original`'s refresh token is now dead, the keyring has the new set
 
-    class StaleOnce(KeyringTokenStore):
-        """Reads the old set once (as if read before the other process saved), then the real one."""
-
-        def __init__(self) -> None:
-            super().__init__(CLIENT_ID, backend=keyring)
-            self.stale = True
-
-        def load(self) -> TokenSet | None:
-            if self.stale:
-                self.stale = False
-                return original
-            return super().load()
-
-    late = _session(sandbox, StaleOnce(), original)
+    # Reads the old set once (as if read before the other process saved), then the real one.
+    late = _session(sandbox, FirstLoad(keyring, lambda: original), original)
     events: list[SessionEvent] = []
     late.events.connect(events.append)
     token = await late.refresh(original.access_token)
     assert first.tokens is not None and token == first.tokens.access_token and late.signed_in
     assert sandbox.oauth.token_requests["refresh_token"] == 2  # its own try (refused), then no other request
     assert store.load() == first.tokens and [e.kind for e in events] == ["refreshed"]
+    await first.aclose()
+    await late.aclose()
+
+
+@pytest.mark.asyncio
+async def test_a_keyring_busy_at_the_renewal_is_waited_for_not_spent_around(sandbox: Sandbox,
+                                                                            reuse_revokes: bool) -> None:
+    """Another process rotated the chain and saved; this one cannot read the keyring at that moment (a busy
+    Secret Service). Spending its own, already rotated, refresh token would end the chain for everyone where
+    reuse ends it, so it reads again and uses the saved set: one refresh request in all, nobody signed out."""
+    keyring = MemoryKeyring()
+    original = await _pkce(sandbox)
+    KeyringTokenStore(CLIENT_ID, backend=keyring).save(original)
+    first = _session(sandbox, KeyringTokenStore(CLIENT_ID, backend=keyring), original)
+    sandbox.clock.advance(86400)
+    await first.access_token()  # rotates: `original`'s refresh token is dead, the keyring has the new set
+
+    def busy() -> TokenSet:
+        raise TokenStoreError("The keyring did not answer.")
+
+    late = _session(sandbox, FirstLoad(keyring, busy), original)
+    token = await late.refresh(original.access_token)
+    assert first.tokens is not None and token == first.tokens.access_token and late.signed_in
+    assert sandbox.oauth.token_requests["refresh_token"] == 1
+    assert sandbox.tokens.lookup(token) is not None  # the chain is alive for every process
     await first.aclose()
     await late.aclose()
 
