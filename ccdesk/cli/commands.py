@@ -159,8 +159,8 @@ async def run_export(ctx: Context) -> int:
         if result.carried:
             out.say(result.carried_note())
     if safe and not result.kept:
-        plain = "no cell needed marking; a plain address such as +alice@example.com is never changed."
-        out.say("Spreadsheet-safe: " + (result.marked_note() or plain))
+        out.say("Spreadsheet-safe: " + (result.marked_note()
+                                        or "no cell needed marking; the email column is never changed."))
     out.result({"command": "export-optouts", "ok": True, "file": str(path), "rows": result.rows,
                 "what": what, "newest_opt_out": result.newest_opt_out.isoformat() if result.newest_opt_out else None,
                 "spreadsheet_safe": safe, "cells_marked": result.marked, "saved_at_ns": result.saved_ns,

@@ -22,7 +22,7 @@ from .actions import AskedBy as AskedBy  # re-exported: the window and the CLI n
 from .actions import Queued as Queued
 from .address_file import AddressFile, AddressRow
 from .cache_pull import COMPLETED_AT
-from .csv_writer import neutralise, neutralise_address, write_csv
+from .csv_writer import neutralise, write_csv
 from .desk import Desk
 from .validation import MAX_REASON_LENGTH, clean_reason, validate_reason
 
@@ -270,5 +270,5 @@ def save_report(path: Path, lines: Sequence[ReportLine]) -> None:
     """Written whole or not at all (csv_writer.py); raises files.UnwritableTarget with a plain message.
     Addresses are never altered; other text that a spreadsheet would run as a formula is marked."""
     write_csv(path, ("address", "outcome", "message"),
-              ([neutralise_address(line.address), line.outcome, neutralise(line.message)] for line in lines))
+              ([neutralise(line.address), line.outcome, neutralise(line.message)] for line in lines))
 

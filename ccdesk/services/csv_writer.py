@@ -12,7 +12,6 @@ for it, and the window and the commands show that message as it is.
 from __future__ import annotations
 
 import csv
-import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -20,6 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ccdesk.files import AtomicResult, atomic_write
+
+from .validation import is_valid_email
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 PROGRESS_EVERY = 2000
@@ -58,20 +59,11 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]], 
 
 
 def neutralise(value: str) -> str:
-    """Keep spreadsheets from treating data as a formula (OWASP CSV injection guidance): a cell that starts
-    with = + - @ TAB or CR gets a leading apostrophe."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
-
-
-# A valid address a formula could not be made of: + or - first, then letters, digits and . _ + - only.
-_PLAIN_ADDRESS = re.compile(r"[+\-][A-Za-z0-9._+\-]*@[A-Za-z0-9.\-]+\.[A-Za-z0-9\-]+")
-
-
-def neutralise_address(value: str) -> str:
-    """An address column's cell: as `neutralise`, except a plain address such as ``+alice@example.com`` (valid,
-    and data another system matches on: marked, it would not suppress the address). One that only passes the
-    lenient validity check (``=HYPERLINK("x")@a.b``: quotes and brackets) is marked like any other cell."""
-    return value if _PLAIN_ADDRESS.fullmatch(value) else neutralise(value)
+    """Keep spreadsheets from treating data as a formula (OWASP CSV injection guidance). A valid email address
+    is never changed: it is data another system matches on."""
+    if value.startswith(FORMULA_STARTS) and not is_valid_email(value):
+        return "'" + value
+    return value
 
 
 def iso_seconds(value: datetime | None) -> str:

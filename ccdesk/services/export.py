@@ -7,12 +7,10 @@ encoding), RFC 4180 quoting with CRLF line ends, ISO 8601 dates in whole seconds
 Two variants. *Exact* (the command line's default: files for another system, such as a suppression feed)
 writes every value as it is. *Spreadsheet-safe* (the window's exports, ``--spreadsheet-safe``) prefixes a cell
 that starts with = + - @ TAB or CR with an apostrophe so no spreadsheet runs it as a formula (OWASP CSV
-injection guidance), except a plain email address: ``+alice@example.com`` is a valid address, and a system
-matching on ``'+alice@example.com`` would not suppress it (an address only the lenient validity check passes,
-with quotes or brackets, is marked). The journal and evidence files are for people: every such cell is marked
-there. :attr:`ExportResult.marked` says how many cells were marked. Rows stream from SQLite to disk (never the
-whole list in memory) through ccdesk/files.py: a full disk, a cancel or a second writer never leaves half a file
-under the chosen name.
+injection guidance), except an email address: ``+alice@example.com`` is a valid address, and a system
+matching on ``'+alice@example.com`` would not suppress it. :attr:`ExportResult.marked` says how many cells
+were marked. Rows stream from SQLite to disk (never the whole list in memory) through ccdesk/files.py: a
+full disk, a cancel or a second writer never leaves half a file under the chosen name.
 """
 
 from __future__ import annotations
@@ -32,7 +30,7 @@ from ccdesk.store.journal import JournalEntry
 from ccdesk.store.rows import ContactRow
 from ccdesk.wording import plural
 
-from .csv_writer import iso_seconds, neutralise, neutralise_address, write_csv
+from .csv_writer import iso_seconds, neutralise, write_csv
 from .database_thread import DatabaseThread
 
 COLUMNS = ("email", "first_name", "last_name", "company", "opt_out_date", "opt_out_source", "opt_out_reason",
@@ -44,8 +42,7 @@ def contact_cells(row: ContactRow, list_names: dict[str, str], *, spreadsheet_sa
     source = {"Contact": "Contact", "Account": "Account"}.get(row.opt_out_source or "", row.opt_out_source or "")
     values = [row.first_name or "", row.last_name or "", row.company or "",
               iso_seconds(row.opt_out_date), source, row.opt_out_reason or "", lists, str(row.status)]
-    email = row.email or ""
-    return [neutralise_address(email), *(neutralise(v) for v in values)] if spreadsheet_safe else [email, *values]
+    return [row.email or "", *(neutralise(v) for v in values)] if spreadsheet_safe else [row.email or "", *values]
 
 
 @dataclass(frozen=True)
@@ -71,7 +68,7 @@ class ExportResult:
         if not self.marked:
             return ""
         return (f"{plural(self.marked, 'cell')} starting with = + - or @ got a leading apostrophe so a spreadsheet "
-                "does not run them; a plain address such as +alice@example.com is never changed.")
+                "does not run them; the email column is never changed.")
 
 
 def export_key(path: Path) -> str:
@@ -213,9 +210,9 @@ class OptOutExporter:
                             newest[:] = [row.opt_out_date]
                         out = contact_cells(row, names, spreadsheet_safe=False)
                         if spreadsheet_safe:
-                            safe = [neutralise_address(out[0]), *(neutralise(cell) for cell in out[1:])]
-                            marked[0] += sum(a is not b for a, b in zip(safe, out, strict=True))
-                            out = safe
+                            safe = [neutralise(cell) for cell in out[1:]]  # never the address (column 0)
+                            marked[0] += sum(a is not b for a, b in zip(safe, out[1:], strict=True))
+                            out[1:] = safe
                         yield out
 
                 try:

