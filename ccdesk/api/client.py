@@ -229,6 +229,13 @@ class CCClient(ContactWrites):
             yield page
             url, query = followed.next(page.next_href), None
 
+    async def count_contacts(self, *, status: str) -> int | None:
+        """How many contacts have `status` (one request: a page of one with its count); None when the answer
+        has no count."""
+        data = await self._get_object("contacts", {"status": status, "limit": 1, "include_count": "true"})
+        count = data.get("contacts_count")
+        return count if isinstance(count, int) and not isinstance(count, bool) and count >= 0 else None
+
     async def get_contact(self, contact_id: str, include: Sequence[str] = INCLUDES) -> Contact:
         data = await self._get_object(f"contacts/{contact_id}", {"include": _csv(include)} if include else None)
         return _contact(data)

@@ -56,3 +56,6 @@ class SandboxConfig:
     # types both answers as the full ContactResource, while the reference says sub-resources come "only when
     # requested via include", which neither write takes.
     write_answers_with_subresources: bool = True
+    # A delete moves the contact's `updated_at` (True, the default), so `updated_after` finds it, or leaves it
+    # (False): the reference says `updated_after` covers "personal info/lists changes" and nothing of deletes.
+    delete_moves_updated_at: bool = True

@@ -326,10 +326,12 @@ class ContactRules:
         self._soft_delete(rec, self.now())
         self.records.commit(rec)
 
-    @staticmethod
-    def _soft_delete(rec: ContactRecord, now: int) -> None:
-        """deleted_at set, list memberships removed, everything else (the opt-out too) kept."""
-        rec.deleted_ms = rec.updated_ms = now
+    def _soft_delete(self, rec: ContactRecord, now: int) -> None:
+        """deleted_at set, list memberships removed, everything else (the opt-out too) kept; `updated_at` moves
+        too unless the reading `delete_moves_updated_at` is off (docs/sandbox.md)."""
+        rec.deleted_ms = now
+        if self.config.delete_moves_updated_at:
+            rec.updated_ms = now
         rec.list_ids = []
 
     def resubscribe(self, seq: int, body: dict[str, Any]) -> None:

@@ -36,6 +36,7 @@ READINGS: dict[str, Any] = {
     "account_optout_readd": lambda v: isinstance(v, bool),
     "write_answers_with_subresources": lambda v: isinstance(v, bool),
     "refresh_reuse_revokes": lambda v: isinstance(v, bool),
+    "delete_moves_updated_at": lambda v: isinstance(v, bool),
 }
 
 

@@ -10,6 +10,10 @@ email from Constant Contact's web UI changes only its email status (the 2021 for
   sub-resources: about one request per 500 unsubscribed contacts) and compare them with the cached
   unsubscribed set. Cached ones the service no longer lists are re-read one by one; listed ones the cache
   does not hold as unsubscribed are stored from the page itself (and count as new opt-outs).
+- at the same times, deletions: where a delete leaves `updated_at` as it was (a reading of the service,
+  docs/sandbox.md), no `updated_after` pass sees it. One request asks how many contacts are deleted; only
+  when that differs from the cache's count are the deleted ones listed (pages of 500) and the ones the cache
+  holds as alive stored from the page.
 
 Not seen until a full re-read: a resubscribe email sent from the web UI when the service keeps the contact
 `unsubscribed` (only `confirm_status` changes; the other reading makes it `pending_confirmation`, which
@@ -43,6 +47,7 @@ class ReconcileResult:
     reread: list[str] = field(default_factory=list)  # contacts read again because their state changed
     new_optouts: list[str] = field(default_factory=list)
     compared: bool = False  # whether the unsubscribed set was compared this time
+    deleted: list[str] = field(default_factory=list)  # deleted contacts found by the comparison of the deleted set
 
 
 class Reconciler:
@@ -60,6 +65,8 @@ class Reconciler:
         due = force or last is None or self._clock() - datetime.fromisoformat(last) >= self.interval
         started = self._clock()
         leavers = await self._compare_unsubscribed(result) if due else []
+        if due:
+            await self._compare_deleted(result)
         missed = 0
         for cid in dict.fromkeys([*pending, *leavers]):
             missed += not await self._reread(cid, result)
@@ -90,6 +97,23 @@ class Reconciler:
                     raise
                 log.warning("reconcile: a paging link was refused; listing the unsubscribed contacts again")
         return sorted(cached - listed)
+
+    async def _compare_deleted(self, result: ReconcileResult) -> None:
+        result.requests += 1
+        service = await self._client.count_contacts(status="deleted")
+        cached = await self._db.call(lambda s: s.deleted_ids())
+        if service is not None and service == len(cached):
+            return
+        async for page in self._client.iter_contact_pages(status="deleted", include=INCLUDE, limit=PAGE_SIZE):
+            result.requests += 1
+            missed = [c.raw for c in page.contacts if c.contact_id not in cached and c.is_deleted]
+            if missed:  # deleted without the changes pass seeing it
+                await self._db.call(functools.partial(DeskDatabase.upsert_contacts, contacts=missed,
+                                                         fetched_at=self._clock()))
+                result.deleted.extend(c["contact_id"] for c in missed)
+                cached |= {c["contact_id"] for c in missed}
+        if result.deleted:
+            log.info("reconcile: %d contacts were deleted without updated_after showing it", len(result.deleted))
 
     async def _reread(self, contact_id: str, result: ReconcileResult) -> bool:
         result.requests += 1

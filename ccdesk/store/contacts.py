@@ -114,6 +114,11 @@ def _get_one(conn: sqlite3.Connection, where: str, arg: str) -> ContactRow | Non
     return row_to_contact(row[:-1], raw)
 
 
+def deleted_ids(conn: sqlite3.Connection) -> set[str]:
+    """Cached contacts that `GET /contacts?status=deleted` should return."""
+    return {r[0] for r in conn.execute("SELECT contact_id FROM contacts WHERE deleted_at IS NOT NULL")}
+
+
 def contact_email(conn: sqlite3.Connection, contact_id: str | None) -> str | None:
     if contact_id is None:
         return None

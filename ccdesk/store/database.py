@@ -386,6 +386,9 @@ class DeskDatabase:
     def unsubscribed_ids(self) -> set[str]:
         return _resub.unsubscribed_ids(self._conn)
 
+    def deleted_ids(self) -> set[str]:
+        return _contacts.deleted_ids(self._conn)
+
     # -- escape hatch for tests and maintenance ----------------------------------------------------
     @property
     def connection(self) -> sqlite3.Connection:

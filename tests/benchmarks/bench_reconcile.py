@@ -81,7 +81,8 @@ async def _measure(n: int, workdir: Path) -> list[Row]:
     label = f"{n:,} contacts, {n_unsub:,} unsubscribed ({n_unsub / n:.0%})"
     return [
         ("reconcile_requests_100k", typical.reconcile_requests, "requests", "<= 30",
-         f"{label}: {-(-n_unsub // 500)} pages of status=unsubscribed + 1 GET per waiting request (3)"),
+         f"{label}: {-(-n_unsub // 500)} pages of status=unsubscribed + 1 GET per waiting request (3) + 1 count "
+         "of the deleted contacts"),
         ("reconcile_stale_contacts", stale, "contacts", "0",
          f"50 confirmed a resubscribe, 50 opted in by a form; that sync: {after.reconcile_requests} reconcile "
          f"requests, {sync_requests} in all"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import httpx
 import pytest
 
@@ -129,6 +131,20 @@ async def test_delete_is_soft(client: httpx.AsyncClient, sandbox: Sandbox, clock
     assert cid in listed["all"] and cid in listed["deleted"]
     r = await client.delete(f"/v3/contacts/{cid}")
     assert r.status_code == 404 and error_keys(r) == ["contacts.api.not_found"]
+
+
+async def test_a_delete_keeps_updated_at_under_that_reading(client: httpx.AsyncClient, sandbox: Sandbox,
+                                                           clock: FakeClock) -> None:
+    sandbox.set_readings({"delete_moves_updated_at": False})
+    cid = sandbox.contact_ids("active")[0]
+    before = sandbox.contact_json(cid)
+    clock.advance(86400)
+    assert (await client.delete(f"/v3/contacts/{cid}")).status_code == 204
+    after = sandbox.contact_json(cid)
+    assert after["deleted_at"] and after["updated_at"] == before["updated_at"]
+    since = (datetime.fromisoformat(before["updated_at"].replace("Z", "+00:00")) + timedelta(seconds=1)).isoformat()
+    found = (await client.get("/v3/contacts", params={"status": "all", "updated_after": since, "limit": 500})).json()
+    assert cid not in [c["contact_id"] for c in found["contacts"]]  # no updated_after read finds it
 
 
 async def test_delete_with_a_non_json_body_is_415(client: httpx.AsyncClient, sandbox: Sandbox) -> None:

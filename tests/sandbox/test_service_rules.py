@@ -123,7 +123,9 @@ async def test_readings_refuse_unknown_values(client: httpx.AsyncClient) -> None
         assert r.status_code == 400, body
     r = await client.get("/_sandbox/readings")
     assert r.json() == {"resubscribe_state": "pending_confirmation", "link_ttl_s": 0.0,
-                        "contact_optout_overrides_account": False, "account_optout_readd": True}
+                        "contact_optout_overrides_account": False, "account_optout_readd": True,
+                        "write_answers_with_subresources": True, "refresh_reuse_revokes": False,
+                        "delete_moves_updated_at": True}
 
 
 @pytest.mark.parametrize("overrides", [False, True])

@@ -8,6 +8,7 @@ import asyncio
 from pathlib import Path
 
 import httpx
+import pytest
 
 from ccdesk.sandbox.server import SandboxServer
 from ccdesk.services.cache_pull import NEXT_HREF
@@ -120,7 +121,34 @@ async def test_email_only_changes_are_caught_by_one_sync(server: SandboxServer, 
         await desk.db.call(lambda s: s.set_state(LAST_COMPARE, None))  # the interval has passed
         later = await engine.run()
         n_unsub = len(sb.contact_ids(status="unsubscribed"))
-        assert later.reconcile_requests == -(-n_unsub // 500) + len(waiting)
+        # pages of status=unsubscribed, the waiting ones, and one count of the deleted contacts (no deletes: no list)
+        assert later.reconcile_requests == -(-n_unsub // 500) + len(waiting) + 1
+    finally:
+        await desk.close()
+
+
+@pytest.mark.parametrize("moves", [True, False], ids=["delete-moves-updated_at", "delete-keeps-updated_at"])
+async def test_a_delete_is_seen_whatever_it_does_to_updated_at(start_sandbox, tmp_path: Path, moves: bool) -> None:
+    """Where a delete leaves `updated_at` as it was, no `updated_after` pass sees it: the reconcile's count of
+    the deleted contacts differs from the cache's, the deleted ones are listed, and the cache marks it deleted
+    (at most `interval` late). Where it moves it, the changes pass sees it first and the count agrees."""
+    server = start_sandbox(delete_moves_updated_at=moves)
+    sb = server.sandbox
+    desk, engine = await _synced(server, tmp_path)
+    try:
+        gone = sb.contact_ids(status="active")[0]
+        async with httpx.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}) as http:
+            assert (await http.delete(f"{server.api_base}/contacts/{gone}")).status_code == 204
+        await engine.run()  # within the interval: only the passes
+        row = await desk.db.call(lambda s: s.get_contact(gone))
+        assert (row.deleted_at is not None) is moves
+        await desk.db.call(lambda s: s.set_state(LAST_COMPARE, None))  # the interval has passed
+        result = await engine.run()
+        row = await desk.db.call(lambda s: s.get_contact(gone))
+        assert row.deleted_at is not None and str(row.status) in ("deleted", "unsubscribed")
+        assert sb.requests_matching("GET", "/v3/contacts") > 0
+        listed = result.reconcile_requests - 1 - -(-len(sb.contact_ids(status="unsubscribed")) // 500)
+        assert listed == (0 if moves else 1), result  # the deleted ones listed only when the counts differed
     finally:
         await desk.close()
 
