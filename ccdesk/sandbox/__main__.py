@@ -64,6 +64,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                    help="a rotated refresh token used again ends its whole chain (Okta's rotation)")
     p.add_argument("--delete-keeps-updated-at", action="store_true",
                    help="a deleted contact keeps its updated_at (updated_after does not find deletes)")
+    p.add_argument("--read-only-user", action="store_true",
+                   help="the signed-in user may read contacts but not change them (writes are 403)")
     p.add_argument("--bare-write-answers", action="store_true",
                    help="PUT and POST /contacts answer without sub-resources (lists, custom fields...)")
     p.add_argument("--fault-only", default="", metavar="REGEX", help='faults only for "METHOD /path" matches')
@@ -81,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         token_rate_limit=a.token_rate_limit, token_fault=a.token_fault, token_fault_next=a.token_fault_next,
         account_optout_readd=not a.account_optout_final,
         write_answers_with_subresources=not a.bare_write_answers, refresh_reuse_revokes=a.refresh_reuse_revokes,
-        delete_moves_updated_at=not a.delete_keeps_updated_at,
+        delete_moves_updated_at=not a.delete_keeps_updated_at, user_may_write=not a.read_only_user,
     )
     started = time.perf_counter()
     try:

@@ -59,3 +59,6 @@ class SandboxConfig:
     # A delete moves the contact's `updated_at` (True, the default), so `updated_after` finds it, or leaves it
     # (False): the reference says `updated_after` covers "personal info/lists changes" and nothing of deletes.
     delete_moves_updated_at: bool = True
+    # The signed-in user may change contacts (True), or only read them (False: every PUT, POST and DELETE under
+    # /v3 is 403, as the reference says for a missing privilege).
+    user_may_write: bool = True

@@ -10,6 +10,7 @@ from . import errors
 from .state import Sandbox
 
 REQUIRED_SCOPE = "contact_data"
+WRITES = ("PUT", "POST", "PATCH", "DELETE")  # refused for a user without the privilege (`user_may_write`)
 
 
 class V3Guard:
@@ -30,6 +31,9 @@ class V3Guard:
         elif REQUIRED_SCOPE not in issued.scope.split():
             response = errors.error_response(
                 errors.ServiceError.one(403, errors.FORBIDDEN, f"The access token lacks the {REQUIRED_SCOPE} scope."))
+        elif not sb.config.user_may_write and scope["method"] in WRITES:
+            response = errors.error_response(errors.ServiceError.one(
+                403, errors.FORBIDDEN, "The user does not have the privilege to change contacts."))
         else:
             with sb.lock:
                 verdict = sb.limiter.check(issued.client_id or issued.token)

@@ -37,6 +37,7 @@ READINGS: dict[str, Any] = {
     "write_answers_with_subresources": lambda v: isinstance(v, bool),
     "refresh_reuse_revokes": lambda v: isinstance(v, bool),
     "delete_moves_updated_at": lambda v: isinstance(v, bool),
+    "user_may_write": lambda v: isinstance(v, bool),
 }
 
 

@@ -122,7 +122,8 @@ class ContactActions:
 
     async def send_waiting_now(self, item_id: int) -> None:
         """A change waiting out a pause after a temporary failure is tried now."""
-        if await self._db.call(lambda s: s.due_now([item_id])):
+        due = await self._db.call(lambda s: s.due_now([item_id]))
+        if due or (self._worker is not None and self._worker.paused_why == "not_allowed"):
             self._queued(Queued([item_id], []))
 
     async def withdraw_waiting(self, item_id: int) -> bool:
@@ -135,6 +136,8 @@ class ContactActions:
 
     def _queued(self, queued: Queued) -> Queued:
         if self._worker is not None and queued.outbox_ids:
+            if self._worker.paused_why == "not_allowed":  # asked to send again: perhaps the right was given
+                self._worker.resume()
             self._worker.queue_changed.emit()
             self._worker.wake()
         return queued

@@ -82,7 +82,7 @@ async def see_through(desk: Desk, outbox_ids: Sequence[int], *, send: bool, wait
     def on_outcome(outcome: ItemOutcome) -> None:
         if outcome.item_id in wanted and outcome.ok:
             sent.add(outcome.item_id)
-        if outcome.item_id in wanted and outcome.why in ("quota", "sign_in"):
+        if outcome.item_id in wanted and outcome.why in ("quota", "sign_in", "not_allowed"):
             stop.setdefault("why", outcome.why)
             stop.setdefault("message", outcome.message)
 

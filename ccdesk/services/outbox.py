@@ -23,6 +23,7 @@ from ccdesk.api import (
     ApiError,
     CCClient,
     Contact,
+    Forbidden,
     QuotaExceeded,
     SignInRequired,
     Unauthorized,
@@ -69,8 +70,12 @@ class ItemOutcome:
     ok: bool
     message: str
     final: bool  # False while this process will try it again
-    why: str = ""  # when not ok: "sign_in", "quota", "temporary" (will be retried), "refused", "bug", or
-    # "elsewhere" (another ccdesk process took the item over)
+    why: str = ""  # when not ok: "sign_in", "quota", "temporary" (will be retried), "not_allowed" (403: kept,
+    # sending paused), "refused", "bug", or "elsewhere" (another ccdesk process took the item over)
+
+
+NOT_ALLOWED = ("{said} Sending is paused and nothing was lost: the changes wait here. Once the right is given (or "
+               "after signing in as a user who has it), choose Retry in the Activity tab.")
 
 
 class OutboxWorker:
@@ -84,9 +89,11 @@ class OutboxWorker:
         self._idle_poll_s = idle_poll_s
         self._wake = asyncio.Event()
         self.paused_reason: str | None = None
+        self.paused_why = ""               # "not_allowed" when a 403 paused it (a Retry resumes), else sign-in
         self.item_finished = Event()      # (ItemOutcome)
         self.contact_changed = Event()    # (contact_id)
         self.sign_in_required = Event()   # (message)
+        self.not_allowed = Event()        # (message) 403: this user may not change contacts; sending paused
         self.queue_changed = Event()      # ()
         self.progress = Event()           # (item_id, percent_done) while a bulk activity runs
         self.store_problem = Event()      # (message) the local file is locked or the disk full; ("") it is over
@@ -99,11 +106,11 @@ class OutboxWorker:
         """Something was queued, or we are signed in again: look at the queue now."""
         self._wake.set()
 
-    def pause(self, reason: str) -> None:
-        self.paused_reason = reason
+    def pause(self, reason: str, *, why: str = "sign_in") -> None:
+        self.paused_reason, self.paused_why = reason, why
 
     def resume(self) -> None:
-        self.paused_reason = None
+        self.paused_reason, self.paused_why = None, ""
         self.wake()
 
     def stalled(self) -> bool:
@@ -189,6 +196,15 @@ class OutboxWorker:
         except QuotaExceeded as exc:
             await self._retry_later(item, exc.message, exc.resets_at)
             return self._finish(item, False, exc.message, final=False, why="quota")
+        except Forbidden as exc:
+            # The user (or the app) may not change contacts: every item after this one would be refused too,
+            # each costing a request of the day's quota. The item waits; sending pauses until a Retry or a
+            # sign-in as someone who may.
+            text = NOT_ALLOWED.format(said=exc.message)
+            await self._retry_later(item, text, self._clock())
+            self.pause(text, why="not_allowed")
+            self.not_allowed.emit(text)
+            return self._finish(item, False, text, final=False, why="not_allowed")
         except ApiError as exc:
             if isinstance(exc, DeletedContactRefused):  # the cache may still show it as it was: not any more
                 await self._store_contact(exc.contact)

@@ -81,6 +81,7 @@ class StatusPart(QStatusBar):
         desk.worker.queue_changed.connect(self.refresh_pending)
         desk.worker.sign_in_required.connect(lambda message: self.show_notice(
             f"{message} Your queued changes are kept and will be sent after you sign in."))
+        desk.worker.not_allowed.connect(self.show_notice)
         desk.worker.store_problem.connect(self._on_store_problem)
         desk.sender.problem.connect(lambda message: self.show_notice(
             f"{message} Nothing queued is lost; changes waiting are sent now."))

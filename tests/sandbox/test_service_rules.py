@@ -125,7 +125,7 @@ async def test_readings_refuse_unknown_values(client: httpx.AsyncClient) -> None
     assert r.json() == {"resubscribe_state": "pending_confirmation", "link_ttl_s": 0.0,
                         "contact_optout_overrides_account": False, "account_optout_readd": True,
                         "write_answers_with_subresources": True, "refresh_reuse_revokes": False,
-                        "delete_moves_updated_at": True}
+                        "delete_moves_updated_at": True, "user_may_write": True}
 
 
 @pytest.mark.parametrize("overrides", [False, True])
