@@ -15,7 +15,7 @@ from typing import Any
 
 from ccdesk.files import UnwritableTarget, check_writable
 from ccdesk.services import bulk
-from ccdesk.services.address_file import AddressFile, ReadCancelled, read_address_file
+from ccdesk.services.address_file import AddressFile, ReadCancelled, read_address_file, unread_dates_note
 from ccdesk.services.bulk_send import SendProgress, SendSummary, see_through
 from ccdesk.services.desk import Desk
 from ccdesk.services.export import OptOutExporter
@@ -327,6 +327,8 @@ async def run_unsubscribe(ctx: Context) -> int:
     reason = validate_reason(args.reason)  # before anything else: a bad reason must cost nothing
     asked_by: bulk.AskedBy = "Contact" if args.asked_by == "contact" else "Account"
     file = await _read_file(ctx)
+    if file.unread_dates:
+        out.warn(unread_dates_note(file.unread_dates))
     if not args.no_sync:
         await bring_up_to_date(ctx)
     preview = await bulk.preview_unsubscribe(ctx.desk, file)

@@ -17,8 +17,8 @@ import os
 import re
 import stat
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -61,6 +61,8 @@ class AddressFile:
     # In a file that mixes encodings: the lines read as Windows-1252 (the rest is UTF-8), for the preview.
     other_encoding_lines: list[int] = field(default_factory=list)
     repeats: list[tuple[int, str]] = field(default_factory=list)  # (line, address) of each duplicate row
+    # (line, text) of each received-on date that could not be read, or not without guessing its order
+    unread_dates: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def total_lines(self) -> int:
@@ -270,9 +272,34 @@ def _find(headers: list[str], names: tuple[str, ...]) -> int | None:
     return None
 
 
-def _parse_date(text: str) -> datetime | None:
+_SLASHED = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+
+
+def _slash_order(texts: Iterable[str]) -> str | None:
+    """How the file writes `a/b/yyyy` dates: "month" first (US), "day" first (most of Europe), "" when its dates
+    say both (one has a day above 12 first, another second), None when none tells (every part is 12 or less)."""
+    month_first = day_first = False
+    for text in texts:
+        found = _SLASHED.fullmatch(text.strip())
+        if found:
+            a, b = int(found[1]), int(found[2])
+            month_first |= b > 12
+            day_first |= a > 12
+    if month_first and day_first:
+        return ""
+    return "month" if month_first else "day" if day_first else None
+
+
+def _parse_date(text: str, slash_order: str | None) -> datetime | None:
+    """ISO 8601, `dd.mm.yyyy`, `yyyy/mm/dd`, or `a/b/yyyy` in the file's own order; None when unreadable, or when
+    a slashed date could be read either way (03/04/2024: 3 April or 4 March) and no date of the file tells."""
     text = text.strip()
-    for fmt in (None, "%m/%d/%Y", "%d.%m.%Y", "%Y/%m/%d"):
+    formats: list[str | None] = [None, "%d.%m.%Y", "%Y/%m/%d"]
+    if slash_order == "month":
+        formats.append("%m/%d/%Y")
+    elif slash_order == "day":
+        formats.append("%d/%m/%Y")
+    for fmt in formats:
         try:
             return datetime.fromisoformat(text) if fmt is None else datetime.strptime(text, fmt)
         except ValueError:
@@ -374,6 +401,7 @@ def _read(path: Path, encoding: str, text: Iterator[str]) -> AddressFile:
     column = headers[email_col] if has_header and len(headers) > email_col else f"column {email_col + 1}"
     result = AddressFile(path, encoding, column)
     seen: set[str] = set()
+    dates: list[tuple[int, str]] = []  # (index in result.rows, the date cell as written)
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         yield from sample
@@ -403,8 +431,32 @@ def _read(path: Path, encoding: str, text: Iterator[str]) -> AddressFile:
             raise AddressFileError(f"{path.name} has more than {MAX_ADDRESSES:,} addresses. Split it into files of "
                                    f"at most {MAX_ADDRESSES:,} and run them one after the other.")
         reason = cells[reason_col].strip() if reason_col is not None and len(cells) > reason_col else None
-        received = _parse_date(cells[date_col]) if date_col is not None and len(cells) > date_col else None
-        result.rows.append(AddressRow(line, email, reason or None, received))
+        result.rows.append(AddressRow(line, email, reason or None))
+        if date_col is not None and len(cells) > date_col and cells[date_col].strip():
+            dates.append((len(result.rows) - 1, cells[date_col]))
     if not result.rows and not result.invalid:
         raise AddressFileError(f"{path.name} has no email addresses in its column '{result.column}'.")
+    _read_dates(result, dates)
     return result
+
+
+def unread_dates_note(unread: list[tuple[int, str]], fallback: str = "today's date") -> str:
+    """What the preview says of received-on dates it could not read (the command line's and the window's)."""
+    first_line, first_text = unread[0]
+    more = f" and {len(unread) - 1:,} more" if len(unread) > 1 else ""
+    return (f"{plural(unread, 'received-on date')} could not be read for sure (line {first_line}: {first_text}{more}; "
+            f"03/04/2024 is 3 April in one country and 4 March in another). Those rows take {fallback}; write "
+            "dates as 2024-04-03 to keep them.")
+
+
+def _read_dates(result: AddressFile, dates: list[tuple[int, str]]) -> None:
+    """The received-on dates, once the whole column is known (it alone tells 03/04/2024's order); the ones that
+    cannot be read are listed (`unread_dates`) so the preview can say so: those rows take the run's date."""
+    order = _slash_order(text for _i, text in dates)
+    for index, text in dates:
+        row = result.rows[index]
+        received = _parse_date(text, order)
+        if received is None:
+            result.unread_dates.append((row.line, text.strip()[:40]))
+        else:
+            result.rows[index] = replace(row, received=received)

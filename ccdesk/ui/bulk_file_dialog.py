@@ -37,7 +37,7 @@ from qasync import asyncSlot
 from ccdesk.services import bulk
 from ccdesk.services.actions import Queued
 from ccdesk.services.add_unsubscribed import queue_add_unsubscribed
-from ccdesk.services.address_file import AddressFileError, read_address_file
+from ccdesk.services.address_file import AddressFileError, read_address_file, unread_dates_note
 from ccdesk.services.bulk_send import SendProgress, SendSummary, cancel_rest, see_through
 from ccdesk.services.desk import Desk
 from ccdesk.services.fresh_cache import BULK_REQUESTS_PER_CONTACT
@@ -257,6 +257,8 @@ class BulkFileDialog(QDialog):
                     "cp1252": "Windows-1252 / Latin-1", "utf-8": "UTF-8"}.get(file.encoding, file.encoding)
         own = sum(1 for r in file.rows if r.reason or r.received)
         extra = f" {plural(own, 'row')} bring their own reason or date." if self.mode is BulkMode.IMPORT and own else ""
+        if file.unread_dates and self.mode is not BulkMode.REMOVE:
+            extra += " " + unread_dates_note(file.unread_dates, "the date received given below")
         column = file.column if file.column.startswith("column ") else f"column \u201c{file.column}\u201d"
         self.file_label.setText(f"{plural(file.total_lines, 'row')} read from {self.path} ({encoding}, addresses from "
                                 f"{column}).{extra}")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ccdesk.services.address_file import AddressFileError, read_address_file
+from ccdesk.services.address_file import AddressFileError, read_address_file, unread_dates_note
 
 ROWS = "Name,E-mail Address,Reason\r\nJosé Núñez,Jose@Example.com ,Asked by phone\r\n,,\r\nZoë,zoe@example.org,\r\n" \
        "Dup,JOSE@example.com,\r\nBad,not-an-email,\r\n"
@@ -37,6 +37,31 @@ def test_semicolon_csv_from_european_excel(tmp_path: Path) -> None:
     path.write_text("Nom;Courriel;Date\nA;a@example.fr;24.11.2026\n", encoding="cp1252")
     result = read_address_file(path)
     assert result.rows[0].email == "a@example.fr" and result.rows[0].received.day == 24
+
+
+@pytest.mark.parametrize(("dates", "read", "unread"), [
+    # a day above 12 first: the file writes day/month, so 03/04/2024 is 3 April
+    (["13/04/2024", "03/04/2024"], [(2024, 4, 13), (2024, 4, 3)], []),
+    # a day above 12 second: month/day, so 03/04/2024 is 4 March
+    (["04/13/2024", "03/04/2024"], [(2024, 4, 13), (2024, 3, 4)], []),
+    # nothing tells: not guessed, said
+    (["03/04/2024", "2024-05-06"], [None, (2024, 5, 6)], [(2, "03/04/2024")]),
+    # both orders in one file: not guessed either
+    (["13/04/2024", "04/13/2024", "31.12.2025"], [None, None, (2025, 12, 31)], [(2, "13/04/2024"),
+                                                                               (3, "04/13/2024")]),
+    (["someday", ""], [None, None], [(2, "someday")]),
+])
+def test_received_dates_follow_the_files_own_order_or_are_said_unread(tmp_path: Path, dates: list[str], read,
+                                                                      unread) -> None:
+    path = tmp_path / "dates.csv"
+    path.write_text("email;date\n" + "".join(f"p{i}@example.com;{d}\n" for i, d in enumerate(dates)),
+                    encoding="utf-8")
+    result = read_address_file(path)
+    got = [(r.received.year, r.received.month, r.received.day) if r.received else None for r in result.rows]
+    assert got == read and result.unread_dates == unread
+    if unread:
+        note = unread_dates_note(result.unread_dates)
+        assert f"line {unread[0][0]}: {unread[0][1]}" in note and "today's date" in note
 
 
 def test_wrong_columns_and_empty_files_are_explained(tmp_path: Path) -> None:
