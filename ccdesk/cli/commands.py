@@ -42,6 +42,11 @@ class Interrupted(Exception):
     """Ctrl+C: the command stopped between two steps; what is queued stays queued."""
 
 
+class UnknownList(LookupError):
+    """A list named on the command line is not in the account (the message lists the ones that are). Its own
+    class: any other LookupError (a KeyError) is a bug, reported as one, not printed as a bare key."""
+
+
 # --- sync ---------------------------------------------------------------------------------------------------------
 
 def _optout_json(row: ContactRow) -> dict[str, Any]:
@@ -352,7 +357,7 @@ async def resolve_lists(ctx: Context, names: Sequence[str]) -> list[ListRow]:
         match = [row for row in known if row.list_id == name.strip() or row.name.strip().casefold() == wanted]
         if not match:
             available = ", ".join(sorted(row.name for row in known)[:30]) or "none"
-            raise LookupError(f"The account has no list named {name!r}. Lists: {available}.")
+            raise UnknownList(f"The account has no list named {name!r}. Lists: {available}.")
         found.append(match[0])
     return found
 

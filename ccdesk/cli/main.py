@@ -30,7 +30,7 @@ from ccdesk.team.errors import TeamError, TeamLoginRefused, TeamUnreachable
 
 from . import account_commands, team_commands
 from .account import HOW_TO_SIGN_IN, NotSignedIn, open_account
-from .commands import COMMANDS, Context, Interrupted, parse_since
+from .commands import COMMANDS, Context, Interrupted, UnknownList, parse_since
 from .exit_codes import Exit
 from .output import Output
 
@@ -127,7 +127,7 @@ def _code_for(exc: BaseException) -> tuple[Exit, str]:
             "." if "nothing was lost" in text else "; nothing is lost.")
     if isinstance(exc, StoreUnavailableError | StoreUnreadableError | SchemaTooNewError):
         return Exit.LOCAL_DATA, str(getattr(exc, "message", exc))
-    if isinstance(exc, ApiError | AddressFileError | InvalidInput | LookupError | UnwritableTarget):
+    if isinstance(exc, ApiError | AddressFileError | InvalidInput | UnknownList | UnwritableTarget):
         return Exit.FAILED, str(getattr(exc, "message", exc) or exc)
     return Exit.FAILED, f"ccdesk stopped because of an unexpected problem ({type(exc).__name__}); see the log."
 
@@ -186,7 +186,7 @@ def main(argv: Sequence[str]) -> int:
     except Exception as exc:
         code, message = _code_for(exc)
         if code == Exit.FAILED and not isinstance(exc, ApiError | AddressFileError | InvalidInput
-                                                  | LookupError | NotSignedIn | StoreUnavailableError
+                                                  | UnknownList | NotSignedIn | StoreUnavailableError
                                                   | StoreUnreadableError | SchemaTooNewError | UnwritableTarget
                                                   | TeamError):
             log.exception("command %s failed", args.command)
