@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .errors import ValidationError
+from .errors import ServerError, ValidationError
 from .models import JSON, MAX_REASON_LENGTH, Activity, Contact, UpdateSource, build_put_body
 
 DELETED_CONTACT_REFUSED = ("This contact was deleted in Constant Contact. Unsubscribing it from here would restore "
@@ -98,6 +98,9 @@ class ContactWrites:
         activity = await self.wait_for_activity(activity, **wait)
         if not activity.succeeded:  # per-contact errors (e.g. an id no longer in the account) do not undo the rest
             detail = "; ".join(activity.errors) or activity.state
+            if activity.state in ("failed", "timed_out"):  # the service's trouble: removing again is harmless
+                raise ServerError(f"Constant Contact's removal from the lists {activity.state.replace('_', ' ')} "
+                                  f"({detail}); ccdesk tries again shortly. Nothing was lost.")
             raise ValidationError(f"Constant Contact could not finish removing the contacts from the lists "
                                   f"({detail}).")
         return activity

@@ -34,6 +34,7 @@ class ActivityJob:
     completed_ms: int | None = None
     cannot_add_to_list: int = 0
     csv: str | None = None
+    failed: bool = False  # the `activity_fail_next` fault: ends "failed", nothing applied
 
     @property
     def href(self) -> str:
@@ -52,6 +53,7 @@ class ActivityQueue:
         self.max_queued = max_queued
         self.activities: dict[str, ActivityJob] = {}
         self._pending: list[ActivityJob] = []
+        self.fail_next = 0  # fault: the next K activities queued end in state "failed" (docs/sandbox.md)
 
     # ---- queueing ----------------------------------------------------------------------------------
 
@@ -60,6 +62,9 @@ class ActivityQueue:
             raise errors.ServiceError.one(429, errors.ACTIVITY_LIMIT,
                                       f"The account has more than {self.max_queued} queued activities.")
         act = ActivityJob(str(uuid.uuid4()), kind, now, self.duration_ms, list(dict.fromkeys(targets)), **extra)
+        if self.fail_next > 0:
+            self.fail_next -= 1
+            act.failed = True
         self.activities[act.activity_id] = act
         self._pending.append(act)
         return act
@@ -166,7 +171,10 @@ class ActivityQueue:
         """Complete (and apply) every activity whose time has come, in the order they were queued."""
         while self._pending and self._pending[0].created_ms + self._pending[0].duration_ms <= now:
             act = self._pending.pop(0)
-            self._apply(act)
+            if act.failed:
+                act.errors = ["The activity failed because of an internal error (sandbox fault)."]
+            else:
+                self._apply(act)
             act.completed_ms = act.created_ms + act.duration_ms
 
     def _apply(self, act: ActivityJob) -> None:
@@ -194,20 +202,20 @@ class ActivityQueue:
         """The activity-status body: the POST answer (`detailed=False`) or GET /activities/{id}."""
         total = len(act.targets)
         if act.completed_ms is not None:
-            state, percent, updated = "completed", 100, act.completed_ms
+            state, percent, updated = ("failed" if act.failed else "completed"), 100, act.completed_ms
         elif now > act.created_ms:
             state, updated = "processing", now
             percent = min(99, (now - act.created_ms) * 100 // max(act.duration_ms, 1))
         else:
             state, percent, updated = "initialized", 0, act.created_ms
-        done = total if state == "completed" else total * percent // 100
+        done = total if state == "completed" else 0 if state == "failed" else total * percent // 100
         out: dict[str, Any] = {
             "activity_id": act.activity_id,
             "state": state,
             "created_at": iso_z(act.created_ms),
             "updated_at": iso_z(updated),
             "percent_done": percent,
-            "activity_errors": list(act.errors) if state == "completed" else [],
+            "activity_errors": list(act.errors) if state in ("completed", "failed") else [],
         }
         if state != "initialized":
             out["started_at"] = iso_z(act.created_ms)

@@ -78,6 +78,11 @@ class Sandbox:
     def link_ttl_ms(self) -> int:
         return int(self.config.link_ttl_s * 1000)
 
+    def fail_activities(self, count: int) -> None:
+        """Fault: the next `count` activities queued end in state "failed" (with an error), changing nothing."""
+        with self.lock:
+            self.activities.fail_next = count
+
     def set_readings(self, values: dict[str, Any]) -> dict[str, Any]:
         """Switch readings live (`resubscribe_state`, `link_ttl_s`, `contact_optout_overrides_account`,
         `account_optout_readd`);
