@@ -153,9 +153,12 @@ async def run_export(ctx: Context) -> int:
         result = await exporter.export_rows(path, lambda s: s.optouts(since=since), on_progress=progress,
                                             spreadsheet_safe=safe)
     else:
-        what = "new opt-outs since the last export to this file" if args.since_last else "the Do Not Mail list"
         result = await exporter.export_do_not_mail(path, only_new=args.since_last, on_progress=progress,
                                                    spreadsheet_safe=safe)
+        what = ("the Do Not Mail list" if not args.since_last else
+                "every opt-out: the first export to this file" if result.first else
+                "new opt-outs since the last export to this file, and the rows of the last one, not yet collected"
+                if result.carried else "new opt-outs since the last export to this file")
     out.end_progress()
     if result.kept:
         out.say(f"No new opt-outs since the last export to {path}; the file was left as it was.")

@@ -32,6 +32,7 @@ from ccdesk.wording import plural
 
 from .csv_writer import iso_seconds, neutralise, write_csv
 from .database_thread import DatabaseThread
+from .validation import InvalidInput
 
 COLUMNS = ("email", "first_name", "last_name", "company", "opt_out_date", "opt_out_source", "opt_out_reason",
            "lists", "status")
@@ -54,6 +55,7 @@ class ExportResult:
     saved_ns: int = 0  # when the file was put in place (time.time_ns())
     kept: bool = False  # "only new" found none: the file of the last export was left as it was
     carried: int = 0  # "only new": rows of the last export's file, still there uncollected, written again
+    first: bool = False  # "only new" to a file never exported to before: every opt-out
 
     def carried_note(self) -> str:
         """Why a feed's file holds rows it had before, in words ("" when it does not)."""
@@ -85,15 +87,34 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
 
 
-def _as_written(path: Path, start: datetime | None) -> str | None:
-    """The file just written, as JSON: the opt-out date its rows start after (null: the whole list) and its
-    size, modification time and inode, which change when another system moves, deletes or rewrites it."""
+def _as_written(path: Path, start: datetime | None, *, full: bool) -> str | None:
+    """The file just written, as JSON: a full list or a feed, the opt-out date its rows start after (null: the
+    whole list) and its size, modification time and inode, which change when another system moves, deletes or
+    rewrites it."""
     try:
         st = path.stat()
     except OSError:
         return None
-    return json.dumps({"after": start.isoformat() if start else None, "size": st.st_size,
+    return json.dumps({"full": full, "after": start.isoformat() if start else None, "size": st.st_size,
                        "mtime_ns": st.st_mtime_ns, "inode": st.st_ino})
+
+
+def _holds_full_list(path: Path, written: str | None) -> bool:
+    """The last export to `path` was the whole Do Not Mail list, and a file is still there."""
+    try:
+        was = json.loads(written) if written else None
+    except ValueError:
+        return False
+    return isinstance(was, dict) and was.get("full") is True and path.exists()
+
+
+class FeedWouldReplaceFullList(InvalidInput):
+    """A feed ("only new") asked for a file that holds a full Do Not Mail list: it would replace the list."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"{path.name} holds the full Do Not Mail list (ccdesk's last export to it). The new "
+                         "opt-outs are written to a file of their own, so that list is not replaced by the few new "
+                         "ones: choose another name, for example do-not-mail-new-opt-outs.csv. Nothing was written.")
 
 
 def _uncollected_since(path: Path, written: str | None) -> tuple[datetime | None] | None:
@@ -133,17 +154,19 @@ class OptOutExporter:
         lose its rows for that system, so the new file holds them too (:attr:`ExportResult.carried`). When there
         is nothing new the file is left as it is."""
         key = export_key(path)
-        since_text = await self._db.call(lambda s: s.get_state(key)) if only_new else None
-        since = datetime.fromisoformat(since_text) if since_text else None
+        since_text, last_file = await self._db.call(lambda s: (s.get_state(key), s.get_state(file_key(path))))
+        if only_new and _holds_full_list(path, last_file):
+            raise FeedWouldReplaceFullList(path)
+        since = datetime.fromisoformat(since_text) if since_text and only_new else None
         if since is None:
-            return await self._write_feed(path, None, [], on_progress, cancel, spreadsheet_safe, only_new)
+            result = await self._write_feed(path, None, [], on_progress, cancel, spreadsheet_safe, only_new)
+            return dataclasses.replace(result, first=only_new)
 
         fresh = await self._db.call(lambda s: [r for r in s.optouts(since=since)
                                                if r.opt_out_date and r.opt_out_date > since])
         if not fresh and path.exists():
             return ExportResult(path, 0, None, kept=True)
-        uncollected = await self._db.call(lambda s: s.get_state(file_key(path)))
-        left = _uncollected_since(path, uncollected)
+        left = _uncollected_since(path, last_file)
         if left is None:
             return await self._write_feed(path, since, fresh, on_progress, cancel, spreadsheet_safe, only_new)
         start = left[0]
@@ -169,7 +192,7 @@ class OptOutExporter:
         result = await self._run(path, source, on_progress, cancel, spreadsheet_safe)
         newest = result.newest_opt_out
         moved = newest is not None and (mark is None or newest > mark)
-        written = _as_written(path, start) if only_new else None
+        written = _as_written(path, start, full=not only_new)
 
         def remember(s: DeskDatabase) -> None:
             with s.transaction():

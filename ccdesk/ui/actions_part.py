@@ -188,14 +188,14 @@ class ActionsPart(QObject):
         except ExportCancelled:
             self.message.emit("Export cancelled; no file was written.", 8000)
             return
-        except UnwritableTarget as exc:
+        except (UnwritableTarget, InvalidInput) as exc:  # InvalidInput: a feed would replace a full list
             warn(self.host, "Export failed", str(exc))
             return
         finally:
             progress.close()
         inform(self.host, "Export finished", export_finished_text(result.rows, path.name, only_new,
                                                                   result.marked_note(), kept=result.kept,
-                                                                  carried=result.carried))
+                                                                  carried=result.carried, first=result.first))
 
     def export_evidence(self) -> None:
         if len(self._rows) != 1:
@@ -211,7 +211,7 @@ class ActionsPart(QObject):
     async def _write_evidence(self, path: Path, contact_id: str) -> None:
         try:
             n = await self.desk.reads.export_evidence(path, contact_id)
-        except UnwritableTarget as exc:
+        except (UnwritableTarget, InvalidInput) as exc:  # InvalidInput: a feed would replace a full list
             warn(self.host, "Export failed", str(exc))
             return
         if n is not None:
@@ -220,19 +220,21 @@ class ActionsPart(QObject):
 
 
 def export_finished_text(rows: int, name: str, only_new: bool, note: str = "", *, kept: bool = False,
-                         carried: int = 0) -> str:
+                         carried: int = 0, first: bool = False) -> str:
     """ "Saved 12 opt-outs to dnm.csv." - a feed says which ones (the first export to a file has them all, and
     one whose last file was not collected has that file's too)."""
     if kept:
         return f"No new opt-outs since the last export to {name}; the file was left as it was."
     text = f"Saved {plural(rows, 'opt-out')} to {name}."
-    if only_new and carried:
+    if only_new and first:
+        text = (f"Saved {plural(rows, 'opt-out')} to {name}: every opt-out, as this is the first export to that "
+                "file; the next ones hold only what is new.")
+    elif only_new and carried:
         text = (f"Saved {plural(rows, 'opt-out')} to {name}: {plural(rows - carried, 'new one')} since the last "
                 f"export, and the {carried:,} of the last export again: that file was still there, not yet "
                 "collected by the receiving system, so nothing it had is lost.")
     elif only_new:
-        text = (f"Saved {plural(rows, 'new opt-out')} to {name}: the ones since the last export to that file "
-                "(every opt-out, the first time).")
+        text = f"Saved {plural(rows, 'new opt-out')} to {name}: the ones since the last export to that file."
     return f"{text} {note}".strip()
 
 

@@ -138,7 +138,18 @@ def test_export_since_last_twice_and_a_new_optout_in_between(signed_in_cli: Cli,
     assert code == 0 and again["rows"] == 0
     # Another file has its own memory: it gets the whole list.
     code, other = cli.run_json("export-optouts", "--since-last", "--out", str(tmp_path / "other.csv"))
-    assert code == 0 and other["rows"] == len(unsubscribed) + 2
+    assert code == 0 and other["rows"] == len(unsubscribed) + 2 and "first export" in other["what"]
+
+    # A file that holds the full Do Not Mail list is never replaced by a feed of the few new ones.
+    full = tmp_path / "dnm-full.csv"
+    code, whole = cli.run_json("export-optouts", "--out", str(full))
+    assert code == 0 and whole["rows"] == len(unsubscribed) + 2
+    before_full = full.read_bytes()
+    [third] = _mailable(cli, 1)
+    sb.contact_unsubscribes(third, "Moved away")
+    proc = cli.run("export-optouts", "--since-last", "--out", str(full))
+    assert proc.returncode == 1 and "holds the full Do Not Mail list" in proc.stderr, proc.stderr
+    assert full.read_bytes() == before_full
 
 
 def test_unsubscribe_dry_run_then_for_real_matches_the_preview_and_is_not_repeated(signed_in_cli: Cli,

@@ -177,3 +177,21 @@ def test_the_journal_export_marks_every_cell_a_spreadsheet_would_run(tmp_path: P
     [row] = read(out)[1:]
     assert [cell for cell in row if cell.startswith(("=", "+", "-", "@"))] == ["+1-555@example.com"], row
     assert "'=c1" in row and "'=HYPERLINK(\"http://x.example\")" in row
+
+
+async def test_a_feed_never_replaces_a_full_list(store: DatabaseThread, tmp_path: Path) -> None:
+    from ccdesk.services.export import FeedWouldReplaceFullList
+
+    exporter = OptOutExporter(store)
+    full = tmp_path / "dnm.csv"
+    assert (await exporter.export_do_not_mail(full)).rows == 6
+    before = full.read_bytes()
+    with pytest.raises(FeedWouldReplaceFullList, match="holds the full Do Not Mail list"):
+        await exporter.export_do_not_mail(full, only_new=True)
+    assert full.read_bytes() == before
+    first = await exporter.export_do_not_mail(tmp_path / "feed.csv", only_new=True)
+    assert first.first and first.rows == 6
+    on_file(store, lambda s: s.upsert_contacts([contact(40, when=BASE + timedelta(days=3))]))
+    (tmp_path / "feed.csv").unlink()
+    later = await exporter.export_do_not_mail(tmp_path / "feed.csv", only_new=True)
+    assert not later.first and later.rows == 1

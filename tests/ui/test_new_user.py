@@ -66,8 +66,9 @@ def test_export_finished_says_what_was_saved_in_one_plain_sentence() -> None:
     assert export_finished_text(0, "feed.csv", True, kept=True) == (
         "No new opt-outs since the last export to feed.csv; the file was left as it was.")
     feed = export_finished_text(317, "feed.csv", True)
-    assert feed.startswith("Saved 317 new opt-outs to feed.csv: the ones since the last export to that file")
-    assert "to this file to" not in feed and "(every opt-out, the first time)" in feed
+    assert feed == "Saved 317 new opt-outs to feed.csv: the ones since the last export to that file."
+    first = export_finished_text(262, "feed.csv", True, first=True)
+    assert first.startswith("Saved 262 opt-outs to feed.csv: every opt-out, as this is the first export")
     again = export_finished_text(7, "feed.csv", True, carried=6)
     assert again.startswith("Saved 7 opt-outs to feed.csv: 1 new one since the last export, and the 6 of the "
                             "last export again: that file was still there, not yet collected"), again
