@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMessageBox,
     QPushButton,
     QSplitter,
     QTableWidget,
@@ -27,7 +28,7 @@ from ccdesk.store.errors import InvalidStateError, StoreUnavailableError
 from ccdesk.store.rows import OutboxItem
 from ccdesk.wording import moment, plural
 
-from .messages import inform, warn
+from .messages import confirm, inform, warn
 
 QUEUE_COLUMNS = ("Queued", "Action", "Contact", "State", "Tries", "Last error")
 JOURNAL_COLUMNS = ("When", "Who", "Action", "Contact", "Outcome", "Reason, who asked, received", "Message")
@@ -120,7 +121,8 @@ class ActivityTab(QWidget):
         waiting = sum(1 for i in self._items if str(i.state) != "failed")
         failed = len(self._items) - waiting
         self.queue_summary.setText(f"{waiting} waiting to send · {failed} failed" if self._items
-                                   else "Nothing waiting: every change was sent.")
+                                   else "Nothing waiting to send (the journal below says what became of each "
+                                   "change).")
         self.queue.setRowCount(len(self._items))
         for i, item in enumerate(self._items):
             who = reads.contact(item.contact_id) if item.contact_id else None
@@ -164,10 +166,24 @@ class ActivityTab(QWidget):
         else:
             await self._staff_action(self.desk.actions.send_waiting_now(item.id))
 
-    @asyncSlot()
-    async def discard_selected(self) -> None:
+    def discard_selected(self) -> QMessageBox | None:
+        """Asks first: a discarded unsubscribe is an opt-out someone asked for that is not made."""
         if (item := self.selected_item()) is None:
-            return
+            return None
+        cell = self.queue.item(self._items.index(item), QUEUE_COLUMNS.index("Contact"))
+        whom = cell.text() if cell is not None and cell.text() else "the contact"
+        what = {"unsubscribe": f"the unsubscribe of {whom}", "resubscribe_request": f"the resubscribe email to {whom}",
+                }.get(str(item.kind), f"this change for {whom}")
+        failed = str(item.state) == "failed"
+        text = (f"Give up on {what}? It was not made in Constant Contact" if failed else
+                f"Withdraw {what}? It has not been sent to Constant Contact yet")
+        if str(item.kind) == "unsubscribe":
+            text += "; if the person asked to be unsubscribed, the law still requires it"
+        return confirm(self, "Discard this change?", text + ". The journal keeps a record of it.",
+                       "Give up on it" if failed else "Withdraw it", lambda: self._discard(item))
+
+    @asyncSlot()
+    async def _discard(self, item: OutboxItem) -> None:
         if str(item.state) == "failed":
             await self._staff_action(self.desk.actions.discard_failed(item.id))
         else:

@@ -7,6 +7,8 @@ dies with "Cannot enter into task ... while another task ... is being executed".
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
@@ -27,3 +29,15 @@ def inform(parent: QWidget | None, title: str, text: str) -> QMessageBox:
 
 def warn(parent: QWidget | None, title: str, text: str) -> QMessageBox:
     return show_message(parent, title, text, Icon.Warning)
+
+
+def confirm(parent: QWidget | None, title: str, text: str, action: str, on_yes: Callable[[], object]) -> QMessageBox:
+    """Ask before a step that cannot be undone, without blocking: `on_yes()` runs if the `action` button is
+    chosen; Cancel (the default) does nothing."""
+    box = QMessageBox(Icon.Question, title, text, QMessageBox.StandardButton.Cancel, parent)
+    yes = box.addButton(action, QMessageBox.ButtonRole.DestructiveRole)
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.buttonClicked.connect(lambda button: on_yes() if button is yes else None)
+    box.open()
+    return box

@@ -134,7 +134,8 @@ class StatusPart(QStatusBar):
         self.unsubscribe_waiting.emit(frozenset(i.contact_id for i in pending
                                                 if i.kind == "unsubscribe" and i.contact_id))
         n = len(pending)
-        self.pending_label.setText(f"{plural(n, 'change')} waiting to send" if n else "All changes sent")
+        # Not "all sent": a change withdrawn or discarded was never sent.
+        self.pending_label.setText(f"{plural(n, 'change')} waiting to send" if n else "Nothing waiting to send")
 
     def _show_desk_quota(self) -> None:
         q = self.desk.quota.peek()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from ccdesk.api import CCClient, StaticTokenProvider
 from ccdesk.services.desk import Desk
@@ -53,7 +54,14 @@ async def test_retry_and_discard_failed_changes(desk: Desk, qtbot) -> None:
     assert str(desk.reads.outbox_item(first).state) == "pending"
     row = next(i for i, item in enumerate(tab._items) if item.id == second)
     tab.queue.selectRow(row)
-    tab.discard_selected()
+    box = tab.discard_selected()  # asks first: an unsubscribe given up is an opt-out not made
+    assert box is not None and "Give up on the unsubscribe of" in box.text() and "the law" in box.text()
+    box.button(QMessageBox.StandardButton.Cancel).click()
+    await asyncio.sleep(0.2)
+    assert str(desk.reads.outbox_item(second).state) == "failed" and changed == [1]  # Cancel: nothing happens
+    box = tab.discard_selected()
+    assert box is not None
+    next(b for b in box.buttons() if b.text() == "Give up on it").click()
     await until(lambda: changed == [1, 1])
     assert str(desk.reads.outbox_item(second).state) == "discarded"
     assert "1 waiting to send · 0 failed" in tab.queue_summary.text()
@@ -151,6 +159,8 @@ async def test_a_change_still_waiting_can_be_sent_now_or_withdrawn(desk: Desk, q
     await until(lambda: desk.reads.outbox_item(first).next_attempt_at <= datetime.now(UTC))
     tab.refresh()
     tab.queue.selectRow(next(i for i, item in enumerate(tab._items) if item.id == second))
-    tab.discard_selected()
+    box = tab.discard_selected()
+    assert box is not None and box.text().startswith("Withdraw the unsubscribe of")
+    next(b for b in box.buttons() if b.text() == "Withdraw it").click()
     await until(lambda: str(desk.reads.outbox_item(second).state) == "discarded")
     assert any(entry.message == "Cancelled before it was sent" for entry in desk.reads.journal())

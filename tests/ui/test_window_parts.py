@@ -126,7 +126,7 @@ def test_an_item_another_process_took_over_is_not_called_refused(desk: Desk, qtb
 def test_the_status_part_shows_the_queue_and_the_sync(desk: Desk, qtbot) -> None:
     status = StatusPart(desk)
     qtbot.addWidget(status)
-    assert status.pending_label.text() == "All changes sent"
+    assert status.pending_label.text() == "Nothing waiting to send"
     on_file(desk.db, lambda s: s.enqueue("unsubscribe", "c0001", {"reason": "x"}))
     with qtbot.waitSignal(status.unsubscribe_waiting) as waiting:
         status.refresh_pending()
