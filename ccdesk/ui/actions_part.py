@@ -9,6 +9,7 @@ the asyncio loop. The accepted request is then queued by an async slot.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from pathlib import Path
@@ -182,6 +183,9 @@ class ActionsPart(QObject):
         progress.setMinimumDuration(300)
         progress.canceled.connect(cancel.set)
         try:
+            stale = await self._check_first(progress)
+            if cancel.is_set():
+                raise ExportCancelled()
             result = await OptOutExporter(self.desk.db).export_do_not_mail(
                 path, only_new=only_new, cancel=cancel,
                 on_progress=lambda n: progress.setLabelText(f"Writing opt-outs… {n:,} so far"))
@@ -193,9 +197,31 @@ class ActionsPart(QObject):
             return
         finally:
             progress.close()
-        inform(self.host, "Export finished", export_finished_text(result.rows, path.name, only_new,
-                                                                  result.marked_note(), kept=result.kept,
-                                                                  carried=result.carried, first=result.first))
+        note = " ".join(n for n in (result.marked_note(), stale) if n)
+        inform(self.host, "Export finished", export_finished_text(result.rows, path.name, only_new, note,
+                                                                  kept=result.kept, carried=result.carried,
+                                                                  first=result.first))
+
+    async def _check_first(self, progress: QProgressDialog) -> str:
+        """Sync before an export, as the command does: an opt-out made since the last check belongs in the
+        file. "" when it synced; else what the file is as of (a sync that cannot run must not stop the export)."""
+        progress.setLabelText("Checking Constant Contact for new opt-outs first…")
+        progress.canceled.connect(self.desk.sync.cancel)  # while it checks: Cancel stops the sync too
+        try:
+            await self.desk.sync.run()
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise  # this export itself is being stopped (the window closes)
+            return ""  # Cancel pressed (it cancelled the sync): the export's own cancel flag ends it
+        except Exception as exc:  # offline, signed out, the file busy: export what is known, and say so
+            why = getattr(exc, "message", "") or type(exc).__name__
+            return (f"Constant Contact could not be checked first ({why.rstrip('.')}); the file holds what ccdesk "
+                    "knew at its last check.")
+        finally:
+            progress.canceled.disconnect(self.desk.sync.cancel)
+        progress.setLabelText("Writing opt-outs…")
+        return ""
 
     def export_evidence(self) -> None:
         if len(self._rows) != 1:

@@ -256,15 +256,21 @@ async def test_new_opt_outs_are_announced_and_listed_newest_first(server: Sandbo
         assert not app.window.status.notice.isVisible()
 
 
+def _saving_to(monkeypatch, path: Path) -> list[str]:  # type: ignore[no-untyped-def]
+    """The save dialog answers `path`; the messages shown are collected in the list returned."""
+    from PySide6.QtWidgets import QFileDialog
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), "CSV files (*.csv)"))
+    told: list[str] = []
+    monkeypatch.setattr("ccdesk.ui.messages.show_message", lambda _p, _t, text, _icon=None: told.append(text))
+    return told
+
+
 async def test_export_do_not_mail_from_the_file_menu(server: SandboxServer, tmp_path: Path, monkeypatch) -> None:
     import csv
 
-    from PySide6.QtWidgets import QFileDialog
-
     out = tmp_path / "dnm.csv"
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), "CSV files (*.csv)"))
-    told: list[str] = []
-    monkeypatch.setattr("ccdesk.ui.messages.show_message", lambda _p, _t, text, _icon=None: told.append(text))
+    told = _saving_to(monkeypatch, out)
     async with running(server, tmp_path / "cache.sqlite3") as app:
         app.window.actions_part.export_do_not_mail(only_new=False)
         await until(lambda: bool(told))
@@ -275,6 +281,30 @@ async def test_export_do_not_mail_from_the_file_menu(server: SandboxServer, tmp_
                     if sb(server).contact_json(c)["email_address"]["permission_to_send"] == "unsubscribed"}
         assert {r[0].lower() for r in rows[1:]} == expected
         assert f"Saved {len(expected):,} opt-outs" in told[0]
+
+
+async def test_the_new_opt_outs_export_checks_constant_contact_first(server: SandboxServer, tmp_path: Path,
+                                                                   monkeypatch) -> None:
+    """An opt-out made since the window's last check is in the feed (the window said "no new opt-outs" before:
+    unlike the command, it exported the cache without a sync)."""
+    import csv
+
+    feed = tmp_path / "feed.csv"
+    told = _saving_to(monkeypatch, feed)
+    async with running(server, tmp_path / "cache.sqlite3") as app:
+        app.window.actions_part.export_do_not_mail(only_new=True)
+        await until(lambda: bool(told))
+        assert "first export" in told[0]
+        cid = next(c for c in sb(server).contact_ids(status="active")
+                   if sb(server).contact_json(c)["email_address"]["permission_to_send"] != "unsubscribed")
+        sb(server).contact_unsubscribes(cid, "Moved away")  # no sync in the window since
+        feed.rename(tmp_path / "taken.csv")
+        app.window.actions_part.export_do_not_mail(only_new=True)
+        await until(lambda: len(told) == 2)
+        assert told[1].startswith("Saved 1 new opt-out to feed.csv"), told[1]
+        with open(feed, encoding="utf-8-sig", newline="") as f:
+            [row] = list(csv.DictReader(f))
+        assert row["email"].lower() == sb(server).contact_json(cid)["email_address"]["address"].lower()
 
 
 @pytest.mark.parametrize("overrides", [False, True], ids=["account-record-kept", "contact-recorded"])
