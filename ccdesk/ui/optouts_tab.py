@@ -84,9 +84,13 @@ class OptOutsTab(QWidget):
         super().__init__(parent)
         self.desk, self.reads = desk, desk.reads
         self.last_check: datetime | None = None
-        # What the latest check found new: exactly the opt-outs its "N new opt-outs" notice announced.
-        self.found_by_check: list[str] | None = None
         self.previous_check: datetime | None = None
+        # What the latest check that found anything found new: exactly the opt-outs its "N new opt-outs" notice
+        # announced (a later check that finds none keeps them: the notice may still be up), when that check ran
+        # and the check before it.
+        self.found_by_check: list[str] | None = None
+        self.found_at: datetime | None = None
+        self.found_since: datetime | None = None
         layout = QVBoxLayout(self)
         bar = QHBoxLayout()
         self.preset = QComboBox()
@@ -181,8 +185,8 @@ class OptOutsTab(QWidget):
         elif key == "since_last" and self.found_by_check is not None:
             found = [r.opt_out_date for r in self.reads.found_optouts(self.found_by_check)
                      if r.opt_out_date is not None]
-            start = min([*found, self.previous_check or self.last_check or now]).astimezone()
-            end = max([*found, self.last_check or now]).astimezone()
+            start = min([*found, self.found_since or self.found_at or now]).astimezone()
+            end = max([*found, self.found_at or now]).astimezone()
         elif key == "since_last":
             start, end = (self.last_check or now - timedelta(days=1)), now
         else:  # from the start of the day the date box shows, as custom dates count
@@ -231,9 +235,9 @@ class OptOutsTab(QWidget):
             self.chart.show_stats(self.stats)
         total = view.total
         span = f"from {day(p.since)} to {day(p.until)}"
-        if self._from_check() and self.last_check is not None:
-            span = f"found by the check at {clock(self.last_check)}" + (
-                f" (new since {clock(self.previous_check)})" if self.previous_check else "")
+        if self._from_check() and self.found_at is not None:
+            span = f"found by the check at {clock(self.found_at)}" + (
+                f" (new since {clock(self.found_since)})" if self.found_since else "")
         self.summary.setText(
             f"{plural(total, 'opt-out')} {span}: "
             f"{self.stats.contact_total:,} by the contact, {self.stats.account_total:,} by our team."
@@ -264,12 +268,13 @@ class OptOutsTab(QWidget):
         super().showEvent(event)
 
     def on_sync_finished(self, result: SyncResult | None = None, *_: object) -> None:
-        """After every check: "Since last check" lists what this check found new, as its notice says."""
+        """After every check: "Since last check" lists what the latest check that found any found new, as its
+        notice says (the notice stays up after a check that finds none, and so does its list)."""
         self.previous_check, self.last_check = self.last_check, datetime.now().astimezone()
-        if isinstance(result, SyncResult) and not result.full_pull:
-            self.found_by_check = list(result.new_optouts)
-        elif isinstance(result, SyncResult):
-            self.found_by_check = []  # the first full read: nothing is "new" yet
+        if isinstance(result, SyncResult) and (result.full_pull or result.new_optouts or self.found_by_check is None):
+            # the first full read finds nothing "new" yet; a check that finds none keeps the last finding
+            self.found_by_check = [] if result.full_pull else list(result.new_optouts)
+            self.found_at, self.found_since = self.last_check, self.previous_check
         self.refresh()
 
     def show_found_by_last_check(self) -> None:
