@@ -177,8 +177,9 @@ def _error_for(response: httpx.Response) -> ApiError:
         return Throttled("Constant Contact asked us to slow down (too many requests per second).",
                          status=status, error_key=key or "throttled")
     if status >= 500:
-        return ServerError(f"Constant Contact had a problem ({status}){detail}. Try again in a few minutes.",
-                           status=status, error_key=key)
+        # No "try again" here: the outbox and the sync do, by themselves, and the command says when to.
+        return ServerError(f"Constant Contact had a problem ({status}){detail}; such problems usually pass within "
+                           "minutes.", status=status, error_key=key)
     return ApiError(f"Unexpected answer from Constant Contact ({status}){detail}", status=status,
                     error_key=key)
 
