@@ -247,7 +247,7 @@ def test_error_messages_are_plain_words() -> None:
     from ccdesk.api.errors import error_from_response
 
     err = error_from_response(httpx.Response(502, text="<html/>", headers={"content-type": "text/html"}))
-    assert isinstance(err, errors.ServerError) and "Try again" in err.message
+    assert isinstance(err, errors.ServerError) and "usually pass within minutes" in err.message
     err = error_from_response(httpx.Response(429, json={"error_key": "throttled"}))
     assert isinstance(err, errors.Throttled)
     assert json.dumps(err.message)  # a plain string
