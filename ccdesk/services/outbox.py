@@ -266,13 +266,13 @@ class OutboxWorker:
             return note or "Unsubscribed in Constant Contact", contact
         if item.kind == OutboxKind.REMOVE_FROM_LISTS:  # one contact: an activity too (no read-modify-write PUT)
             await self._remove(item, [cid], payload["list_ids"])
-            return f"Removed from {plural(payload['list_ids'], 'list')}", await self._read_back(cid)
+            return f"Removed from {await self._lists_named(payload['list_ids'])}", await self._read_back(cid)
         if item.kind == OutboxKind.RESUBSCRIBE_REQUEST:
             return await self._resubscribe(item, cid)
         if item.kind == OutboxKind.BULK_REMOVE:
             contact_ids, list_ids = payload["contact_ids"], payload["list_ids"]
             await self._remove(item, contact_ids, list_ids)
-            return f"Removed {plural(contact_ids, 'contact')} from {plural(list_ids, 'list')}", None
+            return f"Removed {plural(contact_ids, 'contact')} from {await self._lists_named(list_ids)}", None
         if item.kind == OutboxKind.ADD_UNSUBSCRIBED:  # an address not in the account, suppressed
             from .add_unsubscribed import add_unsubscribed  # (imports actions, which imports this module)
 
@@ -283,8 +283,14 @@ class OutboxWorker:
             from .add_back import add_to_lists
 
             contact = await add_to_lists(self._client, cid, payload["list_ids"])
-            return f"Added back to {plural(payload['list_ids'], 'list')}", contact
+            return f"Added back to {await self._lists_named(payload['list_ids'])}", contact
         raise ValueError(f"unknown outbox action {item.kind!r}")
+
+    async def _lists_named(self, list_ids: list[str]) -> str:
+        """ "2 lists: Newsletter, VIP" for the journal (evidence says which lists, not only how many); an id the
+        cache does not know is shown as it is."""
+        known = await self._db.call(lambda s: {row.list_id: row.name for row in s.lists(include_deleted=True)})
+        return f"{plural(list_ids, 'list')}: " + ", ".join(known.get(lid) or lid for lid in list_ids)
 
     async def _resubscribe(self, item: OutboxItem, cid: str) -> tuple[str, Contact | None]:
         """The one resubscribe email, never sent blindly twice: the contact is read first, and a request

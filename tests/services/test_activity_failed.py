@@ -31,6 +31,8 @@ async def test_a_failed_removal_activity_is_tried_again(server: SandboxServer, t
         await desk.actions.send_waiting_now(queued.outbox_ids[0])
         [second] = await desk.worker.drain()
         assert second.ok, second
+        names = await desk.db.call(lambda s: {row.list_id: row.name for row in s.lists(include_deleted=True)})
+        assert second.message == f"Removed from 1 list: {names[list_id]}"  # the journal says which list
         assert list_id not in sb.contact_json(cid)["list_memberships"]
     finally:
         await desk.close()
