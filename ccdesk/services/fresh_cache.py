@@ -26,6 +26,11 @@ fields stay and the opt-out is restored (journal: `unsubscribe` / `restored`). O
 (`update_source: Account`) is undone this way: a contact who signs up again is left subscribed. Under the
 stricter reading the service refuses that write and there is nothing to restore.
 
+Deletes: where a delete leaves `updated_at` as it was (a reading of the service, docs/sandbox.md), no batch read
+shows it, and a PUT built from the cache would bring the contact back. So a run first counts the deleted
+contacts (one request; they are listed only when the count differs from the cache's), and again every
+`DELETES_CHECK_S`: a 2,000-address run spends one or two requests on it.
+
 Reads use the service's own clock: the next `updated_after` is the newest `updated_at` seen minus a margin,
 so clock skew between this PC and the service cannot skip a change. The first read of a run starts from the
 sync's checkpoint (minus its overlap). Without a completed full pull the cache cannot be trusted and each
@@ -47,6 +52,7 @@ from ccdesk.store.database import DeskDatabase
 
 from .cache_pull import COMPLETED_AT
 from .database_thread import DatabaseThread
+from .reconcile import find_unseen_deletes
 from .sync import CHANGES, OVERLAP
 
 log = logging.getLogger(__name__)
@@ -58,6 +64,7 @@ STALE_TRIES = 3  # reads for one PUT whose slot keeps coming too late; then it i
 MARGIN = timedelta(seconds=2)  # below the newest updated_at seen (second-resolution filters, writes in flight)
 PAGE_SIZE = 500
 RESTORE_S = 600.0  # how long after its PUT an unsubscribe undone by a stale write is sent again
+DELETES_CHECK_S = 600.0  # a bulk run looks for deletes no read shows at its start, then every 10 minutes
 RESTORED = ("Unsubscribed again: another client saved this contact from a copy read before the unsubscribe, "
             "which made it mailable again; its other changes were kept.")
 RESTORE_FAILED = ("Another client's save from an older copy made this contact mailable again, and unsubscribing it "
@@ -75,6 +82,7 @@ class FreshStats:
     changed_in_window: int = 0
     too_old: int = 0  # PUTs rebuilt because their slot came after the window
     restored: int = 0  # unsubscribes a stale write by another client undid, sent again
+    delete_checks: int = 0  # requests spent looking for deletes no read shows (a count; a listing if it differs)
 
 
 class FreshCache:
@@ -92,6 +100,7 @@ class FreshCache:
         self._left = 0  # PUTs the last read still covers
         self.stats = FreshStats()
         self._sent: dict[str, tuple[str | None, UpdateSource, float]] = {}  # recent PUTs: reason, source, when
+        self._deletes_checked_at: float | None = None  # monotonic time of the last look for unseen deletes
 
     async def unsubscribe(self, contact_id: str, reason: str | None, source: UpdateSource) -> tuple[Contact, str]:
         """Unsubscribe one contact of a bulk run. Returns the contact as the service has it now and, when it
@@ -140,6 +149,12 @@ class FreshCache:
         since = await self._db.call(_start_point)
         if since is None:
             return False
+        if self._deletes_checked_at is None or now - self._deletes_checked_at > DELETES_CHECK_S:
+            # Where a delete leaves updated_at as it was, no read below would show it, and a PUT built from the
+            # cache would bring the contact back: one count request (a listing only when it differs).
+            requests, _found = await find_unseen_deletes(self._db, self._client)
+            self.stats.delete_checks += requests
+            self._deletes_checked_at = now
         if self._since is None or since > self._since:
             self._since = since
         started = self._monotonic()

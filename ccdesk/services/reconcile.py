@@ -99,21 +99,9 @@ class Reconciler:
         return sorted(cached - listed)
 
     async def _compare_deleted(self, result: ReconcileResult) -> None:
-        result.requests += 1
-        service = await self._client.count_contacts(status="deleted")
-        cached = await self._db.call(lambda s: s.deleted_ids())
-        if service is not None and service == len(cached):
-            return
-        async for page in self._client.iter_contact_pages(status="deleted", include=INCLUDE, limit=PAGE_SIZE):
-            result.requests += 1
-            missed = [c.raw for c in page.contacts if c.contact_id not in cached and c.is_deleted]
-            if missed:  # deleted without the changes pass seeing it
-                await self._db.call(functools.partial(DeskDatabase.upsert_contacts, contacts=missed,
-                                                         fetched_at=self._clock()))
-                result.deleted.extend(c["contact_id"] for c in missed)
-                cached |= {c["contact_id"] for c in missed}
-        if result.deleted:
-            log.info("reconcile: %d contacts were deleted without updated_after showing it", len(result.deleted))
+        requests, found = await find_unseen_deletes(self._db, self._client, self._clock)
+        result.requests += requests
+        result.deleted.extend(found)
 
     async def _reread(self, contact_id: str, result: ReconcileResult) -> bool:
         result.requests += 1
@@ -132,3 +120,26 @@ class Reconciler:
         result.reread.append(contact_id)
         result.new_optouts.extend(outcome.new_optouts)
         return True
+
+
+async def find_unseen_deletes(db: DatabaseThread, client: CCClient,
+                              clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> tuple[int, list[str]]:
+    """Deletions no `updated_after` read showed (see the module docstring): one request for the service's count
+    of deleted contacts; only when it differs from the cache's are they listed (pages of 500) and the ones the
+    cache holds as alive stored from the page. Returns (requests sent, contacts found deleted)."""
+    requests = 1
+    service = await client.count_contacts(status="deleted")
+    cached = await db.call(lambda s: s.deleted_ids())
+    found: list[str] = []
+    if service is not None and service == len(cached):
+        return requests, found
+    async for page in client.iter_contact_pages(status="deleted", include=INCLUDE, limit=PAGE_SIZE):
+        requests += 1
+        missed = [c.raw for c in page.contacts if c.contact_id not in cached and c.is_deleted]
+        if missed:
+            await db.call(functools.partial(DeskDatabase.upsert_contacts, contacts=missed, fetched_at=clock()))
+            found.extend(c["contact_id"] for c in missed)
+            cached |= {c["contact_id"] for c in missed}
+    if found:
+        log.info("%d contacts were deleted without updated_after showing it", len(found))
+    return requests, found
