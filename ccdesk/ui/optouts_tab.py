@@ -236,8 +236,10 @@ class OptOutsTab(QWidget):
         total = view.total
         span = f"from {day(p.since)} to {day(p.until)}"
         if self._from_check() and self.found_at is not None:
-            span = f"found by the check at {clock(self.found_at)}" + (
-                f" (new since {clock(self.found_since)})" if self.found_since else "")
+            at, since = self.found_at, self.found_since
+            same_minute = since is not None and clock(since) == clock(at)  # "at 20:25 (new since 20:25)" reads oddly
+            when = (lambda t: t.astimezone().strftime("%H:%M:%S")) if same_minute else clock
+            span = f"found by the check at {when(at)}" + (f" (new since {when(since)})" if since else "")
         self.summary.setText(
             f"{plural(total, 'opt-out')} {span}: "
             f"{self.stats.contact_total:,} by the contact, {self.stats.account_total:,} by our team."

@@ -34,7 +34,9 @@ class ActionMessages(QObject):
             self.bar.showMessage(outcome.message, DONE_MS)
             return
         if not outcome.final:
-            self.bar.showMessage(f"Not sent yet: {outcome.message} ccdesk will try again by itself.", 0)
+            # a 403 pauses the sender until a Retry or a sign-in: it will not try again by itself
+            again = "" if outcome.why in ("not_allowed", "sign_in") else " ccdesk will try again by itself."
+            self.bar.showMessage(f"Not sent yet: {outcome.message}{again}", 0)
             return
         self._waiting.discard(outcome.item_id)
         if outcome.ok:

@@ -44,6 +44,7 @@ class StatusPart(QStatusBar):
 
     def __init__(self, desk: Desk, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.messageChanged.connect(self.setToolTip)  # a long message is cut at the bar's width: hover reads it all
         self.desk = desk
         self._last_checked: str | None = None
         self._bulk_items: set[int] = set()  # outbox ids of bulk runs from a file: their report shows failures

@@ -123,6 +123,20 @@ def test_an_item_another_process_took_over_is_not_called_refused(desk: Desk, qtb
     status.shutdown()
 
 
+def test_a_paused_sender_is_not_said_to_try_again_and_long_messages_can_be_read(desk: Desk, qtbot) -> None:
+    from ccdesk.services.outbox import ItemOutcome
+
+    status = StatusPart(desk)
+    qtbot.addWidget(status)
+    desk.worker.item_finished.emit(ItemOutcome(8, "unsubscribe", "c0001", False, "Not allowed (403).", False,
+                                               "not_allowed"))
+    assert status.currentMessage() == "Not sent yet: Not allowed (403)."  # it waits for a Retry, not by itself
+    assert status.toolTip() == status.currentMessage()  # a message cut at the bar's width is read by hovering
+    desk.worker.item_finished.emit(ItemOutcome(9, "unsubscribe", "c0001", False, "A 503.", False, "temporary"))
+    assert status.currentMessage().endswith("ccdesk will try again by itself.")
+    status.shutdown()
+
+
 def test_the_status_part_shows_the_queue_and_the_sync(desk: Desk, qtbot) -> None:
     status = StatusPart(desk)
     qtbot.addWidget(status)
