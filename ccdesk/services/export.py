@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from ccdesk.store.database import DeskDatabase
 from ccdesk.store.journal import JournalEntry
@@ -99,13 +100,18 @@ def _as_written(path: Path, start: datetime | None, *, full: bool) -> str | None
                        "mtime_ns": st.st_mtime_ns, "inode": st.st_ino})
 
 
-def _holds_full_list(path: Path, written: str | None) -> bool:
-    """The last export to `path` was the whole Do Not Mail list, and a file is still there."""
+def _remembered(written: str | None) -> dict[str, Any]:
+    """The last export's file as `_as_written` recorded it ({} when nothing, or nothing readable, was)."""
     try:
         was = json.loads(written) if written else None
     except ValueError:
-        return False
-    return isinstance(was, dict) and was.get("full") is True and path.exists()
+        return {}
+    return was if isinstance(was, dict) else {}
+
+
+def _holds_full_list(path: Path, was: dict[str, Any]) -> bool:
+    """The last export to `path` was the whole Do Not Mail list, and a file is still there."""
+    return was.get("full") is True and path.exists()
 
 
 class FeedWouldReplaceFullList(InvalidInput):
@@ -117,18 +123,15 @@ class FeedWouldReplaceFullList(InvalidInput):
                          "ones: choose another name, for example do-not-mail-new-opt-outs.csv. Nothing was written.")
 
 
-def _uncollected_since(path: Path, written: str | None) -> tuple[datetime | None] | None:
+def _uncollected_since(path: Path, was: dict[str, Any]) -> tuple[datetime | None] | None:
     """(where the rows of the file still there start,) when the last export's file is there as it was
     written; None when it was collected (gone, moved, rewritten) or nothing was remembered."""
-    if not written:
-        return None
     try:
-        was = json.loads(written)
         st = path.stat()
-    except (OSError, ValueError):
+    except OSError:
         return None
-    if not isinstance(was, dict) or (was.get("size"), was.get("mtime_ns"), was.get("inode")) != (
-            st.st_size, st.st_mtime_ns, st.st_ino):
+    if not was or (was.get("size"), was.get("mtime_ns"), was.get("inode")) != (st.st_size, st.st_mtime_ns,
+                                                                                 st.st_ino):
         return None
     after = was.get("after")
     try:
@@ -154,12 +157,13 @@ class OptOutExporter:
         lose its rows for that system, so the new file holds them too (:attr:`ExportResult.carried`). When there
         is nothing new the file is left as it is."""
         key = export_key(path)
-        since_text, last_file = await self._db.call(lambda s: (s.get_state(key), s.get_state(file_key(path))))
+        since_text, written = await self._db.call(lambda s: (s.get_state(key), s.get_state(file_key(path))))
+        last_file = _remembered(written)
         if only_new and _holds_full_list(path, last_file):
             raise FeedWouldReplaceFullList(path)
         since = datetime.fromisoformat(since_text) if since_text and only_new else None
         if since is None:
-            result = await self._write_feed(path, None, [], on_progress, cancel, spreadsheet_safe, only_new)
+            result = await self._write_and_remember(path, None, [], on_progress, cancel, spreadsheet_safe, only_new)
             return dataclasses.replace(result, first=only_new)
 
         fresh = await self._db.call(lambda s: [r for r in s.optouts(since=since)
@@ -168,7 +172,7 @@ class OptOutExporter:
             return ExportResult(path, 0, None, kept=True)
         left = _uncollected_since(path, last_file)
         if left is None:
-            return await self._write_feed(path, since, fresh, on_progress, cancel, spreadsheet_safe, only_new)
+            return await self._write_and_remember(path, since, fresh, on_progress, cancel, spreadsheet_safe, only_new)
         start = left[0]
         again = await self._db.call(lambda s: list(s.iter_do_not_mail()) if start is None else
                                     [r for r in s.optouts(since=start) if r.opt_out_date and r.opt_out_date > start])
@@ -176,16 +180,16 @@ class OptOutExporter:
         rows = again + [r for r in fresh if r.contact_id not in have]  # one a sync added since `fresh` was read
         fresh_ids = {r.contact_id for r in fresh}
         carried = sum(r.contact_id not in fresh_ids for r in rows)
-        return await self._write_feed(path, start, rows, on_progress, cancel, spreadsheet_safe, only_new,
+        return await self._write_and_remember(path, start, rows, on_progress, cancel, spreadsheet_safe, only_new,
                                       carried=carried, mark=since)
 
-    async def _write_feed(self, path: Path, start: datetime | None, rows: list[ContactRow],
+    async def _write_and_remember(self, path: Path, start: datetime | None, rows: list[ContactRow],
                           on_progress: Callable[[int], None] | None, cancel: threading.Event | None,
                           spreadsheet_safe: bool, only_new: bool, *, carried: int = 0,
                           mark: datetime | None = None) -> ExportResult:
-        """Write `rows` (the whole list when `start` is None), move the mark past them and, for a feed, remember
-        the file as written (which rows it starts after, and its size and time) to tell later whether it was
-        collected."""
+        """Write `rows` (the whole list when `start` is None), move the mark past them and remember the file as
+        written (a full list or a feed, which rows it starts after, its size and time) to tell later whether it
+        was collected, or is a full list a feed must not replace."""
         def source(s: DeskDatabase) -> Iterable[ContactRow]:
             return s.iter_do_not_mail() if start is None else rows
 

@@ -66,7 +66,9 @@ class Reconciler:
         started = self._clock()
         leavers = await self._compare_unsubscribed(result) if due else []
         if due:
-            await self._compare_deleted(result)
+            requests, deleted = await find_unseen_deletes(self._db, self._client, self._clock)
+            result.requests += requests
+            result.deleted.extend(deleted)
         missed = 0
         for cid in dict.fromkeys([*pending, *leavers]):
             missed += not await self._reread(cid, result)
@@ -97,11 +99,6 @@ class Reconciler:
                     raise
                 log.warning("reconcile: a paging link was refused; listing the unsubscribed contacts again")
         return sorted(cached - listed)
-
-    async def _compare_deleted(self, result: ReconcileResult) -> None:
-        requests, found = await find_unseen_deletes(self._db, self._client, self._clock)
-        result.requests += requests
-        result.deleted.extend(found)
 
     async def _reread(self, contact_id: str, result: ReconcileResult) -> bool:
         result.requests += 1

@@ -172,8 +172,8 @@ class ActivityTab(QWidget):
             return None
         cell = self.queue.item(self._items.index(item), QUEUE_COLUMNS.index("Contact"))
         whom = cell.text() if cell is not None and cell.text() else "the contact"
-        what = {"unsubscribe": f"the unsubscribe of {whom}", "resubscribe_request": f"the resubscribe email to {whom}",
-                }.get(str(item.kind), f"this change for {whom}")
+        kinds = {"unsubscribe": f"the unsubscribe of {whom}", "resubscribe_request": f"the resubscribe email to {whom}"}
+        what = kinds.get(str(item.kind), f"this change for {whom}")
         failed = str(item.state) == "failed"
         text = (f"Give up on {what}? It was not made in Constant Contact" if failed else
                 f"Withdraw {what}? It has not been sent to Constant Contact yet")
